@@ -1,0 +1,50 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from warmline.api import problems
+from warmline.api.limits import BodyGuard
+from warmline.api.routes import router
+from warmline.services.runtime import Runtime
+from warmline.settings import Settings, get_settings
+
+
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
+    """Build the app. With ``runtime`` given the caller owns it; otherwise the app builds one
+    from ``settings`` at start-up and closes it at shutdown."""
+    settings = settings or (runtime.settings if runtime else get_settings())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if runtime is not None:
+            app.state.runtime = runtime
+            yield
+            return
+        built = await Runtime.build(settings)
+        app.state.runtime = built
+        try:
+            yield
+        finally:
+            await built.aclose()
+
+    app = FastAPI(
+        title="warmline", version="0.1.0", lifespan=lifespan,
+        description="An AI first line for customer service that knows when it is unsure.",
+    )
+    problems.install(app)
+    app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes)
+    app.include_router(router)
+
+    @app.get("/healthz", tags=["ops"])
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    from warmline.web.pages import install as install_pages
+
+    install_pages(app)
+    return app

@@ -1,0 +1,59 @@
+"""Problem responses (RFC 9457) for every error. Clients never see a stack trace or ``str(exc)``
+of an error that is not marked public."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from warmline.errors import WarmlineError
+
+log = logging.getLogger("warmline.api")
+PROBLEM = "application/problem+json"
+
+
+def problem(status: int, title: str, detail: str, code: str, **extra: Any) -> JSONResponse:
+    body = {"type": f"https://warmline.dev/problems/{code}", "title": title, "status": status,
+            "detail": detail, "code": code, **extra}
+    return JSONResponse(body, status_code=status, media_type=PROBLEM)
+
+
+def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    return [
+        {"field": ".".join(str(p) for p in err.get("loc", ()) if p != "body"), "message": err.get("msg", "")}
+        for err in exc.errors()
+    ]
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(WarmlineError)
+    async def _warmline(request: Request, exc: WarmlineError) -> JSONResponse:
+        if exc.status >= 500:
+            log.warning("%s on %s %s: %s", exc.code, request.method, request.url.path, exc.message)
+        return problem(exc.status, exc.title, exc.public_detail(), exc.code)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = _validation_errors(exc)
+        if any(e.get("type") == "json_invalid" for e in exc.errors()):
+            return problem(400, "Malformed JSON", "the request body is not valid JSON", "malformed_json")
+        return problem(422, "Invalid request", "; ".join(f"{e['field']}: {e['message']}" for e in errors),
+                       "invalid_request", errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        titles = {404: "Not found", 405: "Method not allowed", 413: "Request too large"}
+        title = titles.get(exc.status_code, "HTTP error")
+        detail = exc.detail if isinstance(exc.detail, str) else title
+        return problem(exc.status_code, title, detail, title.lower().replace(" ", "_"))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return problem(500, "Internal error", "something went wrong on our side; it has been logged",
+                       "internal")

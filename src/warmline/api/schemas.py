@@ -1,0 +1,86 @@
+"""Request and response bodies of the HTTP API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from warmline.domain.conversation import ConversationState
+from warmline.domain.decision import Decision, Reason
+from warmline.services.conversations import TurnResult
+
+
+class StartConversation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    pack: str | None = Field(None, max_length=64, description="domain pack; the default if omitted")
+    customer_id: str | None = Field(None, max_length=128, description="the customer's id in the back office")
+    channel: str = Field("api", max_length=32)
+
+
+class PostMessage(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(description="what the customer wrote")
+
+
+class Reply(BaseModel):
+    text: str
+    choices: list[str] = []
+
+
+class DecisionSummary(BaseModel):
+    kind: str
+    intent: str | None
+    confidence: float | None
+    action: str | None
+    escalation: str | None
+    reasons: list[Reason]
+
+    @classmethod
+    def of(cls, decision: Decision) -> DecisionSummary:
+        return cls(kind=decision.kind, intent=decision.intent, confidence=decision.confidence,
+                   action=decision.action, escalation=decision.escalation, reasons=decision.reasons)
+
+
+class TurnOut(BaseModel):
+    conversation_id: str
+    status: str
+    replies: list[Reply]
+    decision: DecisionSummary | None
+
+    @classmethod
+    def of(cls, result: TurnResult) -> TurnOut:
+        return cls(
+            conversation_id=result.conversation_id, status=result.status,
+            replies=[Reply(text=r.text, choices=r.choices) for r in result.replies],
+            decision=DecisionSummary.of(result.decision) if result.decision else None,
+        )
+
+
+class Line(BaseModel):
+    author: str
+    text: str
+    at: datetime
+    choices: list[str] = []
+
+
+class TranscriptOut(BaseModel):
+    id: str
+    pack: str
+    customer_id: str | None
+    status: str
+    messages: list[Line]
+
+    @classmethod
+    def of(cls, conversation_id: str, state: ConversationState) -> TranscriptOut:
+        return cls(
+            id=conversation_id, pack=state.pack, customer_id=state.customer_id, status=state.status,
+            messages=[Line(author=t.author, text=t.text, at=t.at, choices=list(t.choices))
+                      for t in state.transcript],
+        )
+
+
+class EventOut(BaseModel):
+    seq: int
+    event: dict[str, Any]

@@ -1,0 +1,248 @@
+"""The command line: ``warmline serve | demo | chat | validate | migrate | test | backoffice``."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import httpx
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from warmline.errors import PackError, WarmlineError
+
+app = typer.Typer(help="warmline: an AI first line for customer service.", no_args_is_help=True)
+console = Console()
+err = Console(stderr=True)
+
+
+def _fail(exc: WarmlineError) -> None:
+    if isinstance(exc, PackError):
+        for issue in exc.issues:
+            err.print(f"[red]error[/red] {issue}", highlight=False)
+    else:
+        err.print(f"[red]error[/red] {exc.message}", highlight=False)
+    raise typer.Exit(2)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="address to bind")] = None,
+    port: Annotated[int | None, typer.Option(help="port to bind")] = None,
+) -> None:
+    """Run the web server (chat page, API, OpenAPI at /docs)."""
+    import uvicorn
+
+    from warmline.api.app import create_app
+    from warmline.settings import get_settings
+
+    try:
+        settings = get_settings()
+    except WarmlineError as exc:
+        _fail(exc)
+        return
+    uvicorn.run(
+        create_app(settings), host=host or settings.host, port=port or settings.port,
+        log_level=settings.log_level, access_log=False,
+    )
+
+
+@app.command()
+def backoffice(
+    host: Annotated[str, typer.Option(help="address to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to bind")] = 8765,
+    latency_ms: Annotated[int, typer.Option(help="added latency per request")] = 0,
+    error_rate: Annotated[float, typer.Option(help="share of requests that fail with 500")] = 0.0,
+    outage: Annotated[bool, typer.Option(help="answer 503 to everything")] = False,
+) -> None:
+    """Run the reference back office (airline and retail) on its own."""
+    from warmline.demo.backoffice.__main__ import main
+
+    args = ["--host", host, "--port", str(port), "--latency-ms", str(latency_ms),
+            "--error-rate", str(error_rate)] + (["--outage"] if outage else [])
+    main(args)
+
+
+@app.command()
+def demo(
+    port: Annotated[int, typer.Option(help="port of the web server")] = 8000,
+    backoffice_port: Annotated[int, typer.Option(help="port of the reference back office")] = 8765,
+) -> None:
+    """Start the reference back office in its own process, migrate, and serve the demo."""
+    env = {**os.environ, "WARMLINE_BACKOFFICE_URL": f"http://127.0.0.1:{backoffice_port}"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "warmline.demo.backoffice", "--host", "127.0.0.1",
+         "--port", str(backoffice_port)], env=env,
+    )
+    try:
+        _wait_healthy(f"http://127.0.0.1:{backoffice_port}/_health", proc)
+        os.environ["WARMLINE_BACKOFFICE_URL"] = env["WARMLINE_BACKOFFICE_URL"]
+        console.print(f"[green]back office[/green] on http://127.0.0.1:{backoffice_port}")
+        console.print(f"[green]warmline[/green] on http://127.0.0.1:{port}  "
+                      f"(try customer chen_jackson_3290: \"where is my reservation 4WQ150?\")")
+        serve(host="127.0.0.1", port=port)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout_s: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            err.print("[red]error[/red] the back office exited at start-up")
+            raise typer.Exit(1)
+        try:
+            if httpx.get(url, timeout=1.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    err.print(f"[red]error[/red] the back office did not answer at {url}")
+    raise typer.Exit(1)
+
+
+@app.command()
+def validate(paths: Annotated[list[Path], typer.Argument(help="domain pack YAML files")]) -> None:
+    """Validate domain packs; report every error with file, line and field."""
+    from warmline.domain.pack_loader import load_pack
+
+    failed = False
+    for path in paths:
+        try:
+            pack = load_pack(path)
+        except PackError as exc:
+            failed = True
+            for issue in exc.issues:
+                err.print(f"[red]error[/red] {issue}", highlight=False)
+            continue
+        console.print(f"[green]ok[/green] {path}: pack '{pack.pack}', {len(pack.intents)} intents, "
+                      f"{len(pack.actions)} actions", highlight=False)
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def migrate(revision: Annotated[str, typer.Argument(help="target revision")] = "head") -> None:
+    """Create or upgrade the database schema (Alembic)."""
+    from warmline.settings import get_settings
+    from warmline.storage.database import create_engine
+    from warmline.storage.migrate import current_revision, upgrade
+
+    async def run() -> str | None:
+        engine = create_engine(get_settings().database_url)
+        try:
+            await upgrade(engine, revision)
+            return await current_revision(engine)
+        finally:
+            await engine.dispose()
+
+    try:
+        console.print(f"database at revision [bold]{asyncio.run(run())}[/bold]")
+    except WarmlineError as exc:
+        _fail(exc)
+
+
+@app.command()
+def chat(
+    pack: Annotated[str | None, typer.Option(help="domain pack")] = None,
+    customer: Annotated[str | None, typer.Option(help="customer id in the back office")] = None,
+    explain: Annotated[bool, typer.Option(help="print each decision's reasons")] = False,
+) -> None:
+    """Talk to warmline in the terminal (the back office must be running; see `backoffice`)."""
+    from warmline.services.runtime import Runtime
+    from warmline.settings import get_settings
+
+    async def run() -> None:
+        runtime = await Runtime.build(get_settings())
+        try:
+            result = await runtime.conversations.start(pack, customer, "terminal")
+            for reply in result.replies:
+                console.print(f"[bold cyan]bot[/bold cyan] {reply.text}", highlight=False)
+            while True:
+                text = await asyncio.to_thread(console.input, "[bold green]you[/bold green] ")
+                if text.strip() in ("/quit", "/exit"):
+                    return
+                try:
+                    if text.strip() == "/person":
+                        turn = await runtime.conversations.request_person(result.conversation_id)
+                    else:
+                        turn = await runtime.conversations.post_message(result.conversation_id, text)
+                except WarmlineError as exc:
+                    err.print(f"[red]{exc.public_detail()}[/red]")
+                    continue
+                for reply in turn.replies:
+                    console.print(f"[bold cyan]bot[/bold cyan] {reply.text}", highlight=False)
+                    if reply.choices:
+                        console.print("    choices: " + " | ".join(reply.choices), highlight=False)
+                if explain and turn.decision:
+                    for reason in turn.decision.reasons:
+                        console.print(f"    [dim]{reason.code}: {reason.detail}[/dim]", highlight=False)
+                if turn.status == "closed":
+                    return
+        finally:
+            await runtime.aclose()
+
+    console.print("[dim]/person asks for a person, /quit leaves[/dim]")
+    try:
+        asyncio.run(run())
+    except (EOFError, KeyboardInterrupt):
+        pass
+    except WarmlineError as exc:
+        _fail(exc)
+
+
+@app.command("test")
+def test_scenarios(
+    paths: Annotated[list[Path], typer.Argument(help="scenario files or folders")],
+    junit: Annotated[Path | None, typer.Option(help="write JUnit XML here")] = None,
+    backoffice_url: Annotated[str | None, typer.Option(
+        help="run against this back office instead of the in-process reference one")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="print every transcript")] = False,
+) -> None:
+    """Run conversation scenario files; exit non-zero on any failure."""
+    from warmline.services.scenario_session import run_paths
+
+    transport = None
+    if backoffice_url is None:
+        from warmline.demo.backoffice.app import create_app as reference_backoffice
+
+        transport = httpx.ASGITransport(app=reference_backoffice())
+    try:
+        results = asyncio.run(run_paths(paths, backoffice_url=backoffice_url, transport=transport))
+    except WarmlineError as exc:
+        _fail(exc)
+        return
+    table = Table(title="warmline scenarios")
+    for column in ("file", "scenario", "result", "seconds"):
+        table.add_column(column)
+    for r in results:
+        table.add_row(r.file, r.name, "[green]pass[/green]" if r.passed else "[red]FAIL[/red]",
+                      f"{r.seconds:.2f}")
+    console.print(table)
+    for r in results:
+        if not r.passed or verbose:
+            console.print(f"\n[bold]{r.file} :: {r.name}[/bold]", highlight=False)
+            for failure in r.failures:
+                console.print(f"  [red]✗[/red] {failure}", highlight=False)
+            for line in r.transcript:
+                console.print(f"    [dim]{line}[/dim]", highlight=False)
+    if junit:
+        from warmline.services.scenarios import junit_xml
+
+        junit.parent.mkdir(parents=True, exist_ok=True)
+        junit.write_text(junit_xml(results), "utf-8")
+    failed = sum(not r.passed for r in results)
+    console.print(f"\n{len(results) - failed} passed, {failed} failed")
+    if failed:
+        raise typer.Exit(1)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,137 @@
+"""Conversation state: a fold over the conversation's events. Nothing here is stored twice."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from warmline.domain.events import (
+    ActionDeclined,
+    ActionExecuted,
+    ActionFailed,
+    ActionProposed,
+    AgentMessage,
+    BotReplied,
+    ConversationStarted,
+    Decided,
+    Escalated,
+    Event,
+    MessageReceived,
+    Resolved,
+    Understood,
+)
+
+Status = Literal["open", "escalated", "closed"]
+Author = Literal["customer", "bot", "agent"]
+
+
+@dataclass(frozen=True)
+class TranscriptLine:
+    author: Author
+    text: str
+    at: datetime
+    choices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PendingAction:
+    action: str
+    params: dict[str, str]
+    confirmation: str
+
+
+@dataclass
+class ConversationState:
+    """What the policy needs to know about a conversation so far."""
+
+    pack: str = ""
+    customer_id: str | None = None
+    channel: str = "web"
+    status: Status = "open"
+    version: int = 0
+    started_at: datetime | None = None
+    transcript: list[TranscriptLine] = field(default_factory=list)
+    pending: PendingAction | None = None
+    choices: tuple[str, ...] = ()
+    clarify_for: tuple[str, ...] = ()
+    awaiting_param: str | None = None
+    awaiting_intent: str | None = None
+    slots: dict[str, str] = field(default_factory=dict)
+    last_intent: str | None = None
+    clarify_streak: int = 0
+    out_of_scope_count: int = 0
+    disclosed: bool = False
+    escalation: str | None = None
+    actions_done: list[str] = field(default_factory=list)
+    actions_failed: list[str] = field(default_factory=list)
+
+    def customer_turns(self) -> int:
+        return sum(1 for line in self.transcript if line.author == "customer")
+
+
+def apply(state: ConversationState, event: Event) -> ConversationState:
+    """Apply one event to the state, in place, and return it."""
+    state.version += 1
+    if isinstance(event, ConversationStarted):
+        state.pack = event.pack
+        state.customer_id = event.customer_id
+        state.channel = event.channel
+        state.started_at = event.at
+    elif isinstance(event, MessageReceived):
+        state.transcript.append(TranscriptLine("customer", event.text, event.at))
+    elif isinstance(event, Understood):
+        for mention in event.understanding.entities:
+            state.slots[mention.entity] = mention.value
+    elif isinstance(event, Decided):
+        _apply_decision(state, event)
+    elif isinstance(event, ActionProposed):
+        state.pending = PendingAction(event.action, dict(event.params), event.confirmation)
+    elif isinstance(event, ActionDeclined):
+        state.pending = None
+    elif isinstance(event, ActionExecuted):
+        state.pending = None
+        state.actions_done.append(event.action)
+    elif isinstance(event, ActionFailed):
+        state.pending = None
+        state.actions_failed.append(event.action)
+    elif isinstance(event, BotReplied):
+        state.transcript.append(TranscriptLine("bot", event.text, event.at, tuple(event.choices)))
+        state.disclosed = state.disclosed or event.disclosure
+    elif isinstance(event, AgentMessage):
+        state.transcript.append(TranscriptLine("agent", event.text, event.at))
+    elif isinstance(event, Escalated):
+        state.status = "escalated"
+        state.escalation = event.trigger
+        state.pending = None
+    elif isinstance(event, Resolved):
+        state.status = "closed"
+    return state
+
+
+def _apply_decision(state: ConversationState, event: Decided) -> None:
+    decision = event.decision
+    state.choices = tuple(decision.choices)
+    state.awaiting_param = decision.missing
+    state.awaiting_intent = decision.intent if decision.missing else None
+    if decision.kind == "clarify" and not decision.missing:
+        state.clarify_streak += 1
+        state.clarify_for = tuple(decision.choices)
+    else:
+        state.clarify_streak = 0
+        state.clarify_for = ()
+    if decision.intent and decision.kind in ("answer", "act", "confirm"):
+        state.last_intent = decision.intent
+    if "out_of_scope" in decision.reason_codes():
+        state.out_of_scope_count += 1
+    for key, value in decision.params.items():
+        state.slots[key] = value
+
+
+def fold(events: Iterable[Event]) -> ConversationState:
+    """Rebuild a conversation's state from its events."""
+    state = ConversationState()
+    for event in events:
+        apply(state, event)
+    return state

@@ -1,0 +1,136 @@
+"""Conversation events: the source of truth. State, explanations and analytics fold over them.
+
+Each event is a small frozen pydantic model with a literal ``kind``; ``Event`` is their
+discriminated union and ``EVENT_ADAPTER`` (de)serialises it for storage.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from warmline.domain.decision import Decision, Reason
+from warmline.domain.understanding import Understanding
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    at: datetime
+
+
+class ConversationStarted(_Event):
+    kind: Literal["conversation_started"] = "conversation_started"
+    pack: str
+    customer_id: str | None = None
+    channel: str = "web"
+
+
+class MessageReceived(_Event):
+    """A message from the customer, exactly as received (after decoding)."""
+
+    kind: Literal["message_received"] = "message_received"
+    text: str
+
+
+class Understood(_Event):
+    kind: Literal["understood"] = "understood"
+    understanding: Understanding
+
+
+class Decided(_Event):
+    kind: Literal["decided"] = "decided"
+    decision: Decision
+
+
+class ActionProposed(_Event):
+    """A write or destructive action waiting for the customer's explicit yes."""
+
+    kind: Literal["action_proposed"] = "action_proposed"
+    action: str
+    params: dict[str, str]
+    confirmation: str
+
+
+class ActionDeclined(_Event):
+    kind: Literal["action_declined"] = "action_declined"
+    action: str
+
+
+class ActionExecuted(_Event):
+    kind: Literal["action_executed"] = "action_executed"
+    action: str
+    params: dict[str, str]
+    risk: str
+    idempotency_key: str | None = None
+    result: dict[str, Any] = Field(default_factory=dict)
+
+
+class ActionFailed(_Event):
+    kind: Literal["action_failed"] = "action_failed"
+    action: str
+    params: dict[str, str]
+    error: str
+    reason: str
+    retryable: bool = False
+
+
+class BotReplied(_Event):
+    kind: Literal["bot_replied"] = "bot_replied"
+    text: str
+    choices: list[str] = Field(default_factory=list)
+    disclosure: bool = False
+
+
+class Escalated(_Event):
+    kind: Literal["escalated"] = "escalated"
+    trigger: str
+    reasons: list[Reason] = Field(default_factory=list)
+
+
+class AgentMessage(_Event):
+    kind: Literal["agent_message"] = "agent_message"
+    agent: str
+    text: str
+
+
+class Resolved(_Event):
+    kind: Literal["resolved"] = "resolved"
+    by: Literal["bot", "agent", "customer"] = "bot"
+
+
+class FeedbackGiven(_Event):
+    kind: Literal["feedback_given"] = "feedback_given"
+    rating: int = Field(ge=1, le=5)
+    comment: str = ""
+
+
+Event = Annotated[
+    ConversationStarted
+    | MessageReceived
+    | Understood
+    | Decided
+    | ActionProposed
+    | ActionDeclined
+    | ActionExecuted
+    | ActionFailed
+    | BotReplied
+    | Escalated
+    | AgentMessage
+    | Resolved
+    | FeedbackGiven,
+    Field(discriminator="kind"),
+]
+
+EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
+
+
+def event_to_json(event: Event) -> dict[str, Any]:
+    """The storage form of an event."""
+    return event.model_dump(mode="json")
+
+
+def event_from_json(data: dict[str, Any]) -> Event:
+    """Rebuild an event from its storage form."""
+    return EVENT_ADAPTER.validate_python(data)

@@ -1,0 +1,229 @@
+"""The domain pack schema: what an admin declares in YAML for one business domain.
+
+A pack declares intents (with examples), entities (an ontology with synonyms, or typed
+patterns), actions against the back office (parameters, risk class, confirmation wording,
+the HTTP request), response templates, the persona and the policy thresholds. The loader
+(``domain/pack_loader.py``) turns YAML into these models and reports every error with file,
+line and field.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Risk = Literal["read", "write", "destructive"]
+Register = Literal["formal", "neutral", "casual"]
+HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
+
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_PLACEHOLDER = re.compile(r"{([a-z_][a-z0-9_]*)}")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Persona(_Model):
+    name: str = Field(min_length=1)
+    company: str = Field(min_length=1)
+    voice: str = "warm, clear and brief"
+    speech_register: Register = Field("neutral", alias="register")
+    greeting: str = Field(min_length=1)
+    guardrails: list[str] = Field(default_factory=list)
+
+    @field_validator("greeting")
+    @classmethod
+    def _discloses_ai(cls, value: str) -> str:
+        if not re.search(r"\b(AI|artificial intelligence|virtual assistant|bot)\b", value, re.I):
+            raise ValueError("the greeting must say that the customer is talking to an AI")
+        if not re.search(r"\b(person|human|agent|someone)\b", value, re.I):
+            raise ValueError("the greeting must say how to reach a person")
+        return value
+
+
+class Thresholds(_Model):
+    """Intent-confidence zones: at or above ``confident`` act; at or above ``clarify`` ask."""
+
+    confident: float = Field(0.55, ge=0.0, le=1.0)
+    clarify: float = Field(0.25, ge=0.0, le=1.0)
+    clarify_choices: int = Field(3, ge=2, le=3)
+    max_clarifications: int = Field(2, ge=1)
+    max_out_of_scope: int = Field(2, ge=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Thresholds:
+        if self.clarify > self.confident:
+            raise ValueError("clarify must not be above confident")
+        return self
+
+
+class EntityValue(_Model):
+    synonyms: list[str] = Field(default_factory=list)
+    label: str | None = None
+
+
+class Entity(_Model):
+    """An ontology (values with synonyms) or a typed pattern (a regular expression)."""
+
+    kind: Literal["ontology", "pattern"]
+    description: str = ""
+    values: dict[str, EntityValue] = Field(default_factory=dict)
+    pattern: str | None = None
+    normalize: Literal["none", "upper", "lower"] = "none"
+
+    @model_validator(mode="after")
+    def _shape(self) -> Entity:
+        if self.kind == "ontology" and not self.values:
+            raise ValueError("an ontology entity needs values")
+        if self.kind == "pattern":
+            if not self.pattern:
+                raise ValueError("a pattern entity needs a pattern")
+            try:
+                re.compile(self.pattern)
+            except re.error as exc:
+                raise ValueError(f"pattern does not compile: {exc}") from exc
+        return self
+
+
+class Parameter(_Model):
+    """An action parameter, filled from an entity, the account, or a default."""
+
+    entity: str | None = None
+    required: bool = True
+    default: str | None = None
+    prompt: str | None = None
+    choices_from_account: str | None = None
+
+
+class HttpRequest(_Model):
+    method: HttpMethod = "GET"
+    path: str = Field(min_length=1)
+    body: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("path")
+    @classmethod
+    def _absolute(cls, value: str) -> str:
+        if not value.startswith("/"):
+            raise ValueError("path must start with '/'")
+        return value
+
+    def placeholders(self) -> set[str]:
+        found = set(_PLACEHOLDER.findall(self.path))
+        for template in self.body.values():
+            found |= set(_PLACEHOLDER.findall(template))
+        return found
+
+
+class Action(_Model):
+    description: str = ""
+    risk: Risk
+    parameters: dict[str, Parameter] = Field(default_factory=dict)
+    request: HttpRequest
+    preview: HttpRequest | None = None
+    confirm: str | None = None
+    success: str
+    failure: str | None = None
+
+    @model_validator(mode="after")
+    def _confirmation(self) -> Action:
+        if self.risk != "read" and not self.confirm:
+            raise ValueError(f"a {self.risk} action needs 'confirm' wording")
+        used = self.request.placeholders() | (self.preview.placeholders() if self.preview else set())
+        unknown = used - set(self.parameters) - {"customer_id"}
+        if unknown:
+            raise ValueError(f"request uses undeclared parameters: {sorted(unknown)}")
+        return self
+
+
+class Intent(_Model):
+    """Something a customer wants. It is answered by one of: an action, a template, a handoff."""
+
+    description: str = ""
+    examples: list[str] = Field(min_length=3)
+    action: str | None = None
+    response: str | None = None
+    escalate: bool = False
+    builtin: bool = False
+    label: str | None = None
+    not_with_entities: list[str] = Field(default_factory=list)
+    requires_account: str | None = None
+
+    @model_validator(mode="after")
+    def _one_handler(self) -> Intent:
+        handlers = [h for h in (self.action, self.response) if h] + (["escalate"] if self.escalate else [])
+        if len(handlers) > 1:
+            raise ValueError("an intent has one handler: action, response or escalate")
+        if not handlers and not self.builtin:
+            raise ValueError("an intent needs a handler: action, response or escalate: true")
+        return self
+
+
+class AccountSpec(_Model):
+    """How to read the customer's account from the back office, and what counts as active."""
+
+    lookup: HttpRequest
+    fields: dict[str, str] = Field(default_factory=dict)
+
+
+class DomainPack(_Model):
+    pack: str
+    version: int = 1
+    description: str = ""
+    languages: list[str] = Field(default_factory=lambda: ["en"])
+    persona: Persona
+    thresholds: Thresholds = Thresholds()
+    account: AccountSpec | None = None
+    entities: dict[str, Entity] = Field(default_factory=dict)
+    intents: dict[str, Intent]
+    actions: dict[str, Action] = Field(default_factory=dict)
+    templates: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("pack")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not _NAME.match(value):
+            raise ValueError("pack name must be lower_snake_case")
+        return value
+
+    def reference_problems(self) -> list[tuple[tuple[str, ...], str]]:
+        """Cross-references that do not resolve, each with the path of the offending field."""
+        problems: list[tuple[tuple[str, ...], str]] = []
+        for name, intent in self.intents.items():
+            if intent.action and intent.action not in self.actions:
+                problems.append((("intents", name, "action"), f"unknown action '{intent.action}'"))
+            if intent.response and intent.response not in self.templates:
+                problems.append(
+                    (("intents", name, "response"), f"unknown template '{intent.response}'")
+                )
+            for ent in intent.not_with_entities:
+                if ent not in self.entities:
+                    problems.append(
+                        (("intents", name, "not_with_entities"), f"unknown entity '{ent}'")
+                    )
+        for name, action in self.actions.items():
+            if action.success not in self.templates:
+                problems.append(
+                    (("actions", name, "success"), f"unknown template '{action.success}'")
+                )
+            if action.failure and action.failure not in self.templates:
+                problems.append(
+                    (("actions", name, "failure"), f"unknown template '{action.failure}'")
+                )
+            for pname, param in action.parameters.items():
+                if param.entity and param.entity not in self.entities:
+                    problems.append(
+                        (
+                            ("actions", name, "parameters", pname, "entity"),
+                            f"unknown entity '{param.entity}'",
+                        )
+                    )
+        return problems
+
+    def intent_label(self, name: str) -> str:
+        intent = self.intents.get(name)
+        if intent and intent.label:
+            return intent.label
+        return name.replace("_", " ")

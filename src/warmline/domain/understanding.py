@@ -1,0 +1,55 @@
+"""What the NLU layer tells the policy about one customer turn."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Zone = Literal["confident", "clarify", "out_of_scope"]
+
+
+class IntentScore(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    intent: str
+    probability: float
+
+
+class EntityMention(BaseModel):
+    """An entity found in the text, linked to the pack's ontology or typed by a pattern."""
+
+    model_config = ConfigDict(frozen=True)
+    entity: str
+    value: str
+    text: str
+    start: int = -1
+    end: int = -1
+    score: float = 1.0
+
+
+class Understanding(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    text: str
+    ranking: list[IntentScore] = Field(default_factory=list)
+    zone: Zone = "out_of_scope"
+    entities: list[EntityMention] = Field(default_factory=list)
+    language: str = "en"
+    notes: list[str] = Field(default_factory=list)
+
+    @property
+    def top(self) -> IntentScore | None:
+        return self.ranking[0] if self.ranking else None
+
+    @property
+    def intent(self) -> str | None:
+        return self.ranking[0].intent if self.ranking else None
+
+    @property
+    def confidence(self) -> float:
+        return self.ranking[0].probability if self.ranking else 0.0
+
+    def entity(self, name: str) -> EntityMention | None:
+        for mention in self.entities:
+            if mention.entity == name:
+                return mention
+        return None

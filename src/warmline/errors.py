@@ -1,0 +1,160 @@
+"""The warmline exception tree.
+
+Every error the product raises on purpose is a ``WarmlineError``. Adapters translate third-party
+errors into this tree at the boundary; one API handler maps it to HTTP problem responses
+(``api/problems.py``) using ``status`` and ``title`` and never echoes ``str(exc)`` unless the
+error is marked ``public``.
+
+```
+WarmlineError
+├── ConfigurationError            settings refused, missing model assets
+├── PackError                     a domain pack that does not validate (file, line, field)
+├── InputError                    bad input from a client (public message)
+│   ├── EmptyMessage
+│   ├── MessageTooLong
+│   └── UndecodableInput
+├── NotFound                      an id that does not exist (public message)
+│   └── ConversationNotFound
+├── ConflictError                 a state change that the current state forbids
+│   └── ConversationClosed
+├── StorageError                  the database failed
+└── ConnectorError                the outside world failed
+    ├── BackOfficeUnavailable     timeout, refused connection, outage, 5xx
+    ├── BackOfficeRejected        the back office refused by its rules (4xx with a reason)
+    └── BackOfficeNotFound        the back office has no such record
+```
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class WarmlineError(Exception):
+    """Base of every error warmline raises on purpose."""
+
+    status: int = 500
+    title: str = "Internal error"
+    code: str = "internal"
+    public: bool = False
+
+    def __init__(self, message: str = "", *, detail: str | None = None) -> None:
+        super().__init__(message or self.title)
+        self.message = message or self.title
+        self.detail = detail
+
+    def public_detail(self) -> str:
+        """What a client may be told: the message if it is public, otherwise the title."""
+        return self.message if self.public else self.title
+
+
+class ConfigurationError(WarmlineError):
+    title = "Configuration error"
+    code = "configuration"
+
+
+@dataclass(frozen=True)
+class PackIssue:
+    """One problem in a domain pack, located precisely."""
+
+    file: str
+    line: int | None
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line is not None else self.file
+        return f"{where}: {self.field}: {self.message}"
+
+
+class PackError(WarmlineError):
+    title = "Invalid domain pack"
+    code = "invalid_pack"
+    status = 422
+    public = True
+
+    def __init__(self, issues: list[PackIssue]) -> None:
+        self.issues = issues
+        super().__init__("\n".join(str(i) for i in issues) or "invalid domain pack")
+
+
+class InputError(WarmlineError):
+    status = 422
+    title = "Invalid input"
+    code = "invalid_input"
+    public = True
+
+
+class EmptyMessage(InputError):
+    title = "Empty message"
+    code = "empty_message"
+
+
+class MessageTooLong(InputError):
+    status = 413
+    title = "Message too long"
+    code = "message_too_long"
+
+
+class UndecodableInput(InputError):
+    status = 400
+    title = "Input is not valid UTF-8"
+    code = "undecodable_input"
+
+
+class NotFound(WarmlineError):
+    status = 404
+    title = "Not found"
+    code = "not_found"
+    public = True
+
+
+class ConversationNotFound(NotFound):
+    title = "Conversation not found"
+    code = "conversation_not_found"
+
+
+class ConflictError(WarmlineError):
+    status = 409
+    title = "Conflict"
+    code = "conflict"
+    public = True
+
+
+class ConversationClosed(ConflictError):
+    title = "Conversation is closed"
+    code = "conversation_closed"
+
+
+class StorageError(WarmlineError):
+    status = 503
+    title = "Storage unavailable"
+    code = "storage_unavailable"
+
+
+class ConnectorError(WarmlineError):
+    status = 502
+    title = "Upstream system failed"
+    code = "upstream_failed"
+
+
+class BackOfficeUnavailable(ConnectorError):
+    status = 503
+    title = "Back office unavailable"
+    code = "backoffice_unavailable"
+
+
+class BackOfficeRejected(ConnectorError):
+    """The back office refused the request by its own rules; ``message`` is its reason."""
+
+    status = 409
+    title = "Back office refused the request"
+    code = "backoffice_rejected"
+    public = True
+
+
+class BackOfficeNotFound(ConnectorError):
+    status = 404
+    title = "Back office record not found"
+    code = "backoffice_not_found"
+    public = True

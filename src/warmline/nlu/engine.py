@@ -1,0 +1,108 @@
+"""The NLU engine of one domain pack: text in, ``Understanding`` out. Never raises on input.
+
+Zones: ``confident`` when the top probability reaches the pack's ``confident`` threshold,
+``clarify`` when it reaches ``clarify``, else ``out_of_scope``; a text whose nearest training
+example is less similar than ``min_similarity`` is out of scope whatever its probability.
+Garbage (empty, emoji only, control bytes) gets the out-of-scope zone and a note saying why.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import unicodedata
+from pathlib import Path
+
+from warmline.domain.pack import DomainPack
+from warmline.domain.understanding import Understanding, Zone
+from warmline.nlu.embeddings import Encoder
+from warmline.nlu.entities import EntityExtractor
+from warmline.nlu.intents import IntentClassifier, IntentClassifierConfig, Ranking
+
+MAX_NLU_CHARS = 1000
+MIN_SIMILARITY = 0.30
+_LETTERS = re.compile(r"[^\W\d_]", re.UNICODE)
+
+
+def clean_text(text: str) -> str:
+    """Drop control characters, normalise Unicode and whitespace, cap the length."""
+    text = unicodedata.normalize("NFKC", text)
+    text = "".join(ch if unicodedata.category(ch)[0] != "C" or ch in "\t\n" else " " for ch in text)
+    return " ".join(text.split())[:MAX_NLU_CHARS]
+
+
+def training_data(pack: DomainPack) -> tuple[list[str], list[str]]:
+    texts: list[str] = []
+    labels: list[str] = []
+    for name, intent in pack.intents.items():
+        for example in intent.examples:
+            texts.append(example)
+            labels.append(name)
+    return texts, labels
+
+
+def pack_fingerprint(pack: DomainPack, encoder: Encoder, config: IntentClassifierConfig) -> str:
+    texts, labels = training_data(pack)
+    blob = json.dumps([texts, labels, encoder.name, config.model_dump()], sort_keys=True)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
+
+
+class NluEngine:
+    def __init__(
+        self, pack: DomainPack, encoder: Encoder, classifier: IntentClassifier,
+        *, min_similarity: float = MIN_SIMILARITY,
+    ) -> None:
+        self.pack = pack
+        self.encoder = encoder
+        self.classifier = classifier
+        self.entities = EntityExtractor(pack.entities)
+        self.min_similarity = min_similarity
+
+    @classmethod
+    def train(
+        cls, pack: DomainPack, encoder: Encoder, *, cache_dir: Path | None = None,
+        config: IntentClassifierConfig | None = None,
+    ) -> NluEngine:
+        """Train on the pack's examples, or load the cached model trained on the same ones."""
+        config = config or IntentClassifierConfig()
+        target = None
+        if cache_dir is not None:
+            target = cache_dir / f"{pack.pack}-{pack_fingerprint(pack, encoder, config)}"
+            if (target / "intents.json").exists():
+                return cls(pack, encoder, IntentClassifier.load(target, encoder))
+        texts, labels = training_data(pack)
+        classifier = IntentClassifier(encoder, config).fit(texts, labels)
+        if target is not None:
+            classifier.save(target)
+        return cls(pack, encoder, classifier)
+
+    def understand(self, text: str) -> Understanding:
+        cleaned = clean_text(text)
+        notes: list[str] = []
+        if len(text) > MAX_NLU_CHARS:
+            notes.append(f"text cut to {MAX_NLU_CHARS} characters for understanding")
+        if not _LETTERS.search(cleaned):
+            notes.append("no words to understand")
+            return Understanding(text=cleaned, zone="out_of_scope", notes=notes)
+        ranking = self.classifier.rank([cleaned])[0]
+        entities = self.entities.extract(cleaned)
+        zone = self._zone(ranking, notes)
+        return Understanding(
+            text=cleaned, ranking=ranking.scores[:5], zone=zone, entities=entities, notes=notes
+        )
+
+    def _zone(self, ranking: Ranking, notes: list[str]) -> Zone:
+        thresholds = self.pack.thresholds
+        top = ranking.scores[0].probability
+        if ranking.nearest_similarity < self.min_similarity:
+            notes.append(
+                f"nearest example similarity {ranking.nearest_similarity:.2f} "
+                f"< {self.min_similarity:.2f}"
+            )
+            return "out_of_scope"
+        if top >= thresholds.confident:
+            return "confident"
+        if top >= thresholds.clarify:
+            return "clarify"
+        return "out_of_scope"

@@ -1,0 +1,101 @@
+"""Entity extraction linked to a pack's ontology: typed patterns and synonyms, typo-tolerant.
+
+Ontology values match on their name and synonyms; words of five letters or more also match
+with small misspellings (rapidfuzz ratio). Pattern entities match case-insensitively and are
+normalised as the pack says (for example upper-cased reservation codes).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz
+
+from warmline.domain.pack import Entity
+from warmline.domain.understanding import EntityMention
+
+_WORD = re.compile(r"[\w']+")
+FUZZY_MIN_LENGTH = 5
+FUZZY_MIN_RATIO = 85.0
+
+
+@dataclass(frozen=True)
+class _Phrase:
+    entity: str
+    value: str
+    words: tuple[str, ...]
+
+
+class EntityExtractor:
+    def __init__(self, entities: dict[str, Entity]) -> None:
+        self._patterns: list[tuple[str, re.Pattern[str], str]] = []
+        self._phrases: list[_Phrase] = []
+        for name, spec in entities.items():
+            if spec.kind == "pattern" and spec.pattern:
+                self._patterns.append((name, re.compile(spec.pattern, re.IGNORECASE), spec.normalize))
+            for value, detail in spec.values.items():
+                forms = {value.replace("_", " "), *detail.synonyms}
+                if detail.label:
+                    forms.add(detail.label)
+                for form in forms:
+                    words = tuple(w.lower() for w in _WORD.findall(form))
+                    if words:
+                        self._phrases.append(_Phrase(name, value, words))
+        # Longest phrases first, so "checked bag" wins over "bag".
+        self._phrases.sort(key=lambda p: -len(p.words))
+
+    def extract(self, text: str) -> list[EntityMention]:
+        mentions: list[EntityMention] = []
+        for name, pattern, normalize in self._patterns:
+            for match in pattern.finditer(text):
+                raw = match.group(0)
+                value = raw.upper() if normalize == "upper" else raw.lower() if normalize == "lower" else raw
+                mentions.append(
+                    EntityMention(entity=name, value=value, text=raw, start=match.start(), end=match.end())
+                )
+        mentions.extend(self._ontology(text))
+        return mentions
+
+    def _ontology(self, text: str) -> list[EntityMention]:
+        tokens = [(m.group(0).lower(), m.start(), m.end()) for m in _WORD.finditer(text)]
+        taken: set[int] = set()
+        found: list[EntityMention] = []
+        seen: set[tuple[str, str]] = set()
+        for phrase in self._phrases:
+            size = len(phrase.words)
+            for i in range(len(tokens) - size + 1):
+                window = range(i, i + size)
+                if any(j in taken for j in window):
+                    continue
+                score = _match(phrase.words, tuple(tokens[j][0] for j in window))
+                if score is None:
+                    continue
+                taken.update(window)
+                start, end = tokens[i][1], tokens[i + size - 1][2]
+                key = (phrase.entity, phrase.value)
+                if key in seen:
+                    continue
+                seen.add(key)
+                found.append(
+                    EntityMention(
+                        entity=phrase.entity, value=phrase.value, text=text[start:end],
+                        start=start, end=end, score=score,
+                    )
+                )
+        return found
+
+
+def _match(expected: tuple[str, ...], actual: tuple[str, ...]) -> float | None:
+    total = 0.0
+    for want, got in zip(expected, actual, strict=True):
+        if want == got or (want + "s") == got or want == (got + "s"):
+            total += 1.0
+            continue
+        if len(want) < FUZZY_MIN_LENGTH:
+            return None
+        ratio = fuzz.ratio(want, got)
+        if ratio < FUZZY_MIN_RATIO:
+            return None
+        total += ratio / 100.0
+    return total / len(expected)

@@ -1,0 +1,41 @@
+"""Resolve a customer's answer to a question with choices: "2", "the second one", or a label."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from rapidfuzz import fuzz, process
+
+_ORDINALS = {
+    "first": 0, "1st": 0, "one": 0, "second": 1, "2nd": 1, "two": 1,
+    "third": 2, "3rd": 2, "three": 2, "fourth": 3, "4th": 3, "four": 3,
+    "fifth": 4, "5th": 4, "five": 4, "last": -1,
+}
+_NUMBER = re.compile(r"^\s*(?:option|number|#)?\s*(\d{1,2})\s*[.)]?\s*$", re.I)
+LABEL_MIN_SCORE = 80.0
+
+
+def resolve_choice(text: str, choices: Sequence[str]) -> int | None:
+    """Index of the choice the text picks, or ``None`` when it picks none clearly."""
+    if not choices:
+        return None
+    lowered = text.strip().lower()
+    for i, choice in enumerate(choices):
+        if lowered == choice.lower():
+            return i
+    number = _NUMBER.match(lowered)
+    if number:
+        index = int(number.group(1)) - 1
+        return index if 0 <= index < len(choices) else None
+    words = re.findall(r"[\w']+", lowered)
+    if len(words) <= 4:
+        for word in words:
+            if word in _ORDINALS:
+                index = _ORDINALS[word]
+                index = len(choices) - 1 if index < 0 else index
+                return index if index < len(choices) else None
+    best = process.extractOne(lowered, [c.lower() for c in choices], scorer=fuzz.token_set_ratio)
+    if best is not None and best[1] >= LABEL_MIN_SCORE and len(words) <= 8:
+        return int(best[2])
+    return None

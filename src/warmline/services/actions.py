@@ -1,0 +1,70 @@
+"""The actions runtime: fills a pack action's request from its parameters and calls the back
+office through the connector. Writes carry an idempotency key, so a retried turn never applies
+twice."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import quote
+
+from warmline.connectors.backoffice import BackOfficeClient
+from warmline.domain.pack import Action, DomainPack, HttpRequest
+from warmline.errors import PackError, PackIssue
+
+_PLACEHOLDER = re.compile(r"{([a-z_][a-z0-9_]*)}")
+
+
+def _fill(template: str, params: dict[str, str], *, in_path: bool) -> str:
+    def replace(match: re.Match[str]) -> str:
+        value = params.get(match.group(1), "")
+        return quote(value, safe="") if in_path else value
+
+    return _PLACEHOLDER.sub(replace, template)
+
+
+def _body_value(template: str, params: dict[str, str]) -> Any:
+    whole = _PLACEHOLDER.fullmatch(template)
+    value = _fill(template, params, in_path=False)
+    if whole and value.lstrip("-").isdigit():
+        return int(value)
+    return value
+
+
+def build_request(request: HttpRequest, params: dict[str, str]) -> tuple[str, str, dict[str, Any] | None]:
+    path = _fill(request.path, params, in_path=True)
+    body = {key: _body_value(value, params) for key, value in request.body.items()}
+    return request.method, path, (body if request.method != "GET" else None)
+
+
+class ActionRunner:
+    def __init__(self, client: BackOfficeClient) -> None:
+        self.client = client
+
+    def _action(self, pack: DomainPack, name: str) -> Action:
+        action = pack.actions.get(name)
+        if action is None:
+            raise PackError([PackIssue(pack.pack, None, f"actions.{name}", "no such action")])
+        return action
+
+    async def preview(self, pack: DomainPack, name: str, params: dict[str, str]) -> dict[str, Any]:
+        """What a write would touch, read before asking for confirmation (empty if none)."""
+        action = self._action(pack, name)
+        if action.preview is None:
+            return {}
+        method, path, body = build_request(action.preview, params)
+        return await self.client.request(method, path, json=body)
+
+    async def execute(
+        self, pack: DomainPack, name: str, params: dict[str, str], idempotency_key: str | None
+    ) -> dict[str, Any]:
+        action = self._action(pack, name)
+        method, path, body = build_request(action.request, params)
+        key = idempotency_key if action.risk != "read" else None
+        return await self.client.request(method, path, json=body, idempotency_key=key)
+
+    async def account(self, pack: DomainPack, customer_id: str) -> dict[str, Any]:
+        if pack.account is None:
+            return {}
+        method, path, body = build_request(pack.account.lookup, {"customer_id": customer_id})
+        return await self.client.request(method, path, json=body)

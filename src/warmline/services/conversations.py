@@ -1,0 +1,281 @@
+"""The turn pipeline: perceive, decide, act, respond, record.
+
+Every turn's events are appended in one transaction; the state is a fold over the log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+import weakref
+from dataclasses import dataclass, field
+from typing import Any
+
+from warmline.domain.conversation import ConversationState, fold
+from warmline.domain.customers import Customer, facts_from_profile
+from warmline.domain.decision import Decision, Reason
+from warmline.domain.events import (
+    ActionDeclined,
+    ActionExecuted,
+    ActionFailed,
+    ActionProposed,
+    BotReplied,
+    ConversationStarted,
+    Decided,
+    Escalated,
+    Event,
+    MessageReceived,
+    Resolved,
+    Understood,
+)
+from warmline.errors import (
+    BackOfficeNotFound,
+    BackOfficeRejected,
+    ConnectorError,
+    ConversationClosed,
+    EmptyMessage,
+    InputError,
+    MessageTooLong,
+)
+from warmline.policy.decide import decide
+from warmline.services.actions import ActionRunner
+from warmline.services.packs import PackRuntime
+from warmline.services.realtime import Broker
+from warmline.storage.conversations import ConversationRepository
+from warmline.types import Clock
+
+
+@dataclass(frozen=True)
+class TurnResult:
+    conversation_id: str
+    replies: list[BotReplied]
+    decision: Decision | None
+    events: list[Event] = field(default_factory=list)
+    status: str = "open"
+
+
+class ConversationService:
+    def __init__(
+        self, repo: ConversationRepository, packs: dict[str, PackRuntime], default_pack: str,
+        runner: ActionRunner, broker: Broker, clock: Clock, *, max_message_chars: int,
+    ) -> None:
+        self.repo = repo
+        self.packs = packs
+        self.default_pack = default_pack
+        self.runner = runner
+        self.broker = broker
+        self.clock = clock
+        self.max_message_chars = max_message_chars
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    def _lock(self, conversation_id: str) -> asyncio.Lock:
+        lock = self._locks.get(conversation_id)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[conversation_id] = lock
+        return lock
+
+    def pack(self, name: str | None) -> PackRuntime:
+        key = name or self.default_pack
+        runtime = self.packs.get(key)
+        if runtime is None:
+            raise InputError(f"unknown pack '{key}'; available: {', '.join(sorted(self.packs))}")
+        return runtime
+
+    async def start(
+        self, pack: str | None = None, customer_id: str | None = None, channel: str = "web"
+    ) -> TurnResult:
+        runtime = self.pack(pack)
+        conversation_id = str(uuid.uuid4())
+        now = self.clock.now()
+        events: list[Event] = [
+            ConversationStarted(at=now, pack=runtime.pack.pack, customer_id=customer_id, channel=channel),
+            BotReplied(at=now, text=runtime.pack.persona.greeting, disclosure=True),
+        ]
+        await self.repo.create(conversation_id, runtime.pack.pack, customer_id, channel, events, now)
+        replies = [e for e in events if isinstance(e, BotReplied)]
+        return TurnResult(conversation_id, replies, None, events)
+
+    async def state(self, conversation_id: str) -> tuple[ConversationState, list[Event]]:
+        events = await self.repo.events(conversation_id)
+        return fold(events), events
+
+    def validate_text(self, text: str) -> str:
+        stripped = text.strip()
+        if not stripped:
+            raise EmptyMessage("the message is empty")
+        if len(text) > self.max_message_chars:
+            raise MessageTooLong(
+                f"the message has {len(text)} characters; the limit is {self.max_message_chars}"
+            )
+        return stripped
+
+    async def post_message(self, conversation_id: str, text: str) -> TurnResult:
+        text = self.validate_text(text)
+        async with self._lock(conversation_id):
+            state, _ = await self.state(conversation_id)
+            if state.status == "closed":
+                raise ConversationClosed("this conversation has ended; start a new one")
+            runtime = self.pack(state.pack)
+            now = self.clock.now()
+            events: list[Event] = [MessageReceived(at=now, text=text)]
+            if state.status == "escalated":
+                decision = Decision(kind="escalate", escalation=state.escalation, reasons=[
+                    Reason(code="already_escalated", detail="a person owns this conversation")])
+                events.append(Decided(at=now, decision=decision))
+                events.append(BotReplied(at=now, text=runtime.responder.render("escalated_waiting")))
+                return await self._record(conversation_id, state, events, decision)
+            understanding = await asyncio.to_thread(runtime.nlu.understand, text)
+            events.append(Understood(at=now, understanding=understanding))
+            customer, account_note = await self._customer(runtime, state)
+            decision = decide(state, understanding, customer, runtime.pack)
+            if account_note:
+                decision = decision.model_copy(update={"reasons": [*decision.reasons, account_note]})
+            events.append(Decided(at=now, decision=decision))
+            events.extend(await self._act_and_respond(conversation_id, state, runtime, decision, customer))
+            return await self._record(conversation_id, state, events, decision)
+
+    async def request_person(self, conversation_id: str, trigger: str = "customer_request") -> TurnResult:
+        """The "talk to a person" control: always honoured at once."""
+        async with self._lock(conversation_id):
+            state, _ = await self.state(conversation_id)
+            if state.status == "closed":
+                raise ConversationClosed("this conversation has ended; start a new one")
+            runtime = self.pack(state.pack)
+            now = self.clock.now()
+            if state.status == "escalated":
+                return TurnResult(conversation_id, [], None, [], state.status)
+            reasons = [Reason(code=trigger, detail="the customer pressed 'talk to a person'")]
+            decision = Decision(kind="escalate", escalation=trigger, reasons=reasons)
+            events: list[Event] = [
+                Decided(at=now, decision=decision),
+                Escalated(at=now, trigger=trigger, reasons=reasons),
+                BotReplied(at=now, text=runtime.responder.render("escalated")),
+            ]
+            return await self._record(conversation_id, state, events, decision)
+
+    async def _record(
+        self, conversation_id: str, state: ConversationState, events: list[Event],
+        decision: Decision | None,
+    ) -> TurnResult:
+        status = state.status
+        if any(isinstance(e, Escalated) for e in events):
+            status = "escalated"
+        if any(isinstance(e, Resolved) for e in events):
+            status = "closed"
+        await self.repo.append(conversation_id, state.version, events, self.clock.now(), status=status)
+        self.broker.publish(conversation_id, events)
+        replies = [e for e in events if isinstance(e, BotReplied)]
+        return TurnResult(conversation_id, replies, decision, events, status)
+
+    async def _customer(
+        self, runtime: PackRuntime, state: ConversationState
+    ) -> tuple[Customer | None, Reason | None]:
+        if not state.customer_id or runtime.pack.account is None:
+            return None, None
+        try:
+            profile = await self.runner.account(runtime.pack, state.customer_id)
+        except BackOfficeNotFound:
+            return None, Reason(code="account_not_found", detail=f"no account {state.customer_id}")
+        except ConnectorError as exc:
+            return None, Reason(code="account_unavailable", detail=exc.title)
+        facts = facts_from_profile(profile, runtime.pack.account.fields)
+        return Customer(id=state.customer_id, profile=profile, facts=facts), None
+
+    async def _act_and_respond(
+        self, conversation_id: str, state: ConversationState, runtime: PackRuntime,
+        decision: Decision, customer: Customer | None,
+    ) -> list[Event]:
+        now = self.clock.now()
+        responder = runtime.responder
+        context: dict[str, Any] = {
+            "params": decision.params, "customer": customer.profile if customer else {},
+        }
+        if decision.kind == "escalate":
+            return [
+                Escalated(at=now, trigger=decision.escalation or "unknown", reasons=decision.reasons),
+                BotReplied(at=now, text=responder.render("escalated")),
+            ]
+        if decision.kind == "clarify":
+            if decision.missing:
+                spec = runtime.pack.actions[decision.action or ""].parameters[decision.missing]
+                prompt = spec.prompt or f"Could you give me the {decision.missing.replace('_', ' ')}?"
+                return [BotReplied(at=now, text=responder.render("missing_param", prompt=prompt, **context),
+                                   choices=decision.choices)]
+            return [BotReplied(at=now, text=responder.render("clarify", **context), choices=decision.choices)]
+        if decision.kind == "decline":
+            return [ActionDeclined(at=now, action=decision.action or ""),
+                    BotReplied(at=now, text=responder.render("declined", **context))]
+        if decision.kind == "confirm":
+            return await self._propose(runtime, decision, context)
+        if decision.kind == "act":
+            return await self._execute(conversation_id, state, runtime, decision, context)
+        text = responder.render(decision.template or "clarify", **context)
+        events: list[Event] = [BotReplied(at=now, text=text, disclosure=decision.template == "bot_challenge")]
+        if decision.kind == "close":
+            events.append(Resolved(at=now, by="customer"))
+        return events
+
+    async def _propose(self, runtime: PackRuntime, decision: Decision, context: dict[str, Any]) -> list[Event]:
+        now = self.clock.now()
+        action_name = decision.action or ""
+        try:
+            record = await self.runner.preview(runtime.pack, action_name, decision.params)
+        except ConnectorError as exc:
+            return self._failure(runtime, decision, exc, context)
+        confirmation, problem = runtime.responder.render_safe(
+            f"confirm:{action_name}", "action_unavailable", record=record, **context
+        )
+        if problem:
+            reason = Reason(code="template_failed", detail=problem)
+            return [Escalated(at=now, trigger="template_failed", reasons=[*decision.reasons, reason]),
+                    BotReplied(at=now, text=runtime.responder.render("escalated"))]
+        return [
+            ActionProposed(at=now, action=action_name, params=decision.params, confirmation=confirmation),
+            BotReplied(at=now, text=confirmation, choices=["yes", "no"]),
+        ]
+
+    async def _execute(
+        self, conversation_id: str, state: ConversationState, runtime: PackRuntime,
+        decision: Decision, context: dict[str, Any],
+    ) -> list[Event]:
+        now = self.clock.now()
+        action_name = decision.action or ""
+        action = runtime.pack.actions[action_name]
+        key = f"{conversation_id}:{state.version}:{action_name}"
+        try:
+            result = await self.runner.execute(runtime.pack, action_name, decision.params, key)
+        except ConnectorError as exc:
+            return self._failure(runtime, decision, exc, context)
+        text, problem = runtime.responder.render_safe(
+            action.success, "action_unavailable", result=result, **context
+        )
+        events: list[Event] = [
+            ActionExecuted(at=now, action=action_name, params=decision.params, risk=action.risk,
+                           idempotency_key=key if action.risk != "read" else None, result=result),
+        ]
+        if problem:
+            events.append(Escalated(at=now, trigger="template_failed",
+                                    reasons=[Reason(code="template_failed", detail=problem)]))
+        events.append(BotReplied(at=now, text=text))
+        return events
+
+    def _failure(
+        self, runtime: PackRuntime, decision: Decision, exc: ConnectorError, context: dict[str, Any]
+    ) -> list[Event]:
+        now = self.clock.now()
+        action_name = decision.action or ""
+        action = runtime.pack.actions[action_name]
+        failed = ActionFailed(at=now, action=action_name, params=decision.params, error=exc.code,
+                              reason=exc.public_detail(), retryable=not exc.public)
+        if isinstance(exc, BackOfficeRejected):
+            template = action.failure or "action_rejected"
+            return [failed, BotReplied(at=now, text=runtime.responder.render(template, reason=exc.message, **context))]
+        if isinstance(exc, BackOfficeNotFound):
+            return [failed, BotReplied(at=now, text=runtime.responder.render("action_not_found", reason=exc.message, **context))]
+        reason = Reason(code="backoffice_unavailable", detail=f"{action_name}: {exc.title}")
+        return [
+            failed,
+            Escalated(at=now, trigger="action_failed", reasons=[*decision.reasons, reason]),
+            BotReplied(at=now, text=runtime.responder.render("action_unavailable", **context)),
+        ]

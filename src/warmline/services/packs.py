@@ -1,0 +1,44 @@
+"""Loading the packs a deployment serves, with their trained NLU and responder."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from warmline.domain.pack import DomainPack
+from warmline.domain.pack_loader import load_pack
+from warmline.errors import ConfigurationError
+from warmline.nlu.embeddings import Encoder
+from warmline.nlu.engine import NluEngine
+from warmline.services.responder import Responder
+
+
+@dataclass(frozen=True)
+class PackRuntime:
+    pack: DomainPack
+    nlu: NluEngine
+    responder: Responder
+
+
+def shipped_packs() -> dict[str, Path]:
+    """The demo packs that ship with warmline, by name."""
+    folder = resources.files("warmline.demo").joinpath("packs")
+    return {Path(str(p)).stem: Path(str(p)) for p in folder.iterdir() if str(p).endswith(".yaml")}
+
+
+def resolve_pack_path(name_or_path: str) -> Path:
+    path = Path(name_or_path)
+    if path.suffix in (".yaml", ".yml"):
+        return path
+    shipped = shipped_packs()
+    if name_or_path not in shipped:
+        raise ConfigurationError(
+            f"no pack '{name_or_path}': not a YAML path nor a shipped pack ({', '.join(sorted(shipped))})"
+        )
+    return shipped[name_or_path]
+
+
+def load_runtime(name_or_path: str, encoder: Encoder, cache_dir: Path | None) -> PackRuntime:
+    pack = load_pack(resolve_pack_path(name_or_path))
+    return PackRuntime(pack, NluEngine.train(pack, encoder, cache_dir=cache_dir), Responder(pack))

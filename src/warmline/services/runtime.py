@@ -1,0 +1,63 @@
+"""The composition root: builds every service of a running warmline from ``Settings``."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Self
+
+import httpx
+
+from warmline.connectors.backoffice import BackOfficeClient
+from warmline.nlu.embeddings import Encoder, EncoderConfig, load_encoder
+from warmline.services.actions import ActionRunner
+from warmline.services.conversations import ConversationService
+from warmline.services.packs import PackRuntime, load_runtime
+from warmline.services.realtime import Broker
+from warmline.settings import Settings
+from warmline.storage.conversations import ConversationRepository
+from warmline.storage.database import create_engine, is_sqlite, session_factory
+from warmline.storage.migrate import upgrade
+from warmline.types import Clock, SystemClock
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    conversations: ConversationService
+    repository: ConversationRepository
+    backoffice: BackOfficeClient
+    packs: dict[str, PackRuntime]
+    broker: Broker
+    _engine: object
+
+    @classmethod
+    async def build(
+        cls, settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None,
+        encoder: Encoder | None = None, clock: Clock | None = None, migrate: bool = True,
+    ) -> Self:
+        """Open the database (migrating it), load and train the packs, connect the back office."""
+        engine = create_engine(settings.database_url)
+        if migrate:
+            await upgrade(engine)
+        repo = ConversationRepository(session_factory(engine), single_writer=is_sqlite(settings.database_url))
+        encoder = encoder or await asyncio.to_thread(
+            load_encoder, EncoderConfig(threads=settings.encoder_threads)
+        )
+        packs: dict[str, PackRuntime] = {}
+        for name in settings.packs:
+            runtime = await asyncio.to_thread(load_runtime, name, encoder, settings.model_dir)
+            packs[runtime.pack.pack] = runtime
+        client = BackOfficeClient(
+            settings.backoffice_url, timeout_s=settings.backoffice_timeout_s, transport=transport
+        )
+        broker = Broker()
+        service = ConversationService(
+            repo, packs, settings.default_pack, ActionRunner(client), broker, clock or SystemClock(),
+            max_message_chars=settings.max_message_chars,
+        )
+        return cls(settings, service, repo, client, packs, broker, engine)
+
+    async def aclose(self) -> None:
+        await self.backoffice.aclose()
+        await self._engine.dispose()  # type: ignore[attr-defined]

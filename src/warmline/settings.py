@@ -1,0 +1,64 @@
+"""Settings: one pydantic-settings class, built by ``get_settings()``, never at import time.
+
+Every field reads from the environment with the ``WARMLINE_`` prefix (``WARMLINE_DATABASE_URL``
+...). Unsafe defaults are refused outside development.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from warmline.errors import ConfigurationError
+
+DEV_SECRET = "development-only-secret"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="WARMLINE_", env_file=None, extra="ignore")
+
+    environment: Literal["development", "test", "production"] = Field(
+        "development", description="development, test or production; production refuses unsafe defaults"
+    )
+    database_url: str = Field(
+        "sqlite+aiosqlite:///var/warmline.db",
+        description="SQLAlchemy async URL; sqlite+aiosqlite (embedded) or postgresql+asyncpg",
+    )
+    packs: list[str] = Field(
+        default_factory=lambda: ["airline", "retail"],
+        description="domain packs to serve: names of shipped packs or paths to YAML files",
+    )
+    default_pack: str = Field("airline", description="pack used when a conversation names none")
+    backoffice_url: str = Field(
+        "http://127.0.0.1:8765", description="base URL of the back office the actions call"
+    )
+    backoffice_timeout_s: float = Field(5.0, gt=0, description="timeout of one back-office call")
+    model_dir: Path = Field(
+        Path("var/models"), description="where trained intent models are cached per pack"
+    )
+    encoder_threads: int = Field(1, ge=1, description="onnxruntime threads of the sentence encoder")
+    max_message_chars: int = Field(2000, ge=1, description="longest customer message accepted")
+    max_body_bytes: int = Field(65536, ge=1024, description="largest HTTP request body accepted")
+    secret_key: str = Field(DEV_SECRET, description="signs sessions; must be set in production")
+    host: str = Field("127.0.0.1", description="address `warmline serve` binds")
+    port: int = Field(8000, description="port `warmline serve` binds")
+    log_level: str = Field("info", description="log level of the server")
+
+    @model_validator(mode="after")
+    def _refuse_unsafe(self) -> Settings:
+        if self.environment == "production" and self.secret_key == DEV_SECRET:
+            raise ValueError("WARMLINE_SECRET_KEY must be set in production")
+        if self.default_pack not in [Path(p).stem for p in self.packs]:
+            raise ValueError(f"default_pack '{self.default_pack}' is not among packs {self.packs}")
+        return self
+
+
+def get_settings(**overrides: object) -> Settings:
+    """Build settings from the environment, with explicit overrides (tests, CLI flags)."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValueError as exc:
+        raise ConfigurationError(f"invalid settings: {exc}") from None

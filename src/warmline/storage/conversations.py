@@ -1,0 +1,142 @@
+"""The conversation repository: create conversations, append events, read them back."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from warmline.domain.events import Event, event_from_json, event_to_json
+from warmline.errors import ConflictError, ConversationNotFound, StorageError
+from warmline.storage.tables import ConversationRow, EventRow
+
+
+class ConversationSummary:
+    __slots__ = ("channel", "created_at", "customer_id", "id", "pack", "status", "updated_at", "version")
+
+    def __init__(self, row: ConversationRow) -> None:
+        self.id = row.id
+        self.pack = row.pack
+        self.customer_id = row.customer_id
+        self.channel = row.channel
+        self.status = row.status
+        self.version = row.version
+        self.created_at = row.created_at
+        self.updated_at = row.updated_at
+
+
+class ConversationRepository:
+    """Speaks domain terms: ``create``, ``append``, ``events``. One transaction per call.
+
+    ``append`` is optimistic: it names the version it read, and fails with ``ConflictError``
+    when another writer appended first.
+    """
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, single_writer: bool) -> None:
+        self._sessions = sessions
+        self._write_lock = asyncio.Lock() if single_writer else None
+
+    @asynccontextmanager
+    async def _write(self) -> AsyncIterator[AsyncSession]:
+        if self._write_lock is None:
+            async with self._sessions() as session, session.begin():
+                yield session
+            return
+        async with self._write_lock, self._sessions() as session, session.begin():
+            yield session
+
+    async def create(
+        self, conversation_id: str, pack: str, customer_id: str | None, channel: str,
+        events: Sequence[Event], at: datetime,
+    ) -> None:
+        try:
+            async with self._write() as session:
+                session.add(
+                    ConversationRow(
+                        id=conversation_id, pack=pack, customer_id=customer_id, channel=channel,
+                        status="open", version=0, created_at=at, updated_at=at,
+                    )
+                )
+                await session.flush()
+                await self._insert(session, conversation_id, 0, events, at, status=None)
+        except SQLAlchemyError as exc:
+            raise StorageError("could not create the conversation") from exc
+
+    async def append(
+        self, conversation_id: str, expected_version: int, events: Sequence[Event],
+        at: datetime, *, status: str | None = None,
+    ) -> int:
+        """Append ``events`` after ``expected_version``; returns the new version."""
+        if not events:
+            return expected_version
+        try:
+            async with self._write() as session:
+                return await self._insert(
+                    session, conversation_id, expected_version, events, at, status=status
+                )
+        except IntegrityError as exc:
+            raise ConflictError("the conversation changed meanwhile; try again") from exc
+        except SQLAlchemyError as exc:
+            raise StorageError("could not record the turn") from exc
+
+    async def _insert(
+        self, session: AsyncSession, conversation_id: str, expected_version: int,
+        events: Sequence[Event], at: datetime, *, status: str | None,
+    ) -> int:
+        new_version = expected_version + len(events)
+        values: dict[str, Any] = {"version": new_version, "updated_at": at}
+        if status is not None:
+            values["status"] = status
+        result = await session.execute(
+            update(ConversationRow)
+            .where(ConversationRow.id == conversation_id, ConversationRow.version == expected_version)
+            .values(**values)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            exists = await session.get(ConversationRow, conversation_id)
+            if exists is None:
+                raise ConversationNotFound(f"no conversation {conversation_id}")
+            raise ConflictError("the conversation changed meanwhile; try again")
+        session.add_all(
+            EventRow(
+                conversation_id=conversation_id, seq=expected_version + i + 1,
+                kind=event.kind, at=event.at, payload=event_to_json(event),
+            )
+            for i, event in enumerate(events)
+        )
+        return new_version
+
+    async def events(self, conversation_id: str, after: int = 0) -> list[Event]:
+        try:
+            async with self._sessions() as session:
+                row = await session.get(ConversationRow, conversation_id)
+                if row is None:
+                    raise ConversationNotFound(f"no conversation {conversation_id}")
+                result = await session.execute(
+                    select(EventRow.payload)
+                    .where(EventRow.conversation_id == conversation_id, EventRow.seq > after)
+                    .order_by(EventRow.seq)
+                )
+                return [event_from_json(payload) for payload in result.scalars()]
+        except SQLAlchemyError as exc:
+            raise StorageError("could not read the conversation") from exc
+
+    async def get(self, conversation_id: str) -> ConversationSummary:
+        try:
+            async with self._sessions() as session:
+                row = await session.get(ConversationRow, conversation_id)
+        except SQLAlchemyError as exc:
+            raise StorageError("could not read the conversation") from exc
+        if row is None:
+            raise ConversationNotFound(f"no conversation {conversation_id}")
+        return ConversationSummary(row)
+
+    async def count(self) -> int:
+        async with self._sessions() as session:
+            return int((await session.execute(select(func.count(ConversationRow.id)))).scalar_one())
