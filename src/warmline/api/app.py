@@ -36,6 +36,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         title="warmline", version="0.1.0", lifespan=lifespan,
         description="An AI first line for customer service that knows when it is unsure.",
     )
+    if runtime is not None:
+        app.state.runtime = runtime
     problems.install(app)
     app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes)
     app.include_router(router)

@@ -1,0 +1,81 @@
+"""Shared fixtures: one encoder per session, the small test pack, an in-memory runtime that
+reaches the reference back office in-process, and an HTTP client on the app."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from warmline.api.app import create_app
+from warmline.demo.backoffice.app import create_app as create_backoffice
+from warmline.domain.pack import DomainPack
+from warmline.domain.pack_loader import load_pack
+from warmline.nlu.embeddings import Encoder, load_encoder
+from warmline.nlu.engine import NluEngine
+from warmline.services.runtime import Runtime
+from warmline.settings import Settings, get_settings
+
+FIXTURES = Path(__file__).parent / "fixtures"
+MINI_PACK = FIXTURES / "mini_airline.yaml"
+POSTGRES_URL = os.environ.get("WARMLINE_TEST_POSTGRES_URL")
+
+
+@pytest.fixture(scope="session")
+def encoder() -> Encoder:
+    return load_encoder()
+
+
+@pytest.fixture(scope="session")
+def mini_pack() -> DomainPack:
+    return load_pack(MINI_PACK)
+
+
+@pytest.fixture(scope="session")
+def mini_nlu(mini_pack: DomainPack, encoder: Encoder, tmp_path_factory: pytest.TempPathFactory) -> NluEngine:
+    return NluEngine.train(mini_pack, encoder, cache_dir=tmp_path_factory.mktemp("models"))
+
+
+@pytest.fixture(scope="session")
+def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("model-cache")
+
+
+def test_settings(model_cache: Path, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "database_url": "sqlite+aiosqlite:///:memory:",
+        "packs": [str(MINI_PACK)],
+        "default_pack": "mini_airline",
+        "backoffice_url": "http://backoffice.test",
+        "model_dir": model_cache,
+        "environment": "test",
+    }
+    values.update(overrides)
+    return get_settings(**values)
+
+
+test_settings.__test__ = False  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def backoffice_app():  # type: ignore[no-untyped-def]
+    return create_backoffice()
+
+
+@pytest.fixture
+async def runtime(encoder: Encoder, model_cache: Path, backoffice_app) -> AsyncIterator[Runtime]:  # type: ignore[no-untyped-def]
+    built = await Runtime.build(
+        test_settings(model_cache), transport=httpx.ASGITransport(app=backoffice_app), encoder=encoder
+    )
+    yield built
+    await built.aclose()
+
+
+@pytest.fixture
+async def client(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(runtime=runtime)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://warmline.test") as c:
+        yield c

@@ -1,0 +1,92 @@
+"""The turn pipeline end to end, in-process, against the reference back office."""
+
+from __future__ import annotations
+
+from warmline.domain.events import ActionExecuted, ActionFailed, Decided, Escalated, Understood
+from warmline.services.runtime import Runtime
+
+USER = "chen_jackson_3290"
+
+
+async def _say(runtime: Runtime, cid: str, text: str):  # type: ignore[no-untyped-def]
+    return await runtime.conversations.post_message(cid, text)
+
+
+async def test_reservation_lookup_answers_from_the_back_office(runtime: Runtime) -> None:
+    start = await runtime.conversations.start(None, USER)
+    assert "AI assistant" in start.replies[0].text
+    turn = await _say(runtime, start.conversation_id, "where is my reservation 4WQ150?")
+    assert turn.decision and turn.decision.kind == "act"
+    text = turn.replies[0].text
+    assert "4WQ150" in text and "DFW" in text and "HAT170" in text
+
+
+async def test_cancel_my_bag_never_stages_a_reservation_cancellation(runtime: Runtime) -> None:
+    start = await runtime.conversations.start(None, USER)
+    turn = await _say(runtime, start.conversation_id, "I need to cancel my bag")
+    assert turn.decision and turn.decision.action != "cancel_reservation"
+    assert not any(e.kind == "action_proposed" for e in turn.events)
+    assert "not removed" in turn.replies[0].text
+
+
+async def test_cancellation_needs_a_yes_then_changes_the_back_office(runtime: Runtime) -> None:
+    cid = (await runtime.conversations.start(None, USER)).conversation_id
+    proposed = await _say(runtime, cid, "please cancel my reservation 4WQ150")
+    assert proposed.decision and proposed.decision.kind == "confirm"
+    assert "4WQ150" in proposed.replies[0].text and proposed.replies[0].choices == ["yes", "no"]
+    before = await runtime.backoffice.request("GET", "/airline/reservations/4WQ150")
+    assert before.get("status") != "cancelled"
+    done = await _say(runtime, cid, "yes")
+    executed = [e for e in done.events if isinstance(e, ActionExecuted)]
+    assert executed and executed[0].action == "cancel_reservation" and executed[0].idempotency_key
+    after = await runtime.backoffice.request("GET", "/airline/reservations/4WQ150")
+    assert after["status"] == "cancelled"
+
+
+async def test_declining_changes_nothing(runtime: Runtime) -> None:
+    cid = (await runtime.conversations.start(None, USER)).conversation_id
+    await _say(runtime, cid, "cancel reservation 4WQ150")
+    turn = await _say(runtime, cid, "no")
+    assert turn.decision and turn.decision.kind == "decline"
+    after = await runtime.backoffice.request("GET", "/airline/reservations/4WQ150")
+    assert after.get("status") != "cancelled"
+
+
+async def test_a_back_office_outage_is_told_and_escalated(runtime: Runtime) -> None:
+    cid = (await runtime.conversations.start(None, USER)).conversation_id
+    await runtime.backoffice.request("PUT", "/_admin/switches", json={"outage": True})
+    turn = await _say(runtime, cid, "where is my reservation 4WQ150?")
+    failed = [e for e in turn.events if isinstance(e, ActionFailed)]
+    escalated = [e for e in turn.events if isinstance(e, Escalated)]
+    assert failed and escalated and escalated[0].trigger == "action_failed"
+    assert "isn't responding" in turn.replies[0].text and turn.status == "escalated"
+    decided = next(e for e in turn.events if isinstance(e, Decided))
+    assert "account_unavailable" in decided.decision.reason_codes()
+
+
+async def test_every_turn_records_understanding_and_decision(runtime: Runtime) -> None:
+    cid = (await runtime.conversations.start(None, USER)).conversation_id
+    await _say(runtime, cid, "hello")
+    state, events = await runtime.conversations.state(cid)
+    kinds = [e.kind for e in events]
+    assert kinds == ["conversation_started", "bot_replied", "message_received", "understood",
+                     "decided", "bot_replied"]
+    understood = next(e for e in events if isinstance(e, Understood))
+    assert understood.understanding.ranking[0].intent == "greet"
+    assert state.version == len(events)
+
+
+async def test_talk_to_a_person_is_honoured_and_the_bot_then_steps_back(runtime: Runtime) -> None:
+    cid = (await runtime.conversations.start(None, USER)).conversation_id
+    turn = await runtime.conversations.request_person(cid)
+    assert turn.status == "escalated" and "person" in turn.replies[0].text
+    later = await _say(runtime, cid, "hello?")
+    assert later.decision and later.decision.kind == "escalate"
+    assert not any(e.kind == "understood" for e in later.events)
+
+
+async def test_unknown_customer_is_explained_not_hidden(runtime: Runtime) -> None:
+    cid = (await runtime.conversations.start(None, "no_such_user")).conversation_id
+    turn = await _say(runtime, cid, "hi")
+    assert turn.decision and "account_not_found" in turn.decision.reason_codes()
+

@@ -1,0 +1,98 @@
+"""The event store: one transaction per append, optimistic versions, the same code on SQLite
+and PostgreSQL (set WARMLINE_TEST_POSTGRES_URL to run the PostgreSQL half)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import text
+
+from warmline.domain.conversation import fold
+from warmline.domain.events import BotReplied, ConversationStarted, MessageReceived
+from warmline.errors import ConflictError, ConversationNotFound
+from warmline.storage.conversations import ConversationRepository
+from warmline.storage.database import create_engine, is_sqlite, session_factory
+from warmline.storage.migrate import current_revision, upgrade
+
+from .conftest import POSTGRES_URL
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+
+BACKENDS = [
+    pytest.param("sqlite+aiosqlite:///:memory:", id="sqlite"),
+    pytest.param(POSTGRES_URL or "postgresql+asyncpg://absent/none", id="postgres",
+                 marks=[pytest.mark.postgres,
+                        pytest.mark.skipif(not POSTGRES_URL, reason="WARMLINE_TEST_POSTGRES_URL not set")]),
+]
+
+
+@pytest.fixture(params=BACKENDS)
+async def repo(request: pytest.FixtureRequest) -> AsyncIterator[ConversationRepository]:
+    url: str = request.param
+    engine = create_engine(url)
+    if not is_sqlite(url):
+        async with engine.begin() as conn:
+            await conn.execute(text("DROP TABLE IF EXISTS events, conversations, alembic_version CASCADE"))
+    await upgrade(engine)
+    assert await current_revision(engine) == "0001"
+    yield ConversationRepository(session_factory(engine), single_writer=is_sqlite(url))
+    if not is_sqlite(url):
+        async with engine.begin() as conn:
+            await conn.execute(text("DROP TABLE IF EXISTS events, conversations, alembic_version CASCADE"))
+    await engine.dispose()
+
+
+async def _new(repo: ConversationRepository, cid: str = "c1") -> None:
+    await repo.create(cid, "airline", "u1", "web",
+                      [ConversationStarted(at=NOW, pack="airline", customer_id="u1"),
+                       BotReplied(at=NOW, text="hi, I'm an AI", disclosure=True)], NOW)
+
+
+async def test_events_round_trip_and_fold(repo: ConversationRepository) -> None:
+    await _new(repo)
+    version = await repo.append("c1", 2, [MessageReceived(at=NOW, text="héllo ✈")], NOW)
+    assert version == 3
+    events = await repo.events("c1")
+    state = fold(events)
+    assert [e.kind for e in events] == ["conversation_started", "bot_replied", "message_received"]
+    assert state.transcript[-1].text == "héllo ✈" and state.disclosed and state.version == 3
+    assert (await repo.get("c1")).version == 3
+
+
+async def test_a_stale_version_is_a_conflict_and_writes_nothing(repo: ConversationRepository) -> None:
+    await _new(repo)
+    await repo.append("c1", 2, [MessageReceived(at=NOW, text="first")], NOW)
+    with pytest.raises(ConflictError):
+        await repo.append("c1", 2, [MessageReceived(at=NOW, text="second")], NOW)
+    assert [getattr(e, "text", None) for e in await repo.events("c1")][-1] == "first"
+
+
+async def test_concurrent_appends_at_the_same_version_one_wins(repo: ConversationRepository) -> None:
+    await _new(repo)
+    results = await asyncio.gather(
+        *[repo.append("c1", 2, [MessageReceived(at=NOW, text=str(i))], NOW) for i in range(5)],
+        return_exceptions=True,
+    )
+    assert sum(1 for r in results if r == 3) == 1
+    assert all(isinstance(r, ConflictError) for r in results if r != 3)
+    assert len(await repo.events("c1")) == 3
+
+
+async def test_unknown_conversation(repo: ConversationRepository) -> None:
+    with pytest.raises(ConversationNotFound):
+        await repo.events("nope")
+    with pytest.raises(ConversationNotFound):
+        await repo.append("nope", 0, [MessageReceived(at=NOW, text="x")], NOW)
+
+
+async def test_sqlite_file_uses_wal(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/w.db")
+    await upgrade(engine)
+    async with engine.connect() as conn:
+        mode = (await conn.execute(text("PRAGMA journal_mode"))).scalar_one()
+        fk = (await conn.execute(text("PRAGMA foreign_keys"))).scalar_one()
+    await engine.dispose()
+    assert (mode, fk) == ("wal", 1)
