@@ -108,6 +108,7 @@ def _from_choice(
 ) -> Decision:
     choice = state.choices[picked]
     if state.awaiting_param and state.awaiting_intent:
+        choice = _choice_value(pack, state.awaiting_intent, state.awaiting_param, choice)
         reasons.append(
             Reason(code="choice_selected", detail=f"{state.awaiting_param} = {choice}",
                    values={"index": picked})
@@ -125,6 +126,25 @@ def _from_choice(
                values={"index": picked, "intent": intent})
     )
     return _handle_intent(state, intent, understanding, customer, pack, reasons)
+
+
+def ontology_choices(pack: DomainPack, entity: str) -> list[tuple[str, str]]:
+    """(label, value) of each value of an ontology entity, as offered to the customer."""
+    spec = pack.entities.get(entity)
+    if spec is None or spec.kind != "ontology":
+        return []
+    return [(v.label or name.replace("_", " "), name) for name, v in spec.values.items()]
+
+
+def _choice_value(pack: DomainPack, intent: str, param: str, choice: str) -> str:
+    action = pack.intents[intent].action
+    spec = pack.actions[action].parameters.get(param) if action else None
+    if spec is None or spec.entity is None:
+        return choice
+    for label, value in ontology_choices(pack, spec.entity):
+        if label == choice:
+            return value
+    return choice
 
 
 def _intent_for_label(pack: DomainPack, offered: tuple[str, ...], label: str) -> str | None:
@@ -241,6 +261,8 @@ def _handle_intent(
         spec = action.parameters[missing]
         choices = (customer.facts.get(spec.choices_from_account, []) if customer and
                    spec.choices_from_account else [])
+        if not choices and spec.entity:
+            choices = [label for label, _ in ontology_choices(pack, spec.entity)]
         reasons.append(Reason(code="missing_parameter", detail=f"{intent.action} needs {missing}"))
         return Decision(kind="clarify", action=intent.action, params=params, missing=missing,
                         template="missing_param", choices=choices[:6], reasons=reasons, **base)  # type: ignore[arg-type]

@@ -8,6 +8,7 @@ back office's state.
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 from typing import Any, Literal
@@ -96,9 +97,24 @@ class ScenarioResult(BaseModel):
     transcript: list[str] = Field(default_factory=list)
 
 
+class _Loader(yaml.SafeLoader):
+    """YAML 1.2 booleans: only true/false. A customer who says yes, no, on or off means it."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool",
+    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"),
+)
+
+
 def load_scenarios(path: Path) -> ScenarioFile:
     try:
-        data = yaml.safe_load(path.read_text("utf-8"))
+        data = yaml.load(path.read_text("utf-8"), Loader=_Loader)  # noqa: S506 - a SafeLoader
         return ScenarioFile.model_validate(data)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)

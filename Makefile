@@ -1,0 +1,45 @@
+# warmline: `make demo` runs the demo, `make test` runs every test. Both set up what they need.
+PY      ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+CHROMIUM := /usr/bin/chromium
+PG_URL  ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
+
+.PHONY: demo test setup browser lint typecheck unit scenarios bench clean
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+# Debian's chromium for the browser tests (Playwright cannot download browsers offline).
+browser:
+	@test -x $(CHROMIUM) || (apt-get update -q && apt-get install -y -q chromium) \
+	  || (sudo apt-get update -q && sudo apt-get install -y -q chromium)
+
+demo: $(STAMP)
+	$(BIN)/warmline migrate
+	$(BIN)/warmline demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests scripts
+	$(BIN)/ruff format --check src tests scripts
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP) browser
+	WARMLINE_TEST_POSTGRES_URL=$(PG_URL) WARMLINE_TEST_CHROMIUM=$(CHROMIUM) \
+	  $(BIN)/pytest -q -m "" --junitxml=reports/pytest.xml
+
+scenarios: $(STAMP)
+	$(BIN)/warmline test tests/scenarios --junit reports/scenarios.xml
+
+test: lint typecheck unit scenarios
+
+clean:
+	rm -rf $(VENV) var reports .pytest_cache .mypy_cache .ruff_cache

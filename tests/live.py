@@ -1,0 +1,66 @@
+"""Real processes on loopback for integration tests: the reference back office and warmline."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for(url: str, proc: subprocess.Popen[bytes], timeout_s: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"process for {url} exited with {proc.returncode}")
+        try:
+            if httpx.get(url, timeout=1.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise TimeoutError(url)
+
+
+@contextmanager
+def live_stack(workdir: Path, packs: str = '["airline", "retail"]') -> Iterator[str]:
+    """Start the back office and `warmline serve`; yield warmline's base URL."""
+    bo_port, port = free_port(), free_port()
+    env = {
+        **os.environ,
+        "WARMLINE_DATABASE_URL": f"sqlite+aiosqlite:///{workdir}/live.db",
+        "WARMLINE_BACKOFFICE_URL": f"http://127.0.0.1:{bo_port}",
+        "WARMLINE_MODEL_DIR": str(workdir / "models"),
+        "WARMLINE_PACKS": packs,
+        "WARMLINE_LOG_LEVEL": "warning",
+    }
+    backoffice = subprocess.Popen(
+        [sys.executable, "-m", "warmline.demo.backoffice", "--port", str(bo_port)], env=env
+    )
+    server = subprocess.Popen(
+        [sys.executable, "-m", "warmline.cli", "serve", "--port", str(port)], env=env
+    )
+    try:
+        wait_for(f"http://127.0.0.1:{bo_port}/_health", backoffice)
+        wait_for(f"http://127.0.0.1:{port}/healthz", server)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        for proc in (server, backoffice):
+            proc.terminate()
+        for proc in (server, backoffice):
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()

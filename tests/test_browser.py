@@ -1,0 +1,88 @@
+"""The chat page in real headless Chromium (Debian's chromium driven by Playwright), against
+the real server and the real back office on loopback. Asserts on what a person sees."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from .live import live_stack
+
+CHROMIUM = os.environ.get("WARMLINE_TEST_CHROMIUM", "/usr/bin/chromium")
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists() and "WARMLINE_TEST_CHROMIUM" not in os.environ,
+        reason="chromium not installed (make test installs it)",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with live_stack(tmp_path_factory.mktemp("live")) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser():  # type: ignore[no-untyped-def]
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+        )
+        yield browser
+        browser.close()
+
+
+def test_a_customer_gets_their_reservation_and_can_reach_a_person(base_url: str, browser) -> None:  # type: ignore[no-untyped-def]
+    page = browser.new_page(viewport={"width": 900, "height": 900})
+    page.goto(base_url + "/?customer=chen_jackson_3290")
+    page.click("#start")
+    page.wait_for_selector(".msg.bot")
+    assert page.is_visible("#talk-to-person")
+    assert "AI assistant" in page.inner_text("#ai-badge")
+    assert "AI assistant" in page.inner_text(".msg.bot")
+
+    page.fill("#text", "where is my reservation 4WQ150?")
+    page.click("#send")
+    page.wait_for_function("document.querySelectorAll('.msg.bot').length >= 2")
+    answer = page.locator(".msg.bot").last.inner_text()
+    assert "4WQ150" in answer and "DFW" in answer and "LAX" in answer
+    assert page.locator(".msg.customer").last.inner_text().endswith("where is my reservation 4WQ150?")
+
+    page.fill("#text", "I need to cancel my bag")
+    page.click("#send")
+    page.wait_for_function("document.querySelectorAll('.msg.bot').length >= 3")
+    bag_reply = page.locator(".msg.bot").last.inner_text().lower()
+    assert "cancel the whole reservation" not in bag_reply and "yes or no" not in bag_reply
+
+    DOCS.mkdir(exist_ok=True)
+    page.screenshot(path=str(DOCS / "chat.png"), full_page=True)
+
+    page.click("#talk-to-person")
+    page.wait_for_selector("#status")
+    assert "person" in page.locator(".msg.bot").last.inner_text()
+    assert page.is_visible("#talk-to-person")
+    page.close()
+
+
+def test_an_empty_message_shows_a_clear_notice(base_url: str, browser) -> None:  # type: ignore[no-untyped-def]
+    page = browser.new_page()
+    page.goto(base_url + "/")
+    page.click("#start")
+    page.wait_for_selector(".msg.bot")
+    page.evaluate("document.querySelector('#text').removeAttribute('required')")
+    page.fill("#text", "   ")
+    page.click("#send")
+    page.wait_for_selector(".notice")
+    assert "empty" in page.inner_text(".notice")
+    page.close()
