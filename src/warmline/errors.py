@@ -151,6 +151,7 @@ class BackOfficeRejected(ConnectorError):
     title = "Back office refused the request"
     code = "backoffice_rejected"
     public = True
+    rule: str | None = None
 
 
 class BackOfficeNotFound(ConnectorError):

@@ -1,0 +1,185 @@
+"""HTTP client of a back office (the reference one in ``warmline.demo.backoffice`` or a real one).
+
+Domain packs declare their actions as a method and a path template; the actions runtime fills
+the template and calls ``BackOfficeClient.request``. Everything that can go wrong on the wire is
+translated here, so no ``httpx`` exception ever leaves this module:
+
+=====================================  ===========================================
+timeout, refused connection, 5xx, 503  ``BackOfficeUnavailable``
+404                                    ``BackOfficeNotFound`` (message: the reason)
+409, 422                               ``BackOfficeRejected`` (message: the reason,
+                                       ``rule``: the rule id, or None)
+other 4xx, a body that is not a JSON   ``ConnectorError``
+object
+=====================================  ===========================================
+
+Retries (tenacity, bounded, short exponential backoff) only where a repeat cannot apply a change
+twice: reads (GET, HEAD) and writes that carry an ``Idempotency-Key``. A write without a key is
+sent exactly once.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any
+
+import httpx
+from pydantic import BaseModel, Field
+from tenacity import (
+    AsyncRetrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential,
+)
+
+from warmline.errors import (
+    BackOfficeNotFound,
+    BackOfficeRejected,
+    BackOfficeUnavailable,
+    ConnectorError,
+)
+
+SAFE_METHODS = frozenset({"GET", "HEAD"})
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+
+class BackOfficeClientConfig(BaseModel):
+    base_url: str = Field(description="base URL of the back office, e.g. http://127.0.0.1:8765")
+    timeout_s: float = Field(5.0, gt=0, le=120, description="timeout of one HTTP attempt")
+    retries: int = Field(2, ge=0, le=5, description="extra attempts of a retryable call")
+    backoff_s: float = Field(0.1, ge=0, le=5, description="first wait between attempts")
+
+
+class BackOfficeClient:
+    """One ``httpx.AsyncClient`` to one back office; use as an async context manager."""
+
+    def __init__(
+        self,
+        base_url: str,
+        timeout_s: float = 5.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+        *,
+        retries: int = 2,
+        backoff_s: float = 0.1,
+    ) -> None:
+        self.config = BackOfficeClientConfig(
+            base_url=base_url, timeout_s=timeout_s, retries=retries, backoff_s=backoff_s
+        )
+        self._client = httpx.AsyncClient(
+            base_url=base_url,
+            timeout=httpx.Timeout(timeout_s),
+            transport=transport,
+            headers={"Accept": "application/json"},
+        )
+
+    @classmethod
+    def from_config(
+        cls, config: BackOfficeClientConfig, transport: httpx.AsyncBaseTransport | None = None
+    ) -> BackOfficeClient:
+        return cls(
+            config.base_url,
+            config.timeout_s,
+            transport,
+            retries=config.retries,
+            backoff_s=config.backoff_s,
+        )
+
+    async def __aenter__(self) -> BackOfficeClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def get(self, path: str) -> dict[str, Any]:
+        return await self.request("GET", path)
+
+    async def health(self) -> bool:
+        """True when ``GET /_health`` answers 200 now (one attempt, no retry, never raises)."""
+        try:
+            response = await self._client.get("/_health")
+        except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError):
+            return False
+        return response.status_code == 200
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> dict[str, Any]:
+        """Send one call and return its JSON object; raise only warmline's connector errors."""
+        method = method.upper()
+        headers = {IDEMPOTENCY_HEADER: idempotency_key} if idempotency_key else {}
+        url = _escape(path)
+        if method not in SAFE_METHODS and not idempotency_key:
+            return await self._once(method, url, json, headers)
+        result: dict[str, Any] = {}
+        async for attempt in AsyncRetrying(
+            stop=stop_after_attempt(self.config.retries + 1),
+            wait=wait_exponential(multiplier=self.config.backoff_s, max=2.0),
+            retry=retry_if_exception_type(BackOfficeUnavailable),
+            reraise=True,
+        ):
+            with attempt:
+                result = await self._once(method, url, json, headers)
+        return result
+
+    async def _once(
+        self, method: str, url: str, body: dict[str, Any] | None, headers: dict[str, str]
+    ) -> dict[str, Any]:
+        where = f"{method} {url}"
+        try:
+            response = await self._client.request(method, url, json=body, headers=headers)
+        except httpx.TimeoutException as exc:
+            raise BackOfficeUnavailable(f"back office timed out: {where}") from exc
+        except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError) as exc:
+            raise BackOfficeUnavailable(
+                f"back office unreachable: {where} ({type(exc).__name__})"
+            ) from exc
+        return _translate(response, where)
+
+
+def _escape(path: str) -> str:
+    """Make a filled path template safe: ``#`` (retail order ids) is data, never a fragment."""
+    path = path.replace("#", "%23")
+    return path if path.startswith("/") else f"/{path}"
+
+
+def _body(response: httpx.Response) -> dict[str, Any] | None:
+    try:
+        data = response.json()
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _translate(response: httpx.Response, where: str) -> dict[str, Any]:
+    status = response.status_code
+    body = _body(response)
+    reason = str(body.get("reason") or "") if body else ""
+    if status >= 500:
+        raise BackOfficeUnavailable(
+            f"back office answered {status}: {where}", detail=reason or None
+        )
+    if status == 404:
+        raise BackOfficeNotFound(reason or f"not found: {where}")
+    if status in (409, 422):
+        rule = body.get("rule") if body else None
+        error = BackOfficeRejected(reason or f"the back office refused {where} ({status})")
+        error.rule = str(rule) if rule else None
+        raise error
+    if status >= 400:
+        raise ConnectorError(f"back office answered {status}: {where}", detail=reason or None)
+    if body is None:
+        raise ConnectorError(f"back office answered {status} without a JSON object: {where}")
+    return body

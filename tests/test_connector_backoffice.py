@@ -1,0 +1,193 @@
+"""BackOfficeClient: error translation and retries (httpx.MockTransport), plus one loopback run."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import sys
+import time
+from collections.abc import Callable
+
+import httpx
+import pytest
+
+from warmline.connectors.backoffice import BackOfficeClient, BackOfficeClientConfig
+from warmline.demo.backoffice import create_app
+from warmline.errors import (
+    BackOfficeNotFound,
+    BackOfficeRejected,
+    BackOfficeUnavailable,
+    ConnectorError,
+)
+
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+class Recorder:
+    """A MockTransport handler that counts calls and answers with a scripted handler."""
+
+    def __init__(self, answer: Handler) -> None:
+        self.answer = answer
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        return self.answer(request)
+
+
+def client_for(handler: Handler, retries: int = 2) -> BackOfficeClient:
+    return BackOfficeClient(
+        "http://backoffice", 1.0, httpx.MockTransport(handler), retries=retries, backoff_s=0
+    )
+
+
+def raise_timeout(request: httpx.Request) -> httpx.Response:
+    raise httpx.ReadTimeout("timed out", request=request)
+
+
+def raise_refused(request: httpx.Request) -> httpx.Response:
+    raise httpx.ConnectError("connection refused", request=request)
+
+
+async def test_timeout_becomes_unavailable() -> None:
+    async with client_for(raise_timeout) as client:
+        with pytest.raises(BackOfficeUnavailable) as caught:
+            await client.get("/airline/users/x")
+    assert not isinstance(caught.value, httpx.HTTPError)
+    assert isinstance(caught.value.__cause__, httpx.TimeoutException)
+
+
+async def test_refused_connection_becomes_unavailable() -> None:
+    async with client_for(raise_refused) as client:
+        with pytest.raises(BackOfficeUnavailable):
+            await client.get("/airline/users/x")
+        assert await client.health() is False
+
+
+async def test_503_becomes_unavailable() -> None:
+    outage = Recorder(lambda r: httpx.Response(503, json={"error": "outage", "reason": "down"}))
+    async with client_for(outage) as client:
+        with pytest.raises(BackOfficeUnavailable):
+            await client.get("/retail/orders/W1")
+    assert len(outage.requests) == 3  # GET: one try and two retries
+
+
+async def test_404_becomes_not_found_with_the_reason() -> None:
+    body = {"error": "not_found", "reason": "There is no reservation ZZZ."}
+    async with client_for(lambda r: httpx.Response(404, json=body)) as client:
+        with pytest.raises(BackOfficeNotFound) as caught:
+            await client.get("/airline/reservations/ZZZ")
+    assert caught.value.message == "There is no reservation ZZZ."
+
+
+async def test_409_becomes_rejected_with_reason_and_rule() -> None:
+    body = {"error": "rule_violation", "rule": "baggage_removal", "reason": "Bags cannot go."}
+    refusal = Recorder(lambda r: httpx.Response(409, json=body))
+    async with client_for(refusal) as client:
+        with pytest.raises(BackOfficeRejected) as caught:
+            await client.request("POST", "/airline/reservations/A/baggages", json={"n": 1})
+    assert caught.value.message == "Bags cannot go."
+    assert caught.value.rule == "baggage_removal"  # type: ignore[attr-defined]
+    assert caught.value.public_detail() == "Bags cannot go."
+    assert len(refusal.requests) == 1
+
+
+async def test_other_4xx_and_non_json_are_connector_errors() -> None:
+    async with client_for(lambda r: httpx.Response(405, text="nope")) as client:
+        with pytest.raises(ConnectorError) as caught:
+            await client.get("/x")
+    assert type(caught.value) is ConnectorError
+    async with client_for(lambda r: httpx.Response(200, text="<html>")) as client:
+        with pytest.raises(ConnectorError):
+            await client.get("/x")
+
+
+async def test_write_without_idempotency_key_is_never_retried() -> None:
+    failing = Recorder(lambda r: httpx.Response(500, json={"reason": "boom"}))
+    async with client_for(failing) as client:
+        with pytest.raises(BackOfficeUnavailable):
+            await client.request("POST", "/airline/reservations/A/cancel", json={"reason": "x"})
+    assert len(failing.requests) == 1
+
+
+async def test_write_with_idempotency_key_is_retried_with_the_same_key() -> None:
+    answers = iter([httpx.Response(503), httpx.Response(200, json={"status": "cancelled"})])
+    flaky = Recorder(lambda r: next(answers))
+    async with client_for(flaky) as client:
+        result = await client.request(
+            "POST", "/airline/reservations/A/cancel", json={"reason": "x"}, idempotency_key="k1"
+        )
+    assert result == {"status": "cancelled"}
+    assert [r.headers["idempotency-key"] for r in flaky.requests] == ["k1", "k1"]
+
+
+async def test_get_is_retried_until_it_succeeds() -> None:
+    answers = iter([httpx.Response(500), httpx.Response(200, json={"user_id": "u"})])
+    flaky = Recorder(lambda r: next(answers))
+    async with client_for(flaky) as client:
+        assert await client.get("/airline/users/u") == {"user_id": "u"}
+    assert len(flaky.requests) == 2
+
+
+async def test_hash_in_order_ids_is_sent_as_data() -> None:
+    seen = Recorder(lambda r: httpx.Response(200, json={"ok": True}))
+    async with client_for(seen) as client:
+        await client.get("/retail/orders/#W5918442")
+    assert seen.requests[0].url.raw_path == b"/retail/orders/%23W5918442"
+
+
+async def test_client_against_the_app_in_process() -> None:
+    transport = httpx.ASGITransport(app=create_app())
+    config = BackOfficeClientConfig(base_url="http://backoffice", timeout_s=2.0, retries=0)
+    async with BackOfficeClient.from_config(config, transport) as client:
+        assert await client.health() is True
+        order = await client.get("/retail/orders/#W5918442")
+        assert order["status"] == "pending"
+        with pytest.raises(BackOfficeRejected) as caught:
+            await client.request(
+                "POST", "/airline/reservations/T1QOBS/cancel", json={"reason": "change_of_plan"}
+            )
+        assert caught.value.rule == "cancellation_not_eligible"  # type: ignore[attr-defined]
+        with pytest.raises(BackOfficeRejected) as invalid:
+            await client.request("POST", "/airline/reservations/T1QOBS/cancel", json={})
+        assert invalid.value.rule == "invalid_request"  # type: ignore[attr-defined]
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def test_real_service_over_loopback() -> None:
+    port = _free_port()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "warmline.demo.backoffice",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        async with BackOfficeClient(f"http://127.0.0.1:{port}", timeout_s=2.0) as client:
+            deadline = time.monotonic() + 10
+            while not await client.health():
+                assert process.returncode is None, "back office exited at start-up"
+                assert time.monotonic() < deadline, "back office did not start in 10 s"
+                await asyncio.sleep(0.05)
+            reservation = await client.get("/airline/reservations/4WQ150")
+            assert reservation["user_id"] == "chen_jackson_3290"
+            with pytest.raises(BackOfficeNotFound):
+                await client.get("/airline/reservations/NOPE00")
+    finally:
+        if process.returncode is None:
+            process.terminate()
+        try:
+            await asyncio.wait_for(process.wait(), timeout=5)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
