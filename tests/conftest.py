@@ -35,7 +35,9 @@ def mini_pack() -> DomainPack:
 
 
 @pytest.fixture(scope="session")
-def mini_nlu(mini_pack: DomainPack, encoder: Encoder, tmp_path_factory: pytest.TempPathFactory) -> NluEngine:
+def mini_nlu(
+    mini_pack: DomainPack, encoder: Encoder, tmp_path_factory: pytest.TempPathFactory
+) -> NluEngine:
     return NluEngine.train(mini_pack, encoder, cache_dir=tmp_path_factory.mktemp("models"))
 
 
@@ -68,7 +70,9 @@ def backoffice_app():  # type: ignore[no-untyped-def]
 @pytest.fixture
 async def runtime(encoder: Encoder, model_cache: Path, backoffice_app) -> AsyncIterator[Runtime]:  # type: ignore[no-untyped-def]
     built = await Runtime.build(
-        test_settings(model_cache), transport=httpx.ASGITransport(app=backoffice_app), encoder=encoder
+        test_settings(model_cache),
+        transport=httpx.ASGITransport(app=backoffice_app),
+        encoder=encoder,
     )
     yield built
     await built.aclose()
@@ -77,5 +81,7 @@ async def runtime(encoder: Encoder, model_cache: Path, backoffice_app) -> AsyncI
 @pytest.fixture
 async def client(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(runtime=runtime)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://warmline.test") as c:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://warmline.test"
+    ) as c:
         yield c

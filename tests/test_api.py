@@ -24,7 +24,9 @@ async def _event_count(client: httpx.AsyncClient, cid: str) -> int:
 
 async def test_post_a_message_returns_the_reply_and_the_decision(client: httpx.AsyncClient) -> None:
     cid = await _start(client)
-    r = await client.post(f"/api/conversations/{cid}/messages", json={"text": "where is my reservation 4WQ150?"})
+    r = await client.post(
+        f"/api/conversations/{cid}/messages", json={"text": "where is my reservation 4WQ150?"}
+    )
     assert r.status_code == 200
     body = r.json()
     assert body["decision"]["kind"] == "act" and body["decision"]["intent"] == "reservation_status"
@@ -58,17 +60,22 @@ async def test_too_long_message_is_refused_and_changes_nothing(client: httpx.Asy
 
 async def test_oversized_body_is_refused_before_parsing(client: httpx.AsyncClient) -> None:
     cid = await _start(client)
-    r = await client.post(f"/api/conversations/{cid}/messages",
-                          content=json.dumps({"text": "x" * 70000}),
-                          headers={"content-type": "application/json"})
+    r = await client.post(
+        f"/api/conversations/{cid}/messages",
+        content=json.dumps({"text": "x" * 70000}),
+        headers={"content-type": "application/json"},
+    )
     assert r.status_code == 413 and r.json()["code"] == "request_too_large"
 
 
 async def test_non_utf8_body_is_refused_and_changes_nothing(client: httpx.AsyncClient) -> None:
     cid = await _start(client)
     before = await _event_count(client, cid)
-    r = await client.post(f"/api/conversations/{cid}/messages", content=b'{"text": "caf\xe9"}',
-                          headers={"content-type": "application/json"})
+    r = await client.post(
+        f"/api/conversations/{cid}/messages",
+        content=b'{"text": "caf\xe9"}',
+        headers={"content-type": "application/json"},
+    )
     assert r.status_code == 400 and r.json()["code"] == "undecodable_input"
     assert "stack" not in r.text.lower() and "traceback" not in r.text.lower()
     assert await _event_count(client, cid) == before
@@ -76,8 +83,11 @@ async def test_non_utf8_body_is_refused_and_changes_nothing(client: httpx.AsyncC
 
 async def test_malformed_json_and_wrong_fields_are_problems(client: httpx.AsyncClient) -> None:
     cid = await _start(client)
-    r = await client.post(f"/api/conversations/{cid}/messages", content=b'{"text": ',
-                          headers={"content-type": "application/json"})
+    r = await client.post(
+        f"/api/conversations/{cid}/messages",
+        content=b'{"text": ',
+        headers={"content-type": "application/json"},
+    )
     assert r.status_code == 400 and r.json()["code"] == "malformed_json"
     r = await client.post(f"/api/conversations/{cid}/messages", json={"message": "hi"})
     assert r.status_code == 422 and r.json()["code"] == "invalid_request"
@@ -91,9 +101,11 @@ async def test_unknown_pack_is_a_clear_error(client: httpx.AsyncClient) -> None:
 
 async def test_events_explain_the_decision(client: httpx.AsyncClient) -> None:
     cid = await _start(client)
-    await client.post(f"/api/conversations/{cid}/messages", json={"text": "I need to cancel my bag"})
+    await client.post(
+        f"/api/conversations/{cid}/messages", json={"text": "I need to cancel my bag"}
+    )
     events = (await client.get(f"/api/conversations/{cid}/events")).json()
-    decided = [e["event"] for e in events if e["event"]["kind"] == "decided"][0]
+    decided = next(e["event"] for e in events if e["event"]["kind"] == "decided")
     assert decided["decision"]["intent"] == "remove_bag"
     assert decided["decision"]["reasons"][0]["values"]["threshold_confident"] > 0
 
@@ -101,7 +113,10 @@ async def test_events_explain_the_decision(client: httpx.AsyncClient) -> None:
 async def test_handoff_endpoint_escalates(client: httpx.AsyncClient) -> None:
     cid = await _start(client)
     r = await client.post(f"/api/conversations/{cid}/handoff")
-    assert r.json()["status"] == "escalated" and r.json()["decision"]["escalation"] == "customer_request"
+    assert (
+        r.json()["status"] == "escalated"
+        and r.json()["decision"]["escalation"] == "customer_request"
+    )
 
 
 async def test_openapi_is_served(client: httpx.AsyncClient) -> None:

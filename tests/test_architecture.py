@@ -40,7 +40,9 @@ def _imports(path: Path) -> list[tuple[int, str]]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             found += [(node.lineno, a.name) for a in node.names if a.name.startswith("warmline.")]
-        elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("warmline."):
+        elif (
+            isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("warmline.")
+        ):
             found.append((node.lineno, node.module))
     return found
 

@@ -36,8 +36,14 @@ def browser():  # type: ignore[no-untyped-def]
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+            args=[
+                "--no-sandbox",
+                "--disable-background-networking",
+                "--disable-gpu",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
         )
         yield browser
         browser.close()
@@ -57,7 +63,9 @@ def test_a_customer_gets_their_reservation_and_can_reach_a_person(base_url: str,
     page.wait_for_function("document.querySelectorAll('.msg.bot').length >= 2")
     answer = page.locator(".msg.bot").last.inner_text()
     assert "4WQ150" in answer and "DFW" in answer and "LAX" in answer
-    assert page.locator(".msg.customer").last.inner_text().endswith("where is my reservation 4WQ150?")
+    assert (
+        page.locator(".msg.customer").last.inner_text().endswith("where is my reservation 4WQ150?")
+    )
 
     page.fill("#text", "I need to cancel my bag")
     page.click("#send")

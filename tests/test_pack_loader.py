@@ -20,21 +20,31 @@ def _issues(text: str) -> list[tuple[int | None, str, str]]:
 
 def test_the_test_pack_loads_with_the_builtin_intents() -> None:
     pack = load_pack(MINI_PACK)
-    assert {"reservation_status", "cancel_reservation", "human_agent", "affirm"} <= set(pack.intents)
+    assert {"reservation_status", "cancel_reservation", "human_agent", "affirm"} <= set(
+        pack.intents
+    )
 
 
 def test_a_wrong_type_names_line_and_field() -> None:
     text = MINI_PACK.read_text() + "thresholds:\n  confident: high\n"
     issues = _issues(text)
     line = text.count("\n")  # the last line of the file
-    assert (line, "thresholds.confident", "Input should be a valid number, unable to parse string as a number") in issues
+    assert (
+        line,
+        "thresholds.confident",
+        "Input should be a valid number, unable to parse string as a number",
+    ) in issues
 
 
 def test_an_unknown_template_is_located() -> None:
     text = MINI_PACK.read_text().replace("response: baggage_allowance", "response: nowhere")
     issues = _issues(text)
     expected_line = text.splitlines().index("    response: nowhere") + 1
-    assert (expected_line, "intents.baggage_allowance.response", "unknown template 'nowhere'") in issues
+    assert (
+        expected_line,
+        "intents.baggage_allowance.response",
+        "unknown template 'nowhere'",
+    ) in issues
 
 
 def test_yaml_syntax_error_has_a_line() -> None:

@@ -69,8 +69,14 @@ async def test_every_turn_records_understanding_and_decision(runtime: Runtime) -
     await _say(runtime, cid, "hello")
     state, events = await runtime.conversations.state(cid)
     kinds = [e.kind for e in events]
-    assert kinds == ["conversation_started", "bot_replied", "message_received", "understood",
-                     "decided", "bot_replied"]
+    assert kinds == [
+        "conversation_started",
+        "bot_replied",
+        "message_received",
+        "understood",
+        "decided",
+        "bot_replied",
+    ]
     understood = next(e for e in events if isinstance(e, Understood))
     assert understood.understanding.ranking[0].intent == "greet"
     assert state.version == len(events)
@@ -89,4 +95,3 @@ async def test_unknown_customer_is_explained_not_hidden(runtime: Runtime) -> Non
     cid = (await runtime.conversations.start(None, "no_such_user")).conversation_id
     turn = await _say(runtime, cid, "hi")
     assert turn.decision and "account_not_found" in turn.decision.reason_codes()
-

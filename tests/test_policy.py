@@ -18,10 +18,18 @@ NOW = datetime(2026, 1, 1, tzinfo=UTC)
 CUSTOMER = Customer(id="chen_jackson_3290", facts={"reservations": ["4WQ150", "DDHPNX"]})
 
 
-def said(text: str, *ranking: tuple[str, float], zone: Zone = "confident",
-         entities: tuple[EntityMention, ...] = ()) -> Understanding:
-    return Understanding(text=text, ranking=[IntentScore(intent=i, probability=p) for i, p in ranking],
-                         zone=zone, entities=list(entities))
+def said(
+    text: str,
+    *ranking: tuple[str, float],
+    zone: Zone = "confident",
+    entities: tuple[EntityMention, ...] = (),
+) -> Understanding:
+    return Understanding(
+        text=text,
+        ranking=[IntentScore(intent=i, probability=p) for i, p in ranking],
+        zone=zone,
+        entities=list(entities),
+    )
 
 
 def state() -> ConversationState:
@@ -29,22 +37,38 @@ def state() -> ConversationState:
 
 
 def test_a_request_for_a_person_escalates_at_once(mini_pack: DomainPack) -> None:
-    d = decide(state(), said("human please", ("human_agent", 0.4), zone="clarify"), CUSTOMER, mini_pack)
+    d = decide(
+        state(), said("human please", ("human_agent", 0.4), zone="clarify"), CUSTOMER, mini_pack
+    )
     assert (d.kind, d.escalation) == ("escalate", "customer_request")
 
 
 def test_a_read_action_with_its_id_acts_without_confirmation(mini_pack: DomainPack) -> None:
     rid = EntityMention(entity="reservation_id", value="4WQ150", text="4wq150")
-    d = decide(state(), said("where is 4wq150", ("reservation_status", 0.9), entities=(rid,)), CUSTOMER, mini_pack)
+    d = decide(
+        state(),
+        said("where is 4wq150", ("reservation_status", 0.9), entities=(rid,)),
+        CUSTOMER,
+        mini_pack,
+    )
     assert (d.kind, d.action, d.params["reservation_id"]) == ("act", "get_reservation", "4WQ150")
     assert "read_action" in d.reason_codes()
 
 
 def test_a_destructive_action_asks_for_confirmation(mini_pack: DomainPack) -> None:
     rid = EntityMention(entity="reservation_id", value="4WQ150", text="4WQ150")
-    d = decide(state(), said("cancel 4WQ150", ("cancel_reservation", 0.9), entities=(rid,)), CUSTOMER, mini_pack)
+    d = decide(
+        state(),
+        said("cancel 4WQ150", ("cancel_reservation", 0.9), entities=(rid,)),
+        CUSTOMER,
+        mini_pack,
+    )
     assert (d.kind, d.action, d.choices) == ("confirm", "cancel_reservation", ["yes", "no"])
-    assert d.params == {"reservation_id": "4WQ150", "reason": "change_of_plan", "customer_id": CUSTOMER.id}
+    assert d.params == {
+        "reservation_id": "4WQ150",
+        "reason": "change_of_plan",
+        "customer_id": CUSTOMER.id,
+    }
 
 
 def test_a_bag_mention_blocks_a_reservation_cancellation(mini_pack: DomainPack) -> None:
@@ -74,9 +98,13 @@ def _pending() -> ConversationState:
     return s
 
 
-@pytest.mark.parametrize("text,intent,kind", [("yes", "affirm", "act"), ("no", "deny", "decline"),
-                                               ("yeah go ahead", "affirm", "act")])
-def test_a_pending_confirmation_resolves(mini_pack: DomainPack, text: str, intent: str, kind: str) -> None:
+@pytest.mark.parametrize(
+    "text,intent,kind",
+    [("yes", "affirm", "act"), ("no", "deny", "decline"), ("yeah go ahead", "affirm", "act")],
+)
+def test_a_pending_confirmation_resolves(
+    mini_pack: DomainPack, text: str, intent: str, kind: str
+) -> None:
     d = decide(_pending(), said(text, (intent, 0.9)), CUSTOMER, mini_pack)
     assert d.kind == kind
     if kind == "act":
@@ -84,12 +112,19 @@ def test_a_pending_confirmation_resolves(mini_pack: DomainPack, text: str, inten
 
 
 def test_something_else_abandons_the_confirmation_without_acting(mini_pack: DomainPack) -> None:
-    d = decide(_pending(), said("how many bags can I bring", ("baggage_allowance", 0.9)), CUSTOMER, mini_pack)
+    d = decide(
+        _pending(),
+        said("how many bags can I bring", ("baggage_allowance", 0.9)),
+        CUSTOMER,
+        mini_pack,
+    )
     assert d.kind == "answer" and "confirmation_abandoned" in d.reason_codes()
 
 
 def test_middle_confidence_asks_one_question_with_choices(mini_pack: DomainPack) -> None:
-    u = said("bags", ("baggage_allowance", 0.4), ("remove_bag", 0.35), ("greet", 0.1), zone="clarify")
+    u = said(
+        "bags", ("baggage_allowance", 0.4), ("remove_bag", 0.35), ("greet", 0.1), zone="clarify"
+    )
     d = decide(state(), u, CUSTOMER, mini_pack)
     assert d.kind == "clarify"
     assert d.choices == ["baggage allowance", "remove a checked bag", "talk to a person"]
@@ -118,8 +153,13 @@ def test_clarify_loops_end_with_a_person(mini_pack: DomainPack) -> None:
     for _ in range(mini_pack.thresholds.max_clarifications):
         d = decide(s, u, CUSTOMER, mini_pack)
         assert d.kind == "clarify"
-        s = fold([ConversationStarted(at=NOW, pack="mini_airline"),
-                  *[Decided(at=NOW, decision=Decision(kind="clarify", choices=["a"]))] * (s.clarify_streak + 1)])
+        s = fold(
+            [
+                ConversationStarted(at=NOW, pack="mini_airline"),
+                *[Decided(at=NOW, decision=Decision(kind="clarify", choices=["a"]))]
+                * (s.clarify_streak + 1),
+            ]
+        )
     d = decide(s, u, CUSTOMER, mini_pack)
     assert (d.kind, d.escalation) == ("escalate", "clarify_loop")
 

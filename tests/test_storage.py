@@ -23,9 +23,14 @@ NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 BACKENDS = [
     pytest.param("sqlite+aiosqlite:///:memory:", id="sqlite"),
-    pytest.param(POSTGRES_URL or "postgresql+asyncpg://absent/none", id="postgres",
-                 marks=[pytest.mark.postgres,
-                        pytest.mark.skipif(not POSTGRES_URL, reason="WARMLINE_TEST_POSTGRES_URL not set")]),
+    pytest.param(
+        POSTGRES_URL or "postgresql+asyncpg://absent/none",
+        id="postgres",
+        marks=[
+            pytest.mark.postgres,
+            pytest.mark.skipif(not POSTGRES_URL, reason="WARMLINE_TEST_POSTGRES_URL not set"),
+        ],
+    ),
 ]
 
 
@@ -35,20 +40,32 @@ async def repo(request: pytest.FixtureRequest) -> AsyncIterator[ConversationRepo
     engine = create_engine(url)
     if not is_sqlite(url):
         async with engine.begin() as conn:
-            await conn.execute(text("DROP TABLE IF EXISTS events, conversations, alembic_version CASCADE"))
+            await conn.execute(
+                text("DROP TABLE IF EXISTS events, conversations, alembic_version CASCADE")
+            )
     await upgrade(engine)
     assert await current_revision(engine) == "0001"
     yield ConversationRepository(session_factory(engine), single_writer=is_sqlite(url))
     if not is_sqlite(url):
         async with engine.begin() as conn:
-            await conn.execute(text("DROP TABLE IF EXISTS events, conversations, alembic_version CASCADE"))
+            await conn.execute(
+                text("DROP TABLE IF EXISTS events, conversations, alembic_version CASCADE")
+            )
     await engine.dispose()
 
 
 async def _new(repo: ConversationRepository, cid: str = "c1") -> None:
-    await repo.create(cid, "airline", "u1", "web",
-                      [ConversationStarted(at=NOW, pack="airline", customer_id="u1"),
-                       BotReplied(at=NOW, text="hi, I'm an AI", disclosure=True)], NOW)
+    await repo.create(
+        cid,
+        "airline",
+        "u1",
+        "web",
+        [
+            ConversationStarted(at=NOW, pack="airline", customer_id="u1"),
+            BotReplied(at=NOW, text="hi, I'm an AI", disclosure=True),
+        ],
+        NOW,
+    )
 
 
 async def test_events_round_trip_and_fold(repo: ConversationRepository) -> None:
@@ -62,7 +79,9 @@ async def test_events_round_trip_and_fold(repo: ConversationRepository) -> None:
     assert (await repo.get("c1")).version == 3
 
 
-async def test_a_stale_version_is_a_conflict_and_writes_nothing(repo: ConversationRepository) -> None:
+async def test_a_stale_version_is_a_conflict_and_writes_nothing(
+    repo: ConversationRepository,
+) -> None:
     await _new(repo)
     await repo.append("c1", 2, [MessageReceived(at=NOW, text="first")], NOW)
     with pytest.raises(ConflictError):
@@ -70,7 +89,9 @@ async def test_a_stale_version_is_a_conflict_and_writes_nothing(repo: Conversati
     assert [getattr(e, "text", None) for e in await repo.events("c1")][-1] == "first"
 
 
-async def test_concurrent_appends_at_the_same_version_one_wins(repo: ConversationRepository) -> None:
+async def test_concurrent_appends_at_the_same_version_one_wins(
+    repo: ConversationRepository,
+) -> None:
     await _new(repo)
     results = await asyncio.gather(
         *[repo.append("c1", 2, [MessageReceived(at=NOW, text=str(i))], NOW) for i in range(5)],

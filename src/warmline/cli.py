@@ -48,8 +48,11 @@ def serve(
         _fail(exc)
         return
     uvicorn.run(
-        create_app(settings), host=host or settings.host, port=port or settings.port,
-        log_level=settings.log_level, access_log=False,
+        create_app(settings),
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level=settings.log_level,
+        access_log=False,
     )
 
 
@@ -64,8 +67,16 @@ def backoffice(
     """Run the reference back office (airline and retail) on its own."""
     from warmline.demo.backoffice.__main__ import main
 
-    args = ["--host", host, "--port", str(port), "--latency-ms", str(latency_ms),
-            "--error-rate", str(error_rate)] + (["--outage"] if outage else [])
+    args = [
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--latency-ms",
+        str(latency_ms),
+        "--error-rate",
+        str(error_rate),
+    ] + (["--outage"] if outage else [])
     main(args)
 
 
@@ -77,15 +88,25 @@ def demo(
     """Start the reference back office in its own process, migrate, and serve the demo."""
     env = {**os.environ, "WARMLINE_BACKOFFICE_URL": f"http://127.0.0.1:{backoffice_port}"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "warmline.demo.backoffice", "--host", "127.0.0.1",
-         "--port", str(backoffice_port)], env=env,
+        [
+            sys.executable,
+            "-m",
+            "warmline.demo.backoffice",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(backoffice_port),
+        ],
+        env=env,
     )
     try:
         _wait_healthy(f"http://127.0.0.1:{backoffice_port}/_health", proc)
         os.environ["WARMLINE_BACKOFFICE_URL"] = env["WARMLINE_BACKOFFICE_URL"]
         console.print(f"[green]back office[/green] on http://127.0.0.1:{backoffice_port}")
-        console.print(f"[green]warmline[/green] on http://127.0.0.1:{port}  "
-                      f"(try customer chen_jackson_3290: \"where is my reservation 4WQ150?\")")
+        console.print(
+            f"[green]warmline[/green] on http://127.0.0.1:{port}  "
+            f'(try customer chen_jackson_3290: "where is my reservation 4WQ150?")'
+        )
         serve(host="127.0.0.1", port=port)
     finally:
         proc.terminate()
@@ -122,8 +143,11 @@ def validate(paths: Annotated[list[Path], typer.Argument(help="domain pack YAML 
             for issue in exc.issues:
                 err.print(f"[red]error[/red] {issue}", highlight=False)
             continue
-        console.print(f"[green]ok[/green] {path}: pack '{pack.pack}', {len(pack.intents)} intents, "
-                      f"{len(pack.actions)} actions", highlight=False)
+        console.print(
+            f"[green]ok[/green] {path}: pack '{pack.pack}', {len(pack.intents)} intents, "
+            f"{len(pack.actions)} actions",
+            highlight=False,
+        )
     if failed:
         raise typer.Exit(1)
 
@@ -173,7 +197,9 @@ def chat(
                     if text.strip() == "/person":
                         turn = await runtime.conversations.request_person(result.conversation_id)
                     else:
-                        turn = await runtime.conversations.post_message(result.conversation_id, text)
+                        turn = await runtime.conversations.post_message(
+                            result.conversation_id, text
+                        )
                 except WarmlineError as exc:
                     err.print(f"[red]{exc.public_detail()}[/red]")
                     continue
@@ -183,7 +209,9 @@ def chat(
                         console.print("    choices: " + " | ".join(reply.choices), highlight=False)
                 if explain and turn.decision:
                     for reason in turn.decision.reasons:
-                        console.print(f"    [dim]{reason.code}: {reason.detail}[/dim]", highlight=False)
+                        console.print(
+                            f"    [dim]{reason.code}: {reason.detail}[/dim]", highlight=False
+                        )
                 if turn.status == "closed":
                     return
         finally:
@@ -202,9 +230,13 @@ def chat(
 def test_scenarios(
     paths: Annotated[list[Path], typer.Argument(help="scenario files or folders")],
     junit: Annotated[Path | None, typer.Option(help="write JUnit XML here")] = None,
-    backoffice_url: Annotated[str | None, typer.Option(
-        help="run against this back office instead of the in-process reference one")] = None,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="print every transcript")] = False,
+    backoffice_url: Annotated[
+        str | None,
+        typer.Option(help="run against this back office instead of the in-process reference one"),
+    ] = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="print every transcript")
+    ] = False,
 ) -> None:
     """Run conversation scenario files; exit non-zero on any failure."""
     from warmline.services.scenario_session import run_paths
@@ -223,8 +255,12 @@ def test_scenarios(
     for column in ("file", "scenario", "result", "seconds"):
         table.add_column(column)
     for r in results:
-        table.add_row(r.file, r.name, "[green]pass[/green]" if r.passed else "[red]FAIL[/red]",
-                      f"{r.seconds:.2f}")
+        table.add_row(
+            r.file,
+            r.name,
+            "[green]pass[/green]" if r.passed else "[red]FAIL[/red]",
+            f"{r.seconds:.2f}",
+        )
     console.print(table)
     for r in results:
         if not r.passed or verbose:

@@ -21,7 +21,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="WARMLINE_", env_file=None, extra="ignore")
 
     environment: Literal["development", "test", "production"] = Field(
-        "development", description="development, test or production; production refuses unsafe defaults"
+        "development",
+        description="development, test or production; production refuses unsafe defaults",
     )
     database_url: str = Field(
         "sqlite+aiosqlite:///var/warmline.db",

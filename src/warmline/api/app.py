@@ -33,7 +33,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             await built.aclose()
 
     app = FastAPI(
-        title="warmline", version="0.1.0", lifespan=lifespan,
+        title="warmline",
+        version="0.1.0",
+        lifespan=lifespan,
         description="An AI first line for customer service that knows when it is unsure.",
     )
     if runtime is not None:

@@ -11,11 +11,25 @@ _TEXTUAL = (b"application/json", b"application/x-www-form-urlencoded", b"text/")
 
 
 async def _send_problem(send: Send, status: int, title: str, detail: str, code: str) -> None:
-    body = json.dumps({"type": f"https://warmline.dev/problems/{code}", "title": title,
-                       "status": status, "detail": detail, "code": code}).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/problem+json"),
-                            (b"content-length", str(len(body)).encode())]})
+    body = json.dumps(
+        {
+            "type": f"https://warmline.dev/problems/{code}",
+            "title": title,
+            "status": status,
+            "detail": detail,
+            "code": code,
+        }
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/problem+json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
@@ -31,9 +45,13 @@ class BodyGuard:
         headers = dict(scope.get("headers", []))
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await _send_problem(send, 413, "Request too large",
-                                f"the body has {int(declared)} bytes; the limit is {self.max_bytes}",
-                                "request_too_large")
+            await _send_problem(
+                send,
+                413,
+                "Request too large",
+                f"the body has {int(declared)} bytes; the limit is {self.max_bytes}",
+                "request_too_large",
+            )
             return
         chunks: list[bytes] = []
         size = 0
@@ -45,9 +63,13 @@ class BodyGuard:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_bytes:
-                await _send_problem(send, 413, "Request too large",
-                                    f"the body is over the limit of {self.max_bytes} bytes",
-                                    "request_too_large")
+                await _send_problem(
+                    send,
+                    413,
+                    "Request too large",
+                    f"the body is over the limit of {self.max_bytes} bytes",
+                    "request_too_large",
+                )
                 return
             chunks.append(chunk)
             more = message.get("more_body", False)
@@ -57,9 +79,13 @@ class BodyGuard:
             try:
                 body.decode("utf-8")
             except UnicodeDecodeError as exc:
-                await _send_problem(send, 400, "Input is not valid UTF-8",
-                                    f"byte {exc.start} of the body is not valid UTF-8",
-                                    "undecodable_input")
+                await _send_problem(
+                    send,
+                    400,
+                    "Input is not valid UTF-8",
+                    f"byte {exc.start} of the body is not valid UTF-8",
+                    "undecodable_input",
+                )
                 return
         replayed = False
 

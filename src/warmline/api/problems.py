@@ -18,14 +18,23 @@ PROBLEM = "application/problem+json"
 
 
 def problem(status: int, title: str, detail: str, code: str, **extra: Any) -> JSONResponse:
-    body = {"type": f"https://warmline.dev/problems/{code}", "title": title, "status": status,
-            "detail": detail, "code": code, **extra}
+    body = {
+        "type": f"https://warmline.dev/problems/{code}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+        **extra,
+    }
     return JSONResponse(body, status_code=status, media_type=PROBLEM)
 
 
 def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     return [
-        {"field": ".".join(str(p) for p in err.get("loc", ()) if p != "body"), "message": err.get("msg", "")}
+        {
+            "field": ".".join(str(p) for p in err.get("loc", ()) if p != "body"),
+            "message": err.get("msg", ""),
+        }
         for err in exc.errors()
     ]
 
@@ -41,9 +50,16 @@ def install(app: FastAPI) -> None:
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = _validation_errors(exc)
         if any(e.get("type") == "json_invalid" for e in exc.errors()):
-            return problem(400, "Malformed JSON", "the request body is not valid JSON", "malformed_json")
-        return problem(422, "Invalid request", "; ".join(f"{e['field']}: {e['message']}" for e in errors),
-                       "invalid_request", errors=errors)
+            return problem(
+                400, "Malformed JSON", "the request body is not valid JSON", "malformed_json"
+            )
+        return problem(
+            422,
+            "Invalid request",
+            "; ".join(f"{e['field']}: {e['message']}" for e in errors),
+            "invalid_request",
+            errors=errors,
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -55,5 +71,9 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return problem(500, "Internal error", "something went wrong on our side; it has been logged",
-                       "internal")
+        return problem(
+            500,
+            "Internal error",
+            "something went wrong on our side; it has been logged",
+            "internal",
+        )

@@ -29,7 +29,9 @@ async def start_conversation(body: StartConversation, conversations: Conversatio
 
 
 @router.post("/conversations/{conversation_id}/messages", response_model=TurnOut)
-async def post_message(conversation_id: str, body: PostMessage, conversations: ConversationsDep) -> TurnOut:
+async def post_message(
+    conversation_id: str, body: PostMessage, conversations: ConversationsDep
+) -> TurnOut:
     """Post a customer message; returns the reply and a summary of the decision with its reasons."""
     return TurnOut.of(await conversations.post_message(conversation_id, body.text))
 
@@ -54,7 +56,9 @@ async def events(conversation_id: str, conversations: ConversationsDep) -> list[
 
 
 @router.get("/conversations/{conversation_id}/stream")
-async def stream(conversation_id: str, request: Request, runtime: RuntimeDep) -> EventSourceResponse:
+async def stream(
+    conversation_id: str, request: Request, runtime: RuntimeDep
+) -> EventSourceResponse:
     """Server-sent events: each new message (customer, bot or agent) as it is recorded."""
     await runtime.conversations.state(conversation_id)  # 404 before the stream opens
 

@@ -15,7 +15,9 @@ from warmline.services.conversations import TurnResult
 class StartConversation(BaseModel):
     model_config = ConfigDict(extra="forbid")
     pack: str | None = Field(None, max_length=64, description="domain pack; the default if omitted")
-    customer_id: str | None = Field(None, max_length=128, description="the customer's id in the back office")
+    customer_id: str | None = Field(
+        None, max_length=128, description="the customer's id in the back office"
+    )
     channel: str = Field("api", max_length=32)
 
 
@@ -39,8 +41,14 @@ class DecisionSummary(BaseModel):
 
     @classmethod
     def of(cls, decision: Decision) -> DecisionSummary:
-        return cls(kind=decision.kind, intent=decision.intent, confidence=decision.confidence,
-                   action=decision.action, escalation=decision.escalation, reasons=decision.reasons)
+        return cls(
+            kind=decision.kind,
+            intent=decision.intent,
+            confidence=decision.confidence,
+            action=decision.action,
+            escalation=decision.escalation,
+            reasons=decision.reasons,
+        )
 
 
 class TurnOut(BaseModel):
@@ -52,7 +60,8 @@ class TurnOut(BaseModel):
     @classmethod
     def of(cls, result: TurnResult) -> TurnOut:
         return cls(
-            conversation_id=result.conversation_id, status=result.status,
+            conversation_id=result.conversation_id,
+            status=result.status,
             replies=[Reply(text=r.text, choices=r.choices) for r in result.replies],
             decision=DecisionSummary.of(result.decision) if result.decision else None,
         )
@@ -75,9 +84,14 @@ class TranscriptOut(BaseModel):
     @classmethod
     def of(cls, conversation_id: str, state: ConversationState) -> TranscriptOut:
         return cls(
-            id=conversation_id, pack=state.pack, customer_id=state.customer_id, status=state.status,
-            messages=[Line(author=t.author, text=t.text, at=t.at, choices=list(t.choices))
-                      for t in state.transcript],
+            id=conversation_id,
+            pack=state.pack,
+            customer_id=state.customer_id,
+            status=state.status,
+            messages=[
+                Line(author=t.author, text=t.text, at=t.at, choices=list(t.choices))
+                for t in state.transcript
+            ],
         )
 
 

@@ -131,7 +131,9 @@ class Action(_Model):
     def _confirmation(self) -> Action:
         if self.risk != "read" and not self.confirm:
             raise ValueError(f"a {self.risk} action needs 'confirm' wording")
-        used = self.request.placeholders() | (self.preview.placeholders() if self.preview else set())
+        used = self.request.placeholders() | (
+            self.preview.placeholders() if self.preview else set()
+        )
         unknown = used - set(self.parameters) - {"customer_id"}
         if unknown:
             raise ValueError(f"request uses undeclared parameters: {sorted(unknown)}")
@@ -153,7 +155,9 @@ class Intent(_Model):
 
     @model_validator(mode="after")
     def _one_handler(self) -> Intent:
-        handlers = [h for h in (self.action, self.response) if h] + (["escalate"] if self.escalate else [])
+        handlers = [h for h in (self.action, self.response) if h] + (
+            ["escalate"] if self.escalate else []
+        )
         if len(handlers) > 1:
             raise ValueError("an intent has one handler: action, response or escalate")
         if not handlers and not self.builtin:

@@ -50,8 +50,12 @@ def pack_fingerprint(pack: DomainPack, encoder: Encoder, config: IntentClassifie
 
 class NluEngine:
     def __init__(
-        self, pack: DomainPack, encoder: Encoder, classifier: IntentClassifier,
-        *, min_similarity: float = MIN_SIMILARITY,
+        self,
+        pack: DomainPack,
+        encoder: Encoder,
+        classifier: IntentClassifier,
+        *,
+        min_similarity: float = MIN_SIMILARITY,
     ) -> None:
         self.pack = pack
         self.encoder = encoder
@@ -61,7 +65,11 @@ class NluEngine:
 
     @classmethod
     def train(
-        cls, pack: DomainPack, encoder: Encoder, *, cache_dir: Path | None = None,
+        cls,
+        pack: DomainPack,
+        encoder: Encoder,
+        *,
+        cache_dir: Path | None = None,
         config: IntentClassifierConfig | None = None,
     ) -> NluEngine:
         """Train on the pack's examples, or load the cached model trained on the same ones."""

@@ -33,7 +33,9 @@ class EntityExtractor:
         self._phrases: list[_Phrase] = []
         for name, spec in entities.items():
             if spec.kind == "pattern" and spec.pattern:
-                self._patterns.append((name, re.compile(spec.pattern, re.IGNORECASE), spec.normalize))
+                self._patterns.append(
+                    (name, re.compile(spec.pattern, re.IGNORECASE), spec.normalize)
+                )
             for value, detail in spec.values.items():
                 forms = {value.replace("_", " "), *detail.synonyms}
                 if detail.label:
@@ -50,9 +52,17 @@ class EntityExtractor:
         for name, pattern, normalize in self._patterns:
             for match in pattern.finditer(text):
                 raw = match.group(0)
-                value = raw.upper() if normalize == "upper" else raw.lower() if normalize == "lower" else raw
+                value = (
+                    raw.upper()
+                    if normalize == "upper"
+                    else raw.lower()
+                    if normalize == "lower"
+                    else raw
+                )
                 mentions.append(
-                    EntityMention(entity=name, value=value, text=raw, start=match.start(), end=match.end())
+                    EntityMention(
+                        entity=name, value=value, text=raw, start=match.start(), end=match.end()
+                    )
                 )
         mentions.extend(self._ontology(text))
         return mentions
@@ -79,8 +89,12 @@ class EntityExtractor:
                 seen.add(key)
                 found.append(
                     EntityMention(
-                        entity=phrase.entity, value=phrase.value, text=text[start:end],
-                        start=start, end=end, score=score,
+                        entity=phrase.entity,
+                        value=phrase.value,
+                        text=text[start:end],
+                        start=start,
+                        end=end,
+                        score=score,
                     )
                 )
         return found

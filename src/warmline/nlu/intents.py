@@ -97,11 +97,15 @@ class IntentClassifier:
             raise ConfigurationError("cannot save an untrained intent classifier")
         directory.mkdir(parents=True, exist_ok=True)
         np.savez_compressed(
-            directory / "intents.npz", coef=self._coef, intercept=self._intercept,
+            directory / "intents.npz",
+            coef=self._coef,
+            intercept=self._intercept,
             examples=self._examples,
         )
         meta = {
-            "format": FORMAT_VERSION, "classes": self.classes, "encoder": self.encoder.name,
+            "format": FORMAT_VERSION,
+            "classes": self.classes,
+            "encoder": self.encoder.name,
             "config": self.config.model_dump(),
         }
         (directory / "intents.json").write_text(json.dumps(meta, indent=2), "utf-8")

@@ -8,9 +8,22 @@ from collections.abc import Sequence
 from rapidfuzz import fuzz, process
 
 _ORDINALS = {
-    "first": 0, "1st": 0, "one": 0, "second": 1, "2nd": 1, "two": 1,
-    "third": 2, "3rd": 2, "three": 2, "fourth": 3, "4th": 3, "four": 3,
-    "fifth": 4, "5th": 4, "five": 4, "last": -1,
+    "first": 0,
+    "1st": 0,
+    "one": 0,
+    "second": 1,
+    "2nd": 1,
+    "two": 1,
+    "third": 2,
+    "3rd": 2,
+    "three": 2,
+    "fourth": 3,
+    "4th": 3,
+    "four": 3,
+    "fifth": 4,
+    "5th": 4,
+    "five": 4,
+    "last": -1,
 }
 _NUMBER = re.compile(r"^\s*(?:option|number|#)?\s*(\d{1,2})\s*[.)]?\s*$", re.I)
 LABEL_MIN_SCORE = 80.0

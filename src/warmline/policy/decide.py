@@ -33,8 +33,11 @@ def decide(
     if intent == "human_agent" and understanding.confidence >= thresholds.clarify:
         reasons.append(Reason(code="customer_request", detail="the customer asked for a person"))
         return Decision(
-            kind="escalate", intent=intent, confidence=understanding.confidence,
-            escalation="customer_request", reasons=reasons,
+            kind="escalate",
+            intent=intent,
+            confidence=understanding.confidence,
+            escalation="customer_request",
+            reasons=reasons,
         )
 
     if state.pending is not None:
@@ -83,12 +86,13 @@ def _resolve_pending(
     picked = resolve_choice(understanding.text, ("yes", "no")) if state.choices else None
     intent = understanding.intent if understanding.zone != "out_of_scope" else None
     if picked == 0 or intent == "affirm":
-        reasons.append(
-            Reason(code="confirmed", detail=f"the customer confirmed {pending.action}")
-        )
+        reasons.append(Reason(code="confirmed", detail=f"the customer confirmed {pending.action}"))
         return Decision(
-            kind="act", intent=state.last_intent, action=pending.action,
-            params=dict(pending.params), reasons=reasons,
+            kind="act",
+            intent=state.last_intent,
+            action=pending.action,
+            params=dict(pending.params),
+            reasons=reasons,
         )
     if picked == 1 or intent == "deny":
         reasons.append(Reason(code="declined", detail=f"the customer declined {pending.action}"))
@@ -103,18 +107,30 @@ def _resolve_pending(
 
 
 def _from_choice(
-    state: ConversationState, understanding: Understanding, customer: Customer | None,
-    pack: DomainPack, picked: int, reasons: list[Reason],
+    state: ConversationState,
+    understanding: Understanding,
+    customer: Customer | None,
+    pack: DomainPack,
+    picked: int,
+    reasons: list[Reason],
 ) -> Decision:
     choice = state.choices[picked]
     if state.awaiting_param and state.awaiting_intent:
         choice = _choice_value(pack, state.awaiting_intent, state.awaiting_param, choice)
         reasons.append(
-            Reason(code="choice_selected", detail=f"{state.awaiting_param} = {choice}",
-                   values={"index": picked})
+            Reason(
+                code="choice_selected",
+                detail=f"{state.awaiting_param} = {choice}",
+                values={"index": picked},
+            )
         )
         return _handle_intent(
-            state, state.awaiting_intent, understanding, customer, pack, reasons,
+            state,
+            state.awaiting_intent,
+            understanding,
+            customer,
+            pack,
+            reasons,
             extra={state.awaiting_param: choice},
         )
     intent = _intent_for_label(pack, state.clarify_for, choice)
@@ -122,8 +138,11 @@ def _from_choice(
         reasons.append(Reason(code="choice_unknown", detail=f"no intent for '{choice}'"))
         return _clarify(state, understanding, pack, reasons, exclude=())
     reasons.append(
-        Reason(code="choice_selected", detail=f"the customer chose '{choice}'",
-               values={"index": picked, "intent": intent})
+        Reason(
+            code="choice_selected",
+            detail=f"the customer chose '{choice}'",
+            values={"index": picked, "intent": intent},
+        )
     )
     return _handle_intent(state, intent, understanding, customer, pack, reasons)
 
@@ -155,8 +174,11 @@ def _intent_for_label(pack: DomainPack, offered: tuple[str, ...], label: str) ->
 
 
 def _resume_for_param(
-    state: ConversationState, understanding: Understanding, customer: Customer | None,
-    pack: DomainPack, reasons: list[Reason],
+    state: ConversationState,
+    understanding: Understanding,
+    customer: Customer | None,
+    pack: DomainPack,
+    reasons: list[Reason],
 ) -> Decision | None:
     intent_name = state.awaiting_intent
     param_name = state.awaiting_param
@@ -174,50 +196,81 @@ def _resume_for_param(
 
 
 def _out_of_scope(
-    state: ConversationState, understanding: Understanding, pack: DomainPack,
+    state: ConversationState,
+    understanding: Understanding,
+    pack: DomainPack,
     reasons: list[Reason],
 ) -> Decision:
     count = state.out_of_scope_count + 1
     limit = pack.thresholds.max_out_of_scope
     reasons.append(
-        Reason(code="out_of_scope", detail="; ".join(understanding.notes) or "below every threshold",
-               values={"count": count, "limit": limit})
+        Reason(
+            code="out_of_scope",
+            detail="; ".join(understanding.notes) or "below every threshold",
+            values={"count": count, "limit": limit},
+        )
     )
     if count >= limit:
-        reasons.append(Reason(code="out_of_scope_repeated",
-                              detail=f"{count} requests outside what the assistant handles"))
+        reasons.append(
+            Reason(
+                code="out_of_scope_repeated",
+                detail=f"{count} requests outside what the assistant handles",
+            )
+        )
         return Decision(kind="escalate", escalation="out_of_scope_repeated", reasons=reasons)
     return Decision(kind="answer", template="out_of_scope", reasons=reasons)
 
 
 def _clarify(
-    state: ConversationState, understanding: Understanding, pack: DomainPack,
-    reasons: list[Reason], exclude: tuple[str, ...],
+    state: ConversationState,
+    understanding: Understanding,
+    pack: DomainPack,
+    reasons: list[Reason],
+    exclude: tuple[str, ...],
 ) -> Decision:
     streak = state.clarify_streak + 1
     limit = pack.thresholds.max_clarifications
     if streak > limit:
-        reasons.append(Reason(code="clarify_loop", detail=f"{streak - 1} questions did not settle it",
-                              values={"limit": limit}))
+        reasons.append(
+            Reason(
+                code="clarify_loop",
+                detail=f"{streak - 1} questions did not settle it",
+                values={"limit": limit},
+            )
+        )
         return Decision(kind="escalate", escalation="clarify_loop", reasons=reasons)
     candidates = [
-        s.intent for s in understanding.ranking
+        s.intent
+        for s in understanding.ranking
         if s.intent not in CONVERSATIONAL and s.intent not in exclude and s.intent in pack.intents
     ][: pack.thresholds.clarify_choices]
     if not candidates:
         return _out_of_scope(state, understanding, pack, reasons)
     labels = [pack.intent_label(name) for name in candidates]
-    reasons.append(Reason(code="clarify", detail=f"not sure enough; offering {candidates}",
-                          values={"confidence": round(understanding.confidence, 4)}))
+    reasons.append(
+        Reason(
+            code="clarify",
+            detail=f"not sure enough; offering {candidates}",
+            values={"confidence": round(understanding.confidence, 4)},
+        )
+    )
     return Decision(
-        kind="clarify", intent=understanding.intent, confidence=understanding.confidence,
-        template="clarify", choices=[*labels, pack.intent_label("human_agent")], reasons=reasons,
+        kind="clarify",
+        intent=understanding.intent,
+        confidence=understanding.confidence,
+        template="clarify",
+        choices=[*labels, pack.intent_label("human_agent")],
+        reasons=reasons,
     )
 
 
 def _handle_intent(
-    state: ConversationState, name: str, understanding: Understanding,
-    customer: Customer | None, pack: DomainPack, reasons: list[Reason],
+    state: ConversationState,
+    name: str,
+    understanding: Understanding,
+    customer: Customer | None,
+    pack: DomainPack,
+    reasons: list[Reason],
     extra: dict[str, str] | None = None,
 ) -> Decision:
     intent = pack.intents[name]
@@ -226,58 +279,90 @@ def _handle_intent(
 
     blocking = [e for e in intent.not_with_entities if understanding.entity(e)]
     if blocking and not extra:
-        reasons.append(Reason(code="entity_guard",
-                              detail=f"'{name}' cannot apply when the text mentions {blocking}"))
+        reasons.append(
+            Reason(
+                code="entity_guard",
+                detail=f"'{name}' cannot apply when the text mentions {blocking}",
+            )
+        )
         return _clarify(state, understanding, pack, reasons, exclude=(name,))
 
     if name in CONVERSATIONAL:
         template = {"affirm": "nothing_pending", "deny": "nothing_pending"}.get(name, name)
         kind = "close" if name == "goodbye" else "answer"
         reasons.append(Reason(code="conversational", detail=name))
-        return Decision(kind=kind, template=template, reasons=reasons, **base)  # type: ignore[arg-type]
+        return Decision(kind=kind, template=template, reasons=reasons, **base)
 
     if intent.escalate:
         trigger = "customer_request" if name == "human_agent" else "policy_requires_person"
         reasons.append(Reason(code=trigger, detail=f"'{name}' is handled by a person"))
-        return Decision(kind="escalate", escalation=trigger, reasons=reasons, **base)  # type: ignore[arg-type]
+        return Decision(kind="escalate", escalation=trigger, reasons=reasons, **base)
 
     if intent.requires_account:
         values = (customer.facts.get(intent.requires_account) if customer else None) or []
         if not values:
             reasons.append(
-                Reason(code="no_account_record",
-                       detail=f"'{name}' needs {intent.requires_account} and the account has none")
+                Reason(
+                    code="no_account_record",
+                    detail=f"'{name}' needs {intent.requires_account} and the account has none",
+                )
             )
-            return Decision(kind="answer", template="no_account_record", reasons=reasons, **base)  # type: ignore[arg-type]
+            return Decision(kind="answer", template="no_account_record", reasons=reasons, **base)
 
     if intent.response:
         reasons.append(Reason(code="template_answer", detail=intent.response))
-        return Decision(kind="answer", template=intent.response, reasons=reasons, **base)  # type: ignore[arg-type]
+        return Decision(kind="answer", template=intent.response, reasons=reasons, **base)
 
     assert intent.action is not None
     action = pack.actions[intent.action]
     params, missing = _fill(action, understanding, state, customer, extra or {})
     if missing is not None:
         spec = action.parameters[missing]
-        choices = (customer.facts.get(spec.choices_from_account, []) if customer and
-                   spec.choices_from_account else [])
+        choices = (
+            customer.facts.get(spec.choices_from_account, [])
+            if customer and spec.choices_from_account
+            else []
+        )
         if not choices and spec.entity:
             choices = [label for label, _ in ontology_choices(pack, spec.entity)]
         reasons.append(Reason(code="missing_parameter", detail=f"{intent.action} needs {missing}"))
-        return Decision(kind="clarify", action=intent.action, params=params, missing=missing,
-                        template="missing_param", choices=choices[:6], reasons=reasons, **base)  # type: ignore[arg-type]
+        return Decision(
+            kind="clarify",
+            action=intent.action,
+            params=params,
+            missing=missing,
+            template="missing_param",
+            choices=choices[:6],
+            reasons=reasons,
+            **base,
+        )
     if action.risk == "read":
-        reasons.append(Reason(code="read_action", detail=f"{intent.action} reads only; no confirmation"))
-        return Decision(kind="act", action=intent.action, params=params, reasons=reasons, **base)  # type: ignore[arg-type]
-    reasons.append(Reason(code="needs_confirmation",
-                          detail=f"{intent.action} is {action.risk}; an explicit yes is required"))
-    return Decision(kind="confirm", action=intent.action, params=params, choices=["yes", "no"],
-                    reasons=reasons, **base)  # type: ignore[arg-type]
+        reasons.append(
+            Reason(code="read_action", detail=f"{intent.action} reads only; no confirmation")
+        )
+        return Decision(kind="act", action=intent.action, params=params, reasons=reasons, **base)
+    reasons.append(
+        Reason(
+            code="needs_confirmation",
+            detail=f"{intent.action} is {action.risk}; an explicit yes is required",
+        )
+    )
+    return Decision(
+        kind="confirm",
+        action=intent.action,
+        params=params,
+        choices=["yes", "no"],
+        reasons=reasons,
+        **base,
+    )
 
 
 def _fill(
-    action: Action, understanding: Understanding, state: ConversationState,
-    customer: Customer | None, extra: dict[str, str],
+    action: Action,
+    understanding: Understanding,
+    state: ConversationState,
+    customer: Customer | None,
+    extra: dict[str, str],
 ) -> tuple[dict[str, str], str | None]:
     params: dict[str, str] = {}
     for pname, spec in action.parameters.items():

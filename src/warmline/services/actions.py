@@ -31,7 +31,9 @@ def _body_value(template: str, params: dict[str, str]) -> Any:
     return value
 
 
-def build_request(request: HttpRequest, params: dict[str, str]) -> tuple[str, str, dict[str, Any] | None]:
+def build_request(
+    request: HttpRequest, params: dict[str, str]
+) -> tuple[str, str, dict[str, Any] | None]:
     path = _fill(request.path, params, in_path=True)
     body = {key: _body_value(value, params) for key, value in request.body.items()}
     return request.method, path, (body if request.method != "GET" else None)

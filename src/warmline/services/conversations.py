@@ -56,8 +56,15 @@ class TurnResult:
 
 class ConversationService:
     def __init__(
-        self, repo: ConversationRepository, packs: dict[str, PackRuntime], default_pack: str,
-        runner: ActionRunner, broker: Broker, clock: Clock, *, max_message_chars: int,
+        self,
+        repo: ConversationRepository,
+        packs: dict[str, PackRuntime],
+        default_pack: str,
+        runner: ActionRunner,
+        broker: Broker,
+        clock: Clock,
+        *,
+        max_message_chars: int,
     ) -> None:
         self.repo = repo
         self.packs = packs
@@ -89,10 +96,14 @@ class ConversationService:
         conversation_id = str(uuid.uuid4())
         now = self.clock.now()
         events: list[Event] = [
-            ConversationStarted(at=now, pack=runtime.pack.pack, customer_id=customer_id, channel=channel),
+            ConversationStarted(
+                at=now, pack=runtime.pack.pack, customer_id=customer_id, channel=channel
+            ),
             BotReplied(at=now, text=runtime.pack.persona.greeting, disclosure=True),
         ]
-        await self.repo.create(conversation_id, runtime.pack.pack, customer_id, channel, events, now)
+        await self.repo.create(
+            conversation_id, runtime.pack.pack, customer_id, channel, events, now
+        )
         replies = [e for e in events if isinstance(e, BotReplied)]
         return TurnResult(conversation_id, replies, None, events)
 
@@ -120,22 +131,35 @@ class ConversationService:
             now = self.clock.now()
             events: list[Event] = [MessageReceived(at=now, text=text)]
             if state.status == "escalated":
-                decision = Decision(kind="escalate", escalation=state.escalation, reasons=[
-                    Reason(code="already_escalated", detail="a person owns this conversation")])
+                decision = Decision(
+                    kind="escalate",
+                    escalation=state.escalation,
+                    reasons=[
+                        Reason(code="already_escalated", detail="a person owns this conversation")
+                    ],
+                )
                 events.append(Decided(at=now, decision=decision))
-                events.append(BotReplied(at=now, text=runtime.responder.render("escalated_waiting")))
+                events.append(
+                    BotReplied(at=now, text=runtime.responder.render("escalated_waiting"))
+                )
                 return await self._record(conversation_id, state, events, decision)
             understanding = await asyncio.to_thread(runtime.nlu.understand, text)
             events.append(Understood(at=now, understanding=understanding))
             customer, account_note = await self._customer(runtime, state)
             decision = decide(state, understanding, customer, runtime.pack)
             if account_note:
-                decision = decision.model_copy(update={"reasons": [*decision.reasons, account_note]})
+                decision = decision.model_copy(
+                    update={"reasons": [*decision.reasons, account_note]}
+                )
             events.append(Decided(at=now, decision=decision))
-            events.extend(await self._act_and_respond(conversation_id, state, runtime, decision, customer))
+            events.extend(
+                await self._act_and_respond(conversation_id, state, runtime, decision, customer)
+            )
             return await self._record(conversation_id, state, events, decision)
 
-    async def request_person(self, conversation_id: str, trigger: str = "customer_request") -> TurnResult:
+    async def request_person(
+        self, conversation_id: str, trigger: str = "customer_request"
+    ) -> TurnResult:
         """The "talk to a person" control: always honoured at once."""
         async with self._lock(conversation_id):
             state, _ = await self.state(conversation_id)
@@ -155,7 +179,10 @@ class ConversationService:
             return await self._record(conversation_id, state, events, decision)
 
     async def _record(
-        self, conversation_id: str, state: ConversationState, events: list[Event],
+        self,
+        conversation_id: str,
+        state: ConversationState,
+        events: list[Event],
         decision: Decision | None,
     ) -> TurnResult:
         status = state.status
@@ -163,7 +190,9 @@ class ConversationService:
             status = "escalated"
         if any(isinstance(e, Resolved) for e in events):
             status = "closed"
-        await self.repo.append(conversation_id, state.version, events, self.clock.now(), status=status)
+        await self.repo.append(
+            conversation_id, state.version, events, self.clock.now(), status=status
+        )
         self.broker.publish(conversation_id, events)
         replies = [e for e in events if isinstance(e, BotReplied)]
         return TurnResult(conversation_id, replies, decision, events, status)
@@ -183,40 +212,64 @@ class ConversationService:
         return Customer(id=state.customer_id, profile=profile, facts=facts), None
 
     async def _act_and_respond(
-        self, conversation_id: str, state: ConversationState, runtime: PackRuntime,
-        decision: Decision, customer: Customer | None,
+        self,
+        conversation_id: str,
+        state: ConversationState,
+        runtime: PackRuntime,
+        decision: Decision,
+        customer: Customer | None,
     ) -> list[Event]:
         now = self.clock.now()
         responder = runtime.responder
         context: dict[str, Any] = {
-            "params": decision.params, "customer": customer.profile if customer else {},
+            "params": decision.params,
+            "customer": customer.profile if customer else {},
         }
         if decision.kind == "escalate":
             return [
-                Escalated(at=now, trigger=decision.escalation or "unknown", reasons=decision.reasons),
+                Escalated(
+                    at=now, trigger=decision.escalation or "unknown", reasons=decision.reasons
+                ),
                 BotReplied(at=now, text=responder.render("escalated")),
             ]
         if decision.kind == "clarify":
             if decision.missing:
                 spec = runtime.pack.actions[decision.action or ""].parameters[decision.missing]
-                prompt = spec.prompt or f"Could you give me the {decision.missing.replace('_', ' ')}?"
-                return [BotReplied(at=now, text=responder.render("missing_param", prompt=prompt, **context),
-                                   choices=decision.choices)]
-            return [BotReplied(at=now, text=responder.render("clarify", **context), choices=decision.choices)]
+                prompt = (
+                    spec.prompt or f"Could you give me the {decision.missing.replace('_', ' ')}?"
+                )
+                return [
+                    BotReplied(
+                        at=now,
+                        text=responder.render("missing_param", prompt=prompt, **context),
+                        choices=decision.choices,
+                    )
+                ]
+            return [
+                BotReplied(
+                    at=now, text=responder.render("clarify", **context), choices=decision.choices
+                )
+            ]
         if decision.kind == "decline":
-            return [ActionDeclined(at=now, action=decision.action or ""),
-                    BotReplied(at=now, text=responder.render("declined", **context))]
+            return [
+                ActionDeclined(at=now, action=decision.action or ""),
+                BotReplied(at=now, text=responder.render("declined", **context)),
+            ]
         if decision.kind == "confirm":
             return await self._propose(runtime, decision, context)
         if decision.kind == "act":
             return await self._execute(conversation_id, state, runtime, decision, context)
         text = responder.render(decision.template or "clarify", **context)
-        events: list[Event] = [BotReplied(at=now, text=text, disclosure=decision.template == "bot_challenge")]
+        events: list[Event] = [
+            BotReplied(at=now, text=text, disclosure=decision.template == "bot_challenge")
+        ]
         if decision.kind == "close":
             events.append(Resolved(at=now, by="customer"))
         return events
 
-    async def _propose(self, runtime: PackRuntime, decision: Decision, context: dict[str, Any]) -> list[Event]:
+    async def _propose(
+        self, runtime: PackRuntime, decision: Decision, context: dict[str, Any]
+    ) -> list[Event]:
         now = self.clock.now()
         action_name = decision.action or ""
         try:
@@ -228,16 +281,24 @@ class ConversationService:
         )
         if problem:
             reason = Reason(code="template_failed", detail=problem)
-            return [Escalated(at=now, trigger="template_failed", reasons=[*decision.reasons, reason]),
-                    BotReplied(at=now, text=runtime.responder.render("escalated"))]
+            return [
+                Escalated(at=now, trigger="template_failed", reasons=[*decision.reasons, reason]),
+                BotReplied(at=now, text=runtime.responder.render("escalated")),
+            ]
         return [
-            ActionProposed(at=now, action=action_name, params=decision.params, confirmation=confirmation),
+            ActionProposed(
+                at=now, action=action_name, params=decision.params, confirmation=confirmation
+            ),
             BotReplied(at=now, text=confirmation, choices=["yes", "no"]),
         ]
 
     async def _execute(
-        self, conversation_id: str, state: ConversationState, runtime: PackRuntime,
-        decision: Decision, context: dict[str, Any],
+        self,
+        conversation_id: str,
+        state: ConversationState,
+        runtime: PackRuntime,
+        decision: Decision,
+        context: dict[str, Any],
     ) -> list[Event]:
         now = self.clock.now()
         action_name = decision.action or ""
@@ -251,12 +312,23 @@ class ConversationService:
             action.success, "action_unavailable", result=result, **context
         )
         events: list[Event] = [
-            ActionExecuted(at=now, action=action_name, params=decision.params, risk=action.risk,
-                           idempotency_key=key if action.risk != "read" else None, result=result),
+            ActionExecuted(
+                at=now,
+                action=action_name,
+                params=decision.params,
+                risk=action.risk,
+                idempotency_key=key if action.risk != "read" else None,
+                result=result,
+            ),
         ]
         if problem:
-            events.append(Escalated(at=now, trigger="template_failed",
-                                    reasons=[Reason(code="template_failed", detail=problem)]))
+            events.append(
+                Escalated(
+                    at=now,
+                    trigger="template_failed",
+                    reasons=[Reason(code="template_failed", detail=problem)],
+                )
+            )
         events.append(BotReplied(at=now, text=text))
         return events
 
@@ -266,13 +338,32 @@ class ConversationService:
         now = self.clock.now()
         action_name = decision.action or ""
         action = runtime.pack.actions[action_name]
-        failed = ActionFailed(at=now, action=action_name, params=decision.params, error=exc.code,
-                              reason=exc.public_detail(), retryable=not exc.public)
+        failed = ActionFailed(
+            at=now,
+            action=action_name,
+            params=decision.params,
+            error=exc.code,
+            reason=exc.public_detail(),
+            retryable=not exc.public,
+        )
         if isinstance(exc, BackOfficeRejected):
             template = action.failure or "action_rejected"
-            return [failed, BotReplied(at=now, text=runtime.responder.render(template, reason=exc.message, **context))]
+            return [
+                failed,
+                BotReplied(
+                    at=now, text=runtime.responder.render(template, reason=exc.message, **context)
+                ),
+            ]
         if isinstance(exc, BackOfficeNotFound):
-            return [failed, BotReplied(at=now, text=runtime.responder.render("action_not_found", reason=exc.message, **context))]
+            return [
+                failed,
+                BotReplied(
+                    at=now,
+                    text=runtime.responder.render(
+                        "action_not_found", reason=exc.message, **context
+                    ),
+                ),
+            ]
         reason = Reason(code="backoffice_unavailable", detail=f"{action_name}: {exc.title}")
         return [
             failed,

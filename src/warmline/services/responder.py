@@ -21,7 +21,7 @@ BUILTIN_TEMPLATES: dict[str, str] = {
     "goodbye": "Thank you for contacting {{ persona.company }}. Take care!",
     "bot_challenge": (
         "Yes, I'm an AI assistant, not a person. If you'd rather talk to someone from our team, "
-        "say \"talk to a person\" or use the button, and I'll hand you over."
+        'say "talk to a person" or use the button, and I\'ll hand you over.'
     ),
     "nothing_pending": "There's nothing waiting for your answer right now. What can I help with?",
     "declined": "Okay, I haven't changed anything. Is there something else I can help with?",
@@ -68,8 +68,11 @@ class Responder:
             try:
                 self._compiled[name] = self._env.from_string(source)
             except TemplateError as exc:
-                where = (f"actions.{name[8:]}.confirm" if name.startswith("confirm:")
-                         else f"templates.{name}")
+                where = (
+                    f"actions.{name[8:]}.confirm"
+                    if name.startswith("confirm:")
+                    else f"templates.{name}"
+                )
                 issues.append(PackIssue(pack.pack, None, where, str(exc)))
         if issues:
             raise PackError(issues)
@@ -77,7 +80,9 @@ class Responder:
     def render(self, name: str, **context: Any) -> str:
         template = self._compiled.get(name)
         if template is None:
-            raise PackError([PackIssue(self.pack.pack, None, f"templates.{name}", "no such template")])
+            raise PackError(
+                [PackIssue(self.pack.pack, None, f"templates.{name}", "no such template")]
+            )
         base = {"persona": self.pack.persona, "topics": self.topics()}
         params = context.get("params") or {}
         return template.render(**{**base, **params, **context}).strip()
@@ -90,10 +95,14 @@ class Responder:
             return self.render(fallback, **context), f"template {name} failed: {type(exc).__name__}"
 
     def topics(self) -> str:
-        names = [
-            self.pack.intent_label(n) for n, i in self.pack.intents.items() if not i.builtin
-        ][:4]
-        return ", ".join(names[:-1]) + (" and " if len(names) > 1 else "") + names[-1] if names else "your requests"
+        names = [self.pack.intent_label(n) for n, i in self.pack.intents.items() if not i.builtin][
+            :4
+        ]
+        return (
+            ", ".join(names[:-1]) + (" and " if len(names) > 1 else "") + names[-1]
+            if names
+            else "your requests"
+        )
 
     def for_decision(self, decision: Decision, **context: Any) -> str:
         template = decision.template or "clarify"

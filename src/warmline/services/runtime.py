@@ -33,17 +33,25 @@ class Runtime:
 
     @classmethod
     async def build(
-        cls, settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None,
-        encoder: Encoder | None = None, clock: Clock | None = None, migrate: bool = True,
+        cls,
+        settings: Settings,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        encoder: Encoder | None = None,
+        clock: Clock | None = None,
+        migrate: bool = True,
     ) -> Self:
         """Open the database (migrating it), load and train the packs, connect the back office."""
         engine = create_engine(settings.database_url)
         if migrate:
             await upgrade(engine)
-        repo = ConversationRepository(session_factory(engine), single_writer=is_sqlite(settings.database_url))
-        encoder = encoder or await asyncio.to_thread(
-            load_encoder, EncoderConfig(threads=settings.encoder_threads)
+        repo = ConversationRepository(
+            session_factory(engine), single_writer=is_sqlite(settings.database_url)
         )
+        if encoder is None:
+            encoder = await asyncio.to_thread(
+                load_encoder, EncoderConfig(threads=settings.encoder_threads)
+            )
         packs: dict[str, PackRuntime] = {}
         for name in settings.packs:
             runtime = await asyncio.to_thread(load_runtime, name, encoder, settings.model_dir)
@@ -53,7 +61,12 @@ class Runtime:
         )
         broker = Broker()
         service = ConversationService(
-            repo, packs, settings.default_pack, ActionRunner(client), broker, clock or SystemClock(),
+            repo,
+            packs,
+            settings.default_pack,
+            ActionRunner(client),
+            broker,
+            clock or SystemClock(),
             max_message_chars=settings.max_message_chars,
         )
         return cls(settings, service, repo, client, packs, broker, engine)

@@ -23,17 +23,26 @@ def scenario_files(paths: list[Path]) -> list[Path]:
 
 
 async def run_paths(
-    paths: list[Path], *, backoffice_url: str | None = None,
-    transport: httpx.AsyncBaseTransport | None = None, runtime: Runtime | None = None,
+    paths: list[Path],
+    *,
+    backoffice_url: str | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+    runtime: Runtime | None = None,
 ) -> list[ScenarioResult]:
     """Run every scenario of ``paths``. Without ``runtime``, build one on an in-memory database
     that reaches the back office at ``backoffice_url`` or through ``transport``."""
-    loaded: list[tuple[Path, ScenarioFile]] = [(p, load_scenarios(p)) for p in scenario_files(paths)]
+    loaded: list[tuple[Path, ScenarioFile]] = [
+        (p, load_scenarios(p)) for p in scenario_files(paths)
+    ]
     own = runtime is None
     if runtime is None:
-        packs = sorted({s.pack or f.pack for _, f in loaded for s in f.scenarios} | {f.pack for _, f in loaded})
+        packs = sorted(
+            {s.pack or f.pack for _, f in loaded for s in f.scenarios} | {f.pack for _, f in loaded}
+        )
         settings = get_settings(
-            database_url="sqlite+aiosqlite:///:memory:", packs=packs, default_pack=packs[0],
+            database_url="sqlite+aiosqlite:///:memory:",
+            packs=packs,
+            default_pack=packs[0],
             backoffice_url=backoffice_url or "http://reference-backoffice",
         )
         runtime = await Runtime.build(settings, transport=transport)

@@ -114,16 +114,19 @@ _Loader.add_implicit_resolver(
 
 def load_scenarios(path: Path) -> ScenarioFile:
     try:
-        data = yaml.load(path.read_text("utf-8"), Loader=_Loader)  # noqa: S506 - a SafeLoader
+        data = yaml.load(path.read_text("utf-8"), Loader=_Loader)
         return ScenarioFile.model_validate(data)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
         raise PackError([PackIssue(str(path), line, "(yaml)", str(exc))]) from None
     except ValidationError as exc:
-        raise PackError([
-            PackIssue(str(path), None, ".".join(str(p) for p in e["loc"]), e["msg"]) for e in exc.errors()
-        ]) from None
+        raise PackError(
+            [
+                PackIssue(str(path), None, ".".join(str(p) for p in e["loc"]), e["msg"])
+                for e in exc.errors()
+            ]
+        ) from None
     except OSError as exc:
         raise PackError([PackIssue(str(path), None, "(file)", str(exc))]) from None
 
@@ -132,31 +135,51 @@ def _executed(events: list[Event]) -> list[str]:
     return [e.action for e in events if isinstance(e, ActionExecuted)]
 
 
-def _check_turn(expect: Expect, result_events: list[Event], decision: Any, status: str) -> list[str]:
+def _check_turn(
+    expect: Expect, result_events: list[Event], decision: Any, status: str
+) -> list[str]:
     failures: list[str] = []
     reply = "\n".join(getattr(e, "text", "") for e in result_events if e.kind == "bot_replied")
-    choices = [c for e in result_events if e.kind == "bot_replied" for c in getattr(e, "choices", [])]
+    choices = [
+        c for e in result_events if e.kind == "bot_replied" for c in getattr(e, "choices", [])
+    ]
     executed = _executed(result_events)
     if expect.decision and (decision is None or decision.kind != expect.decision):
-        failures.append(f"decision: expected {expect.decision}, got {decision.kind if decision else None}")
+        failures.append(
+            f"decision: expected {expect.decision}, got {decision.kind if decision else None}"
+        )
     if expect.intent and (decision is None or decision.intent != expect.intent):
-        failures.append(f"intent: expected {expect.intent}, got {decision.intent if decision else None}")
-    failures += [f"reply does not contain {s!r}" for s in expect.reply_contains if s.lower() not in reply.lower()]
-    failures += [f"reply contains {s!r}" for s in expect.reply_not_contains if s.lower() in reply.lower()]
+        failures.append(
+            f"intent: expected {expect.intent}, got {decision.intent if decision else None}"
+        )
+    failures += [
+        f"reply does not contain {s!r}"
+        for s in expect.reply_contains
+        if s.lower() not in reply.lower()
+    ]
+    failures += [
+        f"reply contains {s!r}" for s in expect.reply_not_contains if s.lower() in reply.lower()
+    ]
     failures += [f"choices lack {c!r}" for c in expect.choices_include if c not in choices]
-    failures += [f"action {a} was not executed" for a in expect.actions_executed if a not in executed]
+    failures += [
+        f"action {a} was not executed" for a in expect.actions_executed if a not in executed
+    ]
     failures += [f"action {a} was executed" for a in expect.actions_not_executed if a in executed]
     if expect.action_proposed:
         proposed = [e.action for e in result_events if isinstance(e, ActionProposed)]
         if expect.action_proposed not in proposed:
-            failures.append(f"action {expect.action_proposed} was not proposed (proposed: {proposed})")
+            failures.append(
+                f"action {expect.action_proposed} was not proposed (proposed: {proposed})"
+            )
     if expect.escalation:
         triggers = [e.trigger for e in result_events if isinstance(e, Escalated)]
         if expect.escalation not in triggers:
             failures.append(f"escalation: expected {expect.escalation}, got {triggers or 'none'}")
     if expect.reasons_include:
         codes = decision.reason_codes() if decision else []
-        failures += [f"reasons lack {c!r} (got {codes})" for c in expect.reasons_include if c not in codes]
+        failures += [
+            f"reasons lack {c!r} (got {codes})" for c in expect.reasons_include if c not in codes
+        ]
     if expect.status and status != expect.status:
         failures.append(f"status: expected {expect.status}, got {status}")
     return failures
@@ -166,7 +189,9 @@ def _matches(actual: Any, expected: Any) -> bool:
     return actual == expected or (isinstance(expected, str) and str(actual) == expected)
 
 
-async def run_scenario(runtime: Runtime, file: ScenarioFile, scenario: Scenario, source: str) -> ScenarioResult:
+async def run_scenario(
+    runtime: Runtime, file: ScenarioFile, scenario: Scenario, source: str
+) -> ScenarioResult:
     started = time.perf_counter()
     failures: list[str] = []
     transcript: list[str] = []
@@ -177,7 +202,9 @@ async def run_scenario(runtime: Runtime, file: ScenarioFile, scenario: Scenario,
             switches = scenario.backoffice or Switches()
             await client.request("PUT", "/_admin/switches", json=switches.model_dump())
         service = runtime.conversations
-        start = await service.start(scenario.pack or file.pack, scenario.customer or file.customer, "test")
+        start = await service.start(
+            scenario.pack or file.pack, scenario.customer or file.customer, "test"
+        )
         cid = start.conversation_id
         transcript += [f"bot: {r.text}" for r in start.replies]
         for index, turn in enumerate(scenario.turns, 1):
@@ -188,18 +215,32 @@ async def run_scenario(runtime: Runtime, file: ScenarioFile, scenario: Scenario,
                 transcript.append("customer: [presses talk to a person]")
                 result = await service.request_person(cid)
             transcript += [f"bot: {r.text}" for r in result.replies]
-            failures += [f"turn {index}: {f}" for f in
-                         _check_turn(turn.expect, result.events, result.decision, result.status)]
+            failures += [
+                f"turn {index}: {f}"
+                for f in _check_turn(turn.expect, result.events, result.decision, result.status)
+            ]
         if file.reset_backoffice:
             await client.request("PUT", "/_admin/switches", json=Switches().model_dump())
         state, events = await service.state(cid)
         executed = _executed(events)
         if not state.disclosed:
-            failures.append("the conversation never disclosed that the customer is talking to an AI")
-        failures += [f"after: action {a} was executed" for a in scenario.after.actions_never_executed if a in executed]
-        failures += [f"after: action {a} was never executed" for a in scenario.after.actions_executed if a not in executed]
+            failures.append(
+                "the conversation never disclosed that the customer is talking to an AI"
+            )
+        failures += [
+            f"after: action {a} was executed"
+            for a in scenario.after.actions_never_executed
+            if a in executed
+        ]
+        failures += [
+            f"after: action {a} was never executed"
+            for a in scenario.after.actions_executed
+            if a not in executed
+        ]
         if scenario.after.escalation and state.escalation != scenario.after.escalation:
-            failures.append(f"after: escalation expected {scenario.after.escalation}, got {state.escalation}")
+            failures.append(
+                f"after: escalation expected {scenario.after.escalation}, got {state.escalation}"
+            )
         if scenario.after.status and state.status != scenario.after.status:
             failures.append(f"after: status expected {scenario.after.status}, got {state.status}")
         for check in scenario.after.backoffice:
@@ -207,20 +248,33 @@ async def run_scenario(runtime: Runtime, file: ScenarioFile, scenario: Scenario,
             for path, want in check.expect.items():
                 got = dig(record, path)
                 if not _matches(got, want):
-                    failures.append(f"after: back office {check.get} {path}: expected {want!r}, got {got!r}")
+                    failures.append(
+                        f"after: back office {check.get} {path}: expected {want!r}, got {got!r}"
+                    )
     except WarmlineError as exc:
         failures.append(f"error: {exc.code}: {exc.message}")
-    return ScenarioResult(file=source, name=scenario.name, passed=not failures, failures=failures,
-                          seconds=time.perf_counter() - started, transcript=transcript)
+    return ScenarioResult(
+        file=source,
+        name=scenario.name,
+        passed=not failures,
+        failures=failures,
+        seconds=time.perf_counter() - started,
+        transcript=transcript,
+    )
 
 
 def junit_xml(results: list[ScenarioResult]) -> str:
-    suite = ET.Element("testsuite", name="warmline-scenarios", tests=str(len(results)),
-                       failures=str(sum(not r.passed for r in results)),
-                       time=f"{sum(r.seconds for r in results):.3f}")
+    suite = ET.Element(
+        "testsuite",
+        name="warmline-scenarios",
+        tests=str(len(results)),
+        failures=str(sum(not r.passed for r in results)),
+        time=f"{sum(r.seconds for r in results):.3f}",
+    )
     for result in results:
-        case = ET.SubElement(suite, "testcase", classname=result.file, name=result.name,
-                             time=f"{result.seconds:.3f}")
+        case = ET.SubElement(
+            suite, "testcase", classname=result.file, name=result.name, time=f"{result.seconds:.3f}"
+        )
         if not result.passed:
             failure = ET.SubElement(case, "failure", message=result.failures[0])
             failure.text = "\n".join([*result.failures, "", *result.transcript])

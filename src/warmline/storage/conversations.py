@@ -18,7 +18,16 @@ from warmline.storage.tables import ConversationRow, EventRow
 
 
 class ConversationSummary:
-    __slots__ = ("channel", "created_at", "customer_id", "id", "pack", "status", "updated_at", "version")
+    __slots__ = (
+        "channel",
+        "created_at",
+        "customer_id",
+        "id",
+        "pack",
+        "status",
+        "updated_at",
+        "version",
+    )
 
     def __init__(self, row: ConversationRow) -> None:
         self.id = row.id
@@ -52,15 +61,26 @@ class ConversationRepository:
             yield session
 
     async def create(
-        self, conversation_id: str, pack: str, customer_id: str | None, channel: str,
-        events: Sequence[Event], at: datetime,
+        self,
+        conversation_id: str,
+        pack: str,
+        customer_id: str | None,
+        channel: str,
+        events: Sequence[Event],
+        at: datetime,
     ) -> None:
         try:
             async with self._write() as session:
                 session.add(
                     ConversationRow(
-                        id=conversation_id, pack=pack, customer_id=customer_id, channel=channel,
-                        status="open", version=0, created_at=at, updated_at=at,
+                        id=conversation_id,
+                        pack=pack,
+                        customer_id=customer_id,
+                        channel=channel,
+                        status="open",
+                        version=0,
+                        created_at=at,
+                        updated_at=at,
                     )
                 )
                 await session.flush()
@@ -69,8 +89,13 @@ class ConversationRepository:
             raise StorageError("could not create the conversation") from exc
 
     async def append(
-        self, conversation_id: str, expected_version: int, events: Sequence[Event],
-        at: datetime, *, status: str | None = None,
+        self,
+        conversation_id: str,
+        expected_version: int,
+        events: Sequence[Event],
+        at: datetime,
+        *,
+        status: str | None = None,
     ) -> int:
         """Append ``events`` after ``expected_version``; returns the new version."""
         if not events:
@@ -86,8 +111,14 @@ class ConversationRepository:
             raise StorageError("could not record the turn") from exc
 
     async def _insert(
-        self, session: AsyncSession, conversation_id: str, expected_version: int,
-        events: Sequence[Event], at: datetime, *, status: str | None,
+        self,
+        session: AsyncSession,
+        conversation_id: str,
+        expected_version: int,
+        events: Sequence[Event],
+        at: datetime,
+        *,
+        status: str | None,
     ) -> int:
         new_version = expected_version + len(events)
         values: dict[str, Any] = {"version": new_version, "updated_at": at}
@@ -95,7 +126,9 @@ class ConversationRepository:
             values["status"] = status
         result = await session.execute(
             update(ConversationRow)
-            .where(ConversationRow.id == conversation_id, ConversationRow.version == expected_version)
+            .where(
+                ConversationRow.id == conversation_id, ConversationRow.version == expected_version
+            )
             .values(**values)
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
@@ -105,8 +138,11 @@ class ConversationRepository:
             raise ConflictError("the conversation changed meanwhile; try again")
         session.add_all(
             EventRow(
-                conversation_id=conversation_id, seq=expected_version + i + 1,
-                kind=event.kind, at=event.at, payload=event_to_json(event),
+                conversation_id=conversation_id,
+                seq=expected_version + i + 1,
+                kind=event.kind,
+                at=event.at,
+                payload=event_to_json(event),
             )
             for i, event in enumerate(events)
         )

@@ -38,9 +38,13 @@ def install(app: FastAPI) -> None:
     async def start_page(request: Request, conversations: ConversationsDep) -> Response:
         packs = {name: rt.pack for name, rt in conversations.packs.items()}
         return templates.TemplateResponse(
-            request, "start.html",
-            {"packs": packs, "default_pack": conversations.default_pack,
-             "customer_id": request.query_params.get("customer", "")},
+            request,
+            "start.html",
+            {
+                "packs": packs,
+                "default_pack": conversations.default_pack,
+                "customer_id": request.query_params.get("customer", ""),
+            },
         )
 
     @app.post("/chat", include_in_schema=False)
@@ -53,18 +57,30 @@ def install(app: FastAPI) -> None:
         return RedirectResponse(f"/chat/{result.conversation_id}", status_code=303)
 
     @app.get("/chat/{conversation_id}", response_class=HTMLResponse, include_in_schema=False)
-    async def chat_page(conversation_id: str, request: Request, conversations: ConversationsDep) -> Response:
+    async def chat_page(
+        conversation_id: str, request: Request, conversations: ConversationsDep
+    ) -> Response:
         state, _ = await conversations.state(conversation_id)
         persona = conversations.pack(state.pack).pack.persona
         return templates.TemplateResponse(
-            request, "chat.html",
-            {"conversation_id": conversation_id, "persona": persona, "status": state.status,
-             "lines": _transcript(state.transcript), "customer_id": state.customer_id},
+            request,
+            "chat.html",
+            {
+                "conversation_id": conversation_id,
+                "persona": persona,
+                "status": state.status,
+                "lines": _transcript(state.transcript),
+                "customer_id": state.customer_id,
+            },
         )
 
-    @app.post("/chat/{conversation_id}/messages", response_class=HTMLResponse, include_in_schema=False)
+    @app.post(
+        "/chat/{conversation_id}/messages", response_class=HTMLResponse, include_in_schema=False
+    )
     async def send(
-        conversation_id: str, request: Request, conversations: ConversationsDep,
+        conversation_id: str,
+        request: Request,
+        conversations: ConversationsDep,
         text: Annotated[str, Form()] = "",
     ) -> Response:
         try:
@@ -76,18 +92,29 @@ def install(app: FastAPI) -> None:
         except WarmlineError as exc:
             if exc.status == 404:
                 raise
-            return templates.TemplateResponse(request, "_notice.html", {"notice": exc.public_detail()})
+            return templates.TemplateResponse(
+                request, "_notice.html", {"notice": exc.public_detail()}
+            )
         return templates.TemplateResponse(
-            request, "_messages.html",
-            {"lines": _lines(result, text.strip()), "status": result.status,
-             "conversation_id": conversation_id},
+            request,
+            "_messages.html",
+            {
+                "lines": _lines(result, text.strip()),
+                "status": result.status,
+                "conversation_id": conversation_id,
+            },
         )
 
-    @app.post("/chat/{conversation_id}/handoff", response_class=HTMLResponse, include_in_schema=False)
-    async def handoff(conversation_id: str, request: Request, conversations: ConversationsDep) -> Response:
+    @app.post(
+        "/chat/{conversation_id}/handoff", response_class=HTMLResponse, include_in_schema=False
+    )
+    async def handoff(
+        conversation_id: str, request: Request, conversations: ConversationsDep
+    ) -> Response:
         result = await conversations.request_person(conversation_id)
         lines = _lines(result, "Talk to a person") if result.replies else []
         return templates.TemplateResponse(
-            request, "_messages.html",
+            request,
+            "_messages.html",
             {"lines": lines, "status": result.status, "conversation_id": conversation_id},
         )
