@@ -65,6 +65,7 @@ class ConversationService:
         clock: Clock,
         *,
         max_message_chars: int,
+        aliases: dict[str, str] | None = None,
     ) -> None:
         self.repo = repo
         self.packs = packs
@@ -73,6 +74,7 @@ class ConversationService:
         self.broker = broker
         self.clock = clock
         self.max_message_chars = max_message_chars
+        self.aliases = aliases or {}
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     def _lock(self, conversation_id: str) -> asyncio.Lock:
@@ -84,7 +86,7 @@ class ConversationService:
 
     def pack(self, name: str | None) -> PackRuntime:
         key = name or self.default_pack
-        runtime = self.packs.get(key)
+        runtime = self.packs.get(self.aliases.get(key, key))
         if runtime is None:
             raise InputError(f"unknown pack '{key}'; available: {', '.join(sorted(self.packs))}")
         return runtime

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Self
 
 import httpx
@@ -53,9 +54,11 @@ class Runtime:
                 load_encoder, EncoderConfig(threads=settings.encoder_threads)
             )
         packs: dict[str, PackRuntime] = {}
-        for name in settings.packs:
-            runtime = await asyncio.to_thread(load_runtime, name, encoder, settings.model_dir)
+        aliases: dict[str, str] = {}
+        for source in settings.packs:
+            runtime = await asyncio.to_thread(load_runtime, source, encoder, settings.model_dir)
             packs[runtime.pack.pack] = runtime
+            aliases[source] = aliases[Path(source).stem] = runtime.pack.pack
         client = BackOfficeClient(
             settings.backoffice_url, timeout_s=settings.backoffice_timeout_s, transport=transport
         )
@@ -68,6 +71,7 @@ class Runtime:
             broker,
             clock or SystemClock(),
             max_message_chars=settings.max_message_chars,
+            aliases=aliases,
         )
         return cls(settings, service, repo, client, packs, broker, engine)
 

@@ -42,7 +42,7 @@ async def run_paths(
         settings = get_settings(
             database_url="sqlite+aiosqlite:///:memory:",
             packs=packs,
-            default_pack=packs[0],
+            default_pack=Path(packs[0]).stem,
             backoffice_url=backoffice_url or "http://reference-backoffice",
         )
         runtime = await Runtime.build(settings, transport=transport)
