@@ -35,7 +35,9 @@ def wait_for(url: str, proc: subprocess.Popen[bytes], timeout_s: float = 60.0) -
 
 
 @contextmanager
-def live_stack(workdir: Path, packs: str = '["airline", "retail"]') -> Iterator[str]:
+def live_stack(
+    workdir: Path, packs: str = '["airline", "retail"]', default_pack: str = "airline"
+) -> Iterator[str]:
     """Start the back office and `warmline serve`; yield warmline's base URL."""
     bo_port, port = free_port(), free_port()
     env = {
@@ -44,6 +46,7 @@ def live_stack(workdir: Path, packs: str = '["airline", "retail"]') -> Iterator[
         "WARMLINE_BACKOFFICE_URL": f"http://127.0.0.1:{bo_port}",
         "WARMLINE_MODEL_DIR": str(workdir / "models"),
         "WARMLINE_PACKS": packs,
+        "WARMLINE_DEFAULT_PACK": default_pack,
         "WARMLINE_LOG_LEVEL": "warning",
     }
     backoffice = subprocess.Popen(

@@ -1,0 +1,67 @@
+"""The real processes on loopback: `warmline serve` against the reference back office, with the
+SSE stream read by a real HTTP client."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from .conftest import MINI_PACK
+from .live import live_stack
+
+
+@pytest.fixture(scope="module")
+def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with live_stack(
+        tmp_path_factory.mktemp("live"),
+        packs=json.dumps([str(MINI_PACK)]),
+        default_pack="mini_airline",
+    ) as url:
+        yield url
+
+
+def test_a_turn_over_real_http_reaches_the_real_back_office(base_url: str) -> None:
+    with httpx.Client(base_url=base_url, timeout=10) as client:
+        cid = client.post("/api/conversations", json={"customer_id": "chen_jackson_3290"}).json()[
+            "conversation_id"
+        ]
+        reply = client.post(
+            f"/api/conversations/{cid}/messages", json={"text": "where is my reservation 4WQ150?"}
+        )
+        assert reply.status_code == 200 and "HAT170" in reply.json()["replies"][0]["text"]
+
+
+def test_the_stream_delivers_each_new_message(base_url: str) -> None:
+    with httpx.Client(base_url=base_url, timeout=10) as client:
+        cid = client.post("/api/conversations", json={}).json()["conversation_id"]
+        seen: list[dict[str, object]] = []
+        opened = threading.Event()
+
+        def read() -> None:
+            with client.stream("GET", f"/api/conversations/{cid}/stream") as stream:
+                opened.set()
+                for line in stream.iter_lines():
+                    if line.startswith("data:"):
+                        seen.append(json.loads(line[5:]))
+                        if len(seen) == 2:
+                            return
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        assert opened.wait(5)
+        time.sleep(0.3)  # the subscription is registered once the response has started
+        with httpx.Client(base_url=base_url, timeout=10) as poster:
+            poster.post(f"/api/conversations/{cid}/messages", json={"text": "hello"})
+        reader.join(10)
+        assert [m["author"] for m in seen] == ["customer", "bot"]
+        assert seen[0]["text"] == "hello"
+
+
+def test_the_page_is_served_with_the_disclosure(base_url: str) -> None:
+    page = httpx.get(base_url + "/", timeout=5)
+    assert page.status_code == 200 and "AI assistant" in page.text
