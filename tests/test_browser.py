@@ -64,7 +64,7 @@ def test_a_customer_gets_their_reservation_and_can_reach_a_person(base_url: str,
     answer = page.locator(".msg.bot").last.inner_text()
     assert "4WQ150" in answer and "DFW" in answer and "LAX" in answer
     assert (
-        page.locator(".msg.customer").last.inner_text().endswith("where is my reservation 4WQ150?")
+        page.locator(".msg.customer p").last.inner_text() == "where is my reservation 4WQ150?"
     )
 
     page.fill("#text", "I need to cancel my bag")
