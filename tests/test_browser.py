@@ -94,3 +94,18 @@ def test_an_empty_message_shows_a_clear_notice(base_url: str, browser) -> None: 
     page.wait_for_selector(".notice")
     assert "empty" in page.inner_text(".notice")
     page.close()
+
+
+def test_a_question_offers_choices_the_customer_can_click(base_url: str, browser) -> None:  # type: ignore[no-untyped-def]
+    page = browser.new_page()
+    page.goto(base_url + "/?customer=chen_jackson_3290")
+    page.click("#start")
+    page.wait_for_selector(".msg.bot")
+    page.fill("#text", "I want to check my booking")
+    page.click("#send")
+    page.wait_for_selector("button.choice:has-text('DDHPNX')")
+    page.click("button.choice:has-text('DDHPNX')")
+    page.wait_for_function("document.querySelectorAll('.msg.bot').length >= 3")
+    assert "DDHPNX" in page.locator(".msg.bot p").last.inner_text()
+    assert page.locator("button.choice:has-text('4WQ150')").count() == 0
+    page.close()
