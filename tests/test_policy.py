@@ -169,3 +169,15 @@ def test_every_decision_explains_the_nlu_figures(mini_pack: DomainPack) -> None:
     nlu = d.reasons[0]
     assert nlu.code == "nlu" and nlu.values["confidence"] == 0.93
     assert nlu.values["threshold_confident"] == mini_pack.thresholds.confident
+
+
+def test_a_known_customer_cannot_act_on_someone_elses_record(mini_pack: DomainPack) -> None:
+    rid = EntityMention(entity="reservation_id", value="T1QOBS", text="T1QOBS")
+    d = decide(
+        state(),
+        said("show T1QOBS", ("reservation_status", 0.9), entities=(rid,)),
+        CUSTOMER,
+        mini_pack,
+    )
+    assert (d.kind, d.template, d.action) == ("clarify", "not_on_account", "get_reservation")
+    assert d.choices == ["4WQ150", "DDHPNX"] and "not_on_account" in d.reason_codes()

@@ -96,6 +96,10 @@ class Parameter(_Model):
     default: str | None = None
     prompt: str | None = None
     choices_from_account: str | None = None
+    restrict_to_account: bool = Field(
+        True,
+        description="with choices_from_account and a known customer, accept only the customer's own values",
+    )
 
 
 class HttpRequest(_Model):

@@ -1,6 +1,6 @@
 """Entity extraction linked to a pack's ontology: typed patterns and synonyms, typo-tolerant.
 
-Ontology values match on their name and synonyms; words of five letters or more also match
+Ontology values match on their name and synonyms; words of six letters or more also match
 with small misspellings (rapidfuzz ratio). Pattern entities match case-insensitively and are
 normalised as the pack says (for example upper-cased reservation codes).
 """
@@ -16,7 +16,7 @@ from warmline.domain.pack import Entity
 from warmline.domain.understanding import EntityMention
 
 _WORD = re.compile(r"[\w']+")
-FUZZY_MIN_LENGTH = 5
+FUZZY_MIN_LENGTH = 6
 FUZZY_MIN_RATIO = 85.0
 
 

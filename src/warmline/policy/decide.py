@@ -316,6 +316,27 @@ def _handle_intent(
     assert intent.action is not None
     action = pack.actions[intent.action]
     params, missing = _fill(action, understanding, state, customer, extra or {})
+    foreign = _not_on_account(action, params, customer)
+    if foreign is not None:
+        pname, value = foreign
+        spec = action.parameters[pname]
+        owned = customer.facts.get(spec.choices_from_account or "", []) if customer else []
+        reasons.append(
+            Reason(
+                code="not_on_account",
+                detail=f"{pname} {value} is not among the customer's {spec.choices_from_account}",
+            )
+        )
+        return Decision(
+            kind="clarify",
+            action=intent.action,
+            params={},
+            missing=pname,
+            template="not_on_account",
+            choices=owned[:6],
+            reasons=reasons,
+            **base,
+        )
     if missing is not None:
         spec = action.parameters[missing]
         choices = (
@@ -355,6 +376,26 @@ def _handle_intent(
         reasons=reasons,
         **base,
     )
+
+
+def _same_id(a: str, b: str) -> bool:
+    return a.lstrip("#").upper() == b.lstrip("#").upper()
+
+
+def _not_on_account(
+    action: Action, params: dict[str, str], customer: Customer | None
+) -> tuple[str, str] | None:
+    """The first parameter whose value must be the customer's own and is not."""
+    if customer is None:
+        return None
+    for pname, spec in action.parameters.items():
+        value = params.get(pname)
+        if value is None or not spec.choices_from_account or not spec.restrict_to_account:
+            continue
+        owned = customer.facts.get(spec.choices_from_account, [])
+        if not any(_same_id(value, o) for o in owned):
+            return pname, value
+    return None
 
 
 def _fill(

@@ -243,7 +243,9 @@ class ConversationService:
                 return [
                     BotReplied(
                         at=now,
-                        text=responder.render("missing_param", prompt=prompt, **context),
+                        text=responder.render(
+                            decision.template or "missing_param", prompt=prompt, **context
+                        ),
                         choices=decision.choices,
                     )
                 ]

@@ -35,6 +35,10 @@ BUILTIN_TEMPLATES: dict[str, str] = {
         "I can't find anything on your account that this would apply to, so there's nothing to "
         "change. Would you like me to connect you with a person?"
     ),
+    "not_on_account": (
+        "I can only help with bookings on your own account, and I can't find that one there. "
+        "Which of yours do you mean?"
+    ),
     "escalated": (
         "I'm connecting you with a person from our team now. They'll see our conversation, "
         "so you won't need to repeat yourself."
