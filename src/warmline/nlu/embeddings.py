@@ -1,0 +1,220 @@
+"""Sentence embeddings: an offline encoder on onnxruntime + tokenizers, with no torch at run time.
+
+``load_encoder()`` returns the shipped encoder, all-MiniLM-L6-v2 exported to ONNX with int8
+weights (``nlu/assets/all-minilm-l6-v2/``: ``model.int8.onnx``, ``tokenizer.json``, ``LICENSE``,
+``README.md`` with provenance and sha256). It is loaded once per process and configuration.
+Rows are mean-pooled over the attention mask and L2-normalised, so a dot product is a cosine.
+
+Using a larger model (needs internet once, or the weights on disk):
+
+* Export it with the same script, pointed at a local sentence-transformers checkpoint
+  (for example all-mpnet-base-v2 downloaded with ``huggingface-cli download``)::
+
+      .venv-export/bin/python scripts/export_encoder.py --checkpoint /path/to/all-mpnet-base-v2 \\
+          --out /srv/models/all-mpnet-base-v2 --name all-mpnet-base-v2
+
+  then ``EncoderConfig(model_dir=Path("/srv/models/all-mpnet-base-v2"))``.
+* Or point ``model_dir`` at any folder holding an ONNX transformer and its ``tokenizer.json``
+  (``EncoderConfig(model_dir=..., model_file="model.onnx")``). The model must take ``input_ids``
+  and ``attention_mask`` (``token_type_ids`` if it declares it) and return token states
+  ``(batch, sequence, dimension)`` first; an already pooled ``(batch, dimension)`` output is used as
+  is. Trained intent models are cached per encoder ``name``, which includes a hash of the weights,
+  so changing the model retrains them.
+
+onnxruntime writes a telemetry device id under ``~/.cache/Microsoft`` when it is imported unless
+``ORT_DISABLE_TELEMETRY`` is set; this module sets it (without overriding a value already set) and
+imports onnxruntime lazily, which works when it is the first to import onnxruntime in the process.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import NDArray
+from pydantic import BaseModel, ConfigDict, Field
+
+from warmline.errors import ConfigurationError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import onnxruntime
+    from tokenizers import Encoding, Tokenizer
+
+os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+
+ASSETS_DIR = Path(__file__).resolve().parent / "assets" / "all-minilm-l6-v2"
+TOKENIZER_FILE = "tokenizer.json"
+
+__all__ = ["ASSETS_DIR", "Encoder", "EncoderConfig", "OnnxEncoder", "load_encoder"]
+
+
+class Encoder(ABC):
+    """Turns texts into L2-normalised float32 vectors of a fixed dimension."""
+
+    @property
+    @abstractmethod
+    def dimension(self) -> int:
+        """Length of one embedding."""
+
+    @property
+    @abstractmethod
+    def name(self) -> str:
+        """Stable identifier of the model; changes when the weights change."""
+
+    @abstractmethod
+    def encode(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        """Embed ``texts``: shape ``(len(texts), dimension)``, float32, unit-length rows.
+
+        An empty sequence gives shape ``(0, dimension)``; empty strings are valid input.
+        """
+
+
+class EncoderConfig(BaseModel):
+    """How to load an :class:`OnnxEncoder`. Frozen and hashable: it keys the process cache."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", protected_namespaces=())
+
+    model_dir: Path | None = Field(
+        None, description="folder with the ONNX model and tokenizer.json; None: the shipped one"
+    )
+    model_file: str = Field("model.int8.onnx", description="ONNX file inside model_dir")
+    max_length: int = Field(128, ge=2, description="tokens per text, longer texts are truncated")
+    threads: int = Field(1, ge=1, description="onnxruntime intra-op threads")
+    batch_size: int = Field(32, ge=1, description="texts per onnxruntime run")
+
+    def resolved_dir(self) -> Path:
+        return (self.model_dir if self.model_dir is not None else ASSETS_DIR).expanduser()
+
+
+def _sha256_prefix(path: Path, length: int = 12) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()[:length]
+
+
+class OnnxEncoder(Encoder):
+    """A transformer in onnxruntime, mean pooling and L2 normalisation in numpy."""
+
+    def __init__(self, config: EncoderConfig | None = None) -> None:
+        self.config = config or EncoderConfig()
+        directory = self.config.resolved_dir()
+        model_path = directory / self.config.model_file
+        tokenizer_path = directory / TOKENIZER_FILE
+        for required in (model_path, tokenizer_path):
+            if not required.is_file():
+                raise ConfigurationError(f"sentence encoder file not found: {required}")
+
+        self._tokenizer = self._load_tokenizer(tokenizer_path)
+        self._session = self._load_session(model_path)
+        self._input_names = {i.name for i in self._session.get_inputs()}
+        missing = {"input_ids", "attention_mask"} - self._input_names
+        if missing:
+            raise ConfigurationError(f"{model_path} lacks the inputs {sorted(missing)}")
+        output = self._session.get_outputs()[0]
+        self._output_name: str = output.name
+        self._name = f"{directory.name}/{model_path.stem}@{_sha256_prefix(model_path)}"
+        last = output.shape[-1] if output.shape else None
+        self._dimension = last if isinstance(last, int) else int(self._run([""]).shape[1])
+
+    def _load_tokenizer(self, path: Path) -> Tokenizer:
+        from tokenizers import Tokenizer
+
+        try:
+            tokenizer = Tokenizer.from_file(str(path))
+        except Exception as exc:
+            raise ConfigurationError(f"cannot read tokenizer {path}: {exc}") from None
+        padding = tokenizer.padding or {}
+        pad_token = str(padding.get("pad_token", "[PAD]"))
+        pad_id = padding.get("pad_id", tokenizer.token_to_id(pad_token))
+        self._pad_id = int(pad_id) if pad_id is not None else 0
+        self._pad_type_id = int(padding.get("pad_type_id", 0))
+        # Padding is done per length-sorted batch in numpy, truncation by the tokenizer.
+        tokenizer.no_padding()
+        tokenizer.enable_truncation(max_length=self.config.max_length)
+        return tokenizer
+
+    def _load_session(self, path: Path) -> onnxruntime.InferenceSession:
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = self.config.threads
+        options.inter_op_num_threads = 1
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.log_severity_level = 3  # errors only
+        try:
+            return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        except Exception as exc:
+            raise ConfigurationError(f"cannot load ONNX model {path}: {exc}") from None
+
+    @property
+    def dimension(self) -> int:
+        return self._dimension
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    def encode(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        if isinstance(texts, str):
+            raise TypeError("encode() takes a sequence of texts, not one string")
+        if len(texts) == 0:
+            return np.zeros((0, self._dimension), dtype=np.float32)
+        return self._run(texts)
+
+    def _run(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        encodings: list[Encoding] = self._tokenizer.encode_batch(list(texts))
+        lengths = np.fromiter((len(e.ids) for e in encodings), dtype=np.int64, count=len(texts))
+        order = np.argsort(lengths, kind="stable")  # similar lengths together: less padding
+        size = self.config.batch_size
+        chunks = [
+            self._run_batch([encodings[i] for i in order[start : start + size]])
+            for start in range(0, len(order), size)
+        ]
+        result = np.empty((len(texts), chunks[0].shape[1]), dtype=np.float32)
+        result[order] = np.concatenate(chunks, axis=0)
+        return result
+
+    def _run_batch(self, batch: list[Encoding]) -> NDArray[np.float32]:
+        width = max(len(e.ids) for e in batch)
+        ids = np.full((len(batch), width), self._pad_id, dtype=np.int64)
+        mask = np.zeros((len(batch), width), dtype=np.int64)
+        types = np.full((len(batch), width), self._pad_type_id, dtype=np.int64)
+        for row, enc in enumerate(batch):
+            n = len(enc.ids)
+            ids[row, :n] = enc.ids
+            mask[row, :n] = enc.attention_mask
+            types[row, :n] = enc.type_ids
+        feeds: dict[str, Any] = {"input_ids": ids, "attention_mask": mask}
+        if "token_type_ids" in self._input_names:
+            feeds["token_type_ids"] = types
+        (states,) = self._session.run([self._output_name], feeds)
+        states = np.asarray(states, dtype=np.float32)
+        if states.ndim == 3:
+            weights = mask[:, :, None].astype(np.float32)
+            pooled = (states * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+        else:
+            pooled = states
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        return np.ascontiguousarray(pooled / np.maximum(norms, 1e-12), dtype=np.float32)
+
+
+@functools.lru_cache(maxsize=8)
+def _cached_encoder(config: EncoderConfig) -> Encoder:
+    return OnnxEncoder(config)
+
+
+def load_encoder(config: EncoderConfig | None = None) -> Encoder:
+    """The encoder for ``config`` (default: the shipped MiniLM int8), loaded once per process."""
+    config = config or EncoderConfig()
+    # Key the cache on the resolved folder, so None and the explicit default share one model.
+    normalised = config.model_copy(update={"model_dir": config.resolved_dir().resolve()})
+    return _cached_encoder(normalised)
