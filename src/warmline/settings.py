@@ -41,6 +41,14 @@ class Settings(BaseSettings):
         Path("var/models"), description="where trained intent models are cached per pack"
     )
     encoder_threads: int = Field(1, ge=1, description="onnxruntime threads of the sentence encoder")
+    encoder_dir: Path | None = Field(
+        None,
+        description="folder with an ONNX sentence encoder and its tokenizer.json; "
+        "unset means the shipped all-MiniLM-L6-v2 (see docs/encoder.md)",
+    )
+    encoder_file: str = Field(
+        "model.int8.onnx", description="the ONNX file inside the encoder folder"
+    )
     max_message_chars: int = Field(2000, ge=1, description="longest customer message accepted")
     max_body_bytes: int = Field(65536, ge=1024, description="largest HTTP request body accepted")
     secret_key: str = Field(DEV_SECRET, description="signs sessions; must be set in production")

@@ -51,7 +51,12 @@ class Runtime:
         )
         if encoder is None:
             encoder = await asyncio.to_thread(
-                load_encoder, EncoderConfig(threads=settings.encoder_threads)
+                load_encoder,
+                EncoderConfig(
+                    model_dir=settings.encoder_dir,
+                    model_file=settings.encoder_file,
+                    threads=settings.encoder_threads,
+                ),
             )
         packs: dict[str, PackRuntime] = {}
         aliases: dict[str, str] = {}
