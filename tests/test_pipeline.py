@@ -95,3 +95,52 @@ async def test_unknown_customer_is_explained_not_hidden(runtime: Runtime) -> Non
     cid = (await runtime.conversations.start(None, "no_such_user")).conversation_id
     turn = await _say(runtime, cid, "hi")
     assert turn.decision and "account_not_found" in turn.decision.reason_codes()
+
+
+async def test_a_confirmed_proposal_executes_under_its_own_key(runtime: Runtime) -> None:
+    cid = (await runtime.conversations.start(None, USER)).conversation_id
+    proposed = await _say(runtime, cid, "please cancel reservation 4WQ150")
+    proposal_version = (await runtime.conversations.state(cid))[0].pending
+    assert proposal_version is not None and proposed.decision is not None
+    done = await _say(runtime, cid, "yes")
+    executed = next(e for e in done.events if isinstance(e, ActionExecuted))
+    assert executed.idempotency_key == f"{cid}:{proposal_version.proposal}:cancel_reservation"
+
+
+async def test_a_stale_cached_state_is_refused_then_reloaded(runtime: Runtime) -> None:
+    from datetime import UTC, datetime
+
+    from warmline.domain.events import AgentMessage
+    from warmline.errors import ConflictError
+
+    cid = (await runtime.conversations.start(None, USER)).conversation_id
+    await _say(runtime, cid, "hello")
+    state, _ = await runtime.conversations.state(cid)
+    # Another process appends behind this one's back.
+    await runtime.repository.append(
+        cid,
+        state.version,
+        [AgentMessage(at=datetime.now(UTC), agent="a", text="hi")],
+        datetime.now(UTC),
+    )
+    try:
+        await _say(runtime, cid, "thanks")
+        raise AssertionError("a stale state must not be recorded")
+    except ConflictError:
+        pass
+    turn = await _say(runtime, cid, "thanks")
+    final, events = await runtime.conversations.state(cid)
+    assert turn.decision is not None and final.version == len(events)
+    assert [t.author for t in final.transcript][-3:] == ["agent", "customer", "bot"]
+
+
+async def test_the_account_is_reused_briefly_and_dropped_after_a_write(runtime: Runtime) -> None:
+    cid = (await runtime.conversations.start(None, USER)).conversation_id
+    first = await _say(runtime, cid, "hello")
+    assert first.decision and "account_cached" not in first.decision.reason_codes()
+    second = await _say(runtime, cid, "how many bags can I bring?")
+    assert second.decision and "account_cached" in second.decision.reason_codes()
+    await _say(runtime, cid, "cancel reservation 4WQ150")
+    await _say(runtime, cid, "yes")
+    after_write = await _say(runtime, cid, "hello")
+    assert after_write.decision and "account_cached" not in after_write.decision.reason_codes()

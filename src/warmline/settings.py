@@ -37,6 +37,12 @@ class Settings(BaseSettings):
         "http://127.0.0.1:8765", description="base URL of the back office the actions call"
     )
     backoffice_timeout_s: float = Field(5.0, gt=0, description="timeout of one back-office call")
+    account_ttl_s: float = Field(
+        10.0,
+        ge=0,
+        description="longest a customer's account read from the back office is reused; "
+        "any write action drops it",
+    )
     model_dir: Path = Field(
         Path("var/models"), description="where trained intent models are cached per pack"
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -27,6 +28,10 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             return
         built = await Runtime.build(settings)
         app.state.runtime = built
+        # Start-up leaves ~200k long-lived objects (models, packs); keep them out of every
+        # later garbage collection so collections stay short.
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:

@@ -40,6 +40,7 @@ class PendingAction:
     action: str
     params: dict[str, str]
     confirmation: str
+    proposal: int = 0  # the version of the proposal event: one proposal executes at most once
 
 
 @dataclass
@@ -87,7 +88,9 @@ def apply(state: ConversationState, event: Event) -> ConversationState:
     elif isinstance(event, Decided):
         _apply_decision(state, event)
     elif isinstance(event, ActionProposed):
-        state.pending = PendingAction(event.action, dict(event.params), event.confirmation)
+        state.pending = PendingAction(
+            event.action, dict(event.params), event.confirmation, proposal=state.version
+        )
     elif isinstance(event, ActionDeclined):
         state.pending = None
     elif isinstance(event, ActionExecuted):

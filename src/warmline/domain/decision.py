@@ -30,6 +30,7 @@ class Decision(BaseModel):
     template: str | None = None
     choices: list[str] = Field(default_factory=list)
     missing: str | None = None
+    proposal: int | None = None
     escalation: str | None = None
     reasons: list[Reason] = Field(default_factory=list)
 

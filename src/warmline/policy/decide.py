@@ -92,6 +92,7 @@ def _resolve_pending(
             intent=state.last_intent,
             action=pending.action,
             params=dict(pending.params),
+            proposal=pending.proposal,
             reasons=reasons,
         )
     if picked == 1 or intent == "deny":

@@ -6,12 +6,14 @@ Every turn's events are appended in one transaction; the state is a fold over th
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 import weakref
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
-from warmline.domain.conversation import ConversationState, fold
+from warmline.domain.conversation import ConversationState, apply, fold
 from warmline.domain.customers import Customer, facts_from_profile
 from warmline.domain.decision import Decision, Reason
 from warmline.domain.events import (
@@ -36,6 +38,7 @@ from warmline.errors import (
     EmptyMessage,
     InputError,
     MessageTooLong,
+    WarmlineError,
 )
 from warmline.policy.decide import decide
 from warmline.services.actions import ActionRunner
@@ -43,6 +46,8 @@ from warmline.services.packs import PackRuntime
 from warmline.services.realtime import Broker
 from warmline.storage.conversations import ConversationRepository
 from warmline.types import Clock
+
+STATE_CACHE_SIZE = 10_000
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,7 @@ class ConversationService:
         *,
         max_message_chars: int,
         aliases: dict[str, str] | None = None,
+        account_ttl_s: float = 10.0,
     ) -> None:
         self.repo = repo
         self.packs = packs
@@ -75,6 +81,9 @@ class ConversationService:
         self.clock = clock
         self.max_message_chars = max_message_chars
         self.aliases = aliases or {}
+        self.account_ttl_s = account_ttl_s
+        self._states: OrderedDict[str, ConversationState] = OrderedDict()
+        self._accounts: dict[tuple[str, str], tuple[float, Customer]] = {}
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     def _lock(self, conversation_id: str) -> asyncio.Lock:
@@ -110,8 +119,25 @@ class ConversationService:
         return TurnResult(conversation_id, replies, None, events)
 
     async def state(self, conversation_id: str) -> tuple[ConversationState, list[Event]]:
+        """The state and the whole event log, read from the database."""
         events = await self.repo.events(conversation_id)
         return fold(events), events
+
+    async def _working_state(self, conversation_id: str) -> ConversationState:
+        """The state a turn starts from: the cached fold, or a fresh one from the log.
+
+        The cache is safe because every append names the version it read: a stale state
+        (another process wrote meanwhile) fails with ``ConflictError`` and is dropped.
+        """
+        cached = self._states.get(conversation_id)
+        if cached is not None:
+            self._states.move_to_end(conversation_id)
+            return cached
+        state = fold(await self.repo.events(conversation_id))
+        self._states[conversation_id] = state
+        if len(self._states) > STATE_CACHE_SIZE:
+            self._states.popitem(last=False)
+        return state
 
     def validate_text(self, text: str) -> str:
         stripped = text.strip()
@@ -126,7 +152,7 @@ class ConversationService:
     async def post_message(self, conversation_id: str, text: str) -> TurnResult:
         text = self.validate_text(text)
         async with self._lock(conversation_id):
-            state, _ = await self.state(conversation_id)
+            state = await self._working_state(conversation_id)
             if state.status == "closed":
                 raise ConversationClosed("this conversation has ended; start a new one")
             runtime = self.pack(state.pack)
@@ -164,7 +190,7 @@ class ConversationService:
     ) -> TurnResult:
         """The "talk to a person" control: always honoured at once."""
         async with self._lock(conversation_id):
-            state, _ = await self.state(conversation_id)
+            state = await self._working_state(conversation_id)
             if state.status == "closed":
                 raise ConversationClosed("this conversation has ended; start a new one")
             runtime = self.pack(state.pack)
@@ -192,9 +218,17 @@ class ConversationService:
             status = "escalated"
         if any(isinstance(e, Resolved) for e in events):
             status = "closed"
-        await self.repo.append(
-            conversation_id, state.version, events, self.clock.now(), status=status
-        )
+        try:
+            await self.repo.append(
+                conversation_id, state.version, events, self.clock.now(), status=status
+            )
+        except WarmlineError:
+            self._states.pop(conversation_id, None)
+            raise
+        for event in events:
+            apply(state, event)
+        if any(isinstance(e, ActionExecuted) and e.risk != "read" for e in events):
+            self._forget_account(state)
         self.broker.publish(conversation_id, events)
         replies = [e for e in events if isinstance(e, BotReplied)]
         return TurnResult(conversation_id, replies, decision, events, status)
@@ -202,8 +236,19 @@ class ConversationService:
     async def _customer(
         self, runtime: PackRuntime, state: ConversationState
     ) -> tuple[Customer | None, Reason | None]:
+        """The customer's account, at most ``account_ttl_s`` old (dropped after any write)."""
         if not state.customer_id or runtime.pack.account is None:
             return None, None
+        key = (runtime.pack.pack, state.customer_id)
+        cached = self._accounts.get(key)
+        now = time.monotonic()
+        if cached is not None and now - cached[0] <= self.account_ttl_s:
+            age = round(now - cached[0], 2)
+            return cached[1], Reason(
+                code="account_cached",
+                detail=f"account read {age} s ago (limit {self.account_ttl_s} s)",
+                values={"age_s": age, "limit_s": self.account_ttl_s},
+            )
         try:
             profile = await self.runner.account(runtime.pack, state.customer_id)
         except BackOfficeNotFound:
@@ -211,7 +256,15 @@ class ConversationService:
         except ConnectorError as exc:
             return None, Reason(code="account_unavailable", detail=exc.title)
         facts = facts_from_profile(profile, runtime.pack.account.fields)
-        return Customer(id=state.customer_id, profile=profile, facts=facts), None
+        customer = Customer(id=state.customer_id, profile=profile, facts=facts)
+        if len(self._accounts) > STATE_CACHE_SIZE:
+            self._accounts.clear()
+        self._accounts[key] = (now, customer)
+        return customer, None
+
+    def _forget_account(self, state: ConversationState) -> None:
+        if state.customer_id:
+            self._accounts.pop((state.pack, state.customer_id), None)
 
     async def _act_and_respond(
         self,
@@ -307,7 +360,8 @@ class ConversationService:
         now = self.clock.now()
         action_name = decision.action or ""
         action = runtime.pack.actions[action_name]
-        key = f"{conversation_id}:{state.version}:{action_name}"
+        turn = decision.proposal if decision.proposal is not None else state.version
+        key = f"{conversation_id}:{turn}:{action_name}"
         try:
             result = await self.runner.execute(runtime.pack, action_name, decision.params, key)
         except ConnectorError as exc:

@@ -77,6 +77,7 @@ class Runtime:
             clock or SystemClock(),
             max_message_chars=settings.max_message_chars,
             aliases=aliases,
+            account_ttl_s=settings.account_ttl_s,
         )
         return cls(settings, service, repo, client, packs, broker, engine)
 

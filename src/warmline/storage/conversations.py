@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -136,15 +136,18 @@ class ConversationRepository:
             if exists is None:
                 raise ConversationNotFound(f"no conversation {conversation_id}")
             raise ConflictError("the conversation changed meanwhile; try again")
-        session.add_all(
-            EventRow(
-                conversation_id=conversation_id,
-                seq=expected_version + i + 1,
-                kind=event.kind,
-                at=event.at,
-                payload=event_to_json(event),
-            )
-            for i, event in enumerate(events)
+        await session.execute(
+            insert(EventRow),
+            [
+                {
+                    "conversation_id": conversation_id,
+                    "seq": expected_version + i + 1,
+                    "kind": event.kind,
+                    "at": event.at,
+                    "payload": event_to_json(event),
+                }
+                for i, event in enumerate(events)
+            ],
         )
         return new_version
 
