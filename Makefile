@@ -26,8 +26,8 @@ demo: $(STAMP)
 	$(BIN)/warmline demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests scripts
-	$(BIN)/ruff format --check src tests scripts
+	$(BIN)/ruff check src tests scripts benchmarks
+	$(BIN)/ruff format --check src tests scripts benchmarks
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -40,6 +40,10 @@ scenarios: $(STAMP)
 	$(BIN)/warmline test tests/scenarios --junit reports/scenarios.xml
 
 test: lint typecheck unit scenarios
+
+# Turn latency through HTTP under load (Locust in a second process); see BENCHMARKS.md.
+bench: $(STAMP)
+	. $(VENV)/bin/activate && benchmarks/turn_latency.sh
 
 clean:
 	rm -rf $(VENV) var reports .pytest_cache .mypy_cache .ruff_cache

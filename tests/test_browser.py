@@ -63,9 +63,7 @@ def test_a_customer_gets_their_reservation_and_can_reach_a_person(base_url: str,
     page.wait_for_function("document.querySelectorAll('.msg.bot').length >= 2")
     answer = page.locator(".msg.bot").last.inner_text()
     assert "4WQ150" in answer and "DFW" in answer and "LAX" in answer
-    assert (
-        page.locator(".msg.customer p").last.inner_text() == "where is my reservation 4WQ150?"
-    )
+    assert page.locator(".msg.customer p").last.inner_text() == "where is my reservation 4WQ150?"
 
     page.fill("#text", "I need to cancel my bag")
     page.click("#send")

@@ -1,0 +1,96 @@
+"""Turn latency through HTTP: each simulated user is one customer talking to warmline.
+
+A user starts a conversation ("start") for one of a few real demo customers, then sends a fixed
+cycle of realistic turns ("turn") with no think time, and after TURNS_PER_CONVERSATION turns
+starts a new conversation, so no conversation grows without bound. Only reads reach the back
+office: no turn confirms a cancellation (never a "yes").
+
+Run by ``benchmarks/turn_latency.sh``; on its own:
+
+    locust -f benchmarks/locustfile.py --headless -u 50 -r 50 -t 60s --host http://127.0.0.1:18000
+
+Knobs (environment): ``TURNS_PER_CONVERSATION`` (default 8), ``THINK_TIME_S`` (default 0).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+
+from locust import FastHttpUser, task
+
+TURNS_PER_CONVERSATION = int(os.environ.get("TURNS_PER_CONVERSATION", "8"))
+THINK_TIME_S = float(os.environ.get("THINK_TIME_S", "0"))
+
+# Real airline demo customers with one of their own reservations and one of its flights.
+CUSTOMERS = [
+    ("chen_jackson_3290", "4WQ150", "HAT170"),
+    ("harper_lopez_1489", "T1QOBS", "HAT060"),
+    ("mohamed_taylor_9830", "WPK8DQ", "HAT292"),
+]
+
+# One conversation's turns, in order. Two back-office reads (reservation, flight status) besides
+# the account lookup that every turn of a known customer makes; none of these escalate or close.
+TURNS = [
+    "hello",
+    "where is my reservation {reservation}?",
+    "how many bags can I bring?",
+    "I need to cancel my bag",
+    "am I talking to a bot?",
+    "what is the status of flight {flight}?",
+    "can you check reservation {reservation} again please",
+    "thanks",
+]
+
+_customers = itertools.cycle(CUSTOMERS)  # spread users evenly over the customers
+
+
+class Customer(FastHttpUser):
+    # A throughput test: the next turn is sent as soon as the reply arrives.
+    def wait_time(self) -> float:
+        return THINK_TIME_S
+
+    def on_start(self) -> None:
+        self.customer_id, self.reservation, self.flight = next(_customers)
+        self.conversation_id: str | None = None
+        self.turns_done = 0
+
+    def _start(self) -> None:
+        self.conversation_id = None
+        with self.client.post(
+            "/api/conversations",
+            json={"pack": "airline", "customer_id": self.customer_id},
+            name="start",
+            catch_response=True,
+        ) as response:
+            if response.status_code != 201:
+                response.failure(f"start answered {response.status_code}: {response.text[:200]}")
+                return
+            self.conversation_id = response.json()["conversation_id"]
+            self.turns_done = 0
+
+    @task
+    def converse(self) -> None:
+        if self.conversation_id is None or self.turns_done >= TURNS_PER_CONVERSATION:
+            self._start()
+            if self.conversation_id is None:
+                return
+        text = TURNS[self.turns_done % len(TURNS)].format(
+            reservation=self.reservation, flight=self.flight
+        )
+        self.turns_done += 1
+        with self.client.post(
+            f"/api/conversations/{self.conversation_id}/messages",
+            json={"text": text},
+            name="turn",
+            catch_response=True,
+        ) as response:
+            if response.status_code != 200:
+                response.failure(f"turn answered {response.status_code}: {response.text[:200]}")
+                self.conversation_id = None  # start afresh rather than repeat a failing turn
+                return
+            body = response.json()
+            if not body.get("replies"):
+                response.failure(f"turn without a reply: {text!r}")
+            if body.get("status") != "open":  # escalated or closed: the next turn starts anew
+                self.conversation_id = None

@@ -1,0 +1,174 @@
+#!/usr/bin/env bash
+# Turn latency through HTTP with 50 concurrent conversations on the embedded default (SQLite).
+#
+# Starts the reference back office and `warmline serve` on loopback, waits for /healthz, warms
+# up, runs Locust headless in its own process, prints p50/p95/p99 and requests/s of "turn", and
+# stops both servers on exit. See benchmarks/README.md.
+#
+# Environment knobs (defaults in brackets):
+#   DURATION [60s]   USERS [50]   SPAWN_RATE [50]   WARMUP [10s, 0 to skip]
+#   PORT [18000]     BO_PORT [18765]
+#   OUTDIR [reports/bench/turn-latency-<UTC time>]  where the CSVs and logs go
+#   PIN [1]          with 2+ CPUs and taskset: warmline serve on CPU 0, back office and Locust
+#                    on CPU 1; PIN=0 lets the scheduler place everything
+#   SERVER_CPUS [0]  AUX_CPUS [1]   the CPU lists used when PIN=1
+#   PROFILE_S [0]    >0: py-spy records the server for that many seconds, from 10 s into the run
+#                    (raw collapsed stacks in OUTDIR/profile.txt); PYSPY_ARGS adds flags to it,
+#                    e.g. PYSPY_ARGS="--native" or "--gil"
+#   KEEP_TMP [0]     1: keep the temporary folder (database, trained models, server logs)
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+if [[ -f .venv/bin/activate && "${VIRTUAL_ENV:-}" != "$ROOT/.venv" ]]; then
+  # shellcheck disable=SC1091
+  . .venv/bin/activate
+fi
+
+DURATION="${DURATION:-60s}"
+USERS="${USERS:-50}"
+SPAWN_RATE="${SPAWN_RATE:-50}"
+WARMUP="${WARMUP:-10s}"
+PORT="${PORT:-18000}"
+BO_PORT="${BO_PORT:-18765}"
+PIN="${PIN:-1}"
+SERVER_CPUS="${SERVER_CPUS:-0}"
+AUX_CPUS="${AUX_CPUS:-1}"
+PROFILE_S="${PROFILE_S:-0}"
+PYSPY_ARGS="${PYSPY_ARGS:-}"
+KEEP_TMP="${KEEP_TMP:-0}"
+OUTDIR="${OUTDIR:-reports/bench/turn-latency-$(date -u +%Y%m%dT%H%M%SZ)}"
+HOST="http://127.0.0.1:${PORT}"
+
+mkdir -p "$OUTDIR"
+OUTDIR="$(cd "$OUTDIR" && pwd)"
+TMP="$(mktemp -d -t warmline-bench.XXXXXX)"
+
+SERVER_PIN=()
+AUX_PIN=()
+if [[ "$PIN" == "1" ]] && command -v taskset >/dev/null && (($(nproc) >= 2)); then
+  SERVER_PIN=(taskset -c "$SERVER_CPUS")
+  AUX_PIN=(taskset -c "$AUX_CPUS")
+  PINNING="warmline serve on CPU $SERVER_CPUS; back office and Locust on CPU $AUX_CPUS"
+else
+  PINNING="none (scheduler places every process)"
+fi
+
+BO_PID=""
+SERVER_PID=""
+SPY_PID=""
+cleanup() {
+  local pid
+  for pid in $SPY_PID $SERVER_PID $BO_PID; do
+    kill "$pid" 2>/dev/null || true
+  done
+  for pid in $SPY_PID $SERVER_PID $BO_PID; do
+    wait "$pid" 2>/dev/null || true
+  done
+  if [[ "$KEEP_TMP" == "1" ]]; then
+    echo "kept $TMP"
+  else
+    cp "$TMP"/*.log "$OUTDIR"/ 2>/dev/null || true
+    rm -rf "$TMP"
+  fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+port_busy() { (echo >"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+for p in "$PORT" "$BO_PORT"; do
+  if port_busy "$p"; then
+    echo "port $p is already in use on 127.0.0.1; set PORT/BO_PORT" >&2
+    exit 2
+  fi
+done
+
+wait_healthy() {  # url pid name
+  local deadline=$((SECONDS + 180))
+  until curl -sf -o /dev/null "$1"; do
+    if ! kill -0 "$2" 2>/dev/null; then
+      echo "$3 exited before it was healthy; its log:" >&2
+      cat "$TMP/$3.log" >&2 || true
+      exit 1
+    fi
+    if ((SECONDS > deadline)); then
+      echo "$3 not healthy after 180 s" >&2
+      exit 1
+    fi
+    sleep 0.2
+  done
+}
+
+cpu_seconds() {  # utime + stime of a pid, in seconds
+  awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$1/stat"
+}
+
+"${AUX_PIN[@]}" python -m warmline.demo.backoffice --host 127.0.0.1 --port "$BO_PORT" \
+  >"$TMP/backoffice.log" 2>&1 &
+BO_PID=$!
+
+# Only the airline pack ships, so WARMLINE_PACKS names it (the default also lists retail).
+WARMLINE_DATABASE_URL="sqlite+aiosqlite:///$TMP/bench.db" \
+WARMLINE_BACKOFFICE_URL="http://127.0.0.1:$BO_PORT" \
+WARMLINE_MODEL_DIR="$TMP/models" \
+WARMLINE_PACKS='["airline"]' \
+WARMLINE_LOG_LEVEL=warning \
+  "${SERVER_PIN[@]}" warmline serve --host 127.0.0.1 --port "$PORT" >"$TMP/server.log" 2>&1 &
+SERVER_PID=$!
+
+wait_healthy "http://127.0.0.1:$BO_PORT/_health" "$BO_PID" backoffice
+wait_healthy "$HOST/healthz" "$SERVER_PID" server
+
+LOCUST=("${AUX_PIN[@]}" locust -f benchmarks/locustfile.py --headless --host "$HOST" --only-summary
+  --loglevel WARNING)
+
+if [[ "$WARMUP" != "0" ]]; then
+  echo "warm-up: $WARMUP with 10 users" >&2
+  "${LOCUST[@]}" -u 10 -r 10 -t "$WARMUP" --csv "$OUTDIR/warmup" >"$OUTDIR/warmup.log" 2>&1 || true
+fi
+
+if ((PROFILE_S > 0)); then
+  (sleep 10 && exec py-spy record -p "$SERVER_PID" -d "$PROFILE_S" -r 100 -f raw \
+    $PYSPY_ARGS -o "$OUTDIR/profile.txt" >"$OUTDIR/py-spy.log" 2>&1) &
+  SPY_PID=$!
+fi
+
+server_cpu_0="$(cpu_seconds "$SERVER_PID")"
+bo_cpu_0="$(cpu_seconds "$BO_PID")"
+echo "run: $USERS users, $DURATION, pinning: $PINNING" >&2
+rc=0
+"${LOCUST[@]}" -u "$USERS" -r "$SPAWN_RATE" -t "$DURATION" --csv "$OUTDIR/turns" \
+  2>&1 | tee "$OUTDIR/locust.log" >&2 || rc=$?
+server_cpu="$(awk -v a="$server_cpu_0" -v b="$(cpu_seconds "$SERVER_PID")" 'BEGIN { print b - a }')"
+bo_cpu="$(awk -v a="$bo_cpu_0" -v b="$(cpu_seconds "$BO_PID")" 'BEGIN { print b - a }')"
+if [[ -n "$SPY_PID" ]]; then
+  wait "$SPY_PID" || true
+  SPY_PID=""
+fi
+
+CPU_MODEL="$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
+python - "$OUTDIR/turns_stats.csv" "$server_cpu" "$bo_cpu" "$(nproc)" "$CPU_MODEL" "$PINNING" \
+  "$USERS" "$DURATION" <<'PY' | tee "$OUTDIR/summary.txt"
+import csv
+import sys
+
+path, server_cpu, bo_cpu, cores, model, pinning, users, duration = sys.argv[1:]
+rows = {row["Name"]: row for row in csv.DictReader(open(path))}
+print(f"machine: {cores} CPUs, {model}; pinning: {pinning}")
+print(f"load: {users} conversations, {duration}, no think time")
+print(f"{'name':<6} {'requests':>8} {'fail':>5} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} "
+      f"{'max ms':>7} {'req/s':>7}")
+for name in ("turn", "start"):
+    r = rows.get(name)
+    if r is None:
+        continue
+    print(f"{name:<6} {r['Request Count']:>8} {r['Failure Count']:>5} {r['50%']:>7} {r['95%']:>7} "
+          f"{r['99%']:>7} {float(r['Max Response Time']):>7.0f} {float(r['Requests/s']):>7.1f}")
+turn = rows.get("turn")
+if turn and int(turn["Request Count"]):
+    n = int(turn["Request Count"]) + int(rows.get("start", {}).get("Request Count", 0) or 0)
+    print(f"CPU per request (turns and starts): server {1000 * float(server_cpu) / n:.1f} ms, "
+          f"back office {1000 * float(bo_cpu) / n:.1f} ms")
+PY
+echo "results in $OUTDIR" >&2
+exit "$rc"
