@@ -107,31 +107,55 @@ async def test_a_confirmed_proposal_executes_under_its_own_key(runtime: Runtime)
     assert executed.idempotency_key == f"{cid}:{proposal_version.proposal}:cancel_reservation"
 
 
-async def test_a_stale_cached_state_is_refused_then_reloaded(runtime: Runtime) -> None:
+async def test_events_from_another_process_are_caught_up_before_a_turn(runtime: Runtime) -> None:
     from datetime import UTC, datetime
 
     from warmline.domain.events import AgentMessage
-    from warmline.errors import ConflictError
 
     cid = (await runtime.conversations.start(None, USER)).conversation_id
     await _say(runtime, cid, "hello")
     state, _ = await runtime.conversations.state(cid)
     # Another process appends behind this one's back.
+    now = datetime.now(UTC)
     await runtime.repository.append(
-        cid,
-        state.version,
-        [AgentMessage(at=datetime.now(UTC), agent="a", text="hi")],
-        datetime.now(UTC),
+        cid, state.version, [AgentMessage(at=now, agent="a", text="hi")], now
     )
+    await _say(runtime, cid, "thanks")
+    final, events = await runtime.conversations.state(cid)
+    assert final.version == len(events)
+    assert [t.author for t in final.transcript][-3:] == ["agent", "customer", "bot"]
+
+
+async def test_a_racing_writer_fails_the_turn_and_drops_the_cached_state(runtime: Runtime) -> None:
+    from datetime import UTC, datetime
+
+    from warmline.domain.events import AgentMessage
+    from warmline.errors import ConflictError
+
+    service = runtime.conversations
+    cid = (await service.start(None, USER)).conversation_id
+    await _say(runtime, cid, "hello")
+    real_events_after = runtime.repository.events_after
+
+    async def racing(conversation_id: str, after: int):  # type: ignore[no-untyped-def]
+        found = await real_events_after(conversation_id, after)
+        now = datetime.now(UTC)
+        await runtime.repository.append(
+            conversation_id, after, [AgentMessage(at=now, agent="a", text="hi")], now
+        )
+        return found
+
+    runtime.repository.events_after = racing  # type: ignore[method-assign]
     try:
         await _say(runtime, cid, "thanks")
-        raise AssertionError("a stale state must not be recorded")
+        raise AssertionError("a turn that lost the race must not be recorded")
     except ConflictError:
         pass
+    finally:
+        runtime.repository.events_after = real_events_after  # type: ignore[method-assign]
     turn = await _say(runtime, cid, "thanks")
-    final, events = await runtime.conversations.state(cid)
+    final, events = await service.state(cid)
     assert turn.decision is not None and final.version == len(events)
-    assert [t.author for t in final.transcript][-3:] == ["agent", "customer", "bot"]
 
 
 async def test_the_account_is_reused_briefly_and_dropped_after_a_write(runtime: Runtime) -> None:

@@ -124,14 +124,17 @@ class ConversationService:
         return fold(events), events
 
     async def _working_state(self, conversation_id: str) -> ConversationState:
-        """The state a turn starts from: the cached fold, or a fresh one from the log.
+        """The state a turn starts from: the cached fold brought up to date with any events
+        another process appended (one small query), or a fresh fold of the whole log.
 
-        The cache is safe because every append names the version it read: a stale state
-        (another process wrote meanwhile) fails with ``ConflictError`` and is dropped.
+        Every append also names the version it read, so a writer that raced this one makes
+        the turn fail with ``ConflictError`` and drops the cached state.
         """
         cached = self._states.get(conversation_id)
         if cached is not None:
             self._states.move_to_end(conversation_id)
+            for event in await self.repo.events_after(conversation_id, cached.version):
+                apply(cached, event)
             return cached
         state = fold(await self.repo.events(conversation_id))
         self._states[conversation_id] = state

@@ -166,6 +166,19 @@ class ConversationRepository:
         except SQLAlchemyError as exc:
             raise StorageError("could not read the conversation") from exc
 
+    async def events_after(self, conversation_id: str, after: int) -> list[Event]:
+        """Events of a conversation known to exist, after version ``after`` (often none)."""
+        try:
+            async with self._sessions() as session:
+                result = await session.execute(
+                    select(EventRow.payload)
+                    .where(EventRow.conversation_id == conversation_id, EventRow.seq > after)
+                    .order_by(EventRow.seq)
+                )
+                return [event_from_json(payload) for payload in result.scalars()]
+        except SQLAlchemyError as exc:
+            raise StorageError("could not read the conversation") from exc
+
     async def get(self, conversation_id: str) -> ConversationSummary:
         try:
             async with self._sessions() as session:
