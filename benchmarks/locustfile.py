@@ -10,8 +10,9 @@ Run by ``benchmarks/turn_latency.sh``; on its own:
     locust -f benchmarks/locustfile.py --headless -u 50 -r 50 -t 60s --host http://127.0.0.1:18000
 
 Knobs (environment): ``TURNS_PER_CONVERSATION`` (default 8), ``THINK_TIME_S`` (default 0), and
-``TURNS_PER_S_PER_USER``: when set, each user paces itself to that many turns per second
-(Locust's ``constant_throughput``), so 50 users at 3 offer 150 turns/s: latency at a given load
+``TURNS_PER_S_PER_USER``: when set, each user waits a random, exponentially distributed time
+with that mean rate between turns, so arrivals are close to a Poisson stream (as from many
+independent customers) and 50 users at 2 offer about 100 turns/s: latency at a given load
 rather than at saturation.
 """
 
@@ -19,8 +20,9 @@ from __future__ import annotations
 
 import itertools
 import os
+import random
 
-from locust import FastHttpUser, constant_throughput, task
+from locust import FastHttpUser, task
 
 TURNS_PER_CONVERSATION = int(os.environ.get("TURNS_PER_CONVERSATION", "8"))
 THINK_TIME_S = float(os.environ.get("THINK_TIME_S", "0"))
@@ -51,12 +53,10 @@ _customers = itertools.cycle(CUSTOMERS)  # spread users evenly over the customer
 
 class Customer(FastHttpUser):
     # By default a throughput test: the next turn is sent as soon as the reply arrives.
-    if PACE:
-        wait_time = constant_throughput(float(PACE))
-    else:
-
-        def wait_time(self) -> float:
-            return THINK_TIME_S
+    def wait_time(self) -> float:
+        if PACE:
+            return random.expovariate(float(PACE))
+        return THINK_TIME_S
 
     def on_start(self) -> None:
         self.customer_id, self.reservation, self.flight = next(_customers)

@@ -137,7 +137,7 @@ server_cpu_0="$(cpu_seconds "$SERVER_PID")"
 bo_cpu_0="$(cpu_seconds "$BO_PID")"
 echo "run: $USERS users, $DURATION, pinning: $PINNING" >&2
 rc=0
-"${LOCUST[@]}" -u "$USERS" -r "$SPAWN_RATE" -t "$DURATION" --csv "$OUTDIR/turns" \
+"${LOCUST[@]}" -u "$USERS" -r "$SPAWN_RATE" -t "$DURATION" --reset-stats --csv "$OUTDIR/turns" \
   2>&1 | tee "$OUTDIR/locust.log" >&2 || rc=$?
 server_cpu="$(awk -v a="$server_cpu_0" -v b="$(cpu_seconds "$SERVER_PID")" 'BEGIN { print b - a }')"
 bo_cpu="$(awk -v a="$bo_cpu_0" -v b="$(cpu_seconds "$BO_PID")" 'BEGIN { print b - a }')"
@@ -150,12 +150,15 @@ CPU_MODEL="$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
 python - "$OUTDIR/turns_stats.csv" "$server_cpu" "$bo_cpu" "$(nproc)" "$CPU_MODEL" "$PINNING" \
   "$USERS" "$DURATION" <<'PY' | tee "$OUTDIR/summary.txt"
 import csv
+import os
 import sys
 
 path, server_cpu, bo_cpu, cores, model, pinning, users, duration = sys.argv[1:]
 rows = {row["Name"]: row for row in csv.DictReader(open(path))}
 print(f"machine: {cores} CPUs, {model}; pinning: {pinning}")
-print(f"load: {users} conversations, {duration}, no think time")
+pace = os.environ.get("TURNS_PER_S_PER_USER")
+print(f"load: {users} conversations, {duration}, "
+      + (f"Poisson arrivals, {pace} turns/s per conversation" if pace else "no think time"))
 print(f"{'name':<6} {'requests':>8} {'fail':>5} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} "
       f"{'max ms':>7} {'req/s':>7}")
 for name in ("turn", "start"):

@@ -17,7 +17,12 @@ from warmline.services.packs import PackRuntime, load_runtime
 from warmline.services.realtime import Broker
 from warmline.settings import Settings
 from warmline.storage.conversations import ConversationRepository
-from warmline.storage.database import create_engine, is_sqlite, session_factory
+from warmline.storage.database import (
+    checkpoint_forever,
+    create_engine,
+    is_sqlite,
+    session_factory,
+)
 from warmline.storage.migrate import upgrade
 from warmline.types import Clock, SystemClock
 
@@ -31,6 +36,7 @@ class Runtime:
     packs: dict[str, PackRuntime]
     broker: Broker
     _engine: object
+    _background: list[asyncio.Task[None]]
 
     @classmethod
     async def build(
@@ -79,8 +85,14 @@ class Runtime:
             aliases=aliases,
             account_ttl_s=settings.account_ttl_s,
         )
-        return cls(settings, service, repo, client, packs, broker, engine)
+        background: list[asyncio.Task[None]] = []
+        if is_sqlite(settings.database_url) and ":memory:" not in settings.database_url:
+            background.append(asyncio.create_task(checkpoint_forever(engine)))
+        return cls(settings, service, repo, client, packs, broker, engine, background)
 
     async def aclose(self) -> None:
+        for task in self._background:
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
         await self.backoffice.aclose()
         await self._engine.dispose()  # type: ignore[attr-defined]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +11,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import StaticPool
+
+log = logging.getLogger("warmline.storage")
 
 
 def is_sqlite(url: str) -> bool:
@@ -40,7 +44,23 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=5000")
+    # Checkpoints (copying the WAL into the database, with an fsync) run in the background
+    # (``checkpoint_forever``), not inside whichever customer's commit happens to cross the
+    # threshold, where they stall every writer behind that one.
+    cursor.execute("PRAGMA wal_autocheckpoint=0")
     cursor.close()
+
+
+async def checkpoint_forever(engine: AsyncEngine, interval_s: float = 1.0) -> None:
+    """Move the SQLite write-ahead log into the database now and then, without blocking
+    writers (a PASSIVE checkpoint). Runs until cancelled."""
+    while True:
+        await asyncio.sleep(interval_s)
+        try:
+            async with engine.connect() as connection:
+                await connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+        except Exception:  # a failed checkpoint is retried; the log keeps the data safe
+            log.warning("SQLite checkpoint failed; retrying", exc_info=True)
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[Any]:
