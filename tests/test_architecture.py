@@ -25,7 +25,7 @@ ALLOWED: dict[str, set[str]] = {
     "services": {"domain", "nlu", "policy", "knowledge", "analytics", "storage", "connectors"},
     "api": {"services", "domain", "web"},
     "web": {"services", "domain", "api"},
-    "cli": {"services", "domain", "api", "demo", "storage"},
+    "cli": {"services", "domain", "api", "demo"},
     "demo": set(),
 }
 

@@ -155,17 +155,11 @@ def validate(paths: Annotated[list[Path], typer.Argument(help="domain pack YAML 
 @app.command()
 def migrate(revision: Annotated[str, typer.Argument(help="target revision")] = "head") -> None:
     """Create or upgrade the database schema (Alembic)."""
+    from warmline.services.database import migrate as migrate_database
     from warmline.settings import get_settings
-    from warmline.storage.database import create_engine
-    from warmline.storage.migrate import current_revision, upgrade
 
     async def run() -> str | None:
-        engine = create_engine(get_settings().database_url)
-        try:
-            await upgrade(engine, revision)
-            return await current_revision(engine)
-        finally:
-            await engine.dispose()
+        return await migrate_database(get_settings(), revision)
 
     try:
         console.print(f"database at revision [bold]{asyncio.run(run())}[/bold]")
