@@ -19,6 +19,7 @@ from warmline.domain.understanding import Understanding, Zone
 from warmline.nlu.embeddings import Encoder
 from warmline.nlu.entities import EntityExtractor
 from warmline.nlu.intents import IntentClassifier, IntentClassifierConfig, Ranking
+from warmline.nlu.language import LanguageDetector
 
 MAX_NLU_CHARS = 1000
 MIN_SIMILARITY = 0.30
@@ -61,6 +62,7 @@ class NluEngine:
         self.encoder = encoder
         self.classifier = classifier
         self.entities = EntityExtractor(pack.entities)
+        self.languages = LanguageDetector(pack.languages)
         self.min_similarity = min_similarity
 
     @classmethod
@@ -93,6 +95,15 @@ class NluEngine:
         if not _LETTERS.search(cleaned):
             notes.append("no words to understand")
             return Understanding(text=cleaned, zone="out_of_scope", notes=notes)
+        guess = self.languages.detect(cleaned)
+        if self.languages.unsupported(guess):
+            notes.append(
+                f"language '{guess.language}' (p={guess.probability:.3f}) is not among "
+                f"{self.pack.languages}"
+            )
+            return Understanding(
+                text=cleaned, zone="out_of_scope", language=guess.language, notes=notes
+            )
         ranking = self.classifier.rank([cleaned])[0]
         entities = self.entities.extract(cleaned)
         zone = self._zone(ranking, notes)

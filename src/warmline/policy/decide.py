@@ -55,6 +55,18 @@ def decide(
         if resumed is not None:
             return resumed
 
+    if understanding.language not in pack.languages:
+        reasons.append(
+            Reason(
+                code="unsupported_language",
+                detail=f"the message is in '{understanding.language}'; the pack speaks {pack.languages}",
+            )
+        )
+        decision = _out_of_scope(state, understanding, pack, reasons)
+        if decision.kind == "escalate":
+            return decision
+        return decision.model_copy(update={"template": "unsupported_language"})
+
     if understanding.zone == "out_of_scope" or intent is None:
         return _out_of_scope(state, understanding, pack, reasons)
 

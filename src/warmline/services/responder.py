@@ -15,6 +15,19 @@ from warmline.domain.decision import Decision
 from warmline.domain.pack import DomainPack
 from warmline.errors import PackError, PackIssue
 
+LANGUAGE_NAMES = {
+    "en": "English",
+    "es": "Spanish",
+    "fr": "French",
+    "de": "German",
+    "it": "Italian",
+    "pt": "Portuguese",
+    "nl": "Dutch",
+    "pl": "Polish",
+    "sv": "Swedish",
+    "da": "Danish",
+}
+
 BUILTIN_TEMPLATES: dict[str, str] = {
     "greet": "Hello! I'm {{ persona.name }}, {{ persona.company }}'s AI assistant. How can I help?",
     "thanks": "You're welcome. Is there anything else I can help with?",
@@ -28,6 +41,10 @@ BUILTIN_TEMPLATES: dict[str, str] = {
     "out_of_scope": (
         "I'm sorry, I can't help with that here. I can help with {{ topics }}. "
         "If you'd like, I can connect you with a person."
+    ),
+    "unsupported_language": (
+        "I'm sorry, I can only help in {{ languages }} here. If you'd like, I can connect you "
+        "with a person from our team."
     ),
     "clarify": "I want to make sure I get this right. Which of these do you mean?",
     "missing_param": "{{ prompt }}",
@@ -87,7 +104,11 @@ class Responder:
             raise PackError(
                 [PackIssue(self.pack.pack, None, f"templates.{name}", "no such template")]
             )
-        base = {"persona": self.pack.persona, "topics": self.topics()}
+        base = {
+            "persona": self.pack.persona,
+            "topics": self.topics(),
+            "languages": self.languages(),
+        }
         params = context.get("params") or {}
         return template.render(**{**base, **params, **context}).strip()
 
@@ -97,6 +118,10 @@ class Responder:
             return self.render(name, **context), None
         except (TemplateError, PackError, TypeError, ValueError, KeyError) as exc:
             return self.render(fallback, **context), f"template {name} failed: {type(exc).__name__}"
+
+    def languages(self) -> str:
+        names = [LANGUAGE_NAMES.get(code.split("-")[0], code) for code in self.pack.languages]
+        return " or ".join(names)
 
     def topics(self) -> str:
         names = [self.pack.intent_label(n) for n, i in self.pack.intents.items() if not i.builtin][
