@@ -181,3 +181,8 @@ def test_a_known_customer_cannot_act_on_someone_elses_record(mini_pack: DomainPa
     )
     assert (d.kind, d.template, d.action) == ("clarify", "not_on_account", "get_reservation")
     assert d.choices == ["4WQ150", "DDHPNX"] and "not_on_account" in d.reason_codes()
+
+
+def test_an_explicit_pick_of_no_wins_over_an_affirm_reading(mini_pack: DomainPack) -> None:
+    d = decide(_pending(), said("the second one", ("affirm", 0.9)), CUSTOMER, mini_pack)
+    assert d.kind == "decline" and d.action == "cancel_reservation"

@@ -97,7 +97,7 @@ def _resolve_pending(
     assert pending is not None
     picked = resolve_choice(understanding.text, ("yes", "no")) if state.choices else None
     intent = understanding.intent if understanding.zone != "out_of_scope" else None
-    if picked == 0 or intent == "affirm":
+    if picked == 0 or (picked is None and intent == "affirm"):
         reasons.append(Reason(code="confirmed", detail=f"the customer confirmed {pending.action}"))
         return Decision(
             kind="act",
@@ -107,7 +107,7 @@ def _resolve_pending(
             proposal=pending.proposal,
             reasons=reasons,
         )
-    if picked == 1 or intent == "deny":
+    if picked == 1 or (picked is None and intent == "deny"):
         reasons.append(Reason(code="declined", detail=f"the customer declined {pending.action}"))
         return Decision(kind="decline", action=pending.action, template="declined", reasons=reasons)
     reasons.append(
