@@ -274,5 +274,135 @@ def test_scenarios(
         raise typer.Exit(1)
 
 
+nlu_app = typer.Typer(
+    help="Train, run and evaluate intent models on CSV files.", no_args_is_help=True
+)
+app.add_typer(nlu_app, name="nlu")
+
+
+@nlu_app.command("train")
+def nlu_train(
+    data: Annotated[
+        Path, typer.Option(help="CSV with columns text,intent; intent 'oos' = out of scope")
+    ],
+    out: Annotated[Path, typer.Option(help="folder to write the model into")],
+    confident: Annotated[float, typer.Option(help="top probability for the confident zone")] = 0.55,
+    clarify: Annotated[
+        float, typer.Option(help="top probability below which it is out of scope")
+    ] = 0.25,
+    min_similarity: Annotated[
+        float, typer.Option(help="cosine to the nearest example below which it is out of scope")
+    ] = 0.30,
+    ngram_weight: Annotated[
+        float, typer.Option(help="share of the character/word n-gram view, 0 to 1")
+    ] = 0.3,
+) -> None:
+    """Train an intent model from a CSV (a progress bar shows encoding and calibration)."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from warmline.nlu.intents import IntentClassifierConfig
+    from warmline.nlu.zones import ZoneThresholds
+    from warmline.services.training import train_from_csv
+
+    try:
+        thresholds = ZoneThresholds(
+            confident=confident, clarify=clarify, min_similarity=min_similarity
+        )
+    except ValueError as exc:
+        err.print(f"[red]error[/red] {exc}")
+        raise typer.Exit(2) from None
+    with Progress(
+        TextColumn("{task.description:<12}"), BarColumn(), TimeElapsedColumn(), console=console
+    ) as bar:
+        tasks: dict[str, object] = {}
+
+        def progress(stage: str, share: float) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=1.0)
+            bar.update(tasks[stage], completed=share)  # type: ignore[arg-type]
+
+        try:
+            summary = train_from_csv(
+                data,
+                out,
+                config=IntentClassifierConfig(ngram_weight=ngram_weight),
+                thresholds=thresholds,
+                progress=progress,
+            )
+        except WarmlineError as exc:
+            _fail(exc)
+            return
+    console.print(
+        f"[green]trained[/green] {summary['intents']} intents on {summary['rows']} rows "
+        f"({summary['oos_examples']} out of scope) in {summary['seconds']} s; "
+        f"temperature {summary['temperature']:.3f}; saved to {out}",
+        highlight=False,
+    )
+
+
+@nlu_app.command("predict")
+def nlu_predict(
+    model: Annotated[Path, typer.Option(help="a folder written by `warmline nlu train`")],
+    input: Annotated[Path, typer.Option("--input", help="CSV with a text column")],
+    output: Annotated[Path, typer.Option(help="JSON lines to write, one per input row")],
+) -> None:
+    """Predict intents: text, intent, confidence, zone and the top 5 ranking per row."""
+    from warmline.services.training import predict_csv
+
+    try:
+        count = predict_csv(model, input, output)
+    except WarmlineError as exc:
+        _fail(exc)
+        return
+    console.print(f"[green]wrote[/green] {count} predictions to {output}", highlight=False)
+
+
+@nlu_app.command("eval")
+def nlu_eval(
+    model: Annotated[Path, typer.Option(help="a folder written by `warmline nlu train`")],
+    data: Annotated[
+        Path, typer.Option(help="CSV with columns text,intent; intent 'oos' = out of scope")
+    ],
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="also write the report as JSON")
+    ] = None,
+) -> None:
+    """Accuracy, macro-F1, ECE (and OOS recall, AUROC, AUPR, FPR@95 where oos rows exist)."""
+    import json
+
+    from warmline.services.training import evaluate_csv
+
+    try:
+        report = evaluate_csv(model, data)
+    except WarmlineError as exc:
+        _fail(exc)
+        return
+    table = Table(title=f"{data} ({report['rows']} rows)")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    for key in (
+        "accuracy",
+        "macro_f1",
+        "ece",
+        "oos_recall",
+        "in_scope_accuracy_at_thresholds",
+        "auroc",
+        "aupr",
+        "fpr_at_95",
+    ):
+        if key in report:
+            table.add_row(key, f"{report[key]:.4f}")
+    console.print(table)
+    bins = Table(title="reliability (in-scope rows)")
+    for column in ("confidence up to", "mean confidence", "accuracy", "rows"):
+        bins.add_column(column, justify="right")
+    for high, conf, acc, count in report["reliability"]:
+        bins.add_row(f"{high:.1f}", f"{conf:.3f}", f"{acc:.3f}", str(count))
+    console.print(bins)
+    console.print(f"zones: {report['zones']}", highlight=False)
+    if json_out:
+        json_out.write_text(json.dumps(report, indent=2), "utf-8")
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()

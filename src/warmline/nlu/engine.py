@@ -15,11 +15,12 @@ import unicodedata
 from pathlib import Path
 
 from warmline.domain.pack import DomainPack
-from warmline.domain.understanding import Understanding, Zone
+from warmline.domain.understanding import Understanding
 from warmline.nlu.embeddings import Encoder
 from warmline.nlu.entities import EntityExtractor
-from warmline.nlu.intents import IntentClassifier, IntentClassifierConfig, Ranking
+from warmline.nlu.intents import IntentClassifier, IntentClassifierConfig
 from warmline.nlu.language import LanguageDetector
+from warmline.nlu.zones import ZoneThresholds, zone_for
 
 MAX_NLU_CHARS = 1000
 MIN_SIMILARITY = 0.30
@@ -63,7 +64,11 @@ class NluEngine:
         self.classifier = classifier
         self.entities = EntityExtractor(pack.entities)
         self.languages = LanguageDetector(pack.languages)
-        self.min_similarity = min_similarity
+        self.thresholds = ZoneThresholds(
+            confident=pack.thresholds.confident,
+            clarify=pack.thresholds.clarify,
+            min_similarity=min_similarity,
+        )
 
     @classmethod
     def train(
@@ -106,22 +111,9 @@ class NluEngine:
             )
         ranking = self.classifier.rank([cleaned])[0]
         entities = self.entities.extract(cleaned)
-        zone = self._zone(ranking, notes)
+        zone, rule = zone_for(ranking, self.thresholds)
+        if zone != "confident":
+            notes.append(rule)
         return Understanding(
             text=cleaned, ranking=ranking.scores[:5], zone=zone, entities=entities, notes=notes
         )
-
-    def _zone(self, ranking: Ranking, notes: list[str]) -> Zone:
-        thresholds = self.pack.thresholds
-        top = ranking.scores[0].probability
-        if ranking.nearest_similarity < self.min_similarity:
-            notes.append(
-                f"nearest example similarity {ranking.nearest_similarity:.2f} "
-                f"< {self.min_similarity:.2f}"
-            )
-            return "out_of_scope"
-        if top >= thresholds.confident:
-            return "confident"
-        if top >= thresholds.clarify:
-            return "clarify"
-        return "out_of_scope"
