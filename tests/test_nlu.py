@@ -1,0 +1,170 @@
+"""The NLU engine on small fixtures: calibration, zones, the CSV contract, entities, language
+and garbage input. Fast: tiny fits only."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from warmline.cli import app
+from warmline.domain.pack import DomainPack
+from warmline.domain.understanding import IntentScore
+from warmline.nlu.calibration import fit_temperature, softmax
+from warmline.nlu.embeddings import Encoder
+from warmline.nlu.engine import NluEngine
+from warmline.nlu.intents import Ranking
+from warmline.nlu.metrics import expected_calibration_error, oos_scores
+from warmline.nlu.zones import ZoneThresholds, zone_for
+
+runner = CliRunner()
+
+TRAIN = {
+    "card_arrival": [
+        "where is my new card",
+        "my card has not arrived yet",
+        "when will my card come",
+        "still waiting for my card",
+        "card not delivered",
+        "has my card been sent",
+    ],
+    "exchange_rate": [
+        "what is the exchange rate",
+        "how much is a euro in dollars",
+        "currency rate today",
+        "which rate do you use for conversion",
+        "exchange rate for pounds",
+        "fx rate please",
+    ],
+    "lost_card": [
+        "I lost my card",
+        "my card was stolen",
+        "can't find my card anywhere",
+        "someone took my wallet with the card",
+        "block my lost card",
+        "my card is missing",
+    ],
+}
+OOS_ROWS = ["what's the weather tomorrow", "play a song", "how tall is everest", "tell me a joke"]
+
+
+def test_temperature_softens_overconfident_logits() -> None:
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 3, 600)
+    logits = rng.normal(0, 1, (600, 3))
+    logits[np.arange(600), labels] += 1.0
+    logits *= 8  # far too sharp for how often it is right
+    before = softmax(logits).max(axis=1)
+    t = fit_temperature(logits, labels)
+    after = softmax(logits, t)
+    correct = (after.argmax(axis=1) == labels).astype(float)
+    assert t > 2
+    assert expected_calibration_error(after.max(axis=1), correct) < expected_calibration_error(
+        before, correct
+    )
+
+
+def test_oos_measures_rank_a_perfect_score_perfectly() -> None:
+    is_oos = np.array([False, False, True, True])
+    measures = oos_scores(is_oos, np.array([0.1, 0.2, 0.8, 0.9]))
+    assert measures == {"auroc": 1.0, "aupr": 1.0, "fpr_at_95": 0.0}
+
+
+def _ranking(*scores: tuple[str, float], near: float = 0.9) -> Ranking:
+    return Ranking(
+        scores=[IntentScore(intent=i, probability=p) for i, p in scores], nearest_similarity=near
+    )
+
+
+@pytest.mark.parametrize(
+    "ranking,zone",
+    [
+        (_ranking(("a", 0.9), ("b", 0.1)), "confident"),
+        (_ranking(("a", 0.4), ("b", 0.3)), "clarify"),
+        (_ranking(("a", 0.2), ("b", 0.1)), "out_of_scope"),
+        (_ranking(("oos", 0.6), ("a", 0.3)), "out_of_scope"),
+        (_ranking(("a", 0.9), near=0.1), "out_of_scope"),
+    ],
+)
+def test_zones_follow_the_thresholds(ranking: Ranking, zone: str) -> None:
+    assert zone_for(ranking, ZoneThresholds())[0] == zone
+
+
+def _write_train(path: Path) -> None:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["text", "intent"])
+        for intent, texts in TRAIN.items():
+            writer.writerows([t, intent] for t in texts)
+        writer.writerows([t, "oos"] for t in OOS_ROWS)
+
+
+def test_the_cli_contract_train_predict_eval(tmp_path: Path) -> None:
+    data, model, out = tmp_path / "train.csv", tmp_path / "model", tmp_path / "out.jsonl"
+    _write_train(data)
+    trained = runner.invoke(app, ["nlu", "train", "--data", str(data), "--out", str(model)])
+    assert trained.exit_code == 0, trained.output
+    inputs = tmp_path / "in.csv"
+    inputs.write_text('text\nmy card never arrived\n""\n🙂🙂\nwhat is the euro rate\n', "utf-8")
+    predicted = runner.invoke(
+        app, ["nlu", "predict", "--model", str(model), "--input", str(inputs), "--output", str(out)]
+    )
+    assert predicted.exit_code == 0, predicted.output
+    rows = [json.loads(line) for line in out.read_text("utf-8").splitlines()]
+    assert [r["text"] for r in rows] == [
+        "my card never arrived",
+        "",
+        "🙂🙂",
+        "what is the euro rate",
+    ]
+    assert set(rows[0]) >= {"text", "intent", "confidence", "zone", "ranking"}
+    assert rows[0]["intent"] == "card_arrival" and len(rows[0]["ranking"]) == 4
+    assert rows[1]["zone"] == rows[2]["zone"] == "out_of_scope"
+    assert rows[3]["intent"] == "exchange_rate"
+    evaluated = runner.invoke(app, ["nlu", "eval", "--model", str(model), "--data", str(data)])
+    assert evaluated.exit_code == 0, evaluated.output
+    for measure in ("accuracy", "macro_f1", "ece", "oos_recall", "auroc", "aupr", "fpr_at_95"):
+        assert measure in evaluated.output
+
+
+def test_a_csv_without_the_columns_is_a_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("sentence,label\nhi,greet\n", "utf-8")
+    result = runner.invoke(app, ["nlu", "train", "--data", str(bad), "--out", str(tmp_path / "m")])
+    assert result.exit_code == 2 and "missing column(s) text, intent" in " ".join(
+        result.output.split()
+    )
+
+
+@pytest.mark.parametrize(
+    "text,note",
+    [
+        ("", "no words"),
+        ("\x00\x01\x02", "no words"),
+        ("🙂🙂🙂", "no words"),
+        ("x" * 100_000, "cut to"),
+        ("quiero cancelar mi reserva por favor", "language 'es'"),
+    ],
+)
+def test_garbage_gets_a_zone_and_a_reason(mini_nlu: NluEngine, text: str, note: str) -> None:
+    understanding = mini_nlu.understand(text)
+    assert understanding.zone in ("out_of_scope", "clarify", "confident")
+    assert any(note in n for n in understanding.notes)
+
+
+def test_typos_and_shouting_still_understood(mini_nlu: NluEngine) -> None:
+    u = mini_nlu.understand("WHERE IS MY RESERVATON 4wq150!!!")
+    assert u.intent == "reservation_status" and u.entity("reservation_id").value == "4WQ150"  # type: ignore[union-attr]
+
+
+def test_misspelled_ontology_synonyms_link(mini_nlu: NluEngine, mini_pack: DomainPack) -> None:
+    u = mini_nlu.understand("please remove the lugagge from my booking")
+    assert u.entity("baggage") is not None and u.entity("baggage").value == "checked_bag"  # type: ignore[union-attr]
+
+
+def test_the_engine_uses_the_encoder_it_was_given(mini_nlu: NluEngine, encoder: Encoder) -> None:
+    assert mini_nlu.encoder is encoder
