@@ -300,17 +300,8 @@ def nlu_train(
     """Train an intent model from a CSV (a progress bar shows encoding and calibration)."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from warmline.nlu.intents import IntentClassifierConfig
-    from warmline.nlu.zones import ZoneThresholds
     from warmline.services.training import train_from_csv
 
-    try:
-        thresholds = ZoneThresholds(
-            confident=confident, clarify=clarify, min_similarity=min_similarity
-        )
-    except ValueError as exc:
-        err.print(f"[red]error[/red] {exc}")
-        raise typer.Exit(2) from None
     with Progress(
         TextColumn("{task.description:<12}"), BarColumn(), TimeElapsedColumn(), console=console
     ) as bar:
@@ -325,9 +316,11 @@ def nlu_train(
             summary = train_from_csv(
                 data,
                 out,
-                config=IntentClassifierConfig(ngram_weight=ngram_weight),
-                thresholds=thresholds,
                 progress=progress,
+                confident=confident,
+                clarify=clarify,
+                min_similarity=min_similarity,
+                ngram_weight=ngram_weight,
             )
         except WarmlineError as exc:
             _fail(exc)

@@ -168,6 +168,8 @@ class IntentClassifier:
         self, embeddings: np.ndarray, texts: list[str], y: np.ndarray, report: Progress
     ) -> float:
         folds = self.config.calibration_folds
+        if len(y) / len(self.classes) < SMALL_DATA_PER_CLASS:
+            folds = min(folds, 3)  # small packs: fewer refits, start-up stays quick
         smallest = int(np.bincount(y).min())
         folds = min(folds, smallest)
         if folds < 2:

@@ -145,11 +145,20 @@ def train_from_csv(
     data: Path,
     out: Path,
     *,
-    config: IntentClassifierConfig | None = None,
-    thresholds: ZoneThresholds | None = None,
     progress: Progress | None = None,
     encoder: Encoder | None = None,
+    confident: float = 0.55,
+    clarify: float = 0.25,
+    min_similarity: float = 0.30,
+    ngram_weight: float = 0.3,
 ) -> dict[str, Any]:
+    try:
+        thresholds = ZoneThresholds(
+            confident=confident, clarify=clarify, min_similarity=min_similarity
+        )
+        config = IntentClassifierConfig(ngram_weight=ngram_weight)
+    except ValueError as exc:
+        raise InputError(f"invalid training options: {exc}") from None
     rows = read_csv(data, ("text", "intent"))
     texts = [clean_text(r["text"]) for r in rows]
     labels = [r["intent"].strip() for r in rows]
