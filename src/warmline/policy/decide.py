@@ -6,10 +6,12 @@ figures it compared, so the event log alone explains what the bot did and why.
 
 from __future__ import annotations
 
+from typing import Any
+
 from warmline.domain.conversation import ConversationState
 from warmline.domain.customers import Customer
 from warmline.domain.decision import Decision, Reason
-from warmline.domain.pack import Action, DomainPack
+from warmline.domain.pack import Action, DomainPack, Parameter
 from warmline.domain.understanding import Understanding
 from warmline.policy.choices import resolve_choice
 
@@ -333,42 +335,16 @@ def _handle_intent(
     if foreign is not None:
         pname, value = foreign
         spec = action.parameters[pname]
-        owned = customer.facts.get(spec.choices_from_account or "", []) if customer else []
-        reasons.append(
-            Reason(
-                code="not_on_account",
-                detail=f"{pname} {value} is not among the customer's {spec.choices_from_account}",
-            )
-        )
-        return Decision(
-            kind="clarify",
-            action=intent.action,
-            params={},
-            missing=pname,
-            template="not_on_account",
-            choices=owned[:6],
-            reasons=reasons,
-            **base,
+        detail = f"{pname} {value} is not among the customer's {spec.choices_from_account}"
+        reasons.append(Reason(code="not_on_account", detail=detail))
+        return _ask_for(
+            intent.action, pname, {}, "not_on_account", spec, customer, pack, reasons, base
         )
     if missing is not None:
-        spec = action.parameters[missing]
-        choices = (
-            customer.facts.get(spec.choices_from_account, [])
-            if customer and spec.choices_from_account
-            else []
-        )
-        if not choices and spec.entity:
-            choices = [label for label, _ in ontology_choices(pack, spec.entity)]
         reasons.append(Reason(code="missing_parameter", detail=f"{intent.action} needs {missing}"))
-        return Decision(
-            kind="clarify",
-            action=intent.action,
-            params=params,
-            missing=missing,
-            template="missing_param",
-            choices=choices[:6],
-            reasons=reasons,
-            **base,
+        spec = action.parameters[missing]
+        return _ask_for(
+            intent.action, missing, params, "missing_param", spec, customer, pack, reasons, base
         )
     if action.risk == "read":
         reasons.append(
@@ -386,6 +362,37 @@ def _handle_intent(
         action=intent.action,
         params=params,
         choices=["yes", "no"],
+        reasons=reasons,
+        **base,
+    )
+
+
+def _ask_for(
+    action: str,
+    param: str,
+    params: dict[str, str],
+    template: str,
+    spec: Parameter,
+    customer: Customer | None,
+    pack: DomainPack,
+    reasons: list[Reason],
+    base: dict[str, Any],
+) -> Decision:
+    """Ask for one parameter, offering the customer's own values or the ontology's."""
+    choices = (
+        customer.facts.get(spec.choices_from_account, [])
+        if customer and spec.choices_from_account
+        else []
+    )
+    if not choices and spec.entity:
+        choices = [label for label, _ in ontology_choices(pack, spec.entity)]
+    return Decision(
+        kind="clarify",
+        action=action,
+        params=params,
+        missing=param,
+        template=template,
+        choices=choices[:6],
         reasons=reasons,
         **base,
     )
