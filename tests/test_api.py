@@ -125,7 +125,9 @@ async def test_openapi_is_served(client: httpx.AsyncClient) -> None:
     assert (await client.get("/docs")).status_code == 200
 
 
-async def test_stream_delivers_new_messages(runtime, client: httpx.AsyncClient) -> None:  # type: ignore[no-untyped-def]
+async def test_each_turn_is_published_to_live_subscribers(
+    runtime, client: httpx.AsyncClient
+) -> None:  # type: ignore[no-untyped-def]
     cid = await _start(client)
     received: list[dict[str, object]] = []
 

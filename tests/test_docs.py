@@ -19,6 +19,10 @@ def test_every_setting_is_documented() -> None:
 def test_every_cli_command_is_documented() -> None:
     text = (DOCS / "cli.md").read_text("utf-8")
     names = [c.name or (c.callback.__name__ if c.callback else "") for c in app.registered_commands]
+    for group in app.registered_groups:
+        assert group.typer_instance is not None
+        names += [f"{group.name} {c.name}" for c in group.typer_instance.registered_commands]
+    assert any(n.startswith("nlu ") for n in names)
     assert names and [n for n in names if f"`warmline {n}" not in text] == []
 
 

@@ -15,7 +15,6 @@ from warmline.cli import app
 from warmline.domain.pack import DomainPack
 from warmline.domain.understanding import IntentScore
 from warmline.nlu.calibration import fit_temperature, softmax
-from warmline.nlu.embeddings import Encoder
 from warmline.nlu.engine import NluEngine
 from warmline.nlu.intents import Ranking
 from warmline.nlu.metrics import expected_calibration_error, oos_scores
@@ -152,7 +151,8 @@ def test_a_csv_without_the_columns_is_a_clear_error(tmp_path: Path) -> None:
 )
 def test_garbage_gets_a_zone_and_a_reason(mini_nlu: NluEngine, text: str, note: str) -> None:
     understanding = mini_nlu.understand(text)
-    assert understanding.zone in ("out_of_scope", "clarify", "confident")
+    # 100k x's is one long nonsense word: far from every example, so out of scope too.
+    assert understanding.zone == "out_of_scope"
     assert any(note in n for n in understanding.notes)
 
 
@@ -164,7 +164,3 @@ def test_typos_and_shouting_still_understood(mini_nlu: NluEngine) -> None:
 def test_misspelled_ontology_synonyms_link(mini_nlu: NluEngine, mini_pack: DomainPack) -> None:
     u = mini_nlu.understand("please remove the lugagge from my booking")
     assert u.entity("baggage") is not None and u.entity("baggage").value == "checked_bag"  # type: ignore[union-attr]
-
-
-def test_the_engine_uses_the_encoder_it_was_given(mini_nlu: NluEngine, encoder: Encoder) -> None:
-    assert mini_nlu.encoder is encoder

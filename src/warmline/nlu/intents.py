@@ -90,10 +90,6 @@ class IntentClassifier:
         self._ngram_coef: np.ndarray | None = None
         self._ngram_intercept: np.ndarray | None = None
 
-    @property
-    def fitted(self) -> bool:
-        return self._coef is not None
-
     # -- training -------------------------------------------------------------------------
 
     def fit(

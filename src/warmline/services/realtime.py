@@ -33,6 +33,3 @@ class Broker:
             self._subscribers[conversation_id].discard(queue)
             if not self._subscribers[conversation_id]:
                 del self._subscribers[conversation_id]
-
-    def subscriber_count(self, conversation_id: str) -> int:
-        return len(self._subscribers.get(conversation_id, ()))

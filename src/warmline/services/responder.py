@@ -11,7 +11,6 @@ from typing import Any
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
-from warmline.domain.decision import Decision
 from warmline.domain.pack import DomainPack
 from warmline.errors import PackError, PackIssue
 
@@ -132,7 +131,3 @@ class Responder:
             if names
             else "your requests"
         )
-
-    def for_decision(self, decision: Decision, **context: Any) -> str:
-        template = decision.template or "clarify"
-        return self.render(template, **context)

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -188,7 +188,3 @@ class ConversationRepository:
         if row is None:
             raise ConversationNotFound(f"no conversation {conversation_id}")
         return ConversationSummary(row)
-
-    async def count(self) -> int:
-        async with self._sessions() as session:
-            return int((await session.execute(select(func.count(ConversationRow.id)))).scalar_one())
