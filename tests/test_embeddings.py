@@ -24,10 +24,20 @@ def encoder() -> Encoder:
 
 def test_shape_dtype_and_unit_rows(encoder: Encoder) -> None:
     vectors = encoder.encode(["hello there", "I want to cancel my order"])
-    assert encoder.dimension == 384
-    assert vectors.shape == (2, 384)
+    # The last layer and the three before it, 384 dimensions each.
+    assert encoder.dimension == 4 * 384
+    assert vectors.shape == (2, 4 * 384)
     assert vectors.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+
+
+def test_each_layer_is_pooled_and_normalised_on_its_own(encoder: Encoder) -> None:
+    a, b = encoder.encode(["where is my bag", "I can't find my luggage"])
+    blocks_a, blocks_b = a.reshape(4, 384), b.reshape(4, 384)
+    # Every layer's block has the same length, so the cosine is the mean of the layers' cosines.
+    np.testing.assert_allclose(np.linalg.norm(blocks_a, axis=1), 0.5, atol=1e-5)
+    per_layer = (blocks_a * blocks_b).sum(axis=1) / 0.25
+    assert float(a @ b) == pytest.approx(float(per_layer.mean()), abs=1e-5)
 
 
 def test_order_preserved_with_mixed_lengths_and_batches() -> None:
@@ -77,8 +87,12 @@ def test_paraphrases_are_closer_than_unrelated(encoder: Encoder) -> None:
     bag, luggage, weather = encoder.encode(
         ["where is my bag", "I can't find my luggage", "what is the weather"]
     )
-    assert float(bag @ luggage) > float(bag @ weather) + 0.3
-    assert float(bag @ luggage) > float(luggage @ weather) + 0.3
+    # Inner layers agree more across unrelated sentences, so the joined cosine has less spread
+    # than the last layer's alone (its first block).
+    assert float(bag @ luggage) > float(bag @ weather) + 0.2
+    assert float(bag @ luggage) > float(luggage @ weather) + 0.2
+    last = [v[:384] / np.linalg.norm(v[:384]) for v in (bag, luggage, weather)]
+    assert float(last[0] @ last[1]) > float(last[0] @ last[2]) + 0.3
 
 
 def test_load_encoder_is_cached(encoder: Encoder) -> None:

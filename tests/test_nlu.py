@@ -13,10 +13,10 @@ from typer.testing import CliRunner
 
 from warmline.cli import app
 from warmline.domain.pack import DomainPack
-from warmline.domain.understanding import IntentScore
+from warmline.domain.understanding import IntentScore, TurnContext
 from warmline.nlu.calibration import fit_temperature, softmax
 from warmline.nlu.engine import NluEngine
-from warmline.nlu.intents import Ranking
+from warmline.nlu.intents import OOS_FLAG_RATE, OosScale, Ranking
 from warmline.nlu.metrics import expected_calibration_error, oos_scores
 from warmline.nlu.zones import ZoneThresholds, zone_for
 
@@ -73,9 +73,11 @@ def test_oos_measures_rank_a_perfect_score_perfectly() -> None:
     assert measures == {"auroc": 1.0, "aupr": 1.0, "fpr_at_95": 0.0}
 
 
-def _ranking(*scores: tuple[str, float], near: float = 0.9) -> Ranking:
+def _ranking(*scores: tuple[str, float], near: float = 0.9, oos: float = 0.0) -> Ranking:
     return Ranking(
-        scores=[IntentScore(intent=i, probability=p) for i, p in scores], nearest_similarity=near
+        scores=[IntentScore(intent=i, probability=p) for i, p in scores],
+        nearest_similarity=near,
+        oos_score=oos,
     )
 
 
@@ -91,6 +93,29 @@ def _ranking(*scores: tuple[str, float], near: float = 0.9) -> Ranking:
 )
 def test_zones_follow_the_thresholds(ranking: Ranking, zone: str) -> None:
     assert zone_for(ranking, ZoneThresholds())[0] == zone
+
+
+def test_an_out_of_scope_score_over_the_cut_off_overrides_a_confident_intent() -> None:
+    far = _ranking(("a", 0.9), ("b", 0.1), oos=4.0)
+    zone, rule = zone_for(far, ZoneThresholds(), default_oos=3.0)
+    assert zone == "out_of_scope" and "4.00 >= 3.00" in rule
+    assert zone_for(far, ZoneThresholds(), default_oos=5.0)[0] == "confident"
+    # A pack's own cut-off wins over the model's default.
+    assert zone_for(far, ZoneThresholds(out_of_scope=5.0), default_oos=3.0)[0] == "confident"
+
+
+def test_the_oos_scale_flags_the_set_share_of_held_out_in_scope_examples() -> None:
+    rng = np.random.default_rng(1)
+    top, nearest = rng.uniform(0.3, 1.0, 5000), rng.uniform(0.2, 0.9, 5000)
+    scale = OosScale.fit(top, nearest)
+    assert scale.threshold is not None
+    flagged = float(np.mean(scale.score(top, nearest) >= scale.threshold))
+    assert abs(flagged - OOS_FLAG_RATE) < 0.005
+    # Less sure and farther from every example: a higher score.
+    assert (
+        scale.score(np.array([0.3]), np.array([0.2]))[0]
+        > scale.score(np.array([0.99]), np.array([0.9]))[0]
+    )
 
 
 def _write_train(path: Path) -> None:
@@ -128,6 +153,7 @@ def test_the_cli_contract_train_predict_eval(tmp_path: Path) -> None:
     assert evaluated.exit_code == 0, evaluated.output
     for measure in ("accuracy", "macro_f1", "ece", "oos_recall", "auroc", "aupr", "fpr_at_95"):
         assert measure in evaluated.output
+    assert "out-of-scope trade-off" in evaluated.output
 
 
 def test_a_csv_without_the_columns_is_a_clear_error(tmp_path: Path) -> None:
@@ -164,3 +190,33 @@ def test_typos_and_shouting_still_understood(mini_nlu: NluEngine) -> None:
 def test_misspelled_ontology_synonyms_link(mini_nlu: NluEngine, mini_pack: DomainPack) -> None:
     u = mini_nlu.understand("please remove the lugagge from my booking")
     assert u.entity("baggage") is not None and u.entity("baggage").value == "checked_bag"  # type: ignore[union-attr]
+
+
+def test_a_follow_up_is_read_with_the_previous_turn(mini_nlu: NluEngine) -> None:
+    alone = mini_nlu.understand("and what about 8JX2KV?")
+    context = TurnContext(recent=["hi", "where is my reservation 4WQ150"])
+    followed = mini_nlu.understand("and what about 8JX2KV?", context)
+    assert alone.zone != "confident"  # on its own it names no request
+    assert followed.zone == "confident" and followed.intent == "reservation_status"
+    assert followed.context is not None and "previous turn" in followed.context
+    # The entities are the new turn's own.
+    assert [e.value for e in followed.entities if e.entity == "reservation_id"] == ["8JX2KV"]
+
+
+def test_a_clear_new_request_ignores_the_context(mini_nlu: NluEngine) -> None:
+    context = TurnContext(recent=["where is my reservation 4WQ150"])
+    u = mini_nlu.understand("I want to cancel my flight", context)
+    assert u.intent == "cancel_reservation" and u.context is None
+
+
+def test_a_long_unrelated_turn_is_not_taken_as_a_follow_up(mini_nlu: NluEngine) -> None:
+    context = TurnContext(recent=["where is my reservation 4WQ150"])
+    u = mini_nlu.understand("what is the capital city of the country of Peru", context)
+    assert u.context is None
+
+
+def test_every_understanding_carries_its_out_of_scope_score(mini_nlu: NluEngine) -> None:
+    near = mini_nlu.understand("where is my reservation")
+    far = mini_nlu.understand("what is the capital city of Peru")
+    assert near.oos_score is not None and far.oos_score is not None
+    assert far.oos_score > near.oos_score

@@ -186,3 +186,36 @@ def test_a_known_customer_cannot_act_on_someone_elses_record(mini_pack: DomainPa
 def test_an_explicit_pick_of_no_wins_over_an_affirm_reading(mini_pack: DomainPack) -> None:
     d = decide(_pending(), said("the second one", ("affirm", 0.9)), CUSTOMER, mini_pack)
     assert d.kind == "decline" and d.action == "cancel_reservation"
+
+
+def test_the_account_rules_out_a_clarify_choice_and_says_why(mini_pack: DomainPack) -> None:
+    nobody = Customer(id="new_customer_0001", facts={"reservations": []})
+    unsure = said(
+        "cancel it",
+        ("cancel_reservation", 0.45),
+        ("remove_bag", 0.30),
+        ("reservation_status", 0.15),
+        zone="clarify",
+    )
+    d = decide(state(), unsure, nobody, mini_pack)
+    assert d.kind == "clarify"
+    assert "cancel a reservation" not in d.choices
+    assert "remove a checked bag" in d.choices
+    ruled = [r for r in d.reasons if r.code == "account_rules_out"]
+    assert ruled and "cancel_reservation" in ruled[0].detail and "reservations" in ruled[0].detail
+    # With a reservation on the account, the same reading offers it.
+    assert "cancel a reservation" in decide(state(), unsure, CUSTOMER, mini_pack).choices
+
+
+def test_a_reading_from_context_is_a_reason(mini_pack: DomainPack) -> None:
+    rid = EntityMention(entity="reservation_id", value="DDHPNX", text="DDHPNX")
+    followed = Understanding(
+        text="what about DDHPNX?",
+        ranking=[IntentScore(intent="reservation_status", probability=0.8)],
+        zone="confident",
+        entities=[rid],
+        context="read with the previous turn 'where is my reservation 4WQ150'",
+    )
+    d = decide(state(), followed, CUSTOMER, mini_pack)
+    assert d.kind == "act" and d.params["reservation_id"] == "DDHPNX"
+    assert any(r.code == "context" and "previous turn" in r.detail for r in d.reasons)

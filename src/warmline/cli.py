@@ -393,6 +393,21 @@ def nlu_eval(
         bins.add_row(f"{high:.1f}", f"{conf:.3f}", f"{acc:.3f}", str(count))
     console.print(bins)
     console.print(f"zones: {report['zones']}", highlight=False)
+    if "tradeoff" in report:
+        console.print(
+            f"out-of-scope cut-off in use: {report['oos_threshold']:.3f}", highlight=False
+        )
+        trade = Table(title="out-of-scope trade-off on these rows")
+        for column in ("in-scope flagged", "cut-off", "in-scope accuracy", "OOS recall"):
+            trade.add_column(column, justify="right")
+        for row in report["tradeoff"]:
+            trade.add_row(
+                f"{row['in_scope_flagged']:.0%}",
+                f"{row['cut']:.3f}",
+                f"{row['in_scope_accuracy']:.4f}",
+                f"{row['oos_recall']:.4f}",
+            )
+        console.print(trade)
     if json_out:
         json_out.write_text(json.dumps(report, indent=2), "utf-8")
 

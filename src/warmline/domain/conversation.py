@@ -22,7 +22,9 @@ from warmline.domain.events import (
     Resolved,
     Understood,
 )
+from warmline.domain.understanding import TurnContext
 
+CONTEXT_TURNS = 4
 Status = Literal["open", "escalated", "closed"]
 Author = Literal["customer", "bot", "agent"]
 
@@ -70,6 +72,11 @@ class ConversationState:
 
     def customer_turns(self) -> int:
         return sum(1 for line in self.transcript if line.author == "customer")
+
+    def turn_context(self, now: datetime | None = None, turns: int = CONTEXT_TURNS) -> TurnContext:
+        """The context the next customer turn is read with: the last ``turns`` of theirs."""
+        recent = [line.text for line in self.transcript if line.author == "customer"]
+        return TurnContext(recent=recent[-turns:], last_intent=self.last_intent, now=now)
 
 
 def apply(state: ConversationState, event: Event) -> ConversationState:

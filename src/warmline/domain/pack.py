@@ -49,6 +49,11 @@ class Thresholds(_Model):
 
     confident: float = Field(0.55, ge=0.0, le=1.0)
     clarify: float = Field(0.25, ge=0.0, le=1.0)
+    out_of_scope: float | None = Field(
+        None,
+        description="out-of-scope score at or above which a message is out of scope; "
+        "None: the cut-off the classifier sets on held-out folds",
+    )
     clarify_choices: int = Field(3, ge=2, le=3)
     max_clarifications: int = Field(2, ge=1)
     max_out_of_scope: int = Field(2, ge=1)
@@ -66,18 +71,32 @@ class EntityValue(_Model):
 
 
 class Entity(_Model):
-    """An ontology (values with synonyms) or a typed pattern (a regular expression)."""
+    """An ontology (values with synonyms), a typed pattern (a regular expression), or a typed
+    value: a ``date`` (ISO ``YYYY-MM-DD`` from "May 22", "22/05/2024", "next Friday", ...) or an
+    ``amount`` (``25.50 USD`` from "$25.50", "25 dollars", "EUR 1,200", ...)."""
 
-    kind: Literal["ontology", "pattern"]
+    kind: Literal["ontology", "pattern", "date", "amount"]
     description: str = ""
     values: dict[str, EntityValue] = Field(default_factory=dict)
     pattern: str | None = None
     normalize: Literal["none", "upper", "lower"] = "none"
+    prefer: Literal["future", "past", "current_period"] = Field(
+        "future", description="date only: which date a day without a year means"
+    )
+    currency: str = Field(
+        "USD",
+        pattern=r"^[A-Z]{3}$",
+        description="amount only: the currency of an amount written without one",
+    )
 
     @model_validator(mode="after")
     def _shape(self) -> Entity:
         if self.kind == "ontology" and not self.values:
             raise ValueError("an ontology entity needs values")
+        if self.kind != "ontology" and self.values:
+            raise ValueError(f"a {self.kind} entity takes no values")
+        if self.kind in ("date", "amount") and self.pattern:
+            raise ValueError(f"a {self.kind} entity takes no pattern: its format is built in")
         if self.kind == "pattern":
             if not self.pattern:
                 raise ValueError("a pattern entity needs a pattern")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -27,6 +28,17 @@ class EntityMention(BaseModel):
     score: float = 1.0
 
 
+class TurnContext(BaseModel):
+    """What a turn is read with: the customer's recent turns and the time it was said."""
+
+    model_config = ConfigDict(frozen=True)
+    recent: list[str] = Field(
+        default_factory=list, description="previous customer turns, oldest first"
+    )
+    last_intent: str | None = None
+    now: datetime | None = None
+
+
 class Understanding(BaseModel):
     model_config = ConfigDict(frozen=True)
     text: str
@@ -35,6 +47,12 @@ class Understanding(BaseModel):
     entities: list[EntityMention] = Field(default_factory=list)
     language: str = "en"
     notes: list[str] = Field(default_factory=list)
+    oos_score: float | None = Field(
+        None, description="how far outside the pack the text is; above the threshold: out of scope"
+    )
+    context: str | None = Field(
+        None, description="how the recent turns changed the reading, when they did"
+    )
 
     @property
     def top(self) -> IntentScore | None:

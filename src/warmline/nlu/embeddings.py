@@ -4,6 +4,11 @@
 weights (``nlu/assets/all-minilm-l6-v2/``: ``model.int8.onnx``, ``tokenizer.json``, ``LICENSE``,
 ``README.md`` with provenance and sha256). It is loaded once per process and configuration.
 Rows are mean-pooled over the attention mask and L2-normalised, so a dot product is a cosine.
+When the model also returns inner layers' token states (outputs ``hidden_state_<i>``, added by
+``scripts/expose_layers.py``; the shipped model returns layers 2-4 beside the last), each layer
+is pooled and normalised on its own and the vectors are concatenated and scaled to unit length:
+the cosine of two such rows is the mean of the per-layer cosines. Intent classifiers read
+meaning better from several layers than from the last alone (see BENCHMARKS.md).
 
 Using a larger model (needs internet once, or the weights on disk):
 
@@ -118,11 +123,11 @@ class OnnxEncoder(Encoder):
         missing = {"input_ids", "attention_mask"} - self._input_names
         if missing:
             raise ConfigurationError(f"{model_path} lacks the inputs {sorted(missing)}")
-        output = self._session.get_outputs()[0]
-        self._output_name: str = output.name
+        outputs = self._session.get_outputs()
+        inner = [o.name for o in outputs if o.name.startswith("hidden_state_")]
+        self._output_names: list[str] = [outputs[0].name, *inner]
         self._name = f"{directory.name}/{model_path.stem}@{_sha256_prefix(model_path)}"
-        last = output.shape[-1] if output.shape else None
-        self._dimension = last if isinstance(last, int) else int(self._run([""]).shape[1])
+        self._dimension = int(self._run([""]).shape[1])
 
     def _load_tokenizer(self, path: Path) -> Tokenizer:
         from tokenizers import Tokenizer
@@ -196,15 +201,17 @@ class OnnxEncoder(Encoder):
         feeds: dict[str, Any] = {"input_ids": ids, "attention_mask": mask}
         if "token_type_ids" in self._input_names:
             feeds["token_type_ids"] = types
-        (states,) = self._session.run([self._output_name], feeds)
-        states = np.asarray(states, dtype=np.float32)
-        if states.ndim == 3:
-            weights = mask[:, :, None].astype(np.float32)
-            pooled = (states * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
-        else:
-            pooled = states
-        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        return np.ascontiguousarray(pooled / np.maximum(norms, 1e-12), dtype=np.float32)
+        layers = self._session.run(self._output_names, feeds)
+        weights = mask[:, :, None].astype(np.float32)
+        count = np.maximum(weights.sum(axis=1), 1e-9)
+        parts = []
+        for states in layers:
+            states = np.asarray(states, dtype=np.float32)
+            pooled = (states * weights).sum(axis=1) / count if states.ndim == 3 else states
+            norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+            parts.append(pooled / np.maximum(norms, 1e-12))
+        joined = parts[0] if len(parts) == 1 else np.hstack(parts) / np.sqrt(len(parts))
+        return np.ascontiguousarray(joined, dtype=np.float32)
 
 
 @functools.lru_cache(maxsize=8)

@@ -1,9 +1,16 @@
-"""The NLU engine of one domain pack: text in, ``Understanding`` out. Never raises on input.
+"""The NLU engine of one domain pack: text and context in, ``Understanding`` out. Never raises
+on input.
 
 Zones: ``confident`` when the top probability reaches the pack's ``confident`` threshold,
-``clarify`` when it reaches ``clarify``, else ``out_of_scope``; a text whose nearest training
-example is less similar than ``min_similarity`` is out of scope whatever its probability.
+``clarify`` when it reaches ``clarify``, else ``out_of_scope``; a text whose out-of-scope score
+reaches the cut-off, or whose nearest training example is less similar than ``min_similarity``,
+is out of scope whatever its probability (``zones.py``).
 Garbage (empty, emoji only, control bytes) gets the out-of-scope zone and a note saying why.
+
+Context: a short follow-up that is not clear on its own ("what about 4WQ150?", "and the other
+one?", "same for my bag") is read again together with the customer's previous turn; when that
+reading is confident it is used, and ``Understanding.context`` says so. Relative dates
+("tomorrow") are read against the turn's time.
 """
 
 from __future__ import annotations
@@ -15,16 +22,22 @@ import unicodedata
 from pathlib import Path
 
 from warmline.domain.pack import DomainPack
-from warmline.domain.understanding import Understanding
+from warmline.domain.understanding import TurnContext, Understanding, Zone
 from warmline.nlu.embeddings import Encoder
 from warmline.nlu.entities import EntityExtractor
-from warmline.nlu.intents import IntentClassifier, IntentClassifierConfig
+from warmline.nlu.intents import IntentClassifier, IntentClassifierConfig, Ranking
 from warmline.nlu.language import LanguageDetector
 from warmline.nlu.zones import ZoneThresholds, zone_for
 
 MAX_NLU_CHARS = 1000
 MIN_SIMILARITY = 0.30
+FOLLOW_UP_MAX_WORDS = 8
 _LETTERS = re.compile(r"[^\W\d_]", re.UNICODE)
+_FOLLOW_UP = re.compile(
+    r"^\s*(and|also|plus|what about|how about|same|the same|ok(ay)? and|then)\b"
+    r"|\b(it|that|this|those|them|the other( one)?|that one|this one|one too|as well|too)\b",
+    re.I,
+)
 
 
 def clean_text(text: str) -> str:
@@ -68,6 +81,7 @@ class NluEngine:
             confident=pack.thresholds.confident,
             clarify=pack.thresholds.clarify,
             min_similarity=min_similarity,
+            out_of_scope=pack.thresholds.out_of_scope,
         )
 
     @classmethod
@@ -92,7 +106,8 @@ class NluEngine:
             classifier.save(target)
         return cls(pack, encoder, classifier)
 
-    def understand(self, text: str) -> Understanding:
+    def understand(self, text: str, context: TurnContext | None = None) -> Understanding:
+        context = context or TurnContext()
         cleaned = clean_text(text)
         notes: list[str] = []
         if len(text) > MAX_NLU_CHARS:
@@ -109,11 +124,40 @@ class NluEngine:
             return Understanding(
                 text=cleaned, zone="out_of_scope", language=guess.language, notes=notes
             )
+        entities = self.entities.extract(cleaned, context.now)
         ranking = self.classifier.rank([cleaned])[0]
-        entities = self.entities.extract(cleaned)
-        zone, rule = zone_for(ranking, self.thresholds)
+        zone, rule = self._zone(ranking)
+        used: str | None = None
+        if zone != "confident" and self._is_follow_up(cleaned, context):
+            previous = context.recent[-1]
+            joined = self.classifier.rank([clean_text(f"{previous} {cleaned}")])[0]
+            joined_zone, joined_rule = self._zone(joined)
+            if joined_zone == "confident":
+                used = (
+                    f"read with the previous turn '{previous[:80]}': "
+                    f"{joined.scores[0].intent} {joined.scores[0].probability:.2f} "
+                    f"(alone: {zone}, {ranking.scores[0].intent} "
+                    f"{ranking.scores[0].probability:.2f})"
+                )
+                ranking, zone, rule = joined, joined_zone, joined_rule
         if zone != "confident":
             notes.append(rule)
         return Understanding(
-            text=cleaned, ranking=ranking.scores[:5], zone=zone, entities=entities, notes=notes
+            text=cleaned,
+            ranking=ranking.scores[:5],
+            zone=zone,
+            entities=entities,
+            notes=notes,
+            oos_score=round(ranking.oos_score, 4),
+            context=used,
         )
+
+    def _zone(self, ranking: Ranking) -> tuple[Zone, str]:
+        return zone_for(ranking, self.thresholds, self.classifier.oos_scale.threshold)
+
+    @staticmethod
+    def _is_follow_up(text: str, context: TurnContext) -> bool:
+        """A short turn that leans on the one before: "what about 4WQ150?", "and that one?"."""
+        if not context.recent:
+            return False
+        return len(text.split()) <= FOLLOW_UP_MAX_WORDS and bool(_FOLLOW_UP.search(text))

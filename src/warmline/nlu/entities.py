@@ -1,19 +1,24 @@
-"""Entity extraction linked to a pack's ontology: typed patterns and synonyms, typo-tolerant.
+"""Entity extraction linked to a pack's ontology: typed patterns, typed values and synonyms,
+typo-tolerant.
 
 Ontology values match on their name and synonyms; words of six letters or more also match
 with small misspellings (rapidfuzz ratio). Pattern entities match case-insensitively and are
-normalised as the pack says (for example upper-cased reservation codes).
+normalised as the pack says (for example upper-cased reservation codes). Date and amount
+entities are typed values (``values.py``): "next Friday" becomes an ISO date relative to the
+turn's time, "$25.50" becomes ``25.50 USD``.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from rapidfuzz import fuzz
 
 from warmline.domain.pack import Entity
 from warmline.domain.understanding import EntityMention
+from warmline.nlu.values import DateFinder, Prefer, find_amounts
 
 _WORD = re.compile(r"[\w']+")
 FUZZY_MIN_LENGTH = 6
@@ -31,7 +36,13 @@ class EntityExtractor:
     def __init__(self, entities: dict[str, Entity]) -> None:
         self._patterns: list[tuple[str, re.Pattern[str], str]] = []
         self._phrases: list[_Phrase] = []
+        self._dates: list[tuple[str, Prefer]] = []
+        self._amounts: list[tuple[str, str]] = []
         for name, spec in entities.items():
+            if spec.kind == "date":
+                self._dates.append((name, spec.prefer))
+            elif spec.kind == "amount":
+                self._amounts.append((name, spec.currency))
             if spec.kind == "pattern" and spec.pattern:
                 self._patterns.append(
                     (name, re.compile(spec.pattern, re.IGNORECASE), spec.normalize)
@@ -46,8 +57,10 @@ class EntityExtractor:
                         self._phrases.append(_Phrase(name, value, words))
         # Longest phrases first, so "checked bag" wins over "bag".
         self._phrases.sort(key=lambda p: -len(p.words))
+        self._date_finder = DateFinder() if self._dates else None
 
-    def extract(self, text: str) -> list[EntityMention]:
+    def extract(self, text: str, now: datetime | None = None) -> list[EntityMention]:
+        """Every entity in ``text``; relative dates ("tomorrow") are read against ``now``."""
         mentions: list[EntityMention] = []
         for name, pattern, normalize in self._patterns:
             for match in pattern.finditer(text):
@@ -64,8 +77,32 @@ class EntityExtractor:
                         entity=name, value=value, text=raw, start=match.start(), end=match.end()
                     )
                 )
+        mentions.extend(self._typed(text, now or datetime.now(UTC)))
         mentions.extend(self._ontology(text))
         return mentions
+
+    def _typed(self, text: str, now: datetime) -> list[EntityMention]:
+        found: list[EntityMention] = []
+        if self._date_finder is not None:
+            for name, prefer in self._dates:
+                for hit in self._date_finder.find(text, now, prefer):
+                    found.append(
+                        EntityMention(
+                            entity=name,
+                            value=hit.value,
+                            text=hit.text,
+                            start=hit.start,
+                            end=hit.end,
+                        )
+                    )
+        for name, currency in self._amounts:
+            for hit in find_amounts(text, currency):
+                found.append(
+                    EntityMention(
+                        entity=name, value=hit.value, text=hit.text, start=hit.start, end=hit.end
+                    )
+                )
+        return found
 
     def _ontology(self, text: str) -> list[EntityMention]:
         tokens = [(m.group(0).lower(), m.start(), m.end()) for m in _WORD.finditer(text)]

@@ -6,8 +6,12 @@ fused with a character and word n-gram model, saved without pickle.
   has its own logistic regression; their log-probabilities are mixed with ``ngram_weight``.
 * Calibration: a temperature fitted on logits of held-out folds of the training data
   (temperature scaling), so a probability of 0.8 is right about 80 % of the time.
-* Out of scope: ``oos_score`` is 1 minus the calibrated top probability; the cosine similarity
-  to the nearest training example is kept as a second signal.
+* Out of scope: ``oos_score`` adds two standardised signals, how unsure the classifier is
+  (1 minus the top in-scope probability) and how far the text is from every training example
+  (1 minus the cosine to the nearest one). Their means and spreads come from the same held-out
+  folds as the temperature, over in-scope examples only, and so does the default threshold:
+  the score that ``OOS_FLAG_RATE`` of held-out in-scope examples reach. Examples labelled
+  ``oos`` train a reject class of their own; its probability is not part of the score.
 
 ``rank`` returns every intent with its probability, best first.
 """
@@ -30,8 +34,10 @@ from warmline.errors import ConfigurationError
 from warmline.nlu.calibration import fit_temperature, softmax
 from warmline.nlu.embeddings import Encoder
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 SMALL_DATA_PER_CLASS = 30
+OOS = "oos"
+OOS_FLAG_RATE = 0.02
 Progress = Callable[[str, float], None]
 
 
@@ -49,10 +55,37 @@ class Ranking(BaseModel):
     model_config = ConfigDict(frozen=True)
     scores: list[IntentScore]
     nearest_similarity: float
+    oos_score: float
 
-    @property
-    def oos_score(self) -> float:
-        return 1.0 - (self.scores[0].probability if self.scores else 0.0)
+
+class OosScale(BaseModel):
+    """Standardises the two out-of-scope signals; ``threshold`` is the default cut-off."""
+
+    model_config = ConfigDict(frozen=True)
+    uncertainty_mean: float = 0.0
+    uncertainty_std: float = 1.0
+    distance_mean: float = 0.0
+    distance_std: float = 1.0
+    threshold: float | None = None
+
+    def score(self, top_in_scope: np.ndarray, nearest: np.ndarray) -> np.ndarray:
+        uncertainty = (1.0 - top_in_scope - self.uncertainty_mean) / self.uncertainty_std
+        distance = (1.0 - nearest - self.distance_mean) / self.distance_std
+        result: np.ndarray = uncertainty + distance
+        return result
+
+    @classmethod
+    def fit(cls, top_in_scope: np.ndarray, nearest: np.ndarray) -> OosScale:
+        uncertainty, distance = 1.0 - top_in_scope, 1.0 - nearest
+        scale = cls(
+            uncertainty_mean=float(uncertainty.mean()),
+            uncertainty_std=float(max(uncertainty.std(), 1e-6)),
+            distance_mean=float(distance.mean()),
+            distance_std=float(max(distance.std(), 1e-6)),
+        )
+        held_out = scale.score(top_in_scope, nearest)
+        threshold = float(np.quantile(held_out, 1.0 - OOS_FLAG_RATE))
+        return scale.model_copy(update={"threshold": threshold})
 
 
 def _ngrams() -> TfidfVectorizer:
@@ -82,6 +115,7 @@ class IntentClassifier:
         self.config = config or IntentClassifierConfig()
         self.classes: list[str] = []
         self.temperature = 1.0
+        self.oos_scale = OosScale()
         self._coef: np.ndarray | None = None
         self._intercept: np.ndarray | None = None
         self._examples: np.ndarray | None = None
@@ -133,7 +167,7 @@ class IntentClassifier:
             )
         self._examples = embeddings.astype(np.float32)
         report("training", 0.5)
-        self.temperature = self._calibrate(embeddings, texts, y_idx, report)
+        self.temperature, self.oos_scale = self._calibrate(embeddings, texts, y_idx, report)
         report("calibrating", 1.0)
         return self
 
@@ -162,15 +196,17 @@ class IntentClassifier:
 
     def _calibrate(
         self, embeddings: np.ndarray, texts: list[str], y: np.ndarray, report: Progress
-    ) -> float:
+    ) -> tuple[float, OosScale]:
+        """The temperature and the out-of-scope scale, both from held-out folds."""
         folds = self.config.calibration_folds
         if len(y) / len(self.classes) < SMALL_DATA_PER_CLASS:
             folds = min(folds, 3)  # small packs: fewer refits, start-up stays quick
         smallest = int(np.bincount(y).min())
         folds = min(folds, smallest)
         if folds < 2:
-            return 1.0
+            return 1.0, OosScale()
         held_out = np.zeros((len(y), len(self.classes)), dtype=np.float64)
+        nearest = np.zeros(len(y), dtype=np.float64)
         splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=self.config.seed)
         for n, (train, test) in enumerate(splitter.split(embeddings, y)):
             fold = IntentClassifier(
@@ -185,13 +221,23 @@ class IntentClassifier:
             full = np.full((len(test), len(self.classes)), -1e4)
             full[:, columns] = logits
             held_out[test] = full
+            nearest[test] = (embeddings[test] @ embeddings[train].T).max(axis=1)
             report("calibrating", (n + 1) / folds)
         temperature = fit_temperature(held_out, y)
         if len(y) / len(self.classes) < SMALL_DATA_PER_CLASS:
             # With a handful of examples per intent the held-out estimate is too noisy to
             # trust a sharpening; only softening is allowed.
             temperature = max(temperature, 1.0)
-        return temperature
+        in_scope = np.array([self.classes[i] != OOS for i in y])
+        top = self._top_in_scope(softmax(held_out[in_scope], temperature))
+        return temperature, OosScale.fit(top, nearest[in_scope])
+
+    def _top_in_scope(self, probabilities: np.ndarray) -> np.ndarray:
+        """The highest probability among the real intents (the reject class left out)."""
+        if OOS in self.classes:
+            probabilities = np.delete(probabilities, self.classes.index(OOS), axis=1)
+        result: np.ndarray = probabilities.max(axis=1)
+        return result
 
     # -- prediction -----------------------------------------------------------------------
 
@@ -214,11 +260,14 @@ class IntentClassifier:
         probs = self.probabilities(embeddings, texts)
         assert self._examples is not None
         nearest = (embeddings @ self._examples.T).max(axis=1)
+        oos = self.oos_scale.score(self._top_in_scope(probs), nearest)
         rankings = []
-        for row, near in zip(probs, nearest, strict=True):
+        for row, near, score in zip(probs, nearest, oos, strict=True):
             order = np.argsort(-row)
             scores = [IntentScore(intent=self.classes[i], probability=float(row[i])) for i in order]
-            rankings.append(Ranking(scores=scores, nearest_similarity=float(near)))
+            rankings.append(
+                Ranking(scores=scores, nearest_similarity=float(near), oos_score=float(score))
+            )
         return rankings
 
     def rank(self, texts: Sequence[str]) -> list[Ranking]:
@@ -241,6 +290,7 @@ class IntentClassifier:
             "encoder": self.encoder.name,
             "config": self.config.model_dump(),
             "temperature": self.temperature,
+            "oos_scale": self.oos_scale.model_dump(),
         }
         if self._ngram_coef is not None and self._chars is not None and self._words is not None:
             arrays |= {
@@ -268,6 +318,7 @@ class IntentClassifier:
         model = cls(encoder, IntentClassifierConfig(**meta["config"]))
         model.classes = list(meta["classes"])
         model.temperature = float(meta["temperature"])
+        model.oos_scale = OosScale.model_validate(meta["oos_scale"])
         model._coef = arrays["coef"]
         model._intercept = arrays["intercept"]
         model._examples = arrays["examples"]

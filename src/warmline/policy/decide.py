@@ -16,6 +16,7 @@ from warmline.domain.understanding import Understanding
 from warmline.policy.choices import resolve_choice
 
 CONVERSATIONAL = frozenset({"greet", "goodbye", "thanks", "affirm", "deny", "bot_challenge"})
+REJECT = "oos"  # the built-in reject class: never offered, never handled
 
 
 def decide(
@@ -72,23 +73,64 @@ def decide(
     if understanding.zone == "out_of_scope" or intent is None:
         return _out_of_scope(state, understanding, pack, reasons)
 
+    if understanding.context:
+        reasons.append(Reason(code="context", detail=understanding.context))
+
     if understanding.zone == "clarify":
-        return _clarify(state, understanding, pack, reasons, exclude=())
+        return _clarify(
+            state,
+            understanding,
+            pack,
+            reasons,
+            exclude=_ruled_out(understanding, customer, pack, reasons),
+        )
 
     return _handle_intent(state, intent, understanding, customer, pack, reasons)
 
 
+def _ruled_out(
+    understanding: Understanding,
+    customer: Customer | None,
+    pack: DomainPack,
+    reasons: list[Reason],
+) -> tuple[str, ...]:
+    """Candidate intents the customer's account rules out: a customer with no reservation
+    cannot mean "cancel my reservation", so it is not offered as a choice."""
+    if customer is None:
+        return ()
+    out = []
+    for score in understanding.ranking:
+        intent = pack.intents.get(score.intent)
+        if intent is None or not intent.requires_account:
+            continue
+        if not customer.facts.get(intent.requires_account):
+            out.append(score.intent)
+            reasons.append(
+                Reason(
+                    code="account_rules_out",
+                    detail=f"'{score.intent}' needs {intent.requires_account} and the account has none",
+                    values={"probability": round(score.probability, 4)},
+                )
+            )
+    return tuple(out)
+
+
 def _nlu_reason(understanding: Understanding, pack: DomainPack) -> Reason:
     top = understanding.ranking[:3]
+    values: dict[str, Any] = {
+        "zone": understanding.zone,
+        "confidence": round(understanding.confidence, 4),
+        "threshold_confident": pack.thresholds.confident,
+        "threshold_clarify": pack.thresholds.clarify,
+    }
+    if understanding.oos_score is not None:
+        values["oos_score"] = understanding.oos_score
+    if understanding.context:
+        values["context"] = understanding.context
     return Reason(
         code="nlu",
         detail=", ".join(f"{s.intent}={s.probability:.2f}" for s in top) or "no intent",
-        values={
-            "zone": understanding.zone,
-            "confidence": round(understanding.confidence, 4),
-            "threshold_confident": pack.thresholds.confident,
-            "threshold_clarify": pack.thresholds.clarify,
-        },
+        values=values,
     )
 
 
@@ -257,7 +299,10 @@ def _clarify(
     candidates = [
         s.intent
         for s in understanding.ranking
-        if s.intent not in CONVERSATIONAL and s.intent not in exclude and s.intent in pack.intents
+        if s.intent not in CONVERSATIONAL
+        and s.intent != REJECT
+        and s.intent not in exclude
+        and s.intent in pack.intents
     ][: pack.thresholds.clarify_choices]
     if not candidates:
         return _out_of_scope(state, understanding, pack, reasons)

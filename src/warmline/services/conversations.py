@@ -174,7 +174,9 @@ class ConversationService:
                     BotReplied(at=now, text=runtime.responder.render("escalated_waiting"))
                 )
                 return await self._record(conversation_id, state, events, decision)
-            understanding = await asyncio.to_thread(runtime.nlu.understand, text)
+            understanding = await asyncio.to_thread(
+                runtime.nlu.understand, text, state.turn_context(now)
+            )
             events.append(Understood(at=now, understanding=understanding))
             customer, account_note = await self._customer(runtime, state)
             decision = decide(state, understanding, customer, runtime.pack)

@@ -31,6 +31,7 @@ from warmline.nlu.metrics import (
 from warmline.nlu.zones import OOS, ZoneThresholds, zone_for
 
 TOP_K = 5
+GARBAGE_OOS_SCORE = 1e3  # no words at all: out of scope beyond any threshold
 
 
 def read_csv(path: Path, columns: tuple[str, ...]) -> list[dict[str, str]]:
@@ -124,12 +125,10 @@ class IntentModel:
                 "out_of_scope",
                 "no words to understand",
                 [(s.intent, s.probability) for s in ranking.scores[:TOP_K]],
-                1.0,
+                GARBAGE_OOS_SCORE,
             )
-        zone, reason = zone_for(ranking, self.thresholds)
+        zone, reason = zone_for(ranking, self.thresholds, self.classifier.oos_scale.threshold)
         top = ranking.scores[0]
-        oos_probability = next((s.probability for s in ranking.scores if s.intent == OOS), 0.0)
-        oos = max(ranking.oos_score if top.intent != OOS else 1.0, oos_probability)
         return Prediction(
             text,
             top.intent,
@@ -137,7 +136,7 @@ class IntentModel:
             zone,
             reason,
             [(s.intent, s.probability) for s in ranking.scores[:TOP_K]],
-            oos,
+            ranking.oos_score,
         )
 
 
@@ -235,4 +234,29 @@ def evaluate_csv(model_dir: Path, data: Path, encoder: Encoder | None = None) ->
             )
         )
         report |= oos_scores(is_oos, score)
+        report["oos_threshold"] = (
+            model.thresholds.out_of_scope
+            if model.thresholds.out_of_scope is not None
+            else model.classifier.oos_scale.threshold
+        )
+        report["tradeoff"] = _tradeoff(
+            score, is_oos, np.array([c == g for c, g in zip(closed, gold, strict=True)])
+        )
     return report
+
+
+def _tradeoff(score: np.ndarray, is_oos: np.ndarray, correct: np.ndarray) -> list[dict[str, float]]:
+    """In-scope accuracy and OOS recall when the cut-off flags 1, 2, 5 or 10 % of in-scope rows."""
+    rows = []
+    for rate in (0.01, 0.02, 0.05, 0.10):
+        cut = float(np.quantile(score[~is_oos], 1.0 - rate))
+        flagged = score >= cut
+        rows.append(
+            {
+                "in_scope_flagged": rate,
+                "cut": cut,
+                "in_scope_accuracy": float(np.mean(correct[~is_oos] & ~flagged[~is_oos])),
+                "oos_recall": float(np.mean(flagged[is_oos])),
+            }
+        )
+    return rows
