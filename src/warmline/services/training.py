@@ -150,10 +150,14 @@ def train_from_csv(
     clarify: float = 0.25,
     min_similarity: float = 0.30,
     ngram_weight: float = 0.3,
+    out_of_scope: float | None = None,
 ) -> dict[str, Any]:
     try:
         thresholds = ZoneThresholds(
-            confident=confident, clarify=clarify, min_similarity=min_similarity
+            confident=confident,
+            clarify=clarify,
+            min_similarity=min_similarity,
+            out_of_scope=out_of_scope,
         )
         config = IntentClassifierConfig(ngram_weight=ngram_weight)
     except ValueError as exc:
@@ -180,6 +184,7 @@ def train_from_csv(
         "intents": len(set(model.classifier.classes) - {OOS}),
         "oos_examples": sum(1 for i in keep if labels[i] == OOS),
         "temperature": model.classifier.temperature,
+        "oos_cut_off": model.classifier.oos_scale.threshold,
         "seconds": round(time.perf_counter() - started, 2),
     }
     (out / "training.json").write_text(json.dumps(summary, indent=2), "utf-8")
