@@ -187,6 +187,23 @@ def test_typos_and_shouting_still_understood(mini_nlu: NluEngine) -> None:
     assert u.intent == "reservation_status" and u.entity("reservation_id").value == "4WQ150"  # type: ignore[union-attr]
 
 
+@pytest.mark.parametrize(
+    "text,intent",
+    [
+        ("wheres my damn reservation 4WQ150", "reservation_status"),
+        ("cancelmy reservation", "cancel_reservation"),
+        ("WHERE THE HELL IS MY BOOKING", "reservation_status"),
+        ("remove the bloody bag from my booking", "remove_bag"),
+        ("i wanna cancel my fligth", "cancel_reservation"),
+    ],
+)
+def test_swearing_run_on_words_and_missing_punctuation(
+    mini_nlu: NluEngine, text: str, intent: str
+) -> None:
+    u = mini_nlu.understand(text)
+    assert (u.zone, u.intent) == ("confident", intent)
+
+
 def test_misspelled_ontology_synonyms_link(mini_nlu: NluEngine, mini_pack: DomainPack) -> None:
     u = mini_nlu.understand("please remove the lugagge from my booking")
     assert u.entity("baggage") is not None and u.entity("baggage").value == "checked_bag"  # type: ignore[union-attr]
@@ -194,13 +211,23 @@ def test_misspelled_ontology_synonyms_link(mini_nlu: NluEngine, mini_pack: Domai
 
 def test_a_follow_up_is_read_with_the_previous_turn(mini_nlu: NluEngine) -> None:
     alone = mini_nlu.understand("and what about 8JX2KV?")
-    context = TurnContext(recent=["hi", "where is my reservation 4WQ150"])
+    context = TurnContext(
+        recent=["hi", "where is my reservation 4WQ150"], last_intent="reservation_status"
+    )
     followed = mini_nlu.understand("and what about 8JX2KV?", context)
     assert alone.zone != "confident"  # on its own it names no request
     assert followed.zone == "confident" and followed.intent == "reservation_status"
     assert followed.context is not None and "previous turn" in followed.context
     # The entities are the new turn's own.
     assert [e.value for e in followed.entities if e.entity == "reservation_id"] == ["8JX2KV"]
+
+
+def test_a_follow_up_must_continue_the_request_last_acted_on(mini_nlu: NluEngine) -> None:
+    context = TurnContext(
+        recent=["where is my reservation 4WQ150"], last_intent="cancel_reservation"
+    )
+    u = mini_nlu.understand("and what about 8JX2KV?", context)
+    assert u.context is None and u.zone != "confident"
 
 
 def test_a_clear_new_request_ignores_the_context(mini_nlu: NluEngine) -> None:

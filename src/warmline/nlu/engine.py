@@ -9,7 +9,8 @@ Garbage (empty, emoji only, control bytes) gets the out-of-scope zone and a note
 
 Context: a short follow-up that is not clear on its own ("what about 4WQ150?", "and the other
 one?", "same for my bag") is read again together with the customer's previous turn; when that
-reading is confident it is used, and ``Understanding.context`` says so. Relative dates
+reading is confident, and is the request last acted on (when there is one), it is used, and
+``Understanding.context`` says so. Relative dates
 ("tomorrow") are read against the turn's time.
 """
 
@@ -132,7 +133,8 @@ class NluEngine:
             previous = context.recent[-1]
             joined = self.classifier.rank([clean_text(f"{previous} {cleaned}")])[0]
             joined_zone, joined_rule = self._zone(joined)
-            if joined_zone == "confident":
+            same_request = context.last_intent in (None, joined.scores[0].intent)
+            if joined_zone == "confident" and same_request:
                 used = (
                     f"read with the previous turn '{previous[:80]}': "
                     f"{joined.scores[0].intent} {joined.scores[0].probability:.2f} "
