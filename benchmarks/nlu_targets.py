@@ -13,7 +13,8 @@ BENCHMARKS.md)::
 
 Typos: about ``--rate`` of the words (letters only, two or more) get one keyboard slip:
 neighbouring-key substitution, deletion, neighbouring-key insertion or transposition, uniformly;
-seeded, so the typo set is the same on every run (``nlu_options.py`` holds the generator).
+seeded, so the typo set is the same on every run (``warmline.nlu.typos``; training copies use
+another seed).
 """
 
 from __future__ import annotations
@@ -30,12 +31,10 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
-sys.path.insert(0, str(REPO / "benchmarks"))
-
-from nlu_options import typo_set  # noqa: E402
 
 from warmline.nlu.embeddings import EncoderConfig, load_encoder  # noqa: E402
 from warmline.nlu.intents import IntentClassifier  # noqa: E402
+from warmline.nlu.typos import typo_set  # noqa: E402
 from warmline.services.training import IntentModel  # noqa: E402
 
 

@@ -6,6 +6,9 @@ fused with a character and word n-gram model, saved without pickle.
   has its own logistic regression; their log-probabilities are mixed with ``ngram_weight``.
 * Calibration: a temperature fitted on logits of held-out folds of the training data
   (temperature scaling), so a probability of 0.8 is right about 80 % of the time.
+* Robustness: every training text also trains, at ``typo_weight``, as a copy with keyboard
+  typos in about a tenth of its words (``typos.py``); an intent with fewer than
+  ``SMALL_DATA_PER_CLASS`` examples also learns from its own name in words.
 * Out of scope: ``oos_score`` adds two standardised signals, how unsure the classifier is
   (1 minus the top in-scope probability) and how far the text is from every training example
   (1 minus the cosine to the nearest one). Their means and spreads come from the same held-out
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +41,7 @@ from warmline.domain.understanding import IntentScore
 from warmline.errors import ConfigurationError
 from warmline.nlu.calibration import fit_temperature, softmax
 from warmline.nlu.embeddings import Encoder
+from warmline.nlu.typos import typo_set
 
 FORMAT_VERSION = 3
 SMALL_DATA_PER_CLASS = 30
@@ -44,6 +49,7 @@ NEAREST_DIMENSIONS = 256
 RANKED = 10
 OOS = "oos"
 OOS_FLAG_RATE = 0.02
+TYPO_RATE = 0.10
 Progress = Callable[[str, float], None]
 
 
@@ -53,8 +59,26 @@ class IntentClassifierConfig(BaseModel):
     ngram_c: float = Field(10.0, gt=0, description="inverse regularisation of the n-gram view")
     ngram_weight: float = Field(0.3, ge=0, le=1, description="share of the n-gram view; 0 = off")
     calibration_folds: int = Field(5, ge=0, description="folds for the temperature; 0 = none")
+    typo_weight: float = Field(
+        0.5, ge=0, le=1, description="weight of one keyboard-typo copy of every example; 0 = none"
+    )
+    name_examples: bool = Field(
+        True, description="an intent with few examples also learns from its own name"
+    )
     max_iter: int = Field(3000, ge=10)
     seed: int = 0
+
+
+@dataclass(frozen=True)
+class Copies:
+    """Altered copies of the training rows, one per row in the same order, and their weight."""
+
+    embeddings: np.ndarray
+    texts: list[str]
+    weight: float
+
+    def take(self, rows: np.ndarray) -> Copies:
+        return Copies(self.embeddings[rows], [self.texts[i] for i in rows], self.weight)
 
 
 class Ranking(BaseModel):
@@ -142,14 +166,25 @@ class IntentClassifier:
         if len(set(labels)) < 2:
             raise ValueError("fit needs at least two intents")
         report = progress or (lambda _stage, _share: None)
-        embeddings = self._encode(list(texts), report)
-        return self.fit_embeddings(embeddings, list(texts), labels, report)
+        texts, labels = list(texts), list(labels)
+        if self.config.name_examples:
+            texts, labels = _with_names(texts, labels)
+        embeddings = self._encode(texts, report, "encoding")
+        copies = None
+        if self.config.typo_weight > 0:
+            typed = typo_set(texts, TYPO_RATE, self.config.seed + 1)
+            copies = Copies(
+                self._encode(typed, report, "typo copies"), typed, self.config.typo_weight
+            )
+        return self.fit_embeddings(embeddings, texts, labels, report, copies)
 
-    def _encode(self, texts: list[str], report: Progress, batch: int = 256) -> np.ndarray:
+    def _encode(
+        self, texts: list[str], report: Progress, stage: str, batch: int = 256
+    ) -> np.ndarray:
         parts = []
         for start in range(0, len(texts), batch):
             parts.append(self.encoder.encode(texts[start : start + batch]))
-            report("encoding", min(1.0, (start + batch) / len(texts)))
+            report(stage, min(1.0, (start + batch) / len(texts)))
         return np.vstack(parts).astype(np.float32)
 
     def fit_embeddings(
@@ -158,43 +193,62 @@ class IntentClassifier:
         texts: Sequence[str],
         labels: Sequence[str],
         progress: Progress | None = None,
+        copies: Copies | None = None,
     ) -> IntentClassifier:
+        """Fit on embedded rows; ``copies`` (typo copies of the same rows) train the two views
+        at their weight but are never held out, compared with, or used to calibrate."""
         report = progress or (lambda _stage, _share: None)
         texts = list(texts)
         report("training", 0.0)
-        y_idx = self._fit_views(embeddings, texts, labels)
+        y_idx = self._fit_views(embeddings, texts, labels, copies)
         self._projection = _projection(embeddings)
         self._examples = self._near_space(embeddings)
         report("training", 0.5)
         if self.config.calibration_folds > 0:
-            self.temperature, self.oos_scale = self._calibrate(embeddings, texts, y_idx, report)
+            self.temperature, self.oos_scale = self._calibrate(
+                embeddings, texts, y_idx, report, copies
+            )
         report("calibrating", 1.0)
         return self
 
     def _fit_views(
-        self, embeddings: np.ndarray, texts: list[str], labels: Sequence[str]
+        self,
+        embeddings: np.ndarray,
+        texts: list[str],
+        labels: Sequence[str],
+        copies: Copies | None = None,
     ) -> np.ndarray:
         """Fit both views' regressions; return the labels as class indices."""
         self.classes = sorted(set(labels))
         index = {c: i for i, c in enumerate(self.classes)}
         y_idx = np.array([index[c] for c in labels])
-        self._coef, self._intercept = self._fit_view(embeddings, y_idx, self.config.c)
+        y_all, weights = y_idx, None
+        if copies is not None:
+            embeddings = np.vstack([embeddings, copies.embeddings])
+            texts = texts + copies.texts
+            y_all = np.concatenate([y_idx, y_idx])
+            weights = np.concatenate([np.ones(len(y_idx)), np.full(len(y_idx), copies.weight)])
+        self._coef, self._intercept = self._fit_view(embeddings, y_all, self.config.c, weights)
         if self.config.ngram_weight > 0:
             self._chars, self._words = _ngrams(), _words()
             grams = self._fit_ngrams(texts)
             self._ngram_coef, self._ngram_intercept = self._fit_view(
-                grams, y_idx, self.config.ngram_c
+                grams, y_all, self.config.ngram_c, weights
             )
             self._ngram_coef_t = np.ascontiguousarray(self._ngram_coef.T)
         return y_idx
 
     def _fit_view(
-        self, x: np.ndarray | sparse.spmatrix, y: np.ndarray, c: float
+        self,
+        x: np.ndarray | sparse.spmatrix,
+        y: np.ndarray,
+        c: float,
+        weights: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         model = LogisticRegression(
             C=c, max_iter=self.config.max_iter, random_state=self.config.seed
         )
-        model.fit(x, y)
+        model.fit(x, y, sample_weight=weights)
         coef, intercept = model.coef_, model.intercept_
         if coef.shape[0] == 1:  # binary: sklearn keeps one row, for the second class
             coef = np.vstack([np.zeros_like(coef), coef])
@@ -212,7 +266,12 @@ class IntentClassifier:
         return sparse.hstack([self._chars.transform(texts), self._words.transform(texts)]).tocsr()
 
     def _calibrate(
-        self, embeddings: np.ndarray, texts: list[str], y: np.ndarray, report: Progress
+        self,
+        embeddings: np.ndarray,
+        texts: list[str],
+        y: np.ndarray,
+        report: Progress,
+        copies: Copies | None = None,
     ) -> tuple[float, OosScale]:
         """The temperature and the out-of-scope scale, both from held-out folds."""
         folds = self.config.calibration_folds
@@ -229,7 +288,10 @@ class IntentClassifier:
         for n, (train, test) in enumerate(splitter.split(embeddings, y)):
             fold = IntentClassifier(self.encoder, self.config)
             fold._fit_views(
-                embeddings[train], [texts[i] for i in train], [self.classes[i] for i in y[train]]
+                embeddings[train],
+                [texts[i] for i in train],
+                [self.classes[i] for i in y[train]],
+                copies.take(train) if copies is not None else None,
             )
             logits = fold._logits(embeddings[test], [texts[i] for i in test])
             # A fold may miss a rare class: map its columns onto the full class list.
@@ -359,6 +421,17 @@ class IntentClassifier:
             model._ngram_coef_t = np.ascontiguousarray(model._ngram_coef.T)
             model._ngram_intercept = arrays["ngram_intercept"]
         return model
+
+
+def _with_names(texts: list[str], labels: list[str]) -> tuple[list[str], list[str]]:
+    """One more example for each intent with few: its name in words ("card_arrival" gives
+    "card arrival"). The reject class has no meaningful name and gets none."""
+    counts: dict[str, int] = {}
+    for label in labels:
+        counts[label] = counts.get(label, 0) + 1
+    names = [c for c, n in sorted(counts.items()) if n < SMALL_DATA_PER_CLASS and c != OOS]
+    spoken = [" ".join(c.replace("_", " ").replace("-", " ").split()) for c in names]
+    return texts + spoken, labels + names
 
 
 def _projection(embeddings: np.ndarray) -> np.ndarray | None:
