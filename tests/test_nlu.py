@@ -15,8 +15,16 @@ from warmline.cli import app
 from warmline.domain.pack import DomainPack
 from warmline.domain.understanding import IntentScore, TurnContext
 from warmline.nlu.calibration import fit_temperature, softmax
+from warmline.nlu.embeddings import Encoder
 from warmline.nlu.engine import NluEngine
-from warmline.nlu.intents import OOS_FLAG_RATE, OosScale, Ranking
+from warmline.nlu.intents import (
+    OOS_FLAG_RATE,
+    IntentClassifier,
+    IntentClassifierConfig,
+    OosScale,
+    Ranking,
+    _with_names,
+)
 from warmline.nlu.metrics import expected_calibration_error, oos_scores
 from warmline.nlu.zones import ZoneThresholds, zone_for
 
@@ -260,3 +268,27 @@ def test_a_trained_model_keeps_its_out_of_scope_cut_off(tmp_path: Path) -> None:
     assert json.loads((model / "zones.json").read_text("utf-8"))["out_of_scope"] == 2.5
     summary = json.loads((model / "training.json").read_text("utf-8"))
     assert summary["oos_cut_off"] is not None  # the held-out default is kept beside it
+
+
+def test_typo_copies_train_but_are_never_nearest_examples(encoder: Encoder) -> None:
+    texts = [t for examples in TRAIN.values() for t in examples]
+    labels = [i for i, examples in TRAIN.items() for _ in examples]
+    plain = IntentClassifier(
+        encoder, IntentClassifierConfig(typo_weight=0.0, name_examples=False)
+    ).fit(texts, labels)
+    typed = IntentClassifier(
+        encoder, IntentClassifierConfig(typo_weight=0.5, name_examples=False)
+    ).fit(texts, labels)
+    # The copies reach the n-gram view's vocabulary ...
+    assert typed._chars is not None and plain._chars is not None
+    assert len(typed._chars.vocabulary_) > len(plain._chars.vocabulary_)
+    # ... but the nearest-example similarity still compares with the real examples only.
+    assert typed._examples is not None and len(typed._examples) == len(texts)
+
+
+def test_intents_with_few_examples_learn_from_their_names() -> None:
+    texts, labels = ["a", "b", "c"], ["card_arrival", "card_arrival", "oos"]
+    more_texts, more_labels = _with_names(texts, labels)
+    assert more_texts[3:] == ["card arrival"] and more_labels[3:] == ["card_arrival"]
+    many = ["x"] * 40
+    assert _with_names(many, ["big_intent"] * 40) == (many, ["big_intent"] * 40)
