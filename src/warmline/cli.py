@@ -295,7 +295,7 @@ def nlu_train(
     ] = 0.30,
     ngram_weight: Annotated[
         float, typer.Option(help="share of the character/word n-gram view, 0 to 1")
-    ] = 0.3,
+    ] = 0.4,
     out_of_scope: Annotated[
         float | None,
         typer.Option(

@@ -57,7 +57,7 @@ class IntentClassifierConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     c: float = Field(40.0, gt=0, description="inverse regularisation of the embedding view")
     ngram_c: float = Field(10.0, gt=0, description="inverse regularisation of the n-gram view")
-    ngram_weight: float = Field(0.3, ge=0, le=1, description="share of the n-gram view; 0 = off")
+    ngram_weight: float = Field(0.4, ge=0, le=1, description="share of the n-gram view; 0 = off")
     calibration_folds: int = Field(5, ge=0, description="folds for the temperature; 0 = none")
     typo_weight: float = Field(
         0.5, ge=0, le=1, description="weight of one keyboard-typo copy of every example; 0 = none"

@@ -149,7 +149,7 @@ def train_from_csv(
     confident: float = 0.55,
     clarify: float = 0.25,
     min_similarity: float = 0.30,
-    ngram_weight: float = 0.3,
+    ngram_weight: float = 0.4,
     out_of_scope: float | None = None,
 ) -> dict[str, Any]:
     try:
