@@ -333,7 +333,8 @@ class IntentClassifier:
         logits = embeddings @ self._coef.T + self._intercept
         if self._ngram_coef_t is not None and self._ngram_intercept is not None:
             w = self.config.ngram_weight
-            grams = self._grams(list(texts))
+            # float32 like the weights: a float64 matrix would make scipy copy the weights.
+            grams = self._grams(list(texts)).astype(np.float32)
             ngram_logits = grams @ self._ngram_coef_t + self._ngram_intercept
             # Mix log-probabilities of the two views: a product of experts.
             logits = (1 - w) * _log_softmax(logits) + w * _log_softmax(np.asarray(ngram_logits))
