@@ -17,15 +17,9 @@ from warmline.domain.understanding import IntentScore, TurnContext
 from warmline.nlu.calibration import fit_temperature, softmax
 from warmline.nlu.embeddings import Encoder
 from warmline.nlu.engine import NluEngine
-from warmline.nlu.intents import (
-    OOS_FLAG_RATE,
-    IntentClassifier,
-    IntentClassifierConfig,
-    OosScale,
-    Ranking,
-    _with_names,
-)
+from warmline.nlu.intents import IntentClassifier, IntentClassifierConfig, Ranking, _with_names
 from warmline.nlu.metrics import expected_calibration_error, oos_scores
+from warmline.nlu.oos import OOS_FLAG_RATE, OosScale
 from warmline.nlu.zones import ZoneThresholds, zone_for
 
 runner = CliRunner()

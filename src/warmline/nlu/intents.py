@@ -9,12 +9,8 @@ fused with a character and word n-gram model, saved without pickle.
 * Robustness: every training text also trains, at ``typo_weight``, as a copy with keyboard
   typos in about a tenth of its words (``typos.py``); an intent with fewer than
   ``SMALL_DATA_PER_CLASS`` examples also learns from its own name in words.
-* Out of scope: ``oos_score`` adds two standardised signals, how unsure the classifier is
-  (1 minus the top in-scope probability) and how far the text is from every training example
-  (1 minus the cosine to the nearest one). Their means and spreads come from the same held-out
-  folds as the temperature, over in-scope examples only, and so does the default threshold:
-  the score that ``OOS_FLAG_RATE`` of held-out in-scope examples reach. Examples labelled
-  ``oos`` train a reject class of their own; its probability is not part of the score.
+* Out of scope: ``oos_score`` (``oos.py``) is fitted on the same held-out folds as the
+  temperature. Examples labelled ``oos`` train a reject class of their own.
 
 * Nearest example: cosines are taken in the top ``NEAREST_DIMENSIONS`` singular directions of
   the training embeddings (rows re-normalised), which keeps the distances that matter and reads a
@@ -41,14 +37,13 @@ from warmline.domain.understanding import IntentScore
 from warmline.errors import ConfigurationError
 from warmline.nlu.calibration import fit_temperature, softmax
 from warmline.nlu.embeddings import Encoder
+from warmline.nlu.oos import OOS, OosScale
 from warmline.nlu.typos import typo_set
 
 FORMAT_VERSION = 3
 SMALL_DATA_PER_CLASS = 30
 NEAREST_DIMENSIONS = 256
 RANKED = 10
-OOS = "oos"
-OOS_FLAG_RATE = 0.02
 TYPO_RATE = 0.10
 Progress = Callable[[str, float], None]
 
@@ -86,36 +81,6 @@ class Ranking(BaseModel):
     scores: list[IntentScore]
     nearest_similarity: float
     oos_score: float
-
-
-class OosScale(BaseModel):
-    """Standardises the two out-of-scope signals; ``threshold`` is the default cut-off."""
-
-    model_config = ConfigDict(frozen=True)
-    uncertainty_mean: float = 0.0
-    uncertainty_std: float = 1.0
-    distance_mean: float = 0.0
-    distance_std: float = 1.0
-    threshold: float | None = None
-
-    def score(self, top_in_scope: np.ndarray, nearest: np.ndarray) -> np.ndarray:
-        uncertainty = (1.0 - top_in_scope - self.uncertainty_mean) / self.uncertainty_std
-        distance = (1.0 - nearest - self.distance_mean) / self.distance_std
-        result: np.ndarray = uncertainty + distance
-        return result
-
-    @classmethod
-    def fit(cls, top_in_scope: np.ndarray, nearest: np.ndarray) -> OosScale:
-        uncertainty, distance = 1.0 - top_in_scope, 1.0 - nearest
-        scale = cls(
-            uncertainty_mean=float(uncertainty.mean()),
-            uncertainty_std=float(max(uncertainty.std(), 1e-6)),
-            distance_mean=float(distance.mean()),
-            distance_std=float(max(distance.std(), 1e-6)),
-        )
-        held_out = scale.score(top_in_scope, nearest)
-        threshold = float(np.quantile(held_out, 1.0 - OOS_FLAG_RATE))
-        return scale.model_copy(update={"threshold": threshold})
 
 
 def _ngrams() -> TfidfVectorizer:

@@ -14,7 +14,8 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from warmline.domain.understanding import Zone
-from warmline.nlu.intents import OOS, Ranking
+from warmline.nlu.intents import Ranking
+from warmline.nlu.oos import OOS
 
 __all__ = ["OOS", "ZoneThresholds", "zone_for"]
 
