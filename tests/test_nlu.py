@@ -16,7 +16,7 @@ from warmline.domain.pack import DomainPack
 from warmline.domain.understanding import IntentScore, TurnContext
 from warmline.nlu.calibration import fit_temperature, softmax
 from warmline.nlu.embeddings import Encoder
-from warmline.nlu.engine import NluEngine
+from warmline.nlu.engine import NluEngine, pack_fingerprint
 from warmline.nlu.intents import IntentClassifier, IntentClassifierConfig, Ranking, _with_names
 from warmline.nlu.metrics import expected_calibration_error, oos_scores
 from warmline.nlu.oos import OOS_FLAG_RATE, OosScale
@@ -109,15 +109,19 @@ def test_an_out_of_scope_score_over_the_cut_off_overrides_a_confident_intent() -
 def test_the_oos_scale_flags_the_set_share_of_held_out_in_scope_examples() -> None:
     rng = np.random.default_rng(1)
     top, nearest = rng.uniform(0.3, 1.0, 5000), rng.uniform(0.2, 0.9, 5000)
-    scale = OosScale.fit(top, nearest)
+    reject = rng.uniform(0.0, 0.2, 5000)
+    scale = OosScale.fit(top, nearest, reject)
     assert scale.threshold is not None
-    flagged = float(np.mean(scale.score(top, nearest) >= scale.threshold))
+    flagged = float(np.mean(scale.score(top, nearest, reject) >= scale.threshold))
     assert abs(flagged - OOS_FLAG_RATE) < 0.005
-    # Less sure and farther from every example: a higher score.
-    assert (
-        scale.score(np.array([0.3]), np.array([0.2]))[0]
-        > scale.score(np.array([0.99]), np.array([0.9]))[0]
-    )
+
+    def score(top: float, near: float, rej: float) -> float:
+        return float(scale.score(np.array([top]), np.array([near]), np.array([rej]))[0])
+
+    # Less sure, farther from every example, or nearer the reject class: a higher score.
+    assert score(0.3, 0.5, 0.1) > score(0.9, 0.5, 0.1)
+    assert score(0.6, 0.2, 0.1) > score(0.6, 0.9, 0.1)
+    assert score(0.6, 0.5, 0.6) > score(0.6, 0.5, 0.0)
 
 
 def _write_train(path: Path) -> None:
@@ -286,3 +290,12 @@ def test_intents_with_few_examples_learn_from_their_names() -> None:
     assert more_texts[3:] == ["card arrival"] and more_labels[3:] == ["card_arrival"]
     many = ["x"] * 40
     assert _with_names(many, ["big_intent"] * 40) == (many, ["big_intent"] * 40)
+
+
+def test_a_new_model_format_never_reuses_a_cached_pack_model(
+    mini_pack: DomainPack, encoder: Encoder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = IntentClassifierConfig()
+    before = pack_fingerprint(mini_pack, encoder, config)
+    monkeypatch.setattr("warmline.nlu.engine.FORMAT_VERSION", 999)
+    assert pack_fingerprint(mini_pack, encoder, config) != before

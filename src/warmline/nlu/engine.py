@@ -26,7 +26,7 @@ from warmline.domain.pack import DomainPack
 from warmline.domain.understanding import TurnContext, Understanding, Zone
 from warmline.nlu.embeddings import Encoder
 from warmline.nlu.entities import EntityExtractor
-from warmline.nlu.intents import IntentClassifier, IntentClassifierConfig, Ranking
+from warmline.nlu.intents import FORMAT_VERSION, IntentClassifier, IntentClassifierConfig, Ranking
 from warmline.nlu.language import LanguageDetector
 from warmline.nlu.zones import ZoneThresholds, zone_for
 
@@ -60,7 +60,9 @@ def training_data(pack: DomainPack) -> tuple[list[str], list[str]]:
 
 def pack_fingerprint(pack: DomainPack, encoder: Encoder, config: IntentClassifierConfig) -> str:
     texts, labels = training_data(pack)
-    blob = json.dumps([texts, labels, encoder.name, config.model_dump()], sort_keys=True)
+    blob = json.dumps(
+        [texts, labels, encoder.name, config.model_dump(), FORMAT_VERSION], sort_keys=True
+    )
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
 
 

@@ -40,7 +40,7 @@ from warmline.nlu.embeddings import Encoder
 from warmline.nlu.oos import OOS, OosScale
 from warmline.nlu.typos import typo_set
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 SMALL_DATA_PER_CLASS = 30
 NEAREST_DIMENSIONS = 256
 RANKED = 10
@@ -272,8 +272,10 @@ class IntentClassifier:
             # trust a sharpening; only softening is allowed.
             temperature = max(temperature, 1.0)
         in_scope = np.array([self.classes[i] != OOS for i in y])
-        top = self._top_in_scope(softmax(held_out[in_scope], temperature))
-        return temperature, OosScale.fit(top, nearest[in_scope])
+        probabilities = softmax(held_out[in_scope], temperature)
+        return temperature, OosScale.fit(
+            self._top_in_scope(probabilities), nearest[in_scope], self._reject(probabilities)
+        )
 
     def _near_space(self, embeddings: np.ndarray) -> np.ndarray:
         """Embeddings as compared with the training examples: projected, unit length."""
@@ -282,6 +284,13 @@ class IntentClassifier:
         projected = embeddings @ self._projection
         norms = np.linalg.norm(projected, axis=1, keepdims=True)
         return np.asarray(projected / np.maximum(norms, 1e-12), dtype=np.float32)
+
+    def _reject(self, probabilities: np.ndarray) -> np.ndarray:
+        """The reject class's probability, or zeros when the model has none."""
+        if OOS not in self.classes:
+            return np.zeros(len(probabilities))
+        result: np.ndarray = probabilities[:, self.classes.index(OOS)]
+        return result
 
     def _top_in_scope(self, probabilities: np.ndarray) -> np.ndarray:
         """The highest probability among the real intents (the reject class left out)."""
@@ -312,7 +321,7 @@ class IntentClassifier:
         probs = self.probabilities(embeddings, texts)
         assert self._examples is not None
         nearest = (self._near_space(embeddings) @ self._examples.T).max(axis=1)
-        oos = self.oos_scale.score(self._top_in_scope(probs), nearest)
+        oos = self.oos_scale.score(self._top_in_scope(probs), nearest, self._reject(probs))
         rankings = []
         for row, near, score in zip(probs, nearest, oos, strict=True):
             order = np.argsort(-row)[:RANKED]
