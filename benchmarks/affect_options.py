@@ -1,0 +1,138 @@
+"""First options study for the affect detector: how far the shipped encoder plus a linear head
+gets on GoEmotions, before any affect code ships.
+
+Groups (GoEmotions paper's sentiment grouping, and the project's frustration group):
+
+* positive: admiration, amusement, approval, caring, desire, excitement, gratitude, joy, love,
+  optimism, pride, relief
+* negative: anger, annoyance, disappointment, disapproval, disgust, embarrassment, fear, grief,
+  nervousness, remorse, sadness
+* ambiguous: confusion, curiosity, realization, surprise
+* neutral: neutral
+* frustration: anger, annoyance, disappointment, disapproval
+
+Heads: one-vs-rest logistic regression per group (multi-label, as in the paper) on the
+embedding alone, and on the embedding beside TF-IDF word 1-2-grams and character 2-5-grams
+(which carry swearing, "!!!" and capitals). Each group's decision threshold is chosen on a 20 %
+split of train (best F1), then applied to dev. Per-label F1 for anger, annoyance,
+disappointment and confusion use the same head over the 28 labels.
+
+Usage (repository root, project venv active; about 5 minutes on 2 cores)::
+
+    python benchmarks/affect_options.py --datasets ../shared/datasets
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from scipy import sparse
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import f1_score
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "src"))
+
+from warmline.nlu.embeddings import EncoderConfig, load_encoder  # noqa: E402
+
+GROUPS = {
+    "positive": "admiration amusement approval caring desire excitement gratitude joy love "
+    "optimism pride relief",
+    "negative": "anger annoyance disappointment disapproval disgust embarrassment fear grief "
+    "nervousness remorse sadness",
+    "ambiguous": "confusion curiosity realization surprise",
+    "neutral": "neutral",
+    "frustration": "anger annoyance disappointment disapproval",
+}
+LABELS = ("anger", "annoyance", "disappointment", "confusion")
+PAPER = {"anger": 0.47, "annoyance": 0.34, "disappointment": 0.28, "confusion": 0.37}
+
+
+def read(root: Path, split: str, names: list[str]) -> tuple[list[str], list[set[str]]]:
+    texts, labels = [], []
+    for line in (root / "goemotions" / f"{split}.tsv").read_text("utf-8").splitlines():
+        text, ids, _ = line.split("\t")
+        texts.append(text)
+        labels.append({names[int(i)] for i in ids.split(",")})
+    return texts, labels
+
+
+def encode(texts: list[str]) -> np.ndarray:
+    encoder = load_encoder(EncoderConfig(threads=2))
+    return np.vstack([encoder.encode(texts[i : i + 256]) for i in range(0, len(texts), 256)])
+
+
+def fit_predict(
+    x_fit: np.ndarray | sparse.csr_matrix,
+    y_fit: np.ndarray,
+    x_tune: np.ndarray | sparse.csr_matrix,
+    y_tune: np.ndarray,
+    x_dev: np.ndarray | sparse.csr_matrix,
+) -> tuple[np.ndarray, float]:
+    """Dev predictions of a binary head whose threshold maximises F1 on the tuning split."""
+    model = LogisticRegression(C=4.0, max_iter=2000, class_weight="balanced")
+    model.fit(x_fit, y_fit)
+    tune = model.predict_proba(x_tune)[:, 1]
+    best = max(np.linspace(0.1, 0.9, 33), key=lambda t: f1_score(y_tune, tune >= t))
+    return model.predict_proba(x_dev)[:, 1] >= best, float(best)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--datasets", type=Path, default=REPO.parent / "shared" / "datasets")
+    args = parser.parse_args(argv)
+    names = (args.datasets / "goemotions" / "labels.txt").read_text("utf-8").split()
+    train_texts, train_labels = read(args.datasets, "train", names)
+    dev_texts, dev_labels = read(args.datasets, "dev", names)
+    started = time.perf_counter()
+    emb_train, emb_dev = encode(train_texts), encode(dev_texts)
+    print(
+        f"encoded {len(train_texts)} + {len(dev_texts)} texts in {time.perf_counter() - started:.0f} s"
+    )
+    grams = TfidfVectorizer(
+        analyzer="char_wb",
+        ngram_range=(2, 5),
+        sublinear_tf=True,
+        max_features=200_000,
+        lowercase=False,
+    )
+    words = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2)
+    g_train = sparse.hstack(
+        [grams.fit_transform(train_texts), words.fit_transform(train_texts)]
+    ).tocsr()
+    g_dev = sparse.hstack([grams.transform(dev_texts), words.transform(dev_texts)]).tocsr()
+    views = {
+        "embedding": (emb_train, emb_dev),
+        "embedding + n-grams": (
+            sparse.hstack([sparse.csr_matrix(emb_train * 3.0), g_train]).tocsr(),
+            sparse.hstack([sparse.csr_matrix(emb_dev * 3.0), g_dev]).tocsr(),
+        ),
+    }
+    rng = np.random.default_rng(0)
+    tune = rng.random(len(train_texts)) < 0.2
+    fit_rows, tune_rows = np.flatnonzero(~tune), np.flatnonzero(tune)
+    targets = {g: set(v.split()) for g, v in GROUPS.items()} | {lab: {lab} for lab in LABELS}
+    for view, (x_train, x_dev) in views.items():
+        scores = {}
+        for name, members in targets.items():
+            y = np.array([bool(labels & members) for labels in train_labels])
+            y_dev = np.array([bool(labels & members) for labels in dev_labels])
+            predicted, _ = fit_predict(
+                x_train[fit_rows], y[fit_rows], x_train[tune_rows], y[tune_rows], x_dev
+            )
+            scores[name] = f1_score(y_dev, predicted)
+        sentiment = np.mean([scores[g] for g in ("positive", "negative", "ambiguous", "neutral")])
+        print(f"\n{view}: sentiment-group macro-F1 {sentiment:.3f} (BERT 0.69)")
+        for name, value in scores.items():
+            anchor = f" (paper {PAPER[name]:.2f})" if name in PAPER else ""
+            print(f"  {name:<15} F1 {value:.3f}{anchor}")
+    print(f"\ntotal {time.perf_counter() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
