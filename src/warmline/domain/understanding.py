@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 Zone = Literal["confident", "clarify", "out_of_scope"]
+REJECT_INTENT = "oos"  # the reject class: examples of what is out of scope, never handled
 
 
 class IntentScore(BaseModel):
@@ -48,7 +49,8 @@ class Understanding(BaseModel):
     language: str = "en"
     notes: list[str] = Field(default_factory=list)
     oos_score: float | None = Field(
-        None, description="how far outside the pack the text is; above the threshold: out of scope"
+        None,
+        description="how far outside the pack the text is; at or above the cut-off: out of scope",
     )
     context: str | None = Field(
         None, description="how the recent turns changed the reading, when they did"

@@ -15,7 +15,9 @@ from __future__ import annotations
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-OOS = "oos"
+from warmline.domain.understanding import REJECT_INTENT
+
+OOS = REJECT_INTENT
 OOS_FLAG_RATE = 0.02
 UNCERTAINTY_WEIGHT = 0.5
 DISTANCE_WEIGHT = 1.0

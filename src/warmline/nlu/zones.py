@@ -2,7 +2,7 @@
 
 * ``out_of_scope`` when the top intent is the reject class ``oos`` (trained from examples
   labelled ``oos``), when the text is far from every training example (cosine to the nearest
-  below ``min_similarity``), when the out-of-scope score (``intents.py``) reaches
+  below ``min_similarity``), when the out-of-scope score (``oos.py``) reaches
   ``out_of_scope`` (by default the model's own, set on held-out folds), or when the calibrated
   top probability is below ``clarify``;
 * ``confident`` when the top probability reaches ``confident``;
@@ -29,6 +29,10 @@ class ZoneThresholds(BaseModel):
         None, description="out-of-scope score cut-off; None: the model's held-out default"
     )
 
+    def oos_cut_off(self, model_default: float | None) -> float | None:
+        """The out-of-scope cut-off in force: this one's own, else the model's."""
+        return self.out_of_scope if self.out_of_scope is not None else model_default
+
     @model_validator(mode="after")
     def _ordered(self) -> ZoneThresholds:
         if self.clarify > self.confident:
@@ -51,7 +55,7 @@ def zone_for(
             f"nearest example similarity {ranking.nearest_similarity:.2f} "
             f"< {thresholds.min_similarity:.2f}"
         )
-    cut = thresholds.out_of_scope if thresholds.out_of_scope is not None else default_oos
+    cut = thresholds.oos_cut_off(default_oos)
     if cut is not None and ranking.oos_score >= cut:
         return "out_of_scope", f"out-of-scope score {ranking.oos_score:.2f} >= {cut:.2f}"
     if top.probability >= thresholds.confident:

@@ -12,11 +12,10 @@ from warmline.domain.conversation import ConversationState
 from warmline.domain.customers import Customer
 from warmline.domain.decision import Decision, Reason
 from warmline.domain.pack import Action, DomainPack, Parameter
-from warmline.domain.understanding import Understanding
+from warmline.domain.understanding import REJECT_INTENT, Understanding
 from warmline.policy.choices import resolve_choice
 
 CONVERSATIONAL = frozenset({"greet", "goodbye", "thanks", "affirm", "deny", "bot_challenge"})
-REJECT = "oos"  # the built-in reject class: never offered, never handled
 
 
 def decide(
@@ -125,8 +124,6 @@ def _nlu_reason(understanding: Understanding, pack: DomainPack) -> Reason:
     }
     if understanding.oos_score is not None:
         values["oos_score"] = understanding.oos_score
-    if understanding.context:
-        values["context"] = understanding.context
     return Reason(
         code="nlu",
         detail=", ".join(f"{s.intent}={s.probability:.2f}" for s in top) or "no intent",
@@ -300,7 +297,7 @@ def _clarify(
         s.intent
         for s in understanding.ranking
         if s.intent not in CONVERSATIONAL
-        and s.intent != REJECT
+        and s.intent != REJECT_INTENT
         and s.intent not in exclude
         and s.intent in pack.intents
     ][: pack.thresholds.clarify_choices]

@@ -239,11 +239,7 @@ def evaluate_csv(model_dir: Path, data: Path, encoder: Encoder | None = None) ->
             )
         )
         report |= oos_scores(is_oos, score)
-        report["oos_threshold"] = (
-            model.thresholds.out_of_scope
-            if model.thresholds.out_of_scope is not None
-            else model.classifier.oos_scale.threshold
-        )
+        report["oos_threshold"] = model.thresholds.oos_cut_off(model.classifier.oos_scale.threshold)
         report["tradeoff"] = _tradeoff(
             score, is_oos, np.array([c == g for c, g in zip(closed, gold, strict=True)])
         )
