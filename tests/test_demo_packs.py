@@ -430,6 +430,7 @@ def test_the_pack_reference_documents_every_schema_field() -> None:
     for model in models:
         for name, field in model.model_fields.items():
             key = field.alias or name
-            assert f"`{key}`" in docs or f"`values.*.{key}`" in docs, f"{model.__name__}.{key}"
+            documented = (f"`{key}`", f"`values.*.{key}`", f"`arms.*.{key}`")
+            assert any(d in docs for d in documented), f"{model.__name__}.{key}"
     for builtin in ("greet", "goodbye", "thanks", "affirm", "deny", "human_agent", "bot_challenge"):
         assert f"`{builtin}`" in docs, builtin

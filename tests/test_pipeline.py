@@ -72,6 +72,7 @@ async def test_every_turn_records_understanding_and_decision(runtime: Runtime) -
     assert kinds == [
         "conversation_started",
         "bot_replied",
+        "disclosed",
         "message_received",
         "understood",
         "decided",

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from warmline.domain.conversation import fold
-from warmline.domain.events import BotReplied, ConversationStarted, MessageReceived
+from warmline.domain.events import BotReplied, ConversationStarted, Disclosed, MessageReceived
 from warmline.errors import ConflictError, ConversationNotFound
 from warmline.storage.conversations import ConversationRepository
 from warmline.storage.database import create_engine, is_sqlite, session_factory
@@ -62,7 +62,8 @@ async def _new(repo: ConversationRepository, cid: str = "c1") -> None:
         "web",
         [
             ConversationStarted(at=NOW, pack="airline", customer_id="u1"),
-            BotReplied(at=NOW, text="hi, I'm an AI", disclosure=True),
+            BotReplied(at=NOW, text="hi, I'm an AI"),
+            Disclosed(at=NOW, how="greeting"),
         ],
         NOW,
     )
@@ -70,22 +71,23 @@ async def _new(repo: ConversationRepository, cid: str = "c1") -> None:
 
 async def test_events_round_trip_and_fold(repo: ConversationRepository) -> None:
     await _new(repo)
-    version = await repo.append("c1", 2, [MessageReceived(at=NOW, text="héllo ✈")], NOW)
-    assert version == 3
+    version = await repo.append("c1", 3, [MessageReceived(at=NOW, text="héllo ✈")], NOW)
+    assert version == 4
     events = await repo.events("c1")
     state = fold(events)
-    assert [e.kind for e in events] == ["conversation_started", "bot_replied", "message_received"]
-    assert state.transcript[-1].text == "héllo ✈" and state.disclosed and state.version == 3
-    assert (await repo.get("c1")).version == 3
+    kinds = ["conversation_started", "bot_replied", "disclosed", "message_received"]
+    assert [e.kind for e in events] == kinds
+    assert state.transcript[-1].text == "héllo ✈" and state.disclosed and state.version == 4
+    assert (await repo.get("c1")).version == 4
 
 
 async def test_a_stale_version_is_a_conflict_and_writes_nothing(
     repo: ConversationRepository,
 ) -> None:
     await _new(repo)
-    await repo.append("c1", 2, [MessageReceived(at=NOW, text="first")], NOW)
+    await repo.append("c1", 3, [MessageReceived(at=NOW, text="first")], NOW)
     with pytest.raises(ConflictError):
-        await repo.append("c1", 2, [MessageReceived(at=NOW, text="second")], NOW)
+        await repo.append("c1", 3, [MessageReceived(at=NOW, text="second")], NOW)
     assert [getattr(e, "text", None) for e in await repo.events("c1")][-1] == "first"
 
 
@@ -94,12 +96,12 @@ async def test_concurrent_appends_at_the_same_version_one_wins(
 ) -> None:
     await _new(repo)
     results = await asyncio.gather(
-        *[repo.append("c1", 2, [MessageReceived(at=NOW, text=str(i))], NOW) for i in range(5)],
+        *[repo.append("c1", 3, [MessageReceived(at=NOW, text=str(i))], NOW) for i in range(5)],
         return_exceptions=True,
     )
-    assert sum(1 for r in results if r == 3) == 1
-    assert all(isinstance(r, ConflictError) for r in results if r != 3)
-    assert len(await repo.events("c1")) == 3
+    assert sum(1 for r in results if r == 4) == 1
+    assert all(isinstance(r, ConflictError) for r in results if r != 4)
+    assert len(await repo.events("c1")) == 4
 
 
 async def test_unknown_conversation(repo: ConversationRepository) -> None:

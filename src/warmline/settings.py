@@ -55,6 +55,11 @@ class Settings(BaseSettings):
     encoder_file: str = Field(
         "model.int8.onnx", description="the ONNX file inside the encoder folder"
     )
+    affect_dir: Path | None = Field(
+        None,
+        description="folder with an affect model (head.npz, affect.json) trained for the "
+        "encoder; unset means the shipped one (see docs/affect.md)",
+    )
     max_message_chars: int = Field(2000, ge=1, description="longest customer message accepted")
     max_body_bytes: int = Field(65536, ge=1024, description="largest HTTP request body accepted")
     secret_key: str = Field(DEV_SECRET, description="signs sessions; must be set in production")

@@ -16,8 +16,11 @@ from warmline.domain.events import (
     BotReplied,
     ConversationStarted,
     Decided,
+    Disclosed,
     Escalated,
     Event,
+    ExperimentAssigned,
+    FeedbackGiven,
     MessageReceived,
     Resolved,
     Understood,
@@ -66,6 +69,11 @@ class ConversationState:
     clarify_streak: int = 0
     out_of_scope_count: int = 0
     disclosed: bool = False
+    arms: dict[str, str] = field(default_factory=dict)
+    negative_by_turn: list[float] = field(default_factory=list)
+    acknowledged_streak: int = 0
+    acknowledgements: list[str] = field(default_factory=list)
+    ratings: list[int] = field(default_factory=list)
     escalation: str | None = None
     actions_done: list[str] = field(default_factory=list)
     actions_failed: list[str] = field(default_factory=list)
@@ -76,7 +84,12 @@ class ConversationState:
     def turn_context(self, now: datetime | None = None, turns: int = CONTEXT_TURNS) -> TurnContext:
         """The context the next customer turn is read with: the last ``turns`` of theirs."""
         recent = [line.text for line in self.transcript if line.author == "customer"]
-        return TurnContext(recent=recent[-turns:], last_intent=self.last_intent, now=now)
+        return TurnContext(
+            recent=recent[-turns:],
+            last_intent=self.last_intent,
+            now=now,
+            recent_negative=self.negative_by_turn[-turns:],
+        )
 
 
 def apply(state: ConversationState, event: Event) -> ConversationState:
@@ -92,6 +105,8 @@ def apply(state: ConversationState, event: Event) -> ConversationState:
     elif isinstance(event, Understood):
         for mention in event.understanding.entities:
             state.slots[mention.entity] = mention.value
+        affect = event.understanding.affect
+        state.negative_by_turn.append(affect.negative if affect else 0.0)
     elif isinstance(event, Decided):
         _apply_decision(state, event)
     elif isinstance(event, ActionProposed):
@@ -108,7 +123,14 @@ def apply(state: ConversationState, event: Event) -> ConversationState:
         state.actions_failed.append(event.action)
     elif isinstance(event, BotReplied):
         state.transcript.append(TranscriptLine("bot", event.text, event.at, tuple(event.choices)))
-        state.disclosed = state.disclosed or event.disclosure
+        if event.acknowledgement:
+            state.acknowledgements.append(event.acknowledgement)
+    elif isinstance(event, Disclosed):
+        state.disclosed = True
+    elif isinstance(event, ExperimentAssigned):
+        state.arms[event.experiment] = event.arm
+    elif isinstance(event, FeedbackGiven):
+        state.ratings.append(event.rating)
     elif isinstance(event, AgentMessage):
         state.transcript.append(TranscriptLine("agent", event.text, event.at))
     elif isinstance(event, Escalated):
@@ -133,6 +155,10 @@ def _apply_decision(state: ConversationState, event: Decided) -> None:
         state.clarify_for = ()
     if decision.intent and decision.kind in ("answer", "act", "confirm"):
         state.last_intent = decision.intent
+    if decision.acknowledgement is not None:
+        state.acknowledged_streak += 1
+    elif "empathy_buffer_spent" not in decision.reason_codes():
+        state.acknowledged_streak = 0
     if "out_of_scope" in decision.reason_codes():
         state.out_of_scope_count += 1
     for key, value in decision.params.items():

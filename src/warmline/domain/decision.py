@@ -10,6 +10,10 @@ DecisionKind = Literal[
     "greet", "answer", "clarify", "confirm", "act", "decline", "escalate", "close"
 ]
 
+AcknowledgementCause = Literal[
+    "leave_threat", "repeat", "frustration", "urgency", "confusion", "negative"
+]
+
 
 class Reason(BaseModel):
     """One rule that fired, with the figures it compared. ``code`` is stable for tests."""
@@ -18,6 +22,16 @@ class Reason(BaseModel):
     code: str
     detail: str
     values: dict[str, float | str | bool | None] = Field(default_factory=dict)
+
+
+class Acknowledgement(BaseModel):
+    """What the reply acknowledges before anything else: the cause, how strongly, and for a
+    repeated request how many times it has been asked."""
+
+    model_config = ConfigDict(frozen=True)
+    cause: AcknowledgementCause
+    strong: bool = False
+    times: int = 0
 
 
 class Decision(BaseModel):
@@ -32,6 +46,7 @@ class Decision(BaseModel):
     missing: str | None = None
     proposal: int | None = None
     escalation: str | None = None
+    acknowledgement: Acknowledgement | None = None
     reasons: list[Reason] = Field(default_factory=list)
 
     def reason_codes(self) -> list[str]:

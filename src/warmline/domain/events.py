@@ -80,7 +80,24 @@ class BotReplied(_Event):
     kind: Literal["bot_replied"] = "bot_replied"
     text: str
     choices: list[str] = Field(default_factory=list)
-    disclosure: bool = False
+    acknowledgement: str | None = Field(
+        None, description="the acknowledgement the text opens with, when it has one"
+    )
+
+
+class Disclosed(_Event):
+    """The customer was told they are talking to an AI and how to reach a person."""
+
+    kind: Literal["disclosed"] = "disclosed"
+    how: Literal["greeting", "bot_challenge"]
+
+
+class ExperimentAssigned(_Event):
+    """The conversation's arm of one experiment, fixed for its whole life."""
+
+    kind: Literal["experiment_assigned"] = "experiment_assigned"
+    experiment: str
+    arm: str
 
 
 class Escalated(_Event):
@@ -116,6 +133,8 @@ Event = Annotated[
     | ActionExecuted
     | ActionFailed
     | BotReplied
+    | Disclosed
+    | ExperimentAssigned
     | Escalated
     | AgentMessage
     | Resolved

@@ -14,6 +14,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from warmline.domain.decision import AcknowledgementCause
+
 Risk = Literal["read", "write", "destructive"]
 Register = Literal["formal", "neutral", "casual"]
 HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
@@ -26,6 +28,15 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def check_disclosure(greeting: str) -> str:
+    """A greeting must say the customer is talking to an AI, and how to reach a person."""
+    if not re.search(r"\b(AI|artificial intelligence|virtual assistant|bot)\b", greeting, re.I):
+        raise ValueError("the greeting must say that the customer is talking to an AI")
+    if not re.search(r"\b(person|human|agent|someone)\b", greeting, re.I):
+        raise ValueError("the greeting must say how to reach a person")
+    return greeting
+
+
 class Persona(_Model):
     name: str = Field(min_length=1)
     company: str = Field(min_length=1)
@@ -33,14 +44,60 @@ class Persona(_Model):
     speech_register: Register = Field("neutral", alias="register")
     greeting: str = Field(min_length=1)
     guardrails: list[str] = Field(default_factory=list)
+    forbidden_phrases: list[str] = Field(
+        default_factory=list,
+        description="phrases no template may contain, beside the built-in promise and blame list",
+    )
 
     @field_validator("greeting")
     @classmethod
     def _discloses_ai(cls, value: str) -> str:
-        if not re.search(r"\b(AI|artificial intelligence|virtual assistant|bot)\b", value, re.I):
-            raise ValueError("the greeting must say that the customer is talking to an AI")
-        if not re.search(r"\b(person|human|agent|someone)\b", value, re.I):
-            raise ValueError("the greeting must say how to reach a person")
+        return check_disclosure(value)
+
+
+class Empathy(_Model):
+    """When a reply opens by acknowledging how the customer feels (``policy/empathy.py``)."""
+
+    enabled: bool = True
+    frustration: float = Field(0.5, ge=0.0, le=1.0)
+    urgency: float = Field(0.6, ge=0.0, le=1.0)
+    confusion: float = Field(0.6, ge=0.0, le=1.0)
+    negative: float = Field(0.75, ge=0.0, le=1.0)
+    strong: float = Field(0.8, ge=0.0, le=1.0)
+    buffer_turns: int = Field(
+        2, ge=0, description="acknowledged turns in a row before replies go straight to the task"
+    )
+    acknowledgements: dict[AcknowledgementCause, list[str]] = Field(
+        default_factory=dict, description="wording per cause, replacing the built-in variants"
+    )
+
+
+class ExperimentArm(_Model):
+    weight: float = Field(1.0, gt=0.0)
+    greeting: str | None = None
+    empathy: bool = True
+    templates: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("greeting")
+    @classmethod
+    def _discloses_ai(cls, value: str | None) -> str | None:
+        return None if value is None else check_disclosure(value)
+
+
+class Experiment(_Model):
+    """Response variants compared on live conversations; each conversation gets one arm."""
+
+    enabled: bool = True
+    arms: dict[str, ExperimentArm]
+
+    @field_validator("arms")
+    @classmethod
+    def _two_or_more(cls, value: dict[str, ExperimentArm]) -> dict[str, ExperimentArm]:
+        if len(value) < 2:
+            raise ValueError("an experiment needs at least two arms")
+        for name in value:
+            if not _NAME.match(name):
+                raise ValueError(f"arm name '{name}' must be lower_snake_case")
         return value
 
 
@@ -202,6 +259,8 @@ class DomainPack(_Model):
     languages: list[str] = Field(default_factory=lambda: ["en"])
     persona: Persona
     thresholds: Thresholds = Thresholds()
+    empathy: Empathy = Empathy()
+    experiments: dict[str, Experiment] = Field(default_factory=dict)
     account: AccountSpec | None = None
     entities: dict[str, Entity] = Field(default_factory=dict)
     intents: dict[str, Intent]

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 Zone = Literal["confident", "clarify", "out_of_scope"]
+Sentiment = Literal["negative", "neutral", "positive", "ambiguous"]
 REJECT_INTENT = "oos"  # the reject class: examples of what is out of scope, never handled
 
 
@@ -38,6 +39,36 @@ class TurnContext(BaseModel):
     )
     last_intent: str | None = None
     now: datetime | None = None
+    recent_negative: list[float] = Field(
+        default_factory=list, description="the negative score of each turn in ``recent``"
+    )
+
+
+class Affect(BaseModel):
+    """How the customer seems to feel in this turn, and what in the conversation shows it.
+
+    The four scores are probabilities in [0, 1]: the affect model's calibrated reading of the
+    text, raised by lexical and conversation cues (``cues``) where those are stronger evidence.
+    ``model`` keeps the model's own probabilities, so a decision can be traced to either.
+    """
+
+    model_config = ConfigDict(frozen=True)
+    negative: float = 0.0
+    frustration: float = 0.0
+    urgency: float = 0.0
+    confusion: float = 0.0
+    sentiment: Sentiment = "neutral"
+    cues: list[str] = Field(
+        default_factory=list,
+        description="shouting, profanity, repeat_complaint, leave_threat, urgent_words, "
+        "confused_words, rephrasing, rising_negativity",
+    )
+    repeats: int = Field(0, description="earlier customer turns that asked the same thing")
+    model: dict[str, float] = Field(default_factory=dict)
+
+    @property
+    def distress(self) -> float:
+        return max(self.negative, self.frustration, self.urgency, self.confusion)
 
 
 class Understanding(BaseModel):
@@ -55,6 +86,7 @@ class Understanding(BaseModel):
     context: str | None = Field(
         None, description="how the recent turns changed the reading, when they did"
     )
+    affect: Affect | None = None
 
     @property
     def top(self) -> IntentScore | None:

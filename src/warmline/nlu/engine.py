@@ -12,6 +12,9 @@ one?", "same for my bag") is read again together with the customer's previous tu
 reading is confident, and is the request last acted on (when there is one), it is used, and
 ``Understanding.context`` says so. Relative dates
 ("tomorrow") are read against the turn's time.
+
+Affect: with an ``AffectDetector`` the turn's embedding (the one the intents were read from) also
+gives ``Understanding.affect``; see ``affect.py``.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from pathlib import Path
 
 from warmline.domain.pack import DomainPack
 from warmline.domain.understanding import TurnContext, Understanding, Zone
+from warmline.nlu.affect import AffectDetector
 from warmline.nlu.embeddings import Encoder
 from warmline.nlu.entities import EntityExtractor
 from warmline.nlu.intents import FORMAT_VERSION, IntentClassifier, IntentClassifierConfig, Ranking
@@ -73,11 +77,13 @@ class NluEngine:
         encoder: Encoder,
         classifier: IntentClassifier,
         *,
+        affect: AffectDetector | None = None,
         min_similarity: float = MIN_SIMILARITY,
     ) -> None:
         self.pack = pack
         self.encoder = encoder
         self.classifier = classifier
+        self.affect = affect
         self.entities = EntityExtractor(pack.entities)
         self.languages = LanguageDetector(pack.languages)
         self.thresholds = ZoneThresholds(
@@ -95,6 +101,7 @@ class NluEngine:
         *,
         cache_dir: Path | None = None,
         config: IntentClassifierConfig | None = None,
+        affect: AffectDetector | None = None,
     ) -> NluEngine:
         """Train on the pack's examples, or load the cached model trained on the same ones."""
         config = config or IntentClassifierConfig()
@@ -102,12 +109,12 @@ class NluEngine:
         if cache_dir is not None:
             target = cache_dir / f"{pack.pack}-{pack_fingerprint(pack, encoder, config)}"
             if (target / "intents.json").exists():
-                return cls(pack, encoder, IntentClassifier.load(target, encoder))
+                return cls(pack, encoder, IntentClassifier.load(target, encoder), affect=affect)
         texts, labels = training_data(pack)
         classifier = IntentClassifier(encoder, config).fit(texts, labels)
         if target is not None:
             classifier.save(target)
-        return cls(pack, encoder, classifier)
+        return cls(pack, encoder, classifier, affect=affect)
 
     def understand(self, text: str, context: TurnContext | None = None) -> Understanding:
         context = context or TurnContext()
@@ -128,7 +135,14 @@ class NluEngine:
                 text=cleaned, zone="out_of_scope", language=guess.language, notes=notes
             )
         entities = self.entities.extract(cleaned, context.now)
-        ranking = self.classifier.rank([cleaned])[0]
+        embedding = self.encoder.encode([cleaned])
+        ranking = self.classifier.rank_embeddings(embedding, [cleaned])[0]
+        affect = None
+        if self.affect is not None:
+            recent = [clean_text(t) for t in context.recent]
+            affect = self.affect.read(
+                cleaned, embedding[0], context.model_copy(update={"recent": recent})
+            )
         zone, rule = self._zone(ranking)
         used: str | None = None
         if zone != "confident" and self._is_follow_up(cleaned, context):
@@ -154,6 +168,7 @@ class NluEngine:
             notes=notes,
             oos_score=round(ranking.oos_score, 4),
             context=used,
+            affect=affect,
         )
 
     def _zone(self, ranking: Ranking) -> tuple[Zone, str]:

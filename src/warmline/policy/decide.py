@@ -14,11 +14,31 @@ from warmline.domain.decision import Decision, Reason
 from warmline.domain.pack import Action, DomainPack, Parameter
 from warmline.domain.understanding import REJECT_INTENT, Understanding
 from warmline.policy.choices import resolve_choice
+from warmline.policy.empathy import acknowledgement
 
 CONVERSATIONAL = frozenset({"greet", "goodbye", "thanks", "affirm", "deny", "bot_challenge"})
 
 
 def decide(
+    state: ConversationState,
+    understanding: Understanding,
+    customer: Customer | None,
+    pack: DomainPack,
+) -> Decision:
+    """The decision for one turn; a distressed customer's reply opens with an acknowledgement
+    (``empathy.py``) whatever the step after it."""
+    decision = _decide(state, understanding, customer, pack)
+    if state.status == "escalated":
+        return decision
+    ack, reasons = acknowledgement(state, understanding.affect, pack)
+    if not reasons:
+        return decision
+    return decision.model_copy(
+        update={"acknowledgement": ack, "reasons": [*decision.reasons, *reasons]}
+    )
+
+
+def _decide(
     state: ConversationState,
     understanding: Understanding,
     customer: Customer | None,

@@ -24,8 +24,10 @@ from warmline.domain.events import (
     BotReplied,
     ConversationStarted,
     Decided,
+    Disclosed,
     Escalated,
     Event,
+    ExperimentAssigned,
     MessageReceived,
     Resolved,
     Understood,
@@ -41,6 +43,7 @@ from warmline.errors import (
     WarmlineError,
 )
 from warmline.policy.decide import decide
+from warmline.policy.experiments import assign_arms
 from warmline.services.actions import ActionRunner
 from warmline.services.packs import PackRuntime
 from warmline.services.realtime import Broker
@@ -106,11 +109,14 @@ class ConversationService:
         runtime = self.pack(pack)
         conversation_id = str(uuid.uuid4())
         now = self.clock.now()
+        arms = assign_arms(runtime.pack, conversation_id)
         events: list[Event] = [
             ConversationStarted(
                 at=now, pack=runtime.pack.pack, customer_id=customer_id, channel=channel
             ),
-            BotReplied(at=now, text=runtime.pack.persona.greeting, disclosure=True),
+            *(ExperimentAssigned(at=now, experiment=e, arm=a) for e, a in arms.items()),
+            BotReplied(at=now, text=runtime.responder.greeting(arms)),
+            Disclosed(at=now, how="greeting"),
         ]
         await self.repo.create(
             conversation_id, runtime.pack.pack, customer_id, channel, events, now
@@ -171,7 +177,9 @@ class ConversationService:
                 )
                 events.append(Decided(at=now, decision=decision))
                 events.append(
-                    BotReplied(at=now, text=runtime.responder.render("escalated_waiting"))
+                    BotReplied(
+                        at=now, text=runtime.responder.render("escalated_waiting", state.arms)
+                    )
                 )
                 return await self._record(conversation_id, state, events, decision)
             understanding = await asyncio.to_thread(
@@ -188,7 +196,40 @@ class ConversationService:
             events.extend(
                 await self._act_and_respond(conversation_id, state, runtime, decision, customer)
             )
+            decision = self._acknowledge(state, runtime, decision, events)
             return await self._record(conversation_id, state, events, decision)
+
+    def _acknowledge(
+        self,
+        state: ConversationState,
+        runtime: PackRuntime,
+        decision: Decision,
+        events: list[Event],
+    ) -> Decision:
+        """Open the turn's first reply with the decision's acknowledgement, in place."""
+        if decision.acknowledgement is None:
+            return decision
+        text = runtime.responder.acknowledge(
+            decision.acknowledgement, state.acknowledgements, state.arms
+        )
+        index = next(i for i, e in enumerate(events) if isinstance(e, BotReplied))
+        if text is None:
+            reason = Reason(
+                code="acknowledgements_used_up",
+                detail="every wording of this acknowledgement was said already; none repeated",
+            )
+            decision = decision.model_copy(
+                update={"acknowledgement": None, "reasons": [*decision.reasons, reason]}
+            )
+            decided = next(i for i, e in enumerate(events) if isinstance(e, Decided))
+            events[decided] = Decided(at=events[decided].at, decision=decision)
+            return decision
+        reply = events[index]
+        assert isinstance(reply, BotReplied)
+        events[index] = reply.model_copy(
+            update={"text": f"{text} {reply.text}", "acknowledgement": text}
+        )
+        return decision
 
     async def request_person(
         self, conversation_id: str, trigger: str = "customer_request"
@@ -207,7 +248,7 @@ class ConversationService:
             events: list[Event] = [
                 Decided(at=now, decision=decision),
                 Escalated(at=now, trigger=trigger, reasons=reasons),
-                BotReplied(at=now, text=runtime.responder.render("escalated")),
+                BotReplied(at=now, text=runtime.responder.render("escalated", state.arms)),
             ]
             return await self._record(conversation_id, state, events, decision)
 
@@ -284,13 +325,14 @@ class ConversationService:
         context: dict[str, Any] = {
             "params": decision.params,
             "customer": customer.profile if customer else {},
+            "arms": state.arms,
         }
         if decision.kind == "escalate":
             return [
                 Escalated(
                     at=now, trigger=decision.escalation or "unknown", reasons=decision.reasons
                 ),
-                BotReplied(at=now, text=responder.render("escalated")),
+                BotReplied(at=now, text=responder.render("escalated", **context)),
             ]
         if decision.kind == "clarify":
             if decision.missing:
@@ -322,9 +364,9 @@ class ConversationService:
         if decision.kind == "act":
             return await self._execute(conversation_id, state, runtime, decision, context)
         text = responder.render(decision.template or "clarify", **context)
-        events: list[Event] = [
-            BotReplied(at=now, text=text, disclosure=decision.template == "bot_challenge")
-        ]
+        events: list[Event] = [BotReplied(at=now, text=text)]
+        if decision.template == "bot_challenge":
+            events.append(Disclosed(at=now, how="bot_challenge"))
         if decision.kind == "close":
             events.append(Resolved(at=now, by="customer"))
         return events
@@ -345,7 +387,7 @@ class ConversationService:
             reason = Reason(code="template_failed", detail=problem)
             return [
                 Escalated(at=now, trigger="template_failed", reasons=[*decision.reasons, reason]),
-                BotReplied(at=now, text=runtime.responder.render("escalated")),
+                BotReplied(at=now, text=runtime.responder.render("escalated", **context)),
             ]
         return [
             ActionProposed(

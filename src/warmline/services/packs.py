@@ -9,6 +9,7 @@ from pathlib import Path
 from warmline.domain.pack import DomainPack
 from warmline.domain.pack_loader import load_pack
 from warmline.errors import ConfigurationError
+from warmline.nlu.affect import AffectDetector
 from warmline.nlu.embeddings import Encoder
 from warmline.nlu.engine import NluEngine
 from warmline.services.responder import Responder
@@ -39,6 +40,12 @@ def resolve_pack_path(name_or_path: str) -> Path:
     return shipped[name_or_path]
 
 
-def load_runtime(name_or_path: str, encoder: Encoder, cache_dir: Path | None) -> PackRuntime:
+def load_runtime(
+    name_or_path: str,
+    encoder: Encoder,
+    cache_dir: Path | None,
+    affect: AffectDetector | None = None,
+) -> PackRuntime:
     pack = load_pack(resolve_pack_path(name_or_path))
-    return PackRuntime(pack, NluEngine.train(pack, encoder, cache_dir=cache_dir), Responder(pack))
+    nlu = NluEngine.train(pack, encoder, cache_dir=cache_dir, affect=affect)
+    return PackRuntime(pack, nlu, Responder(pack))

@@ -1,7 +1,9 @@
 """The responder: turns a decision and what the actions produced into the customer's reply.
 
 Templates are Jinja2 in a sandbox, so a pack author cannot reach Python. A pack's templates
-override the built-in ones below, which every pack gets.
+override the built-in ones below, which every pack gets, and an experiment arm's templates
+override both for the conversations in that arm. Every reply is put in the persona's register,
+and every template is checked against the guardrails when the pack loads (``voice.py``).
 """
 
 from __future__ import annotations
@@ -11,8 +13,16 @@ from typing import Any
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
+from warmline.domain.decision import Acknowledgement
 from warmline.domain.pack import DomainPack
 from warmline.errors import PackError, PackIssue
+from warmline.services.voice import (
+    ACKNOWLEDGEMENTS,
+    acknowledgement_key,
+    apply_register,
+    asked,
+    guardrail_problems,
+)
 
 LANGUAGE_NAMES = {
     "en": "English",
@@ -78,27 +88,57 @@ class Responder:
     def __init__(self, pack: DomainPack) -> None:
         self.pack = pack
         self._env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
-        self._sources = {**BUILTIN_TEMPLATES, **pack.templates}
+        sources: dict[str, tuple[str, str]] = {
+            name: (text, f"templates.{name}") for name, text in BUILTIN_TEMPLATES.items()
+        }
+        sources.update({n: (t, f"templates.{n}") for n, t in pack.templates.items()})
+        sources["greeting"] = (pack.persona.greeting, "persona.greeting")
         for action_name, action in pack.actions.items():
             if action.confirm:
-                self._sources[f"confirm:{action_name}"] = action.confirm
+                sources[f"confirm:{action_name}"] = (
+                    action.confirm,
+                    f"actions.{action_name}.confirm",
+                )
+        for key, variants in ACKNOWLEDGEMENTS.items():
+            own = pack.empathy.acknowledgements.get(key.removesuffix("_strong"))  # type: ignore[call-overload]
+            where = f"empathy.acknowledgements.{key.removesuffix('_strong')}"
+            for i, text in enumerate(own or variants):
+                sources[f"ack:{key}:{i}"] = (text, f"{where}[{i}]" if own else f"built-in {key}")
+        for exp_name, experiment in pack.experiments.items():
+            for arm_name, arm in experiment.arms.items():
+                prefix = f"experiments.{exp_name}.arms.{arm_name}"
+                for name, text in arm.templates.items():
+                    sources[f"{exp_name}:{arm_name}:{name}"] = (text, f"{prefix}.templates.{name}")
+                if arm.greeting:
+                    sources[f"{exp_name}:{arm_name}:greeting"] = (
+                        arm.greeting,
+                        f"{prefix}.greeting",
+                    )
         self._compiled = {}
+        self._acks: dict[str, list[str]] = {}
         issues = []
-        for name, source in self._sources.items():
+        for name, (source, where) in sources.items():
+            for problem in guardrail_problems(source, pack.persona.forbidden_phrases):
+                issues.append(PackIssue(pack.pack, None, where, f"breaks a guardrail, {problem}"))
             try:
                 self._compiled[name] = self._env.from_string(source)
             except TemplateError as exc:
-                where = (
-                    f"actions.{name[8:]}.confirm"
-                    if name.startswith("confirm:")
-                    else f"templates.{name}"
-                )
                 issues.append(PackIssue(pack.pack, None, where, str(exc)))
+            if name.startswith("ack:"):
+                self._acks.setdefault(name.split(":")[1], []).append(name)
         if issues:
             raise PackError(issues)
 
-    def render(self, name: str, **context: Any) -> str:
-        template = self._compiled.get(name)
+    def _template(self, name: str, arms: dict[str, str] | None) -> Any:
+        for experiment, arm in (arms or {}).items():
+            spec = self.pack.experiments.get(experiment)
+            override = self._compiled.get(f"{experiment}:{arm}:{name}")
+            if spec is not None and spec.enabled and override is not None:
+                return override
+        return self._compiled.get(name)
+
+    def render(self, name: str, arms: dict[str, str] | None = None, **context: Any) -> str:
+        template = self._template(name, arms)
         if template is None:
             raise PackError(
                 [PackIssue(self.pack.pack, None, f"templates.{name}", "no such template")]
@@ -109,14 +149,36 @@ class Responder:
             "languages": self.languages(),
         }
         params = context.get("params") or {}
-        return template.render(**{**base, **params, **context}).strip()
+        text = template.render(**{**base, **params, **context}).strip()
+        return apply_register(" ".join(text.split()), self.pack.persona.speech_register)
 
-    def render_safe(self, name: str, fallback: str, **context: Any) -> tuple[str, str | None]:
+    def render_safe(
+        self, name: str, fallback: str, arms: dict[str, str] | None = None, **context: Any
+    ) -> tuple[str, str | None]:
         """Render, or return ``fallback`` and the error when the template fails on this data."""
         try:
-            return self.render(name, **context), None
+            return self.render(name, arms, **context), None
         except (TemplateError, PackError, TypeError, ValueError, KeyError) as exc:
-            return self.render(fallback, **context), f"template {name} failed: {type(exc).__name__}"
+            return self.render(fallback, arms, **context), (
+                f"template {name} failed: {type(exc).__name__}"
+            )
+
+    def greeting(self, arms: dict[str, str] | None = None) -> str:
+        """The first message: who the assistant is, that it is an AI, how to reach a person."""
+        return self.render("greeting", arms)
+
+    def acknowledge(
+        self, ack: Acknowledgement, used: list[str], arms: dict[str, str] | None = None
+    ) -> str | None:
+        """The acknowledgement for ``ack``, never one of ``used`` (those said already in this
+        conversation); variants rotate with how many were said. None when all are used."""
+        names = self._acks[acknowledgement_key(ack.cause, ack.strong)]
+        texts = [self.render(n, arms, asked=asked(ack.times)) for n in names]
+        for step in range(len(texts)):
+            text = texts[(len(used) + step) % len(texts)]
+            if text not in used:
+                return text
+        return None
 
     def languages(self) -> str:
         names = [LANGUAGE_NAMES.get(code.split("-")[0], code) for code in self.pack.languages]

@@ -10,6 +10,7 @@ from typing import Self
 import httpx
 
 from warmline.connectors.backoffice import BackOfficeClient
+from warmline.nlu.affect import AffectConfig, load_affect
 from warmline.nlu.embeddings import Encoder, EncoderConfig, load_encoder
 from warmline.services.actions import ActionRunner
 from warmline.services.conversations import ConversationService
@@ -64,10 +65,15 @@ class Runtime:
                     threads=settings.encoder_threads,
                 ),
             )
+        affect = await asyncio.to_thread(
+            load_affect, encoder, AffectConfig(model_dir=settings.affect_dir)
+        )
         packs: dict[str, PackRuntime] = {}
         aliases: dict[str, str] = {}
         for source in settings.packs:
-            runtime = await asyncio.to_thread(load_runtime, source, encoder, settings.model_dir)
+            runtime = await asyncio.to_thread(
+                load_runtime, source, encoder, settings.model_dir, affect
+            )
             packs[runtime.pack.pack] = runtime
             aliases[source] = aliases[Path(source).stem] = runtime.pack.pack
         client = BackOfficeClient(

@@ -1,0 +1,289 @@
+"""Affect: how the customer seems to feel in one turn, and across the conversation.
+
+Two parts:
+
+* **The affect model** reads the sentence embedding the intent classifier already computed (no
+  second transformer) with one calibrated logistic head per target, trained on GoEmotions
+  (``scripts/train_affect.py``) and shipped in ``assets/affect/``. Targets are groups of
+  GoEmotions' 27 emotions (``GROUPS``, documented in docs/affect.md); each probability is
+  Platt-scaled on a held-out fifth of the training set, so 0.7 means about 70 %.
+* **Cues** (``affect_cues.py``, and the conversation here) raise the scores where the surface
+  of the chat is stronger evidence than a single-comment model: shouting, profanity, "third time
+  I ask", threats to leave, urgent and confused wording, the same request rephrased (cosine of
+  the turn with an earlier one), and negativity rising over the last turns. ``CUE_FLOORS`` gives
+  each cue's floor; ``Affect.model`` keeps the model's own figures.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+from abc import ABC, abstractmethod
+from collections import OrderedDict
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from pydantic import BaseModel, ConfigDict, Field
+
+from warmline.domain.understanding import Affect, Sentiment, TurnContext
+from warmline.errors import ConfigurationError
+from warmline.nlu.affect_cues import turn_cues
+from warmline.nlu.embeddings import Encoder
+
+ASSETS_DIR = Path(str(resources.files("warmline.nlu").joinpath("assets", "affect")))
+HEAD_FILE = "head.npz"
+META_FILE = "affect.json"
+
+# GoEmotions emotions behind each target (the paper's sentiment grouping for the first four).
+GROUPS: dict[str, tuple[str, ...]] = {
+    "positive": (
+        "admiration",
+        "amusement",
+        "approval",
+        "caring",
+        "desire",
+        "excitement",
+        "gratitude",
+        "joy",
+        "love",
+        "optimism",
+        "pride",
+        "relief",
+    ),
+    "negative": (
+        "anger",
+        "annoyance",
+        "disappointment",
+        "disapproval",
+        "disgust",
+        "embarrassment",
+        "fear",
+        "grief",
+        "nervousness",
+        "remorse",
+        "sadness",
+    ),
+    "ambiguous": ("confusion", "curiosity", "realization", "surprise"),
+    "neutral": ("neutral",),
+    "frustration": ("anger", "annoyance", "disappointment", "disapproval"),
+    "urgency": ("nervousness", "fear"),
+    "confusion": ("confusion",),
+    "anger": ("anger",),
+    "annoyance": ("annoyance",),
+    "disappointment": ("disappointment",),
+}
+SENTIMENTS: tuple[Sentiment, ...] = ("negative", "neutral", "positive", "ambiguous")
+
+# The least each score is when a cue is present (conversation cues need the context).
+CUE_FLOORS: dict[str, dict[str, float]] = {
+    "shouting": {"frustration": 0.65, "negative": 0.65},
+    "profanity": {"frustration": 0.7, "negative": 0.75},
+    "repeat_complaint": {"frustration": 0.75, "negative": 0.7},
+    "leave_threat": {"frustration": 0.85, "negative": 0.85},
+    "urgent_words": {"urgency": 0.75},
+    "confused_words": {"confusion": 0.75},
+    "rephrasing": {"frustration": 0.6},
+    "rising_negativity": {"frustration": 0.6},
+}
+
+
+class AffectConfig(BaseModel):
+    """How the detector reads a conversation."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", protected_namespaces=())
+    model_dir: Path | None = Field(None, description="folder with head.npz; None: the shipped one")
+    rephrase_similarity: float = Field(
+        0.8, ge=0.0, le=1.0, description="cosine at or above which a turn repeats an earlier one"
+    )
+    rephrase_turns: int = Field(3, ge=0, description="earlier turns compared for rephrasing")
+    rising_turns: int = Field(3, ge=2, description="turns whose negative score must rise")
+    rising_min: float = Field(0.5, ge=0.0, le=1.0, description="negative score the rise ends at")
+
+
+def _sigmoid(x: NDArray[np.float64]) -> NDArray[np.float64]:
+    result: NDArray[np.float64] = 1.0 / (1.0 + np.exp(-np.clip(x, -40.0, 40.0)))
+    return result
+
+
+class AffectModel(ABC):
+    """Calibrated probabilities of the ``targets`` from sentence embeddings."""
+
+    targets: tuple[str, ...]
+    thresholds: dict[str, float]
+    encoder_name: str
+
+    @abstractmethod
+    def probabilities(self, embeddings: NDArray[np.float32]) -> NDArray[np.float64]:
+        """Shape ``(len(embeddings), len(targets))``, each in [0, 1]."""
+
+
+class LinearAffectModel(AffectModel):
+    """One logistic head per target on the embedding, then Platt scaling per target."""
+
+    def __init__(
+        self,
+        weight: NDArray[np.float64],
+        bias: NDArray[np.float64],
+        scale: NDArray[np.float64],
+        shift: NDArray[np.float64],
+        targets: Sequence[str],
+        thresholds: dict[str, float],
+        encoder_name: str,
+        meta: dict[str, Any] | None = None,
+    ) -> None:
+        self.weight, self.bias, self.scale, self.shift = weight, bias, scale, shift
+        self.targets = tuple(targets)
+        self.thresholds = dict(thresholds)
+        self.encoder_name = encoder_name
+        self.meta = meta or {}
+
+    def probabilities(self, embeddings: NDArray[np.float32]) -> NDArray[np.float64]:
+        logits = embeddings.astype(np.float64) @ self.weight + self.bias
+        return _sigmoid(self.scale * logits + self.shift)
+
+    @classmethod
+    def load(cls, folder: Path | None = None) -> LinearAffectModel:
+        folder = folder or ASSETS_DIR
+        head, meta_path = folder / HEAD_FILE, folder / META_FILE
+        for required in (head, meta_path):
+            if not required.is_file():
+                raise ConfigurationError(f"affect model file not found: {required}")
+        meta = json.loads(meta_path.read_text("utf-8"))
+        with np.load(head, allow_pickle=False) as arrays:
+            parts = {k: np.asarray(arrays[k], dtype=np.float64) for k in arrays.files}
+        return cls(
+            parts["weight"],
+            parts["bias"],
+            parts["scale"],
+            parts["shift"],
+            meta["targets"],
+            meta["thresholds"],
+            meta["encoder"],
+            meta,
+        )
+
+    def save(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(
+            folder / HEAD_FILE,
+            weight=self.weight.astype(np.float32),
+            bias=self.bias,
+            scale=self.scale,
+            shift=self.shift,
+        )
+        meta = {
+            **self.meta,
+            "encoder": self.encoder_name,
+            "targets": list(self.targets),
+            "thresholds": self.thresholds,
+            "groups": {t: list(GROUPS.get(t, (t,))) for t in self.targets},
+            "formula": "p = 1 / (1 + exp(-(scale * (embedding @ weight + bias) + shift)))",
+        }
+        (folder / META_FILE).write_text(json.dumps(meta, indent=2) + "\n", "utf-8")
+
+
+class AffectDetector:
+    """Reads affect from a turn's embedding, its words and the conversation before it."""
+
+    def __init__(
+        self, encoder: Encoder, model: AffectModel, config: AffectConfig | None = None
+    ) -> None:
+        if model.encoder_name != encoder.name:
+            raise ConfigurationError(
+                f"the affect model was trained on encoder '{model.encoder_name}', not "
+                f"'{encoder.name}'; train one for this encoder with scripts/train_affect.py"
+            )
+        self.encoder = encoder
+        self.model = model
+        self.config = config or AffectConfig()
+        self._index = {name: i for i, name in enumerate(model.targets)}
+        self._vectors: OrderedDict[str, NDArray[np.float32]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def read_texts(self, texts: Sequence[str]) -> list[Affect]:
+        """Each text on its own, with no conversation around it."""
+        if not texts:
+            return []
+        probs = self.model.probabilities(self.encoder.encode(list(texts)))
+        return [self._combine(row, turn_cues(t), 0) for t, row in zip(texts, probs, strict=True)]
+
+    def read(
+        self, text: str, embedding: NDArray[np.float32], context: TurnContext | None = None
+    ) -> Affect:
+        """One turn of a conversation: ``embedding`` is the turn's, as the encoder gave it."""
+        context = context or TurnContext()
+        self._remember(text, embedding)
+        row = self.model.probabilities(embedding[None, :])[0]
+        cues = turn_cues(text)
+        repeats = self._repeats(embedding, context.recent)
+        if repeats:
+            cues.append("rephrasing")
+        negative = float(row[self._index["negative"]])
+        if self._rising(context.recent_negative, negative):
+            cues.append("rising_negativity")
+        return self._combine(row, cues, repeats)
+
+    def _combine(self, row: NDArray[np.float64], cues: list[str], repeats: int) -> Affect:
+        model = {t: round(float(row[i]), 4) for t, i in self._index.items()}
+        scores = {t: model[t] for t in ("negative", "frustration", "urgency", "confusion")}
+        for cue in cues:
+            for target, floor in CUE_FLOORS.get(cue, {}).items():
+                scores[target] = max(scores[target], floor)
+        scores["negative"] = max(scores["negative"], scores["frustration"])
+        return Affect(
+            **{k: round(v, 4) for k, v in scores.items()},
+            sentiment=self._sentiment(model, scores["negative"]),
+            cues=cues,
+            repeats=repeats,
+            model=model,
+        )
+
+    @staticmethod
+    def _sentiment(model: dict[str, float], negative: float) -> Sentiment:
+        figures = {s: model[s] for s in SENTIMENTS}
+        figures["negative"] = negative
+        return max(SENTIMENTS, key=lambda s: figures[s])
+
+    def _repeats(self, embedding: NDArray[np.float32], recent: list[str]) -> int:
+        earlier = recent[-self.config.rephrase_turns :] if self.config.rephrase_turns else []
+        if not earlier:
+            return 0
+        vectors = self._vectors_of(earlier)
+        similarity = vectors @ embedding
+        return int((similarity >= self.config.rephrase_similarity).sum())
+
+    def _rising(self, previous: list[float], current: float) -> bool:
+        span = self.config.rising_turns - 1
+        if len(previous) < span or current < self.config.rising_min:
+            return False
+        series = [*previous[-span:], current]
+        return all(b > a for a, b in itertools.pairwise(series))
+
+    def _remember(self, text: str, vector: NDArray[np.float32]) -> None:
+        with self._lock:
+            self._vectors[text] = vector
+            self._vectors.move_to_end(text)
+            while len(self._vectors) > 4096:
+                self._vectors.popitem(last=False)
+
+    def _vectors_of(self, texts: list[str]) -> NDArray[np.float32]:
+        """Embeddings of earlier turns: remembered from when they were read, else encoded."""
+        with self._lock:
+            known = {t: self._vectors[t] for t in texts if t in self._vectors}
+        missing = [t for t in texts if t not in known]
+        if missing:
+            for text, vector in zip(missing, self.encoder.encode(missing), strict=True):
+                known[text] = vector
+                self._remember(text, vector)
+        return np.vstack([known[t] for t in texts])
+
+
+def load_affect(encoder: Encoder, config: AffectConfig | None = None) -> AffectDetector:
+    """The affect detector for ``encoder``, with the shipped model unless ``config`` names one."""
+    config = config or AffectConfig()
+    return AffectDetector(encoder, LinearAffectModel.load(config.model_dir), config)
