@@ -48,6 +48,16 @@ class PendingAction:
     proposal: int = 0  # the version of the proposal event: one proposal executes at most once
 
 
+@dataclass(frozen=True)
+class TurnReading:
+    """What one customer turn was read as: its top intent, entity values and negativity
+    (a turn nobody read, as while a person owns the conversation: none, none, 0)."""
+
+    intent: str | None
+    values: list[str]
+    negative: float
+
+
 @dataclass
 class ConversationState:
     """What the policy needs to know about a conversation so far."""
@@ -70,7 +80,7 @@ class ConversationState:
     out_of_scope_count: int = 0
     disclosed: bool = False
     arms: dict[str, str] = field(default_factory=dict)
-    negative_by_turn: list[float] = field(default_factory=list)
+    readings: list[TurnReading] = field(default_factory=list)
     acknowledged_streak: int = 0
     acknowledgements: list[str] = field(default_factory=list)
     ratings: list[int] = field(default_factory=list)
@@ -84,11 +94,14 @@ class ConversationState:
     def turn_context(self, now: datetime | None = None, turns: int = CONTEXT_TURNS) -> TurnContext:
         """The context the next customer turn is read with: the last ``turns`` of theirs."""
         recent = [line.text for line in self.transcript if line.author == "customer"]
+        readings = self.readings[-turns:]
         return TurnContext(
             recent=recent[-turns:],
             last_intent=self.last_intent,
             now=now,
-            recent_negative=self.negative_by_turn[-turns:],
+            recent_negative=[r.negative for r in readings],
+            recent_intents=[r.intent for r in readings],
+            recent_values=[r.values for r in readings],
         )
 
 
@@ -102,11 +115,18 @@ def apply(state: ConversationState, event: Event) -> ConversationState:
         state.started_at = event.at
     elif isinstance(event, MessageReceived):
         state.transcript.append(TranscriptLine("customer", event.text, event.at))
+        state.readings.append(TurnReading(None, [], 0.0))
     elif isinstance(event, Understood):
         for mention in event.understanding.entities:
             state.slots[mention.entity] = mention.value
-        affect = event.understanding.affect
-        state.negative_by_turn.append(affect.negative if affect else 0.0)
+        u = event.understanding
+        state.readings[-1:] = [
+            TurnReading(
+                u.intent if u.zone != "out_of_scope" else None,
+                [m.value for m in u.entities],
+                u.affect.negative if u.affect else 0.0,
+            )
+        ]
     elif isinstance(event, Decided):
         _apply_decision(state, event)
     elif isinstance(event, ActionProposed):

@@ -42,6 +42,12 @@ class TurnContext(BaseModel):
     recent_negative: list[float] = Field(
         default_factory=list, description="the negative score of each turn in ``recent``"
     )
+    recent_intents: list[str | None] = Field(
+        default_factory=list, description="the top intent of each turn in ``recent``"
+    )
+    recent_values: list[list[str]] = Field(
+        default_factory=list, description="the entity values found in each turn in ``recent``"
+    )
 
 
 class Affect(BaseModel):

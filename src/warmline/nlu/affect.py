@@ -12,12 +12,16 @@ Two parts:
   I ask", threats to leave, urgent and confused wording, the same request rephrased (cosine of
   the turn with an earlier one), and negativity rising over the last turns. ``CUE_FLOORS`` gives
   each cue's floor; ``Affect.model`` keeps the model's own figures.
+
+The distress targets (negative, frustration, urgency, confusion) are also read clause by clause
+and the highest kept, because a support turn often wraps a complaint round a request.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import re
 import threading
 from abc import ABC, abstractmethod
 from collections import OrderedDict
@@ -92,13 +96,23 @@ CUE_FLOORS: dict[str, dict[str, float]] = {
 }
 
 
+CLAUSE_TARGETS = ("negative", "frustration", "urgency", "confusion")
+_CLAUSE_BREAK = re.compile(r"[.!?;]+\s+|,\s+|\s+but\s+", re.I)
+
+
+def clauses(text: str) -> list[str]:
+    """The clauses of a text with two words or more, when it has at least two; else none."""
+    found = [c for c in _CLAUSE_BREAK.split(text) if len(c.split()) >= 2]
+    return found if len(found) >= 2 else []
+
+
 class AffectConfig(BaseModel):
     """How the detector reads a conversation."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", protected_namespaces=())
     model_dir: Path | None = Field(None, description="folder with head.npz; None: the shipped one")
     rephrase_similarity: float = Field(
-        0.8, ge=0.0, le=1.0, description="cosine at or above which a turn repeats an earlier one"
+        0.75, ge=0.0, le=1.0, description="cosine at or above which a turn repeats an earlier one"
     )
     rephrase_turns: int = Field(3, ge=0, description="earlier turns compared for rephrasing")
     rising_turns: int = Field(3, ge=2, description="turns whose negative score must rise")
@@ -209,18 +223,43 @@ class AffectDetector:
         """Each text on its own, with no conversation around it."""
         if not texts:
             return []
-        probs = self.model.probabilities(self.encoder.encode(list(texts)))
+        probs = self._with_clauses(
+            list(texts), self.model.probabilities(self.encoder.encode(texts))
+        )
         return [self._combine(row, turn_cues(t), 0) for t, row in zip(texts, probs, strict=True)]
 
+    def _with_clauses(self, texts: list[str], probs: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Distress targets read clause by clause too, keeping the highest: a complaint wrapped
+        round a request ("this is so annoying, where is my booking?") is diluted when the
+        sentence is pooled whole."""
+        owner, parts = [], []
+        for i, text in enumerate(texts):
+            for clause in clauses(text):
+                owner.append(i)
+                parts.append(clause)
+        if not parts:
+            return probs
+        result = probs.copy()
+        columns = [self._index[t] for t in CLAUSE_TARGETS if t in self._index]
+        for i, row in zip(owner, self.model.probabilities(self.encoder.encode(parts)), strict=True):
+            result[i, columns] = np.maximum(result[i, columns], row[columns])
+        return result
+
     def read(
-        self, text: str, embedding: NDArray[np.float32], context: TurnContext | None = None
+        self,
+        text: str,
+        embedding: NDArray[np.float32],
+        context: TurnContext | None = None,
+        intent: str | None = None,
+        values: Sequence[str] = (),
     ) -> Affect:
-        """One turn of a conversation: ``embedding`` is the turn's, as the encoder gave it."""
+        """One turn of a conversation: ``embedding`` is the turn's, as the encoder gave it;
+        ``intent`` and ``values`` are what the turn was read as (top intent, entity values)."""
         context = context or TurnContext()
         self._remember(text, embedding)
-        row = self.model.probabilities(embedding[None, :])[0]
+        row = self._with_clauses([text], self.model.probabilities(embedding[None, :]))[0]
         cues = turn_cues(text)
-        repeats = self._repeats(embedding, context.recent)
+        repeats = self._repeats(embedding, context, intent, set(values))
         if repeats:
             cues.append("rephrasing")
         negative = float(row[self._index["negative"]])
@@ -249,13 +288,30 @@ class AffectDetector:
         figures["negative"] = negative
         return max(SENTIMENTS, key=lambda s: figures[s])
 
-    def _repeats(self, embedding: NDArray[np.float32], recent: list[str]) -> int:
-        earlier = recent[-self.config.rephrase_turns :] if self.config.rephrase_turns else []
-        if not earlier:
+    def _repeats(
+        self,
+        embedding: NDArray[np.float32],
+        context: TurnContext,
+        intent: str | None,
+        values: set[str],
+    ) -> int:
+        """Earlier turns that asked the same thing: similar wording (cosine at or above
+        ``rephrase_similarity``), the same intent, and no different entity value (asking about
+        two reservations in turn is not repeating oneself)."""
+        n = min(self.config.rephrase_turns, len(context.recent))
+        if n == 0:
             return 0
-        vectors = self._vectors_of(earlier)
-        similarity = vectors @ embedding
-        return int((similarity >= self.config.rephrase_similarity).sum())
+        earlier = context.recent[-n:]
+        intents = context.recent_intents[-n:] if len(context.recent_intents) >= n else [None] * n
+        found = context.recent_values[-n:] if len(context.recent_values) >= n else [[]] * n
+        similarity = self._vectors_of(earlier) @ embedding
+        count = 0
+        for sim, their_intent, their_values in zip(similarity, intents, found, strict=True):
+            same_intent = intent is None or their_intent is None or intent == their_intent
+            clash = bool(values and their_values and not values & set(their_values))
+            if sim >= self.config.rephrase_similarity and same_intent and not clash:
+                count += 1
+        return count
 
     def _rising(self, previous: list[float], current: float) -> bool:
         span = self.config.rising_turns - 1

@@ -8,8 +8,10 @@ Cue codes (stable; they appear in decision reasons):
 
 * ``shouting``: most letters in capitals (at least 8 letters), or "!!" and more
 * ``profanity``: a swear word or insult from a short list, including starred spellings (f*ck)
-* ``repeat_complaint``: "third time", "again and again", "I already told you", "how many times"
-* ``leave_threat``: "cancel my account", "take my business elsewhere", "never again", "switching to"
+* ``repeat_complaint``: having to ask again: "third time I ask", "I already told you", "how many
+  times do I have to", "I keep asking" (not things that happen again: "declined several times")
+* ``leave_threat``: "take my business elsewhere", "never flying with you again", "switching to
+  another airline", "I'm done with you" (closing an account is a request, not a threat)
 * ``urgent_words``: "urgent", "asap", "right now", "immediately", "emergency", "my flight leaves"
 * ``confused_words``: "I don't understand", "confused", "what do you mean", "makes no sense", "??"
 """
@@ -30,19 +32,25 @@ _PROFANITY = re.compile(
     r"useless|ridiculous|pathetic)\b",
     _FLAGS,
 )
+_ASKING = r"(ask|asked|asking|contact|contacted|contacting|write|wrote|writing|call|called|calling|"
+_ASKING += r"message|messaged|chat|chatted|tell|told|telling|explain|explained|explaining|say|said)"
 _REPEAT = re.compile(
-    r"\b((second|2nd|third|3rd|fourth|4th|fifth|5th|\d+(st|nd|rd|th)|umpteenth|nth|"
-    r"several|many|multiple|countless)\s+times?)\b"
-    r"|\b(again and again|over and over|yet again|for the last time)\b"
-    r"|\b(already|just)\s+(told|said|asked|explained|gave|sent)\b"
-    r"|\bhow many times\b"
-    r"|\b(keep|kept)\s+(asking|telling|saying|repeating|getting)\b"
-    r"|\bi('ve| have) (asked|told you|said|explained)\b.{0,30}\b(before|already|twice)\b",
+    r"\b(second|2nd|third|3rd|fourth|4th|fifth|5th|\d+(st|nd|rd|th)|umpteenth|nth)\s+time\s+"
+    r"(that\s+)?(i|i'?m|i am|i'?ve|i have|we|we'?re|we'?ve)?\s*(been\s+|had to\s+|have to\s+)?"
+    + _ASKING
+    + r"|\b"
+    + _ASKING
+    + r"\b.{0,25}\b(several|many|multiple|countless|\d+|three|four|five|"
+    r"ten|so many)\s+times\b"
+    r"|\bhow many times\s+(do|must|should|have|will)\s+i\b"
+    r"|\bi\s+(keep|kept)\s+(asking|telling|saying|repeating|explaining|calling|writing)\b"
+    r"|\bi('ve| have)?\s+(already|just)\s+(told|said|asked|explained)\b"
+    r"|\bi('ve| have) (asked|told you|said|explained)\b.{0,30}\b(before|already|twice)\b"
+    r"|\b(for the last time|asked (you )?twice|told you twice|asked this before)\b",
     _FLAGS,
 )
 _LEAVE = re.compile(
-    r"\b(cancel|close|delete|terminate)\s+(my|the)\s+(account|membership|subscription)\b"
-    r"|\b(take|taking)\s+my\s+(business|money|custom)\s+(elsewhere|somewhere else)\b"
+    r"\b(take|taking)\s+my\s+(business|money|custom)\s+(elsewhere|somewhere else)\b"
     r"|\b(switch|switching|moving|move|go|going)\s+to\s+(a\s+|another\s+)?"
     r"(competitor|another (airline|company|store|provider|bank|carrier))\b"
     r"|\bnever\s+(again\s+)?(fly|flying|shop|shopping|buy|buying|use|using|order|ordering|"
@@ -60,7 +68,8 @@ _URGENT = re.compile(
     _FLAGS,
 )
 _CONFUSED = re.compile(
-    r"\b(i\s+(do not|don'?t|dont|can'?t|cannot)\s+(understand|get it|follow|figure)|"
+    r"\b(i\s+(still\s+|really\s+|just\s+)?(do not|don'?t|dont|can'?t|cannot)\s+"
+    r"(understand|get it|follow|figure)|"
     r"confus(ed|ing)|what do you mean|makes no sense|doesn'?t make sense|not sure (what|how|why)|"
     r"i have no idea|unclear|lost here|huh)\b|\?\s*\?",
     _FLAGS,

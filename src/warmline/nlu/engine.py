@@ -138,11 +138,6 @@ class NluEngine:
         embedding = self.encoder.encode([cleaned])
         ranking = self.classifier.rank_embeddings(embedding, [cleaned])[0]
         affect = None
-        if self.affect is not None:
-            recent = [clean_text(t) for t in context.recent]
-            affect = self.affect.read(
-                cleaned, embedding[0], context.model_copy(update={"recent": recent})
-            )
         zone, rule = self._zone(ranking)
         used: str | None = None
         if zone != "confident" and self._is_follow_up(cleaned, context):
@@ -160,6 +155,15 @@ class NluEngine:
                 ranking, zone, rule = joined, joined_zone, joined_rule
         if zone != "confident":
             notes.append(rule)
+        if self.affect is not None:
+            recent = [clean_text(t) for t in context.recent]
+            affect = self.affect.read(
+                cleaned,
+                embedding[0],
+                context.model_copy(update={"recent": recent}),
+                intent=ranking.scores[0].intent if zone != "out_of_scope" else None,
+                values=[m.value for m in entities],
+            )
         return Understanding(
             text=cleaned,
             ranking=ranking.scores[:5],

@@ -150,7 +150,7 @@ class Responder:
         }
         params = context.get("params") or {}
         text = template.render(**{**base, **params, **context}).strip()
-        return apply_register(" ".join(text.split()), self.pack.persona.speech_register)
+        return apply_register(text, self.pack.persona.speech_register)
 
     def render_safe(
         self, name: str, fallback: str, arms: dict[str, str] | None = None, **context: Any

@@ -18,7 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from warmline.domain.customers import dig
-from warmline.domain.events import ActionExecuted, ActionProposed, Escalated, Event
+from warmline.domain.events import ActionExecuted, ActionProposed, BotReplied, Escalated, Event
 from warmline.errors import PackError, PackIssue, WarmlineError
 from warmline.services.runtime import Runtime
 
@@ -39,6 +39,11 @@ class Expect(_Strict):
     escalation: str | None = None
     reasons_include: list[str] = Field(default_factory=list)
     status: Literal["open", "escalated", "closed"] | None = None
+    acknowledgement: str | None = Field(
+        None,
+        description="the cause the reply must open by acknowledging, or 'none' for no "
+        "acknowledgement at all",
+    )
 
 
 class Turn(_Strict):
@@ -182,7 +187,29 @@ def _check_turn(
         ]
     if expect.status and status != expect.status:
         failures.append(f"status: expected {expect.status}, got {status}")
+    if expect.acknowledgement:
+        failures += _check_acknowledgement(expect.acknowledgement, result_events, decision)
     return failures
+
+
+def _check_acknowledgement(expected: str, events: list[Event], decision: Any) -> list[str]:
+    """The decision acknowledges ``expected`` and the first reply opens with it (before any
+    answer, question or result); or, for 'none', nothing is acknowledged."""
+    ack = decision.acknowledgement if decision is not None else None
+    first = next((e for e in events if isinstance(e, BotReplied)), None)
+    if expected == "none":
+        if ack is not None or (first is not None and first.acknowledgement):
+            return [f"acknowledgement: expected none, got {ack.cause if ack else first}"]
+        return []
+    if ack is None or ack.cause != expected:
+        return [f"acknowledgement: expected {expected}, got {ack.cause if ack else 'none'}"]
+    if (
+        first is None
+        or not first.acknowledgement
+        or not first.text.startswith(first.acknowledgement)
+    ):
+        return ["acknowledgement: the first reply does not open with it"]
+    return []
 
 
 def _matches(actual: Any, expected: Any) -> bool:
@@ -227,6 +254,10 @@ async def run_scenario(
             failures.append(
                 "the conversation never disclosed that the customer is talking to an AI"
             )
+        said = state.acknowledgements
+        failures += [
+            f"acknowledgement said twice: {a!r}" for a in sorted(set(said)) if said.count(a) > 1
+        ]
         failures += [
             f"after: action {a} was executed"
             for a in scenario.after.actions_never_executed

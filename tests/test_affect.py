@@ -1,0 +1,154 @@
+"""Affect: the shipped model, the lexical cues, clause reading and the conversation cues."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from warmline.domain.understanding import TurnContext
+from warmline.errors import ConfigurationError
+from warmline.nlu.affect import AffectDetector, LinearAffectModel, load_affect
+from warmline.nlu.affect_cues import turn_cues
+from warmline.nlu.embeddings import Encoder
+
+
+@pytest.fixture(scope="module")
+def detector(encoder: Encoder) -> AffectDetector:
+    return load_affect(encoder)
+
+
+@pytest.mark.parametrize(
+    ("text", "cue"),
+    [
+        ("WHERE IS MY REFUND", "shouting"),
+        ("where is my refund!!", "shouting"),
+        ("this is f*cking ridiculous", "profanity"),
+        ("This is the THIRD time I ask", "repeat_complaint"),
+        ("how many times do I have to tell you", "repeat_complaint"),
+        ("I already told you my booking code", "repeat_complaint"),
+        ("I'll take my business elsewhere", "leave_threat"),
+        ("never flying with you again", "leave_threat"),
+        ("my flight leaves in 40 minutes", "urgent_words"),
+        ("I need this sorted asap", "urgent_words"),
+        ("I still don't understand the fee", "confused_words"),
+        ("what do you mean by fare class??", "confused_words"),
+    ],
+)
+def test_each_cue_is_found(text: str, cue: str) -> None:
+    assert cue in turn_cues(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "My card was declined several times",  # it happened again; they did not ask again
+        "I entered the wrong pin too many times",
+        "I would like to close my account",  # a request, not a threat to leave
+        "How many times can I use a disposable card?",
+        "Where is my reservation 4WQ150?",
+        "I was charged twice for one ticket",
+        "OK",
+    ],
+)
+def test_ordinary_requests_carry_no_cue(text: str) -> None:
+    assert turn_cues(text) == []
+
+
+def test_the_shipped_model_scores_calm_and_upset_turns_apart(detector: AffectDetector) -> None:
+    calm, upset, thanks = detector.read_texts(
+        [
+            "where is my reservation 4WQ150?",
+            "I am so annoyed, nobody ever helps me",
+            "thank you, that was really helpful",
+        ]
+    )
+    for affect in (calm, upset, thanks):
+        for value in (affect.negative, affect.frustration, affect.urgency, affect.confusion):
+            assert 0.0 <= value <= 1.0
+    assert calm.frustration < 0.3 < 0.6 < upset.frustration
+    assert (calm.sentiment, upset.sentiment, thanks.sentiment) == (
+        "neutral",
+        "negative",
+        "positive",
+    )
+
+
+def test_a_complaint_wrapped_round_a_request_is_read_clause_by_clause(
+    detector: AffectDetector, encoder: Encoder
+) -> None:
+    text = "this is so annoying, where is my reservation 4WQ150?"
+    whole = detector.model.probabilities(encoder.encode([text]))[0]
+    frustration = detector.model.targets.index("frustration")
+    (affect,) = detector.read_texts([text])
+    assert whole[frustration] < 0.5 <= affect.frustration
+
+
+def test_cues_raise_the_scores_and_the_model_figures_are_kept(detector: AffectDetector) -> None:
+    (affect,) = detector.read_texts(["This is the THIRD time I ask where my refund is"])
+    assert "repeat_complaint" in affect.cues
+    assert affect.frustration >= 0.75 > affect.model["frustration"]
+
+
+def test_the_same_request_again_counts_as_a_repeat(
+    detector: AffectDetector, encoder: Encoder
+) -> None:
+    context = TurnContext(
+        recent=["what is my baggage allowance"], recent_intents=["baggage_allowance"]
+    )
+    again = detector.read(
+        "what's my baggage allowance?",
+        encoder.encode(["what's my baggage allowance?"])[0],
+        context,
+        intent="baggage_allowance",
+    )
+    assert again.repeats == 1 and "rephrasing" in again.cues
+
+
+def test_a_similar_request_for_another_record_or_intent_is_not_a_repeat(
+    detector: AffectDetector, encoder: Encoder
+) -> None:
+    text = "where is my reservation 4WQ150"
+    vector = encoder.encode([text])[0]
+    other_record = TurnContext(
+        recent=["where is my reservation DDHPNX"],
+        recent_intents=["reservation_status"],
+        recent_values=[["DDHPNX"]],
+    )
+    read = detector.read(text, vector, other_record, "reservation_status", ["4WQ150"])
+    assert read.repeats == 0
+    other_intent = TurnContext(recent=["where is my reservation"], recent_intents=["cancel"])
+    assert detector.read(text, vector, other_intent, "reservation_status").repeats == 0
+
+
+def test_negativity_rising_over_three_turns_is_a_cue(
+    detector: AffectDetector, encoder: Encoder
+) -> None:
+    text = "I am really unhappy with this"
+    vector = encoder.encode([text])[0]
+    rising = detector.read(text, vector, TurnContext(recent_negative=[0.1, 0.3]))
+    flat = detector.read(text, vector, TurnContext(recent_negative=[0.9, 0.3]))
+    assert "rising_negativity" in rising.cues and "rising_negativity" not in flat.cues
+
+
+def test_a_model_trained_on_another_encoder_is_refused(encoder: Encoder) -> None:
+    shipped = LinearAffectModel.load()
+    other = LinearAffectModel(
+        shipped.weight,
+        shipped.bias,
+        shipped.scale,
+        shipped.shift,
+        shipped.targets,
+        shipped.thresholds,
+        "another-encoder@123",
+    )
+    with pytest.raises(ConfigurationError, match="train_affect"):
+        AffectDetector(encoder, other)
+
+
+def test_a_saved_model_loads_with_the_same_probabilities(tmp_path, encoder: Encoder) -> None:  # type: ignore[no-untyped-def]
+    shipped = LinearAffectModel.load()
+    shipped.save(tmp_path)
+    again = LinearAffectModel.load(tmp_path)
+    x = encoder.encode(["why is my bag not here yet"])
+    assert np.allclose(shipped.probabilities(x), again.probabilities(x), atol=1e-6)
+    assert again.thresholds == shipped.thresholds
