@@ -81,6 +81,25 @@ def test_a_customer_gets_their_reservation_and_can_reach_a_person(base_url: str,
     page.close()
 
 
+def test_a_frustrated_customer_hears_an_acknowledgement_first_and_can_rate(  # type: ignore[no-untyped-def]
+    base_url: str, browser
+) -> None:
+    page = browser.new_page()
+    page.goto(base_url + "/")
+    page.click("#start")
+    page.wait_for_selector(".msg.bot")
+    assert "AI assistant" in page.locator(".msg.bot").first.inner_text()
+    page.fill("#text", "This is the THIRD time I ask!!! Where is my reservation 4WQ150?")
+    page.click("#send")
+    page.wait_for_function("document.querySelectorAll('.msg.bot').length >= 2")
+    reply = page.locator(".msg.bot").last.inner_text()
+    assert reply.index("sorry") < reply.index("4WQ150")  # the person first, then the problem
+    page.click("#rating button[value='4']")
+    page.wait_for_selector(".notice")
+    assert "4 out of 5" in page.inner_text(".notice")
+    page.close()
+
+
 def test_an_empty_message_shows_a_clear_notice(base_url: str, browser) -> None:  # type: ignore[no-untyped-def]
     page = browser.new_page()
     page.goto(base_url + "/")

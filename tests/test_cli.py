@@ -76,3 +76,36 @@ def test_a_malformed_scenario_file_is_a_clear_error(tmp_path: Path) -> None:
     path.write_text("pack: airline\nscenarios:\n  - name: x\n    turns: []\n")
     result = runner.invoke(app, ["test", str(path)])
     assert result.exit_code == 2 and "scenarios.0.turns" in result.output
+
+
+def test_affect_predict_writes_one_scored_object_per_row(tmp_path: Path) -> None:
+    import json
+
+    source = tmp_path / "in.csv"
+    source.write_text(
+        'id,text\n1,"This is the THIRD time I ask!!! Where is my refund?"\n2,thanks so much\n',
+        "utf-8",
+    )
+    out = tmp_path / "out.jsonl"
+    result = runner.invoke(app, ["affect", "predict", "--input", str(source), "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in out.read_text("utf-8").splitlines()]
+    assert len(rows) == 2
+    for row in rows:
+        assert {"negative", "frustration", "urgency", "confusion", "sentiment"} <= set(row)
+        assert all(
+            0.0 <= row[k] <= 1.0 for k in ("negative", "frustration", "urgency", "confusion")
+        )
+        assert row["turn"]["frustration"] >= row["frustration"]  # cues only raise the reading
+    assert rows[0]["cues"] == ["shouting", "repeat_complaint"]
+    assert rows[0]["turn"]["frustration"] >= 0.75 and rows[0]["turn"]["sentiment"] == "negative"
+    assert rows[1]["sentiment"] == "positive" and rows[1]["frustration"] < 0.2
+
+
+def test_affect_predict_names_a_missing_text_column(tmp_path: Path) -> None:
+    source = tmp_path / "in.csv"
+    source.write_text("body\nhello\n", "utf-8")
+    out = tmp_path / "out.jsonl"
+    result = runner.invoke(app, ["affect", "predict", "--input", str(source), "--output", str(out)])
+    assert result.exit_code == 2 and "missing column(s) text" in result.output
+    assert not out.exists()

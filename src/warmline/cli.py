@@ -1,4 +1,5 @@
-"""The command line: ``warmline serve | demo | chat | validate | migrate | test | backoffice``."""
+"""The command line: ``warmline serve | demo | chat | validate | migrate | test | backoffice``,
+``warmline nlu ...``, ``warmline affect predict`` and ``warmline experiments report``."""
 
 from __future__ import annotations
 
@@ -131,8 +132,12 @@ def _wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout_s: float = 30
 
 @app.command()
 def validate(paths: Annotated[list[Path], typer.Argument(help="domain pack YAML files")]) -> None:
-    """Validate domain packs; report every error with file, line and field."""
+    """Validate domain packs (schema, references, templates, guardrails); report every error
+    with file, line and field."""
+    from dataclasses import replace
+
     from warmline.domain.pack_loader import load_pack
+    from warmline.services.responder import Responder
 
     failed = False
     for path in paths:
@@ -142,6 +147,13 @@ def validate(paths: Annotated[list[Path], typer.Argument(help="domain pack YAML 
             failed = True
             for issue in exc.issues:
                 err.print(f"[red]error[/red] {issue}", highlight=False)
+            continue
+        try:
+            Responder(pack)  # every template compiles and keeps to the guardrails
+        except PackError as exc:
+            failed = True
+            for issue in exc.issues:
+                err.print(f"[red]error[/red] {replace(issue, file=str(path))}", highlight=False)
             continue
         console.print(
             f"[green]ok[/green] {path}: pack '{pack.pack}', {len(pack.intents)} intents, "
@@ -278,6 +290,94 @@ nlu_app = typer.Typer(
     help="Train, run and evaluate intent models on CSV files.", no_args_is_help=True
 )
 app.add_typer(nlu_app, name="nlu")
+affect_app = typer.Typer(help="Read affect (sentiment, frustration, ...) from texts.")
+app.add_typer(affect_app, name="affect")
+
+
+experiments_app = typer.Typer(help="Compare reply variants (experiment arms).")
+app.add_typer(experiments_app, name="experiments")
+
+
+@experiments_app.command("report")
+def experiments_report(
+    experiment: Annotated[str, typer.Option(help="the experiment's name in the pack")],
+    pack: Annotated[str | None, typer.Option(help="domain pack (default: the default)")] = None,
+    baseline: Annotated[
+        str | None, typer.Option(help="arm the others are compared with (default: the first)")
+    ] = None,
+) -> None:
+    """CSAT and resolution per arm, and each arm's difference from the baseline with a 95 %
+    confidence interval (Newcombe), from the conversations in the database."""
+    from warmline.services.runtime import Runtime
+    from warmline.settings import get_settings
+
+    async def run() -> object:
+        runtime = await Runtime.build(get_settings())
+        try:
+            return await runtime.conversations.experiment_report(pack, experiment, baseline)
+        finally:
+            await runtime.aclose()
+
+    try:
+        report = asyncio.run(run())
+    except WarmlineError as exc:
+        _fail(exc)
+        return
+    _print_experiment(report)
+
+
+def _percent(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1%}"
+
+
+def _print_experiment(report: object) -> None:
+    from warmline.analytics.experiments import ExperimentReport
+
+    assert isinstance(report, ExperimentReport)
+    arms = Table(title=f"experiment {report.experiment}")
+    for column in ("arm", "conversations", "rated", "CSAT", "resolved", "resolution"):
+        arms.add_column(column, justify="right")
+    for arm in report.arms:
+        arms.add_row(
+            arm.arm,
+            str(arm.conversations),
+            str(arm.csat.total),
+            _percent(arm.csat.value),
+            str(arm.resolution.hits),
+            _percent(arm.resolution.value),
+        )
+    console.print(arms)
+    if not report.differences:
+        console.print("no arm to compare yet", highlight=False)
+        return
+    diffs = Table(title="difference from the baseline (95 % CI, Newcombe)")
+    for column in ("measure", "arm", "baseline", "difference", "95 % CI"):
+        diffs.add_column(column, justify="right")
+    for d in report.differences:
+        interval = "n/a" if d.low is None else f"{d.low:+.1%} .. {d.high:+.1%}"
+        change = "n/a" if d.difference is None else f"{d.difference:+.1%}"
+        diffs.add_row(d.measure, d.arm, d.baseline, change, interval)
+    console.print(diffs)
+
+
+@affect_app.command("predict")
+def affect_predict(
+    input: Annotated[Path, typer.Option("--input", help="CSV with a text column")],
+    output: Annotated[Path, typer.Option(help="JSON lines to write, one per input row")],
+    model: Annotated[
+        Path | None, typer.Option(help="affect model folder (default: the shipped one)")
+    ] = None,
+) -> None:
+    """Per row: negative, frustration, urgency, confusion (calibrated probabilities),
+    sentiment (negative / neutral / positive / ambiguous) and the lexical cues found."""
+    from warmline.services.affect_batch import predict_affect_csv
+
+    try:
+        count = predict_affect_csv(input, output, affect_dir=model)
+    except WarmlineError as exc:
+        _fail(exc)
+        return
+    console.print(f"[green]wrote[/green] {count} rows to {output}", highlight=False)
 
 
 @nlu_app.command("train")

@@ -9,7 +9,14 @@ from fastapi import APIRouter, Request, status
 from sse_starlette.sse import EventSourceResponse
 
 from warmline.api.deps import ConversationsDep, RuntimeDep
-from warmline.api.schemas import EventOut, PostMessage, StartConversation, TranscriptOut, TurnOut
+from warmline.api.schemas import (
+    EventOut,
+    GiveFeedback,
+    PostMessage,
+    StartConversation,
+    TranscriptOut,
+    TurnOut,
+)
 from warmline.domain.events import (
     AgentMessage,
     BotReplied,
@@ -40,6 +47,14 @@ async def post_message(
 async def request_person(conversation_id: str, conversations: ConversationsDep) -> TurnOut:
     """The customer asks for a person: always honoured at once."""
     return TurnOut.of(await conversations.request_person(conversation_id))
+
+
+@router.post("/conversations/{conversation_id}/feedback", status_code=status.HTTP_204_NO_CONTENT)
+async def give_feedback(
+    conversation_id: str, body: GiveFeedback, conversations: ConversationsDep
+) -> None:
+    """The customer's rating of the conversation (CSAT); the last one given counts."""
+    await conversations.give_feedback(conversation_id, body.rating, body.comment)
 
 
 @router.get("/conversations/{conversation_id}", response_model=TranscriptOut)

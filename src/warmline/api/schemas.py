@@ -26,6 +26,12 @@ class PostMessage(BaseModel):
     text: str = Field(description="what the customer wrote")
 
 
+class GiveFeedback(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    rating: int = Field(ge=1, le=5, description="1 (very unhappy) to 5 (very happy)")
+    comment: str = Field("", max_length=2000)
+
+
 class Reply(BaseModel):
     text: str
     choices: list[str] = []

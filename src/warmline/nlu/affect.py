@@ -223,10 +223,12 @@ class AffectDetector:
         """Each text on its own, with no conversation around it."""
         if not texts:
             return []
-        probs = self._with_clauses(
-            list(texts), self.model.probabilities(self.encoder.encode(texts))
-        )
-        return [self._combine(row, turn_cues(t), 0) for t, row in zip(texts, probs, strict=True)]
+        whole = self.model.probabilities(self.encoder.encode(texts))
+        clause = self._with_clauses(list(texts), whole)
+        return [
+            self._combine(w, c, turn_cues(t), 0)
+            for t, w, c in zip(texts, whole, clause, strict=True)
+        ]
 
     def _with_clauses(self, texts: list[str], probs: NDArray[np.float64]) -> NDArray[np.float64]:
         """Distress targets read clause by clause too, keeping the highest: a complaint wrapped
@@ -257,7 +259,8 @@ class AffectDetector:
         ``intent`` and ``values`` are what the turn was read as (top intent, entity values)."""
         context = context or TurnContext()
         self._remember(text, embedding)
-        row = self._with_clauses([text], self.model.probabilities(embedding[None, :]))[0]
+        whole = self.model.probabilities(embedding[None, :])
+        row = self._with_clauses([text], whole)[0]
         cues = turn_cues(text)
         repeats = self._repeats(embedding, context, intent, set(values))
         if repeats:
@@ -265,28 +268,38 @@ class AffectDetector:
         negative = float(row[self._index["negative"]])
         if self._rising(context.recent_negative, negative):
             cues.append("rising_negativity")
-        return self._combine(row, cues, repeats)
+        return self._combine(whole[0], row, cues, repeats)
 
-    def _combine(self, row: NDArray[np.float64], cues: list[str], repeats: int) -> Affect:
-        model = {t: round(float(row[i]), 4) for t, i in self._index.items()}
-        scores = {t: model[t] for t in ("negative", "frustration", "urgency", "confusion")}
+    def _combine(
+        self,
+        whole: NDArray[np.float64],
+        clause: NDArray[np.float64],
+        cues: list[str],
+        repeats: int,
+    ) -> Affect:
+        """``model`` is the whole text's calibrated reading; the scores start from the clause
+        reading and rise to the cues' floors."""
+        model = {t: round(float(whole[i]), 4) for t, i in self._index.items()}
+        scores = {t: float(clause[self._index[t]]) for t in CLAUSE_TARGETS}
         for cue in cues:
             for target, floor in CUE_FLOORS.get(cue, {}).items():
                 scores[target] = max(scores[target], floor)
         scores["negative"] = max(scores["negative"], scores["frustration"])
         return Affect(
             **{k: round(v, 4) for k, v in scores.items()},
-            sentiment=self._sentiment(model, scores["negative"]),
+            sentiment=self._sentiment(model, cues),
             cues=cues,
             repeats=repeats,
             model=model,
         )
 
     @staticmethod
-    def _sentiment(model: dict[str, float], negative: float) -> Sentiment:
-        figures = {s: model[s] for s in SENTIMENTS}
-        figures["negative"] = negative
-        return max(SENTIMENTS, key=lambda s: figures[s])
+    def _sentiment(model: dict[str, float], cues: list[str]) -> Sentiment:
+        """The most probable sentiment group; negative when a cue of negativity is present
+        (a shouted "third time I ask?" is not merely a question)."""
+        if any({"negative", "frustration"} & CUE_FLOORS.get(cue, {}).keys() for cue in cues):
+            return "negative"
+        return max(SENTIMENTS, key=lambda s: model[s])
 
     def _repeats(
         self,

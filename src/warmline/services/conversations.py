@@ -13,6 +13,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
+from warmline.analytics.experiments import ExperimentReport, experiment_report
 from warmline.domain.conversation import ConversationState, apply, fold
 from warmline.domain.customers import Customer, facts_from_profile
 from warmline.domain.decision import Decision, Reason
@@ -28,6 +29,7 @@ from warmline.domain.events import (
     Escalated,
     Event,
     ExperimentAssigned,
+    FeedbackGiven,
     MessageReceived,
     Resolved,
     Understood,
@@ -51,6 +53,7 @@ from warmline.storage.conversations import ConversationRepository
 from warmline.types import Clock
 
 STATE_CACHE_SIZE = 10_000
+REPORT_KINDS = ("experiment_assigned", "feedback_given", "resolved", "escalated")
 
 
 @dataclass(frozen=True)
@@ -230,6 +233,26 @@ class ConversationService:
             update={"text": f"{text} {reply.text}", "acknowledgement": text}
         )
         return decision
+
+    async def give_feedback(self, conversation_id: str, rating: int, comment: str = "") -> None:
+        """The customer's rating of the conversation (1-5); the last one given counts."""
+        async with self._lock(conversation_id):
+            state = await self._working_state(conversation_id)
+            event = FeedbackGiven(at=self.clock.now(), rating=rating, comment=comment)
+            await self._record(conversation_id, state, [event], None)
+
+    async def experiment_report(
+        self, pack: str | None, experiment: str, baseline: str | None = None
+    ) -> ExperimentReport:
+        """CSAT and resolution per arm of one of the pack's experiments, with differences."""
+        runtime = self.pack(pack)
+        if experiment not in runtime.pack.experiments:
+            known = ", ".join(runtime.pack.experiments) or "none"
+            raise InputError(
+                f"pack '{runtime.pack.pack}' has no experiment '{experiment}' (it has: {known})"
+            )
+        logs = await self.repo.logs(runtime.pack.pack, REPORT_KINDS)
+        return experiment_report(logs.values(), experiment, baseline)
 
     async def request_person(
         self, conversation_id: str, trigger: str = "customer_request"

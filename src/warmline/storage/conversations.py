@@ -179,6 +179,24 @@ class ConversationRepository:
         except SQLAlchemyError as exc:
             raise StorageError("could not read the conversation") from exc
 
+    async def logs(self, pack: str, kinds: Sequence[str]) -> dict[str, list[Event]]:
+        """The events of the given ``kinds`` of every conversation of ``pack``, by
+        conversation, each in order: what a report over many conversations folds."""
+        try:
+            async with self._sessions() as session:
+                result = await session.execute(
+                    select(EventRow.conversation_id, EventRow.payload)
+                    .join(ConversationRow, ConversationRow.id == EventRow.conversation_id)
+                    .where(ConversationRow.pack == pack, EventRow.kind.in_(list(kinds)))
+                    .order_by(EventRow.conversation_id, EventRow.seq)
+                )
+                logs: dict[str, list[Event]] = {}
+                for conversation_id, payload in result:
+                    logs.setdefault(conversation_id, []).append(event_from_json(payload))
+                return logs
+        except SQLAlchemyError as exc:
+            raise StorageError("could not read the conversations") from exc
+
     async def get(self, conversation_id: str) -> ConversationSummary:
         try:
             async with self._sessions() as session:

@@ -106,6 +106,20 @@ def install(app: FastAPI) -> None:
         )
 
     @app.post(
+        "/chat/{conversation_id}/feedback", response_class=HTMLResponse, include_in_schema=False
+    )
+    async def feedback(
+        conversation_id: str,
+        request: Request,
+        conversations: ConversationsDep,
+        rating: Annotated[int, Form(ge=1, le=5)],
+    ) -> Response:
+        await conversations.give_feedback(conversation_id, rating)
+        return templates.TemplateResponse(
+            request, "_notice.html", {"notice": f"Thank you: {rating} out of 5 recorded."}
+        )
+
+    @app.post(
         "/chat/{conversation_id}/handoff", response_class=HTMLResponse, include_in_schema=False
     )
     async def handoff(
