@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from warmline.domain.conversation import ConversationState, fold
+from warmline.domain.customers import Customer
 from warmline.domain.decision import Acknowledgement
 from warmline.domain.events import ConversationStarted, ExperimentAssigned
 from warmline.domain.pack import DomainPack, Empathy, Experiment, ExperimentArm
@@ -189,3 +190,25 @@ def test_arm_assignment_is_stable_and_follows_the_weights() -> None:
 def test_an_arm_greeting_must_disclose_the_ai() -> None:
     with pytest.raises(ValueError, match="AI"):
         ExperimentArm(greeting="Hello, how can I help?")
+
+
+def test_a_very_upset_customer_asked_to_confirm_is_offered_a_person(
+    mini_pack: DomainPack,
+) -> None:
+    from warmline.domain.understanding import EntityMention
+
+    rid = EntityMention(entity="reservation_id", value="4WQ150", text="4WQ150")
+    why = EntityMention(entity="cancel_reason", value="change_of_plan", text="plans changed")
+    upset = Understanding(
+        text="cancel 4WQ150 NOW!!! plans changed",
+        ranking=[IntentScore(intent="cancel_reservation", probability=0.9)],
+        zone="confident",
+        entities=[rid, why],
+        affect=Affect(frustration=0.9, negative=0.9, cues=["shouting"]),
+    )
+    customer = Customer(id="chen_jackson_3290", facts={"reservations": ["4WQ150"]})
+    d = decide(fresh(), upset, customer, mini_pack)
+    assert d.kind == "confirm" and "person_offered" in d.reason_codes()
+    assert d.choices == ["yes", "no", "talk to a person"]
+    calm = decide(fresh(), upset.model_copy(update={"affect": CALM}), customer, mini_pack)
+    assert calm.kind == "confirm" and calm.choices == ["yes", "no"]

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import httpx
 import typer
@@ -311,7 +311,7 @@ def experiments_report(
     from warmline.services.runtime import Runtime
     from warmline.settings import get_settings
 
-    async def run() -> object:
+    async def run() -> Any:
         runtime = await Runtime.build(get_settings())
         try:
             return await runtime.conversations.experiment_report(pack, experiment, baseline)
@@ -330,10 +330,8 @@ def _percent(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.1%}"
 
 
-def _print_experiment(report: object) -> None:
-    from warmline.analytics.experiments import ExperimentReport
-
-    assert isinstance(report, ExperimentReport)
+def _print_experiment(report: Any) -> None:
+    """Print an ``ExperimentReport`` (from ``ConversationService.experiment_report``)."""
     arms = Table(title=f"experiment {report.experiment}")
     for column in ("arm", "conversations", "rated", "CSAT", "resolved", "resolution"):
         arms.add_column(column, justify="right")

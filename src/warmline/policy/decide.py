@@ -33,8 +33,18 @@ def decide(
     ack, reasons = acknowledgement(state, understanding.affect, pack)
     if not reasons:
         return decision
+    choices = decision.choices
+    person = pack.intent_label("human_agent")
+    if ack is not None and ack.strong and decision.kind == "confirm" and person not in choices:
+        # A very upset customer asked to confirm is also offered the way to a person.
+        choices = [*choices, person]
+        reasons.append(Reason(code="person_offered", detail="strong distress at a confirmation"))
     return decision.model_copy(
-        update={"acknowledgement": ack, "reasons": [*decision.reasons, *reasons]}
+        update={
+            "acknowledgement": ack,
+            "choices": choices,
+            "reasons": [*decision.reasons, *reasons],
+        }
     )
 
 

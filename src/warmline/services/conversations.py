@@ -416,7 +416,7 @@ class ConversationService:
             ActionProposed(
                 at=now, action=action_name, params=decision.params, confirmation=confirmation
             ),
-            BotReplied(at=now, text=confirmation, choices=["yes", "no"]),
+            BotReplied(at=now, text=confirmation, choices=decision.choices or ["yes", "no"]),
         ]
 
     async def _execute(
