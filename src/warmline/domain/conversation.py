@@ -56,6 +56,7 @@ class TurnReading:
     intent: str | None
     values: list[str]
     negative: float
+    frustration: float = 0.0
 
 
 @dataclass
@@ -125,6 +126,7 @@ def apply(state: ConversationState, event: Event) -> ConversationState:
                 u.intent if u.zone != "out_of_scope" else None,
                 [m.value for m in u.entities],
                 u.affect.negative if u.affect else 0.0,
+                u.affect.frustration if u.affect else 0.0,
             )
         ]
     elif isinstance(event, Decided):

@@ -72,6 +72,34 @@ class Empathy(_Model):
     )
 
 
+RegulatedTopic = Literal["health", "legal", "financial_advice", "regulated_complaint"]
+
+
+def _all_topics() -> list[RegulatedTopic]:
+    return ["health", "legal", "financial_advice", "regulated_complaint"]
+
+
+class Escalation(_Model):
+    """When a person takes over, beside the customer's own request (always honoured) and the
+    clarify and out-of-scope limits in ``thresholds`` (``policy/escalation.py``)."""
+
+    frustration: float | None = Field(
+        0.8, ge=0.0, le=1.0, description="frustration at or above this hands over; None: off"
+    )
+    frustration_turns: int = Field(2, ge=1, description="turns in a row the frustration must last")
+    leave_threat: bool = Field(True, description="a threat to leave hands over at once")
+    vip_field: str | None = Field(
+        None, description="the account fact holding the customer's tier (see `account.fields`)"
+    )
+    vip_tiers: list[str] = Field(
+        default_factory=list, description="tiers handed to a person as soon as they are upset"
+    )
+    regulated_topics: list[RegulatedTopic] = Field(
+        default_factory=_all_topics,
+        description="regulated topics handed to a person when asked about",
+    )
+
+
 class ExperimentArm(_Model):
     weight: float = Field(1.0, gt=0.0)
     greeting: str | None = None
@@ -260,6 +288,7 @@ class DomainPack(_Model):
     persona: Persona
     thresholds: Thresholds = Thresholds()
     empathy: Empathy = Empathy()
+    escalation: Escalation = Escalation()
     experiments: dict[str, Experiment] = Field(default_factory=dict)
     account: AccountSpec | None = None
     entities: dict[str, Entity] = Field(default_factory=dict)

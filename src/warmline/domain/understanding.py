@@ -93,6 +93,11 @@ class Understanding(BaseModel):
         None, description="how the recent turns changed the reading, when they did"
     )
     affect: Affect | None = None
+    topics: list[str] = Field(
+        default_factory=list,
+        description="regulated topics asked about: health, legal, financial_advice, "
+        "regulated_complaint",
+    )
 
     @property
     def top(self) -> IntentScore | None:

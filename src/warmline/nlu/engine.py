@@ -32,6 +32,7 @@ from warmline.nlu.embeddings import Encoder
 from warmline.nlu.entities import EntityExtractor
 from warmline.nlu.intents import FORMAT_VERSION, IntentClassifier, IntentClassifierConfig, Ranking
 from warmline.nlu.language import LanguageDetector
+from warmline.nlu.topics import regulated_topics
 from warmline.nlu.zones import ZoneThresholds, zone_for
 
 MAX_NLU_CHARS = 1000
@@ -173,6 +174,7 @@ class NluEngine:
             oos_score=round(ranking.oos_score, 4),
             context=used,
             affect=affect,
+            topics=regulated_topics(cleaned),
         )
 
     def _zone(self, ranking: Ranking) -> tuple[Zone, str]:

@@ -15,6 +15,7 @@ from warmline.domain.pack import Action, DomainPack, Parameter
 from warmline.domain.understanding import REJECT_INTENT, Understanding
 from warmline.policy.choices import resolve_choice
 from warmline.policy.empathy import acknowledgement
+from warmline.policy.escalation import escalation_trigger
 
 CONVERSATIONAL = frozenset({"greet", "goodbye", "thanks", "affirm", "deny", "bot_challenge"})
 
@@ -26,11 +27,24 @@ def decide(
     pack: DomainPack,
 ) -> Decision:
     """The decision for one turn; a distressed customer's reply opens with an acknowledgement
-    (``empathy.py``) whatever the step after it."""
+    (``empathy.py``) whatever the step after it, and the triggers of ``escalation.py`` hand the
+    conversation to a person whatever the step would have been."""
     decision = _decide(state, understanding, customer, pack)
     if state.status == "escalated":
         return decision
     ack, reasons = acknowledgement(state, understanding.affect, pack)
+    trigger = escalation_trigger(state, understanding, customer, pack, ack)
+    if trigger is not None and decision.kind == "escalate":
+        reasons.append(trigger)  # already going to a person; the trigger is recorded too
+    elif trigger is not None:
+        return Decision(
+            kind="escalate",
+            intent=decision.intent,
+            confidence=decision.confidence,
+            escalation=trigger.code,
+            acknowledgement=ack,
+            reasons=[*decision.reasons, *reasons, trigger],
+        )
     if not reasons:
         return decision
     choices = decision.choices
