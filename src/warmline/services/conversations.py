@@ -34,6 +34,7 @@ from warmline.domain.events import (
     Resolved,
     Understood,
 )
+from warmline.domain.packet import Packet, build_packet
 from warmline.errors import (
     BackOfficeNotFound,
     BackOfficeRejected,
@@ -233,6 +234,27 @@ class ConversationService:
             update={"text": f"{text} {reply.text}", "acknowledgement": text}
         )
         return decision
+
+    async def packet(self, conversation_id: str) -> Packet:
+        """The warm-transfer packet, with the customer's account and past conversations."""
+        events = await self.repo.events(conversation_id)
+        packet = build_packet(conversation_id, events)
+        if packet.customer_id:
+            runtime = self.pack(packet.pack)
+            state = fold(events)
+            customer, _ = await self._customer(runtime, state)
+            if customer is not None:
+                packet.customer = customer.profile
+            packet.history = [
+                {
+                    "conversation_id": s.id,
+                    "status": s.status,
+                    "started": s.created_at.isoformat(),
+                }
+                for s in await self.repo.of_customer(packet.customer_id, limit=10)
+                if s.id != conversation_id
+            ]
+        return packet
 
     async def give_feedback(self, conversation_id: str, rating: int, comment: str = "") -> None:
         """The customer's rating of the conversation (1-5); the last one given counts."""

@@ -197,6 +197,20 @@ class ConversationRepository:
         except SQLAlchemyError as exc:
             raise StorageError("could not read the conversations") from exc
 
+    async def of_customer(self, customer_id: str, limit: int = 10) -> list[ConversationSummary]:
+        """The customer's most recent conversations, newest first."""
+        try:
+            async with self._sessions() as session:
+                result = await session.execute(
+                    select(ConversationRow)
+                    .where(ConversationRow.customer_id == customer_id)
+                    .order_by(ConversationRow.created_at.desc())
+                    .limit(limit)
+                )
+                return [ConversationSummary(row) for row in result.scalars()]
+        except SQLAlchemyError as exc:
+            raise StorageError("could not read the conversations") from exc
+
     async def get(self, conversation_id: str) -> ConversationSummary:
         try:
             async with self._sessions() as session:
