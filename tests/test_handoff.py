@@ -52,3 +52,120 @@ async def test_the_packet_holds_what_happened_and_how_the_customer_felt(
 async def test_a_packet_of_an_unknown_conversation_is_a_404(client: httpx.AsyncClient) -> None:
     r = await client.get("/api/conversations/nope/packet")
     assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json"
+
+
+async def _escalated(runtime: Runtime) -> str:
+    cid = (await runtime.conversations.start(None, USER)).conversation_id
+    await runtime.conversations.request_person(cid)
+    return cid
+
+
+async def test_the_queue_lists_unclaimed_handovers_and_exactly_one_claim_wins(
+    runtime: Runtime,
+) -> None:
+    import asyncio
+
+    from warmline.errors import ConflictError
+
+    cid = await _escalated(runtime)
+    queue = await runtime.handoff.queue()
+    assert [(q.conversation_id, q.trigger) for q in queue] == [(cid, "customer_request")]
+    results = await asyncio.gather(
+        runtime.handoff.claim(cid, "ana"),
+        runtime.handoff.claim(cid, "ben"),
+        return_exceptions=True,
+    )
+    winners = [r for r in results if not isinstance(r, BaseException)]
+    losers = [r for r in results if isinstance(r, ConflictError)]
+    assert len(winners) == 1 and len(losers) == 1
+    assert await runtime.handoff.queue() == []
+    state, _ = await runtime.conversations.state(cid)
+    assert state.owner in ("ana", "ben")
+
+
+async def test_two_processes_claiming_at_once_one_wins(runtime: Runtime) -> None:
+    """Two services over the same database (no shared lock): the version check decides."""
+    import asyncio
+
+    from warmline.errors import ConflictError
+    from warmline.services.conversations import ConversationService
+    from warmline.services.handoff import HandoffService
+
+    cid = await _escalated(runtime)
+    c = runtime.conversations
+    other = ConversationService(
+        c.repo, c.packs, c.default_pack, c.runner, c.broker, c.clock, max_message_chars=2000
+    )
+    results = await asyncio.gather(
+        runtime.handoff.claim(cid, "ana"),
+        HandoffService(other).claim(cid, "ben"),
+        return_exceptions=True,
+    )
+    assert sum(isinstance(r, ConflictError) for r in results) == 1
+    assert sum(not isinstance(r, BaseException) for r in results) == 1
+
+
+async def test_while_a_person_owns_it_the_bot_is_silent(runtime: Runtime) -> None:
+    cid = await _escalated(runtime)
+    waiting = await runtime.conversations.post_message(cid, "hello? anyone?")
+    assert waiting.replies  # before a claim the bot says a person is coming
+    await runtime.handoff.claim(cid, "ana")
+    turn = await runtime.conversations.post_message(cid, "where is my reservation 4WQ150?")
+    assert turn.replies == [] and turn.decision is not None
+    assert "person_owns" in turn.decision.reason_codes()
+    await runtime.handoff.reply(cid, "ana", "Hi, I'm Ana. Let me check 4WQ150 for you.")
+    state, _ = await runtime.conversations.state(cid)
+    assert [line.author for line in state.transcript][-2:] == ["customer", "agent"]
+
+
+async def test_only_the_owner_writes_and_hands_back_then_the_bot_answers_again(
+    runtime: Runtime,
+) -> None:
+    import pytest
+
+    from warmline.errors import ConflictError
+
+    cid = await _escalated(runtime)
+    await runtime.handoff.claim(cid, "ana")
+    with pytest.raises(ConflictError, match="ana does"):
+        await runtime.handoff.reply(cid, "ben", "hi")
+    back = await runtime.handoff.hand_back(cid, "ana", "answered the bag question")
+    assert back.status == "open" and "AI assistant" in back.replies[0].text
+    turn = await runtime.conversations.post_message(cid, "where is my reservation 4WQ150?")
+    assert turn.decision is not None and turn.decision.kind == "act"
+    _, events = await runtime.conversations.state(cid)
+    kinds = [e.kind for e in events]
+    assert kinds.count("disclosed") == 2  # the greeting and the hand-back
+
+
+async def test_wrap_up_records_the_outcome_and_the_corrected_intent(runtime: Runtime) -> None:
+    import pytest
+
+    from warmline.errors import InputError
+
+    cid = await _escalated(runtime)
+    await runtime.handoff.claim(cid, "ana")
+    with pytest.raises(InputError):
+        await runtime.handoff.wrap_up(cid, "ana", "resolved", corrected_intent="no_such_intent")
+    done = await runtime.handoff.wrap_up(cid, "ana", "resolved", "reservation_status")
+    assert done.status == "closed"
+    _, events = await runtime.conversations.state(cid)
+    wrapped = next(e for e in events if e.kind == "wrapped_up")
+    assert wrapped.corrected_intent == "reservation_status"  # type: ignore[union-attr]
+
+
+async def test_the_agent_api_claims_replies_and_refuses_a_second_claim(
+    runtime: Runtime, client: httpx.AsyncClient
+) -> None:
+    cid = await _escalated(runtime)
+    queue = (await client.get("/api/agents/ana/queue")).json()
+    assert [row["conversation_id"] for row in queue] == [cid]
+    claimed = await client.post(f"/api/agents/ana/conversations/{cid}/claim")
+    assert claimed.status_code == 200 and claimed.json()["trigger"] == "customer_request"
+    second = await client.post(f"/api/agents/ben/conversations/{cid}/claim")
+    assert second.status_code == 409
+    assert second.headers["content-type"] == "application/problem+json"
+    sent = await client.post(f"/api/agents/ana/conversations/{cid}/messages", json={"text": "Hi!"})
+    assert sent.status_code == 204
+    empty = await client.post(f"/api/agents/ana/conversations/{cid}/messages", json={"text": ""})
+    assert empty.status_code == 422

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from warmline.api import problems
+from warmline.api.agent_routes import router as agent_router
 from warmline.api.limits import BodyGuard
 from warmline.api.routes import router
 from warmline.services.runtime import Runtime
@@ -48,6 +49,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     problems.install(app)
     app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes)
     app.include_router(router)
+    app.include_router(agent_router)
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, str]:

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from warmline.services.conversations import ConversationService
+from warmline.services.handoff import HandoffService
 from warmline.services.runtime import Runtime
 
 
@@ -19,5 +20,10 @@ def get_conversations(request: Request) -> ConversationService:
     return get_runtime(request).conversations
 
 
+def get_handoff(request: Request) -> HandoffService:
+    return get_runtime(request).handoff
+
+
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+HandoffDep = Annotated[HandoffService, Depends(get_handoff)]
 ConversationsDep = Annotated[ConversationService, Depends(get_conversations)]

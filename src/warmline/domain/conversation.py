@@ -12,6 +12,7 @@ from warmline.domain.events import (
     ActionExecuted,
     ActionFailed,
     ActionProposed,
+    AgentJoined,
     AgentMessage,
     BotReplied,
     ConversationStarted,
@@ -21,9 +22,11 @@ from warmline.domain.events import (
     Event,
     ExperimentAssigned,
     FeedbackGiven,
+    HandedBack,
     MessageReceived,
     Resolved,
     Understood,
+    WrappedUp,
 )
 from warmline.domain.understanding import TurnContext
 
@@ -86,6 +89,7 @@ class ConversationState:
     acknowledgements: list[str] = field(default_factory=list)
     ratings: list[int] = field(default_factory=list)
     escalation: str | None = None
+    owner: str | None = None
     actions_done: list[str] = field(default_factory=list)
     actions_failed: list[str] = field(default_factory=list)
 
@@ -159,6 +163,16 @@ def apply(state: ConversationState, event: Event) -> ConversationState:
         state.status = "escalated"
         state.escalation = event.trigger
         state.pending = None
+    elif isinstance(event, AgentJoined):
+        state.owner = event.agent
+    elif isinstance(event, HandedBack):
+        state.owner = None
+        state.status = "open"
+        state.escalation = None
+        state.clarify_streak = 0
+        state.out_of_scope_count = 0
+    elif isinstance(event, WrappedUp):
+        state.owner = None
     elif isinstance(event, Resolved):
         state.status = "closed"
     return state

@@ -89,7 +89,7 @@ class Disclosed(_Event):
     """The customer was told they are talking to an AI and how to reach a person."""
 
     kind: Literal["disclosed"] = "disclosed"
-    how: Literal["greeting", "bot_challenge"]
+    how: Literal["greeting", "bot_challenge", "handed_back"]
 
 
 class ExperimentAssigned(_Event):
@@ -104,6 +104,32 @@ class Escalated(_Event):
     kind: Literal["escalated"] = "escalated"
     trigger: str
     reasons: list[Reason] = Field(default_factory=list)
+
+
+class AgentJoined(_Event):
+    """A person claimed the conversation: from now on the bot says nothing to the customer."""
+
+    kind: Literal["agent_joined"] = "agent_joined"
+    agent: str
+
+
+class HandedBack(_Event):
+    """The person gave the conversation back to the bot."""
+
+    kind: Literal["handed_back"] = "handed_back"
+    agent: str
+    note: str = ""
+
+
+class WrappedUp(_Event):
+    """The person closed their work: the outcome and, when the bot misread it, the intent the
+    conversation really was (for the learning loop)."""
+
+    kind: Literal["wrapped_up"] = "wrapped_up"
+    agent: str
+    disposition: str
+    corrected_intent: str | None = None
+    note: str = ""
 
 
 class AgentMessage(_Event):
@@ -136,6 +162,9 @@ Event = Annotated[
     | Disclosed
     | ExperimentAssigned
     | Escalated
+    | AgentJoined
+    | HandedBack
+    | WrappedUp
     | AgentMessage
     | Resolved
     | FeedbackGiven,

@@ -10,6 +10,7 @@ import time
 import uuid
 import weakref
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +31,7 @@ from warmline.domain.events import (
     Event,
     ExperimentAssigned,
     FeedbackGiven,
+    HandedBack,
     MessageReceived,
     Resolved,
     Understood,
@@ -171,12 +173,25 @@ class ConversationService:
             runtime = self.pack(state.pack)
             now = self.clock.now()
             events: list[Event] = [MessageReceived(at=now, text=text)]
+            if state.status == "escalated" and state.owner:
+                decision = Decision(
+                    kind="escalate",
+                    escalation=state.escalation,
+                    reasons=[
+                        Reason(
+                            code="person_owns",
+                            detail=f"{state.owner} owns this conversation; the bot stays silent",
+                        )
+                    ],
+                )
+                events.append(Decided(at=now, decision=decision))
+                return await self._record(conversation_id, state, events, decision)
             if state.status == "escalated":
                 decision = Decision(
                     kind="escalate",
                     escalation=state.escalation,
                     reasons=[
-                        Reason(code="already_escalated", detail="a person owns this conversation")
+                        Reason(code="already_escalated", detail="waiting for a person to take over")
                     ],
                 )
                 events.append(Decided(at=now, decision=decision))
@@ -234,6 +249,19 @@ class ConversationService:
             update={"text": f"{text} {reply.text}", "acknowledgement": text}
         )
         return decision
+
+    async def transact(
+        self,
+        conversation_id: str,
+        make: Callable[[ConversationState, PackRuntime], list[Event]],
+    ) -> TurnResult:
+        """Append the events ``make`` builds from the current state, under the conversation's
+        lock and with the version it read: of two writers that race, exactly one wins and the
+        other gets ``ConflictError``. ``make`` raises to refuse."""
+        async with self._lock(conversation_id):
+            state = await self._working_state(conversation_id)
+            events = make(state, self.pack(state.pack))
+            return await self._record(conversation_id, state, events, None)
 
     async def packet(self, conversation_id: str) -> Packet:
         """The warm-transfer packet, with the customer's account and past conversations."""
@@ -307,6 +335,8 @@ class ConversationService:
         status = state.status
         if any(isinstance(e, Escalated) for e in events):
             status = "escalated"
+        if any(isinstance(e, HandedBack) for e in events):
+            status = "open"
         if any(isinstance(e, Resolved) for e in events):
             status = "closed"
         try:

@@ -69,6 +69,10 @@ BUILTIN_TEMPLATES: dict[str, str] = {
         "I'm connecting you with a person from our team now. They'll see our conversation, "
         "so you won't need to repeat yourself."
     ),
+    "handed_back": (
+        "You're back with {{ persona.name }}, {{ persona.company }}'s AI assistant. What else can "
+        'I help with? Say "talk to a person" any time to reach our team again.'
+    ),
     "escalated_waiting": (
         "Your conversation is with our team now; a person will reply here. I've passed your "
         "message on."

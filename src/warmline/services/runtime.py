@@ -14,6 +14,7 @@ from warmline.nlu.affect import AffectConfig, load_affect
 from warmline.nlu.embeddings import Encoder, EncoderConfig, load_encoder
 from warmline.services.actions import ActionRunner
 from warmline.services.conversations import ConversationService
+from warmline.services.handoff import HandoffService
 from warmline.services.packs import PackRuntime, load_runtime
 from warmline.services.realtime import Broker
 from warmline.settings import Settings
@@ -32,6 +33,7 @@ from warmline.types import Clock, SystemClock
 class Runtime:
     settings: Settings
     conversations: ConversationService
+    handoff: HandoffService
     repository: ConversationRepository
     backoffice: BackOfficeClient
     packs: dict[str, PackRuntime]
@@ -94,7 +96,17 @@ class Runtime:
         background: list[asyncio.Task[None]] = []
         if is_sqlite(settings.database_url) and ":memory:" not in settings.database_url:
             background.append(asyncio.create_task(checkpoint_forever(engine)))
-        return cls(settings, service, repo, client, packs, broker, engine, background)
+        return cls(
+            settings,
+            service,
+            HandoffService(service),
+            repo,
+            client,
+            packs,
+            broker,
+            engine,
+            background,
+        )
 
     async def aclose(self) -> None:
         for task in self._background:

@@ -197,6 +197,44 @@ class ConversationRepository:
         except SQLAlchemyError as exc:
             raise StorageError("could not read the conversations") from exc
 
+    async def waiting(
+        self, limit: int = 200
+    ) -> list[tuple[ConversationSummary, str | None, datetime]]:
+        """Escalated conversations nobody has claimed, the longest waiting first, each with
+        its trigger and when it was handed over."""
+        try:
+            async with self._sessions() as session:
+                rows = (
+                    await session.execute(
+                        select(ConversationRow)
+                        .where(ConversationRow.status == "escalated")
+                        .order_by(ConversationRow.updated_at)
+                        .limit(limit)
+                    )
+                ).scalars()
+                found: list[tuple[ConversationSummary, str | None, datetime]] = []
+                for row in rows:
+                    kinds = await session.execute(
+                        select(EventRow.payload)
+                        .where(
+                            EventRow.conversation_id == row.id,
+                            EventRow.kind.in_(["escalated", "agent_joined", "handed_back"]),
+                        )
+                        .order_by(EventRow.seq)
+                    )
+                    trigger, owned, since = None, False, row.updated_at
+                    for payload in kinds.scalars():
+                        if payload["kind"] == "escalated":
+                            trigger, owned = payload.get("trigger"), False
+                            since = datetime.fromisoformat(payload["at"])
+                        else:
+                            owned = payload["kind"] == "agent_joined"
+                    if not owned:
+                        found.append((ConversationSummary(row), trigger, since))
+                return sorted(found, key=lambda item: item[2])
+        except SQLAlchemyError as exc:
+            raise StorageError("could not read the queue") from exc
+
     async def of_customer(self, customer_id: str, limit: int = 10) -> list[ConversationSummary]:
         """The customer's most recent conversations, newest first."""
         try:

@@ -1,0 +1,123 @@
+"""Handing a conversation to a person and back: the queue, claims, the person's messages,
+hand-back to the bot and wrap-up. Every change of ownership is an event; while a person owns a
+conversation the bot says nothing to the customer (``ConversationService.post_message``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from warmline.domain.conversation import ConversationState
+from warmline.domain.events import (
+    AgentJoined,
+    AgentMessage,
+    BotReplied,
+    Disclosed,
+    Event,
+    HandedBack,
+    Resolved,
+    WrappedUp,
+)
+from warmline.domain.packet import Packet
+from warmline.errors import ConflictError, ConversationClosed, InputError
+from warmline.services.conversations import ConversationService, TurnResult
+from warmline.services.packs import PackRuntime
+
+MAX_AGENT_CHARS = 4000
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    conversation_id: str
+    pack: str
+    customer_id: str | None
+    trigger: str | None
+    waiting_since: datetime
+
+
+class HandoffService:
+    def __init__(self, conversations: ConversationService) -> None:
+        self.conversations = conversations
+        self.clock = conversations.clock
+
+    async def queue(self) -> list[QueueItem]:
+        """Conversations waiting for a person, the longest waiting first."""
+        waiting = await self.conversations.repo.waiting()
+        return [
+            QueueItem(s.id, s.pack, s.customer_id, trigger, since) for s, trigger, since in waiting
+        ]
+
+    async def claim(self, conversation_id: str, agent: str) -> Packet:
+        """Take the conversation; exactly one of two agents claiming at once wins."""
+
+        def make(state: ConversationState, runtime: PackRuntime) -> list[Event]:
+            if state.status != "escalated":
+                raise ConflictError("this conversation is not waiting for a person")
+            if state.owner:
+                raise ConflictError(f"{state.owner} has already claimed this conversation")
+            return [AgentJoined(at=self.clock.now(), agent=agent)]
+
+        await self.conversations.transact(conversation_id, make)
+        return await self.conversations.packet(conversation_id)
+
+    async def reply(self, conversation_id: str, agent: str, text: str) -> TurnResult:
+        text = text.strip()
+        if not text or len(text) > MAX_AGENT_CHARS:
+            raise InputError(f"a message has 1 to {MAX_AGENT_CHARS} characters")
+
+        def make(state: ConversationState, runtime: PackRuntime) -> list[Event]:
+            self._owned_by(state, agent)
+            return [AgentMessage(at=self.clock.now(), agent=agent, text=text)]
+
+        return await self.conversations.transact(conversation_id, make)
+
+    async def hand_back(self, conversation_id: str, agent: str, note: str = "") -> TurnResult:
+        """Give the conversation back to the bot, which says so and who it is."""
+
+        def make(state: ConversationState, runtime: PackRuntime) -> list[Event]:
+            self._owned_by(state, agent)
+            now = self.clock.now()
+            return [
+                HandedBack(at=now, agent=agent, note=note),
+                BotReplied(at=now, text=runtime.responder.render("handed_back", state.arms)),
+                Disclosed(at=now, how="handed_back"),
+            ]
+
+        return await self.conversations.transact(conversation_id, make)
+
+    async def wrap_up(
+        self,
+        conversation_id: str,
+        agent: str,
+        disposition: str,
+        corrected_intent: str | None = None,
+        note: str = "",
+    ) -> TurnResult:
+        """Close the person's work with its outcome, and the intent it really was."""
+
+        def make(state: ConversationState, runtime: PackRuntime) -> list[Event]:
+            self._owned_by(state, agent)
+            if corrected_intent is not None and corrected_intent not in runtime.pack.intents:
+                raise InputError(f"'{corrected_intent}' is not an intent of {runtime.pack.pack}")
+            now = self.clock.now()
+            return [
+                WrappedUp(
+                    at=now,
+                    agent=agent,
+                    disposition=disposition,
+                    corrected_intent=corrected_intent,
+                    note=note,
+                ),
+                Resolved(at=now, by="agent"),
+            ]
+
+        return await self.conversations.transact(conversation_id, make)
+
+    @staticmethod
+    def _owned_by(state: ConversationState, agent: str) -> None:
+        if state.status == "closed":
+            raise ConversationClosed("this conversation has ended")
+        if state.owner != agent:
+            owner = state.owner or "nobody"
+            raise ConflictError(f"{agent} does not own this conversation ({owner} does)")
