@@ -10,11 +10,12 @@ import time
 import uuid
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from warmline.analytics.experiments import ExperimentReport, experiment_report
+from warmline.analytics.waits import in_words
 from warmline.domain.conversation import ConversationState, apply, fold
 from warmline.domain.customers import Customer, facts_from_profile
 from warmline.domain.decision import Decision, Reason
@@ -94,6 +95,22 @@ class ConversationService:
         self._states: OrderedDict[str, ConversationState] = OrderedDict()
         self._accounts: dict[tuple[str, str], tuple[float, Customer]] = {}
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        # Set by the handoff service: seconds until a person takes a conversation.
+        self.wait_estimate: Callable[[str | None], Awaitable[float | None]] | None = None
+
+    async def _wait_sentence(self, conversation_id: str | None) -> str:
+        """What the customer is told about the wait for a person, from live queue figures."""
+        if self.wait_estimate is None:
+            return ""
+        seconds = await self.wait_estimate(conversation_id)
+        if seconds is None:
+            return (
+                "Nobody from our team is signed in right now, so it may take a while; your "
+                "conversation is kept here. "
+            )
+        if seconds < 30:
+            return "Someone will be with you in a moment. "
+        return f"Someone should be with you in {in_words(seconds)}. "
 
     def _lock(self, conversation_id: str) -> asyncio.Lock:
         lock = self._locks.get(conversation_id)
@@ -195,11 +212,9 @@ class ConversationService:
                     ],
                 )
                 events.append(Decided(at=now, decision=decision))
-                events.append(
-                    BotReplied(
-                        at=now, text=runtime.responder.render("escalated_waiting", state.arms)
-                    )
-                )
+                wait = await self._wait_sentence(conversation_id)
+                text = runtime.responder.render("escalated_waiting", state.arms, wait_sentence=wait)
+                events.append(BotReplied(at=now, text=text))
                 return await self._record(conversation_id, state, events, decision)
             understanding = await asyncio.to_thread(
                 runtime.nlu.understand, text, state.turn_context(now)
@@ -318,10 +333,14 @@ class ConversationService:
                 return TurnResult(conversation_id, [], None, [], state.status)
             reasons = [Reason(code=trigger, detail="the customer pressed 'talk to a person'")]
             decision = Decision(kind="escalate", escalation=trigger, reasons=reasons)
+            wait = await self._wait_sentence(None)
             events: list[Event] = [
                 Decided(at=now, decision=decision),
                 Escalated(at=now, trigger=trigger, reasons=reasons),
-                BotReplied(at=now, text=runtime.responder.render("escalated", state.arms)),
+                BotReplied(
+                    at=now,
+                    text=runtime.responder.render("escalated", state.arms, wait_sentence=wait),
+                ),
             ]
             return await self._record(conversation_id, state, events, decision)
 
@@ -403,6 +422,8 @@ class ConversationService:
             "arms": state.arms,
         }
         if decision.kind == "escalate":
+            context["wait_sentence"] = await self._wait_sentence(None)
+        if decision.kind == "escalate":
             return [
                 Escalated(
                     at=now, trigger=decision.escalation or "unknown", reasons=decision.reasons
@@ -454,6 +475,7 @@ class ConversationService:
         try:
             record = await self.runner.preview(runtime.pack, action_name, decision.params)
         except ConnectorError as exc:
+            context["wait_sentence"] = await self._wait_sentence(None)
             return self._failure(runtime, decision, exc, context)
         confirmation, problem = runtime.responder.render_safe(
             f"confirm:{action_name}", "action_unavailable", record=record, **context
@@ -487,6 +509,7 @@ class ConversationService:
         try:
             result = await self.runner.execute(runtime.pack, action_name, decision.params, key)
         except ConnectorError as exc:
+            context["wait_sentence"] = await self._wait_sentence(None)
             return self._failure(runtime, decision, exc, context)
         text, problem = runtime.responder.render_safe(
             action.success, "action_unavailable", result=result, **context

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from warmline.analytics.waits import observed_handle_time, wait_for_position
 from warmline.domain.conversation import ConversationState
 from warmline.domain.events import (
     AgentJoined,
@@ -23,6 +24,7 @@ from warmline.domain.packet import Packet
 from warmline.errors import ConflictError, ConversationClosed, InputError
 from warmline.services.conversations import ConversationService, TurnResult
 from warmline.services.packs import PackRuntime
+from warmline.services.presence import Presence
 
 MAX_AGENT_CHARS = 4000
 
@@ -37,9 +39,27 @@ class QueueItem:
 
 
 class HandoffService:
-    def __init__(self, conversations: ConversationService) -> None:
+    def __init__(
+        self,
+        conversations: ConversationService,
+        presence: Presence | None = None,
+        *,
+        default_handle_s: float = 300.0,
+    ) -> None:
         self.conversations = conversations
         self.clock = conversations.clock
+        self.presence = presence or Presence(conversations.clock)
+        self.default_handle_s = default_handle_s
+        conversations.wait_estimate = self.estimate
+
+    async def estimate(self, conversation_id: str | None) -> float | None:
+        """Seconds until a person takes ``conversation_id`` (None: a conversation about to
+        join the queue), from its place in the queue, the free agent slots and the handle time
+        observed lately; None when no agent is signed in."""
+        waiting = [item.conversation_id for item in await self.queue()]
+        position = waiting.index(conversation_id) if conversation_id in waiting else len(waiting)
+        handle = observed_handle_time(self.presence.handle_times, self.default_handle_s)
+        return wait_for_position(position, self.presence.slots(), self.presence.free(), handle)
 
     async def queue(self) -> list[QueueItem]:
         """Conversations waiting for a person, the longest waiting first."""
@@ -59,6 +79,7 @@ class HandoffService:
             return [AgentJoined(at=self.clock.now(), agent=agent)]
 
         await self.conversations.transact(conversation_id, make)
+        self.presence.assign(agent, conversation_id)
         return await self.conversations.packet(conversation_id)
 
     async def reply(self, conversation_id: str, agent: str, text: str) -> TurnResult:
@@ -84,7 +105,9 @@ class HandoffService:
                 Disclosed(at=now, how="handed_back"),
             ]
 
-        return await self.conversations.transact(conversation_id, make)
+        result = await self.conversations.transact(conversation_id, make)
+        self.presence.release(agent, conversation_id)
+        return result
 
     async def wrap_up(
         self,
@@ -112,7 +135,9 @@ class HandoffService:
                 Resolved(at=now, by="agent"),
             ]
 
-        return await self.conversations.transact(conversation_id, make)
+        result = await self.conversations.transact(conversation_id, make)
+        self.presence.release(agent, conversation_id)
+        return result
 
     @staticmethod
     def _owned_by(state: ConversationState, agent: str) -> None:

@@ -66,8 +66,8 @@ BUILTIN_TEMPLATES: dict[str, str] = {
         "Which of yours do you mean?"
     ),
     "escalated": (
-        "I'm connecting you with a person from our team now. They'll see our conversation, "
-        "so you won't need to repeat yourself."
+        "I'm connecting you with a person from our team now. {{ wait_sentence }}They'll see our "
+        "conversation, so you won't need to repeat yourself."
     ),
     "handed_back": (
         "You're back with {{ persona.name }}, {{ persona.company }}'s AI assistant. What else can "
@@ -75,13 +75,13 @@ BUILTIN_TEMPLATES: dict[str, str] = {
     ),
     "escalated_waiting": (
         "Your conversation is with our team now; a person will reply here. I've passed your "
-        "message on."
+        "message on. {{ wait_sentence }}"
     ),
     "action_rejected": "I couldn't do that: {{ reason }}",
     "action_not_found": "I couldn't find that: {{ reason }} Could you check it for me?",
     "action_unavailable": (
         "I'm sorry, our system isn't responding right now, so I couldn't complete that. "
-        "I'm connecting you with a person who can help."
+        "I'm connecting you with a person who can help. {{ wait_sentence }}"
     ),
 }
 
@@ -151,6 +151,7 @@ class Responder:
             "persona": self.pack.persona,
             "topics": self.topics(),
             "languages": self.languages(),
+            "wait_sentence": "",
         }
         params = context.get("params") or {}
         text = template.render(**{**base, **params, **context}).strip()

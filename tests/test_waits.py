@@ -1,0 +1,55 @@
+"""Wait estimates: the queue arithmetic, Erlang C, and what the waiting customer is told."""
+
+from __future__ import annotations
+
+import math
+
+from warmline.analytics.waits import (
+    erlang_c,
+    expected_wait,
+    in_words,
+    observed_handle_time,
+    wait_for_position,
+)
+from warmline.services.runtime import Runtime
+
+USER = "chen_jackson_3290"
+
+
+def test_a_free_slot_means_no_wait_and_each_place_adds_a_share_of_the_handle_time() -> None:
+    assert wait_for_position(0, slots=4, free=1, handle_time_s=240) == 0.0
+    assert wait_for_position(0, slots=4, free=0, handle_time_s=240) == 60.0
+    assert wait_for_position(2, slots=4, free=0, handle_time_s=240) == 180.0
+    assert wait_for_position(0, slots=0, free=0, handle_time_s=240) is None
+
+
+def test_erlang_c_matches_the_closed_form() -> None:
+    assert math.isclose(erlang_c(2, 1.0), 1 / 3)
+    assert math.isclose(expected_wait(2, 1 / 240, 240.0), (1 / 3) * 240 / (2 - 1))
+    assert expected_wait(2, 3 / 240, 240.0) == math.inf  # more work than agents
+
+
+def test_the_observed_handle_time_needs_five_conversations() -> None:
+    assert observed_handle_time([100, 200], default_s=300) == 300
+    assert observed_handle_time([100, 200, 300, 400, 500], default_s=300) == 300
+    assert observed_handle_time([60] * 5, default_s=300) == 60
+
+
+def test_waits_in_words() -> None:
+    assert in_words(20) == "less than a minute"
+    assert in_words(170) == "about 3 minutes"
+
+
+async def test_the_customer_is_told_an_honest_wait_from_the_live_queue(runtime: Runtime) -> None:
+    service = runtime.conversations
+    nobody = await service.request_person((await service.start(None, USER)).conversation_id)
+    assert "Nobody from our team is signed in" in nobody.replies[0].text
+    runtime.handoff.presence.sign_in("ana", capacity=1)
+    busy = (await service.start(None, USER)).conversation_id
+    await service.request_person(busy)
+    await runtime.handoff.claim(nobody.conversation_id, "ana")  # ana's one slot is taken
+    # One customer (busy) is waiting ahead; a new one is second: 2 x 300 s / 1 slot.
+    second = await service.request_person((await service.start(None, USER)).conversation_id)
+    assert "about 10 minutes" in second.replies[0].text
+    first = await service.post_message(busy, "still there?")
+    assert "about 5 minutes" in first.replies[0].text  # updated as the customer waits
