@@ -126,3 +126,47 @@ def test_a_question_offers_choices_the_customer_can_click(base_url: str, browser
     assert "DDHPNX" in page.locator(".msg.bot p").last.inner_text()
     assert page.locator("button.choice:has-text('4WQ150')").count() == 0
     page.close()
+
+
+def test_a_person_takes_over_from_the_chat_page_through_the_console(  # type: ignore[no-untyped-def]
+    base_url: str, browser
+) -> None:
+    customer = browser.new_page()
+    customer.goto(base_url + "/?customer=chen_jackson_3290")
+    customer.click("#start")
+    customer.wait_for_selector(".msg.bot")
+    customer.fill("#text", "This is the THIRD time I ask!!! I want to talk to a human")
+    customer.click("#send")
+    customer.wait_for_selector("#status")
+    assert "person" in customer.locator(".msg.bot").last.inner_text()
+
+    agent = browser.new_page()
+    agent.goto(base_url + "/console")
+    agent.fill("#agent-name", "ana")
+    agent.fill("#agent-password", "agent")
+    agent.click("#signin")
+    agent.wait_for_selector("button.claim")
+    row = agent.locator("tr[data-conversation]").first
+    assert row.locator(".mood").inner_text() == "frustrated"
+    row.locator("button.claim").click()
+    agent.wait_for_selector("#summary")
+    assert "THIRD time I ask" in agent.inner_text("#summary")
+    assert "repeat_complaint" in agent.inner_text("#feelings")
+    assert agent.inner_text("#trigger") == "customer request"
+    agent.screenshot(path=str(DOCS / "console.png"), full_page=True)
+
+    bot_lines = customer.locator(".msg.bot").count()
+    customer.fill("#text", "hello? is anyone there?")
+    customer.click("#send")
+    agent.wait_for_function(
+        "[...document.querySelectorAll('#log .msg.customer p')]"
+        ".some(p => p.textContent.includes('anyone there'))"
+    )
+    agent.fill("#text", "Hi, I'm Ana from Horizon Air. I've read our chat; let me sort this out.")
+    agent.click("#send")
+    customer.wait_for_selector(".msg.agent")
+    assert "I'm Ana" in customer.locator(".msg.agent").last.inner_text()
+    assert customer.locator(".msg.bot").count() == bot_lines  # the bot stayed silent
+    customer.screenshot(path=str(DOCS / "chat-with-agent.png"), full_page=True)
+    customer.close()
+    agent.close()

@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from warmline.errors import ConfigurationError
 
 DEV_SECRET = "development-only-secret"
+DEV_AGENT_PASSWORD = "agent"
 
 
 class Settings(BaseSettings):
@@ -63,6 +64,16 @@ class Settings(BaseSettings):
     max_message_chars: int = Field(2000, ge=1, description="longest customer message accepted")
     max_body_bytes: int = Field(65536, ge=1024, description="largest HTTP request body accepted")
     secret_key: str = Field(DEV_SECRET, description="signs sessions; must be set in production")
+    agent_password: str = Field(
+        DEV_AGENT_PASSWORD,
+        description="the password agents sign in to the console with; must be set in production",
+    )
+    agent_capacity: int = Field(
+        3, ge=1, description="conversations an agent holds at once unless they say otherwise"
+    )
+    handle_time_s: float = Field(
+        300.0, gt=0, description="handle time assumed for wait estimates until five have ended"
+    )
     host: str = Field("127.0.0.1", description="address `warmline serve` binds")
     port: int = Field(8000, description="port `warmline serve` binds")
     log_level: str = Field("info", description="log level of the server")
@@ -71,6 +82,8 @@ class Settings(BaseSettings):
     def _refuse_unsafe(self) -> Settings:
         if self.environment == "production" and self.secret_key == DEV_SECRET:
             raise ValueError("WARMLINE_SECRET_KEY must be set in production")
+        if self.environment == "production" and self.agent_password == DEV_AGENT_PASSWORD:
+            raise ValueError("WARMLINE_AGENT_PASSWORD must be set in production")
         if self.default_pack not in [Path(p).stem for p in self.packs]:
             raise ValueError(f"default_pack '{self.default_pack}' is not among packs {self.packs}")
         return self

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.middleware.sessions import SessionMiddleware
 
 from warmline.api import problems
 from warmline.api.agent_routes import router as agent_router
@@ -48,6 +49,13 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         app.state.runtime = runtime
     problems.install(app)
     app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key,
+        session_cookie="warmline_agent",
+        same_site="strict",
+        https_only=settings.environment == "production",
+    )
     app.include_router(router)
     app.include_router(agent_router)
 
@@ -55,7 +63,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
+    from warmline.web.console import install as install_console
     from warmline.web.pages import install as install_pages
 
     install_pages(app)
+    install_console(app)
     return app

@@ -16,6 +16,7 @@ from warmline.services.actions import ActionRunner
 from warmline.services.conversations import ConversationService
 from warmline.services.handoff import HandoffService
 from warmline.services.packs import PackRuntime, load_runtime
+from warmline.services.presence import Presence
 from warmline.services.realtime import Broker
 from warmline.settings import Settings
 from warmline.storage.conversations import ConversationRepository
@@ -99,7 +100,11 @@ class Runtime:
         return cls(
             settings,
             service,
-            HandoffService(service),
+            HandoffService(
+                service,
+                Presence(service.clock, settings.agent_capacity),
+                default_handle_s=settings.handle_time_s,
+            ),
             repo,
             client,
             packs,

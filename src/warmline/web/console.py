@@ -1,0 +1,237 @@
+"""The agent console at ``/console``: sign-in, the queue, claiming, the warm-transfer packet,
+live chat with the customer (SSE), agent assist, hand-back and wrap-up. Server-rendered
+(Jinja2 + htmx); the work is done by ``services.handoff``."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated, Any
+
+from fastapi import FastAPI, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from warmline.api.deps import HandoffDep, RuntimeDep
+from warmline.domain.decision import Acknowledgement
+from warmline.domain.packet import Packet
+from warmline.errors import ConflictError, InputError
+from warmline.services.runtime import Runtime
+from warmline.web.pages import templates
+
+AGENT_NAME_CHARS = 40
+
+
+def _agent(request: Request) -> str | None:
+    agent = request.session.get("agent")
+    return agent if isinstance(agent, str) else None
+
+
+def _to_signin() -> Response:
+    return RedirectResponse("/console/signin", status_code=303)
+
+
+def assist(runtime: Runtime, packet: Packet) -> dict[str, Any]:
+    """Agent assist from the packet and the pack: suggested replies, the pack's own answers for
+    the requests understood (its knowledge snippets), and the next best action."""
+    conversations = runtime.conversations
+    pack_runtime = conversations.pack(packet.pack)
+    pack, responder = pack_runtime.pack, pack_runtime.responder
+    suggestions: list[str] = []
+    if packet.feelings:
+        last = packet.feelings[-1]
+        cause = max(
+            (
+                ("frustration", last.frustration),
+                ("urgency", last.urgency),
+                ("confusion", last.confusion),
+            ),
+            key=lambda pair: pair[1],
+        )
+        if cause[1] >= 0.5:
+            opener = responder.acknowledge(
+                Acknowledgement(cause=cause[0], strong=cause[1] >= 0.8),
+                [],
+            )
+            if opener:
+                suggestions.append(f"{opener} I'm {{name}} from the team, and I've read our chat.")
+    suggestions.append(
+        "Thanks for waiting. I've read the conversation, so no need to repeat anything."
+    )
+    snippets: list[dict[str, str]] = []
+    next_action = None
+    for name in packet.intents:
+        intent = pack.intents.get(name)
+        if intent is None:
+            continue
+        if intent.response:
+            text, problem = responder.render_safe(
+                intent.response, "clarify", customer=packet.customer
+            )
+            if not problem:
+                snippets.append({"intent": pack.intent_label(name), "text": text})
+        if intent.action and next_action is None:
+            action = pack.actions[intent.action]
+            params = {
+                p: packet.entities[spec.entity][-1]
+                for p, spec in action.parameters.items()
+                if spec.entity and packet.entities.get(spec.entity)
+            }
+            failed = [
+                a for a in packet.attempts if a.action == intent.action and a.outcome == "failed"
+            ]
+            state = "failed in the back office; try it again there" if failed else "not done yet"
+            shown = ", ".join(f"{k} {v}" for k, v in params.items()) or "no details yet"
+            next_action = f"{intent.action} ({shown}): {state}"
+    return {"suggestions": suggestions, "snippets": snippets, "next_action": next_action}
+
+
+def install(app: FastAPI) -> None:
+    @app.get("/console/signin", response_class=HTMLResponse, include_in_schema=False)
+    async def signin_page(request: Request) -> Response:
+        return templates.TemplateResponse(request, "console_signin.html", {"error": None})
+
+    @app.post("/console/signin", include_in_schema=False)
+    async def signin(
+        request: Request,
+        runtime: RuntimeDep,
+        name: Annotated[str, Form(max_length=AGENT_NAME_CHARS)],
+        password: Annotated[str, Form(max_length=200)],
+        capacity: Annotated[int, Form(ge=1, le=20)] = 3,
+    ) -> Response:
+        name = name.strip()
+        expected = runtime.settings.agent_password.encode()
+        if not name or not hmac.compare_digest(password.encode(), expected):
+            return templates.TemplateResponse(
+                request,
+                "console_signin.html",
+                {"error": "Name or password is wrong."},
+                status_code=401,
+            )
+        request.session["agent"] = name
+        runtime.handoff.presence.sign_in(name, capacity=capacity)
+        return RedirectResponse("/console", status_code=303)
+
+    @app.post("/console/signout", include_in_schema=False)
+    async def signout(request: Request, runtime: RuntimeDep) -> Response:
+        agent = _agent(request)
+        if agent:
+            runtime.handoff.presence.sign_out(agent)
+        request.session.clear()
+        return _to_signin()
+
+    @app.get("/console", response_class=HTMLResponse, include_in_schema=False)
+    async def console(request: Request, handoff: HandoffDep) -> Response:
+        agent = _agent(request)
+        if agent is None:
+            return _to_signin()
+        presence = handoff.presence.agents.get(agent)
+        mine = sorted(presence.active) if presence else []
+        return templates.TemplateResponse(
+            request,
+            "console.html",
+            {"agent": agent, "mine": mine, "notice": request.query_params.get("notice")},
+        )
+
+    @app.get("/console/queue", response_class=HTMLResponse, include_in_schema=False)
+    async def queue(request: Request, handoff: HandoffDep) -> Response:
+        if _agent(request) is None:
+            return HTMLResponse("", status_code=401)
+        rows = []
+        now = handoff.clock.now()
+        for item in await handoff.queue():
+            packet = await handoff.conversations.packet(item.conversation_id)
+            rows.append(
+                {
+                    "id": item.conversation_id,
+                    "customer": item.customer_id or "guest",
+                    "trigger": (item.trigger or "").replace("_", " "),
+                    "mood": packet.mood,
+                    "waiting": int((now - item.waiting_since).total_seconds() // 60),
+                    "first": packet.transcript[1].text if len(packet.transcript) > 1 else "",
+                }
+            )
+        return templates.TemplateResponse(request, "_console_queue.html", {"rows": rows})
+
+    @app.post("/console/c/{conversation_id}/claim", include_in_schema=False)
+    async def claim(conversation_id: str, request: Request, handoff: HandoffDep) -> Response:
+        agent = _agent(request)
+        if agent is None:
+            return _to_signin()
+        try:
+            await handoff.claim(conversation_id, agent)
+        except ConflictError as exc:
+            return RedirectResponse(f"/console?notice={exc.public_detail()}", status_code=303)
+        return RedirectResponse(f"/console/c/{conversation_id}", status_code=303)
+
+    @app.get("/console/c/{conversation_id}", response_class=HTMLResponse, include_in_schema=False)
+    async def conversation(conversation_id: str, request: Request, runtime: RuntimeDep) -> Response:
+        agent = _agent(request)
+        if agent is None:
+            return _to_signin()
+        packet = await runtime.conversations.packet(conversation_id)
+        state, _ = await runtime.conversations.state(conversation_id)
+        pack = runtime.conversations.pack(packet.pack).pack
+        return templates.TemplateResponse(
+            request,
+            "console_conversation.html",
+            {
+                "agent": agent,
+                "packet": packet,
+                "owner": state.owner,
+                "status": state.status,
+                "assist": assist(runtime, packet),
+                "intents": [(n, pack.intent_label(n)) for n in pack.intents],
+                "customer_fields": {
+                    k: v for k, v in packet.customer.items() if not isinstance(v, dict | list)
+                },
+            },
+        )
+
+    @app.post(
+        "/console/c/{conversation_id}/messages",
+        response_class=HTMLResponse,
+        include_in_schema=False,
+    )
+    async def send(
+        conversation_id: str,
+        request: Request,
+        handoff: HandoffDep,
+        text: Annotated[str, Form()] = "",
+    ) -> Response:
+        agent = _agent(request)
+        if agent is None:
+            return HTMLResponse("", status_code=401)
+        try:
+            await handoff.reply(conversation_id, agent, text)
+        except (InputError, ConflictError) as exc:
+            return templates.TemplateResponse(
+                request, "_notice.html", {"notice": exc.public_detail()}
+            )
+        return HTMLResponse("")
+
+    @app.post("/console/c/{conversation_id}/handback", include_in_schema=False)
+    async def hand_back(
+        conversation_id: str,
+        request: Request,
+        handoff: HandoffDep,
+        note: Annotated[str, Form(max_length=2000)] = "",
+    ) -> Response:
+        agent = _agent(request)
+        if agent is None:
+            return _to_signin()
+        await handoff.hand_back(conversation_id, agent, note)
+        return RedirectResponse("/console?notice=Handed back to the bot.", status_code=303)
+
+    @app.post("/console/c/{conversation_id}/wrapup", include_in_schema=False)
+    async def wrap_up(
+        conversation_id: str,
+        request: Request,
+        handoff: HandoffDep,
+        disposition: Annotated[str, Form(min_length=1, max_length=64)],
+        corrected_intent: Annotated[str, Form(max_length=64)] = "",
+        note: Annotated[str, Form(max_length=2000)] = "",
+    ) -> Response:
+        agent = _agent(request)
+        if agent is None:
+            return _to_signin()
+        await handoff.wrap_up(conversation_id, agent, disposition, corrected_intent or None, note)
+        return RedirectResponse("/console?notice=Wrapped up.", status_code=303)
