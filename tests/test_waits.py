@@ -53,3 +53,30 @@ async def test_the_customer_is_told_an_honest_wait_from_the_live_queue(runtime: 
     assert "about 10 minutes" in second.replies[0].text
     first = await service.post_message(busy, "still there?")
     assert "about 5 minutes" in first.replies[0].text  # updated as the customer waits
+
+
+async def test_the_queue_routes_by_skill_and_flags_a_breached_service_level(
+    runtime: Runtime,
+) -> None:
+    from datetime import timedelta
+
+    from warmline.domain.pack import Handoff
+
+    pack_runtime = runtime.conversations.pack(None)
+    pack = pack_runtime.pack.model_copy(update={"handoff": Handoff(skill="airline", sla_wait_s=60)})
+    runtime.conversations.packs[pack.pack] = pack_runtime.__class__(
+        pack, pack_runtime.nlu, pack_runtime.responder
+    )
+    cid = (await runtime.conversations.start(None, USER)).conversation_id
+    await runtime.conversations.request_person(cid)
+    runtime.handoff.presence.sign_in("ana", ("airline",), 1)
+    runtime.handoff.presence.sign_in("ben", ("retail",), 1)
+    assert [i.conversation_id for i in await runtime.handoff.queue("ana")] == [cid]
+    assert await runtime.handoff.queue("ben") == []
+    assert await runtime.handoff.estimate(cid) == 0.0  # ana's slot is free; ben's does not count
+    (item,) = await runtime.handoff.queue()
+    assert not item.sla_breached
+    later = item.waiting_since + timedelta(seconds=61)
+    runtime.handoff.clock = type("Later", (), {"now": staticmethod(lambda: later)})()
+    (item,) = await runtime.handoff.queue()
+    assert item.sla_breached and item.waiting_s > 60

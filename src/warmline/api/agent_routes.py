@@ -20,6 +20,10 @@ class QueueRow(BaseModel):
     customer_id: str | None
     trigger: str | None
     waiting_since: datetime
+    waiting_s: float
+    skill: str | None
+    sla_wait_s: float
+    sla_breached: bool
 
 
 class AgentText(BaseModel):
@@ -43,8 +47,12 @@ class WrapUp(BaseModel):
 
 @router.get("/queue", response_model=list[QueueRow])
 async def queue(agent: str, handoff: HandoffDep) -> list[QueueRow]:
-    """Conversations waiting for a person, the longest waiting first."""
-    return [QueueRow(**item.__dict__) for item in await handoff.queue()]
+    """Conversations waiting for a person that this agent's skills cover, the longest waiting
+    first, each with its wait against the pack's service level."""
+    return [
+        QueueRow(**item.__dict__, sla_breached=item.sla_breached)
+        for item in await handoff.queue(agent)
+    ]
 
 
 @router.post("/conversations/{conversation_id}/claim", response_model=Packet)

@@ -100,6 +100,17 @@ class Escalation(_Model):
     )
 
 
+class Handoff(_Model):
+    """Who takes this pack's conversations, and how long a customer may wait."""
+
+    skill: str | None = Field(
+        None, description="the skill an agent needs to take them; None: any agent"
+    )
+    sla_wait_s: float = Field(
+        120.0, gt=0, description="a wait longer than this breaches the service level"
+    )
+
+
 class ExperimentArm(_Model):
     weight: float = Field(1.0, gt=0.0)
     greeting: str | None = None
@@ -289,6 +300,7 @@ class DomainPack(_Model):
     thresholds: Thresholds = Thresholds()
     empathy: Empathy = Empathy()
     escalation: Escalation = Escalation()
+    handoff: Handoff = Handoff()
     experiments: dict[str, Experiment] = Field(default_factory=dict)
     account: AccountSpec | None = None
     entities: dict[str, Entity] = Field(default_factory=dict)

@@ -96,13 +96,15 @@ class ConversationService:
         self._accounts: dict[tuple[str, str], tuple[float, Customer]] = {}
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         # Set by the handoff service: seconds until a person takes a conversation.
-        self.wait_estimate: Callable[[str | None], Awaitable[float | None]] | None = None
+        self.wait_estimate: Callable[[str | None, str | None], Awaitable[float | None]] | None = (
+            None
+        )
 
-    async def _wait_sentence(self, conversation_id: str | None) -> str:
+    async def _wait_sentence(self, conversation_id: str | None, pack: str | None = None) -> str:
         """What the customer is told about the wait for a person, from live queue figures."""
         if self.wait_estimate is None:
             return ""
-        seconds = await self.wait_estimate(conversation_id)
+        seconds = await self.wait_estimate(conversation_id, pack)
         if seconds is None:
             return (
                 "Nobody from our team is signed in right now, so it may take a while; your "
@@ -333,7 +335,7 @@ class ConversationService:
                 return TurnResult(conversation_id, [], None, [], state.status)
             reasons = [Reason(code=trigger, detail="the customer pressed 'talk to a person'")]
             decision = Decision(kind="escalate", escalation=trigger, reasons=reasons)
-            wait = await self._wait_sentence(None)
+            wait = await self._wait_sentence(None, state.pack)
             events: list[Event] = [
                 Decided(at=now, decision=decision),
                 Escalated(at=now, trigger=trigger, reasons=reasons),
@@ -422,7 +424,7 @@ class ConversationService:
             "arms": state.arms,
         }
         if decision.kind == "escalate":
-            context["wait_sentence"] = await self._wait_sentence(None)
+            context["wait_sentence"] = await self._wait_sentence(None, state.pack)
         if decision.kind == "escalate":
             return [
                 Escalated(
@@ -475,7 +477,7 @@ class ConversationService:
         try:
             record = await self.runner.preview(runtime.pack, action_name, decision.params)
         except ConnectorError as exc:
-            context["wait_sentence"] = await self._wait_sentence(None)
+            context["wait_sentence"] = await self._wait_sentence(None, runtime.pack.pack)
             return self._failure(runtime, decision, exc, context)
         confirmation, problem = runtime.responder.render_safe(
             f"confirm:{action_name}", "action_unavailable", record=record, **context
@@ -509,7 +511,7 @@ class ConversationService:
         try:
             result = await self.runner.execute(runtime.pack, action_name, decision.params, key)
         except ConnectorError as exc:
-            context["wait_sentence"] = await self._wait_sentence(None)
+            context["wait_sentence"] = await self._wait_sentence(None, runtime.pack.pack)
             return self._failure(runtime, decision, exc, context)
         text, problem = runtime.responder.render_safe(
             action.success, "action_unavailable", result=result, **context

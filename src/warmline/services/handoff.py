@@ -5,6 +5,7 @@ conversation the bot says nothing to the customer (``ConversationService.post_me
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -27,6 +28,7 @@ from warmline.services.packs import PackRuntime
 from warmline.services.presence import Presence
 
 MAX_AGENT_CHARS = 4000
+log = logging.getLogger("warmline.handoff")
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,13 @@ class QueueItem:
     customer_id: str | None
     trigger: str | None
     waiting_since: datetime
+    skill: str | None
+    waiting_s: float
+    sla_wait_s: float
+
+    @property
+    def sla_breached(self) -> bool:
+        return self.waiting_s > self.sla_wait_s
 
 
 class HandoffService:
@@ -50,23 +59,56 @@ class HandoffService:
         self.clock = conversations.clock
         self.presence = presence or Presence(conversations.clock)
         self.default_handle_s = default_handle_s
+        self._breached: set[str] = set()
         conversations.wait_estimate = self.estimate
 
-    async def estimate(self, conversation_id: str | None) -> float | None:
-        """Seconds until a person takes ``conversation_id`` (None: a conversation about to
-        join the queue), from its place in the queue, the free agent slots and the handle time
-        observed lately; None when no agent is signed in."""
-        waiting = [item.conversation_id for item in await self.queue()]
-        position = waiting.index(conversation_id) if conversation_id in waiting else len(waiting)
+    async def estimate(self, conversation_id: str | None, pack: str | None = None) -> float | None:
+        """Seconds until a person takes ``conversation_id`` (None: a conversation of ``pack``
+        about to join the queue), from its place among those needing the same skill, the free
+        slots of agents with that skill and the handle time observed lately; None when no such
+        agent is signed in."""
+        queue = await self.queue()
+        ids = [item.conversation_id for item in queue]
+        skill = None
+        if conversation_id in ids:
+            skill = queue[ids.index(conversation_id)].skill
+        elif pack is not None:
+            skill = self.conversations.pack(pack).pack.handoff.skill
+        same = [i.conversation_id for i in queue if i.skill == skill]
+        position = same.index(conversation_id) if conversation_id in same else len(same)
         handle = observed_handle_time(self.presence.handle_times, self.default_handle_s)
-        return wait_for_position(position, self.presence.slots(), self.presence.free(), handle)
+        slots, free = self.presence.slots(skill), self.presence.free(skill)
+        return wait_for_position(position, slots, free, handle)
 
-    async def queue(self) -> list[QueueItem]:
-        """Conversations waiting for a person, the longest waiting first."""
-        waiting = await self.conversations.repo.waiting()
-        return [
-            QueueItem(s.id, s.pack, s.customer_id, trigger, since) for s, trigger, since in waiting
-        ]
+    async def queue(self, agent: str | None = None) -> list[QueueItem]:
+        """Conversations waiting for a person, the longest waiting first; with ``agent``,
+        only those their skills cover. A wait past the pack's service level is logged once."""
+        now = self.clock.now()
+        items = []
+        for summary, trigger, since in await self.conversations.repo.waiting():
+            handoff = self.conversations.pack(summary.pack).pack.handoff
+            item = QueueItem(
+                summary.id,
+                summary.pack,
+                summary.customer_id,
+                trigger,
+                since,
+                handoff.skill,
+                (now - since).total_seconds(),
+                handoff.sla_wait_s,
+            )
+            if item.sla_breached and item.conversation_id not in self._breached:
+                self._breached.add(item.conversation_id)
+                log.warning(
+                    "service level breached: conversation %s has waited %.0f s (target %.0f s)",
+                    item.conversation_id,
+                    item.waiting_s,
+                    item.sla_wait_s,
+                )
+            presence = self.presence.agents.get(agent) if agent else None
+            if presence is None or presence.covers(item.skill):
+                items.append(item)
+        return items
 
     async def claim(self, conversation_id: str, agent: str) -> Packet:
         """Take the conversation; exactly one of two agents claiming at once wins."""

@@ -96,6 +96,7 @@ def install(app: FastAPI) -> None:
         name: Annotated[str, Form(max_length=AGENT_NAME_CHARS)],
         password: Annotated[str, Form(max_length=200)],
         capacity: Annotated[int, Form(ge=1, le=20)] = 3,
+        skills: Annotated[str, Form(max_length=200)] = "",
     ) -> Response:
         name = name.strip()
         expected = runtime.settings.agent_password.encode()
@@ -107,7 +108,8 @@ def install(app: FastAPI) -> None:
                 status_code=401,
             )
         request.session["agent"] = name
-        runtime.handoff.presence.sign_in(name, capacity=capacity)
+        covered = tuple(s.strip() for s in skills.split(",") if s.strip())
+        runtime.handoff.presence.sign_in(name, covered, capacity)
         return RedirectResponse("/console", status_code=303)
 
     @app.post("/console/signout", include_in_schema=False)
@@ -133,11 +135,11 @@ def install(app: FastAPI) -> None:
 
     @app.get("/console/queue", response_class=HTMLResponse, include_in_schema=False)
     async def queue(request: Request, handoff: HandoffDep) -> Response:
-        if _agent(request) is None:
+        agent = _agent(request)
+        if agent is None:
             return HTMLResponse("", status_code=401)
         rows = []
-        now = handoff.clock.now()
-        for item in await handoff.queue():
+        for item in await handoff.queue(agent):
             packet = await handoff.conversations.packet(item.conversation_id)
             rows.append(
                 {
@@ -145,7 +147,8 @@ def install(app: FastAPI) -> None:
                     "customer": item.customer_id or "guest",
                     "trigger": (item.trigger or "").replace("_", " "),
                     "mood": packet.mood,
-                    "waiting": int((now - item.waiting_since).total_seconds() // 60),
+                    "waiting": int(item.waiting_s // 60),
+                    "breached": item.sla_breached,
                     "first": packet.transcript[1].text if len(packet.transcript) > 1 else "",
                 }
             )
