@@ -5,7 +5,8 @@ dev (5,426 comments), each target at the threshold stored with the model (chosen
 fifth of train). Two readings of each comment:
 
 * ``model``: the whole comment, the model alone (what the paper's figures compare with);
-* ``shipped``: as a live turn reads it, clause by clause with the lexical cues (no conversation).
+* ``turn``: as a live turn reads it, with the lexical cues (no conversation), and with
+  ``--clause-reading`` clause by clause too.
 
 Sentiment-group macro-F1 is the mean F1 of positive / negative / ambiguous / neutral, each a
 one-vs-rest label as in the GoEmotions paper (Demszky et al. 2020, Table 5: BERT-base 0.69).
@@ -19,8 +20,8 @@ without the affect detector, p50 and p99 over the turns, and RSS.
 
 Usage (repository root, project venv; about 2 minutes on 2 cores)::
 
-    python benchmarks/affect_targets.py accuracy --datasets ../shared/datasets
-    python benchmarks/affect_targets.py latency --datasets ../shared/datasets
+    python benchmarks/affect_targets.py accuracy --datasets ../shared/datasets [--clause-reading]
+    python benchmarks/affect_targets.py latency --datasets ../shared/datasets [--clause-reading]
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ sys.path.insert(0, str(REPO / "scripts"))
 from train_affect import read_goemotions, targets_matrix  # noqa: E402
 
 from warmline.domain.understanding import TurnContext  # noqa: E402
-from warmline.nlu.affect import load_affect  # noqa: E402
+from warmline.nlu.affect import AffectConfig, load_affect  # noqa: E402
 from warmline.nlu.embeddings import EncoderConfig, load_encoder  # noqa: E402
 from warmline.nlu.metrics import expected_calibration_error  # noqa: E402
 
@@ -50,15 +51,15 @@ PRODUCT = ("negative", "frustration", "urgency", "confusion")
 PAPER = {"anger": 0.47, "annoyance": 0.34, "disappointment": 0.28, "confusion": 0.37}
 
 
-def accuracy(datasets: Path) -> None:
+def accuracy(datasets: Path, clause_reading: bool) -> None:
     encoder = load_encoder(EncoderConfig(threads=2))
-    detector = load_affect(encoder)
+    detector = load_affect(encoder, AffectConfig(clause_reading=clause_reading))
     model = detector.model
     texts, labels = read_goemotions(datasets, "dev")
     targets = list(model.targets)
     truth = targets_matrix(labels, targets)
     started = time.perf_counter()
-    whole = model.probabilities(encoder.encode(texts))
+    whole = detector.model_probabilities(texts)
     read = detector.read_texts(texts)
     print(f"read {len(texts)} dev comments in {time.perf_counter() - started:.0f} s")
     shipped = whole.copy()
@@ -87,13 +88,13 @@ def accuracy(datasets: Path) -> None:
         )
 
 
-def latency(datasets: Path, turns: int) -> None:
+def latency(datasets: Path, turns: int, clause_reading: bool) -> None:
     from warmline.domain.pack_loader import load_pack
     from warmline.nlu.engine import NluEngine
     from warmline.services.packs import resolve_pack_path
 
     encoder = load_encoder(EncoderConfig(threads=1))
-    detector = load_affect(encoder)
+    detector = load_affect(encoder, AffectConfig(clause_reading=clause_reading))
     pack = load_pack(resolve_pack_path("airline"))
     with_affect = NluEngine.train(pack, encoder, cache_dir=REPO / "var" / "models", affect=detector)
     without = NluEngine(pack, encoder, with_affect.classifier)
@@ -126,11 +127,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("what", choices=("accuracy", "latency"))
     parser.add_argument("--datasets", type=Path, default=REPO.parent / "shared" / "datasets")
     parser.add_argument("--turns", type=int, default=1000)
+    parser.add_argument(
+        "--clause-reading", action="store_true", help="the turn reading also reads clauses"
+    )
     args = parser.parse_args(argv)
     if args.what == "accuracy":
-        accuracy(args.datasets)
+        accuracy(args.datasets, args.clause_reading)
     else:
-        latency(args.datasets, args.turns)
+        latency(args.datasets, args.turns, args.clause_reading)
 
 
 if __name__ == "__main__":

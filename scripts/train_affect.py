@@ -1,18 +1,20 @@
-"""Build-time training of the shipped affect model (``src/warmline/nlu/assets/affect/``).
+"""Build-time training of the linear affect model: a logistic head per target on the pooled
+embedding (the shipped model is the fine-tuned tail of ``train_affect_tail.py``; this one needs
+no torch and trains in minutes, for an encoder without a tail).
 
 Reads GoEmotions (``labels.txt``, ``train.tsv``; lines ``text<TAB>label ids<TAB>comment id``),
 embeds every comment with the shipped encoder, and fits one logistic regression per target of
 ``warmline.nlu.affect.GROUPS`` (a comment is positive for a target when any of its emotions is
 in the target's group). A fixed fifth of train (``numpy.random.default_rng(0)``) is held out:
 Platt scaling per target and each target's best-F1 threshold are fitted on it. Dev is never
-seen. Writes ``head.npz`` (float32 weights, no pickle) and ``affect.json``.
+seen. Writes ``head.npz`` (float32 weights, no pickle) and ``affect.json`` (kind ``linear``).
 
 Run from the repository root (project venv; about 3 minutes on 2 cores, most of it encoding)::
 
-    python scripts/train_affect.py --datasets ../shared/datasets
+    python scripts/train_affect.py --datasets ../shared/datasets --out var/affect-linear
 
-``--encoder-dir`` trains for another encoder folder (see docs/encoder.md) and ``--out`` writes
-elsewhere; ``--cache FILE.npz`` keeps the embeddings for the next run.
+``--encoder-dir`` trains for another encoder folder (see docs/encoder.md); ``--cache FILE.npz``
+keeps the embeddings for the next run. Use the result with ``WARMLINE_AFFECT_DIR``.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from sklearn.metrics import f1_score
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 
-from warmline.nlu.affect import ASSETS_DIR, GROUPS, LinearAffectModel  # noqa: E402
+from warmline.nlu.affect_models import GROUPS, LinearAffectModel  # noqa: E402
 from warmline.nlu.embeddings import Encoder, EncoderConfig, load_encoder  # noqa: E402
 
 C = 4.0
@@ -96,7 +98,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--datasets", type=Path, default=REPO.parent / "shared" / "datasets")
     parser.add_argument("--encoder-dir", type=Path, default=None)
-    parser.add_argument("--out", type=Path, default=ASSETS_DIR)
+    parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--cache", type=Path, default=None)
     args = parser.parse_args(argv)
     started = time.perf_counter()

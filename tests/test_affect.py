@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from warmline.domain.understanding import TurnContext
 from warmline.errors import ConfigurationError
-from warmline.nlu.affect import AffectDetector, LinearAffectModel, load_affect
+from warmline.nlu.affect import AffectConfig, AffectDetector, load_affect
 from warmline.nlu.affect_cues import turn_cues
+from warmline.nlu.affect_models import GROUPS, LinearAffectModel, load_affect_model
 from warmline.nlu.embeddings import Encoder
 
 
@@ -73,14 +76,16 @@ def test_the_shipped_model_scores_calm_and_upset_turns_apart(detector: AffectDet
     )
 
 
-def test_a_complaint_wrapped_round_a_request_is_read_clause_by_clause(
-    detector: AffectDetector, encoder: Encoder
+def test_clause_reading_catches_a_complaint_the_whole_sentence_dilutes(
+    encoder: Encoder,
 ) -> None:
-    text = "this is so annoying, where is my reservation 4WQ150?"
-    whole = detector.model.probabilities(encoder.encode([text]))[0]
-    frustration = detector.model.targets.index("frustration")
-    (affect,) = detector.read_texts([text])
-    assert whole[frustration] < 0.5 <= affect.frustration
+    text = "I am furious and fed up. Where is my reservation 4WQ150?"
+    whole = load_affect(encoder)
+    clauses = load_affect(encoder, AffectConfig(clause_reading=True))
+    (plain,) = whole.read_texts([text])
+    (read,) = clauses.read_texts([text])
+    assert plain.frustration < 0.5 <= read.frustration
+    assert read.model == plain.model  # the model figures are the whole text's either way
 
 
 def test_cues_raise_the_scores_and_the_model_figures_are_kept(detector: AffectDetector) -> None:
@@ -131,24 +136,41 @@ def test_negativity_rising_over_three_turns_is_a_cue(
 
 
 def test_a_model_trained_on_another_encoder_is_refused(encoder: Encoder) -> None:
-    shipped = LinearAffectModel.load()
-    other = LinearAffectModel(
-        shipped.weight,
-        shipped.bias,
-        shipped.scale,
-        shipped.shift,
-        shipped.targets,
-        shipped.thresholds,
-        "another-encoder@123",
-    )
+    model = load_affect_model()
+    model.encoder_name = "another-encoder@123"
     with pytest.raises(ConfigurationError, match="train_affect"):
-        AffectDetector(encoder, other)
+        AffectDetector(encoder, model)
 
 
-def test_a_saved_model_loads_with_the_same_probabilities(tmp_path, encoder: Encoder) -> None:  # type: ignore[no-untyped-def]
-    shipped = LinearAffectModel.load()
-    shipped.save(tmp_path)
-    again = LinearAffectModel.load(tmp_path)
+def test_the_shipped_model_reads_the_encoders_token_states(
+    detector: AffectDetector, encoder: Encoder
+) -> None:
+    assert detector.model.state_output == "hidden_state_3"
+    text = "I am so annoyed, nobody ever helps me"
+    vector, states = encoder.encode_with_states(text, "hidden_state_3")
+    assert np.allclose(vector, encoder.encode([text])[0])  # the same run gives both
+    from_states = detector.model.probabilities(vector[None, :], [states])
+    assert np.allclose(from_states, detector.model_probabilities([text]))
+
+
+def test_a_linear_model_saves_and_loads_with_the_same_probabilities(
+    tmp_path: Path, encoder: Encoder
+) -> None:
+    rng = np.random.default_rng(0)
+    targets = list(GROUPS)
+    model = LinearAffectModel(
+        rng.normal(size=(encoder.dimension, len(targets))),
+        rng.normal(size=len(targets)),
+        np.ones(len(targets)),
+        np.zeros(len(targets)),
+        targets,
+        {t: 0.5 for t in targets},
+        encoder.name,
+    )
+    model.save(tmp_path)
+    again = load_affect_model(tmp_path)
+    assert isinstance(again, LinearAffectModel) and again.state_output is None
     x = encoder.encode(["why is my bag not here yet"])
-    assert np.allclose(shipped.probabilities(x), again.probabilities(x), atol=1e-6)
-    assert again.thresholds == shipped.thresholds
+    assert np.allclose(model.probabilities(x), again.probabilities(x), atol=1e-5)
+    (affect,) = AffectDetector(encoder, again).read_texts(["why is my bag not here yet"])
+    assert 0.0 <= affect.frustration <= 1.0

@@ -139,14 +139,15 @@ def test_a_person_takes_over_from_the_chat_page_through_the_console(  # type: ig
     customer.click("#send")
     customer.wait_for_selector("#status")
     assert "person" in customer.locator(".msg.bot").last.inner_text()
+    conversation = customer.get_attribute("main[data-conversation]", "data-conversation")
 
     agent = browser.new_page()
     agent.goto(base_url + "/console")
     agent.fill("#agent-name", "ana")
     agent.fill("#agent-password", "agent")
     agent.click("#signin")
-    agent.wait_for_selector("button.claim")
-    row = agent.locator("tr[data-conversation]").first
+    row = agent.locator(f"tr[data-conversation='{conversation}']")
+    row.wait_for()
     assert row.locator(".mood").inner_text() == "frustrated"
     row.locator("button.claim").click()
     agent.wait_for_selector("#summary")

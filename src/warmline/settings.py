@@ -58,7 +58,7 @@ class Settings(BaseSettings):
     )
     affect_dir: Path | None = Field(
         None,
-        description="folder with an affect model (head.npz, affect.json) trained for the "
+        description="folder with an affect model (affect.json and its weights) trained for the "
         "encoder; unset means the shipped one (see docs/affect.md)",
     )
     max_message_chars: int = Field(2000, ge=1, description="longest customer message accepted")

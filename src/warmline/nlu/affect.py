@@ -2,33 +2,29 @@
 
 Two parts:
 
-* **The affect model** reads the sentence embedding the intent classifier already computed (no
-  second transformer) with one calibrated logistic head per target, trained on GoEmotions
-  (``scripts/train_affect.py``) and shipped in ``assets/affect/``. Targets are groups of
-  GoEmotions' 27 emotions (``GROUPS``, documented in docs/affect.md); each probability is
-  Platt-scaled on a held-out fifth of the training set, so 0.7 means about 70 %.
+* **The affect model** (``affect_models.py``) reuses what the shared encoder computed for the
+  turn: the shipped one runs the encoder's last two layers, fine-tuned on GoEmotions, on the
+  encoder's own token states. Targets are groups of GoEmotions' 27 emotions (``GROUPS``,
+  documented in docs/affect.md); each probability is Platt-scaled on a held-out fifth of the
+  training set, so 0.7 means about 70 %.
 * **Cues** (``affect_cues.py``, and the conversation here) raise the scores where the surface
   of the chat is stronger evidence than a single-comment model: shouting, profanity, "third time
   I ask", threats to leave, urgent and confused wording, the same request rephrased (cosine of
   the turn with an earlier one), and negativity rising over the last turns. ``CUE_FLOORS`` gives
   each cue's floor; ``Affect.model`` keeps the model's own figures.
 
-The distress targets (negative, frustration, urgency, confusion) are also read clause by clause
-and the highest kept, because a support turn often wraps a complaint round a request.
+With ``clause_reading``, the distress targets (negative, frustration, urgency, confusion) are also
+read clause by clause and the highest kept, for a complaint wrapped round a request.
 """
 
 from __future__ import annotations
 
 import itertools
-import json
 import re
 import threading
-from abc import ABC, abstractmethod
 from collections import OrderedDict
 from collections.abc import Sequence
-from importlib import resources
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -37,50 +33,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from warmline.domain.understanding import Affect, Sentiment, TurnContext
 from warmline.errors import ConfigurationError
 from warmline.nlu.affect_cues import turn_cues
+from warmline.nlu.affect_models import GROUPS, AffectModel, load_affect_model
 from warmline.nlu.embeddings import Encoder
 
-ASSETS_DIR = Path(str(resources.files("warmline.nlu").joinpath("assets", "affect")))
-HEAD_FILE = "head.npz"
-META_FILE = "affect.json"
+__all__ = ["GROUPS", "AffectConfig", "AffectDetector", "clauses", "load_affect"]
 
-# GoEmotions emotions behind each target (the paper's sentiment grouping for the first four).
-GROUPS: dict[str, tuple[str, ...]] = {
-    "positive": (
-        "admiration",
-        "amusement",
-        "approval",
-        "caring",
-        "desire",
-        "excitement",
-        "gratitude",
-        "joy",
-        "love",
-        "optimism",
-        "pride",
-        "relief",
-    ),
-    "negative": (
-        "anger",
-        "annoyance",
-        "disappointment",
-        "disapproval",
-        "disgust",
-        "embarrassment",
-        "fear",
-        "grief",
-        "nervousness",
-        "remorse",
-        "sadness",
-    ),
-    "ambiguous": ("confusion", "curiosity", "realization", "surprise"),
-    "neutral": ("neutral",),
-    "frustration": ("anger", "annoyance", "disappointment", "disapproval"),
-    "urgency": ("nervousness", "fear"),
-    "confusion": ("confusion",),
-    "anger": ("anger",),
-    "annoyance": ("annoyance",),
-    "disappointment": ("disappointment",),
-}
 SENTIMENTS: tuple[Sentiment, ...] = ("negative", "neutral", "positive", "ambiguous")
 
 # The least each score is when a cue is present (conversation cues need the context).
@@ -110,95 +67,18 @@ class AffectConfig(BaseModel):
     """How the detector reads a conversation."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", protected_namespaces=())
-    model_dir: Path | None = Field(None, description="folder with head.npz; None: the shipped one")
+    model_dir: Path | None = Field(
+        None, description="folder with an affect model (affect.json); None: the shipped one"
+    )
+    clause_reading: bool = Field(
+        False, description="also read the distress targets clause by clause, keeping the highest"
+    )
     rephrase_similarity: float = Field(
         0.75, ge=0.0, le=1.0, description="cosine at or above which a turn repeats an earlier one"
     )
     rephrase_turns: int = Field(3, ge=0, description="earlier turns compared for rephrasing")
     rising_turns: int = Field(3, ge=2, description="turns whose negative score must rise")
     rising_min: float = Field(0.5, ge=0.0, le=1.0, description="negative score the rise ends at")
-
-
-def _sigmoid(x: NDArray[np.float64]) -> NDArray[np.float64]:
-    result: NDArray[np.float64] = 1.0 / (1.0 + np.exp(-np.clip(x, -40.0, 40.0)))
-    return result
-
-
-class AffectModel(ABC):
-    """Calibrated probabilities of the ``targets`` from sentence embeddings."""
-
-    targets: tuple[str, ...]
-    thresholds: dict[str, float]
-    encoder_name: str
-
-    @abstractmethod
-    def probabilities(self, embeddings: NDArray[np.float32]) -> NDArray[np.float64]:
-        """Shape ``(len(embeddings), len(targets))``, each in [0, 1]."""
-
-
-class LinearAffectModel(AffectModel):
-    """One logistic head per target on the embedding, then Platt scaling per target."""
-
-    def __init__(
-        self,
-        weight: NDArray[np.float64],
-        bias: NDArray[np.float64],
-        scale: NDArray[np.float64],
-        shift: NDArray[np.float64],
-        targets: Sequence[str],
-        thresholds: dict[str, float],
-        encoder_name: str,
-        meta: dict[str, Any] | None = None,
-    ) -> None:
-        self.weight, self.bias, self.scale, self.shift = weight, bias, scale, shift
-        self.targets = tuple(targets)
-        self.thresholds = dict(thresholds)
-        self.encoder_name = encoder_name
-        self.meta = meta or {}
-
-    def probabilities(self, embeddings: NDArray[np.float32]) -> NDArray[np.float64]:
-        logits = embeddings.astype(np.float64) @ self.weight + self.bias
-        return _sigmoid(self.scale * logits + self.shift)
-
-    @classmethod
-    def load(cls, folder: Path | None = None) -> LinearAffectModel:
-        folder = folder or ASSETS_DIR
-        head, meta_path = folder / HEAD_FILE, folder / META_FILE
-        for required in (head, meta_path):
-            if not required.is_file():
-                raise ConfigurationError(f"affect model file not found: {required}")
-        meta = json.loads(meta_path.read_text("utf-8"))
-        with np.load(head, allow_pickle=False) as arrays:
-            parts = {k: np.asarray(arrays[k], dtype=np.float64) for k in arrays.files}
-        return cls(
-            parts["weight"],
-            parts["bias"],
-            parts["scale"],
-            parts["shift"],
-            meta["targets"],
-            meta["thresholds"],
-            meta["encoder"],
-            meta,
-        )
-
-    def save(self, folder: Path) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(
-            folder / HEAD_FILE,
-            weight=self.weight.astype(np.float32),
-            bias=self.bias,
-            scale=self.scale,
-            shift=self.shift,
-        )
-        meta = {
-            **self.meta,
-            "encoder": self.encoder_name,
-            "targets": list(self.targets),
-            "thresholds": self.thresholds,
-            "groups": {t: list(GROUPS.get(t, (t,))) for t in self.targets},
-            "formula": "p = 1 / (1 + exp(-(scale * (embedding @ weight + bias) + shift)))",
-        }
-        (folder / META_FILE).write_text(json.dumps(meta, indent=2) + "\n", "utf-8")
 
 
 class AffectDetector:
@@ -223,17 +103,39 @@ class AffectDetector:
         """Each text on its own, with no conversation around it."""
         if not texts:
             return []
-        whole = self.model.probabilities(self.encoder.encode(texts))
+        whole = self._probabilities(list(texts))
         clause = self._with_clauses(list(texts), whole)
         return [
             self._combine(w, c, turn_cues(t), 0)
             for t, w, c in zip(texts, whole, clause, strict=True)
         ]
 
+    def model_probabilities(self, texts: Sequence[str]) -> NDArray[np.float64]:
+        """The model's calibrated probabilities of every target, whole texts, no cues."""
+        return self._probabilities(list(texts)) if texts else np.zeros((0, len(self._index)))
+
+    def _probabilities(
+        self,
+        texts: list[str],
+        embeddings: NDArray[np.float32] | None = None,
+        states: list[NDArray[np.float32]] | None = None,
+    ) -> NDArray[np.float64]:
+        """The model's probabilities for ``texts``, encoding what was not given."""
+        name = self.model.state_output
+        if name is not None and states is None:
+            pairs = [self.encoder.encode_with_states(t, name) for t in texts]
+            embeddings = np.vstack([e for e, _ in pairs])
+            states = [st for _, st in pairs]
+        if embeddings is None:
+            embeddings = self.encoder.encode(texts)
+        return self.model.probabilities(embeddings, states)
+
     def _with_clauses(self, texts: list[str], probs: NDArray[np.float64]) -> NDArray[np.float64]:
         """Distress targets read clause by clause too, keeping the highest: a complaint wrapped
         round a request ("this is so annoying, where is my booking?") is diluted when the
         sentence is pooled whole."""
+        if not self.config.clause_reading:
+            return probs
         owner, parts = [], []
         for i, text in enumerate(texts):
             for clause in clauses(text):
@@ -243,7 +145,7 @@ class AffectDetector:
             return probs
         result = probs.copy()
         columns = [self._index[t] for t in CLAUSE_TARGETS if t in self._index]
-        for i, row in zip(owner, self.model.probabilities(self.encoder.encode(parts)), strict=True):
+        for i, row in zip(owner, self._probabilities(parts), strict=True):
             result[i, columns] = np.maximum(result[i, columns], row[columns])
         return result
 
@@ -254,12 +156,16 @@ class AffectDetector:
         context: TurnContext | None = None,
         intent: str | None = None,
         values: Sequence[str] = (),
+        states: NDArray[np.float32] | None = None,
     ) -> Affect:
-        """One turn of a conversation: ``embedding`` is the turn's, as the encoder gave it;
+        """One turn of a conversation: ``embedding`` is the turn's, as the encoder gave it, and
+        ``states`` its token states of ``model.state_output`` when the model reads those;
         ``intent`` and ``values`` are what the turn was read as (top intent, entity values)."""
         context = context or TurnContext()
         self._remember(text, embedding)
-        whole = self.model.probabilities(embedding[None, :])
+        whole = self._probabilities(
+            [text], embedding[None, :], None if states is None else [states]
+        )
         row = self._with_clauses([text], whole)[0]
         cues = turn_cues(text)
         repeats = self._repeats(embedding, context, intent, set(values))
@@ -355,4 +261,4 @@ class AffectDetector:
 def load_affect(encoder: Encoder, config: AffectConfig | None = None) -> AffectDetector:
     """The affect detector for ``encoder``, with the shipped model unless ``config`` names one."""
     config = config or AffectConfig()
-    return AffectDetector(encoder, LinearAffectModel.load(config.model_dir), config)
+    return AffectDetector(encoder, load_affect_model(config.model_dir), config)

@@ -79,6 +79,13 @@ class Encoder(ABC):
         An empty sequence gives shape ``(0, dimension)``; empty strings are valid input.
         """
 
+    def encode_with_states(
+        self, text: str, output: str
+    ) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+        """One text's embedding (as ``encode`` gives it) and the token states of the model
+        output ``output``, shape ``(tokens, width)``, from the same run."""
+        raise ConfigurationError(f"encoder {self.name} does not expose token states ({output})")
+
 
 class EncoderConfig(BaseModel):
     """How to load an :class:`OnnxEncoder`. Frozen and hashable: it keys the process cache."""
@@ -188,7 +195,20 @@ class OnnxEncoder(Encoder):
         result[order] = np.concatenate(chunks, axis=0)
         return result
 
-    def _run_batch(self, batch: list[Encoding]) -> NDArray[np.float32]:
+    def encode_with_states(
+        self, text: str, output: str
+    ) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+        if output not in self._output_names:
+            raise ConfigurationError(
+                f"encoder {self.name} has no output {output} (it has {self._output_names})"
+            )
+        encoding = self._tokenizer.encode(text)
+        joined, layers = self._run_batch([encoding], keep=True)
+        states = np.asarray(layers[self._output_names.index(output)][0], dtype=np.float32)
+        return joined[0], states
+
+    def _run_batch(self, batch: list[Encoding], keep: bool = False) -> Any:
+        """Pooled, normalised embeddings of ``batch``; with ``keep`` also the raw outputs."""
         width = max(len(e.ids) for e in batch)
         ids = np.full((len(batch), width), self._pad_id, dtype=np.int64)
         mask = np.zeros((len(batch), width), dtype=np.int64)
@@ -211,7 +231,8 @@ class OnnxEncoder(Encoder):
             norms = np.linalg.norm(pooled, axis=1, keepdims=True)
             parts.append(pooled / np.maximum(norms, 1e-12))
         joined = parts[0] if len(parts) == 1 else np.hstack(parts) / np.sqrt(len(parts))
-        return np.ascontiguousarray(joined, dtype=np.float32)
+        result = np.ascontiguousarray(joined, dtype=np.float32)
+        return (result, layers) if keep else result
 
 
 @functools.lru_cache(maxsize=8)

@@ -136,7 +136,13 @@ class NluEngine:
                 text=cleaned, zone="out_of_scope", language=guess.language, notes=notes
             )
         entities = self.entities.extract(cleaned, context.now)
-        embedding = self.encoder.encode([cleaned])
+        states = None
+        state_output = self.affect.model.state_output if self.affect is not None else None
+        if state_output is not None:  # one encoder run gives the embedding and the states
+            vector, states = self.encoder.encode_with_states(cleaned, state_output)
+            embedding = vector[None, :]
+        else:
+            embedding = self.encoder.encode([cleaned])
         ranking = self.classifier.rank_embeddings(embedding, [cleaned])[0]
         affect = None
         zone, rule = self._zone(ranking)
@@ -164,6 +170,7 @@ class NluEngine:
                 context.model_copy(update={"recent": recent}),
                 intent=ranking.scores[0].intent if zone != "out_of_scope" else None,
                 values=[m.value for m in entities],
+                states=states,
             )
         return Understanding(
             text=cleaned,
