@@ -169,3 +169,31 @@ async def test_the_agent_api_claims_replies_and_refuses_a_second_claim(
     assert sent.status_code == 204
     empty = await client.post(f"/api/agents/ana/conversations/{cid}/messages", json={"text": ""})
     assert empty.status_code == 422
+
+
+async def test_with_nobody_on_shift_the_customer_leaves_a_contact_and_gets_a_reference(
+    runtime: Runtime,
+) -> None:
+    service = runtime.conversations
+    cid = (await service.start(None, USER)).conversation_id
+    handed = await service.request_person(cid)
+    assert "Leave your email address or phone number" in handed.replies[0].text
+    turn = await service.post_message(cid, "sure, it's chen.jackson@example.com")
+    assert "contact you at chen.jackson@example.com" in turn.replies[0].text
+    assert cid[:8].upper() in turn.replies[0].text
+    assert turn.decision is not None and "callback_requested" in turn.decision.reason_codes()
+    packet = await service.packet(cid)
+    assert packet.callback == "email chen.jackson@example.com"
+    assert "Asked to be contacted by email chen.jackson@example.com." in packet.summary
+    assert [q.conversation_id for q in await runtime.handoff.queue()] == [cid]  # still a ticket
+
+
+def test_contacts_are_found_in_text() -> None:
+    from warmline.nlu.values import find_contact
+
+    assert find_contact("mail me at a.b+c@mail.example.org please") == (
+        "email",
+        "a.b+c@mail.example.org",
+    )
+    assert find_contact("call +1 (415) 555-0134 after 5") == ("phone", "+1 (415) 555-0134")
+    assert find_contact("my reservation 4WQ150, flight HAT170 on 2024-05-22") is None

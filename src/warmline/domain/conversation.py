@@ -15,6 +15,7 @@ from warmline.domain.events import (
     AgentJoined,
     AgentMessage,
     BotReplied,
+    CallbackRequested,
     ConversationStarted,
     Decided,
     Disclosed,
@@ -90,6 +91,7 @@ class ConversationState:
     ratings: list[int] = field(default_factory=list)
     escalation: str | None = None
     owner: str | None = None
+    callback: str | None = None
     actions_done: list[str] = field(default_factory=list)
     actions_failed: list[str] = field(default_factory=list)
 
@@ -163,6 +165,8 @@ def apply(state: ConversationState, event: Event) -> ConversationState:
         state.status = "escalated"
         state.escalation = event.trigger
         state.pending = None
+    elif isinstance(event, CallbackRequested):
+        state.callback = f"{event.medium} {event.contact}"
     elif isinstance(event, AgentJoined):
         state.owner = event.agent
     elif isinstance(event, HandedBack):

@@ -106,6 +106,14 @@ class Escalated(_Event):
     reasons: list[Reason] = Field(default_factory=list)
 
 
+class CallbackRequested(_Event):
+    """With nobody to take over, the customer left a way to be contacted: the ticket."""
+
+    kind: Literal["callback_requested"] = "callback_requested"
+    contact: str
+    medium: Literal["email", "phone"]
+
+
 class AgentJoined(_Event):
     """A person claimed the conversation: from now on the bot says nothing to the customer."""
 
@@ -162,6 +170,7 @@ Event = Annotated[
     | Disclosed
     | ExperimentAssigned
     | Escalated
+    | CallbackRequested
     | AgentJoined
     | HandedBack
     | WrappedUp

@@ -21,6 +21,7 @@ from warmline.domain.events import (
     ActionProposed,
     AgentMessage,
     BotReplied,
+    CallbackRequested,
     ConversationStarted,
     Escalated,
     Event,
@@ -69,6 +70,7 @@ class Packet(BaseModel):
     feelings: list[TurnFeeling]
     attempts: list[Attempt]
     transcript: list[PacketLine]
+    callback: str | None = None
     customer: dict[str, Any] = Field(default_factory=dict)
     history: list[dict[str, Any]] = Field(default_factory=list)
 
@@ -100,6 +102,7 @@ def build_packet(conversation_id: str, events: Iterable[Event]) -> Packet:
     feelings: list[TurnFeeling] = []
     attempts: list[Attempt] = []
     customer_turns: list[str] = []
+    callback: str | None = None
     for event in events:
         if isinstance(event, ConversationStarted):
             pack, customer_id = event.pack, event.customer_id
@@ -146,10 +149,14 @@ def build_packet(conversation_id: str, events: Iterable[Event]) -> Packet:
                     action=event.action, params=event.params, outcome="failed", detail=event.reason
                 )
             )
+        elif isinstance(event, CallbackRequested):
+            callback = f"{event.medium} {event.contact}"
         elif isinstance(event, Escalated):
             trigger = event.trigger
             reasons = [f"{r.code}: {r.detail}" for r in event.reasons]
     summary = _summary(customer_turns, intents, entities, attempts, feelings, trigger)
+    if callback:
+        summary.append(f"Asked to be contacted by {callback}.")
     return Packet(
         conversation_id=conversation_id,
         pack=pack,
@@ -162,6 +169,7 @@ def build_packet(conversation_id: str, events: Iterable[Event]) -> Packet:
         feelings=feelings,
         attempts=attempts,
         transcript=transcript,
+        callback=callback,
     )
 
 

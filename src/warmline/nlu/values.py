@@ -125,3 +125,22 @@ def find_amounts(text: str, currency: str = "USD") -> list[Found]:
         value = f"{amount.quantize(Decimal('0.01'))} {code}"
         found.append(Found(match.group(0), value, match.start(), match.end()))
     return found
+
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)*\.[A-Za-z]{2,}")
+_DATE_LIKE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}")
+_PHONE = re.compile(r"(?<![\w])\+?\d[\d\s().-]{6,}\d(?![\w])")
+
+
+def find_contact(text: str) -> tuple[str, str] | None:
+    """An email address or phone number (7 digits or more) in ``text``: (medium, contact)."""
+    email = _EMAIL.search(text)
+    if email:
+        return "email", email.group(0)
+    for phone in _PHONE.finditer(text):
+        candidate = phone.group(0).strip()
+        if _DATE_LIKE.fullmatch(candidate):
+            continue
+        if sum(ch.isdigit() for ch in candidate) >= 7:
+            return "phone", candidate
+    return None

@@ -25,6 +25,7 @@ from warmline.domain.events import (
     ActionFailed,
     ActionProposed,
     BotReplied,
+    CallbackRequested,
     ConversationStarted,
     Decided,
     Disclosed,
@@ -48,6 +49,7 @@ from warmline.errors import (
     MessageTooLong,
     WarmlineError,
 )
+from warmline.nlu.values import find_contact
 from warmline.policy.decide import decide
 from warmline.policy.experiments import assign_arms
 from warmline.services.actions import ActionRunner
@@ -107,8 +109,8 @@ class ConversationService:
         seconds = await self.wait_estimate(conversation_id, pack)
         if seconds is None:
             return (
-                "Nobody from our team is signed in right now, so it may take a while; your "
-                "conversation is kept here. "
+                "Nobody from our team is signed in right now. Leave your email address or phone "
+                "number here and we'll get back to you; your conversation is kept. "
             )
         if seconds < 30:
             return "Someone will be with you in a moment. "
@@ -206,14 +208,25 @@ class ConversationService:
                 events.append(Decided(at=now, decision=decision))
                 return await self._record(conversation_id, state, events, decision)
             if state.status == "escalated":
-                decision = Decision(
-                    kind="escalate",
-                    escalation=state.escalation,
-                    reasons=[
-                        Reason(code="already_escalated", detail="waiting for a person to take over")
-                    ],
-                )
+                contact = find_contact(text)
+                reasons = [
+                    Reason(code="already_escalated", detail="waiting for a person to take over")
+                ]
+                if contact is not None:
+                    medium, value = contact
+                    reasons.append(Reason(code="callback_requested", detail=f"contact by {medium}"))
+                decision = Decision(kind="escalate", escalation=state.escalation, reasons=reasons)
                 events.append(Decided(at=now, decision=decision))
+                if contact is not None:
+                    events.append(CallbackRequested(at=now, contact=value, medium=medium))
+                    text = runtime.responder.render(
+                        "callback_taken",
+                        state.arms,
+                        contact=value,
+                        reference=conversation_id[:8].upper(),
+                    )
+                    events.append(BotReplied(at=now, text=text))
+                    return await self._record(conversation_id, state, events, decision)
                 wait = await self._wait_sentence(conversation_id)
                 text = runtime.responder.render("escalated_waiting", state.arms, wait_sentence=wait)
                 events.append(BotReplied(at=now, text=text))

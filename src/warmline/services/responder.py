@@ -69,6 +69,10 @@ BUILTIN_TEMPLATES: dict[str, str] = {
         "I'm connecting you with a person from our team now. {{ wait_sentence }}They'll see our "
         "conversation, so you won't need to repeat yourself."
     ),
+    "callback_taken": (
+        "Thank you. Someone from our team will contact you at {{ contact }}; your reference is "
+        "{{ reference }}. You can also stay here in case someone is free sooner."
+    ),
     "handed_back": (
         "You're back with {{ persona.name }}, {{ persona.company }}'s AI assistant. What else can "
         'I help with? Say "talk to a person" any time to reach our team again.'

@@ -149,6 +149,7 @@ def install(app: FastAPI) -> None:
                     "mood": packet.mood,
                     "waiting": int(item.waiting_s // 60),
                     "breached": item.sla_breached,
+                    "callback": packet.callback,
                     "first": packet.transcript[1].text if len(packet.transcript) > 1 else "",
                 }
             )
