@@ -191,3 +191,45 @@ async def test_real_service_over_loopback() -> None:
         except TimeoutError:
             process.kill()
             await process.wait()
+
+
+async def test_the_circuit_opens_after_failures_and_fails_fast() -> None:
+    from warmline.errors import BackOfficeCircuitOpen, BackOfficeUnavailable
+
+    calls = 0
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        return httpx.Response(503, json={"detail": "down"})
+
+    client = BackOfficeClient(
+        "http://bo.test",
+        transport=httpx.MockTransport(handler),
+        retries=0,
+        backoff_s=0,
+        circuit_threshold=2,
+        circuit_open_s=60,
+    )
+    for _ in range(2):
+        with pytest.raises(BackOfficeUnavailable):
+            await client.get("/airline/flights/HAT170")
+    with pytest.raises(BackOfficeCircuitOpen, match="circuit open"):
+        await client.get("/airline/flights/HAT170")
+    assert calls == 2  # the open circuit never reached the back office
+    await client.aclose()
+
+
+async def test_refusals_and_missing_records_never_open_the_circuit() -> None:
+    from warmline.errors import BackOfficeNotFound
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(404, json={"detail": "no such flight"})
+
+    client = BackOfficeClient(
+        "http://bo.test", transport=httpx.MockTransport(handler), circuit_threshold=1
+    )
+    for _ in range(3):
+        with pytest.raises(BackOfficeNotFound):
+            await client.get("/airline/flights/NOPE")
+    await client.aclose()

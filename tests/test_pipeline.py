@@ -169,3 +169,31 @@ async def test_the_account_is_reused_briefly_and_dropped_after_a_write(runtime: 
     await _say(runtime, cid, "yes")
     after_write = await _say(runtime, cid, "hello")
     assert after_write.decision and "account_cached" not in after_write.decision.reason_codes()
+
+
+async def test_an_open_circuit_hands_over_with_its_own_trigger(
+    encoder,
+    model_cache,
+    backoffice_app,  # type: ignore[no-untyped-def]
+) -> None:
+    import httpx
+
+    from tests.conftest import test_settings
+
+    built = await Runtime.build(
+        test_settings(model_cache, backoffice_circuit_threshold=2),  # account read + action
+        transport=httpx.ASGITransport(app=backoffice_app),
+        encoder=encoder,
+    )
+    try:
+        await built.backoffice.request("PUT", "/_admin/switches", json={"outage": True})
+        first = (await built.conversations.start(None, USER)).conversation_id
+        turn = await _say(built, first, "where is my reservation 4WQ150?")
+        assert [e.trigger for e in turn.events if isinstance(e, Escalated)] == ["action_failed"]
+        second = (await built.conversations.start(None, USER)).conversation_id
+        turn = await _say(built, second, "where is my reservation 4WQ150?")
+        escalated = [e for e in turn.events if isinstance(e, Escalated)]
+        assert escalated and escalated[0].trigger == "circuit_open"
+        assert "circuit_open" in [r.code for r in escalated[0].reasons]
+    finally:
+        await built.aclose()

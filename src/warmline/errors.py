@@ -144,6 +144,13 @@ class BackOfficeUnavailable(ConnectorError):
     code = "backoffice_unavailable"
 
 
+class BackOfficeCircuitOpen(BackOfficeUnavailable):
+    """Too many calls failed in a row: calls fail at once until the circuit's pause is over."""
+
+    title = "Back office circuit open"
+    code = "circuit_open"
+
+
 class BackOfficeRejected(ConnectorError):
     """The back office refused the request by its own rules; ``message`` is its reason."""
 

@@ -38,6 +38,12 @@ class Settings(BaseSettings):
         "http://127.0.0.1:8765", description="base URL of the back office the actions call"
     )
     backoffice_timeout_s: float = Field(5.0, gt=0, description="timeout of one back-office call")
+    backoffice_circuit_threshold: int = Field(
+        5, ge=1, description="back-office calls failing in a row that open its circuit"
+    )
+    backoffice_circuit_open_s: float = Field(
+        30.0, gt=0, description="seconds an open back-office circuit fails calls at once"
+    )
     account_ttl_s: float = Field(
         10.0,
         ge=0,

@@ -16,6 +16,11 @@ object
 Retries (tenacity, bounded, short exponential backoff) only where a repeat cannot apply a change
 twice: reads (GET, HEAD) and writes that carry an ``Idempotency-Key``. A write without a key is
 sent exactly once.
+
+A circuit breaker (purgatory) counts calls that end unavailable (after their retries): after
+``circuit_threshold`` in a row the circuit opens and every call fails at once with
+``BackOfficeCircuitOpen`` for ``circuit_open_s`` seconds, then one trial call decides. Refusals,
+missing records and other answers of a working back office never count.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ from types import TracebackType
 from typing import Any
 
 import httpx
+from purgatory import AsyncCircuitBreakerFactory
+from purgatory.domain.model import OpenedState
 from pydantic import BaseModel, Field
 from tenacity import (
     AsyncRetrying,
@@ -33,6 +40,7 @@ from tenacity import (
 )
 
 from warmline.errors import (
+    BackOfficeCircuitOpen,
     BackOfficeNotFound,
     BackOfficeRejected,
     BackOfficeUnavailable,
@@ -48,6 +56,8 @@ class BackOfficeClientConfig(BaseModel):
     timeout_s: float = Field(5.0, gt=0, le=120, description="timeout of one HTTP attempt")
     retries: int = Field(2, ge=0, le=5, description="extra attempts of a retryable call")
     backoff_s: float = Field(0.1, ge=0, le=5, description="first wait between attempts")
+    circuit_threshold: int = Field(5, ge=1, description="unavailable calls in a row that open it")
+    circuit_open_s: float = Field(30.0, gt=0, description="how long the circuit stays open")
 
 
 class BackOfficeClient:
@@ -61,9 +71,23 @@ class BackOfficeClient:
         *,
         retries: int = 2,
         backoff_s: float = 0.1,
+        circuit_threshold: int = 5,
+        circuit_open_s: float = 30.0,
     ) -> None:
         self.config = BackOfficeClientConfig(
-            base_url=base_url, timeout_s=timeout_s, retries=retries, backoff_s=backoff_s
+            base_url=base_url,
+            timeout_s=timeout_s,
+            retries=retries,
+            backoff_s=backoff_s,
+            circuit_threshold=circuit_threshold,
+            circuit_open_s=circuit_open_s,
+        )
+        self._breakers = AsyncCircuitBreakerFactory(
+            default_threshold=circuit_threshold,
+            default_ttl=circuit_open_s,
+            exclude=[
+                (ConnectorError, lambda exc: not isinstance(exc, BackOfficeUnavailable)),
+            ],
         )
         self._client = httpx.AsyncClient(
             base_url=base_url,
@@ -82,6 +106,8 @@ class BackOfficeClient:
             transport,
             retries=config.retries,
             backoff_s=config.backoff_s,
+            circuit_threshold=config.circuit_threshold,
+            circuit_open_s=config.circuit_open_s,
         )
 
     async def __aenter__(self) -> BackOfficeClient:
@@ -118,6 +144,22 @@ class BackOfficeClient:
         idempotency_key: str | None = None,
     ) -> dict[str, Any]:
         """Send one call and return its JSON object; raise only warmline's connector errors."""
+        try:
+            async with await self._breakers.get_breaker(self.config.base_url):
+                return await self._retrying(method, path, json, idempotency_key)
+        except OpenedState:
+            raise BackOfficeCircuitOpen(
+                f"back office circuit open after {self.config.circuit_threshold} failed calls; "
+                f"calls resume in at most {self.config.circuit_open_s:.0f} s"
+            ) from None
+
+    async def _retrying(
+        self,
+        method: str,
+        path: str,
+        json: dict[str, Any] | None,
+        idempotency_key: str | None,
+    ) -> dict[str, Any]:
         method = method.upper()
         headers = {IDEMPOTENCY_HEADER: idempotency_key} if idempotency_key else {}
         url = _escape(path)

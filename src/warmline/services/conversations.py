@@ -582,9 +582,11 @@ class ConversationService:
                     ),
                 ),
             ]
-        reason = Reason(code="backoffice_unavailable", detail=f"{action_name}: {exc.title}")
+        trigger = "circuit_open" if exc.code == "circuit_open" else "action_failed"
+        code = "circuit_open" if trigger == "circuit_open" else "backoffice_unavailable"
+        reason = Reason(code=code, detail=f"{action_name}: {exc.title}")
         return [
             failed,
-            Escalated(at=now, trigger="action_failed", reasons=[*decision.reasons, reason]),
+            Escalated(at=now, trigger=trigger, reasons=[*decision.reasons, reason]),
             BotReplied(at=now, text=runtime.responder.render("action_unavailable", **context)),
         ]

@@ -80,7 +80,11 @@ class Runtime:
             packs[runtime.pack.pack] = runtime
             aliases[source] = aliases[Path(source).stem] = runtime.pack.pack
         client = BackOfficeClient(
-            settings.backoffice_url, timeout_s=settings.backoffice_timeout_s, transport=transport
+            settings.backoffice_url,
+            timeout_s=settings.backoffice_timeout_s,
+            transport=transport,
+            circuit_threshold=settings.backoffice_circuit_threshold,
+            circuit_open_s=settings.backoffice_circuit_open_s,
         )
         broker = Broker()
         service = ConversationService(
