@@ -49,6 +49,7 @@ async def test_claiming_opens_the_packet_and_a_taken_one_says_who_has_it(
     assert claimed.headers["location"] == f"/console/c/{other}"
     page = await client.get(f"/console/c/{other}")
     assert page.status_code == 200 and 'id="summary"' in page.text and "Hand back" in page.text
+    assert "4WQ150" in page.text  # customer 360: the reservations on the account
     sent = await client.post(f"/console/c/{other}/messages", data={"text": "Hi, Ana here."})
     assert sent.status_code == 200
     state, _ = await runtime.conversations.state(other)

@@ -84,6 +84,20 @@ def assist(runtime: Runtime, packet: Packet) -> dict[str, Any]:
     return {"suggestions": suggestions, "snippets": snippets, "next_action": next_action}
 
 
+def _profile(profile: dict[str, Any]) -> dict[str, str]:
+    """The account as a person reads it: scalars as they are, lists of scalars joined (orders,
+    reservations), nested records by their keys."""
+    shown: dict[str, str] = {}
+    for key, value in profile.items():
+        if isinstance(value, list):
+            shown[key] = ", ".join(str(v) for v in value if not isinstance(v, dict | list))
+        elif isinstance(value, dict):
+            shown[key] = ", ".join(str(k) for k in value)
+        else:
+            shown[key] = str(value)
+    return {k: v for k, v in shown.items() if v}
+
+
 def install(app: FastAPI) -> None:
     @app.get("/console/signin", response_class=HTMLResponse, include_in_schema=False)
     async def signin_page(request: Request) -> Response:
@@ -184,9 +198,7 @@ def install(app: FastAPI) -> None:
                 "status": state.status,
                 "assist": assist(runtime, packet),
                 "intents": [(n, pack.intent_label(n)) for n in pack.intents],
-                "customer_fields": {
-                    k: v for k, v in packet.customer.items() if not isinstance(v, dict | list)
-                },
+                "customer_fields": _profile(packet.customer),
             },
         )
 
