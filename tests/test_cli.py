@@ -109,3 +109,12 @@ def test_affect_predict_names_a_missing_text_column(tmp_path: Path) -> None:
     result = runner.invoke(app, ["affect", "predict", "--input", str(source), "--output", str(out)])
     assert result.exit_code == 2 and "missing column(s) text" in result.output
     assert not out.exists()
+
+
+def test_agents_hash_password_prints_a_hash_that_verifies() -> None:
+    from warmline.services.accounts import verify_password
+
+    result = runner.invoke(app, ["agents", "hash-password"], input="s3cret\ns3cret\n")
+    assert result.exit_code == 0, result.output
+    stored = result.output.strip().splitlines()[-1]
+    assert verify_password("s3cret", stored) and not verify_password("other", stored)

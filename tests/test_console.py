@@ -54,3 +54,53 @@ async def test_claiming_opens_the_packet_and_a_taken_one_says_who_has_it(
     assert sent.status_code == 200
     state, _ = await runtime.conversations.state(other)
     assert state.transcript[-1].author == "agent" and state.owner == "ana"
+
+
+def test_a_password_hash_verifies_only_its_password() -> None:
+    from warmline.services.accounts import hash_password, verify_password
+
+    stored = hash_password("correct horse")
+    assert stored.startswith("scrypt$") and "correct horse" not in stored
+    assert verify_password("correct horse", stored)
+    assert not verify_password("wrong horse", stored)
+    assert not verify_password("correct horse", "not-a-hash")
+
+
+async def test_with_accounts_each_agent_signs_in_with_their_own_password(
+    encoder,
+    model_cache,
+    backoffice_app,  # type: ignore[no-untyped-def]
+) -> None:
+    from tests.conftest import test_settings
+    from warmline.api.app import create_app
+    from warmline.services.accounts import hash_password
+
+    settings = test_settings(model_cache, agents={"ana": hash_password("s3cret")})
+    built = await Runtime.build(
+        settings, transport=httpx.ASGITransport(app=backoffice_app), encoder=encoder
+    )
+    try:
+        app = create_app(runtime=built)
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://warmline.test"
+        ) as client:
+            shared = await client.post("/console/signin", data={"name": "ana", "password": "agent"})
+            assert shared.status_code == 401  # the development password no longer works
+            stranger = await client.post(
+                "/console/signin", data={"name": "eve", "password": "s3cret"}
+            )
+            assert stranger.status_code == 401
+            own = await client.post("/console/signin", data={"name": "ana", "password": "s3cret"})
+            assert own.status_code == 303 and (await client.get("/console")).status_code == 200
+    finally:
+        await built.aclose()
+
+
+def test_production_refuses_the_development_agent_password() -> None:
+    import pytest
+
+    from warmline.settings import Settings
+
+    with pytest.raises(ValueError, match="WARMLINE_AGENTS"):
+        Settings(environment="production", secret_key="x" * 32)
+    Settings(environment="production", secret_key="x" * 32, agents={"ana": "scrypt$..."})

@@ -294,6 +294,21 @@ affect_app = typer.Typer(help="Read affect (sentiment, frustration, ...) from te
 app.add_typer(affect_app, name="affect")
 
 
+agents_app = typer.Typer(help="Agent accounts for the console.")
+app.add_typer(agents_app, name="agents")
+
+
+@agents_app.command("hash-password")
+def agents_hash_password(
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
+) -> None:
+    """Print the scrypt hash of an agent's password, for WARMLINE_AGENTS
+    (e.g. WARMLINE_AGENTS='{"ana": "<hash>"}')."""
+    from warmline.services.accounts import hash_password
+
+    console.print(hash_password(password), highlight=False, soft_wrap=True)
+
+
 experiments_app = typer.Typer(help="Compare reply variants (experiment arms).")
 app.add_typer(experiments_app, name="experiments")
 

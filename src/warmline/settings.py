@@ -70,9 +70,15 @@ class Settings(BaseSettings):
     max_message_chars: int = Field(2000, ge=1, description="longest customer message accepted")
     max_body_bytes: int = Field(65536, ge=1024, description="largest HTTP request body accepted")
     secret_key: str = Field(DEV_SECRET, description="signs sessions; must be set in production")
+    agents: dict[str, str] = Field(
+        default_factory=dict,
+        description="agent name -> password hash (`warmline agents hash-password`); when set, "
+        "each agent signs in with their own password",
+    )
     agent_password: str = Field(
         DEV_AGENT_PASSWORD,
-        description="the password agents sign in to the console with; must be set in production",
+        description="the one password every agent signs in with when `agents` is empty; "
+        "must be changed in production",
     )
     agent_capacity: int = Field(
         3, ge=1, description="conversations an agent holds at once unless they say otherwise"
@@ -88,8 +94,14 @@ class Settings(BaseSettings):
     def _refuse_unsafe(self) -> Settings:
         if self.environment == "production" and self.secret_key == DEV_SECRET:
             raise ValueError("WARMLINE_SECRET_KEY must be set in production")
-        if self.environment == "production" and self.agent_password == DEV_AGENT_PASSWORD:
-            raise ValueError("WARMLINE_AGENT_PASSWORD must be set in production")
+        if (
+            self.environment == "production"
+            and not self.agents
+            and self.agent_password == DEV_AGENT_PASSWORD
+        ):
+            raise ValueError(
+                "WARMLINE_AGENTS (or WARMLINE_AGENT_PASSWORD) must be set in production"
+            )
         if self.default_pack not in [Path(p).stem for p in self.packs]:
             raise ValueError(f"default_pack '{self.default_pack}' is not among packs {self.packs}")
         return self

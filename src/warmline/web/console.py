@@ -14,6 +14,7 @@ from warmline.api.deps import HandoffDep, RuntimeDep
 from warmline.domain.decision import Acknowledgement
 from warmline.domain.packet import Packet
 from warmline.errors import ConflictError, InputError
+from warmline.services.accounts import verify_password
 from warmline.services.runtime import Runtime
 from warmline.web.pages import templates
 
@@ -84,6 +85,14 @@ def assist(runtime: Runtime, packet: Packet) -> dict[str, Any]:
     return {"suggestions": suggestions, "snippets": snippets, "next_action": next_action}
 
 
+def _password_ok(runtime: Runtime, name: str, password: str) -> bool:
+    """The agent's own password when agents are configured, else the shared one."""
+    accounts = runtime.settings.agents
+    if accounts:
+        return name in accounts and verify_password(password, accounts[name])
+    return hmac.compare_digest(password.encode(), runtime.settings.agent_password.encode())
+
+
 def _profile(profile: dict[str, Any]) -> dict[str, str]:
     """The account as a person reads it: scalars as they are, lists of scalars joined (orders,
     reservations), nested records by their keys."""
@@ -113,8 +122,7 @@ def install(app: FastAPI) -> None:
         skills: Annotated[str, Form(max_length=200)] = "",
     ) -> Response:
         name = name.strip()
-        expected = runtime.settings.agent_password.encode()
-        if not name or not hmac.compare_digest(password.encode(), expected):
+        if not name or not _password_ok(runtime, name, password):
             return templates.TemplateResponse(
                 request,
                 "console_signin.html",
