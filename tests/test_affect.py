@@ -174,3 +174,31 @@ def test_a_linear_model_saves_and_loads_with_the_same_probabilities(
     assert np.allclose(model.probabilities(x), again.probabilities(x), atol=1e-5)
     (affect,) = AffectDetector(encoder, again).read_texts(["why is my bag not here yet"])
     assert 0.0 <= affect.frustration <= 1.0
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'm done, thanks",
+        "Last time I flew it was fine. What's the baggage allowance?",
+        "can I do a chargeback on this?",
+        "I will complain to my bank",
+        "please close my account",
+    ],
+)
+def test_ordinary_turns_are_not_threats_to_leave(text: str) -> None:
+    assert "leave_threat" not in turn_cues(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'm done with you",
+        "I'll never fly with you again",
+        "never flying with you again, ever",
+        "you've just lost a customer",
+        "I'm taking my business elsewhere",
+    ],
+)
+def test_threats_to_leave_are_found(text: str) -> None:
+    assert "leave_threat" in turn_cues(text)

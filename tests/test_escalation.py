@@ -102,3 +102,53 @@ def test_an_upset_vip_hands_over_and_a_calm_one_does_not(mini_pack: DomainPack) 
     assert decide(fresh(), upset, gold, pack).escalation == "vip"
     assert decide(fresh(), upset, silver, pack).kind != "escalate"
     assert decide(fresh(), turn(Affect()), gold, pack).kind != "escalate"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Is it ok to take my laptop in my hand luggage?",
+        "is it safe to travel to Paris next week",
+        "Is this legal tender in the UK?",
+        "can I use my phone on board",
+    ],
+)
+def test_travel_questions_are_not_medical_or_legal(text: str) -> None:
+    assert regulated_topics(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        ("is it safe to fly after my knee surgery?", "health"),
+        ("is it ok to take my sleeping pills on a long flight", "health"),
+        ("is it legal for you to keep my money?", "legal"),
+    ],
+)
+def test_medical_and_legal_questions_with_a_condition_are_found(text: str, topic: str) -> None:
+    assert topic in regulated_topics(text)
+
+
+def test_frustration_must_last_the_configured_number_of_turns(mini_pack: DomainPack) -> None:
+    pack = mini_pack.model_copy(update={"escalation": Escalation(frustration_turns=3)})
+    angry = Affect(frustration=0.9, negative=0.9)
+    assert decide(fresh(0.9), turn(angry), None, pack).kind != "escalate"
+    assert decide(fresh(0.9, 0.9), turn(angry), None, pack).escalation == "frustration"
+    assert decide(fresh(0.9, 0.1, 0.9), turn(angry), None, pack).kind != "escalate"
+
+
+def test_a_trigger_never_swallows_a_confirmed_action(mini_pack: DomainPack) -> None:
+    from warmline.domain.conversation import PendingAction
+
+    state = fresh(0.9)
+    state.pending = PendingAction("cancel_reservation", {"reservation_id": "4WQ150"}, "ok?")
+    state.choices = ("yes", "no")
+    yes = Understanding(
+        text="YES just do it",
+        ranking=[IntentScore(intent="affirm", probability=0.9)],
+        zone="confident",
+        affect=Affect(frustration=0.9, negative=0.9),
+    )
+    d = decide(state, yes, None, mini_pack)
+    assert (d.kind, d.action) == ("act", "cancel_reservation")
+    assert "frustration" in d.reason_codes()  # recorded all the same

@@ -48,6 +48,15 @@ def test_wilson_and_newcombe_match_the_published_examples() -> None:
     assert [round(x, 4) for x in found] == [0.2, 0.0524, 0.3339]
 
 
+def test_arms_follow_the_pack_order_and_an_unknown_baseline_is_refused() -> None:
+    logs = [_log("brisk", Resolved(at=NOW)), _log("warm")]
+    report = experiment_report(logs, "opener", ["warm", "brisk"])
+    assert [a.arm for a in report.arms] == ["warm", "brisk"]  # not the order seen
+    assert report.differences[0].baseline == "warm"
+    with pytest.raises(ValueError, match="no arm 'cold'"):
+        experiment_report(logs, "opener", ["warm", "brisk"], baseline="cold")
+
+
 def test_a_share_without_data_has_no_difference() -> None:
     assert newcombe(Share(0, 0), Share(3, 4)) is None
 
@@ -68,7 +77,7 @@ def test_the_report_counts_csat_and_resolution_per_arm() -> None:
         _log("brisk", Resolved(at=NOW), FeedbackGiven(at=NOW, rating=3)),
         [ConversationStarted(at=NOW, pack="p")],  # before the experiment: not counted
     ]
-    report = experiment_report(logs, "opener")
+    report = experiment_report(logs, "opener", ["warm", "brisk"])
     warm, brisk = report.arms
     assert (warm.arm, warm.conversations, warm.csat, warm.resolution) == (
         "warm",

@@ -9,6 +9,11 @@ from warmline.services.runtime import Runtime
 USER = "chen_jackson_3290"
 
 
+async def _sign_in(client: httpx.AsyncClient, name: str) -> None:
+    r = await client.post("/console/signin", data={"name": name, "password": "agent"})
+    assert r.status_code == 303
+
+
 async def test_the_packet_holds_what_happened_and_how_the_customer_felt(
     runtime: Runtime, client: httpx.AsyncClient
 ) -> None:
@@ -22,7 +27,8 @@ async def test_the_packet_holds_what_happened_and_how_the_customer_felt(
     )
     await runtime.backoffice.request("PUT", "/_admin/switches", json={"outage": False})
 
-    r = await client.get(f"/api/conversations/{cid}/packet")
+    await _sign_in(client, "ana")
+    r = await client.get(f"/api/agent/conversations/{cid}/packet")
     assert r.status_code == 200
     packet = r.json()
     assert packet["trigger"] == "action_failed"
@@ -50,7 +56,8 @@ async def test_the_packet_holds_what_happened_and_how_the_customer_felt(
 
 
 async def test_a_packet_of_an_unknown_conversation_is_a_404(client: httpx.AsyncClient) -> None:
-    r = await client.get("/api/conversations/nope/packet")
+    await _sign_in(client, "ana")
+    r = await client.get("/api/agent/conversations/nope/packet")
     assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json"
 
 
@@ -158,17 +165,40 @@ async def test_the_agent_api_claims_replies_and_refuses_a_second_claim(
     runtime: Runtime, client: httpx.AsyncClient
 ) -> None:
     cid = await _escalated(runtime)
-    queue = (await client.get("/api/agents/ana/queue")).json()
+    await _sign_in(client, "ana")
+    queue = (await client.get("/api/agent/queue")).json()
     assert [row["conversation_id"] for row in queue] == [cid]
-    claimed = await client.post(f"/api/agents/ana/conversations/{cid}/claim")
+    claimed = await client.post(f"/api/agent/conversations/{cid}/claim")
     assert claimed.status_code == 200 and claimed.json()["trigger"] == "customer_request"
-    second = await client.post(f"/api/agents/ben/conversations/{cid}/claim")
-    assert second.status_code == 409
-    assert second.headers["content-type"] == "application/problem+json"
-    sent = await client.post(f"/api/agents/ana/conversations/{cid}/messages", json={"text": "Hi!"})
+    async with httpx.AsyncClient(
+        transport=client._transport, base_url="http://warmline.test"
+    ) as ben:
+        await _sign_in(ben, "ben")
+        second = await ben.post(f"/api/agent/conversations/{cid}/claim")
+        assert second.status_code == 409
+        assert second.headers["content-type"] == "application/problem+json"
+        not_his = await ben.post(f"/api/agent/conversations/{cid}/messages", json={"text": "hi"})
+        assert not_his.status_code == 409
+    sent = await client.post(f"/api/agent/conversations/{cid}/messages", json={"text": "Hi!"})
     assert sent.status_code == 204
-    empty = await client.post(f"/api/agents/ana/conversations/{cid}/messages", json={"text": ""})
+    empty = await client.post(f"/api/agent/conversations/{cid}/messages", json={"text": ""})
     assert empty.status_code == 422
+
+
+async def test_the_agent_api_and_the_packet_need_a_signed_in_agent(
+    runtime: Runtime, client: httpx.AsyncClient
+) -> None:
+    cid = await _escalated(runtime)
+    for method, path in (
+        ("GET", "/api/agent/queue"),
+        ("GET", f"/api/agent/conversations/{cid}/packet"),
+        ("POST", f"/api/agent/conversations/{cid}/claim"),
+    ):
+        r = await client.request(method, path)
+        assert r.status_code == 401, path
+        assert r.headers["content-type"] == "application/problem+json"
+    state, _ = await runtime.conversations.state(cid)
+    assert state.owner is None  # nothing was claimed
 
 
 async def test_with_nobody_on_shift_the_customer_leaves_a_contact_and_gets_a_reference(
@@ -197,3 +227,30 @@ def test_contacts_are_found_in_text() -> None:
     )
     assert find_contact("call +1 (415) 555-0134 after 5") == ("phone", "+1 (415) 555-0134")
     assert find_contact("my reservation 4WQ150, flight HAT170 on 2024-05-22") is None
+    assert find_contact("my order is 100234567") is None  # an order number, not a phone
+    assert find_contact("ring 555-0134") == ("phone", "555-0134")
+    assert find_contact("4155550134") == ("phone", "4155550134")
+
+
+async def test_signing_out_puts_held_conversations_back_in_the_queue(runtime: Runtime) -> None:
+    cid = await _escalated(runtime)
+    await runtime.handoff.claim(cid, "ana")
+    assert await runtime.handoff.queue() == []
+    assert await runtime.handoff.leave("ana") == [cid]
+    assert [q.conversation_id for q in await runtime.handoff.queue()] == [cid]
+    await runtime.handoff.claim(cid, "ben")  # another person can take it now
+    state, _ = await runtime.conversations.state(cid)
+    assert state.owner == "ben"
+
+
+async def test_after_a_hand_back_earlier_frustration_does_not_count(runtime: Runtime) -> None:
+    service = runtime.conversations
+    cid = (await service.start(None, USER)).conversation_id
+    await service.post_message(cid, "ugh I am so annoyed, this is a nightmare")
+    await service.request_person(cid)
+    await runtime.handoff.claim(cid, "ana")
+    await runtime.handoff.hand_back(cid, "ana", "explained the delay")
+    turn = await service.post_message(cid, "I am still so annoyed about all of this")
+    assert turn.status == "open"  # one frustrated turn after the hand-back is not two
+    packet = await service.packet(cid)
+    assert packet.trigger is None and "Note from ana: explained the delay" in packet.summary

@@ -30,9 +30,9 @@ def test_erlang_c_matches_the_closed_form() -> None:
 
 
 def test_the_observed_handle_time_needs_five_conversations() -> None:
-    assert observed_handle_time([100, 200], default_s=300) == 300
-    assert observed_handle_time([100, 200, 300, 400, 500], default_s=300) == 300
+    assert observed_handle_time([60] * 4, default_s=300) == 300  # four are not enough
     assert observed_handle_time([60] * 5, default_s=300) == 60
+    assert observed_handle_time([1000] * 10 + [60] * 50, default_s=300) == 60  # the last 50
 
 
 def test_waits_in_words() -> None:

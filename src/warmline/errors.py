@@ -114,6 +114,13 @@ class ConversationNotFound(NotFound):
     code = "conversation_not_found"
 
 
+class NotSignedIn(WarmlineError):
+    status = 401
+    title = "Not signed in"
+    code = "not_signed_in"
+    public = True
+
+
 class ConflictError(WarmlineError):
     status = 409
     title = "Conflict"

@@ -15,7 +15,7 @@ interval does not.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from warmline.domain.events import (
@@ -115,10 +115,15 @@ def newcombe(a: Share, b: Share, z: float = Z95) -> tuple[float, float, float] |
 
 
 def experiment_report(
-    logs: Iterable[Iterable[Event]], experiment: str, baseline: str | None = None
+    logs: Iterable[Iterable[Event]],
+    experiment: str,
+    arm_names: Sequence[str],
+    baseline: str | None = None,
 ) -> ExperimentReport:
-    """Per-arm CSAT and resolution of ``experiment``, and each arm's difference from
-    ``baseline`` (default: the arm seen first)."""
+    """Per-arm CSAT and resolution of ``experiment``, in the order of ``arm_names``, and each
+    arm's difference from ``baseline`` (default: the first of ``arm_names``)."""
+    if baseline is not None and baseline not in arm_names:
+        raise ValueError(f"no arm '{baseline}' (arms: {', '.join(arm_names)})")
     counts: dict[str, list[int]] = {}
     for log in logs:
         result = outcome(log)
@@ -131,11 +136,15 @@ def experiment_report(
             row[1] += 1
             row[2] += result.rating >= 4
         row[3] += result.resolved
+    order = [*arm_names, *(a for a in counts if a not in arm_names)]
     arms = [
         ArmResult(arm, n, Share(satisfied, rated), Share(resolved, n))
-        for arm, (n, rated, satisfied, resolved) in counts.items()
+        for arm in order
+        if arm in counts
+        for n, rated, satisfied, resolved in [counts[arm]]
     ]
-    base = next((a for a in arms if a.arm == baseline), arms[0] if arms else None)
+    wanted = baseline or (arm_names[0] if arm_names else None)
+    base = next((a for a in arms if a.arm == wanted), None)
     differences: list[Difference] = []
     for other in arms:
         if base is None or other.arm == base.arm:

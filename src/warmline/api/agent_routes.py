@@ -1,5 +1,6 @@
 """The agent API: the queue, claiming a conversation, replying, handing back, wrapping up.
-Thin routes over ``services.handoff``; the agent is named in the path."""
+Thin routes over ``services.handoff``. Every route needs the agent signed in to the console
+(its session cookie); the agent is the signed-in one, never taken from the request."""
 
 from __future__ import annotations
 
@@ -8,10 +9,10 @@ from datetime import datetime
 from fastapi import APIRouter, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from warmline.api.deps import HandoffDep
+from warmline.api.deps import AgentDep, ConversationsDep, HandoffDep
 from warmline.domain.packet import Packet
 
-router = APIRouter(prefix="/api/agents/{agent}", tags=["agents"])
+router = APIRouter(prefix="/api/agent", tags=["agents"])
 
 
 class QueueRow(BaseModel):
@@ -45,8 +46,15 @@ class WrapUp(BaseModel):
     note: str = Field("", max_length=2000)
 
 
+@router.get("/conversations/{conversation_id}/packet", response_model=Packet)
+async def packet(agent: AgentDep, conversation_id: str, conversations: ConversationsDep) -> Packet:
+    """The warm-transfer packet: summary, transcript, intents and entities, how the customer
+    felt turn by turn, actions attempted, the trigger, the account and past conversations."""
+    return await conversations.packet(conversation_id)
+
+
 @router.get("/queue", response_model=list[QueueRow])
-async def queue(agent: str, handoff: HandoffDep) -> list[QueueRow]:
+async def queue(agent: AgentDep, handoff: HandoffDep) -> list[QueueRow]:
     """Conversations waiting for a person that this agent's skills cover, the longest waiting
     first, each with its wait against the pack's service level."""
     return [
@@ -56,25 +64,29 @@ async def queue(agent: str, handoff: HandoffDep) -> list[QueueRow]:
 
 
 @router.post("/conversations/{conversation_id}/claim", response_model=Packet)
-async def claim(agent: str, conversation_id: str, handoff: HandoffDep) -> Packet:
+async def claim(agent: AgentDep, conversation_id: str, handoff: HandoffDep) -> Packet:
     """Take the conversation (409 when another agent has it); returns the warm-transfer packet."""
     return await handoff.claim(conversation_id, agent)
 
 
 @router.post("/conversations/{conversation_id}/messages", status_code=status.HTTP_204_NO_CONTENT)
-async def reply(agent: str, conversation_id: str, body: AgentText, handoff: HandoffDep) -> None:
+async def reply(
+    agent: AgentDep, conversation_id: str, body: AgentText, handoff: HandoffDep
+) -> None:
     """The agent's message to the customer (only the owner may write)."""
     await handoff.reply(conversation_id, agent, body.text)
 
 
 @router.post("/conversations/{conversation_id}/handback", status_code=status.HTTP_204_NO_CONTENT)
-async def hand_back(agent: str, conversation_id: str, body: HandBack, handoff: HandoffDep) -> None:
+async def hand_back(
+    agent: AgentDep, conversation_id: str, body: HandBack, handoff: HandoffDep
+) -> None:
     """Give the conversation back to the bot."""
     await handoff.hand_back(conversation_id, agent, body.note)
 
 
 @router.post("/conversations/{conversation_id}/wrapup", status_code=status.HTTP_204_NO_CONTENT)
-async def wrap_up(agent: str, conversation_id: str, body: WrapUp, handoff: HandoffDep) -> None:
+async def wrap_up(agent: AgentDep, conversation_id: str, body: WrapUp, handoff: HandoffDep) -> None:
     """Close the agent's work with its outcome and, if the bot misread it, the real intent."""
     await handoff.wrap_up(
         conversation_id, agent, body.disposition, body.corrected_intent, body.note

@@ -53,6 +53,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         SessionMiddleware,
         secret_key=settings.secret_key,
         session_cookie="warmline_agent",
+        max_age=12 * 3600,  # one shift
         same_site="strict",
         https_only=settings.environment == "production",
     )

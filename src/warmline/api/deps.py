@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from warmline.errors import NotSignedIn
 from warmline.services.conversations import ConversationService
 from warmline.services.handoff import HandoffService
 from warmline.services.runtime import Runtime
@@ -24,6 +25,15 @@ def get_handoff(request: Request) -> HandoffService:
     return get_runtime(request).handoff
 
 
+def get_agent(request: Request) -> str:
+    """The agent signed in to the console (its signed session cookie); else 401."""
+    agent = request.session.get("agent")
+    if not isinstance(agent, str) or not agent:
+        raise NotSignedIn("sign in to the agent console first")
+    return agent
+
+
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+AgentDep = Annotated[str, Depends(get_agent)]
 HandoffDep = Annotated[HandoffService, Depends(get_handoff)]
 ConversationsDep = Annotated[ConversationService, Depends(get_conversations)]

@@ -25,7 +25,6 @@ from warmline.domain.events import (
     Resolved,
     event_to_json,
 )
-from warmline.domain.packet import Packet
 
 router = APIRouter(prefix="/api", tags=["conversations"])
 
@@ -56,13 +55,6 @@ async def give_feedback(
 ) -> None:
     """The customer's rating of the conversation (CSAT); the last one given counts."""
     await conversations.give_feedback(conversation_id, body.rating, body.comment)
-
-
-@router.get("/conversations/{conversation_id}/packet", response_model=Packet)
-async def packet(conversation_id: str, conversations: ConversationsDep) -> Packet:
-    """The warm-transfer packet: summary, transcript, intents and entities, how the customer
-    felt turn by turn, actions attempted, the trigger, the account and past conversations."""
-    return await conversations.packet(conversation_id)
 
 
 @router.get("/conversations/{conversation_id}", response_model=TranscriptOut)

@@ -19,7 +19,8 @@ sent exactly once.
 
 A circuit breaker (purgatory) counts calls that end unavailable (after their retries): after
 ``circuit_threshold`` in a row the circuit opens and every call fails at once with
-``BackOfficeCircuitOpen`` for ``circuit_open_s`` seconds, then one trial call decides. Refusals,
+``BackOfficeCircuitOpen`` for ``circuit_open_s`` seconds; then calls go through again, the
+first failure reopens it and a success closes it. Refusals,
 missing records and other answers of a working back office never count.
 """
 

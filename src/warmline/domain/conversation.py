@@ -13,6 +13,7 @@ from warmline.domain.events import (
     ActionFailed,
     ActionProposed,
     AgentJoined,
+    AgentLeft,
     AgentMessage,
     BotReplied,
     CallbackRequested,
@@ -169,12 +170,17 @@ def apply(state: ConversationState, event: Event) -> ConversationState:
         state.callback = f"{event.medium} {event.contact}"
     elif isinstance(event, AgentJoined):
         state.owner = event.agent
+    elif isinstance(event, AgentLeft):
+        state.owner = None
     elif isinstance(event, HandedBack):
+        # The bot starts afresh: nothing from before the handover counts towards a trigger.
         state.owner = None
         state.status = "open"
         state.escalation = None
         state.clarify_streak = 0
         state.out_of_scope_count = 0
+        state.acknowledged_streak = 0
+        state.readings = [TurnReading(None, [], 0.0) for _ in state.readings]
     elif isinstance(event, WrappedUp):
         state.owner = None
     elif isinstance(event, Resolved):

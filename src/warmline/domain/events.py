@@ -121,6 +121,13 @@ class AgentJoined(_Event):
     agent: str
 
 
+class AgentLeft(_Event):
+    """The person let the conversation go (signed out): it waits in the queue again."""
+
+    kind: Literal["agent_left"] = "agent_left"
+    agent: str
+
+
 class HandedBack(_Event):
     """The person gave the conversation back to the bot."""
 
@@ -172,6 +179,7 @@ Event = Annotated[
     | Escalated
     | CallbackRequested
     | AgentJoined
+    | AgentLeft
     | HandedBack
     | WrappedUp
     | AgentMessage

@@ -25,6 +25,7 @@ from warmline.domain.events import (
     ConversationStarted,
     Escalated,
     Event,
+    HandedBack,
     MessageReceived,
     Understood,
 )
@@ -103,6 +104,7 @@ def build_packet(conversation_id: str, events: Iterable[Event]) -> Packet:
     attempts: list[Attempt] = []
     customer_turns: list[str] = []
     callback: str | None = None
+    notes: list[str] = []
     for event in events:
         if isinstance(event, ConversationStarted):
             pack, customer_id = event.pack, event.customer_id
@@ -154,9 +156,14 @@ def build_packet(conversation_id: str, events: Iterable[Event]) -> Packet:
         elif isinstance(event, Escalated):
             trigger = event.trigger
             reasons = [f"{r.code}: {r.detail}" for r in event.reasons]
+        elif isinstance(event, HandedBack):
+            trigger, reasons = None, []  # the bot had it again; a later handover says why
+            if event.note:
+                notes.append(f"{event.agent}: {event.note}")
     summary = _summary(customer_turns, intents, entities, attempts, feelings, trigger)
     if callback:
         summary.append(f"Asked to be contacted by {callback}.")
+    summary += [f"Note from {note}" for note in notes]
     return Packet(
         conversation_id=conversation_id,
         pack=pack,

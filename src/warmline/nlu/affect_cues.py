@@ -53,10 +53,13 @@ _LEAVE = re.compile(
     r"\b(take|taking)\s+my\s+(business|money|custom)\s+(elsewhere|somewhere else)\b"
     r"|\b(switch|switching|moving|move|go|going)\s+to\s+(a\s+|another\s+)?"
     r"(competitor|another (airline|company|store|provider|bank|carrier))\b"
-    r"|\bnever\s+(again\s+)?(fly|flying|shop|shopping|buy|buying|use|using|order|ordering|"
-    r"book|booking)\b.{0,40}\bagain\b"
-    r"|\b(last time i|done with you|i'?m done|leaving you|you('ve| have) lost (a|me as a) customer)\b"
-    r"|\b(lawyer|sue you|chargeback|report you|complain to)\b",
+    r"|\b(i'?ll|i will|i am|i'?m|i'?m going to)\s+never\s+(fly|shop|buy|use|order|book)\w*\b"
+    r".{0,40}\bagain\b"
+    r"|\bnever\s+(flying|shopping|buying|using|ordering|booking)\s+with\s+you\b.{0,20}\bagain\b"
+    r"|\b(i'?m|i am)\s+(done|finished|through)\s+with\s+(you|your|this company|this airline)\b"
+    r"|\byou('ve| have) (just )?lost (a|me as a|my) (customer|business)\b"
+    r"|\b(cancel|close)\s+(my|the)\s+(account|membership)\b.{0,40}\b(because|fed up|sick of|"
+    r"had enough|terrible|useless)\b",
     _FLAGS,
 )
 _URGENT = re.compile(

@@ -20,7 +20,11 @@ _FLAGS = re.I
 TOPICS: dict[str, re.Pattern[str]] = {
     "health": re.compile(
         r"\b(medical|health) advice\b"
-        r"|\bis it (safe|ok|okay|dangerous|risky) (for me )?to (fly|travel|take|eat|drink|use)\b"
+        r"|\bis it (safe|ok|okay|dangerous|risky) (for me )?to (fly|travel)\b.{0,40}"
+        r"\b(pregnan\w*|surgery|operation|heart|blood|clot|condition|illness|infection|injur\w*|"
+        r"stroke|diabet\w*|chemo\w*|broken|fracture|epilep\w*|asthma)"
+        r"|\bis it (safe|ok|okay|dangerous|risky) to (take|use|mix) (my )?(medication|medicine|pills?|"
+        r"insulin|drugs?|sleeping pills?)\b"
         r"|\bshould i (take|stop taking|skip) (my )?(medication|medicine|pills?|insulin|dose)\b"
         r"|\b(while|when) (i'?m |i am |being )?pregnant\b"
         r"|\b(diagnos(e|is)|symptoms? of|side effects? of|drug interaction)\b"
@@ -32,7 +36,7 @@ TOPICS: dict[str, re.Pattern[str]] = {
         r"|\bmy (legal )?rights under\b"
         r"|\b(my|a|an) (lawyer|attorney|solicitor)\b"
         r"|\b(sue|suing) (you|your|the)\b|\btake (you|this) to court\b|\blawsuit\b"
-        r"|\bsmall claims\b|\bis (it|this|that) (legal|illegal|lawful)\b",
+        r"|\bsmall claims\b|\bis it (legal|illegal|lawful) (for you|for them|to)\b",
         _FLAGS,
     ),
     "financial_advice": re.compile(

@@ -129,11 +129,13 @@ def find_amounts(text: str, currency: str = "USD") -> list[Found]:
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)*\.[A-Za-z]{2,}")
 _DATE_LIKE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}")
-_PHONE = re.compile(r"(?<![\w])\+?\d[\d\s().-]{6,}\d(?![\w])")
+_PHONE = re.compile(r"(?<![\w])\+?\(?\d[\d\s().-]{5,}\d(?![\w])")
 
 
 def find_contact(text: str) -> tuple[str, str] | None:
-    """An email address or phone number (7 digits or more) in ``text``: (medium, contact)."""
+    """An email address or phone number in ``text``: (medium, contact). A phone number has 7
+    digits or more written like one (with "+", spaces, dashes, dots or brackets), or 10 or more
+    in a row; a shorter bare number is taken for an order or booking number."""
     email = _EMAIL.search(text)
     if email:
         return "email", email.group(0)
@@ -141,6 +143,10 @@ def find_contact(text: str) -> tuple[str, str] | None:
         candidate = phone.group(0).strip()
         if _DATE_LIKE.fullmatch(candidate):
             continue
-        if sum(ch.isdigit() for ch in candidate) >= 7:
+        digits = sum(ch.isdigit() for ch in candidate)
+        shaped = candidate.startswith("+") or any(ch in " ().-" for ch in candidate)
+        # A bare run of digits is an order or booking number unless it is as long as a phone
+        # number with its area code.
+        if digits >= 7 and (shaped or digits >= 10):
             return "phone", candidate
     return None

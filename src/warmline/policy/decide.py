@@ -34,8 +34,11 @@ def decide(
         return decision
     ack, reasons = acknowledgement(state, understanding.affect, pack)
     trigger = escalation_trigger(state, understanding, customer, pack, ack)
-    if trigger is not None and decision.kind == "escalate":
-        reasons.append(trigger)  # already going to a person; the trigger is recorded too
+    settled = decision.kind in ("decline", "close") or "confirmed" in decision.reason_codes()
+    if trigger is not None and (decision.kind == "escalate" or settled):
+        # Already going to a person, or the customer just settled something (a yes, a no, a
+        # goodbye) that must happen as they said: the trigger is recorded, not acted on.
+        reasons.append(trigger)
     elif trigger is not None:
         return Decision(
             kind="escalate",

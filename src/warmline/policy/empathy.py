@@ -52,7 +52,7 @@ def _cause(affect: Affect, empathy: Empathy) -> tuple[AcknowledgementCause, floa
 def _arm_without_empathy(state: ConversationState, pack: DomainPack) -> str | None:
     for experiment, arm in state.arms.items():
         spec = pack.experiments.get(experiment)
-        if spec and spec.enabled and arm in spec.arms and not spec.arms[arm].empathy:
+        if spec and arm in spec.arms and not spec.arms[arm].empathy:
             return f"{experiment}={arm}"
     return None
 

@@ -291,13 +291,16 @@ class ConversationService:
         async with self._lock(conversation_id):
             state = await self._working_state(conversation_id)
             events = make(state, self.pack(state.pack))
+            if not events:
+                return TurnResult(conversation_id, [], None, [], state.status)
             return await self._record(conversation_id, state, events, None)
 
-    async def packet(self, conversation_id: str) -> Packet:
-        """The warm-transfer packet, with the customer's account and past conversations."""
+    async def packet(self, conversation_id: str, *, with_account: bool = True) -> Packet:
+        """The warm-transfer packet, with the customer's account and past conversations
+        (``with_account=False``: from the event log alone, no back-office call)."""
         events = await self.repo.events(conversation_id)
         packet = build_packet(conversation_id, events)
-        if packet.customer_id:
+        if packet.customer_id and with_account:
             runtime = self.pack(packet.pack)
             state = fold(events)
             customer, _ = await self._customer(runtime, state)
@@ -331,8 +334,11 @@ class ConversationService:
             raise InputError(
                 f"pack '{runtime.pack.pack}' has no experiment '{experiment}' (it has: {known})"
             )
+        arms = list(runtime.pack.experiments[experiment].arms)
+        if baseline is not None and baseline not in arms:
+            raise InputError(f"experiment '{experiment}' has no arm '{baseline}' (arms: {arms})")
         logs = await self.repo.logs(runtime.pack.pack, REPORT_KINDS)
-        return experiment_report(logs.values(), experiment, baseline)
+        return experiment_report(logs.values(), experiment, arms, baseline)
 
     async def request_person(
         self, conversation_id: str, trigger: str = "customer_request"
@@ -490,7 +496,8 @@ class ConversationService:
         try:
             record = await self.runner.preview(runtime.pack, action_name, decision.params)
         except ConnectorError as exc:
-            context["wait_sentence"] = await self._wait_sentence(None, runtime.pack.pack)
+            if not isinstance(exc, BackOfficeRejected | BackOfficeNotFound):  # these hand over
+                context["wait_sentence"] = await self._wait_sentence(None, runtime.pack.pack)
             return self._failure(runtime, decision, exc, context)
         confirmation, problem = runtime.responder.render_safe(
             f"confirm:{action_name}", "action_unavailable", record=record, **context
@@ -524,7 +531,8 @@ class ConversationService:
         try:
             result = await self.runner.execute(runtime.pack, action_name, decision.params, key)
         except ConnectorError as exc:
-            context["wait_sentence"] = await self._wait_sentence(None, runtime.pack.pack)
+            if not isinstance(exc, BackOfficeRejected | BackOfficeNotFound):  # these hand over
+                context["wait_sentence"] = await self._wait_sentence(None, runtime.pack.pack)
             return self._failure(runtime, decision, exc, context)
         text, problem = runtime.responder.render_safe(
             action.success, "action_unavailable", result=result, **context

@@ -13,6 +13,7 @@ from warmline.analytics.waits import observed_handle_time, wait_for_position
 from warmline.domain.conversation import ConversationState
 from warmline.domain.events import (
     AgentJoined,
+    AgentLeft,
     AgentMessage,
     BotReplied,
     Disclosed,
@@ -85,6 +86,7 @@ class HandoffService:
         only those their skills cover. A wait past the pack's service level is logged once."""
         now = self.clock.now()
         items = []
+        waiting_now: set[str] = set()
         for summary, trigger, since in await self.conversations.repo.waiting():
             handoff = self.conversations.pack(summary.pack).pack.handoff
             item = QueueItem(
@@ -97,6 +99,7 @@ class HandoffService:
                 (now - since).total_seconds(),
                 handoff.sla_wait_s,
             )
+            waiting_now.add(item.conversation_id)
             if item.sla_breached and item.conversation_id not in self._breached:
                 self._breached.add(item.conversation_id)
                 log.warning(
@@ -108,6 +111,7 @@ class HandoffService:
             presence = self.presence.agents.get(agent) if agent else None
             if presence is None or presence.covers(item.skill):
                 items.append(item)
+        self._breached &= waiting_now  # forget conversations no longer waiting
         return items
 
     async def claim(self, conversation_id: str, agent: str) -> Packet:
@@ -123,6 +127,22 @@ class HandoffService:
         await self.conversations.transact(conversation_id, make)
         self.presence.assign(agent, conversation_id)
         return await self.conversations.packet(conversation_id)
+
+    async def leave(self, agent: str) -> list[str]:
+        """The agent signs out: every conversation they hold goes back to the queue."""
+        held = list(self.presence.agents[agent].active) if agent in self.presence.agents else []
+        left = []
+        for conversation_id in held:
+
+            def make(state: ConversationState, runtime: PackRuntime) -> list[Event]:
+                if state.owner != agent or state.status != "escalated":
+                    return []
+                return [AgentLeft(at=self.clock.now(), agent=agent)]
+
+            if (await self.conversations.transact(conversation_id, make)).events:
+                left.append(conversation_id)
+        self.presence.sign_out(agent)
+        return left
 
     async def reply(self, conversation_id: str, agent: str, text: str) -> TurnResult:
         text = text.strip()

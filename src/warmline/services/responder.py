@@ -139,9 +139,8 @@ class Responder:
 
     def _template(self, name: str, arms: dict[str, str] | None) -> Any:
         for experiment, arm in (arms or {}).items():
-            spec = self.pack.experiments.get(experiment)
             override = self._compiled.get(f"{experiment}:{arm}:{name}")
-            if spec is not None and spec.enabled and override is not None:
+            if override is not None:  # an assigned arm holds for the conversation's life
                 return override
         return self._compiled.get(name)
 

@@ -200,40 +200,45 @@ class ConversationRepository:
     async def waiting(
         self, limit: int = 200
     ) -> list[tuple[ConversationSummary, str | None, datetime]]:
-        """Escalated conversations nobody has claimed, the longest waiting first, each with
-        its trigger and when it was handed over."""
+        """Escalated conversations nobody holds, the longest waiting first (at most ``limit``),
+        each with its trigger and when it was handed over. Two queries, whatever the count."""
+        kinds = ["escalated", "agent_joined", "agent_left", "handed_back"]
         try:
             async with self._sessions() as session:
-                rows = (
-                    await session.execute(
-                        select(ConversationRow)
-                        .where(ConversationRow.status == "escalated")
-                        .order_by(ConversationRow.updated_at)
-                        .limit(limit)
-                    )
-                ).scalars()
-                found: list[tuple[ConversationSummary, str | None, datetime]] = []
-                for row in rows:
-                    kinds = await session.execute(
-                        select(EventRow.payload)
-                        .where(
-                            EventRow.conversation_id == row.id,
-                            EventRow.kind.in_(["escalated", "agent_joined", "handed_back"]),
+                rows = {
+                    row.id: row
+                    for row in (
+                        await session.execute(
+                            select(ConversationRow).where(ConversationRow.status == "escalated")
                         )
-                        .order_by(EventRow.seq)
+                    ).scalars()
+                }
+                if not rows:
+                    return []
+                handovers = await session.execute(
+                    select(EventRow.conversation_id, EventRow.payload)
+                    .where(EventRow.conversation_id.in_(list(rows)), EventRow.kind.in_(kinds))
+                    .order_by(EventRow.conversation_id, EventRow.seq)
+                )
+                last: dict[str, tuple[str | None, datetime, bool]] = {}
+                for conversation_id, payload in handovers:
+                    trigger, since, owned = last.get(
+                        conversation_id, (None, rows[conversation_id].updated_at, False)
                     )
-                    trigger, owned, since = None, False, row.updated_at
-                    for payload in kinds.scalars():
-                        if payload["kind"] == "escalated":
-                            trigger, owned = payload.get("trigger"), False
-                            since = datetime.fromisoformat(payload["at"])
-                        else:
-                            owned = payload["kind"] == "agent_joined"
-                    if not owned:
-                        found.append((ConversationSummary(row), trigger, since))
-                return sorted(found, key=lambda item: item[2])
+                    if payload["kind"] == "escalated":
+                        trigger, owned = payload.get("trigger"), False
+                        since = datetime.fromisoformat(payload["at"])
+                    else:
+                        owned = payload["kind"] == "agent_joined"
+                    last[conversation_id] = (trigger, since, owned)
         except SQLAlchemyError as exc:
             raise StorageError("could not read the queue") from exc
+        found = [
+            (ConversationSummary(rows[cid]), trigger, since)
+            for cid, (trigger, since, owned) in last.items()
+            if not owned
+        ]
+        return sorted(found, key=lambda item: item[2])[:limit]
 
     async def of_customer(self, customer_id: str, limit: int = 10) -> list[ConversationSummary]:
         """The customer's most recent conversations, newest first."""

@@ -22,8 +22,15 @@ AGENT_NAME_CHARS = 40
 
 
 def _agent(request: Request) -> str | None:
+    """The signed-in agent; after a server restart their session still holds, so they are put
+    back on shift (with the default capacity) rather than silently missing from it."""
     agent = request.session.get("agent")
-    return agent if isinstance(agent, str) else None
+    if not isinstance(agent, str) or not agent:
+        return None
+    handoff = request.app.state.runtime.handoff
+    if agent not in handoff.presence.agents:
+        handoff.presence.sign_in(agent)
+    return agent
 
 
 def _to_signin() -> Response:
@@ -138,7 +145,7 @@ def install(app: FastAPI) -> None:
     async def signout(request: Request, runtime: RuntimeDep) -> Response:
         agent = _agent(request)
         if agent:
-            runtime.handoff.presence.sign_out(agent)
+            await runtime.handoff.leave(agent)
         request.session.clear()
         return _to_signin()
 
@@ -162,7 +169,7 @@ def install(app: FastAPI) -> None:
             return HTMLResponse("", status_code=401)
         rows = []
         for item in await handoff.queue(agent):
-            packet = await handoff.conversations.packet(item.conversation_id)
+            packet = await handoff.conversations.packet(item.conversation_id, with_account=False)
             rows.append(
                 {
                     "id": item.conversation_id,
@@ -172,7 +179,9 @@ def install(app: FastAPI) -> None:
                     "waiting": int(item.waiting_s // 60),
                     "breached": item.sla_breached,
                     "callback": packet.callback,
-                    "first": packet.transcript[1].text if len(packet.transcript) > 1 else "",
+                    "first": next(
+                        (line.text for line in packet.transcript if line.author == "customer"), ""
+                    ),
                 }
             )
         return templates.TemplateResponse(request, "_console_queue.html", {"rows": rows})
