@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -31,6 +31,7 @@ from warmline.domain.events import (
 )
 
 QUOTE_CHARS = 160
+Distress = Literal["frustration", "urgency", "confusion"]
 
 
 class PacketLine(BaseModel):
@@ -50,6 +51,15 @@ class TurnFeeling(BaseModel):
     urgency: float
     confusion: float
     cues: list[str] = Field(default_factory=list)
+
+    def strongest(self) -> tuple[Distress, float]:
+        """The distress that is strongest in this turn, with its score."""
+        scores: list[tuple[Distress, float]] = [
+            ("frustration", self.frustration),
+            ("urgency", self.urgency),
+            ("confusion", self.confusion),
+        ]
+        return max(scores, key=lambda pair: pair[1])
 
 
 class Attempt(BaseModel):
@@ -81,13 +91,9 @@ class Packet(BaseModel):
         if not self.feelings:
             return "unknown"
         last = self.feelings[-1]
-        worst = max(
-            ("frustrated", last.frustration),
-            ("urgent", last.urgency),
-            ("confused", last.confusion),
-            key=lambda pair: pair[1],
-        )
-        return worst[0] if worst[1] >= 0.5 else last.sentiment
+        cause, score = last.strongest()
+        words = {"frustration": "frustrated", "urgency": "urgent", "confusion": "confused"}
+        return words[cause] if score >= 0.5 else last.sentiment
 
 
 def _quote(text: str) -> str:

@@ -45,20 +45,9 @@ def assist(runtime: Runtime, packet: Packet) -> dict[str, Any]:
     pack, responder = pack_runtime.pack, pack_runtime.responder
     suggestions: list[str] = []
     if packet.feelings:
-        last = packet.feelings[-1]
-        cause = max(
-            (
-                ("frustration", last.frustration),
-                ("urgency", last.urgency),
-                ("confusion", last.confusion),
-            ),
-            key=lambda pair: pair[1],
-        )
-        if cause[1] >= 0.5:
-            opener = responder.acknowledge(
-                Acknowledgement(cause=cause[0], strong=cause[1] >= 0.8),
-                [],
-            )
+        cause, score = packet.feelings[-1].strongest()
+        if score >= 0.5:
+            opener = responder.acknowledge(Acknowledgement(cause=cause, strong=score >= 0.8), [])
             if opener:
                 suggestions.append(f"{opener} I'm {{name}} from the team, and I've read our chat.")
     suggestions.append(
