@@ -509,7 +509,10 @@ def train(args: argparse.Namespace) -> None:
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: (s + 1) / warm if s < warm else max(0.0, (total - s) / (total - warm))
     )
-    loss_fn = torch.nn.BCEWithLogitsLoss()
+    loss_fn = torch.nn.BCEWithLogitsLoss()  # tune BCE: unweighted, comparable across runs
+    pos_weight = torch.ones(len(TARGETS))
+    pos_weight[TARGETS.index("frustration")] = args.pos_weight
+    train_loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=pos_weight)
     y_t = torch.from_numpy(y_all)
     history, best, best_state = [], -1.0, None
     started = time.perf_counter()
@@ -519,7 +522,7 @@ def train(args: argparse.Namespace) -> None:
         running = 0.0
         for chunk in batches_by_length(tr.len, fit_rows, args.batch, rng):
             x, m = tr.batch(chunk)
-            loss = loss_fn(tail(x, m), y_t[chunk])
+            loss = train_loss_fn(tail(x, m), y_t[chunk])
             opt.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(tail.parameters(), 1.0)
@@ -572,6 +575,7 @@ def train(args: argparse.Namespace) -> None:
         "lr": args.lr,
         "head_lr": args.head_lr,
         "dropout": args.dropout,
+        "pos_weight_frustration": args.pos_weight,
         "train_wall_s": train_s,
         "threads": args.threads,
         "history": history,
@@ -857,6 +861,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lr", type=float, default=5e-5, help="tail layers")
     parser.add_argument("--head-lr", type=float, default=1e-3)
     parser.add_argument("--dropout", type=float, default=0.1)
+    parser.add_argument(
+        "--pos-weight", type=float, default=1.0, help="BCE positive-class weight, frustration only"
+    )
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--tag", default="", help="run folder under --work (default tail<layers>)")
     args = parser.parse_args(argv)
