@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from warmline.services.runtime import Runtime
 
@@ -90,10 +91,11 @@ async def test_the_queue_lists_unclaimed_handovers_and_exactly_one_claim_wins(
     assert state.owner in ("ana", "ben")
 
 
-async def test_two_processes_claiming_at_once_one_wins(runtime: Runtime) -> None:
-    """Two services over the same database (no shared lock): the version check decides."""
-    import asyncio
-
+async def test_two_processes_claiming_at_once_one_wins(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two services over the same database share no lock: the append's version check decides.
+    The second process read the conversation just before the first one's claim landed."""
     from warmline.errors import ConflictError
     from warmline.services.conversations import ConversationService
     from warmline.services.handoff import HandoffService
@@ -103,13 +105,20 @@ async def test_two_processes_claiming_at_once_one_wins(runtime: Runtime) -> None
     other = ConversationService(
         c.repo, c.packs, c.default_pack, c.runner, c.broker, c.clock, max_message_chars=2000
     )
-    results = await asyncio.gather(
-        runtime.handoff.claim(cid, "ana"),
-        HandoffService(other).claim(cid, "ben"),
-        return_exceptions=True,
-    )
-    assert sum(isinstance(r, ConflictError) for r in results) == 1
-    assert sum(not isinstance(r, BaseException) for r in results) == 1
+    await other.state(cid)
+    stale = await other._working_state(cid)  # what the second process read
+    await runtime.handoff.claim(cid, "ana")  # the first process's claim lands
+
+    async def nothing_new(conversation_id: str, after: int) -> list[object]:
+        return []  # the second process's read happened before the claim
+
+    monkeypatch.setattr(other.repo, "events_after", nothing_new)
+    assert stale.owner is None
+    with pytest.raises(ConflictError):
+        await HandoffService(other).claim(cid, "ben")
+    monkeypatch.undo()
+    state, _ = await runtime.conversations.state(cid)
+    assert state.owner == "ana"
 
 
 async def test_while_a_person_owns_it_the_bot_is_silent(runtime: Runtime) -> None:
