@@ -47,19 +47,14 @@ sys.path.insert(0, str(REPO / "src"))
 
 sys.path.insert(0, str(REPO / "scripts"))
 
+from train_affect import best_threshold  # noqa: E402
 from train_affect import read_goemotions as read_split  # noqa: E402
 
+from warmline.nlu.affect_models import GROUPS as AFFECT_GROUPS  # noqa: E402
 from warmline.nlu.embeddings import EncoderConfig, load_encoder  # noqa: E402
 
-GROUPS = {
-    "positive": "admiration amusement approval caring desire excitement gratitude joy love "
-    "optimism pride relief",
-    "negative": "anger annoyance disappointment disapproval disgust embarrassment fear grief "
-    "nervousness remorse sadness",
-    "ambiguous": "confusion curiosity realization surprise",
-    "neutral": "neutral",
-    "frustration": "anger annoyance disappointment disapproval",
-}
+SEARCHED = ("positive", "negative", "ambiguous", "neutral", "frustration")
+GROUPS = {g: " ".join(AFFECT_GROUPS[g]) for g in SEARCHED}  # the product's mapping
 LABELS = ("anger", "annoyance", "disappointment", "confusion")
 PAPER = {"anger": 0.47, "annoyance": 0.34, "disappointment": 0.28, "confusion": 0.37}
 
@@ -164,8 +159,7 @@ def mlp(
     tune, dev = model.predict_proba(x_train[tune_rows]), model.predict_proba(x_dev)
     scores = {}
     for j, name in enumerate(keys):
-        truth = y[tune_rows][:, j]
-        best = max(np.linspace(0.05, 0.9, 35), key=lambda t: f1_score(truth, tune[:, j] >= t))
+        best = best_threshold(tune[:, j], y[tune_rows][:, j])
         scores[name] = f1_score(y_dev[:, j], dev[:, j] >= best)
     sentiment = np.mean([scores[g] for g in ("positive", "negative", "ambiguous", "neutral")])
     print(f"\nMLP on the embedding: sentiment-group macro-F1 {sentiment:.3f} (BERT 0.69)")
@@ -200,7 +194,7 @@ def per_emotion(
             idx = [names.index(m) for m in members]
             truth_tune = y[tune][:, idx].any(axis=1)
             s_tune, s_dev = fn(p_tune[:, idx]), fn(p_dev[:, idx])
-            best = max(np.linspace(0.05, 0.9, 35), key=lambda t: f1_score(truth_tune, s_tune >= t))
+            best = best_threshold(s_tune, truth_tune)
             scores[name] = f1_score(y_dev[:, idx].any(axis=1), s_dev >= best)
         sentiment = np.mean([scores[g] for g in ("positive", "negative", "ambiguous", "neutral")])
         print(f"\nper-emotion heads, groups by {how}: sentiment-group macro-F1 {sentiment:.3f}")

@@ -84,25 +84,30 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "src"))
+
+from warmline.nlu.affect_models import GROUPS as AFFECT_GROUPS  # noqa: E402
+
 MODEL_DIR = REPO / "src" / "warmline" / "nlu" / "assets" / "all-minilm-l6-v2"
 MAX_LENGTH = 128  # EncoderConfig.max_length
 N_LAYERS = 6
 DIM = 384
 
-GROUPS = {
-    "positive": "admiration amusement approval caring desire excitement gratitude joy love "
-    "optimism pride relief",
-    "negative": "anger annoyance disappointment disapproval disgust embarrassment fear grief "
-    "nervousness remorse sadness",
-    "ambiguous": "confusion curiosity realization surprise",
-    "neutral": "neutral",
-    "frustration": "anger annoyance disappointment disapproval",
-    "urgency": "nervousness fear",
-    "anger": "anger",
-    "annoyance": "annoyance",
-    "disappointment": "disappointment",
-    "confusion": "confusion",
-}
+# The product's mapping (one source: warmline.nlu.affect_models.GROUPS), in the logit order the
+# shipped tails were trained with.
+TARGET_ORDER = (
+    "positive",
+    "negative",
+    "ambiguous",
+    "neutral",
+    "frustration",
+    "urgency",
+    "anger",
+    "annoyance",
+    "disappointment",
+    "confusion",
+)
+GROUPS = {t: " ".join(AFFECT_GROUPS[t]) for t in TARGET_ORDER}
 TARGETS = list(GROUPS)
 SENTIMENT = ("positive", "negative", "ambiguous", "neutral")
 ECE_TARGETS = ("negative", "frustration", "urgency", "confusion")
