@@ -4,18 +4,21 @@ and PostgreSQL (set WARMLINE_TEST_POSTGRES_URL to run the PostgreSQL half)."""
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import insert, text
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from warmline.domain.conversation import fold
 from warmline.domain.events import BotReplied, ConversationStarted, Disclosed, MessageReceived
-from warmline.errors import ConflictError, ConversationNotFound
+from warmline.errors import ConflictError, ConversationNotFound, StorageError
 from warmline.storage.conversations import ConversationRepository
 from warmline.storage.database import create_engine, is_sqlite, session_factory
 from warmline.storage.migrate import current_revision, upgrade
+from warmline.storage.tables import EventRow
 
 from .conftest import POSTGRES_URL
 
@@ -119,3 +122,49 @@ async def test_sqlite_file_uses_wal(tmp_path) -> None:  # type: ignore[no-untype
         fk = (await conn.execute(text("PRAGMA foreign_keys"))).scalar_one()
     await engine.dispose()
     assert (mode, fk) == ("wal", 1)
+
+
+async def test_a_refused_constraint_on_append_is_a_conflict_and_writes_nothing(
+    repo: ConversationRepository,
+) -> None:
+    """A row already at the next ``seq`` (a writer the version check did not see) makes the
+    database refuse the insert: the append is a conflict, and its version bump is rolled back."""
+    await _new(repo)
+    async with repo._sessions() as session, session.begin():
+        stray = {"conversation_id": "c1", "seq": 4, "kind": "x", "at": NOW, "payload": {}}
+        await session.execute(insert(EventRow), [stray])
+    with pytest.raises(ConflictError) as caught:
+        await repo.append("c1", 3, [MessageReceived(at=NOW, text="late")], NOW)
+    assert isinstance(caught.value.__cause__, IntegrityError)
+    assert (await repo.get("c1")).version == 3
+
+
+async def test_creating_a_conversation_twice_is_a_storage_error(
+    repo: ConversationRepository,
+) -> None:
+    await _new(repo)
+    with pytest.raises(StorageError, match="could not create the conversation") as caught:
+        await _new(repo)
+    assert isinstance(caught.value.__cause__, IntegrityError)
+
+
+async def test_a_database_that_refuses_connections_is_a_storage_error() -> None:
+    """asyncpg lets ``ConnectionRefusedError`` through SQLAlchemy; it still lands in the tree."""
+    with socket.socket() as closed:  # bound, never listening: connecting is refused at once
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+        engine = create_engine(f"postgresql+asyncpg://warmline@127.0.0.1:{port}/none")
+        repo = ConversationRepository(session_factory(engine), single_writer=False)
+        with pytest.raises(StorageError, match="could not read the conversation") as caught:
+            await repo.events("c1")
+        await engine.dispose()
+    assert isinstance(caught.value.__cause__, OSError)
+
+
+async def test_a_failing_statement_is_a_storage_error() -> None:
+    engine = create_engine("sqlite+aiosqlite:///:memory:")  # no schema: every statement fails
+    repo = ConversationRepository(session_factory(engine), single_writer=True)
+    with pytest.raises(StorageError, match="could not record the turn") as caught:
+        await repo.append("c1", 3, [MessageReceived(at=NOW, text="x")], NOW)
+    await engine.dispose()
+    assert isinstance(caught.value.__cause__, OperationalError)

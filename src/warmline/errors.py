@@ -5,6 +5,9 @@ errors into this tree at the boundary; one API handler maps it to HTTP problem r
 (``api/problems.py``) using ``status`` and ``title`` and never echoes ``str(exc)`` unless the
 error is marked ``public``.
 
+The drawing below is the class hierarchy (indentation is inheritance); ``tests/test_errors.py``
+fails when a class is missing from it, drawn under the wrong parent, or drawn but not defined.
+
 ```
 WarmlineError
 ├── ConfigurationError            settings refused, missing model assets
@@ -15,11 +18,13 @@ WarmlineError
 │   └── UndecodableInput
 ├── NotFound                      an id that does not exist (public message)
 │   └── ConversationNotFound
+├── NotSignedIn                   the agent console without a signed-in agent (public message)
 ├── ConflictError                 a state change that the current state forbids
 │   └── ConversationClosed
 ├── StorageError                  the database failed
 └── ConnectorError                the outside world failed
     ├── BackOfficeUnavailable     timeout, refused connection, outage, 5xx
+    │   └── BackOfficeCircuitOpen too many failures in a row: calls fail at once for a while
     ├── BackOfficeRejected        the back office refused by its rules (4xx with a reason)
     └── BackOfficeNotFound        the back office has no such record
 ```

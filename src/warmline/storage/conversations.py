@@ -9,12 +9,14 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select, update
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from warmline.domain.events import Event, event_from_json, event_to_json
-from warmline.errors import ConflictError, ConversationNotFound, StorageError
+from warmline.errors import ConflictError, ConversationNotFound
+from warmline.storage.errors import map_storage_errors
 from warmline.storage.tables import ConversationRow, EventRow
+
+CHANGED_MEANWHILE = "the conversation changed meanwhile; try again"
 
 
 class ConversationSummary:
@@ -69,7 +71,7 @@ class ConversationRepository:
         events: Sequence[Event],
         at: datetime,
     ) -> None:
-        try:
+        with map_storage_errors("create the conversation"):
             async with self._write() as session:
                 session.add(
                     ConversationRow(
@@ -85,8 +87,6 @@ class ConversationRepository:
                 )
                 await session.flush()
                 await self._insert(session, conversation_id, 0, events, at, status=None)
-        except SQLAlchemyError as exc:
-            raise StorageError("could not create the conversation") from exc
 
     async def append(
         self,
@@ -100,15 +100,11 @@ class ConversationRepository:
         """Append ``events`` after ``expected_version``; returns the new version."""
         if not events:
             return expected_version
-        try:
+        with map_storage_errors("record the turn", conflict=CHANGED_MEANWHILE):
             async with self._write() as session:
                 return await self._insert(
                     session, conversation_id, expected_version, events, at, status=status
                 )
-        except IntegrityError as exc:
-            raise ConflictError("the conversation changed meanwhile; try again") from exc
-        except SQLAlchemyError as exc:
-            raise StorageError("could not record the turn") from exc
 
     async def _insert(
         self,
@@ -135,7 +131,7 @@ class ConversationRepository:
             exists = await session.get(ConversationRow, conversation_id)
             if exists is None:
                 raise ConversationNotFound(f"no conversation {conversation_id}")
-            raise ConflictError("the conversation changed meanwhile; try again")
+            raise ConflictError(CHANGED_MEANWHILE)
         await session.execute(
             insert(EventRow),
             [
@@ -152,7 +148,7 @@ class ConversationRepository:
         return new_version
 
     async def events(self, conversation_id: str, after: int = 0) -> list[Event]:
-        try:
+        with map_storage_errors("read the conversation"):
             async with self._sessions() as session:
                 row = await session.get(ConversationRow, conversation_id)
                 if row is None:
@@ -163,12 +159,10 @@ class ConversationRepository:
                     .order_by(EventRow.seq)
                 )
                 return [event_from_json(payload) for payload in result.scalars()]
-        except SQLAlchemyError as exc:
-            raise StorageError("could not read the conversation") from exc
 
     async def events_after(self, conversation_id: str, after: int) -> list[Event]:
         """Events of a conversation known to exist, after version ``after`` (often none)."""
-        try:
+        with map_storage_errors("read the conversation"):
             async with self._sessions() as session:
                 result = await session.execute(
                     select(EventRow.payload)
@@ -176,13 +170,11 @@ class ConversationRepository:
                     .order_by(EventRow.seq)
                 )
                 return [event_from_json(payload) for payload in result.scalars()]
-        except SQLAlchemyError as exc:
-            raise StorageError("could not read the conversation") from exc
 
     async def logs(self, pack: str, kinds: Sequence[str]) -> dict[str, list[Event]]:
         """The events of the given ``kinds`` of every conversation of ``pack``, by
         conversation, each in order: what a report over many conversations folds."""
-        try:
+        with map_storage_errors("read the conversations"):
             async with self._sessions() as session:
                 result = await session.execute(
                     select(EventRow.conversation_id, EventRow.payload)
@@ -194,8 +186,6 @@ class ConversationRepository:
                 for conversation_id, payload in result:
                     logs.setdefault(conversation_id, []).append(event_from_json(payload))
                 return logs
-        except SQLAlchemyError as exc:
-            raise StorageError("could not read the conversations") from exc
 
     async def waiting(
         self, limit: int = 200
@@ -203,7 +193,7 @@ class ConversationRepository:
         """Escalated conversations nobody holds, the longest waiting first (at most ``limit``),
         each with its trigger and when it was handed over. Two queries, whatever the count."""
         kinds = ["escalated", "agent_joined", "agent_left", "handed_back"]
-        try:
+        with map_storage_errors("read the queue"):
             async with self._sessions() as session:
                 rows = {
                     row.id: row
@@ -231,8 +221,6 @@ class ConversationRepository:
                     else:
                         owned = payload["kind"] == "agent_joined"
                     last[conversation_id] = (trigger, since, owned)
-        except SQLAlchemyError as exc:
-            raise StorageError("could not read the queue") from exc
         found = [
             (ConversationSummary(rows[cid]), trigger, since)
             for cid, (trigger, since, owned) in last.items()
@@ -242,7 +230,7 @@ class ConversationRepository:
 
     async def of_customer(self, customer_id: str, limit: int = 10) -> list[ConversationSummary]:
         """The customer's most recent conversations, newest first."""
-        try:
+        with map_storage_errors("read the conversations"):
             async with self._sessions() as session:
                 result = await session.execute(
                     select(ConversationRow)
@@ -251,15 +239,11 @@ class ConversationRepository:
                     .limit(limit)
                 )
                 return [ConversationSummary(row) for row in result.scalars()]
-        except SQLAlchemyError as exc:
-            raise StorageError("could not read the conversations") from exc
 
     async def get(self, conversation_id: str) -> ConversationSummary:
-        try:
+        with map_storage_errors("read the conversation"):
             async with self._sessions() as session:
                 row = await session.get(ConversationRow, conversation_id)
-        except SQLAlchemyError as exc:
-            raise StorageError("could not read the conversation") from exc
         if row is None:
             raise ConversationNotFound(f"no conversation {conversation_id}")
         return ConversationSummary(row)
