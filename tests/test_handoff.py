@@ -103,10 +103,9 @@ async def test_two_processes_claiming_at_once_one_wins(
     cid = await _escalated(runtime)
     c = runtime.conversations
     other = ConversationService(
-        c.repo, c.packs, c.default_pack, c.runner, c.broker, c.clock, max_message_chars=2000
+        c.repo, c.packs, c.actor.runner, c.recorder.broker, c.clock, max_message_chars=2000
     )
-    await other.state(cid)
-    stale = await other._working_state(cid)  # what the second process read
+    stale = await other.states.working(cid)  # what the second process read
     await runtime.handoff.claim(cid, "ana")  # the first process's claim lands
 
     async def nothing_new(conversation_id: str, after: int) -> list[object]:

@@ -64,8 +64,8 @@ async def test_the_queue_routes_by_skill_and_flags_a_breached_service_level(
 
     pack_runtime = runtime.conversations.pack(None)
     pack = pack_runtime.pack.model_copy(update={"handoff": Handoff(skill="airline", sla_wait_s=60)})
-    runtime.conversations.packs[pack.pack] = pack_runtime.__class__(
-        pack, pack_runtime.nlu, pack_runtime.responder
+    runtime.conversations.packs.add(
+        pack_runtime.__class__(pack, pack_runtime.nlu, pack_runtime.responder)
     )
     cid = (await runtime.conversations.start(None, USER)).conversation_id
     await runtime.conversations.request_person(cid)

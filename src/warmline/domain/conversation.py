@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Literal, assert_never
 
 from warmline.domain.events import (
     ActionDeclined,
@@ -30,6 +30,7 @@ from warmline.domain.events import (
     Understood,
     WrappedUp,
 )
+from warmline.domain.reasons import Trigger
 from warmline.domain.understanding import TurnContext
 
 CONTEXT_TURNS = 4
@@ -90,7 +91,7 @@ class ConversationState:
     acknowledged_streak: int = 0
     acknowledgements: list[str] = field(default_factory=list)
     ratings: list[int] = field(default_factory=list)
-    escalation: str | None = None
+    escalation: Trigger | None = None
     owner: str | None = None
     callback: str | None = None
     actions_done: list[str] = field(default_factory=list)
@@ -113,79 +114,102 @@ class ConversationState:
         )
 
 
+STATUS_AFTER: dict[str, Status] = {
+    "escalated": "escalated",
+    "handed_back": "open",
+    "resolved": "closed",
+}
+"""The events that change a conversation's status, and the status they leave it in."""
+
+
+def status_after(status: Status, events: Iterable[Event]) -> Status:
+    """The status once ``events`` are applied: the one rule for services and storage alike."""
+    for event in events:
+        status = STATUS_AFTER.get(event.kind, status)
+    return status
+
+
 def apply(state: ConversationState, event: Event) -> ConversationState:
-    """Apply one event to the state, in place, and return it."""
+    """Apply one event to the state, in place, and return it. mypy checks that every kind of
+    event is handled: a new one cannot be silently ignored."""
     state.version += 1
-    if isinstance(event, ConversationStarted):
-        state.pack = event.pack
-        state.customer_id = event.customer_id
-        state.channel = event.channel
-        state.started_at = event.at
-    elif isinstance(event, MessageReceived):
-        state.transcript.append(TranscriptLine("customer", event.text, event.at))
-        state.readings.append(TurnReading(None, [], 0.0))
-    elif isinstance(event, Understood):
-        for mention in event.understanding.entities:
-            state.slots[mention.entity] = mention.value
-        u = event.understanding
-        state.readings[-1:] = [
-            TurnReading(
-                u.intent if u.zone != "out_of_scope" else None,
-                [m.value for m in u.entities],
-                u.affect.negative if u.affect else 0.0,
-                u.affect.frustration if u.affect else 0.0,
+    state.status = STATUS_AFTER.get(event.kind, state.status)
+    match event:
+        case ConversationStarted():
+            state.pack, state.customer_id = event.pack, event.customer_id
+            state.channel, state.started_at = event.channel, event.at
+        case MessageReceived():
+            state.transcript.append(TranscriptLine("customer", event.text, event.at))
+            state.readings.append(TurnReading(None, [], 0.0))
+        case Understood():
+            _apply_understanding(state, event)
+        case Decided():
+            _apply_decision(state, event)
+        case ActionProposed():
+            state.pending = PendingAction(
+                event.action, dict(event.params), event.confirmation, proposal=state.version
             )
-        ]
-    elif isinstance(event, Decided):
-        _apply_decision(state, event)
-    elif isinstance(event, ActionProposed):
-        state.pending = PendingAction(
-            event.action, dict(event.params), event.confirmation, proposal=state.version
-        )
-    elif isinstance(event, ActionDeclined):
-        state.pending = None
-    elif isinstance(event, ActionExecuted):
-        state.pending = None
-        state.actions_done.append(event.action)
-    elif isinstance(event, ActionFailed):
-        state.pending = None
-        state.actions_failed.append(event.action)
-    elif isinstance(event, BotReplied):
-        state.transcript.append(TranscriptLine("bot", event.text, event.at, tuple(event.choices)))
-        if event.acknowledgement:
-            state.acknowledgements.append(event.acknowledgement)
-    elif isinstance(event, Disclosed):
-        state.disclosed = True
-    elif isinstance(event, ExperimentAssigned):
-        state.arms[event.experiment] = event.arm
-    elif isinstance(event, FeedbackGiven):
-        state.ratings.append(event.rating)
-    elif isinstance(event, AgentMessage):
-        state.transcript.append(TranscriptLine("agent", event.text, event.at))
-    elif isinstance(event, Escalated):
-        state.status = "escalated"
-        state.escalation = event.trigger
-        state.pending = None
-    elif isinstance(event, CallbackRequested):
-        state.callback = f"{event.medium} {event.contact}"
-    elif isinstance(event, AgentJoined):
-        state.owner = event.agent
-    elif isinstance(event, AgentLeft):
-        state.owner = None
-    elif isinstance(event, HandedBack):
-        # The bot starts afresh: nothing from before the handover counts towards a trigger.
-        state.owner = None
-        state.status = "open"
-        state.escalation = None
-        state.clarify_streak = 0
-        state.out_of_scope_count = 0
-        state.acknowledged_streak = 0
-        state.readings = [TurnReading(None, [], 0.0) for _ in state.readings]
-    elif isinstance(event, WrappedUp):
-        state.owner = None
-    elif isinstance(event, Resolved):
-        state.status = "closed"
+        case ActionDeclined():
+            state.pending = None
+        case ActionExecuted():
+            state.pending = None
+            state.actions_done.append(event.action)
+        case ActionFailed():
+            state.pending = None
+            state.actions_failed.append(event.action)
+        case BotReplied():
+            state.transcript.append(
+                TranscriptLine("bot", event.text, event.at, tuple(event.choices))
+            )
+            if event.acknowledgement:
+                state.acknowledgements.append(event.acknowledgement)
+        case Disclosed():
+            state.disclosed = True
+        case ExperimentAssigned():
+            state.arms[event.experiment] = event.arm
+        case FeedbackGiven():
+            state.ratings.append(event.rating)
+        case AgentMessage():
+            state.transcript.append(TranscriptLine("agent", event.text, event.at))
+        case Escalated():
+            state.escalation, state.pending = event.trigger, None
+        case CallbackRequested():
+            state.callback = f"{event.medium} {event.contact}"
+        case AgentJoined():
+            state.owner = event.agent
+        case AgentLeft() | WrappedUp():
+            state.owner = None
+        case HandedBack():
+            _apply_hand_back(state)
+        case Resolved():
+            pass
+        case _:
+            assert_never(event)
     return state
+
+
+def _apply_understanding(state: ConversationState, event: Understood) -> None:
+    u = event.understanding
+    for mention in u.entities:
+        state.slots[mention.entity] = mention.value
+    state.readings[-1:] = [
+        TurnReading(
+            u.intent if u.zone != "out_of_scope" else None,
+            [m.value for m in u.entities],
+            u.affect.negative if u.affect else 0.0,
+            u.affect.frustration if u.affect else 0.0,
+        )
+    ]
+
+
+def _apply_hand_back(state: ConversationState) -> None:
+    """The bot starts afresh: nothing from before the handover counts towards a trigger."""
+    state.owner = None
+    state.escalation = None
+    state.clarify_streak = 0
+    state.out_of_scope_count = 0
+    state.acknowledged_streak = 0
+    state.readings = [TurnReading(None, [], 0.0) for _ in state.readings]
 
 
 def _apply_decision(state: ConversationState, event: Decided) -> None:
@@ -203,9 +227,9 @@ def _apply_decision(state: ConversationState, event: Decided) -> None:
         state.last_intent = decision.intent
     if decision.acknowledgement is not None:
         state.acknowledged_streak += 1
-    elif "empathy_buffer_spent" not in decision.reason_codes():
+    elif not decision.empathy_buffer_spent:
         state.acknowledged_streak = 0
-    if "out_of_scope" in decision.reason_codes():
+    if decision.out_of_scope:
         state.out_of_scope_count += 1
     for key, value in decision.params.items():
         state.slots[key] = value

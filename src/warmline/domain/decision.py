@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from warmline.domain.reasons import ReasonCode, Trigger
 
 DecisionKind = Literal[
     "greet", "answer", "clarify", "confirm", "act", "decline", "escalate", "close"
@@ -16,10 +18,11 @@ AcknowledgementCause = Literal[
 
 
 class Reason(BaseModel):
-    """One rule that fired, with the figures it compared. ``code`` is stable for tests."""
+    """One rule that fired, with the figures it compared. ``code`` is stable for tests
+    (``domain/reasons.py`` lists every code)."""
 
     model_config = ConfigDict(frozen=True)
-    code: str
+    code: ReasonCode
     detail: str
     values: dict[str, float | str | bool | None] = Field(default_factory=dict)
 
@@ -35,6 +38,9 @@ class Acknowledgement(BaseModel):
 
 
 class Decision(BaseModel):
+    """What to do with one turn. The fields say everything the conversation's state takes from
+    it (``domain/conversation.py`` folds them); ``reasons`` explain it and change nothing."""
+
     model_config = ConfigDict(frozen=True)
     kind: DecisionKind
     intent: str | None = None
@@ -45,9 +51,28 @@ class Decision(BaseModel):
     choices: list[str] = Field(default_factory=list)
     missing: str | None = None
     proposal: int | None = None
-    escalation: str | None = None
+    escalation: Trigger | None = None
     acknowledgement: Acknowledgement | None = None
+    out_of_scope: bool = Field(False, description="the turn counts as outside what the bot does")
+    empathy_buffer_spent: bool = Field(
+        False, description="an acknowledgement was due but the buffer was spent: the streak holds"
+    )
+    callback: bool = Field(False, description="the customer left a contact to be called back")
     reasons: list[Reason] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _flags_of_older_logs(cls, data: Any) -> Any:
+        """Decisions recorded before the flags existed carry them only as reason codes."""
+        if not isinstance(data, dict) or "out_of_scope" in data:
+            return data
+        codes = {r.get("code") for r in data.get("reasons", ()) if isinstance(r, dict)}
+        flags = {
+            "out_of_scope": "out_of_scope" in codes,
+            "empathy_buffer_spent": "empathy_buffer_spent" in codes,
+            "callback": "callback_requested" in codes,
+        }
+        return {**flags, **data}
 
     def reason_codes(self) -> list[str]:
         return [r.code for r in self.reasons]

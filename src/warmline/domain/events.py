@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from warmline.domain.decision import Decision, Reason
+from warmline.domain.reasons import Trigger
 from warmline.domain.understanding import Understanding
 
 
@@ -102,8 +103,11 @@ class ExperimentAssigned(_Event):
 
 class Escalated(_Event):
     kind: Literal["escalated"] = "escalated"
-    trigger: str
+    trigger: Trigger
     reasons: list[Reason] = Field(default_factory=list)
+
+
+ContactMedium = Literal["email", "phone"]
 
 
 class CallbackRequested(_Event):
@@ -111,7 +115,7 @@ class CallbackRequested(_Event):
 
     kind: Literal["callback_requested"] = "callback_requested"
     contact: str
-    medium: Literal["email", "phone"]
+    medium: ContactMedium
 
 
 class AgentJoined(_Event):

@@ -21,6 +21,8 @@ from typing import Any, Literal
 
 from price_parser import Price
 
+from warmline.domain.events import ContactMedium
+
 Prefer = Literal["future", "past", "current_period"]
 
 _DAY_WORDS = re.compile(
@@ -132,7 +134,7 @@ _DATE_LIKE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]
 _PHONE = re.compile(r"(?<![\w])\+?\(?\d[\d\s().-]{5,}\d(?![\w])")
 
 
-def find_contact(text: str) -> tuple[str, str] | None:
+def find_contact(text: str) -> tuple[ContactMedium, str] | None:
     """An email address or phone number in ``text``: (medium, contact). A phone number has 7
     digits or more written like one (with "+", spaces, dashes, dots or brackets), or 10 or more
     in a row; a shorter bare number is taken for an order or booking number."""

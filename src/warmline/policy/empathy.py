@@ -9,8 +9,10 @@ calms down, so nobody is smothered in apologies. An experiment arm may switch it
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from warmline.domain.conversation import ConversationState
-from warmline.domain.decision import Acknowledgement, AcknowledgementCause, Reason
+from warmline.domain.decision import Acknowledgement, AcknowledgementCause, Decision, Reason
 from warmline.domain.pack import DomainPack, Empathy
 from warmline.domain.understanding import Affect
 
@@ -57,27 +59,36 @@ def _arm_without_empathy(state: ConversationState, pack: DomainPack) -> str | No
     return None
 
 
+class EmpathyReading(NamedTuple):
+    """What empathy decided for one turn: the acknowledgement (or None), the reasons, and
+    whether one was due but the buffer was spent (the streak then holds)."""
+
+    acknowledgement: Acknowledgement | None
+    reasons: list[Reason]
+    buffer_spent: bool = False
+
+
 def acknowledgement(
     state: ConversationState, affect: Affect | None, pack: DomainPack
-) -> tuple[Acknowledgement | None, list[Reason]]:
+) -> EmpathyReading:
     """The acknowledgement this turn's reply opens with (or None), and the reasons."""
     if affect is None:
-        return None, []
+        return EmpathyReading(None, [])
     reasons = [affect_reason(affect)]
     empathy = pack.empathy
     found = _cause(affect, empathy)
     if found is None:
-        return None, reasons
+        return EmpathyReading(None, reasons)
     cause, score, threshold = found
     if not empathy.enabled:
         reasons.append(Reason(code="empathy_off", detail="the pack turns acknowledgements off"))
-        return None, reasons
+        return EmpathyReading(None, reasons)
     arm = _arm_without_empathy(state, pack)
     if arm is not None:
         reasons.append(
             Reason(code="experiment_arm", detail=f"arm {arm} replies without acknowledgements")
         )
-        return None, reasons
+        return EmpathyReading(None, reasons)
     if state.acknowledged_streak >= empathy.buffer_turns:
         reasons.append(
             Reason(
@@ -87,7 +98,7 @@ def acknowledgement(
                 values={"buffer_turns": empathy.buffer_turns},
             )
         )
-        return None, reasons
+        return EmpathyReading(None, reasons, buffer_spent=True)
     strong = (
         score >= empathy.strong
         or cause == "leave_threat"
@@ -107,4 +118,16 @@ def acknowledgement(
             },
         )
     )
-    return Acknowledgement(cause=cause, strong=strong, times=times), reasons
+    return EmpathyReading(Acknowledgement(cause=cause, strong=strong, times=times), reasons)
+
+
+def acknowledgement_used_up(decision: Decision) -> Decision:
+    """Every wording of the decided acknowledgement was said already in this conversation:
+    the reply goes without one rather than repeat itself."""
+    reason = Reason(
+        code="acknowledgements_used_up",
+        detail="every wording of this acknowledgement was said already; none repeated",
+    )
+    return decision.model_copy(
+        update={"acknowledgement": None, "reasons": [*decision.reasons, reason]}
+    )

@@ -16,11 +16,21 @@ ones that can interrupt any turn:
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from warmline.domain.conversation import ConversationState
 from warmline.domain.customers import Customer
 from warmline.domain.decision import Acknowledgement, Reason
 from warmline.domain.pack import DomainPack
+from warmline.domain.reasons import Trigger
 from warmline.domain.understanding import Understanding
+
+
+class Fired(NamedTuple):
+    """A trigger that fired, and the reason it records (its code is the trigger's name)."""
+
+    trigger: Trigger
+    reason: Reason
 
 
 def escalation_trigger(
@@ -29,8 +39,22 @@ def escalation_trigger(
     customer: Customer | None,
     pack: DomainPack,
     ack: Acknowledgement | None,
+) -> Fired | None:
+    """The first trigger that fires for this turn."""
+    reason = _first_reason(state, understanding, customer, pack, ack)
+    if reason is None:
+        return None
+    trigger: Trigger = reason.code  # type: ignore[assignment]  # each code below is a trigger
+    return Fired(trigger, reason)
+
+
+def _first_reason(
+    state: ConversationState,
+    understanding: Understanding,
+    customer: Customer | None,
+    pack: DomainPack,
+    ack: Acknowledgement | None,
 ) -> Reason | None:
-    """The first trigger that fires for this turn, as a reason whose code is the trigger."""
     rules = pack.escalation
     topics = [t for t in understanding.topics if t in rules.regulated_topics]
     if topics:

@@ -1,6 +1,6 @@
 """Handing a conversation to a person and back: the queue, claims, the person's messages,
 hand-back to the bot and wrap-up. Every change of ownership is an event; while a person owns a
-conversation the bot says nothing to the customer (``ConversationService.post_message``).
+conversation the bot says nothing to the customer (``policy/handover.py``).
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ class HandoffService:
         self.presence = presence or Presence(conversations.clock)
         self.default_handle_s = default_handle_s
         self._breached: set[str] = set()
-        conversations.wait_estimate = self.estimate
+        conversations.replier.wait_estimate = self.estimate
 
     async def estimate(self, conversation_id: str | None, pack: str | None = None) -> float | None:
         """Seconds until a person takes ``conversation_id`` (None: a conversation of ``pack``
@@ -126,7 +126,7 @@ class HandoffService:
 
         await self.conversations.transact(conversation_id, make)
         self.presence.assign(agent, conversation_id)
-        return await self.conversations.packet(conversation_id)
+        return await self.conversations.packets.packet(conversation_id)
 
     async def leave(self, agent: str) -> list[str]:
         """The agent signs out: every conversation they hold goes back to the queue."""

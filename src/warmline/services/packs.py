@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 from warmline.domain.pack import DomainPack
 from warmline.domain.pack_loader import load_pack
-from warmline.errors import ConfigurationError
+from warmline.errors import ConfigurationError, InputError
 from warmline.nlu.affect import AffectDetector
 from warmline.nlu.embeddings import Encoder
 from warmline.nlu.engine import NluEngine
@@ -20,6 +21,39 @@ class PackRuntime:
     pack: DomainPack
     nlu: NluEngine
     responder: Responder
+
+
+class PackRegistry(Mapping[str, PackRuntime]):
+    """The packs a deployment serves, by name; ``resolve`` also takes the name or path a pack
+    was configured by, and none for the default."""
+
+    def __init__(
+        self, packs: dict[str, PackRuntime], default: str, aliases: dict[str, str] | None = None
+    ) -> None:
+        self._packs = packs
+        self.default = default
+        self.aliases = aliases or {}
+
+    def resolve(self, name: str | None) -> PackRuntime:
+        key = name or self.default
+        runtime = self._packs.get(self.aliases.get(key, key))
+        if runtime is None:
+            known = ", ".join(sorted(self._packs))
+            raise InputError(f"unknown pack '{key}'; available: {known}")
+        return runtime
+
+    def add(self, runtime: PackRuntime) -> None:
+        """Serve ``runtime`` under its pack's name (replacing a pack of that name)."""
+        self._packs[runtime.pack.pack] = runtime
+
+    def __getitem__(self, name: str) -> PackRuntime:
+        return self._packs[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._packs)
+
+    def __len__(self) -> int:
+        return len(self._packs)
 
 
 def shipped_packs() -> dict[str, Path]:

@@ -57,6 +57,7 @@ BUILTIN_TEMPLATES: dict[str, str] = {
     ),
     "clarify": "I want to make sure I get this right. Which of these do you mean?",
     "missing_param": "{{ prompt }}",
+    "ask_for_param": "Could you give me the {{ param }}?",
     "no_account_record": (
         "I can't find anything on your account that this would apply to, so there's nothing to "
         "change. Would you like me to connect you with a person?"
@@ -68,6 +69,12 @@ BUILTIN_TEMPLATES: dict[str, str] = {
     "escalated": (
         "I'm connecting you with a person from our team now. {{ wait_sentence }}They'll see our "
         "conversation, so you won't need to repeat yourself."
+    ),
+    "wait_soon": "Someone will be with you in a moment.",
+    "wait_about": "Someone should be with you in {{ wait }}.",
+    "wait_nobody": (
+        "Nobody from our team is signed in right now. Leave your email address or phone "
+        "number here and we'll get back to you; your conversation is kept."
     ),
     "callback_taken": (
         "Thank you. Someone from our team will contact you at {{ contact }}; your reference is "
@@ -83,6 +90,10 @@ BUILTIN_TEMPLATES: dict[str, str] = {
     ),
     "action_rejected": "I couldn't do that: {{ reason }}",
     "action_not_found": "I couldn't find that: {{ reason }} Could you check it for me?",
+    "action_done_unworded": (
+        "That's done, but I couldn't show you the details here, so I'm connecting you with a "
+        "person from our team who can go through them with you. {{ wait_sentence }}"
+    ),
     "action_unavailable": (
         "I'm sorry, our system isn't responding right now, so I couldn't complete that. "
         "I'm connecting you with a person who can help. {{ wait_sentence }}"
@@ -160,16 +171,23 @@ class Responder:
         text = template.render(**{**base, **params, **context}).strip()
         return apply_register(text, self.pack.persona.speech_register)
 
+    def try_render(
+        self, name: str, arms: dict[str, str] | None = None, **context: Any
+    ) -> tuple[str | None, str | None]:
+        """The text, or None and what went wrong when the template fails on this data."""
+        try:
+            return self.render(name, arms, **context), None
+        except (TemplateError, PackError, TypeError, ValueError, KeyError) as exc:
+            return None, f"template {name} failed: {type(exc).__name__}"
+
     def render_safe(
         self, name: str, fallback: str, arms: dict[str, str] | None = None, **context: Any
     ) -> tuple[str, str | None]:
         """Render, or return ``fallback`` and the error when the template fails on this data."""
-        try:
-            return self.render(name, arms, **context), None
-        except (TemplateError, PackError, TypeError, ValueError, KeyError) as exc:
-            return self.render(fallback, arms, **context), (
-                f"template {name} failed: {type(exc).__name__}"
-            )
+        text, problem = self.try_render(name, arms, **context)
+        if text is None:
+            return self.render(fallback, arms, **context), problem
+        return text, None
 
     def greeting(self, arms: dict[str, str] | None = None) -> str:
         """The first message: who the assistant is, that it is an AI, how to reach a person."""

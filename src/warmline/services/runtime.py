@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Self
 
 import httpx
 
 from warmline.connectors.backoffice import BackOfficeClient
+from warmline.domain.understanding import TurnContext
 from warmline.nlu.affect import AffectConfig, load_affect
 from warmline.nlu.embeddings import Encoder, EncoderConfig, load_encoder
 from warmline.services.actions import ActionRunner
 from warmline.services.conversations import ConversationService
 from warmline.services.handoff import HandoffService
-from warmline.services.packs import PackRuntime, load_runtime
+from warmline.services.packets import Packets
+from warmline.services.packs import PackRegistry, PackRuntime, load_runtime
 from warmline.services.presence import Presence
 from warmline.services.realtime import Broker
 from warmline.settings import Settings
@@ -29,6 +32,40 @@ from warmline.storage.database import (
 from warmline.storage.migrate import upgrade
 from warmline.types import Clock, SystemClock
 
+WARM_UP_TEXT = "Hi, can I change my booking ABC123 to next Friday? It's urgent!"
+"""A turn that runs every part of the NLU once (intents, entities, dates, affect, language)."""
+
+
+async def load_packs(settings: Settings, encoder: Encoder | None) -> PackRegistry:
+    """The encoder, the affect model and every pack of ``settings``, trained (or read from the
+    model cache)."""
+    if encoder is None:
+        encoder = await asyncio.to_thread(
+            load_encoder,
+            EncoderConfig(
+                model_dir=settings.encoder_dir,
+                model_file=settings.encoder_file,
+                threads=settings.encoder_threads,
+            ),
+        )
+    affect = await asyncio.to_thread(
+        load_affect, encoder, AffectConfig(model_dir=settings.affect_dir)
+    )
+    packs: dict[str, PackRuntime] = {}
+    aliases: dict[str, str] = {}
+    for source in settings.packs:
+        runtime = await asyncio.to_thread(load_runtime, source, encoder, settings.model_dir, affect)
+        packs[runtime.pack.pack] = runtime
+        aliases[source] = aliases[Path(source).stem] = runtime.pack.pack
+    return PackRegistry(packs, settings.default_pack, aliases)
+
+
+def warm(packs: PackRegistry) -> None:
+    """Read one turn with each pack, so that everything loaded on first use (the language
+    identifier, the date parser, the model sessions' first run) is loaded now."""
+    for runtime in packs.values():
+        runtime.nlu.understand(WARM_UP_TEXT, TurnContext(now=datetime.now(UTC)))
+
 
 @dataclass
 class Runtime:
@@ -37,10 +74,14 @@ class Runtime:
     handoff: HandoffService
     repository: ConversationRepository
     backoffice: BackOfficeClient
-    packs: dict[str, PackRuntime]
+    packs: PackRegistry
     broker: Broker
     _engine: object
     _background: list[asyncio.Task[None]]
+
+    @property
+    def packets(self) -> Packets:
+        return self.conversations.packets
 
     @classmethod
     async def build(
@@ -52,33 +93,16 @@ class Runtime:
         clock: Clock | None = None,
         migrate: bool = True,
     ) -> Self:
-        """Open the database (migrating it), load and train the packs, connect the back office."""
+        """Open the database (migrating it), load and train the packs, connect the back office,
+        and warm every model: once this returns, the first turn is as quick as any other."""
         engine = create_engine(settings.database_url)
         if migrate:
             await upgrade(engine)
         repo = ConversationRepository(
             session_factory(engine), single_writer=is_sqlite(settings.database_url)
         )
-        if encoder is None:
-            encoder = await asyncio.to_thread(
-                load_encoder,
-                EncoderConfig(
-                    model_dir=settings.encoder_dir,
-                    model_file=settings.encoder_file,
-                    threads=settings.encoder_threads,
-                ),
-            )
-        affect = await asyncio.to_thread(
-            load_affect, encoder, AffectConfig(model_dir=settings.affect_dir)
-        )
-        packs: dict[str, PackRuntime] = {}
-        aliases: dict[str, str] = {}
-        for source in settings.packs:
-            runtime = await asyncio.to_thread(
-                load_runtime, source, encoder, settings.model_dir, affect
-            )
-            packs[runtime.pack.pack] = runtime
-            aliases[source] = aliases[Path(source).stem] = runtime.pack.pack
+        packs = await load_packs(settings, encoder)
+        await asyncio.to_thread(warm, packs)
         client = BackOfficeClient(
             settings.backoffice_url,
             timeout_s=settings.backoffice_timeout_s,
@@ -90,32 +114,18 @@ class Runtime:
         service = ConversationService(
             repo,
             packs,
-            settings.default_pack,
             ActionRunner(client),
             broker,
             clock or SystemClock(),
             max_message_chars=settings.max_message_chars,
-            aliases=aliases,
             account_ttl_s=settings.account_ttl_s,
         )
+        presence = Presence(service.clock, settings.agent_capacity)
+        handoff = HandoffService(service, presence, default_handle_s=settings.handle_time_s)
         background: list[asyncio.Task[None]] = []
         if is_sqlite(settings.database_url) and ":memory:" not in settings.database_url:
             background.append(asyncio.create_task(checkpoint_forever(engine)))
-        return cls(
-            settings,
-            service,
-            HandoffService(
-                service,
-                Presence(service.clock, settings.agent_capacity),
-                default_handle_s=settings.handle_time_s,
-            ),
-            repo,
-            client,
-            packs,
-            broker,
-            engine,
-            background,
-        )
+        return cls(settings, service, handoff, repo, client, packs, broker, engine, background)
 
     async def aclose(self) -> None:
         for task in self._background:

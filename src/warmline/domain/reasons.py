@@ -1,0 +1,84 @@
+"""The vocabulary of explanations: every reason code a decision can carry and every trigger that
+hands a conversation to a person. ``docs/reasons.md`` lists each one, and a test keeps the two in
+step; mypy refuses a code or a trigger that is not listed here.
+
+A reason code names a rule that fired or a fact the decision rested on; the trigger of an
+escalation is also recorded as a reason whose code is the trigger's name (except
+``action_failed``, whose reason is ``backoffice_unavailable``).
+"""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+Trigger = Literal[
+    "customer_request",
+    "policy_requires_person",
+    "out_of_scope_repeated",
+    "clarify_loop",
+    "regulated_topic",
+    "leave_threat",
+    "frustration",
+    "vip",
+    "action_failed",
+    "circuit_open",
+    "template_failed",
+]
+"""Why a conversation went to a person (the ``escalated`` event's ``trigger``)."""
+
+ReasonCode = Literal[
+    # what the turn was read as
+    "nlu",
+    "context",
+    "affect",
+    "unsupported_language",
+    "out_of_scope",
+    # the account, as the turn found it
+    "account_cached",
+    "account_not_found",
+    "account_unavailable",
+    "account_rules_out",
+    "no_account_record",
+    "not_on_account",
+    # the conversation's own flow
+    "confirmed",
+    "declined",
+    "confirmation_abandoned",
+    "choice_selected",
+    "choice_unknown",
+    "slot_filled",
+    "clarify",
+    "entity_guard",
+    "conversational",
+    "template_answer",
+    "missing_parameter",
+    "read_action",
+    "needs_confirmation",
+    # empathy
+    "empathy_first",
+    "empathy_off",
+    "experiment_arm",
+    "empathy_buffer_spent",
+    "acknowledgements_used_up",
+    "person_offered",
+    # a person
+    "customer_request",
+    "policy_requires_person",
+    "out_of_scope_repeated",
+    "clarify_loop",
+    "regulated_topic",
+    "leave_threat",
+    "frustration",
+    "vip",
+    "already_escalated",
+    "person_owns",
+    "callback_requested",
+    # after the back office answered
+    "backoffice_unavailable",
+    "circuit_open",
+    "template_failed",
+]
+"""What a ``Reason`` can say (its ``code``); stable, for tests, analytics and the docs."""
+
+TRIGGERS: tuple[Trigger, ...] = get_args(Trigger)
+REASON_CODES: tuple[ReasonCode, ...] = get_args(ReasonCode)

@@ -1,0 +1,120 @@
+"""When the bot is not sure: one clarifying question with guided choices, the account ruling
+candidates out, and what happens outside what the bot handles. A loop of either goes to a
+person."""
+
+from __future__ import annotations
+
+from warmline.domain.conversation import ConversationState
+from warmline.domain.customers import Customer
+from warmline.domain.decision import Decision, Reason
+from warmline.domain.pack import DomainPack
+from warmline.domain.understanding import REJECT_INTENT, Understanding
+
+CONVERSATIONAL = frozenset({"greet", "goodbye", "thanks", "affirm", "deny", "bot_challenge"})
+
+
+def ruled_out(
+    understanding: Understanding,
+    customer: Customer | None,
+    pack: DomainPack,
+    reasons: list[Reason],
+) -> tuple[str, ...]:
+    """Candidate intents the customer's account rules out: a customer with no reservation
+    cannot mean "cancel my reservation", so it is not offered as a choice."""
+    if customer is None:
+        return ()
+    out = []
+    for score in understanding.ranking:
+        intent = pack.intents.get(score.intent)
+        if intent is None or not intent.requires_account:
+            continue
+        if not customer.facts.get(intent.requires_account):
+            out.append(score.intent)
+            reasons.append(
+                Reason(
+                    code="account_rules_out",
+                    detail=f"'{score.intent}' needs {intent.requires_account} and the account has none",
+                    values={"probability": round(score.probability, 4)},
+                )
+            )
+    return tuple(out)
+
+
+def out_of_scope(
+    state: ConversationState,
+    understanding: Understanding,
+    pack: DomainPack,
+    reasons: list[Reason],
+) -> Decision:
+    """Say what the bot can do; the pack's ``max_out_of_scope``-th such turn goes to a person."""
+    count = state.out_of_scope_count + 1
+    limit = pack.thresholds.max_out_of_scope
+    reasons.append(
+        Reason(
+            code="out_of_scope",
+            detail="; ".join(understanding.notes) or "below every threshold",
+            values={"count": count, "limit": limit},
+        )
+    )
+    if count >= limit:
+        reasons.append(
+            Reason(
+                code="out_of_scope_repeated",
+                detail=f"{count} requests outside what the assistant handles",
+            )
+        )
+        return Decision(
+            kind="escalate",
+            escalation="out_of_scope_repeated",
+            out_of_scope=True,
+            reasons=reasons,
+        )
+    return Decision(kind="answer", template="out_of_scope", out_of_scope=True, reasons=reasons)
+
+
+def clarify(
+    state: ConversationState,
+    understanding: Understanding,
+    pack: DomainPack,
+    reasons: list[Reason],
+    exclude: tuple[str, ...],
+) -> Decision:
+    """Ask which of the likeliest intents the customer means (and offer a person); after
+    ``max_clarifications`` questions in a row, hand over instead."""
+    streak = state.clarify_streak + 1
+    limit = pack.thresholds.max_clarifications
+    if streak > limit:
+        reasons.append(
+            Reason(
+                code="clarify_loop",
+                detail=f"{streak - 1} questions did not settle it",
+                values={"limit": limit},
+            )
+        )
+        return Decision(kind="escalate", escalation="clarify_loop", reasons=reasons)
+    candidates = [
+        s.intent
+        for s in understanding.ranking
+        if s.intent not in CONVERSATIONAL
+        and s.intent != REJECT_INTENT
+        and s.intent not in exclude
+        and s.intent in pack.intents
+    ][: pack.thresholds.clarify_choices]
+    if not candidates:
+        return out_of_scope(state, understanding, pack, reasons)
+    labels = [pack.intent_label(name) for name in candidates]
+    reasons.append(
+        Reason(
+            code="clarify",
+            detail=f"not sure enough; offering {candidates}",
+            values={"confidence": round(understanding.confidence, 4)},
+        )
+    )
+    return Decision(
+        kind="clarify",
+        intent=understanding.intent,
+        confidence=understanding.confidence,
+        template="clarify",
+        choices=[*labels, pack.intent_label("human_agent")],
+        reasons=reasons,
+    )

@@ -1,0 +1,128 @@
+"""Answers to what the bot asked last: a yes or a no to a proposed action, one of the offered
+choices, or the missing detail it asked for."""
+
+from __future__ import annotations
+
+from warmline.domain.conversation import ConversationState
+from warmline.domain.customers import Customer
+from warmline.domain.decision import Decision, Reason
+from warmline.domain.pack import DomainPack
+from warmline.domain.understanding import Understanding
+from warmline.policy.choices import resolve_choice
+from warmline.policy.clarify import clarify
+from warmline.policy.intents import handle_intent, ontology_choices
+
+
+def resolve_pending(
+    state: ConversationState, understanding: Understanding, reasons: list[Reason]
+) -> Decision | None:
+    """A yes runs the proposed action, a no drops it; anything else abandons it (None: the
+    turn is read as a new request)."""
+    pending = state.pending
+    assert pending is not None
+    picked = resolve_choice(understanding.text, ("yes", "no")) if state.choices else None
+    intent = understanding.intent if understanding.zone != "out_of_scope" else None
+    if picked == 0 or (picked is None and intent == "affirm"):
+        reasons.append(Reason(code="confirmed", detail=f"the customer confirmed {pending.action}"))
+        return Decision(
+            kind="act",
+            intent=state.last_intent,
+            action=pending.action,
+            params=dict(pending.params),
+            proposal=pending.proposal,
+            reasons=reasons,
+        )
+    if picked == 1 or (picked is None and intent == "deny"):
+        reasons.append(Reason(code="declined", detail=f"the customer declined {pending.action}"))
+        return Decision(kind="decline", action=pending.action, template="declined", reasons=reasons)
+    reasons.append(
+        Reason(
+            code="confirmation_abandoned",
+            detail=f"no yes or no to {pending.action}; nothing was done and the new request is read",
+        )
+    )
+    return None
+
+
+def from_choice(
+    state: ConversationState,
+    understanding: Understanding,
+    customer: Customer | None,
+    pack: DomainPack,
+    picked: int,
+    reasons: list[Reason],
+) -> Decision:
+    """The customer picked offered choice ``picked``: a value of the parameter asked for, or
+    the intent they meant."""
+    choice = state.choices[picked]
+    if state.awaiting_param and state.awaiting_intent:
+        choice = _choice_value(pack, state.awaiting_intent, state.awaiting_param, choice)
+        reasons.append(
+            Reason(
+                code="choice_selected",
+                detail=f"{state.awaiting_param} = {choice}",
+                values={"index": picked},
+            )
+        )
+        return handle_intent(
+            state,
+            state.awaiting_intent,
+            understanding,
+            customer,
+            pack,
+            reasons,
+            extra={state.awaiting_param: choice},
+        )
+    intent = _intent_for_label(pack, state.clarify_for, choice)
+    if intent is None:
+        reasons.append(Reason(code="choice_unknown", detail=f"no intent for '{choice}'"))
+        return clarify(state, understanding, pack, reasons, exclude=())
+    reasons.append(
+        Reason(
+            code="choice_selected",
+            detail=f"the customer chose '{choice}'",
+            values={"index": picked, "intent": intent},
+        )
+    )
+    return handle_intent(state, intent, understanding, customer, pack, reasons)
+
+
+def resume_for_param(
+    state: ConversationState,
+    understanding: Understanding,
+    customer: Customer | None,
+    pack: DomainPack,
+    reasons: list[Reason],
+) -> Decision | None:
+    """The detail the bot asked for, given in the customer's own words (None: it was not)."""
+    intent_name = state.awaiting_intent
+    param_name = state.awaiting_param
+    assert intent_name is not None and param_name is not None
+    intent = pack.intents.get(intent_name)
+    if intent is None or intent.action is None:
+        return None
+    param = pack.actions[intent.action].parameters.get(param_name)
+    if param is None:
+        return None
+    if param.entity and understanding.entity(param.entity):
+        reasons.append(Reason(code="slot_filled", detail=f"{param_name} given after it was asked"))
+        return handle_intent(state, intent_name, understanding, customer, pack, reasons)
+    return None
+
+
+def _choice_value(pack: DomainPack, intent: str, param: str, choice: str) -> str:
+    action = pack.intents[intent].action
+    spec = pack.actions[action].parameters.get(param) if action else None
+    if spec is None or spec.entity is None:
+        return choice
+    for label, value in ontology_choices(pack, spec.entity):
+        if label == choice:
+            return value
+    return choice
+
+
+def _intent_for_label(pack: DomainPack, offered: tuple[str, ...], label: str) -> str | None:
+    for name in pack.intents:
+        if pack.intent_label(name) == label and (not offered or label in offered):
+            return name
+    return None

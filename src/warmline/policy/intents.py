@@ -1,0 +1,221 @@
+"""Handling one intent the bot is sure of: a conversational reply, a template answer, a person,
+or an action with its parameters filled from the turn, the conversation and the account, asking
+for what is missing and refusing records that are not the customer's own."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from warmline.domain.conversation import ConversationState
+from warmline.domain.customers import Customer
+from warmline.domain.decision import Decision, Reason
+from warmline.domain.pack import Action, DomainPack, Intent, Parameter
+from warmline.domain.understanding import Understanding
+from warmline.policy.clarify import CONVERSATIONAL, clarify
+
+
+def handle_intent(
+    state: ConversationState,
+    name: str,
+    understanding: Understanding,
+    customer: Customer | None,
+    pack: DomainPack,
+    reasons: list[Reason],
+    extra: dict[str, str] | None = None,
+) -> Decision:
+    """The decision for intent ``name``; ``extra`` holds a parameter the customer just chose."""
+    intent = pack.intents[name]
+    confidence = understanding.confidence if understanding.intent == name else None
+    base: dict[str, Any] = {"intent": name, "confidence": confidence}
+
+    blocking = [e for e in intent.not_with_entities if understanding.entity(e)]
+    if blocking and not extra:
+        reasons.append(
+            Reason(
+                code="entity_guard",
+                detail=f"'{name}' cannot apply when the text mentions {blocking}",
+            )
+        )
+        return clarify(state, understanding, pack, reasons, exclude=(name,))
+    answered = _without_action(name, intent, customer, reasons, base)
+    if answered is not None:
+        return answered
+    assert intent.action is not None
+    return _for_action(state, intent.action, understanding, customer, pack, reasons, base, extra)
+
+
+def _without_action(
+    name: str,
+    intent: Intent,
+    customer: Customer | None,
+    reasons: list[Reason],
+    base: dict[str, Any],
+) -> Decision | None:
+    """A conversational reply, a person, a missing record or a template answer; None when the
+    intent runs an action."""
+    if name in CONVERSATIONAL:
+        template = {"affirm": "nothing_pending", "deny": "nothing_pending"}.get(name, name)
+        reasons.append(Reason(code="conversational", detail=name))
+        if name == "goodbye":
+            return Decision(kind="close", template=template, reasons=reasons, **base)
+        return Decision(kind="answer", template=template, reasons=reasons, **base)
+    if intent.escalate:
+        if name == "human_agent":
+            reasons.append(
+                Reason(code="customer_request", detail=f"'{name}' is handled by a person")
+            )
+            return Decision(kind="escalate", escalation="customer_request", reasons=reasons, **base)
+        reasons.append(
+            Reason(code="policy_requires_person", detail=f"'{name}' is handled by a person")
+        )
+        return Decision(
+            kind="escalate", escalation="policy_requires_person", reasons=reasons, **base
+        )
+    if intent.requires_account:
+        values = (customer.facts.get(intent.requires_account) if customer else None) or []
+        if not values:
+            reasons.append(
+                Reason(
+                    code="no_account_record",
+                    detail=f"'{name}' needs {intent.requires_account} and the account has none",
+                )
+            )
+            return Decision(kind="answer", template="no_account_record", reasons=reasons, **base)
+    if intent.response:
+        reasons.append(Reason(code="template_answer", detail=intent.response))
+        return Decision(kind="answer", template=intent.response, reasons=reasons, **base)
+    return None
+
+
+def _for_action(
+    state: ConversationState,
+    action_name: str,
+    understanding: Understanding,
+    customer: Customer | None,
+    pack: DomainPack,
+    reasons: list[Reason],
+    base: dict[str, Any],
+    extra: dict[str, str] | None,
+) -> Decision:
+    """Run a read at once; ask for a yes before a write; ask for what is missing first."""
+    action = pack.actions[action_name]
+    params, missing = _fill(action, understanding, state, customer, extra or {})
+    foreign = _not_on_account(action, params, customer)
+    if foreign is not None:
+        pname, value = foreign
+        spec = action.parameters[pname]
+        detail = f"{pname} {value} is not among the customer's {spec.choices_from_account}"
+        reasons.append(Reason(code="not_on_account", detail=detail))
+        return _ask_for(
+            action_name, pname, {}, "not_on_account", spec, customer, pack, reasons, base
+        )
+    if missing is not None:
+        reasons.append(Reason(code="missing_parameter", detail=f"{action_name} needs {missing}"))
+        spec = action.parameters[missing]
+        return _ask_for(
+            action_name, missing, params, "missing_param", spec, customer, pack, reasons, base
+        )
+    if action.risk == "read":
+        reasons.append(
+            Reason(code="read_action", detail=f"{action_name} reads only; no confirmation")
+        )
+        return Decision(kind="act", action=action_name, params=params, reasons=reasons, **base)
+    reasons.append(
+        Reason(
+            code="needs_confirmation",
+            detail=f"{action_name} is {action.risk}; an explicit yes is required",
+        )
+    )
+    return Decision(
+        kind="confirm",
+        action=action_name,
+        params=params,
+        choices=["yes", "no"],
+        reasons=reasons,
+        **base,
+    )
+
+
+def ontology_choices(pack: DomainPack, entity: str) -> list[tuple[str, str]]:
+    """(label, value) of each value of an ontology entity, as offered to the customer."""
+    spec = pack.entities.get(entity)
+    if spec is None or spec.kind != "ontology":
+        return []
+    return [(v.label or name.replace("_", " "), name) for name, v in spec.values.items()]
+
+
+def _ask_for(
+    action: str,
+    param: str,
+    params: dict[str, str],
+    template: str,
+    spec: Parameter,
+    customer: Customer | None,
+    pack: DomainPack,
+    reasons: list[Reason],
+    base: dict[str, Any],
+) -> Decision:
+    """Ask for one parameter, offering the customer's own values or the ontology's."""
+    choices = (
+        customer.facts.get(spec.choices_from_account, [])
+        if customer and spec.choices_from_account
+        else []
+    )
+    if not choices and spec.entity:
+        choices = [label for label, _ in ontology_choices(pack, spec.entity)]
+    return Decision(
+        kind="clarify",
+        action=action,
+        params=params,
+        missing=param,
+        template=template,
+        choices=choices[:6],
+        reasons=reasons,
+        **base,
+    )
+
+
+def _same_id(a: str, b: str) -> bool:
+    return a.lstrip("#").upper() == b.lstrip("#").upper()
+
+
+def _not_on_account(
+    action: Action, params: dict[str, str], customer: Customer | None
+) -> tuple[str, str] | None:
+    """The first parameter whose value must be the customer's own and is not."""
+    if customer is None:
+        return None
+    for pname, spec in action.parameters.items():
+        value = params.get(pname)
+        if value is None or not spec.choices_from_account or not spec.restrict_to_account:
+            continue
+        owned = customer.facts.get(spec.choices_from_account, [])
+        if not any(_same_id(value, o) for o in owned):
+            return pname, value
+    return None
+
+
+def _fill(
+    action: Action,
+    understanding: Understanding,
+    state: ConversationState,
+    customer: Customer | None,
+    extra: dict[str, str],
+) -> tuple[dict[str, str], str | None]:
+    """The action's parameters from the choice just made, the turn, the conversation's slots
+    and the defaults; with the first required one still missing, or None."""
+    params: dict[str, str] = {}
+    for pname, spec in action.parameters.items():
+        value: str | None = extra.get(pname)
+        if value is None and spec.entity:
+            mention = understanding.entity(spec.entity)
+            value = mention.value if mention else state.slots.get(spec.entity)
+        if value is None and spec.default is not None:
+            value = spec.default
+        if value is None and spec.required:
+            return params, pname
+        if value is not None:
+            params[pname] = value
+    if customer is not None:
+        params.setdefault("customer_id", customer.id)
+    return params, None

@@ -1,0 +1,53 @@
+"""What the stages of one turn share: the conversation's state as the turn found it, its pack,
+the moment, and the events the turn has produced so far; and what a recorded turn returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from warmline.domain.conversation import ConversationState, Status
+from warmline.domain.customers import Customer
+from warmline.domain.decision import Decision, Reason
+from warmline.domain.events import BotReplied, ContactMedium, Event
+from warmline.domain.pack import DomainPack
+from warmline.domain.understanding import Understanding
+from warmline.services.packs import PackRuntime
+
+
+@dataclass(frozen=True)
+class Perception:
+    """What the perceive stage read: the understanding (None: the conversation is with the
+    team and was not read), the customer's account, how it was read, and a contact the
+    customer left."""
+
+    understanding: Understanding | None = None
+    customer: Customer | None = None
+    observations: list[Reason] = field(default_factory=list)
+    contact: tuple[ContactMedium, str] | None = None
+
+
+@dataclass
+class Turn:
+    conversation_id: str
+    state: ConversationState
+    runtime: PackRuntime
+    at: datetime
+    seen: Perception = field(default_factory=Perception)
+    events: list[Event] = field(default_factory=list)
+
+    @property
+    def pack(self) -> DomainPack:
+        return self.runtime.pack
+
+    def add(self, *events: Event) -> None:
+        self.events.extend(events)
+
+
+@dataclass(frozen=True)
+class TurnResult:
+    conversation_id: str
+    replies: list[BotReplied]
+    decision: Decision | None
+    events: list[Event] = field(default_factory=list)
+    status: Status = "open"

@@ -1,0 +1,33 @@
+"""Decide: the policy's decision for the turn (``policy/``), and whether the acknowledgement it
+asks for can still be worded without repeating one this conversation has heard."""
+
+from __future__ import annotations
+
+from warmline.domain.decision import Decision
+from warmline.policy.decide import decide
+from warmline.policy.empathy import acknowledgement_used_up
+from warmline.policy.handover import while_escalated
+from warmline.services.turn.context import Turn
+from warmline.services.turn.respond import Replier
+
+
+def decide_turn(turn: Turn, replier: Replier) -> tuple[Decision, str | None]:
+    """The decision for what the turn perceived (``turn.seen``), and the wording of its
+    acknowledgement (None: the reply opens with none)."""
+    seen = turn.seen
+    if seen.understanding is None:
+        medium = seen.contact[0] if seen.contact else None
+        return while_escalated(turn.state, medium), None
+    decision = decide(turn.state, seen.understanding, seen.customer, turn.pack, seen.observations)
+    return settle_acknowledgement(turn, decision, replier)
+
+
+def settle_acknowledgement(
+    turn: Turn, decision: Decision, replier: Replier
+) -> tuple[Decision, str | None]:
+    if decision.acknowledgement is None:
+        return decision, None
+    opening = replier.opening(turn, decision.acknowledgement)
+    if opening is None:
+        return acknowledgement_used_up(decision), None
+    return decision, opening

@@ -1,0 +1,30 @@
+"""Perceive: what the customer's message says, read with the context it needs (recent turns,
+the customer's account). While a person is on the way or in charge the bot reads no intent; it
+only looks for a way to call the customer back."""
+
+from __future__ import annotations
+
+import asyncio
+
+from warmline.domain.events import Understood
+from warmline.nlu.values import find_contact
+from warmline.services.customer_accounts import AccountCache
+from warmline.services.turn.context import Perception, Turn
+
+
+class Perceiver:
+    def __init__(self, accounts: AccountCache) -> None:
+        self.accounts = accounts
+
+    async def perceive(self, turn: Turn, text: str) -> Perception:
+        """Read ``text``; keep what was read on the turn (``turn.seen``) and record it."""
+        if turn.state.status == "escalated":
+            turn.seen = Perception(contact=find_contact(text))
+            return turn.seen
+        understanding = await asyncio.to_thread(
+            turn.runtime.nlu.understand, text, turn.state.turn_context(turn.at)
+        )
+        turn.add(Understood(at=turn.at, understanding=understanding))
+        customer, note = await self.accounts.get(turn.pack, turn.state.customer_id)
+        turn.seen = Perception(understanding, customer, [note] if note else [])
+        return turn.seen

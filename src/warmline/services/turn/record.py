@@ -1,0 +1,103 @@
+"""Record: the events a decision leads to, in their order, and the one transaction that appends
+the turn to the conversation's log (with the version the turn read: of two writers that race,
+one wins and the other gets ``ConflictError``). Then the cached state is brought forward, a
+written account is read afresh next time, and live subscribers hear of the turn."""
+
+from __future__ import annotations
+
+from warmline.domain.conversation import apply, status_after
+from warmline.domain.decision import Decision
+from warmline.domain.events import (
+    ActionDeclined,
+    ActionExecuted,
+    ActionFailed,
+    ActionProposed,
+    BotReplied,
+    CallbackRequested,
+    Disclosed,
+    Escalated,
+    Event,
+    Resolved,
+)
+from warmline.errors import WarmlineError
+from warmline.services.customer_accounts import AccountCache
+from warmline.services.realtime import Broker
+from warmline.services.state_cache import StateCache
+from warmline.services.turn.context import Turn, TurnResult
+from warmline.services.turn.respond import Reply
+from warmline.storage.conversations import ConversationRepository
+from warmline.types import Clock
+
+
+def consequences(
+    turn: Turn,
+    follow: Decision,
+    acted: ActionExecuted | ActionFailed | None,
+    reply: Reply,
+    opening: str | None,
+) -> list[Event]:
+    """The events after ``Decided``: the action's, a new escalation, the proposal waiting for
+    a yes, the call-back ticket, the reply (opening with ``opening``), and what the reply
+    itself settles (a disclosure, the end)."""
+    at = turn.at
+    events: list[Event] = []
+    if acted is not None:
+        events.append(acted)
+    if follow.kind == "decline":
+        events.append(ActionDeclined(at=at, action=follow.action or ""))
+    if follow.kind == "escalate" and turn.state.status != "escalated" and follow.escalation:
+        events.append(Escalated(at=at, trigger=follow.escalation, reasons=follow.reasons))
+    if follow.kind == "confirm" and reply.text is not None:
+        action = follow.action or ""
+        events.append(
+            ActionProposed(at=at, action=action, params=follow.params, confirmation=reply.text)
+        )
+    if follow.callback and turn.seen.contact is not None:
+        medium, contact = turn.seen.contact
+        events.append(CallbackRequested(at=at, contact=contact, medium=medium))
+    if reply.text is not None:
+        text = f"{opening} {reply.text}" if opening else reply.text
+        events.append(
+            BotReplied(at=at, text=text, choices=reply.choices, acknowledgement=opening or None)
+        )
+    if follow.template == "bot_challenge":
+        events.append(Disclosed(at=at, how="bot_challenge"))
+    if follow.kind == "close":
+        events.append(Resolved(at=at, by="customer"))
+    return events
+
+
+class Recorder:
+    def __init__(
+        self,
+        repo: ConversationRepository,
+        states: StateCache,
+        accounts: AccountCache,
+        broker: Broker,
+        clock: Clock,
+    ) -> None:
+        self.repo = repo
+        self.states = states
+        self.accounts = accounts
+        self.broker = broker
+        self.clock = clock
+
+    async def record(self, turn: Turn, decision: Decision | None) -> TurnResult:
+        """Append the turn's events in one transaction; a failed append drops the cached
+        state (the next turn folds the log afresh) and raises."""
+        state, events = turn.state, turn.events
+        status = status_after(state.status, events)
+        try:
+            await self.repo.append(
+                turn.conversation_id, state.version, events, self.clock.now(), status=status
+            )
+        except WarmlineError:
+            self.states.drop(turn.conversation_id)
+            raise
+        for event in events:
+            apply(state, event)
+        if any(isinstance(e, ActionExecuted) and e.risk != "read" for e in events):
+            self.accounts.forget(state.pack, state.customer_id)
+        self.broker.publish(turn.conversation_id, events)
+        replies = [e for e in events if isinstance(e, BotReplied)]
+        return TurnResult(turn.conversation_id, replies, decision, events, status)

@@ -1,0 +1,116 @@
+"""Respond: word the decision in the pack's templates (``services/responder.py``, with the
+built-in defaults underneath), with what the back office returned, the customer's account and,
+when a person is on the way, the expected wait from the live queue. No sentence is written here:
+a pack words and translates every one."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from warmline.analytics.waits import in_words
+from warmline.domain.decision import Acknowledgement, Decision
+from warmline.domain.outcome import ActionOutcome
+from warmline.services.turn.context import Turn
+
+WaitEstimate = Callable[[str | None, str | None], Awaitable[float | None]]
+"""Seconds until a person takes a conversation (by id, or a new one of a pack); None when
+nobody who could is signed in."""
+
+DEFAULT_TEMPLATES = {"escalate": "escalated", "decline": "declined", "clarify": "clarify"}
+SOON_S = 30.0
+
+
+@dataclass(frozen=True)
+class Reply:
+    """The reply's text (None: the bot stays silent) and choices, or the template's failure."""
+
+    text: str | None
+    choices: list[str] = field(default_factory=list)
+    problem: str | None = None
+
+
+class Replier:
+    def __init__(self) -> None:
+        # Set by the handoff service, which knows the queue.
+        self.wait_estimate: WaitEstimate | None = None
+
+    def opening(self, turn: Turn, ack: Acknowledgement) -> str | None:
+        """The acknowledgement's wording, never one this conversation has heard (None: each
+        wording has been said already)."""
+        return turn.runtime.responder.acknowledge(ack, turn.state.acknowledgements, turn.state.arms)
+
+    async def reply(self, turn: Turn, decision: Decision, outcome: ActionOutcome | None) -> Reply:
+        """The reply to ``decision`` (the follow-up one, once an action has run)."""
+        escalated = turn.state.status == "escalated"
+        if escalated and decision.template is None:
+            return Reply(None)  # a person owns the conversation
+        name = self._template(decision)
+        context = await self._context(turn, decision, outcome, name)
+        text, problem = turn.runtime.responder.try_render(name, turn.state.arms, **context)
+        return Reply(text, self._choices(decision), problem)
+
+    @staticmethod
+    def _template(decision: Decision) -> str:
+        if decision.kind == "clarify" and decision.missing:
+            return decision.template or "missing_param"
+        if decision.kind == "escalate" and decision.template is None:
+            return "escalated"
+        if decision.kind in ("clarify", "decline"):
+            return DEFAULT_TEMPLATES[decision.kind]
+        return decision.template or "clarify"
+
+    @staticmethod
+    def _choices(decision: Decision) -> list[str]:
+        if decision.kind == "confirm":
+            return decision.choices or ["yes", "no"]
+        return decision.choices if decision.kind == "clarify" else []
+
+    async def _context(
+        self,
+        turn: Turn,
+        decision: Decision,
+        outcome: ActionOutcome | None,
+        name: str,
+    ) -> dict[str, Any]:
+        customer = turn.seen.customer
+        context: dict[str, Any] = {
+            "params": decision.params,
+            "customer": customer.profile if customer else {},
+        }
+        if outcome is not None:
+            context["record" if outcome.step == "preview" else "result"] = outcome.result
+            context["reason"] = outcome.message
+        if decision.kind == "clarify" and decision.missing:
+            context["prompt"] = self._prompt(turn, decision.action or "", decision.missing)
+        if decision.callback and turn.seen.contact:
+            context["contact"] = turn.seen.contact[1]
+            context["reference"] = turn.conversation_id[:8].upper()
+        if name == "escalated_waiting":
+            context["wait_sentence"] = await self._wait(turn, turn.conversation_id, None)
+        elif decision.kind == "escalate" and turn.state.status != "escalated":
+            context["wait_sentence"] = await self._wait(turn, None, turn.pack.pack)
+        return context
+
+    def _prompt(self, turn: Turn, action: str, param: str) -> str:
+        spec = turn.pack.actions[action].parameters[param]
+        if spec.prompt:
+            return spec.prompt
+        words = param.replace("_", " ")
+        return turn.runtime.responder.render("ask_for_param", turn.state.arms, param=words)
+
+    async def _wait(self, turn: Turn, conversation_id: str | None, pack: str | None) -> str:
+        """What the customer is told about the wait for a person, from live queue figures."""
+        if self.wait_estimate is None:
+            return ""
+        seconds = await self.wait_estimate(conversation_id, pack)
+        responder, arms = turn.runtime.responder, turn.state.arms
+        if seconds is None:
+            text = responder.render("wait_nobody", arms)
+        elif seconds < SOON_S:
+            text = responder.render("wait_soon", arms)
+        else:
+            minutes = round(seconds / 60)
+            text = responder.render("wait_about", arms, wait=in_words(seconds), minutes=minutes)
+        return f"{text} " if text else ""
