@@ -9,6 +9,7 @@ trigger), never paraphrased, so it cannot say something the conversation did not
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
@@ -29,6 +30,7 @@ from warmline.domain.events import (
     MessageReceived,
     Understood,
 )
+from warmline.domain.understanding import Understanding
 
 QUOTE_CHARS = 160
 Distress = Literal["frustration", "urgency", "confusion"]
@@ -100,89 +102,108 @@ def _quote(text: str) -> str:
     return text if len(text) <= QUOTE_CHARS else text[: QUOTE_CHARS - 1] + "…"
 
 
-def build_packet(conversation_id: str, events: Iterable[Event]) -> Packet:
-    pack, customer_id, trigger = "", None, None
-    reasons: list[str] = []
-    transcript: list[PacketLine] = []
-    intents: list[str] = []
-    entities: dict[str, list[str]] = {}
-    feelings: list[TurnFeeling] = []
-    attempts: list[Attempt] = []
-    customer_turns: list[str] = []
+@dataclass
+class _Reading:
+    """What the packet gathers from the log, event by event."""
+
+    pack: str = ""
+    customer_id: str | None = None
+    trigger: str | None = None
+    reasons: list[str] = field(default_factory=list)
+    transcript: list[PacketLine] = field(default_factory=list)
+    intents: list[str] = field(default_factory=list)
+    entities: dict[str, list[str]] = field(default_factory=dict)
+    feelings: list[TurnFeeling] = field(default_factory=list)
+    attempts: list[Attempt] = field(default_factory=list)
+    customer_turns: list[str] = field(default_factory=list)
     callback: str | None = None
-    notes: list[str] = []
+    notes: list[str] = field(default_factory=list)
+
+    def read(self, event: Event) -> None:
+        match event:
+            case ConversationStarted():
+                self.pack, self.customer_id = event.pack, event.customer_id
+            case MessageReceived():
+                self.customer_turns.append(event.text)
+                self.transcript.append(PacketLine(author="customer", text=event.text, at=event.at))
+            case BotReplied():
+                self.transcript.append(PacketLine(author="bot", text=event.text, at=event.at))
+            case AgentMessage():
+                author = f"agent {event.agent}"
+                self.transcript.append(PacketLine(author=author, text=event.text, at=event.at))
+            case Understood():
+                self._understood(event.understanding)
+            case ActionProposed() | ActionDeclined() | ActionExecuted() | ActionFailed():
+                self.attempts.append(_attempt(event))
+            case CallbackRequested():
+                self.callback = f"{event.medium} {event.contact}"
+            case Escalated():
+                self.trigger = event.trigger
+                self.reasons = [f"{r.code}: {r.detail}" for r in event.reasons]
+            case HandedBack():
+                self.trigger, self.reasons = None, []  # a later handover says why
+                if event.note:
+                    self.notes.append(f"{event.agent}: {event.note}")
+
+    def _understood(self, u: Understanding) -> None:
+        if u.intent and u.zone != "out_of_scope" and u.intent not in self.intents:
+            self.intents.append(u.intent)
+        for mention in u.entities:
+            values = self.entities.setdefault(mention.entity, [])
+            if mention.value not in values:
+                values.append(mention.value)
+        if u.affect is not None:
+            a = u.affect
+            self.feelings.append(
+                TurnFeeling(
+                    turn=len(self.customer_turns),
+                    text=_quote(u.text),
+                    sentiment=a.sentiment,
+                    negative=a.negative,
+                    frustration=a.frustration,
+                    urgency=a.urgency,
+                    confusion=a.confusion,
+                    cues=list(a.cues),
+                )
+            )
+
+
+def _attempt(event: ActionProposed | ActionDeclined | ActionExecuted | ActionFailed) -> Attempt:
+    match event:
+        case ActionProposed():
+            return Attempt(action=event.action, params=event.params, outcome="proposed")
+        case ActionDeclined():
+            return Attempt(action=event.action, params={}, outcome="declined")
+        case ActionExecuted():
+            return Attempt(action=event.action, params=event.params, outcome="done")
+        case ActionFailed():
+            return Attempt(
+                action=event.action, params=event.params, outcome="failed", detail=event.reason
+            )
+
+
+def build_packet(conversation_id: str, events: Iterable[Event]) -> Packet:
+    """The warm-transfer packet of a conversation, from its event log alone."""
+    r = _Reading()
     for event in events:
-        if isinstance(event, ConversationStarted):
-            pack, customer_id = event.pack, event.customer_id
-        elif isinstance(event, MessageReceived):
-            customer_turns.append(event.text)
-            transcript.append(PacketLine(author="customer", text=event.text, at=event.at))
-        elif isinstance(event, BotReplied):
-            transcript.append(PacketLine(author="bot", text=event.text, at=event.at))
-        elif isinstance(event, AgentMessage):
-            transcript.append(
-                PacketLine(author=f"agent {event.agent}", text=event.text, at=event.at)
-            )
-        elif isinstance(event, Understood):
-            u = event.understanding
-            if u.intent and u.zone != "out_of_scope" and u.intent not in intents:
-                intents.append(u.intent)
-            for mention in u.entities:
-                values = entities.setdefault(mention.entity, [])
-                if mention.value not in values:
-                    values.append(mention.value)
-            if u.affect is not None:
-                a = u.affect
-                feelings.append(
-                    TurnFeeling(
-                        turn=len(customer_turns),
-                        text=_quote(u.text),
-                        sentiment=a.sentiment,
-                        negative=a.negative,
-                        frustration=a.frustration,
-                        urgency=a.urgency,
-                        confusion=a.confusion,
-                        cues=list(a.cues),
-                    )
-                )
-        elif isinstance(event, ActionProposed):
-            attempts.append(Attempt(action=event.action, params=event.params, outcome="proposed"))
-        elif isinstance(event, ActionDeclined):
-            attempts.append(Attempt(action=event.action, params={}, outcome="declined"))
-        elif isinstance(event, ActionExecuted):
-            attempts.append(Attempt(action=event.action, params=event.params, outcome="done"))
-        elif isinstance(event, ActionFailed):
-            attempts.append(
-                Attempt(
-                    action=event.action, params=event.params, outcome="failed", detail=event.reason
-                )
-            )
-        elif isinstance(event, CallbackRequested):
-            callback = f"{event.medium} {event.contact}"
-        elif isinstance(event, Escalated):
-            trigger = event.trigger
-            reasons = [f"{r.code}: {r.detail}" for r in event.reasons]
-        elif isinstance(event, HandedBack):
-            trigger, reasons = None, []  # the bot had it again; a later handover says why
-            if event.note:
-                notes.append(f"{event.agent}: {event.note}")
-    summary = _summary(customer_turns, intents, entities, attempts, feelings, trigger)
-    if callback:
-        summary.append(f"Asked to be contacted by {callback}.")
-    summary += [f"Note from {note}" for note in notes]
+        r.read(event)
+    summary = _summary(r.customer_turns, r.intents, r.entities, r.attempts, r.feelings, r.trigger)
+    if r.callback:
+        summary.append(f"Asked to be contacted by {r.callback}.")
+    summary += [f"Note from {note}" for note in r.notes]
     return Packet(
         conversation_id=conversation_id,
-        pack=pack,
-        customer_id=customer_id,
-        trigger=trigger,
-        reasons=reasons,
+        pack=r.pack,
+        customer_id=r.customer_id,
+        trigger=r.trigger,
+        reasons=r.reasons,
         summary=summary,
-        intents=intents,
-        entities=entities,
-        feelings=feelings,
-        attempts=attempts,
-        transcript=transcript,
-        callback=callback,
+        intents=r.intents,
+        entities=r.entities,
+        feelings=r.feelings,
+        attempts=r.attempts,
+        transcript=r.transcript,
+        callback=r.callback,
     )
 
 

@@ -24,6 +24,7 @@ import json
 import re
 import unicodedata
 from pathlib import Path
+from typing import Any
 
 from warmline.domain.pack import DomainPack
 from warmline.domain.understanding import TurnContext, Understanding, Zone
@@ -136,32 +137,17 @@ class NluEngine:
                 text=cleaned, zone="out_of_scope", language=guess.language, notes=notes
             )
         entities = self.entities.extract(cleaned, context.now)
-        states = None
-        state_output = self.affect.model.state_output if self.affect is not None else None
-        if state_output is not None:  # one encoder run gives the embedding and the states
-            vector, states = self.encoder.encode_with_states(cleaned, state_output)
-            embedding = vector[None, :]
-        else:
-            embedding = self.encoder.encode([cleaned])
+        embedding, states = self._embed(cleaned)
         ranking = self.classifier.rank_embeddings(embedding, [cleaned])[0]
-        affect = None
         zone, rule = self._zone(ranking)
         used: str | None = None
         if zone != "confident" and self._is_follow_up(cleaned, context):
-            previous = context.recent[-1]
-            joined = self.classifier.rank([clean_text(f"{previous} {cleaned}")])[0]
-            joined_zone, joined_rule = self._zone(joined)
-            same_request = context.last_intent in (None, joined.scores[0].intent)
-            if joined_zone == "confident" and same_request:
-                used = (
-                    f"read with the previous turn '{previous[:80]}': "
-                    f"{joined.scores[0].intent} {joined.scores[0].probability:.2f} "
-                    f"(alone: {zone}, {ranking.scores[0].intent} "
-                    f"{ranking.scores[0].probability:.2f})"
-                )
-                ranking, zone, rule = joined, joined_zone, joined_rule
+            joined = self._with_previous(cleaned, context, ranking, zone)
+            if joined is not None:
+                ranking, zone, rule, used = joined
         if zone != "confident":
             notes.append(rule)
+        affect = None
         if self.affect is not None:
             recent = [clean_text(t) for t in context.recent]
             affect = self.affect.read(
@@ -183,6 +169,33 @@ class NluEngine:
             affect=affect,
             topics=regulated_topics(cleaned),
         )
+
+    def _embed(self, cleaned: str) -> tuple[Any, Any]:
+        """The turn's embedding (one row) and, for the affect model, the encoder's token
+        states: one encoder run gives both."""
+        state_output = self.affect.model.state_output if self.affect is not None else None
+        if state_output is not None:
+            vector, states = self.encoder.encode_with_states(cleaned, state_output)
+            return vector[None, :], states
+        return self.encoder.encode([cleaned]), None
+
+    def _with_previous(
+        self, cleaned: str, context: TurnContext, alone: Ranking, zone: Zone
+    ) -> tuple[Ranking, Zone, str, str] | None:
+        """The turn read together with the previous one, when that reading is confident and
+        the request last acted on (ranking, zone, rule, how it was read); else None."""
+        previous = context.recent[-1]
+        joined = self.classifier.rank([clean_text(f"{previous} {cleaned}")])[0]
+        joined_zone, joined_rule = self._zone(joined)
+        same_request = context.last_intent in (None, joined.scores[0].intent)
+        if joined_zone != "confident" or not same_request:
+            return None
+        used = (
+            f"read with the previous turn '{previous[:80]}': "
+            f"{joined.scores[0].intent} {joined.scores[0].probability:.2f} "
+            f"(alone: {zone}, {alone.scores[0].intent} {alone.scores[0].probability:.2f})"
+        )
+        return joined, joined_zone, joined_rule, used
 
     def _zone(self, ranking: Ranking) -> tuple[Zone, str]:
         return zone_for(ranking, self.thresholds, self.classifier.oos_scale.threshold)

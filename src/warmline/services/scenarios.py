@@ -219,6 +219,7 @@ def _matches(actual: Any, expected: Any) -> bool:
 async def run_scenario(
     runtime: Runtime, file: ScenarioFile, scenario: Scenario, source: str
 ) -> ScenarioResult:
+    """Play one scenario turn by turn, then check the whole conversation and the back office."""
     started = time.perf_counter()
     failures: list[str] = []
     transcript: list[str] = []
@@ -228,60 +229,10 @@ async def run_scenario(
             await client.request("POST", "/_admin/reset")
             switches = scenario.backoffice or Switches()
             await client.request("PUT", "/_admin/switches", json=switches.model_dump())
-        service = runtime.conversations
-        start = await service.start(
-            scenario.pack or file.pack, scenario.customer or file.customer, "test"
-        )
-        cid = start.conversation_id
-        transcript += [f"bot: {r.text}" for r in start.replies]
-        for index, turn in enumerate(scenario.turns, 1):
-            if turn.customer is not None:
-                transcript.append(f"customer: {turn.customer}")
-                result = await service.post_message(cid, turn.customer)
-            else:
-                transcript.append("customer: [presses talk to a person]")
-                result = await service.request_person(cid)
-            transcript += [f"bot: {r.text}" for r in result.replies]
-            failures += [
-                f"turn {index}: {f}"
-                for f in _check_turn(turn.expect, result.events, result.decision, result.status)
-            ]
+        cid = await _play(runtime, file, scenario, transcript, failures)
         if file.reset_backoffice:
             await client.request("PUT", "/_admin/switches", json=Switches().model_dump())
-        state, events = await service.state(cid)
-        executed = _executed(events)
-        if not state.disclosed:
-            failures.append(
-                "the conversation never disclosed that the customer is talking to an AI"
-            )
-        said = state.acknowledgements
-        failures += [
-            f"acknowledgement said twice: {a!r}" for a in sorted(set(said)) if said.count(a) > 1
-        ]
-        failures += [
-            f"after: action {a} was executed"
-            for a in scenario.after.actions_never_executed
-            if a in executed
-        ]
-        failures += [
-            f"after: action {a} was never executed"
-            for a in scenario.after.actions_executed
-            if a not in executed
-        ]
-        if scenario.after.escalation and state.escalation != scenario.after.escalation:
-            failures.append(
-                f"after: escalation expected {scenario.after.escalation}, got {state.escalation}"
-            )
-        if scenario.after.status and state.status != scenario.after.status:
-            failures.append(f"after: status expected {scenario.after.status}, got {state.status}")
-        for check in scenario.after.backoffice:
-            record = await client.request("GET", check.get)
-            for path, want in check.expect.items():
-                got = dig(record, path)
-                if not _matches(got, want):
-                    failures.append(
-                        f"after: back office {check.get} {path}: expected {want!r}, got {got!r}"
-                    )
+        failures += await _check_after(runtime, scenario.after, cid)
     except WarmlineError as exc:
         failures.append(f"error: {exc.code}: {exc.message}")
     return ScenarioResult(
@@ -292,6 +243,67 @@ async def run_scenario(
         seconds=time.perf_counter() - started,
         transcript=transcript,
     )
+
+
+async def _play(
+    runtime: Runtime,
+    file: ScenarioFile,
+    scenario: Scenario,
+    transcript: list[str],
+    failures: list[str],
+) -> str:
+    """Start the conversation and play its turns, checking each; returns its id."""
+    service = runtime.conversations
+    start = await service.start(
+        scenario.pack or file.pack, scenario.customer or file.customer, "test"
+    )
+    cid = start.conversation_id
+    transcript += [f"bot: {r.text}" for r in start.replies]
+    for index, turn in enumerate(scenario.turns, 1):
+        if turn.customer is not None:
+            transcript.append(f"customer: {turn.customer}")
+            result = await service.post_message(cid, turn.customer)
+        else:
+            transcript.append("customer: [presses talk to a person]")
+            result = await service.request_person(cid)
+        transcript += [f"bot: {r.text}" for r in result.replies]
+        failures += [
+            f"turn {index}: {f}"
+            for f in _check_turn(turn.expect, result.events, result.decision, result.status)
+        ]
+    return cid
+
+
+async def _check_after(runtime: Runtime, after: After, cid: str) -> list[str]:
+    """The whole conversation: disclosure, no acknowledgement twice, the ``after`` block."""
+    state, events = await runtime.conversations.state(cid)
+    executed = _executed(events)
+    failures: list[str] = []
+    if not state.disclosed:
+        failures.append("the conversation never disclosed that the customer is talking to an AI")
+    said = state.acknowledgements
+    failures += [
+        f"acknowledgement said twice: {a!r}" for a in sorted(set(said)) if said.count(a) > 1
+    ]
+    failures += [
+        f"after: action {a} was executed" for a in after.actions_never_executed if a in executed
+    ]
+    failures += [
+        f"after: action {a} was never executed" for a in after.actions_executed if a not in executed
+    ]
+    if after.escalation and state.escalation != after.escalation:
+        failures.append(f"after: escalation expected {after.escalation}, got {state.escalation}")
+    if after.status and state.status != after.status:
+        failures.append(f"after: status expected {after.status}, got {state.status}")
+    for check in after.backoffice:
+        record = await runtime.backoffice.request("GET", check.get)
+        for path, want in check.expect.items():
+            got = dig(record, path)
+            if not _matches(got, want):
+                failures.append(
+                    f"after: back office {check.get} {path}: expected {want!r}, got {got!r}"
+                )
+    return failures
 
 
 def junit_xml(results: list[ScenarioResult]) -> str:
