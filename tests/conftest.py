@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from warmline.api.app import create_app
+from warmline.app import create_app
 from warmline.demo.backoffice.app import create_app as create_backoffice
 from warmline.domain.pack import DomainPack
 from warmline.domain.pack_loader import load_pack

@@ -23,9 +23,10 @@ ALLOWED: dict[str, set[str]] = {
     "storage": {"domain"},
     "connectors": {"domain"},
     "services": {"domain", "nlu", "policy", "knowledge", "analytics", "storage", "connectors"},
-    "api": {"services", "domain", "web"},
-    "web": {"services", "domain", "api"},
-    "cli": {"services", "domain", "api", "demo"},
+    "api": {"services", "domain"},
+    "web": {"services", "domain", "api"},  # api/deps.py: the typed dependencies
+    "app": {"api", "web", "services"},  # app.py assembles api/ and web/ into one app
+    "cli": {"services", "domain", "app", "demo"},
     "demo": set(),
 }
 
@@ -40,6 +41,8 @@ def _imports(path: Path) -> list[tuple[int, str]]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             found += [(node.lineno, a.name) for a in node.names if a.name.startswith("warmline.")]
+        elif isinstance(node, ast.ImportFrom) and node.module == "warmline":
+            found += [(node.lineno, f"warmline.{a.name}") for a in node.names]
         elif (
             isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("warmline.")
         ):
@@ -77,6 +80,22 @@ def test_the_check_catches_an_upward_import(tmp_path: Path) -> None:
     (fake / "domain").mkdir(parents=True)
     (fake / "domain" / "bad.py").write_text("from warmline.services.runtime import Runtime\n")
     assert violations(fake) == ["domain/bad.py:1 domain imports warmline.services.runtime"]
+
+
+@pytest.mark.parametrize(
+    ("line", "module"),
+    [
+        ("from warmline.web.console import router", "warmline.web.console"),
+        ("import warmline.web.pages", "warmline.web.pages"),
+        ("from warmline import web", "warmline.web"),
+    ],
+)
+def test_the_check_catches_an_api_to_web_import(tmp_path: Path, line: str, module: str) -> None:
+    """``web/`` imports ``api/deps.py``; ``api/`` importing ``web/`` back would be a cycle."""
+    fake = tmp_path / "warmline"
+    (fake / "api").mkdir(parents=True)
+    (fake / "api" / "bad.py").write_text(f"def create_app() -> None:\n    {line}\n")
+    assert violations(fake) == [f"api/bad.py:2 api imports {module}"]
 
 
 @pytest.mark.parametrize("leaf", ["types.py", "errors.py"])

@@ -112,7 +112,7 @@ def test_affect_predict_names_a_missing_text_column(tmp_path: Path) -> None:
 
 
 def test_agents_hash_password_prints_a_hash_that_verifies() -> None:
-    from warmline.services.accounts import verify_password
+    from warmline.services.agent_accounts import verify_password
 
     result = runner.invoke(app, ["agents", "hash-password"], input="s3cret\ns3cret\n")
     assert result.exit_code == 0, result.output

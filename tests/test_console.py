@@ -15,11 +15,38 @@ async def _sign_in(client: httpx.AsyncClient, name: str = "ana") -> httpx.Respon
     )
 
 
+HTMX = {"HX-Request": "true"}
+
+
 async def test_the_console_needs_a_signed_in_agent(client: httpx.AsyncClient) -> None:
-    assert (await client.get("/console")).headers["location"] == "/console/signin"
-    assert (await client.get("/console/queue")).status_code == 401
+    page = await client.get("/console")
+    assert page.status_code == 303 and page.headers["location"] == "/console/signin"
+    for path in ("/console/c/c1", "/console/c/c1/claim", "/console/signout"):
+        method = "GET" if path == "/console/c/c1" else "POST"
+        redirected = await client.request(method, path)
+        assert redirected.status_code == 303, path
+        assert redirected.headers["location"] == "/console/signin", path
     wrong = await client.post("/console/signin", data={"name": "ana", "password": "nope"})
     assert wrong.status_code == 401 and "wrong" in wrong.text
+
+
+async def test_an_htmx_fragment_without_an_agent_is_401_and_sends_the_page_to_sign_in(
+    client: httpx.AsyncClient,
+) -> None:
+    queue = await client.get("/console/queue", headers=HTMX)
+    reply = await client.post("/console/c/c1/messages", data={"text": "hi"}, headers=HTMX)
+    for fragment in (queue, reply):
+        assert fragment.status_code == 401 and fragment.headers["HX-Redirect"] == "/console/signin"
+        assert fragment.text == ""
+
+
+async def test_a_signed_in_agent_missing_from_presence_is_put_back_on_shift(
+    runtime: Runtime, client: httpx.AsyncClient
+) -> None:
+    await _sign_in(client)
+    runtime.handoff.presence.sign_out("ana")  # what a server restart leaves behind
+    assert (await client.get("/console/queue", headers=HTMX)).status_code == 200
+    assert "ana" in runtime.handoff.presence.agents
 
 
 async def test_signing_in_puts_the_agent_on_shift_and_shows_the_queue(
@@ -56,24 +83,24 @@ async def test_claiming_opens_the_packet_and_a_taken_one_says_who_has_it(
     assert state.transcript[-1].author == "agent" and state.owner == "ana"
 
 
-def test_a_password_hash_verifies_only_its_password() -> None:
-    from warmline.services.accounts import hash_password, verify_password
-
-    stored = hash_password("correct horse")
-    assert stored.startswith("scrypt$") and "correct horse" not in stored
-    assert verify_password("correct horse", stored)
-    assert not verify_password("wrong horse", stored)
-    assert not verify_password("correct horse", "not-a-hash")
-
-
 async def test_with_accounts_each_agent_signs_in_with_their_own_password(
     encoder,
     model_cache,
-    backoffice_app,  # type: ignore[no-untyped-def]
+    backoffice_app,
+    monkeypatch,  # type: ignore[no-untyped-def]
 ) -> None:
+    import hashlib
+    import threading
+
     from tests.conftest import test_settings
-    from warmline.api.app import create_app
-    from warmline.services.accounts import hash_password
+    from warmline.app import create_app
+    from warmline.services.agent_accounts import hash_password
+
+    real_scrypt, scrypt_threads = hashlib.scrypt, []
+
+    def scrypt(password: bytes, **kwargs: int) -> bytes:
+        scrypt_threads.append(threading.get_ident())
+        return real_scrypt(password, **kwargs)
 
     settings = test_settings(model_cache, agents={"ana": hash_password("s3cret")})
     built = await Runtime.build(
@@ -86,10 +113,14 @@ async def test_with_accounts_each_agent_signs_in_with_their_own_password(
         ) as client:
             shared = await client.post("/console/signin", data={"name": "ana", "password": "agent"})
             assert shared.status_code == 401  # the development password no longer works
+            monkeypatch.setattr(hashlib, "scrypt", scrypt)
             stranger = await client.post(
                 "/console/signin", data={"name": "eve", "password": "s3cret"}
             )
+            monkeypatch.undo()
             assert stranger.status_code == 401
+            # eve is not an agent, yet scrypt ran for her, once, and not on the event loop
+            assert len(scrypt_threads) == 1 and threading.get_ident() not in scrypt_threads
             own = await client.post("/console/signin", data={"name": "ana", "password": "s3cret"})
             assert own.status_code == 303 and (await client.get("/console")).status_code == 200
     finally:

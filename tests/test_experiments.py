@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from tests.conftest import MINI_PACK, test_settings
 from warmline.analytics.experiments import Share, experiment_report, newcombe, wilson
-from warmline.api.app import create_app
+from warmline.app import create_app
 from warmline.cli import app as cli_app
 from warmline.domain.events import (
     ConversationStarted,

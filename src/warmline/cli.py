@@ -40,7 +40,7 @@ def serve(
     """Run the web server (chat page, API, OpenAPI at /docs)."""
     import uvicorn
 
-    from warmline.api.app import create_app
+    from warmline.app import create_app
     from warmline.settings import get_settings
 
     try:
@@ -304,7 +304,7 @@ def agents_hash_password(
 ) -> None:
     """Print the scrypt hash of an agent's password, for WARMLINE_AGENTS
     (e.g. WARMLINE_AGENTS='{"ana": "<hash>"}')."""
-    from warmline.services.accounts import hash_password
+    from warmline.services.agent_accounts import hash_password
 
     console.print(hash_password(password), highlight=False, soft_wrap=True)
 

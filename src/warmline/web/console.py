@@ -4,37 +4,51 @@ live chat with the customer (SSE), agent assist, hand-back and wrap-up. Server-r
 
 from __future__ import annotations
 
-import hmac
 from typing import Annotated, Any
 
-from fastapi import FastAPI, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from warmline.api.deps import HandoffDep, RuntimeDep
+from warmline.api.deps import HandoffDep, RuntimeDep, get_agent
 from warmline.domain.decision import Acknowledgement
 from warmline.domain.packet import Packet
-from warmline.errors import ConflictError, InputError
-from warmline.services.accounts import verify_password
+from warmline.errors import ConflictError, InputError, NotSignedIn
+from warmline.services.agent_accounts import authenticate
 from warmline.services.runtime import Runtime
 from warmline.web.pages import templates
 
 AGENT_NAME_CHARS = 40
+SIGNIN = "/console/signin"
+router = APIRouter(include_in_schema=False)
 
 
-def _agent(request: Request) -> str | None:
-    """The signed-in agent; after a server restart their session still holds, so they are put
-    back on shift (with the default capacity) rather than silently missing from it."""
-    agent = request.session.get("agent")
-    if not isinstance(agent, str) or not agent:
-        return None
-    handoff = request.app.state.runtime.handoff
+class SignInRequired(Exception):
+    """A console route was asked for without a signed-in agent; ``to_signin`` answers it."""
+
+
+def console_agent(request: Request, handoff: HandoffDep) -> str:
+    """The signed-in agent, else ``SignInRequired``. After a server restart their session still
+    holds, so they are put back on shift (with the default capacity) rather than silently
+    missing from it."""
+    try:
+        agent = get_agent(request)
+    except NotSignedIn:
+        raise SignInRequired from None
     if agent not in handoff.presence.agents:
         handoff.presence.sign_in(agent)
     return agent
 
 
-def _to_signin() -> Response:
-    return RedirectResponse("/console/signin", status_code=303)
+ConsoleAgent = Annotated[str, Depends(console_agent)]
+
+
+async def to_signin(request: Request, exc: Exception) -> Response:
+    """The answer to ``SignInRequired``: a page is redirected to the sign-in page; an htmx
+    request (a fragment: the queue, a reply) gets 401, and ``HX-Redirect`` takes the whole
+    page there."""
+    if request.headers.get("HX-Request") == "true":
+        return HTMLResponse("", status_code=401, headers={"HX-Redirect": SIGNIN})
+    return RedirectResponse(SIGNIN, status_code=303)
 
 
 def assist(runtime: Runtime, packet: Packet) -> dict[str, Any]:
@@ -81,14 +95,6 @@ def assist(runtime: Runtime, packet: Packet) -> dict[str, Any]:
     return {"suggestions": suggestions, "snippets": snippets, "next_action": next_action}
 
 
-def _password_ok(runtime: Runtime, name: str, password: str) -> bool:
-    """The agent's own password when agents are configured, else the shared one."""
-    accounts = runtime.settings.agents
-    if accounts:
-        return name in accounts and verify_password(password, accounts[name])
-    return hmac.compare_digest(password.encode(), runtime.settings.agent_password.encode())
-
-
 def _profile(profile: dict[str, Any]) -> dict[str, str]:
     """The account as a person reads it: scalars as they are, lists of scalars joined (orders,
     reservations), nested records by their keys."""
@@ -103,157 +109,140 @@ def _profile(profile: dict[str, Any]) -> dict[str, str]:
     return {k: v for k, v in shown.items() if v}
 
 
-def install(app: FastAPI) -> None:
-    @app.get("/console/signin", response_class=HTMLResponse, include_in_schema=False)
-    async def signin_page(request: Request) -> Response:
-        return templates.TemplateResponse(request, "console_signin.html", {"error": None})
+@router.get("/console/signin", response_class=HTMLResponse)
+async def signin_page(request: Request) -> Response:
+    return templates.TemplateResponse(request, "console_signin.html", {"error": None})
 
-    @app.post("/console/signin", include_in_schema=False)
-    async def signin(
-        request: Request,
-        runtime: RuntimeDep,
-        name: Annotated[str, Form(max_length=AGENT_NAME_CHARS)],
-        password: Annotated[str, Form(max_length=200)],
-        capacity: Annotated[int, Form(ge=1, le=20)] = 3,
-        skills: Annotated[str, Form(max_length=200)] = "",
-    ) -> Response:
-        name = name.strip()
-        if not name or not _password_ok(runtime, name, password):
-            return templates.TemplateResponse(
-                request,
-                "console_signin.html",
-                {"error": "Name or password is wrong."},
-                status_code=401,
-            )
-        request.session["agent"] = name
-        covered = tuple(s.strip() for s in skills.split(",") if s.strip())
-        runtime.handoff.presence.sign_in(name, covered, capacity)
-        return RedirectResponse("/console", status_code=303)
 
-    @app.post("/console/signout", include_in_schema=False)
-    async def signout(request: Request, runtime: RuntimeDep) -> Response:
-        agent = _agent(request)
-        if agent:
-            await runtime.handoff.leave(agent)
-        request.session.clear()
-        return _to_signin()
-
-    @app.get("/console", response_class=HTMLResponse, include_in_schema=False)
-    async def console(request: Request, handoff: HandoffDep) -> Response:
-        agent = _agent(request)
-        if agent is None:
-            return _to_signin()
-        presence = handoff.presence.agents.get(agent)
-        mine = sorted(presence.active) if presence else []
+@router.post("/console/signin")
+async def signin(
+    request: Request,
+    runtime: RuntimeDep,
+    name: Annotated[str, Form(max_length=AGENT_NAME_CHARS)],
+    password: Annotated[str, Form(max_length=200)],
+    capacity: Annotated[int, Form(ge=1, le=20)] = 3,
+    skills: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    name = name.strip()
+    settings = runtime.settings
+    if not name or not await authenticate(settings.agents, settings.agent_password, name, password):
         return templates.TemplateResponse(
             request,
-            "console.html",
-            {"agent": agent, "mine": mine, "notice": request.query_params.get("notice")},
+            "console_signin.html",
+            {"error": "Name or password is wrong."},
+            status_code=401,
         )
+    request.session["agent"] = name
+    covered = tuple(s.strip() for s in skills.split(",") if s.strip())
+    runtime.handoff.presence.sign_in(name, covered, capacity)
+    return RedirectResponse("/console", status_code=303)
 
-    @app.get("/console/queue", response_class=HTMLResponse, include_in_schema=False)
-    async def queue(request: Request, handoff: HandoffDep) -> Response:
-        agent = _agent(request)
-        if agent is None:
-            return HTMLResponse("", status_code=401)
-        rows = []
-        for item in await handoff.queue(agent):
-            packet = await handoff.conversations.packet(item.conversation_id, with_account=False)
-            rows.append(
-                {
-                    "id": item.conversation_id,
-                    "customer": item.customer_id or "guest",
-                    "trigger": (item.trigger or "").replace("_", " "),
-                    "mood": packet.mood,
-                    "waiting": int(item.waiting_s // 60),
-                    "breached": item.sla_breached,
-                    "callback": packet.callback,
-                    "first": next(
-                        (line.text for line in packet.transcript if line.author == "customer"), ""
-                    ),
-                }
-            )
-        return templates.TemplateResponse(request, "_console_queue.html", {"rows": rows})
 
-    @app.post("/console/c/{conversation_id}/claim", include_in_schema=False)
-    async def claim(conversation_id: str, request: Request, handoff: HandoffDep) -> Response:
-        agent = _agent(request)
-        if agent is None:
-            return _to_signin()
-        try:
-            await handoff.claim(conversation_id, agent)
-        except ConflictError as exc:
-            return RedirectResponse(f"/console?notice={exc.public_detail()}", status_code=303)
-        return RedirectResponse(f"/console/c/{conversation_id}", status_code=303)
+@router.post("/console/signout")
+async def signout(request: Request, agent: ConsoleAgent, handoff: HandoffDep) -> Response:
+    await handoff.leave(agent)
+    request.session.clear()
+    return RedirectResponse(SIGNIN, status_code=303)
 
-    @app.get("/console/c/{conversation_id}", response_class=HTMLResponse, include_in_schema=False)
-    async def conversation(conversation_id: str, request: Request, runtime: RuntimeDep) -> Response:
-        agent = _agent(request)
-        if agent is None:
-            return _to_signin()
-        packet = await runtime.conversations.packet(conversation_id)
-        state, _ = await runtime.conversations.state(conversation_id)
-        pack = runtime.conversations.pack(packet.pack).pack
-        return templates.TemplateResponse(
-            request,
-            "console_conversation.html",
-            {
-                "agent": agent,
-                "packet": packet,
-                "owner": state.owner,
-                "status": state.status,
-                "assist": assist(runtime, packet),
-                "intents": [(n, pack.intent_label(n)) for n in pack.intents],
-                "customer_fields": _profile(packet.customer),
-            },
-        )
 
-    @app.post(
-        "/console/c/{conversation_id}/messages",
-        response_class=HTMLResponse,
-        include_in_schema=False,
+@router.get("/console", response_class=HTMLResponse)
+async def console(request: Request, agent: ConsoleAgent, handoff: HandoffDep) -> Response:
+    presence = handoff.presence.agents.get(agent)
+    mine = sorted(presence.active) if presence else []
+    return templates.TemplateResponse(
+        request,
+        "console.html",
+        {"agent": agent, "mine": mine, "notice": request.query_params.get("notice")},
     )
-    async def send(
-        conversation_id: str,
-        request: Request,
-        handoff: HandoffDep,
-        text: Annotated[str, Form()] = "",
-    ) -> Response:
-        agent = _agent(request)
-        if agent is None:
-            return HTMLResponse("", status_code=401)
-        try:
-            await handoff.reply(conversation_id, agent, text)
-        except (InputError, ConflictError) as exc:
-            return templates.TemplateResponse(
-                request, "_notice.html", {"notice": exc.public_detail()}
-            )
-        return HTMLResponse("")
 
-    @app.post("/console/c/{conversation_id}/handback", include_in_schema=False)
-    async def hand_back(
-        conversation_id: str,
-        request: Request,
-        handoff: HandoffDep,
-        note: Annotated[str, Form(max_length=2000)] = "",
-    ) -> Response:
-        agent = _agent(request)
-        if agent is None:
-            return _to_signin()
-        await handoff.hand_back(conversation_id, agent, note)
-        return RedirectResponse("/console?notice=Handed back to the bot.", status_code=303)
 
-    @app.post("/console/c/{conversation_id}/wrapup", include_in_schema=False)
-    async def wrap_up(
-        conversation_id: str,
-        request: Request,
-        handoff: HandoffDep,
-        disposition: Annotated[str, Form(min_length=1, max_length=64)],
-        corrected_intent: Annotated[str, Form(max_length=64)] = "",
-        note: Annotated[str, Form(max_length=2000)] = "",
-    ) -> Response:
-        agent = _agent(request)
-        if agent is None:
-            return _to_signin()
-        await handoff.wrap_up(conversation_id, agent, disposition, corrected_intent or None, note)
-        return RedirectResponse("/console?notice=Wrapped up.", status_code=303)
+@router.get("/console/queue", response_class=HTMLResponse)
+async def queue(request: Request, agent: ConsoleAgent, handoff: HandoffDep) -> Response:
+    rows = []
+    for item in await handoff.queue(agent):
+        packet = await handoff.conversations.packet(item.conversation_id, with_account=False)
+        rows.append(
+            {
+                "id": item.conversation_id,
+                "customer": item.customer_id or "guest",
+                "trigger": (item.trigger or "").replace("_", " "),
+                "mood": packet.mood,
+                "waiting": int(item.waiting_s // 60),
+                "breached": item.sla_breached,
+                "callback": packet.callback,
+                "first": next(
+                    (line.text for line in packet.transcript if line.author == "customer"), ""
+                ),
+            }
+        )
+    return templates.TemplateResponse(request, "_console_queue.html", {"rows": rows})
+
+
+@router.post("/console/c/{conversation_id}/claim")
+async def claim(conversation_id: str, agent: ConsoleAgent, handoff: HandoffDep) -> Response:
+    try:
+        await handoff.claim(conversation_id, agent)
+    except ConflictError as exc:
+        return RedirectResponse(f"/console?notice={exc.public_detail()}", status_code=303)
+    return RedirectResponse(f"/console/c/{conversation_id}", status_code=303)
+
+
+@router.get("/console/c/{conversation_id}", response_class=HTMLResponse)
+async def conversation(
+    conversation_id: str, request: Request, agent: ConsoleAgent, runtime: RuntimeDep
+) -> Response:
+    packet = await runtime.conversations.packet(conversation_id)
+    state, _ = await runtime.conversations.state(conversation_id)
+    pack = runtime.conversations.pack(packet.pack).pack
+    return templates.TemplateResponse(
+        request,
+        "console_conversation.html",
+        {
+            "agent": agent,
+            "packet": packet,
+            "owner": state.owner,
+            "status": state.status,
+            "assist": assist(runtime, packet),
+            "intents": [(n, pack.intent_label(n)) for n in pack.intents],
+            "customer_fields": _profile(packet.customer),
+        },
+    )
+
+
+@router.post("/console/c/{conversation_id}/messages", response_class=HTMLResponse)
+async def send(
+    conversation_id: str,
+    request: Request,
+    agent: ConsoleAgent,
+    handoff: HandoffDep,
+    text: Annotated[str, Form()] = "",
+) -> Response:
+    try:
+        await handoff.reply(conversation_id, agent, text)
+    except (InputError, ConflictError) as exc:
+        return templates.TemplateResponse(request, "_notice.html", {"notice": exc.public_detail()})
+    return HTMLResponse("")
+
+
+@router.post("/console/c/{conversation_id}/handback")
+async def hand_back(
+    conversation_id: str,
+    agent: ConsoleAgent,
+    handoff: HandoffDep,
+    note: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    await handoff.hand_back(conversation_id, agent, note)
+    return RedirectResponse("/console?notice=Handed back to the bot.", status_code=303)
+
+
+@router.post("/console/c/{conversation_id}/wrapup")
+async def wrap_up(
+    conversation_id: str,
+    agent: ConsoleAgent,
+    handoff: HandoffDep,
+    disposition: Annotated[str, Form(min_length=1, max_length=64)],
+    corrected_intent: Annotated[str, Form(max_length=64)] = "",
+    note: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    await handoff.wrap_up(conversation_id, agent, disposition, corrected_intent or None, note)
+    return RedirectResponse("/console?notice=Wrapped up.", status_code=303)

@@ -1,10 +1,11 @@
-"""The FastAPI application factory."""
+"""The application factory: one FastAPI app from the JSON API (``api/``) and the server-rendered
+pages (``web/``). It sits above both, so neither has to import the other to be assembled."""
 
 from __future__ import annotations
 
 import gc
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from fastapi import FastAPI
 from starlette.middleware.sessions import SessionMiddleware
@@ -12,15 +13,17 @@ from starlette.middleware.sessions import SessionMiddleware
 from warmline.api import problems
 from warmline.api.agent_routes import router as agent_router
 from warmline.api.limits import BodyGuard
-from warmline.api.routes import router
+from warmline.api.routes import router as api_router
 from warmline.services.runtime import Runtime
 from warmline.settings import Settings, get_settings
+from warmline.web import console, pages
 
 
-def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
-    """Build the app. With ``runtime`` given the caller owns it; otherwise the app builds one
-    from ``settings`` at start-up and closes it at shutdown."""
-    settings = settings or (runtime.settings if runtime else get_settings())
+def _lifespan(
+    settings: Settings, runtime: Runtime | None
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """With ``runtime`` given the caller owns it; otherwise the app builds one from
+    ``settings`` at start-up and closes it at shutdown."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -39,15 +42,27 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         finally:
             await built.aclose()
 
+    return lifespan
+
+
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
+    """Build the app. With ``runtime`` given the caller owns it; otherwise the app builds one
+    from ``settings`` at start-up and closes it at shutdown."""
+    settings = settings or (runtime.settings if runtime else get_settings())
     app = FastAPI(
         title="warmline",
         version="0.1.0",
-        lifespan=lifespan,
+        lifespan=_lifespan(settings, runtime),
         description="An AI first line for customer service that knows when it is unsure.",
     )
     if runtime is not None:
         app.state.runtime = runtime
     problems.install(app)
+    app.add_exception_handler(console.SignInRequired, console.to_signin)
     app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes)
     app.add_middleware(
         SessionMiddleware,
@@ -57,16 +72,10 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         same_site="strict",
         https_only=settings.environment == "production",
     )
-    app.include_router(router)
+    app.include_router(api_router)
     app.include_router(agent_router)
-
-    @app.get("/healthz", tags=["ops"])
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
-    from warmline.web.console import install as install_console
-    from warmline.web.pages import install as install_pages
-
-    install_pages(app)
-    install_console(app)
+    app.add_api_route("/healthz", healthz, methods=["GET"], tags=["ops"])
+    app.mount("/static", pages.static_files(), name="static")
+    app.include_router(pages.router)
+    app.include_router(console.router)
     return app
