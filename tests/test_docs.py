@@ -1,10 +1,13 @@
-"""Documentation is tested: every setting and every CLI command appears in the docs."""
+"""Documentation is tested: every setting, every CLI command, every reason code and trigger
+appears in the docs."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from warmline.cli import app
+from warmline.domain.reasons import REASON_CODES, TRIGGERS
 from warmline.settings import Settings
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
@@ -30,3 +33,16 @@ def test_readme_opens_with_the_two_commands() -> None:
     readme = (DOCS.parent / "README.md").read_text("utf-8")
     block = readme.split("```sh", 1)[1].split("```", 1)[0].strip().splitlines()
     assert [line.split()[:2] for line in block] == [["make", "demo"], ["make", "test"]]
+
+
+def _documented(section: str) -> set[str]:
+    """The codes in the first column of the tables under ``section`` of docs/reasons.md."""
+    text = (DOCS / "reasons.md").read_text("utf-8")
+    body = text.split(f"## {section}", 1)[1].split("\n## ", 1)[0]
+    return set(re.findall(r"^\| `([a-z_]+)` \|", body, flags=re.M))
+
+
+def test_every_reason_code_and_trigger_is_documented_and_nothing_else() -> None:
+    assert _documented("Triggers") == set(TRIGGERS)
+    assert _documented("Reason codes") == set(REASON_CODES)
+    assert len(REASON_CODES) == len(set(REASON_CODES))

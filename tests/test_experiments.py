@@ -130,7 +130,7 @@ async def test_arms_are_recorded_at_the_start_and_reported_with_ratings(
         )
         assert bad.status_code == 422 and bad.headers["content-type"] == "application/problem+json"
     assert set(arms.values()) == {"warm", "brisk"}
-    report = await service.experiment_report(None, "opener")
+    report = await experiment_runtime.reports.experiment(None, "opener")
     counted = {a.arm: (a.conversations, a.csat) for a in report.arms}
     for arm in ("warm", "brisk"):
         n = list(arms.values()).count(arm)
@@ -141,7 +141,7 @@ async def test_an_unknown_experiment_is_a_clear_error(experiment_runtime: Runtim
     from warmline.errors import InputError
 
     with pytest.raises(InputError, match="opener"):
-        await experiment_runtime.conversations.experiment_report(None, "colour")
+        await experiment_runtime.reports.experiment(None, "colour")
 
 
 def test_the_cli_reports_an_experiment(

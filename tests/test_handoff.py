@@ -220,7 +220,7 @@ async def test_with_nobody_on_shift_the_customer_leaves_a_contact_and_gets_a_ref
     assert "contact you at chen.jackson@example.com" in turn.replies[0].text
     assert cid[:8].upper() in turn.replies[0].text
     assert turn.decision is not None and "callback_requested" in turn.decision.reason_codes()
-    packet = await service.packet(cid)
+    packet = await runtime.packets.packet(cid)
     assert packet.callback == "email chen.jackson@example.com"
     assert "Asked to be contacted by email chen.jackson@example.com." in packet.summary
     assert [q.conversation_id for q in await runtime.handoff.queue()] == [cid]  # still a ticket
@@ -260,5 +260,5 @@ async def test_after_a_hand_back_earlier_frustration_does_not_count(runtime: Run
     await runtime.handoff.hand_back(cid, "ana", "explained the delay")
     turn = await service.post_message(cid, "I am still so annoyed about all of this")
     assert turn.status == "open"  # one frustrated turn after the hand-back is not two
-    packet = await service.packet(cid)
+    packet = await runtime.packets.packet(cid)
     assert packet.trigger is None and "Note from ana: explained the delay" in packet.summary

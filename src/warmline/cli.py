@@ -329,7 +329,7 @@ def experiments_report(
     async def run() -> Any:
         runtime = await Runtime.build(get_settings())
         try:
-            return await runtime.conversations.experiment_report(pack, experiment, baseline)
+            return await runtime.reports.experiment(pack, experiment, baseline)
         finally:
             await runtime.aclose()
 
@@ -346,7 +346,7 @@ def _percent(value: float | None) -> str:
 
 
 def _print_experiment(report: Any) -> None:
-    """Print an ``ExperimentReport`` (from ``ConversationService.experiment_report``)."""
+    """Print an ``ExperimentReport`` (from ``Reports.experiment``)."""
     arms = Table(title=f"experiment {report.experiment}")
     for column in ("arm", "conversations", "rated", "CSAT", "resolved", "resolution"):
         arms.add_column(column, justify="right")

@@ -9,7 +9,7 @@ from datetime import datetime
 from fastapi import APIRouter, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from warmline.api.deps import AgentDep, ConversationsDep, HandoffDep
+from warmline.api.deps import AgentDep, HandoffDep, PacketsDep
 from warmline.domain.packet import Packet
 
 router = APIRouter(prefix="/api/agent", tags=["agents"])
@@ -47,10 +47,10 @@ class WrapUp(BaseModel):
 
 
 @router.get("/conversations/{conversation_id}/packet", response_model=Packet)
-async def packet(agent: AgentDep, conversation_id: str, conversations: ConversationsDep) -> Packet:
+async def packet(agent: AgentDep, conversation_id: str, packets: PacketsDep) -> Packet:
     """The warm-transfer packet: summary, transcript, intents and entities, how the customer
     felt turn by turn, actions attempted, the trigger, the account and past conversations."""
-    return await conversations.packet(conversation_id)
+    return await packets.packet(conversation_id)
 
 
 @router.get("/queue", response_model=list[QueueRow])

@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from warmline.errors import NotSignedIn
 from warmline.services.conversations import ConversationService
 from warmline.services.handoff import HandoffService
+from warmline.services.packets import Packets
 from warmline.services.runtime import Runtime
 
 
@@ -25,6 +26,10 @@ def get_handoff(request: Request) -> HandoffService:
     return get_runtime(request).handoff
 
 
+def get_packets(request: Request) -> Packets:
+    return get_runtime(request).packets
+
+
 def get_agent(request: Request) -> str:
     """The agent signed in to the console (its signed session cookie); else 401."""
     agent = request.session.get("agent")
@@ -37,3 +42,4 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 AgentDep = Annotated[str, Depends(get_agent)]
 HandoffDep = Annotated[HandoffService, Depends(get_handoff)]
 ConversationsDep = Annotated[ConversationService, Depends(get_conversations)]
+PacketsDep = Annotated[Packets, Depends(get_packets)]

@@ -173,16 +173,3 @@ class ConversationService:
         """The customer's rating of the conversation (1-5); the last one given counts."""
         event = FeedbackGiven(at=self.clock.now(), rating=rating, comment=comment)
         await self.transact(conversation_id, lambda state, runtime: [event])
-
-    # TEMP delegates, removed once the callers move
-    @property
-    def default_pack(self) -> str:
-        return self.packs.default
-
-    async def packet(self, conversation_id: str, *, with_account: bool = True):  # type: ignore[no-untyped-def]
-        return await self.packets.packet(conversation_id, with_account=with_account)
-
-    async def experiment_report(self, pack, experiment, baseline=None):  # type: ignore[no-untyped-def]
-        from warmline.services.reports import experiment_results
-
-        return await experiment_results(self.repo, self.pack(pack), experiment, baseline)

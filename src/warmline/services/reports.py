@@ -4,19 +4,27 @@ from __future__ import annotations
 
 from warmline.analytics.experiments import ExperimentReport, experiment_report
 from warmline.errors import InputError
-from warmline.services.packs import PackRuntime
+from warmline.services.packs import PackRegistry, PackRuntime
 from warmline.storage.conversations import ConversationRepository
 
 REPORT_KINDS = ("experiment_assigned", "feedback_given", "resolved", "escalated")
 
 
-async def experiment_results(
-    repo: ConversationRepository,
-    runtime: PackRuntime,
-    experiment: str,
-    baseline: str | None = None,
+class Reports:
+    def __init__(self, repo: ConversationRepository, packs: PackRegistry) -> None:
+        self.repo = repo
+        self.packs = packs
+
+    async def experiment(
+        self, pack: str | None, experiment: str, baseline: str | None = None
+    ) -> ExperimentReport:
+        """CSAT and resolution per arm of one of the pack's experiments, with differences."""
+        return await _experiment(self.repo, self.packs.resolve(pack), experiment, baseline)
+
+
+async def _experiment(
+    repo: ConversationRepository, runtime: PackRuntime, experiment: str, baseline: str | None
 ) -> ExperimentReport:
-    """CSAT and resolution per arm of one of the pack's experiments, with differences."""
     if experiment not in runtime.pack.experiments:
         known = ", ".join(runtime.pack.experiments) or "none"
         raise InputError(

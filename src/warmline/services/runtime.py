@@ -21,6 +21,7 @@ from warmline.services.packets import Packets
 from warmline.services.packs import PackRegistry, PackRuntime, load_runtime
 from warmline.services.presence import Presence
 from warmline.services.realtime import Broker
+from warmline.services.reports import Reports
 from warmline.settings import Settings
 from warmline.storage.conversations import ConversationRepository
 from warmline.storage.database import (
@@ -82,6 +83,10 @@ class Runtime:
     @property
     def packets(self) -> Packets:
         return self.conversations.packets
+
+    @property
+    def reports(self) -> Reports:
+        return Reports(self.repository, self.packs)
 
     @classmethod
     async def build(

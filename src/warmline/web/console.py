@@ -160,7 +160,9 @@ async def console(request: Request, agent: ConsoleAgent, handoff: HandoffDep) ->
 async def queue(request: Request, agent: ConsoleAgent, handoff: HandoffDep) -> Response:
     rows = []
     for item in await handoff.queue(agent):
-        packet = await handoff.conversations.packet(item.conversation_id, with_account=False)
+        packet = await handoff.conversations.packets.packet(
+            item.conversation_id, with_account=False
+        )
         rows.append(
             {
                 "id": item.conversation_id,
@@ -191,7 +193,7 @@ async def claim(conversation_id: str, agent: ConsoleAgent, handoff: HandoffDep) 
 async def conversation(
     conversation_id: str, request: Request, agent: ConsoleAgent, runtime: RuntimeDep
 ) -> Response:
-    packet = await runtime.conversations.packet(conversation_id)
+    packet = await runtime.packets.packet(conversation_id)
     state, _ = await runtime.conversations.state(conversation_id)
     pack = runtime.conversations.pack(packet.pack).pack
     return templates.TemplateResponse(

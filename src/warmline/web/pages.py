@@ -45,7 +45,7 @@ async def start_page(request: Request, conversations: ConversationsDep) -> Respo
         "start.html",
         {
             "packs": packs,
-            "default_pack": conversations.default_pack,
+            "default_pack": conversations.packs.default,
             "customer_id": request.query_params.get("customer", ""),
         },
     )

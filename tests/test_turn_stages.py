@@ -1,0 +1,174 @@
+"""The stages of one turn on their own: the act stage's outcomes, the respond stage's choice of
+template and wait sentence, and the events the record stage writes, in their order."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from warmline.domain.conversation import ConversationState, fold
+from warmline.domain.decision import Decision, Reason
+from warmline.domain.events import AgentJoined, ConversationStarted, Escalated, Event
+from warmline.domain.outcome import ActionOutcome
+from warmline.domain.pack import DomainPack
+from warmline.errors import (
+    BackOfficeCircuitOpen,
+    BackOfficeNotFound,
+    BackOfficeRejected,
+    BackOfficeUnavailable,
+    ConnectorError,
+)
+from warmline.nlu.engine import NluEngine
+from warmline.services.packs import PackRuntime
+from warmline.services.responder import Responder
+from warmline.services.turn.act import action_event, failed
+from warmline.services.turn.context import Perception, Turn
+from warmline.services.turn.record import consequences
+from warmline.services.turn.respond import Replier, Reply
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+CANCEL = {"reservation_id": "4WQ150", "reason": "change_of_plan"}
+
+
+@pytest.fixture
+def runtime(mini_pack: DomainPack, mini_nlu: NluEngine) -> PackRuntime:
+    return PackRuntime(mini_pack, mini_nlu, Responder(mini_pack))
+
+
+def turn_in(runtime: PackRuntime, state: ConversationState | None = None) -> Turn:
+    state = state or fold([ConversationStarted(at=NOW, pack="mini_airline")])
+    return Turn("0123456789abcdef", state, runtime, NOW)
+
+
+def kinds(events: list[Event]) -> list[str]:
+    return [e.kind for e in events]
+
+
+@pytest.mark.parametrize(
+    ("exc", "failure", "retryable"),
+    [
+        (BackOfficeRejected("only pending orders"), "rejected", False),
+        (BackOfficeNotFound("no such record"), "not_found", False),
+        (BackOfficeCircuitOpen("open"), "circuit_open", True),
+        (BackOfficeUnavailable("timeout"), "unavailable", True),
+    ],
+)
+def test_a_connector_error_becomes_an_outcome_the_customer_may_hear(
+    exc: ConnectorError, failure: str, retryable: bool
+) -> None:
+    outcome = failed("cancel_reservation", "execute", CANCEL, exc)
+    assert (outcome.failure, outcome.retryable, outcome.error) == (failure, retryable, exc.code)
+    # only a refusal's own words reach the customer; an outage says its title, not its detail
+    assert outcome.message == (exc.message if exc.public else exc.title)
+
+
+def test_a_write_is_recorded_with_its_key_and_a_preview_not_at_all(mini_pack: DomainPack) -> None:
+    action = mini_pack.actions["cancel_reservation"]
+    done = ActionOutcome(
+        action="cancel_reservation", step="execute", params=CANCEL, idempotency_key="c:3:x"
+    )
+    executed = action_event(done, action, NOW)
+    assert executed is not None and executed.kind == "action_executed"
+    assert executed.idempotency_key == "c:3:x" and executed.risk == "destructive"
+    preview = ActionOutcome(action="cancel_reservation", step="preview", params=CANCEL)
+    assert action_event(preview, action, NOW) is None
+    refused = failed("cancel_reservation", "preview", CANCEL, BackOfficeRejected("no"))
+    event = action_event(refused, action, NOW)
+    assert event is not None and event.kind == "action_failed" and event.reason == "no"
+
+
+async def test_the_wait_sentence_comes_from_the_live_queue_in_the_packs_words(
+    runtime: PackRuntime,
+) -> None:
+    replier = Replier()
+    escalate = Decision(kind="escalate", escalation="customer_request")
+    assert "connecting you" in ((await replier.reply(turn_in(runtime), escalate, None)).text or "")
+    for seconds, words in (
+        (None, "Nobody from our team"),
+        (10, "in a moment"),
+        (610, "about 10 minutes"),
+    ):
+
+        async def estimate(
+            cid: str | None, pack: str | None, s: float | None = seconds
+        ) -> float | None:
+            assert (cid, pack) == (None, "mini_airline")  # a new escalation: the pack's queue
+            return s
+
+        replier.wait_estimate = estimate
+        reply = await replier.reply(turn_in(runtime), escalate, None)
+        assert reply.text is not None and words in reply.text, reply.text
+
+
+async def test_a_missing_detail_without_a_prompt_is_asked_in_the_packs_words(
+    runtime: PackRuntime,
+) -> None:
+    action = runtime.pack.actions["cancel_reservation"]
+    spec = action.parameters["reservation_id"].model_copy(update={"prompt": None})
+    pack = runtime.pack.model_copy(deep=True)
+    pack.actions["cancel_reservation"].parameters["reservation_id"] = spec
+    bare = PackRuntime(pack, runtime.nlu, Responder(pack))
+    ask = Decision(kind="clarify", action="cancel_reservation", missing="reservation_id")
+    reply = await Replier().reply(turn_in(bare), ask, None)
+    assert reply.text == "Could you give me the reservation id?"
+
+
+async def test_while_a_person_owns_the_conversation_the_reply_is_silence(
+    runtime: PackRuntime,
+) -> None:
+    state = fold(
+        [
+            ConversationStarted(at=NOW, pack="mini_airline"),
+            Escalated(at=NOW, trigger="vip"),
+            AgentJoined(at=NOW, agent="ana"),
+        ]
+    )
+    owned = Decision(kind="escalate", escalation="vip")
+    assert await Replier().reply(turn_in(runtime, state), owned, None) == Reply(None)
+
+
+def test_an_outage_records_the_failure_then_the_handover_then_the_reply(
+    runtime: PackRuntime,
+) -> None:
+    follow = Decision(
+        kind="escalate",
+        escalation="action_failed",
+        reasons=[Reason(code="backoffice_unavailable", detail="x")],
+    )
+    outcome = failed("get_reservation", "execute", {}, BackOfficeUnavailable("down"))
+    acted = action_event(outcome, runtime.pack.actions["get_reservation"], NOW)
+    events = consequences(turn_in(runtime), follow, acted, Reply("sorry"), "I'm sorry.")
+    assert kinds(events) == ["action_failed", "escalated", "bot_replied"]
+    assert events[-1].text == "I'm sorry. sorry"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("decision", "expected"),
+    [
+        (
+            Decision(kind="confirm", action="cancel_reservation", params=CANCEL),
+            ["action_proposed", "bot_replied"],
+        ),
+        (Decision(kind="decline", action="cancel_reservation"), ["action_declined", "bot_replied"]),
+        (Decision(kind="close", template="goodbye"), ["bot_replied", "resolved"]),
+        (Decision(kind="answer", template="bot_challenge"), ["bot_replied", "disclosed"]),
+    ],
+)
+def test_each_decision_leads_to_its_events_in_order(
+    runtime: PackRuntime, decision: Decision, expected: list[str]
+) -> None:
+    assert kinds(consequences(turn_in(runtime), decision, None, Reply("text"), None)) == expected
+
+
+def test_a_contact_left_while_waiting_is_a_ticket_and_no_second_escalation(
+    runtime: PackRuntime,
+) -> None:
+    state = fold(
+        [ConversationStarted(at=NOW, pack="mini_airline"), Escalated(at=NOW, trigger="vip")]
+    )
+    turn = turn_in(runtime, state)
+    turn.seen = Perception(contact=("email", "a@b.example"))
+    taken = Decision(kind="escalate", escalation="vip", template="callback_taken", callback=True)
+    events = consequences(turn, taken, None, Reply("thanks"), None)
+    assert kinds(events) == ["callback_requested", "bot_replied"]
