@@ -35,10 +35,9 @@ def mini_pack() -> DomainPack:
 
 
 @pytest.fixture(scope="session")
-def mini_nlu(
-    mini_pack: DomainPack, encoder: Encoder, tmp_path_factory: pytest.TempPathFactory
-) -> NluEngine:
-    return NluEngine.train(mini_pack, encoder, cache_dir=tmp_path_factory.mktemp("models"))
+def mini_nlu(mini_pack: DomainPack, encoder: Encoder, model_cache: Path) -> NluEngine:
+    """The mini pack's NLU, trained once: runtimes built later read it from ``model_cache``."""
+    return NluEngine.train(mini_pack, encoder, cache_dir=model_cache)
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,7 @@ from .live import live_stack
 
 CHROMIUM = os.environ.get("WARMLINE_TEST_CHROMIUM", "/usr/bin/chromium")
 DOCS = Path(__file__).resolve().parent.parent / "docs"
+LIMIT_MS = 120_000
 
 pytestmark = [
     pytest.mark.browser,
@@ -49,8 +50,16 @@ def browser():  # type: ignore[no-untyped-def]
         browser.close()
 
 
+def _page(browser, **options):  # type: ignore[no-untyped-def]
+    """A new page whose waits give up only after a generous limit: they guard against a hang on
+    a busy machine, they do not measure speed."""
+    page = browser.new_page(**options)
+    page.set_default_timeout(LIMIT_MS)
+    return page
+
+
 def test_a_customer_gets_their_reservation_and_can_reach_a_person(base_url: str, browser) -> None:  # type: ignore[no-untyped-def]
-    page = browser.new_page(viewport={"width": 900, "height": 900})
+    page = _page(browser, viewport={"width": 900, "height": 900})
     page.goto(base_url + "/?customer=chen_jackson_3290")
     page.click("#start")
     page.wait_for_selector(".msg.bot")
@@ -84,7 +93,7 @@ def test_a_customer_gets_their_reservation_and_can_reach_a_person(base_url: str,
 def test_a_frustrated_customer_hears_an_acknowledgement_first_and_can_rate(  # type: ignore[no-untyped-def]
     base_url: str, browser
 ) -> None:
-    page = browser.new_page()
+    page = _page(browser)
     page.goto(base_url + "/")
     page.click("#start")
     page.wait_for_selector(".msg.bot")
@@ -101,7 +110,7 @@ def test_a_frustrated_customer_hears_an_acknowledgement_first_and_can_rate(  # t
 
 
 def test_an_empty_message_shows_a_clear_notice(base_url: str, browser) -> None:  # type: ignore[no-untyped-def]
-    page = browser.new_page()
+    page = _page(browser)
     page.goto(base_url + "/")
     page.click("#start")
     page.wait_for_selector(".msg.bot")
@@ -114,7 +123,7 @@ def test_an_empty_message_shows_a_clear_notice(base_url: str, browser) -> None: 
 
 
 def test_a_question_offers_choices_the_customer_can_click(base_url: str, browser) -> None:  # type: ignore[no-untyped-def]
-    page = browser.new_page()
+    page = _page(browser)
     page.goto(base_url + "/?customer=chen_jackson_3290")
     page.click("#start")
     page.wait_for_selector(".msg.bot")
@@ -131,7 +140,7 @@ def test_a_question_offers_choices_the_customer_can_click(base_url: str, browser
 def test_a_person_takes_over_from_the_chat_page_through_the_console(  # type: ignore[no-untyped-def]
     base_url: str, browser
 ) -> None:
-    customer = browser.new_page()
+    customer = _page(browser)
     customer.goto(base_url + "/?customer=chen_jackson_3290")
     customer.click("#start")
     customer.wait_for_selector(".msg.bot")
@@ -141,7 +150,7 @@ def test_a_person_takes_over_from_the_chat_page_through_the_console(  # type: ig
     assert "person" in customer.locator(".msg.bot").last.inner_text()
     conversation = customer.get_attribute("main[data-conversation]", "data-conversation")
 
-    agent = browser.new_page()
+    agent = _page(browser)
     agent.goto(base_url + "/console")
     agent.fill("#agent-name", "ana")
     agent.fill("#agent-password", "agent")

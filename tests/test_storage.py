@@ -7,6 +7,7 @@ import asyncio
 import socket
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import insert, text
@@ -168,3 +169,19 @@ async def test_a_failing_statement_is_a_storage_error() -> None:
         await repo.append("c1", 3, [MessageReceived(at=NOW, text="x")], NOW)
     await engine.dispose()
     assert isinstance(caught.value.__cause__, OperationalError)
+
+
+async def test_migrating_an_unreachable_database_or_to_no_revision_is_a_clear_error(
+    tmp_path: Path,
+) -> None:
+    from warmline.errors import ConfigurationError
+
+    (tmp_path / "db.sqlite").mkdir()  # a folder where the database file should be
+    unreachable = create_engine(f"sqlite+aiosqlite:///{tmp_path}/db.sqlite")
+    with pytest.raises(StorageError, match="could not migrate the database"):
+        await upgrade(unreachable)
+    await unreachable.dispose()
+    engine = create_engine("sqlite+aiosqlite:///:memory:")
+    with pytest.raises(ConfigurationError, match="cannot migrate to 'nope'"):
+        await upgrade(engine, "nope")
+    await engine.dispose()

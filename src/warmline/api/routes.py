@@ -74,11 +74,13 @@ async def events(conversation_id: str, conversations: ConversationsDep) -> list[
 async def stream(
     conversation_id: str, request: Request, runtime: RuntimeDep
 ) -> EventSourceResponse:
-    """Server-sent events: each new message (customer, bot or agent) as it is recorded."""
+    """Server-sent events: first ``ready`` once the subscription is in place (nothing recorded
+    after it is missed), then each new message (customer, bot or agent) as it is recorded."""
     await runtime.conversations.state(conversation_id)  # 404 before the stream opens
 
     async def messages() -> AsyncIterator[dict[str, str]]:
         async with runtime.broker.subscribe(conversation_id) as queue:
+            yield {"event": "ready", "data": "{}"}
             while True:
                 event = await queue.get()
                 if isinstance(event, MessageReceived):

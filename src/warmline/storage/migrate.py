@@ -6,8 +6,12 @@ from importlib import resources
 
 from alembic import command
 from alembic.config import Config
+from alembic.util.exc import CommandError
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from warmline.errors import ConfigurationError
+from warmline.storage.errors import map_storage_errors
 
 
 def alembic_config() -> Config:
@@ -25,9 +29,14 @@ def _upgrade(connection: Connection, revision: str) -> None:
 
 
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
-    """Bring the schema to ``revision`` (default: the newest)."""
-    async with engine.begin() as connection:
-        await connection.run_sync(_upgrade, revision)
+    """Bring the schema to ``revision`` (default: the newest); an unreachable database is a
+    ``StorageError``, an unknown revision a ``ConfigurationError``."""
+    try:
+        with map_storage_errors("migrate the database"):
+            async with engine.begin() as connection:
+                await connection.run_sync(_upgrade, revision)
+    except CommandError as exc:
+        raise ConfigurationError(f"cannot migrate to '{revision}': {exc}") from exc
 
 
 def _current(connection: Connection) -> str | None:
@@ -37,5 +46,6 @@ def _current(connection: Connection) -> str | None:
 
 
 async def current_revision(engine: AsyncEngine) -> str | None:
-    async with engine.connect() as connection:
-        return await connection.run_sync(_current)
+    with map_storage_errors("read the schema's revision"):
+        async with engine.connect() as connection:
+            return await connection.run_sync(_current)
