@@ -88,6 +88,8 @@ BUILTIN_TEMPLATES: dict[str, str] = {
         "Your conversation is with our team now; a person will reply here. I've passed your "
         "message on. {{ wait_sentence }}"
     ),
+    "assist_acknowledge": "{{ opener }} I'm {name} from the team, and I've read our chat.",
+    "assist_thanks": "Thanks for waiting. I've read the conversation, so no need to repeat anything.",
     "action_rejected": "I couldn't do that: {{ reason }}",
     "action_not_found": "I couldn't find that: {{ reason }} Could you check it for me?",
     "action_done_unworded": (

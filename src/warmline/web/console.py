@@ -63,10 +63,8 @@ def assist(runtime: Runtime, packet: Packet) -> dict[str, Any]:
         if score >= 0.5:
             opener = responder.acknowledge(Acknowledgement(cause=cause, strong=score >= 0.8), [])
             if opener:
-                suggestions.append(f"{opener} I'm {{name}} from the team, and I've read our chat.")
-    suggestions.append(
-        "Thanks for waiting. I've read the conversation, so no need to repeat anything."
-    )
+                suggestions.append(responder.render("assist_acknowledge", opener=opener))
+    suggestions.append(responder.render("assist_thanks"))
     snippets: list[dict[str, str]] = []
     next_action = None
     for name in packet.intents:
