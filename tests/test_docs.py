@@ -46,3 +46,16 @@ def test_every_reason_code_and_trigger_is_documented_and_nothing_else() -> None:
     assert _documented("Triggers") == set(TRIGGERS)
     assert _documented("Reason codes") == set(REASON_CODES)
     assert len(REASON_CODES) == len(set(REASON_CODES))
+
+
+def test_every_file_the_architecture_names_exists() -> None:
+    text = (DOCS / "architecture.md").read_text("utf-8")
+    named = set(re.findall(r"`((?:[a-z_]+/)*[a-z_]+\.(?:py|yaml))`", text))
+    package, root = DOCS.parent / "src" / "warmline", DOCS.parent
+    assert len(named) > 40
+    assert sorted(n for n in named if not (package / n).exists() and not (root / n).exists()) == []
+
+
+def test_the_readme_links_the_architecture() -> None:
+    readme = (DOCS.parent / "README.md").read_text("utf-8")
+    assert "(docs/architecture.md)" in readme and "(docs/reasons.md)" in readme
