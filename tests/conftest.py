@@ -3,8 +3,11 @@ reaches the reference back office in-process, and an HTTP client on the app."""
 
 from __future__ import annotations
 
+import asyncio
 import os
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -38,6 +41,37 @@ def mini_pack() -> DomainPack:
 def mini_nlu(mini_pack: DomainPack, encoder: Encoder, model_cache: Path) -> NluEngine:
     """The mini pack's NLU, trained once: runtimes built later read it from ``model_cache``."""
     return NluEngine.train(mini_pack, encoder, cache_dir=model_cache)
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """A database of this test run's own on the PostgreSQL server of
+    ``WARMLINE_TEST_POSTGRES_URL``, dropped at the end: runs side by side never meet."""
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    if not POSTGRES_URL:
+        pytest.skip("WARMLINE_TEST_POSTGRES_URL not set")
+    server = make_url(POSTGRES_URL)
+    name = f"warmline_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin = server.set(drivername="postgresql").render_as_string(hide_password=False)
+
+    async def execute(statement: str) -> None:
+        connection = await asyncpg.connect(admin)
+        try:
+            await connection.execute(statement)
+        finally:
+            await connection.close()
+
+    def run(statement: str) -> None:  # in a thread of its own: a test's loop may be running
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, execute(statement)).result()
+
+    run(f'CREATE DATABASE "{name}"')
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")

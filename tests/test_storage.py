@@ -28,7 +28,7 @@ NOW = datetime(2026, 1, 1, tzinfo=UTC)
 BACKENDS = [
     pytest.param("sqlite+aiosqlite:///:memory:", id="sqlite"),
     pytest.param(
-        POSTGRES_URL or "postgresql+asyncpg://absent/none",
+        "postgres",
         id="postgres",
         marks=[
             pytest.mark.postgres,
@@ -41,6 +41,8 @@ BACKENDS = [
 @pytest.fixture(params=BACKENDS)
 async def repo(request: pytest.FixtureRequest) -> AsyncIterator[ConversationRepository]:
     url: str = request.param
+    if url == "postgres":
+        url = request.getfixturevalue("postgres_database")
     engine = create_engine(url)
     if not is_sqlite(url):
         async with engine.begin() as conn:
