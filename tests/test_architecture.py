@@ -1,4 +1,4 @@
-"""Imports flow one way (ARCHITECTURE.md). This test fails the build when one flows upward."""
+"""Imports flow one way (docs/architecture.md). This test fails the build when one flows upward."""
 
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ def violations(root: Path = PACKAGE) -> list[str]:
             continue
         allowed = ALLOWED.get(layer)
         if allowed is None:
-            problems.append(f"{path}: layer '{layer}' is not in ARCHITECTURE.md")
+            problems.append(f"{path}: layer '{layer}' is not in docs/architecture.md")
             continue
         for lineno, module in _imports(path):
             target = module.split(".")[1]

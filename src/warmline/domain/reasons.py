@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Literal, get_args
 
-Trigger = Literal[
+_SelfNamed = Literal[
     "customer_request",
     "policy_requires_person",
     "out_of_scope_repeated",
@@ -20,10 +20,12 @@ Trigger = Literal[
     "leave_threat",
     "frustration",
     "vip",
-    "action_failed",
     "circuit_open",
     "template_failed",
 ]
+"""The triggers recorded as a reason of the same name."""
+
+Trigger = Literal[_SelfNamed, "action_failed"]
 """Why a conversation went to a person (the ``escalated`` event's ``trigger``)."""
 
 ReasonCode = Literal[
@@ -61,22 +63,13 @@ ReasonCode = Literal[
     "empathy_buffer_spent",
     "acknowledgements_used_up",
     "person_offered",
-    # a person
-    "customer_request",
-    "policy_requires_person",
-    "out_of_scope_repeated",
-    "clarify_loop",
-    "regulated_topic",
-    "leave_threat",
-    "frustration",
-    "vip",
+    # a person (and the triggers named after themselves)
+    _SelfNamed,
     "already_escalated",
     "person_owns",
     "callback_requested",
     # after the back office answered
     "backoffice_unavailable",
-    "circuit_open",
-    "template_failed",
 ]
 """What a ``Reason`` can say (its ``code``); stable, for tests, analytics and the docs."""
 

@@ -18,11 +18,10 @@ from warmline.domain.customers import Customer
 from warmline.domain.decision import Decision, Reason
 from warmline.domain.pack import DomainPack
 from warmline.domain.understanding import Understanding
-from warmline.policy.choices import resolve_choice
 from warmline.policy.clarify import clarify, out_of_scope, ruled_out
 from warmline.policy.empathy import EmpathyReading, acknowledgement
 from warmline.policy.escalation import escalation_trigger
-from warmline.policy.followups import from_choice, resolve_pending, resume_for_param
+from warmline.policy.followups import follow_up
 from warmline.policy.handover import while_escalated
 from warmline.policy.intents import handle_intent
 
@@ -117,31 +116,10 @@ def _decide(
             escalation="customer_request",
             reasons=reasons,
         )
-    followed = _follow_up(state, understanding, customer, pack, reasons)
+    followed = follow_up(state, understanding, customer, pack, reasons)
     if followed is not None:
         return followed
     return _new_request(state, understanding, customer, pack, reasons)
-
-
-def _follow_up(
-    state: ConversationState,
-    understanding: Understanding,
-    customer: Customer | None,
-    pack: DomainPack,
-    reasons: list[Reason],
-) -> Decision | None:
-    """The turn as an answer to what the bot asked (None: it is not one)."""
-    if state.pending is not None:
-        pending = resolve_pending(state, understanding, reasons)
-        if pending is not None:
-            return pending
-    if state.choices:
-        picked = resolve_choice(understanding.text, state.choices)
-        if picked is not None:
-            return from_choice(state, understanding, customer, pack, picked, reasons)
-    if state.awaiting_param and state.awaiting_intent:
-        return resume_for_param(state, understanding, customer, pack, reasons)
-    return None
 
 
 def _new_request(

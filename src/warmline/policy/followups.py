@@ -13,6 +13,27 @@ from warmline.policy.clarify import clarify
 from warmline.policy.intents import handle_intent, ontology_choices
 
 
+def follow_up(
+    state: ConversationState,
+    understanding: Understanding,
+    customer: Customer | None,
+    pack: DomainPack,
+    reasons: list[Reason],
+) -> Decision | None:
+    """The turn as an answer to what the bot asked (None: it is not one)."""
+    if state.pending is not None:
+        pending = resolve_pending(state, understanding, reasons)
+        if pending is not None:
+            return pending
+    if state.choices:
+        picked = resolve_choice(understanding.text, state.choices)
+        if picked is not None:
+            return from_choice(state, understanding, customer, pack, picked, reasons)
+    if state.awaiting_param and state.awaiting_intent:
+        return resume_for_param(state, understanding, customer, pack, reasons)
+    return None
+
+
 def resolve_pending(
     state: ConversationState, understanding: Understanding, reasons: list[Reason]
 ) -> Decision | None:
