@@ -302,3 +302,16 @@ def test_a_new_model_format_never_reuses_a_cached_pack_model(
     before = pack_fingerprint(mini_pack, encoder, config)
     monkeypatch.setattr("warmline.nlu.engine.FORMAT_VERSION", 999)
     assert pack_fingerprint(mini_pack, encoder, config) != before
+
+
+def test_the_hot_path_tfidf_gives_the_vectorizers_own_rows(mini_nlu: NluEngine) -> None:
+    from warmline.nlu import tfidf
+
+    classifier = mini_nlu.classifier
+    texts = ["where is my reservation 4WQ150?", "", "!!!", "cancel it", "héllo wörld", "a b c"]
+    for vectorizer in (classifier._chars, classifier._words):
+        assert vectorizer is not None
+        expected, got = vectorizer.transform(texts), tfidf.transform(vectorizer, texts)
+        assert np.array_equal(expected.indptr, got.indptr)
+        assert np.array_equal(expected.indices, got.indices)
+        assert np.allclose(expected.data, got.data, rtol=0, atol=1e-12)

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from warmline.domain.pack import Entity
 from warmline.domain.understanding import EntityMention
@@ -57,6 +57,9 @@ class EntityExtractor:
                         self._phrases.append(_Phrase(name, value, words))
         # Longest phrases first, so "checked bag" wins over "bag".
         self._phrases.sort(key=lambda p: -len(p.words))
+        self._vocabulary = {w for p in self._phrases for w in p.words}
+        # the choices a misspelt word is compared with, computed once: words long enough
+        self._fuzzy_choices = sorted(w for w in self._vocabulary if len(w) >= FUZZY_MIN_LENGTH)
         self._date_finder = DateFinder() if self._dates else None
 
     def extract(self, text: str, now: datetime | None = None) -> list[EntityMention]:
@@ -106,16 +109,21 @@ class EntityExtractor:
 
     def _ontology(self, text: str) -> list[EntityMention]:
         tokens = [(m.group(0).lower(), m.start(), m.end()) for m in _WORD.finditer(text)]
+        matches = [self._word_matches(word) for word, _, _ in tokens]
+        starts: dict[str, list[int]] = {}
+        for i, found_here in enumerate(matches):
+            for word in found_here:
+                starts.setdefault(word, []).append(i)
         taken: set[int] = set()
         found: list[EntityMention] = []
         seen: set[tuple[str, str]] = set()
         for phrase in self._phrases:
             size = len(phrase.words)
-            for i in range(len(tokens) - size + 1):
+            for i in starts.get(phrase.words[0], ()):
                 window = range(i, i + size)
-                if any(j in taken for j in window):
+                if i + size > len(tokens) or any(j in taken for j in window):
                     continue
-                score = _match(phrase.words, tuple(tokens[j][0] for j in window))
+                score = _phrase_score(phrase.words, matches[i : i + size])
                 if score is None:
                     continue
                 taken.update(window)
@@ -136,17 +144,25 @@ class EntityExtractor:
                 )
         return found
 
+    def _word_matches(self, got: str) -> dict[str, float]:
+        """The ontology's words that ``got`` stands for, with how well: 1.0 for the word itself
+        or its plural or singular, the rapidfuzz ratio (>= ``FUZZY_MIN_RATIO``) for a
+        misspelling of a word of ``FUZZY_MIN_LENGTH`` letters or more."""
+        exact = (got, got + "s", got[:-1] if got.endswith("s") else got)
+        found = {w: 1.0 for w in exact if w in self._vocabulary}
+        for word, ratio, _ in process.extract_iter(
+            got, self._fuzzy_choices, scorer=fuzz.ratio, score_cutoff=FUZZY_MIN_RATIO
+        ):
+            found.setdefault(word, ratio / 100.0)
+        return found
 
-def _match(expected: tuple[str, ...], actual: tuple[str, ...]) -> float | None:
+
+def _phrase_score(words: tuple[str, ...], matches: list[dict[str, float]]) -> float | None:
+    """The mean match of the phrase's words against consecutive tokens, or None."""
     total = 0.0
-    for want, got in zip(expected, actual, strict=True):
-        if want == got or (want + "s") == got or want == (got + "s"):
-            total += 1.0
-            continue
-        if len(want) < FUZZY_MIN_LENGTH:
+    for want, found in zip(words, matches, strict=True):
+        score = found.get(want)
+        if score is None:
             return None
-        ratio = fuzz.ratio(want, got)
-        if ratio < FUZZY_MIN_RATIO:
-            return None
-        total += ratio / 100.0
-    return total / len(expected)
+        total += score
+    return total / len(words)

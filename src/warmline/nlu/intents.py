@@ -35,6 +35,7 @@ from sklearn.model_selection import StratifiedKFold
 
 from warmline.domain.understanding import IntentScore
 from warmline.errors import ConfigurationError
+from warmline.nlu import tfidf
 from warmline.nlu.calibration import fit_temperature, softmax
 from warmline.nlu.embeddings import Encoder
 from warmline.nlu.oos import OOS, OosScale
@@ -228,7 +229,8 @@ class IntentClassifier:
 
     def _grams(self, texts: list[str]) -> sparse.csr_matrix:
         assert self._chars is not None and self._words is not None
-        return sparse.hstack([self._chars.transform(texts), self._words.transform(texts)]).tocsr()
+        chars, words = tfidf.transform(self._chars, texts), tfidf.transform(self._words, texts)
+        return sparse.hstack([chars, words]).tocsr()
 
     def _calibrate(
         self,
