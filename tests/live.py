@@ -36,7 +36,10 @@ def wait_for(url: str, proc: subprocess.Popen[bytes], timeout_s: float = 180.0) 
 
 @contextmanager
 def live_stack(
-    workdir: Path, packs: str = '["airline", "retail"]', default_pack: str = "airline"
+    workdir: Path,
+    packs: str = '["airline", "retail"]',
+    default_pack: str = "airline",
+    model_dir: Path | None = None,
 ) -> Iterator[str]:
     """Start the back office and `warmline serve`; yield warmline's base URL."""
     bo_port, port = free_port(), free_port()
@@ -44,7 +47,7 @@ def live_stack(
         **os.environ,
         "WARMLINE_DATABASE_URL": f"sqlite+aiosqlite:///{workdir}/live.db",
         "WARMLINE_BACKOFFICE_URL": f"http://127.0.0.1:{bo_port}",
-        "WARMLINE_MODEL_DIR": str(workdir / "models"),
+        "WARMLINE_MODEL_DIR": str(model_dir or workdir / "models"),
         "WARMLINE_PACKS": packs,
         "WARMLINE_DEFAULT_PACK": default_pack,
         "WARMLINE_LOG_LEVEL": "warning",

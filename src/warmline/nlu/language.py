@@ -65,6 +65,7 @@ def _identifier() -> Any:
 class LanguageDetector:
     def __init__(self, supported: list[str]) -> None:
         self.supported = [s.split("-")[0].lower() for s in supported]
+        _identifier()  # load langid's model now (once per process), not on a customer's turn
 
     def detect(self, text: str) -> LanguageGuess:
         """The most likely language; ``decisive`` when it is sure enough to act on."""

@@ -1,0 +1,147 @@
+"""CPU per stage of one customer turn, in-process: the regression guard for the turn's cost.
+
+Reads a fixed set of customer texts with each demo pack, many times, and prints a Markdown table
+of the median and 90th percentile CPU time (``time.process_time``: this process's, all its threads, so other
+processes on the machine do not count) of each part of ``NluEngine.understand`` and of a whole
+turn through ``ConversationService.post_message`` (perceive, decide, act, respond, record, with
+the reference back office in-process and its CPU included), plus the CPU flags that decide the
+encoder's speed::
+
+    .venv/bin/python benchmarks/turn_stages.py             # both demo packs, 50 rounds
+    .venv/bin/python benchmarks/turn_stages.py --rounds 200 --packs retail
+
+Compare the figures with BENCHMARKS.md ("CPU per stage of a turn") on a machine of the same kind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from warmline.demo.backoffice.app import create_app as reference_backoffice
+from warmline.domain.understanding import TurnContext
+from warmline.nlu.engine import NluEngine, clean_text
+from warmline.services.runtime import Runtime
+from warmline.settings import get_settings
+
+TEXTS = {
+    "airline": [
+        "where is my reservation 4WQ150?",
+        "I need to cancel my bag",
+        "cancel reservation 4WQ150 because my plans changed",
+        "This is the THIRD time I ask!!! Where is my reservation 4WQ150?",
+        "can you recommend a good stock to buy",
+        "what about 2JV270?",
+    ],
+    "retail": [
+        "where is my order #W5918442?",
+        "I want to cancel my order #W5918442, I ordered it by mistake",
+        "my vacuum cleaner arrived broken",
+        "do you sell hiking boots in size 9?",
+        "this is ridiculous, I have asked three times already",
+        "and the other one?",
+    ],
+}
+CUSTOMERS = {"airline": "chen_jackson_3290", "retail": "sofia_rossi_8776"}
+
+
+def cpu_ms(run: Callable[[], Any]) -> float:
+    start = time.process_time()
+    run()
+    return (time.process_time() - start) * 1e3
+
+
+def nlu_stages(nlu: NluEngine, text: str, context: TurnContext) -> dict[str, float]:
+    """CPU of each part of ``understand`` for one text (the parts as the engine runs them)."""
+    cleaned = clean_text(text)
+    embedding: list[Any] = []
+    figures = {
+        "language": cpu_ms(lambda: nlu.languages.detect(cleaned)),
+        "entities": cpu_ms(lambda: nlu.entities.extract(cleaned, context.now)),
+        "encoder": cpu_ms(lambda: embedding.append(nlu._embed(cleaned))),
+    }
+    vectors, states = embedding[0]
+    figures["intents"] = cpu_ms(lambda: nlu.classifier.rank_embeddings(vectors, [cleaned]))
+    if nlu.affect is not None:
+        affect = nlu.affect
+        figures["affect"] = cpu_ms(
+            lambda: affect.read(cleaned, vectors[0], context, None, [], states=states)
+        )
+    figures["understand (whole)"] = cpu_ms(lambda: nlu.understand(text, context))
+    return figures
+
+
+async def turn_cpu(runtime: Runtime, pack: str, rounds: int) -> list[float]:
+    """CPU of whole turns: a new conversation each round, every text once, in order."""
+    service, figures = runtime.conversations, []
+    for _ in range(rounds):
+        cid = (await service.start(pack, CUSTOMERS[pack])).conversation_id
+        for text in TEXTS[pack]:
+            start = time.process_time()
+            await service.post_message(cid, text)
+            figures.append((time.process_time() - start) * 1e3)
+    return figures
+
+
+def row(name: str, values: list[float]) -> str:
+    ordered = sorted(values)
+    p90 = ordered[int(0.9 * (len(ordered) - 1))]
+    return f"| {name} | {statistics.median(values):.2f} | {p90:.2f} |"
+
+
+def cpu_flags() -> str:
+    try:
+        flags = next(
+            line.split(":", 1)[1].split()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("flags")
+        )
+    except (OSError, StopIteration):
+        return "unknown"
+    wanted = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8")
+    return " ".join(f for f in wanted if f in flags) or "none of " + ", ".join(wanted)
+
+
+async def main(packs: list[str], rounds: int) -> None:
+    settings = get_settings(
+        database_url="sqlite+aiosqlite:///:memory:",
+        packs=packs,
+        default_pack=packs[0],
+        backoffice_url="http://reference-backoffice",
+        environment="test",
+    )
+    runtime = await Runtime.build(
+        settings, transport=httpx.ASGITransport(app=reference_backoffice())
+    )
+    try:
+        print(f"CPU flags: {cpu_flags()}; {rounds} rounds of {len(TEXTS[packs[0]])} texts\n")
+        for pack in packs:
+            nlu = runtime.packs.resolve(pack).nlu
+            context = TurnContext(recent=[TEXTS[pack][0]], now=datetime.now(UTC))
+            stages: dict[str, list[float]] = {}
+            for _ in range(rounds):
+                for text in TEXTS[pack]:
+                    for name, ms in nlu_stages(nlu, text, context).items():
+                        stages.setdefault(name, []).append(ms)
+            turns = await turn_cpu(runtime, pack, rounds)
+            print(f"**{pack}**\n\n| stage | CPU p50 ms | CPU p90 ms |\n|---|---|---|")
+            print("\n".join(row(name, values) for name, values in stages.items()))
+            print(row("turn through the service (incl. back office)", turns) + "\n")
+    finally:
+        await runtime.aclose()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--packs", nargs="+", default=["airline", "retail"])
+    parser.add_argument("--rounds", type=int, default=50)
+    args = parser.parse_args()
+    asyncio.run(main(args.packs, args.rounds))
