@@ -3,8 +3,8 @@
 Reads a fixed set of customer texts with each demo pack, many times, and prints a Markdown table
 of the median and 90th percentile CPU time (``time.process_time``: this process's, all its threads, so other
 processes on the machine do not count) of each part of ``NluEngine.understand`` and of a whole
-turn through ``ConversationService.post_message`` (perceive, decide, act, respond, record, with
-the reference back office in-process and its CPU included), plus the CPU flags that decide the
+turn through ``ConversationService.post_message`` and each of its stages (state, perceive, act,
+respond, record; the reference back office in-process and its CPU included), plus the CPU flags that decide the
 encoder's speed::
 
     .venv/bin/python benchmarks/turn_stages.py             # both demo packs, 50 rounds
@@ -79,6 +79,28 @@ def nlu_stages(nlu: NluEngine, text: str, context: TurnContext) -> dict[str, flo
     return figures
 
 
+def time_stages(runtime: Runtime, stages: dict[str, list[float]]) -> None:
+    """Make the conversation service's stages record their CPU into ``stages``."""
+    service = runtime.conversations
+
+    def timed(label: str, run: Callable[..., Any]) -> Callable[..., Any]:
+        async def stage(*args: Any, **kwargs: Any) -> Any:
+            start = time.process_time()
+            result = await run(*args, **kwargs)
+            stages.setdefault(label, []).append((time.process_time() - start) * 1e3)
+            return result
+
+        return stage
+
+    service.states.working = timed("service: state (cache, events since)", service.states.working)  # type: ignore[method-assign]
+    service.perceiver.perceive = timed(
+        "service: perceive (NLU, account)", service.perceiver.perceive
+    )  # type: ignore[method-assign]
+    service.actor.run = timed("service: act (back office, in-process)", service.actor.run)  # type: ignore[method-assign]
+    service.replier.reply = timed("service: respond", service.replier.reply)  # type: ignore[method-assign]
+    service.recorder.record = timed("service: record (append)", service.recorder.record)  # type: ignore[method-assign]
+
+
 async def turn_cpu(runtime: Runtime, pack: str, rounds: int) -> list[float]:
     """CPU of whole turns: a new conversation each round, every text once, in order."""
     service, figures = runtime.conversations, []
@@ -123,6 +145,8 @@ async def main(packs: list[str], rounds: int) -> None:
     )
     try:
         print(f"CPU flags: {cpu_flags()}; {rounds} rounds of {len(TEXTS[packs[0]])} texts\n")
+        service_stages: dict[str, list[float]] = {}
+        time_stages(runtime, service_stages)
         for pack in packs:
             nlu = runtime.packs.resolve(pack).nlu
             context = TurnContext(recent=[TEXTS[pack][0]], now=datetime.now(UTC))
@@ -131,7 +155,9 @@ async def main(packs: list[str], rounds: int) -> None:
                 for text in TEXTS[pack]:
                     for name, ms in nlu_stages(nlu, text, context).items():
                         stages.setdefault(name, []).append(ms)
+            service_stages.clear()
             turns = await turn_cpu(runtime, pack, rounds)
+            stages.update(service_stages)
             print(f"**{pack}**\n\n| stage | CPU p50 ms | CPU p90 ms |\n|---|---|---|")
             print("\n".join(row(name, values) for name, values in stages.items()))
             print(row("turn through the service (incl. back office)", turns) + "\n")
