@@ -32,7 +32,7 @@ import sys
 import time
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -409,29 +409,20 @@ def accuracy(model, texts, emb, y) -> float:
     return float((model.logits(texts, emb).argmax(axis=1) == y).mean())
 
 
-def section_b77(ctx: dict) -> None:
-    train: Data = ctx["b77_train"]
-    test: Data = ctx["b77_test"]
-    tt, te = test.typo(TYPO_TEST_SEED)
-    # Tuning split: 85 % of train to fit, 15 % held out; the test set is only reported.
-    rng = np.random.default_rng(0)
-    hold = np.zeros(len(train.y), dtype=bool)
-    for k in np.unique(train.y):
-        idx = np.flatnonzero(train.y == k)
-        hold[rng.choice(idx, size=max(1, round(0.15 * len(idx))), replace=False)] = True
-    fit_idx, hold_idx = np.flatnonzero(~hold), np.flatnonzero(hold)
-    ht, he, hy = train.subset(hold_idx)
+TFIDF = FeatSpec(emb=0.0, word=1.0, char=1.0)
 
-    tfidf = FeatSpec(emb=0.0, word=1.0, char=1.0)
-    designs = [
+
+def b77_designs() -> list[Design]:
+    """The designs compared on BANKING77 full data, in table order."""
+    return [
         Design(FeatSpec(), HeadSpec("lr", c=5.0)),
         EMB_LR,
         Design(FeatSpec(), HeadSpec("lr", c=100.0)),
         Design(FeatSpec(), HeadSpec("svc", c=1.0)),
         Design(FeatSpec(), HeadSpec("centroid")),
         Design(FeatSpec(), HeadSpec("mlp", hidden=512, alpha=1e-3)),
-        Design(tfidf, HeadSpec("lr", c=20.0)),
-        Design(tfidf, HeadSpec("svc", c=1.0)),
+        Design(TFIDF, HeadSpec("lr", c=20.0)),
+        Design(TFIDF, HeadSpec("svc", c=1.0)),
         Design(FeatSpec(emb=1.0, word=1.0, char=1.0), HeadSpec("svc", c=1.0)),
         Design(FeatSpec(emb=2.0, word=1.0, char=1.0), HeadSpec("svc", c=1.0)),
         Design(FeatSpec(emb=3.0, word=1.0, char=1.0), HeadSpec("svc", c=1.0)),
@@ -443,52 +434,95 @@ def section_b77(ctx: dict) -> None:
         Design(FeatSpec(emb=2.0, word=1.0, char=1.5), HeadSpec("svc", c=0.5), aug=True),
         RECOMMENDED,
     ]
-    rows = []
-    for d in designs:
-        m_hold = fit_design(d, train, fit_idx)
-        h_acc = accuracy(m_hold, ht, he, hy)
-        start = time.perf_counter()
-        model = fit_design(d, train)
-        fit_s = time.perf_counter() - start
-        acc = accuracy(model, test.texts, test.emb, test.y)
-        t_acc = accuracy(model, tt, te, test.y)
-        rows.append(
-            [
-                d.label(),
-                pct(h_acc),
-                pct(acc),
-                pct(t_acc),
-                f"{100 * (acc - t_acc):.2f}",
-                f"{fit_s:.1f}",
-            ]
-        )
-        print(f"  b77 {rows[-1]}", file=sys.stderr, flush=True)
-        RESULTS[f"b77:{d.label()}"] = (acc, t_acc)
-    # Late fusion: emb-LR and TF-IDF-LR probabilities, weight tuned on the held-out split.
-    a_hold = fit_design(EMB_LR, train, fit_idx)
-    b_hold = fit_design(Design(tfidf, HeadSpec("lr", c=20.0)), train, fit_idx)
+
+
+@dataclass
+class B77Eval:
+    """What every BANKING77 full-data row is measured on: train with its 85/15 tuning split,
+    the test set and its typo copy."""
+
+    train: Data
+    test: Data
+    typo_texts: list[str]
+    typo_emb: np.ndarray
+    fit_idx: np.ndarray
+    hold: tuple[list[str], np.ndarray, np.ndarray]  # texts, embeddings, labels held out
+
+    def test_accuracies(self, model) -> tuple[float, float]:
+        """Accuracy on the clean test set and on its typo copy."""
+        acc = accuracy(model, self.test.texts, self.test.emb, self.test.y)
+        t_acc = accuracy(model, self.typo_texts, self.typo_emb, self.test.y)
+        return acc, t_acc
+
+
+def b77_eval(ctx: dict) -> B77Eval:
+    """Tuning split: 85 % of train to fit, 15 % held out (per intent, seed 0); the test set is
+    only reported."""
+    train: Data = ctx["b77_train"]
+    test: Data = ctx["b77_test"]
+    tt, te = test.typo(TYPO_TEST_SEED)
+    rng = np.random.default_rng(0)
+    hold = np.zeros(len(train.y), dtype=bool)
+    for k in np.unique(train.y):
+        idx = np.flatnonzero(train.y == k)
+        hold[rng.choice(idx, size=max(1, round(0.15 * len(idx))), replace=False)] = True
+    fit_idx, hold_idx = np.flatnonzero(~hold), np.flatnonzero(hold)
+    return B77Eval(train, test, tt, te, fit_idx, train.subset(hold_idx))
+
+
+def b77_design_row(d: Design, ev: B77Eval) -> list[str]:
+    """One design: hold-out accuracy (fitted on 85 %), then test and typo-test accuracy (fitted
+    on all of train); records the test figures in RESULTS."""
+    m_hold = fit_design(d, ev.train, ev.fit_idx)
+    h_acc = accuracy(m_hold, *ev.hold)
+    start = time.perf_counter()
+    model = fit_design(d, ev.train)
+    fit_s = time.perf_counter() - start
+    acc, t_acc = ev.test_accuracies(model)
+    row = [
+        d.label(),
+        pct(h_acc),
+        pct(acc),
+        pct(t_acc),
+        f"{100 * (acc - t_acc):.2f}",
+        f"{fit_s:.1f}",
+    ]
+    print(f"  b77 {row}", file=sys.stderr, flush=True)
+    RESULTS[f"b77:{d.label()}"] = (acc, t_acc)
+    return row
+
+
+def b77_fusion_row(ev: B77Eval) -> list[str]:
+    """Late fusion: emb-LR and TF-IDF-LR probabilities, weight tuned on the held-out split."""
+    ht, he, hy = ev.hold
+    a_hold = fit_design(EMB_LR, ev.train, ev.fit_idx)
+    b_hold = fit_design(Design(TFIDF, HeadSpec("lr", c=20.0)), ev.train, ev.fit_idx)
     pa, pb = softmax(a_hold.logits(ht, he), axis=1), softmax(b_hold.logits(ht, he), axis=1)
     weights = [0.5, 0.6, 0.7, 0.8, 0.9]
     hold_acc = {w: float(((w * pa + (1 - w) * pb).argmax(1) == hy).mean()) for w in weights}
     w_best = max(weights, key=lambda w: hold_acc[w])
     start = time.perf_counter()
     fusion = Fusion(
-        Pipeline(EMB_LR.feat, EMB_LR.head), Pipeline(tfidf, HeadSpec("lr", c=20.0)), w_best
-    ).fit(train.texts, train.emb, train.y)
+        Pipeline(EMB_LR.feat, EMB_LR.head), Pipeline(TFIDF, HeadSpec("lr", c=20.0)), w_best
+    ).fit(ev.train.texts, ev.train.emb, ev.train.y)
     fit_s = time.perf_counter() - start
-    acc = accuracy(fusion, test.texts, test.emb, test.y)
-    t_acc = accuracy(fusion, tt, te, test.y)
-    rows.append(
-        [
-            f"late fusion {w_best:g} x emb-LR(C=20) + {1 - w_best:g} x tfidf-LR(C=20) "
-            f"(hold-out acc by w: {', '.join(f'{w:g}:{pct(a)}' for w, a in hold_acc.items())})",
-            pct(hold_acc[w_best]),
-            pct(acc),
-            pct(t_acc),
-            f"{100 * (acc - t_acc):.2f}",
-            f"{fit_s:.1f}",
-        ]
-    )
+    acc, t_acc = ev.test_accuracies(fusion)
+    return [
+        f"late fusion {w_best:g} x emb-LR(C=20) + {1 - w_best:g} x tfidf-LR(C=20) "
+        f"(hold-out acc by w: {', '.join(f'{w:g}:{pct(a)}' for w, a in hold_acc.items())})",
+        pct(hold_acc[w_best]),
+        pct(acc),
+        pct(t_acc),
+        f"{100 * (acc - t_acc):.2f}",
+        f"{fit_s:.1f}",
+    ]
+
+
+def section_b77(ctx: dict) -> None:
+    """BANKING77 full data: every design of ``b77_designs`` and a late fusion."""
+    ev = b77_eval(ctx)
+    rows = [b77_design_row(d, ev) for d in b77_designs()]
+    rows.append(b77_fusion_row(ev))
     print("\n## BANKING77, full training data (77 intents, 10,003 train / 3,080 test)\n")
     print(
         "Hold-out = 15 % of train, models fitted on the other 85 % (used to choose); test = "
@@ -572,19 +606,41 @@ def mahalanobis_score(emb: np.ndarray, mu: np.ndarray, prec: np.ndarray) -> np.n
     return d2.min(axis=1)
 
 
-def section_clinc(ctx: dict) -> None:
+def clinc_designs() -> list[Design]:
+    """The designs compared on CLINC150, in table order."""
+    return [
+        EMB_LR,
+        Design(FeatSpec(emb=2.0, word=1.0, char=1.0), HeadSpec("svc", c=0.5)),
+        RECOMMENDED,
+    ]
+
+
+Scores = dict[str, dict[str, np.ndarray]]  # score name -> evaluation set -> one score per text
+
+
+@dataclass
+class ClincEval:
+    """The CLINC150 evaluation sets, the distance scores shared by every design, and the rows of
+    the three tables (closed accuracy, calibration, out-of-scope detection)."""
+
+    ctx: dict
+    train: Data
+    sets: dict[str, Data]  # val, val_oos, test, test_oos (in that order)
+    dist: Scores = field(default_factory=dict)  # evaluation set -> distance score name -> scores
+    closed_rows: list[list[str]] = field(default_factory=list)
+    cal_rows: list[list[str]] = field(default_factory=list)
+    oos_rows: list[list[str]] = field(default_factory=list)
+
+
+def clinc_eval(ctx: dict) -> ClincEval:
+    """The sets, and distance scores on the clean training embeddings (shared by every design)."""
     c = ctx["clinc"]
     train, val, test = c["train"], c["val"], c["test"]
     oos_val, oos_test = c["oos_val"], c["oos_test"]
     le: LabelEncoder = ctx["clinc_le"]
     n_cls = len(le.classes_)
-    designs = [
-        EMB_LR,
-        Design(FeatSpec(emb=2.0, word=1.0, char=1.0), HeadSpec("svc", c=0.5)),
-        RECOMMENDED,
-    ]
-    closed_rows, cal_rows, oos_rows = [], [], []
-    # Distance scores on the clean training embeddings (shared by every design).
+    sets = {"val": val, "val_oos": oos_val, "test": test, "test_oos": oos_test}
+    ev = ClincEval(ctx, train, sets)
     mu, prec = mahalanobis_fit(train.emb, train.y)
     cent = np.stack([train.emb[train.y == k].mean(0) for k in range(n_cls)])
     cent /= np.linalg.norm(cent, axis=1, keepdims=True)
@@ -596,141 +652,159 @@ def section_clinc(ctx: dict) -> None:
             "Mahalanobis (shared cov)": mahalanobis_score(emb, mu, prec),
         }
 
-    dist = {
-        k: dist_scores(d.emb)
-        for k, d in (("val", val), ("val_oos", oos_val), ("test", test), ("test_oos", oos_test))
+    ev.dist = {k: dist_scores(d.emb) for k, d in sets.items()}
+    return ev
+
+
+def clinc_closed(d: Design, ev: ClincEval) -> dict[str, np.ndarray]:
+    """Fit one design on train (timed), add its closed-accuracy row; its logits on every set."""
+    val, test = ev.sets["val"], ev.sets["test"]
+    start = time.perf_counter()
+    model = fit_design(d, ev.train)
+    fit_s = time.perf_counter() - start
+    lg = {k: model.logits(x.texts, x.emb) for k, x in ev.sets.items()}
+    acc_test = float((lg["test"].argmax(1) == test.y).mean())
+    acc_val = float((lg["val"].argmax(1) == val.y).mean())
+    ev.closed_rows.append([d.label(), pct(acc_val), pct(acc_test), f"{fit_s:.1f}"])
+    RESULTS[f"clinc_closed:{d.label()}"] = acc_test
+    return lg
+
+
+def clinc_calibration(
+    d: Design, ev: ClincEval, lg: dict[str, np.ndarray]
+) -> tuple[float, np.ndarray, np.ndarray]:
+    """Calibration rows on the in-scope test set; returns the val temperature and which test and
+    val texts the design got right."""
+    val, test = ev.sets["val"], ev.sets["test"]
+    t_val = fit_temperature(lg["val"], val.y)
+    ok_test = lg["test"].argmax(1) == test.y
+    ok_val = lg["val"].argmax(1) == val.y
+    conf_raw = softmax(lg["test"], axis=1).max(1)
+    conf_t = softmax(lg["test"] / t_val, axis=1).max(1)
+    iso = IsotonicRegression(out_of_bounds="clip", y_min=0, y_max=1).fit(
+        softmax(lg["val"], axis=1).max(1), ok_val.astype(float)
+    )
+    conf_iso = iso.predict(conf_raw)
+    cal = {
+        "none": conf_raw,
+        f"temperature T={t_val:.3g} (val)": conf_t,
+        "isotonic top-label (val)": conf_iso,
     }
-    for d in designs:
-        start = time.perf_counter()
-        model = fit_design(d, train)
-        fit_s = time.perf_counter() - start
-        lg = {
-            k: model.logits(x.texts, x.emb)
-            for k, x in (("val", val), ("val_oos", oos_val), ("test", test), ("test_oos", oos_test))
-        }
-        acc_test = float((lg["test"].argmax(1) == test.y).mean())
-        acc_val = float((lg["val"].argmax(1) == val.y).mean())
-        closed_rows.append([d.label(), pct(acc_val), pct(acc_test), f"{fit_s:.1f}"])
-        RESULTS[f"clinc_closed:{d.label()}"] = acc_test
-        # Calibration on the in-scope test set.
-        t_val = fit_temperature(lg["val"], val.y)
-        ok_test = lg["test"].argmax(1) == test.y
-        ok_val = lg["val"].argmax(1) == val.y
-        conf_raw = softmax(lg["test"], axis=1).max(1)
-        conf_t = softmax(lg["test"] / t_val, axis=1).max(1)
-        iso = IsotonicRegression(out_of_bounds="clip", y_min=0, y_max=1).fit(
-            softmax(lg["val"], axis=1).max(1), ok_val.astype(float)
+    if d == RECOMMENDED or ev.ctx.get("oof_clinc_all"):
+        oof = oof_logits(d, ev.train)
+        t_oof = fit_temperature(oof, ev.train.y)
+        cal[f"temperature T={t_oof:.3g} (5-fold OOF on train)"] = softmax(
+            lg["test"] / t_oof, axis=1
+        ).max(1)
+    for name, conf in cal.items():
+        ev.cal_rows.append(
+            [
+                d.label(),
+                name,
+                f"{ece(conf, ok_test):.4f}",
+                f"{conf.mean():.3f}",
+                pct(ok_test.mean()),
+            ]
         )
-        conf_iso = iso.predict(conf_raw)
-        cal = {
-            "none": conf_raw,
-            f"temperature T={t_val:.3g} (val)": conf_t,
-            "isotonic top-label (val)": conf_iso,
+    if d == RECOMMENDED:
+        ev.ctx["clinc_reliability"] = reliability_table(conf_t, ok_test)
+    return t_val, ok_test, ok_val
+
+
+def zscore(scores: Scores, name: str, k: str) -> np.ndarray:
+    """Score ``name`` on set ``k``, standardised by its mean and spread on val."""
+    ref = scores[name]["val"]
+    return (scores[name][k] - ref.mean()) / ref.std()
+
+
+def clinc_oos_scores(lg: dict[str, np.ndarray], t_val: float, dist: Scores) -> Scores:
+    """OOS scores (higher = more out-of-scope): from the logits, the distances, and sums of
+    z-scores of pairs of them."""
+    scores: Scores = {}
+    for k in lg:
+        p = softmax(lg[k] / t_val, axis=1)
+        scores.setdefault("1 - max prob (MSP, T)", {})[k] = 1 - p.max(1)
+        scores.setdefault("energy -T logsumexp(logits / T)", {})[k] = -t_val * logsumexp(
+            lg[k] / t_val, axis=1
+        )
+        for name, s in dist[k].items():
+            scores.setdefault(name, {})[k] = s
+    for a, b in (
+        ("1 - max prob (MSP, T)", "Mahalanobis (shared cov)"),
+        ("1 - max prob (MSP, T)", "max cosine to a training example"),
+        ("energy -T logsumexp(logits / T)", "Mahalanobis (shared cov)"),
+    ):
+        scores[f"z({a.split(' (')[0]}) + z({b.split(' (')[0]})"] = {
+            k: zscore(scores, a, k) + zscore(scores, b, k) for k in lg
         }
-        if d == RECOMMENDED or ctx.get("oof_clinc_all"):
-            oof = oof_logits(d, train)
-            t_oof = fit_temperature(oof, train.y)
-            cal[f"temperature T={t_oof:.3g} (5-fold OOF on train)"] = softmax(
-                lg["test"] / t_oof, axis=1
-            ).max(1)
-        for name, conf in cal.items():
-            cal_rows.append(
-                [
-                    d.label(),
-                    name,
-                    f"{ece(conf, ok_test):.4f}",
-                    f"{conf.mean():.3f}",
-                    pct(ok_test.mean()),
-                ]
-            )
-        if d == RECOMMENDED:
-            ctx["clinc_reliability"] = reliability_table(conf_t, ok_test)
-        # OOS scores: higher = more out-of-scope.
-        scores = {}
-        for k in lg:
-            p = softmax(lg[k] / t_val, axis=1)
-            scores.setdefault("1 - max prob (MSP, T)", {})[k] = 1 - p.max(1)
-            scores.setdefault("energy -T logsumexp(logits / T)", {})[k] = -t_val * logsumexp(
-                lg[k] / t_val, axis=1
-            )
-            for name, s in dist[k].items():
-                scores.setdefault(name, {})[k] = s
+    return scores
 
-        def z(name: str, k: str, scores: dict = scores) -> np.ndarray:
-            ref = scores[name]["val"]
-            return (scores[name][k] - ref.mean()) / ref.std()
 
-        for a, b in (
-            ("1 - max prob (MSP, T)", "Mahalanobis (shared cov)"),
-            ("1 - max prob (MSP, T)", "max cosine to a training example"),
-            ("energy -T logsumexp(logits / T)", "Mahalanobis (shared cov)"),
-        ):
-            scores[f"z({a.split(' (')[0]}) + z({b.split(' (')[0]})"] = {
-                k: z(a, k) + z(b, k) for k in lg
-            }
-        # Trained reject class (oos_train as the 151st intent), same design.
-        if d in (EMB_LR, RECOMMENDED):
-            rej = ctx["clinc_reject"]
-            start = time.perf_counter()
-            rmodel = fit_design(d, rej)
-            rfit = time.perf_counter() - start
-            oos_id = int(np.flatnonzero(rej_le(ctx).classes_ == "oos")[0])
-            rl = {
-                k: rmodel.logits(x.texts, x.emb)
-                for k, x in (
-                    ("val", val),
-                    ("val_oos", oos_val),
-                    ("test", test),
-                    ("test_oos", oos_test),
-                )
-            }
-            rl_in_val = np.delete(rl["val"], oos_id, axis=1)
-            rt = fit_temperature(rl_in_val, val.y)
-            rname = f"reject class p(oos) (fit {rfit:.0f} s)"
-            scores[rname] = {k: softmax(rl[k] / rt, axis=1)[:, oos_id] for k in rl}
-            scores["z(reject p(oos)) + z(Mahalanobis)"] = {
-                k: (scores[rname][k] - scores[rname]["val"].mean()) / scores[rname]["val"].std()
-                + z("Mahalanobis (shared cov)", k)
-                for k in rl
-            }
-            racc = float((np.delete(rl["test"], oos_id, axis=1).argmax(1) == test.y).mean())
-            closed_rows.append(
-                [d.label() + " + reject class (oos_train)", "", pct(racc), f"{rfit:.1f}"]
-            )
-        for name, s in scores.items():
-            y_oos = np.r_[np.zeros(len(s["test"])), np.ones(len(s["test_oos"]))]
-            all_s = np.r_[s["test"], s["test_oos"]]
-            auroc = roc_auc_score(y_oos, all_s)
-            aupr = average_precision_score(y_oos, all_s)
-            fpr95 = fpr_at_95_tpr(s["test"], s["test_oos"])
-            t = choose_threshold(s["val"], ok_val, s["val_oos"])
-            in_acc = float((ok_test & (s["test"] <= t)).mean())
-            rec = float((s["test_oos"] > t).mean())
-            oos_rows.append(
-                [
-                    d.label(),
-                    name,
-                    f"{auroc:.4f}",
-                    f"{aupr:.4f}",
-                    pct(fpr95),
-                    f"{t:.4g}",
-                    pct(in_acc),
-                    pct(rec),
-                ]
-            )
-            RESULTS[f"clinc_oos:{d.label()}:{name}"] = (auroc, aupr, fpr95, t, in_acc, rec)
-        print(f"  clinc done {d.label()}", file=sys.stderr, flush=True)
+def add_reject_class(d: Design, ev: ClincEval, scores: Scores) -> None:
+    """Trained reject class (oos_train as the 151st intent), same design: its p(oos) as a score
+    (alone and z-summed with Mahalanobis) and its closed accuracy as a row."""
+    val, test = ev.sets["val"], ev.sets["test"]
+    rej = ev.ctx["clinc_reject"]
+    start = time.perf_counter()
+    rmodel = fit_design(d, rej)
+    rfit = time.perf_counter() - start
+    oos_id = int(np.flatnonzero(rej_le(ev.ctx).classes_ == "oos")[0])
+    rl = {k: rmodel.logits(x.texts, x.emb) for k, x in ev.sets.items()}
+    rl_in_val = np.delete(rl["val"], oos_id, axis=1)
+    rt = fit_temperature(rl_in_val, val.y)
+    rname = f"reject class p(oos) (fit {rfit:.0f} s)"
+    scores[rname] = {k: softmax(rl[k] / rt, axis=1)[:, oos_id] for k in rl}
+    scores["z(reject p(oos)) + z(Mahalanobis)"] = {
+        k: (scores[rname][k] - scores[rname]["val"].mean()) / scores[rname]["val"].std()
+        + zscore(scores, "Mahalanobis (shared cov)", k)
+        for k in rl
+    }
+    racc = float((np.delete(rl["test"], oos_id, axis=1).argmax(1) == test.y).mean())
+    ev.closed_rows.append([d.label() + " + reject class (oos_train)", "", pct(racc), f"{rfit:.1f}"])
+
+
+def clinc_oos_rows(
+    d: Design, ev: ClincEval, scores: Scores, ok_test: np.ndarray, ok_val: np.ndarray
+) -> None:
+    """One out-of-scope row per score: AUROC, AUPR, FPR@95 on test, and a threshold chosen on
+    val applied to test."""
+    for name, s in scores.items():
+        y_oos = np.r_[np.zeros(len(s["test"])), np.ones(len(s["test_oos"]))]
+        all_s = np.r_[s["test"], s["test_oos"]]
+        auroc = roc_auc_score(y_oos, all_s)
+        aupr = average_precision_score(y_oos, all_s)
+        fpr95 = fpr_at_95_tpr(s["test"], s["test_oos"])
+        t = choose_threshold(s["val"], ok_val, s["val_oos"])
+        in_acc = float((ok_test & (s["test"] <= t)).mean())
+        rec = float((s["test_oos"] > t).mean())
+        ev.oos_rows.append(
+            [
+                d.label(),
+                name,
+                f"{auroc:.4f}",
+                f"{aupr:.4f}",
+                pct(fpr95),
+                f"{t:.4g}",
+                pct(in_acc),
+                pct(rec),
+            ]
+        )
+        RESULTS[f"clinc_oos:{d.label()}:{name}"] = (auroc, aupr, fpr95, t, in_acc, rec)
+
+
+def print_clinc_tables(ev: ClincEval) -> None:
+    """The three CLINC150 tables, and the reliability of the recommended design."""
     print(
         "\n## CLINC150 closed in-scope accuracy (150 intents; train 15,000, val 3,000, test 4,500)\n"
     )
-    print(md_table(["design", "val acc", "test acc", "fit s"], closed_rows))
+    print(md_table(["design", "val acc", "test acc", "fit s"], ev.closed_rows))
     print("\n## CLINC150 calibration (in-scope test, top-label ECE with 15 bins)\n")
-    print(md_table(["design", "calibration", "ECE", "mean conf", "accuracy"], cal_rows))
-    if "clinc_reliability" in ctx:
+    print(md_table(["design", "calibration", "ECE", "mean conf", "accuracy"], ev.cal_rows))
+    if "clinc_reliability" in ev.ctx:
         print(
             f"\nReliability of {RECOMMENDED.label()}, temperature from val, CLINC150 in-scope test:\n"
         )
-        print(ctx["clinc_reliability"])
+        print(ev.ctx["clinc_reliability"])
     print("\n## CLINC150 out-of-scope detection (test: 4,500 in-scope, 1,000 OOS)\n")
     print(
         "AUROC and AUPR with OOS as the positive class. FPR@95 = fraction of OOS accepted as "
@@ -751,79 +825,114 @@ def section_clinc(ctx: dict) -> None:
                 "in-scope acc",
                 "OOS recall",
             ],
-            oos_rows,
+            ev.oos_rows,
         )
     )
+
+
+def section_clinc(ctx: dict) -> None:
+    """CLINC150: closed accuracy, calibration and out-of-scope scores for each design."""
+    ev = clinc_eval(ctx)
+    for d in clinc_designs():
+        lg = clinc_closed(d, ev)
+        t_val, ok_test, ok_val = clinc_calibration(d, ev, lg)
+        scores = clinc_oos_scores(lg, t_val, ev.dist)
+        if d in (EMB_LR, RECOMMENDED):
+            add_reject_class(d, ev, scores)
+        clinc_oos_rows(d, ev, scores, ok_test, ok_val)
+        print(f"  clinc done {d.label()}", file=sys.stderr, flush=True)
+    print_clinc_tables(ev)
 
 
 def rej_le(ctx: dict) -> LabelEncoder:
     return ctx["clinc_reject_le"]
 
 
-def section_speed(ctx: dict) -> None:
-    """The recommended design trained from raw text as it would ship, timed; then latency."""
+def train_as_shipped(
+    d: Design, ctx: dict, train_split: Split
+) -> tuple[Pipeline, float, tuple[float, float, float, float]]:
+    """Encode the training texts (and their typo copies) without the cache, fit, and fit the
+    temperature on out-of-fold logits; returns the model, T and the times t0..t3."""
+    le = ctx["b77_le"]
+    encoder = load_encoder(EncoderConfig(threads=2))
+    t0 = time.perf_counter()
+    texts = list(train_split.texts)
+    if d.aug:
+        texts = texts + typo_set(train_split.texts, TYPO_RATE, TYPO_TRAIN_SEED)
+    emb = encoder.encode(texts)
+    t1 = time.perf_counter()
+    y = le.transform(train_split.labels)
+    y = np.concatenate([y, y]) if d.aug else y
+    model = Pipeline(d.feat, d.head).fit(texts, emb, y)
+    t2 = time.perf_counter()
+    # Temperature from 5-fold out-of-fold logits on the clean texts (typo copies follow folds).
+    oof = oof_logits(d, ctx["b77_train"])
+    temp = fit_temperature(oof, ctx["b77_train"].y)
+    t3 = time.perf_counter()
+    return model, temp, (t0, t1, t2, t3)
+
+
+def b77_test_ece(d: Design, ctx: dict, model: Pipeline, temp: float) -> tuple[float, float]:
+    """Top-label ECE on the BANKING77 test set, raw and with the temperature."""
+    test = ctx["b77_test"]
+    lg = model.logits(test.texts, test.emb)
+    ok = lg.argmax(1) == test.y
+    conf = softmax(lg / temp, axis=1).max(1)
+    ece_raw = ece(softmax(lg, axis=1).max(1), ok)
+    ece_t = ece(conf, ok)
+    if d == RECOMMENDED:
+        ctx["b77_reliability"] = reliability_table(conf, ok)
+        RESULTS["b77_ece"] = ece_t
+    return ece_raw, ece_t
+
+
+def one_sentence_latency_ms(
+    ctx: dict, model: Pipeline, temp: float, texts: Sequence[str]
+) -> np.ndarray:
+    """One-sentence latency, 1 thread: encode + features + head + temperature softmax +
+    Mahalanobis, over the first 400 texts, the first 20 not counted."""
     from threadpoolctl import threadpool_limits
 
-    root: Path = ctx["root"]
-    train_split, test_split = load_banking(root)
-    le = ctx["b77_le"]
-    rows = []
-    for d in (EMB_LR, RECOMMENDED):
-        encoder = load_encoder(EncoderConfig(threads=2))
-        t0 = time.perf_counter()
-        texts = list(train_split.texts)
-        if d.aug:
-            texts = texts + typo_set(train_split.texts, TYPO_RATE, TYPO_TRAIN_SEED)
-        emb = encoder.encode(texts)
-        t1 = time.perf_counter()
-        y = le.transform(train_split.labels)
-        y = np.concatenate([y, y]) if d.aug else y
-        model = Pipeline(d.feat, d.head).fit(texts, emb, y)
-        t2 = time.perf_counter()
-        # Temperature from 5-fold out-of-fold logits on the clean texts (typo copies follow folds).
-        oof = oof_logits(d, ctx["b77_train"])
-        temp = fit_temperature(oof, ctx["b77_train"].y)
-        t3 = time.perf_counter()
-        test = ctx["b77_test"]
-        lg = model.logits(test.texts, test.emb)
-        ok = lg.argmax(1) == test.y
-        conf = softmax(lg / temp, axis=1).max(1)
-        ece_raw = ece(softmax(lg, axis=1).max(1), ok)
-        ece_t = ece(conf, ok)
-        if d == RECOMMENDED:
-            ctx["b77_reliability"] = reliability_table(conf, ok)
-            RESULTS["b77_ece"] = ece_t
-            RESULTS["train_s"] = t3 - t0
-        # One-sentence latency, 1 thread: encode + features + head + temperature softmax + Mahalanobis.
-        enc1 = load_encoder(EncoderConfig(threads=1))
-        mu, prec = mahalanobis_fit(ctx["b77_train"].emb, ctx["b77_train"].y)
-        lat = []
-        with threadpool_limits(1):
-            for i, text in enumerate(test_split.texts[:400]):
-                s = time.perf_counter()
-                e = enc1.encode([text])
-                p = softmax(model.logits([text], e) / temp, axis=1)
-                _ = (p.max(), mahalanobis_score(e, mu, prec))
-                if i >= 20:
-                    lat.append(time.perf_counter() - s)
-        lat_ms = 1000 * np.array(lat)
-        if d == RECOMMENDED:
-            RESULTS["p50_ms"] = float(np.median(lat_ms))
-        rows.append(
-            [
-                d.label(),
-                f"{t1 - t0:.1f}",
-                f"{t2 - t1:.1f}",
-                f"{t3 - t2:.1f}",
-                f"{t3 - t0:.1f}",
-                f"{temp:.3g}",
-                f"{ece_raw:.4f}",
-                f"{ece_t:.4f}",
-                f"{np.median(lat_ms):.2f}",
-                f"{np.percentile(lat_ms, 95):.2f}",
-            ]
-        )
-        print(f"  speed {rows[-1]}", file=sys.stderr, flush=True)
+    enc1 = load_encoder(EncoderConfig(threads=1))
+    mu, prec = mahalanobis_fit(ctx["b77_train"].emb, ctx["b77_train"].y)
+    lat = []
+    with threadpool_limits(1):
+        for i, text in enumerate(texts[:400]):
+            s = time.perf_counter()
+            e = enc1.encode([text])
+            p = softmax(model.logits([text], e) / temp, axis=1)
+            _ = (p.max(), mahalanobis_score(e, mu, prec))
+            if i >= 20:
+                lat.append(time.perf_counter() - s)
+    return 1000 * np.array(lat)
+
+
+def speed_row(d: Design, ctx: dict, train_split: Split, test_split: Split) -> list[str]:
+    """One design: training time from raw text, calibration and latency."""
+    model, temp, (t0, t1, t2, t3) = train_as_shipped(d, ctx, train_split)
+    ece_raw, ece_t = b77_test_ece(d, ctx, model, temp)
+    if d == RECOMMENDED:
+        RESULTS["train_s"] = t3 - t0
+    lat_ms = one_sentence_latency_ms(ctx, model, temp, test_split.texts)
+    if d == RECOMMENDED:
+        RESULTS["p50_ms"] = float(np.median(lat_ms))
+    return [
+        d.label(),
+        f"{t1 - t0:.1f}",
+        f"{t2 - t1:.1f}",
+        f"{t3 - t2:.1f}",
+        f"{t3 - t0:.1f}",
+        f"{temp:.3g}",
+        f"{ece_raw:.4f}",
+        f"{ece_t:.4f}",
+        f"{np.median(lat_ms):.2f}",
+        f"{np.percentile(lat_ms, 95):.2f}",
+    ]
+
+
+def print_speed_table(ctx: dict, rows: list[list[str]]) -> None:
+    """The training time, calibration and latency table, and the recommended design's
+    reliability on BANKING77."""
     print(
         "\n## BANKING77 full: training time from raw text (2 cores), calibration, latency (1 thread)\n"
     )
@@ -854,6 +963,17 @@ def section_speed(ctx: dict) -> None:
     if "b77_reliability" in ctx:
         print(f"\nReliability of {RECOMMENDED.label()}, OOF temperature, BANKING77 test:\n")
         print(ctx["b77_reliability"])
+
+
+def section_speed(ctx: dict) -> None:
+    """The recommended design trained from raw text as it would ship, timed; then latency."""
+    root: Path = ctx["root"]
+    train_split, test_split = load_banking(root)
+    rows = []
+    for d in (EMB_LR, RECOMMENDED):
+        rows.append(speed_row(d, ctx, train_split, test_split))
+        print(f"  speed {rows[-1]}", file=sys.stderr, flush=True)
+    print_speed_table(ctx, rows)
 
 
 def section_final(ctx: dict) -> None:

@@ -164,7 +164,11 @@ def logistic_accuracy(
     return best, per_c[best], per_c
 
 
-def main(argv: list[str] | None = None) -> int:
+Routes = dict[str, tuple[Path, str]]
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """The command line (see the module docstring)."""
     parser = argparse.ArgumentParser(description="benchmark the ONNX sentence encoder")
     parser.add_argument("--datasets", type=Path, default=REPO_ROOT.parent / "shared" / "datasets")
     parser.add_argument("--fp32-dir", type=Path, default=REPO_ROOT / "var" / "encoder-fp32")
@@ -179,29 +183,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--throughput-sentences", type=int, default=2000)
     parser.add_argument("--cs", default="1,10,50", help="C values for logistic regression")
     parser.add_argument("--skip-accuracy", action="store_true")
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
 
-    banking = args.datasets / "banking77"
-    train_x, train_y = read_csv(banking / "train.csv")
-    test_x, test_y = read_csv(banking / "test.csv")
-    rng = np.random.default_rng(0)
-    sample = [train_x[i] for i in rng.choice(len(train_x), args.sentences, replace=False)]
-    shuffled = [train_x[i] for i in rng.permutation(len(train_x))]
 
-    routes: dict[str, tuple[Path, str]] = {"int8": (ASSETS_DIR, "model.int8.onnx")}
-    if (args.fp32_dir / "model.onnx").is_file():
-        routes["fp32"] = (args.fp32_dir, "model.onnx")
+def available_routes(fp32_dir: Path) -> Routes:
+    """Route name -> (model folder, model file): int8 always, fp32 when it has been exported."""
+    routes: Routes = {"int8": (ASSETS_DIR, "model.int8.onnx")}
+    if (fp32_dir / "model.onnx").is_file():
+        routes["fp32"] = (fp32_dir, "model.onnx")
     else:
-        print(f"note: no fp32 model in {args.fp32_dir}; fp32 rows skipped", file=sys.stderr)
+        print(f"note: no fp32 model in {fp32_dir}; fp32 rows skipped", file=sys.stderr)
+    return routes
 
-    def encoder(route: str, threads: int, batch_size: int = 32) -> OnnxEncoder:
-        model_dir, model_file = routes[route]
-        return OnnxEncoder(
-            EncoderConfig(
-                model_dir=model_dir, model_file=model_file, threads=threads, batch_size=batch_size
-            )
+
+def make_encoder(routes: Routes, route: str, threads: int, batch_size: int = 32) -> OnnxEncoder:
+    """A fresh encoder for one route."""
+    model_dir, model_file = routes[route]
+    return OnnxEncoder(
+        EncoderConfig(
+            model_dir=model_dir, model_file=model_file, threads=threads, batch_size=batch_size
         )
+    )
 
+
+def print_machine() -> None:
+    """The header line: CPU, cores, onnxruntime and python versions, int8 model size."""
     import onnxruntime
 
     cpu = next(
@@ -218,9 +224,11 @@ def main(argv: list[str] | None = None) -> int:
         f"python {platform.python_version()}; int8 model {size / 1e6:.1f} MB\n"
     )
 
-    # (a) agreement
-    vectors = {route: encoder(route, threads=2).encode(sample) for route in routes}
-    reference = torch_embeddings(args.torch_python, sample)
+
+def print_agreement(routes: Routes, sample: list[str], torch_python: Path) -> None:
+    """(a) Cosine agreement of the routes with each other, with torch, and across batch sizes."""
+    vectors = {route: make_encoder(routes, route, threads=2).encode(sample) for route in routes}
+    reference = torch_embeddings(torch_python, sample)
     print(f"## Agreement on {len(sample)} BANKING77 sentences (cosine mean / min)\n")
     print("| pair | cosine mean / min |\n|---|---|")
     if "fp32" in vectors:
@@ -233,10 +241,33 @@ def main(argv: list[str] | None = None) -> int:
             print(f"| fp32 ONNX vs torch, max abs difference | {diff:.1e} |")
     else:
         print("| torch | skipped: no torch python |")
-    int8_single = encoder("int8", threads=2, batch_size=1).encode(sample)
+    int8_single = make_encoder(routes, "int8", threads=2, batch_size=1).encode(sample)
     print(f"| int8 batch of 32 vs one at a time | {cosine_stats(vectors['int8'], int8_single)} |")
 
-    # (b), (c), (d) speed and memory
+
+def speed_row(
+    routes: Routes, route: str, shuffled: list[str], stream: list[str], args: argparse.Namespace
+) -> str:
+    """One route's table row: best-of-repeat latency and throughputs, then peak RSS."""
+    latencies = [
+        latency_ms(make_encoder(routes, route, threads=1), shuffled, args.latency_runs)
+        for _ in range(args.repeat)
+    ]
+    p50, p99 = min(latencies)  # the least disturbed run: lowest p50, with its p99
+    tput32 = max(
+        throughput(make_encoder(routes, route, threads=2, batch_size=32), stream)
+        for _ in range(args.repeat)
+    )
+    tput8 = max(
+        throughput(make_encoder(routes, route, threads=2, batch_size=8), stream)
+        for _ in range(args.repeat)
+    )
+    rss = peak_rss_mb(*routes[route])
+    return f"| {route} | {p50:.2f} / {p99:.2f} ms | {tput32:.0f} | {tput8:.0f} | {rss:.0f} MB |"
+
+
+def print_speed(routes: Routes, shuffled: list[str], args: argparse.Namespace) -> None:
+    """(b), (c), (d) speed and memory, with how busy the rest of the machine was meanwhile."""
     print("\n## Speed and memory\n")
     print(
         "| route | one sentence p50 / p99, 1 thread | sentences/s, 2 threads, batch 32 "
@@ -247,19 +278,7 @@ def main(argv: list[str] | None = None) -> int:
     wall_before = time.perf_counter()
     stream = shuffled[: args.throughput_sentences]
     for route in routes:
-        latencies = [
-            latency_ms(encoder(route, threads=1), shuffled, args.latency_runs)
-            for _ in range(args.repeat)
-        ]
-        p50, p99 = min(latencies)  # the least disturbed run: lowest p50, with its p99
-        tput32 = max(
-            throughput(encoder(route, threads=2, batch_size=32), stream) for _ in range(args.repeat)
-        )
-        tput8 = max(
-            throughput(encoder(route, threads=2, batch_size=8), stream) for _ in range(args.repeat)
-        )
-        rss = peak_rss_mb(*routes[route])
-        print(f"| {route} | {p50:.2f} / {p99:.2f} ms | {tput32:.0f} | {tput8:.0f} | {rss:.0f} MB |")
+        print(speed_row(routes, route, shuffled, stream, args))
     machine_after, own_after = busy_seconds()
     wall = time.perf_counter() - wall_before
     others = max(0.0, (machine_after - machine_before) - (own_after - own_before))
@@ -268,10 +287,15 @@ def main(argv: list[str] | None = None) -> int:
         f"processes used {others / wall:.2f} of the {os.cpu_count()} cores on average."
     )
 
-    # (e) accuracy
-    if args.skip_accuracy:
-        return 0
-    cs = [float(c) for c in args.cs.split(",")]
+
+def print_accuracy(
+    routes: Routes,
+    train: tuple[list[str], list[str]],
+    test: tuple[list[str], list[str]],
+    cs: list[float],
+) -> None:
+    """(e) BANKING77 logistic regression accuracy on each route's embeddings."""
+    (train_x, train_y), (test_x, test_y) = train, test
     print(
         f"\n## BANKING77 logistic regression ({len(train_x)} train, {len(test_x)} test; "
         "C chosen on a 20 % validation split of train)\n"
@@ -279,13 +303,32 @@ def main(argv: list[str] | None = None) -> int:
     print("| route | chosen C | test accuracy | test accuracy per C | embed train+test |")
     print("|---|---|---|---|---|")
     for route in routes:
-        enc = encoder(route, threads=2)
+        enc = make_encoder(routes, route, threads=2)
         start = time.perf_counter()
         x_train, x_test = enc.encode(train_x), enc.encode(test_x)
         seconds = time.perf_counter() - start
         best, accuracy, per_c = logistic_accuracy(x_train, train_y, x_test, test_y, cs)
         listing = ", ".join(f"C={c:g}: {a * 100:.2f}" for c, a in per_c.items())
         print(f"| {route} | {best:g} | {accuracy * 100:.2f} % | {listing} | {seconds:.0f} s |")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Every measurement of the module docstring, in order, as Markdown on stdout."""
+    args = parse_args(argv)
+    banking = args.datasets / "banking77"
+    train_x, train_y = read_csv(banking / "train.csv")
+    test_x, test_y = read_csv(banking / "test.csv")
+    rng = np.random.default_rng(0)
+    sample = [train_x[i] for i in rng.choice(len(train_x), args.sentences, replace=False)]
+    shuffled = [train_x[i] for i in rng.permutation(len(train_x))]
+    routes = available_routes(args.fp32_dir)
+    print_machine()
+    print_agreement(routes, sample, args.torch_python)
+    print_speed(routes, shuffled, args)
+    if args.skip_accuracy:
+        return 0
+    cs = [float(c) for c in args.cs.split(",")]
+    print_accuracy(routes, (train_x, train_y), (test_x, test_y), cs)
     return 0
 
 

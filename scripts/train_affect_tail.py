@@ -75,7 +75,9 @@ import math
 import os
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -492,104 +494,165 @@ def setup_torch(threads: int) -> None:
     torch.manual_seed(0)
 
 
-def train(args: argparse.Namespace) -> None:
-    import torch
+def tail_input(n_layers: int) -> str:
+    """The encoder output a tail of ``n_layers`` reads."""
+    return f"hidden_state_{N_LAYERS - 1 - n_layers}"
 
-    setup_torch(args.threads)
-    n = args.layers
-    key = f"hidden_state_{N_LAYERS - 1 - n}"
-    run = args.work / (args.tag or f"tail{n}")
-    run.mkdir(parents=True, exist_ok=True)
-    diff = check_against_transformers(n)
-    print(f"tail of {n} layer(s) reads {key}; check vs transformers max abs diff {diff:.1e}")
-    assert diff < 1e-4, diff
 
+@dataclass
+class Splits:
+    """GoEmotions train and dev: labels, precomputed encoder states, and the row sets (train's
+    fit and tuning rows, every dev row)."""
+
+    y_all: np.ndarray
+    y_dev: np.ndarray
+    tr: States
+    dv: States
+    fit_rows: np.ndarray
+    tune_rows: np.ndarray
+    dev_rows: np.ndarray
+
+
+def load_splits(args: argparse.Namespace, key: str) -> Splits:
+    """Labels of both splits and their states for encoder output ``key``, from ``--work``."""
     _, y_all = read_split(args.datasets, "train")
     _, y_dev = read_split(args.datasets, "dev")
     tr, dv = States(args.work, "train", key), States(args.work, "dev", key)
     tune = tune_mask(len(y_all))
     fit_rows, tune_rows = np.flatnonzero(~tune), np.flatnonzero(tune)
     dev_rows = np.arange(len(y_dev))
+    return Splits(y_all, y_dev, tr, dv, fit_rows, tune_rows, dev_rows)
+
+
+def new_tail(n: int, args: argparse.Namespace, data: Splits):
+    """A tail of ``n`` layers copied from the original weights; the head starts small, its bias
+    at the log-odds of each target's prior on the fit rows."""
+    import torch
 
     tail = build_tail_module(n, len(TARGETS), args.dropout)
     init_from_original(tail, n)
-    prior = y_all[fit_rows].mean(0).clip(1e-4, 1 - 1e-4)
+    prior = data.y_all[data.fit_rows].mean(0).clip(1e-4, 1 - 1e-4)
     with torch.no_grad():
         tail.head.weight.normal_(0, 0.02)
         tail.head.bias.copy_(torch.from_numpy(np.log(prior / (1 - prior))))
+    return tail
+
+
+def make_optimizer(tail, args: argparse.Namespace, n_fit: int):
+    """AdamW (tail layers at --lr, head at --head-lr) with a linear warm-up over 6 % of the
+    steps, then linear decay to 0; returns the optimiser, the schedule and the total steps."""
+    import torch
+
     params = [
         {"params": [p for p in tail.layers.parameters()], "lr": args.lr},
         {"params": list(tail.head.parameters()), "lr": args.head_lr},
     ]
     opt = torch.optim.AdamW(params, weight_decay=0.01)
-    rng = np.random.default_rng(1)
-    steps_per_epoch = math.ceil(len(fit_rows) / args.batch)
+    steps_per_epoch = math.ceil(n_fit / args.batch)
     total = steps_per_epoch * args.epochs
     warm = int(0.06 * total)
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: (s + 1) / warm if s < warm else max(0.0, (total - s) / (total - warm))
     )
+    return opt, sched, total
+
+
+def loss_functions(frustration_pos_weight: float):
+    """(tuning loss, training loss): tune BCE unweighted, comparable across runs; training BCE
+    with the positive-class weight on frustration."""
+    import torch
+
     loss_fn = torch.nn.BCEWithLogitsLoss()  # tune BCE: unweighted, comparable across runs
     pos_weight = torch.ones(len(TARGETS))
-    pos_weight[TARGETS.index("frustration")] = args.pos_weight
+    pos_weight[TARGETS.index("frustration")] = frustration_pos_weight
     train_loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=pos_weight)
-    y_t = torch.from_numpy(y_all)
-    history, best, best_state = [], -1.0, None
-    started = time.perf_counter()
-    step = 0
-    for epoch in range(args.epochs):
-        tail.train()
-        running = 0.0
-        for chunk in batches_by_length(tr.len, fit_rows, args.batch, rng):
-            x, m = tr.batch(chunk)
-            loss = train_loss_fn(tail(x, m), y_t[chunk])
-            opt.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(tail.parameters(), 1.0)
-            opt.step()
-            sched.step()
-            step += 1
-            running += float(loss.detach())
-            if step % 200 == 0:
-                print(
-                    f"  epoch {epoch + 1} step {step}/{total} loss {running / 200:.4f} "
-                    f"{time.perf_counter() - started:.0f} s",
-                    flush=True,
-                )
-                running = 0.0
-        tl = predict(tail, tr, tune_rows)
-        f1s = {t: best_threshold(y_all[tune_rows, j], tl[:, j])[1] for j, t in enumerate(TARGETS)}
-        sel = (np.mean([f1s[g] for g in SENTIMENT]) + f1s["frustration"]) / 2
-        bce = float(loss_fn(torch.from_numpy(tl), y_t[tune_rows]))
-        history.append(
-            {
-                "epoch": epoch + 1,
-                "tune_bce": bce,
-                "tune_selection": float(sel),
-                "tune_f1": f1s,
-                "elapsed_s": time.perf_counter() - started,
-            }
-        )
-        print(
-            f"epoch {epoch + 1}: tune BCE {bce:.4f}, tune (sentiment macro + frustration)/2 "
-            f"{sel:.4f}, {time.perf_counter() - started:.0f} s",
-            flush=True,
-        )
-        if sel > best:
-            best = sel
-            best_state = {k: v.detach().clone() for k, v in tail.state_dict().items()}
-            torch.save(best_state, run / "tail.pt")  # kept if the run is stopped early
-    train_s = time.perf_counter() - started
+    return loss_fn, train_loss_fn
+
+
+@dataclass
+class Trainer:
+    """The moving parts of one fine-tuning run; ``step`` counts optimiser steps over all epochs."""
+
+    tail: Any
+    opt: Any
+    sched: Any
+    train_loss_fn: Any
+    y_t: Any  # every train label, as a tensor
+    total: int
+    started: float
+    step: int = 0
+
+
+def run_epoch(trainer: Trainer, states: States, chunks: list[np.ndarray], epoch: int) -> None:
+    """One pass over the batches, printing the mean loss every 200 steps."""
+    import torch
+
+    trainer.tail.train()
+    running = 0.0
+    for chunk in chunks:
+        x, m = states.batch(chunk)
+        loss = trainer.train_loss_fn(trainer.tail(x, m), trainer.y_t[chunk])
+        trainer.opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(trainer.tail.parameters(), 1.0)
+        trainer.opt.step()
+        trainer.sched.step()
+        trainer.step += 1
+        running += float(loss.detach())
+        if trainer.step % 200 == 0:
+            print(
+                f"  epoch {epoch + 1} step {trainer.step}/{trainer.total} loss {running / 200:.4f} "
+                f"{time.perf_counter() - trainer.started:.0f} s",
+                flush=True,
+            )
+            running = 0.0
+
+
+def tune_check(trainer: Trainer, data: Splits, loss_fn, epoch: int):
+    """After an epoch: BCE and best-threshold F1 on the tuning rows; returns the selection
+    figure ((sentiment macro-F1 + frustration F1) / 2) and the history entry."""
+    import torch
+
+    tl = predict(trainer.tail, data.tr, data.tune_rows)
+    f1s = {
+        t: best_threshold(data.y_all[data.tune_rows, j], tl[:, j])[1] for j, t in enumerate(TARGETS)
+    }
+    sel = (np.mean([f1s[g] for g in SENTIMENT]) + f1s["frustration"]) / 2
+    bce = float(loss_fn(torch.from_numpy(tl), trainer.y_t[data.tune_rows]))
+    entry = {
+        "epoch": epoch + 1,
+        "tune_bce": bce,
+        "tune_selection": float(sel),
+        "tune_f1": f1s,
+        "elapsed_s": time.perf_counter() - trainer.started,
+    }
+    print(
+        f"epoch {epoch + 1}: tune BCE {bce:.4f}, tune (sentiment macro + frustration)/2 "
+        f"{sel:.4f}, {time.perf_counter() - trainer.started:.0f} s",
+        flush=True,
+    )
+    return sel, entry
+
+
+def save_best(tail, best_state: dict, run: Path, data: Splits) -> dict:
+    """Reload the best epoch, save it and its tuning and dev logits; calibrated dev scores."""
+    import torch
+
     tail.load_state_dict(best_state)
     torch.save(best_state, run / "tail.pt")
-    tune_logits = predict(tail, tr, tune_rows)
-    dev_logits = predict(tail, dv, dev_rows)
+    tune_logits = predict(tail, data.tr, data.tune_rows)
+    dev_logits = predict(tail, data.dv, data.dev_rows)
     np.save(run / "tune_logits.npy", tune_logits)
     np.save(run / "dev_logits.npy", dev_logits)
-    scores = calibrate_and_score(tune_logits, y_all[tune_rows], dev_logits, y_dev)
-    print_scores(f"tail {n} layer(s), torch fp32, best epoch", scores)
-    result = {
-        "layers": n,
+    return calibrate_and_score(tune_logits, data.y_all[data.tune_rows], dev_logits, data.y_dev)
+
+
+def train_result(
+    args: argparse.Namespace, key: str, train_s: float, history: list[dict], scores: dict
+) -> dict:
+    """What ``result.json`` records of a run."""
+    return {
+        "layers": args.layers,
         "consumes": key,
         "epochs": args.epochs,
         "batch": args.batch,
@@ -603,6 +666,41 @@ def train(args: argparse.Namespace) -> None:
         "best_epoch": int(np.argmax([h["tune_selection"] for h in history]) + 1),
         "dev": scores,
     }
+
+
+def train(args: argparse.Namespace) -> None:
+    import torch
+
+    setup_torch(args.threads)
+    n = args.layers
+    key = tail_input(n)
+    run = args.work / (args.tag or f"tail{n}")
+    run.mkdir(parents=True, exist_ok=True)
+    diff = check_against_transformers(n)
+    print(f"tail of {n} layer(s) reads {key}; check vs transformers max abs diff {diff:.1e}")
+    assert diff < 1e-4, diff
+
+    data = load_splits(args, key)
+    tail = new_tail(n, args, data)
+    opt, sched, total = make_optimizer(tail, args, len(data.fit_rows))
+    rng = np.random.default_rng(1)
+    loss_fn, train_loss_fn = loss_functions(args.pos_weight)
+    y_t = torch.from_numpy(data.y_all)
+    history, best, best_state = [], -1.0, None
+    trainer = Trainer(tail, opt, sched, train_loss_fn, y_t, total, started=time.perf_counter())
+    for epoch in range(args.epochs):
+        chunks = batches_by_length(data.tr.len, data.fit_rows, args.batch, rng)
+        run_epoch(trainer, data.tr, chunks, epoch)
+        sel, entry = tune_check(trainer, data, loss_fn, epoch)
+        history.append(entry)
+        if sel > best:
+            best = sel
+            best_state = {k: v.detach().clone() for k, v in tail.state_dict().items()}
+            torch.save(best_state, run / "tail.pt")  # kept if the run is stopped early
+    train_s = time.perf_counter() - trainer.started
+    scores = save_best(tail, best_state, run, data)
+    print_scores(f"tail {n} layer(s), torch fp32, best epoch", scores)
+    result = train_result(args, key, train_s, history, scores)
     (run / "result.json").write_text(json.dumps(result, indent=2))
     print(f"training wall time {train_s:.0f} s; wrote {run}")
 
@@ -610,20 +708,12 @@ def train(args: argparse.Namespace) -> None:
 # ----------------------------------------------------------------------------- export
 
 
-def export(args: argparse.Namespace) -> None:
-    import onnxruntime  # noqa: F401  (version for affect.json)
+def export_onnx(tail, out_dir: Path) -> tuple[Path, Path]:
+    """``tail.onnx`` (opset 17, dynamic batch and sequence) and its int8 dynamic quantization
+    ``tail.int8.onnx``, in ``out_dir``."""
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    setup_torch(args.threads)
-    n = args.layers
-    key = f"hidden_state_{N_LAYERS - 1 - n}"
-    run = args.work / (args.tag or f"tail{n}")
-    result = json.loads((run / "result.json").read_text())
-    out_dir: Path = args.out
-    out_dir.mkdir(parents=True, exist_ok=True)
-    tail = build_tail_module(n, len(TARGETS)).eval()
-    tail.load_state_dict(torch.load(run / "tail.pt"))
     fp32, int8 = out_dir / "tail.onnx", out_dir / "tail.int8.onnx"
     dyn = {0: "batch", 1: "sequence"}
     dummy = (torch.randn(2, 7, DIM), torch.tensor([[1] * 7, [1] * 4 + [0] * 3]))
@@ -640,15 +730,15 @@ def export(args: argparse.Namespace) -> None:
             do_constant_folding=True,
         )
     quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True)
+    return fp32, int8
 
-    _, y_all = read_split(args.datasets, "train")
-    _, y_dev = read_split(args.datasets, "dev")
-    tr, dv = States(args.work, "train", key), States(args.work, "dev", key)
-    tune_rows = np.flatnonzero(tune_mask(len(y_all)))
 
-    # onnxruntime vs torch: padded batches and single texts
-    s32 = ort_session(fp32, 1)
-    rows = np.random.default_rng(2).choice(len(y_dev), 64, replace=False)
+def ort_vs_torch(tail, s32, dv: States, n_dev: int) -> tuple[float, float]:
+    """onnxruntime vs torch: max abs logit difference on a padded batch of 64 dev texts, and on
+    16 of them run one at a time."""
+    import torch
+
+    rows = np.random.default_rng(2).choice(n_dev, 64, replace=False)
     x, m = dv.batch(rows)
     with torch.no_grad():
         ref = tail(x, m).numpy()
@@ -673,76 +763,87 @@ def export(args: argparse.Namespace) -> None:
         f"onnxruntime fp32 vs torch: max abs logit diff {diff_batch:.1e} (padded batch of 64), "
         f"{single:.1e} (single texts)"
     )
+    return diff_batch, single
 
-    def ort_logits(sess, states: States, rows: np.ndarray) -> np.ndarray:
-        out = np.empty((len(rows), len(TARGETS)), dtype=np.float32)
-        for r, i in enumerate(rows):  # one text per run, as at run time
-            xx, mm = states.batch(np.array([i]))
-            out[r] = sess.run(
-                ["logits"], {"hidden_states": xx.numpy(), "attention_mask": mm.numpy()}
-            )[0][0]
-        return out
 
-    s8 = ort_session(int8, 1)
-    dev_rows = np.arange(len(y_dev))
+def ort_logits(sess, states: States, rows: np.ndarray) -> np.ndarray:
+    """The tail's logits through onnxruntime, one text per run, as at run time."""
+    out = np.empty((len(rows), len(TARGETS)), dtype=np.float32)
+    for r, i in enumerate(rows):
+        xx, mm = states.batch(np.array([i]))
+        feeds = {"hidden_states": xx.numpy(), "attention_mask": mm.numpy()}
+        out[r] = sess.run(["logits"], feeds)[0][0]
+    return out
+
+
+def evaluate_ort(sessions: tuple, data: Splits, result: dict) -> dict:
+    """Dev metrics of each onnxruntime session, with the torch run's calibration and thresholds
+    and recalibrated on the tuning split."""
     ev = {}
-    for label, sess in (("fp32", s32), ("int8", s8)):
+    for label, sess in sessions:
         t0 = time.perf_counter()
-        tl, dl = ort_logits(sess, tr, tune_rows), ort_logits(sess, dv, dev_rows)
+        tl, dl = ort_logits(sess, data.tr, data.tune_rows), ort_logits(sess, data.dv, data.dev_rows)
         fixed = calibrate_and_score(
             tl,
-            y_all[tune_rows],
+            data.y_all[data.tune_rows],
             dl,
-            y_dev,
+            data.y_dev,
             calib={t: (v["a"], v["b"]) for t, v in result["dev"]["calibration"].items()},
             thresholds=dict(result["dev"]["thresholds"]),
         )
-        refit = calibrate_and_score(tl, y_all[tune_rows], dl, y_dev)
+        refit = calibrate_and_score(tl, data.y_all[data.tune_rows], dl, data.y_dev)
         ev[label] = {"fp32_calibration": fixed, "own_calibration": refit}
         print_scores(f"onnxruntime {label}, fp32 tail's calibration + thresholds", fixed)
         if label == "int8":
             print_scores("onnxruntime int8, recalibrated on the tuning split", refit)
         print(f"  ({time.perf_counter() - t0:.0f} s)")
+    return ev
 
-    # latency: one sentence, 1 thread; encoder for scale
+
+LATENCY_SENTENCES = {  # None: the first dev text of median length
+    "short (12 tokens)": "my package still has not arrived, this is ridiculous",
+    "median": None,
+    "long (~60 tokens)": " ".join(
+        [
+            "I have called your support line three times this week"
+            " and nobody could tell me where my refund is."
+        ]
+        * 3
+    ),
+}
+
+
+def latency_feeds(name: str, text: str | None, tok, enc_sess, key: str, dv: States):
+    """One latency case: its row name, the tail's feeds, and the encoder's (None for the median
+    dev text, whose states are precomputed)."""
+    if text is None:
+        med_len = int(np.median(dv.len))
+        i = int(np.flatnonzero(dv.len == med_len)[0])
+        hs = dv.batch(np.array([i]))
+        feeds_tail = {"hidden_states": hs[0].numpy(), "attention_mask": hs[1].numpy()}
+        return f"median dev text ({med_len} tokens)", feeds_tail, None
+    e = tok.encode(text)
+    ids_len = len(e.ids)
+    enc_feeds = {
+        "input_ids": np.array([e.ids], dtype=np.int64),
+        "attention_mask": np.array([e.attention_mask], dtype=np.int64),
+        "token_type_ids": np.array([e.type_ids], dtype=np.int64),
+    }
+    h = enc_sess.run([key], enc_feeds)[0]
+    feeds_tail = {
+        "hidden_states": h.astype(np.float32),
+        "attention_mask": enc_feeds["attention_mask"],
+    }
+    return f"{name.split(' (')[0]} ({ids_len} tokens)", feeds_tail, enc_feeds
+
+
+def measure_latency(key: str, dv: States, s32, s8) -> dict:
+    """p50 latency of one sentence, 1 thread, for each tail; the encoder for scale."""
     tok = load_tokenizer(MODEL_DIR / "tokenizer.json")
     enc_sess = ort_session(MODEL_DIR / "model.int8.onnx", 1)
-    sentences = {
-        "short (12 tokens)": "my package still has not arrived, this is ridiculous",
-        "median": None,
-        "long (~60 tokens)": " ".join(
-            [
-                "I have called your support line three times this week"
-                " and nobody could tell me where my refund is."
-            ]
-            * 3
-        ),
-    }
-    med_len = int(np.median(dv.len))
-    sentences["median"] = None
     latency = {}
-    for name, text in sentences.items():
-        if text is None:
-            i = int(np.flatnonzero(dv.len == med_len)[0])
-            ids_len = med_len
-            hs = dv.batch(np.array([i]))
-            feeds_tail = {"hidden_states": hs[0].numpy(), "attention_mask": hs[1].numpy()}
-            enc_feeds = None
-            name = f"median dev text ({med_len} tokens)"
-        else:
-            e = tok.encode(text)
-            ids_len = len(e.ids)
-            enc_feeds = {
-                "input_ids": np.array([e.ids], dtype=np.int64),
-                "attention_mask": np.array([e.attention_mask], dtype=np.int64),
-                "token_type_ids": np.array([e.type_ids], dtype=np.int64),
-            }
-            h = enc_sess.run([key], enc_feeds)[0]
-            feeds_tail = {
-                "hidden_states": h.astype(np.float32),
-                "attention_mask": enc_feeds["attention_mask"],
-            }
-            name = f"{name.split(' (')[0]} ({ids_len} tokens)"
+    for case, text in LATENCY_SENTENCES.items():
+        name, feeds_tail, enc_feeds = latency_feeds(case, text, tok, enc_sess, key, dv)
         row = {}
         for label, sess in (("tail_fp32", s32), ("tail_int8", s8)):
             row[label] = timeit(lambda s=sess, f=feeds_tail: s.run(["logits"], f))
@@ -750,21 +851,46 @@ def export(args: argparse.Namespace) -> None:
             row["encoder_int8_all_outputs"] = timeit(lambda s=enc_sess, f=enc_feeds: s.run(None, f))
         latency[name] = row
         print(f"latency {name}: " + ", ".join(f"{k} p50 {v:.2f} ms" for k, v in row.items()))
+    return latency
 
+
+TRAINING_KEYS = (
+    "layers",
+    "epochs",
+    "batch",
+    "lr",
+    "head_lr",
+    "dropout",
+    "train_wall_s",
+    "threads",
+    "best_epoch",
+)
+
+
+def encoder_description(n: int, key: str) -> dict:
+    """``affect.json``'s account of the encoder output the tail reads."""
+    return {
+        "model": "src/warmline/nlu/assets/all-minilm-l6-v2/model.int8.onnx",
+        "output": key,
+        "output_meaning": f"token states after encoder.layer.{N_LAYERS - 1 - n} (0-based)",
+        "tokenizer": "tokenizer.json beside the encoder; truncation max_length 128, no padding",
+        "note": "states from a single-text (batch 1) encoder run; tail pools over "
+        "attention_mask itself",
+    }
+
+
+def affect_metadata(
+    n: int, key: str, result: dict, ev: dict, diffs: tuple[float, float], latency: dict
+) -> dict:
+    """The contents of ``affect.json``."""
     dev = result["dev"]
-    affect = {
+    diff_batch, single = diffs
+    return {
         "model": f"affect tail over all-MiniLM-L6-v2 int8: fp32 copy of encoder layer(s) "
         f"{', '.join(str(N_LAYERS - n + i) for i in range(n))} fine-tuned on GoEmotions, "
         "masked mean pooling, linear head",
         "files": {"fp32": "tail.onnx", "int8": "tail.int8.onnx"},
-        "encoder": {
-            "model": "src/warmline/nlu/assets/all-minilm-l6-v2/model.int8.onnx",
-            "output": key,
-            "output_meaning": f"token states after encoder.layer.{N_LAYERS - 1 - n} (0-based)",
-            "tokenizer": "tokenizer.json beside the encoder; truncation max_length 128, no padding",
-            "note": "states from a single-text (batch 1) encoder run; tail pools over "
-            "attention_mask itself",
-        },
+        "encoder": encoder_description(n, key),
         "inputs": {
             "hidden_states": "float32 [batch, seq, 384]",
             "attention_mask": "int64 [batch, seq]",
@@ -793,24 +919,34 @@ def export(args: argparse.Namespace) -> None:
         },
         "onnxruntime_vs_torch_max_abs_logit_diff": {"batch64": diff_batch, "single": single},
         "latency_ms_p50_1_thread": latency,
-        "training": {
-            k: result[k]
-            for k in (
-                "layers",
-                "epochs",
-                "batch",
-                "lr",
-                "head_lr",
-                "dropout",
-                "train_wall_s",
-                "threads",
-                "best_epoch",
-            )
-        },
+        "training": {k: result[k] for k in TRAINING_KEYS},
         "baseline_linear_head_dev": BASELINE,
         "protocol": "train 80 % of GoEmotions train; tuning split numpy default_rng(0).random(n) "
         "< 0.2 for early stopping, calibration, thresholds; F1/ECE on dev (15 bins)",
     }
+
+
+def export(args: argparse.Namespace) -> None:
+    import onnxruntime  # noqa: F401  (version for affect.json)
+    import torch
+
+    setup_torch(args.threads)
+    n = args.layers
+    key = tail_input(n)
+    run = args.work / (args.tag or f"tail{n}")
+    result = json.loads((run / "result.json").read_text())
+    out_dir: Path = args.out
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tail = build_tail_module(n, len(TARGETS)).eval()
+    tail.load_state_dict(torch.load(run / "tail.pt"))
+    fp32, int8 = export_onnx(tail, out_dir)
+    data = load_splits(args, key)
+    s32 = ort_session(fp32, 1)
+    diffs = ort_vs_torch(tail, s32, data.dv, len(data.y_dev))
+    s8 = ort_session(int8, 1)
+    ev = evaluate_ort((("fp32", s32), ("int8", s8)), data, result)
+    latency = measure_latency(key, data.dv, s32, s8)
+    affect = affect_metadata(n, key, result, ev, diffs, latency)
     (out_dir / "affect.json").write_text(json.dumps(affect, indent=2))
     print(
         f"wrote {fp32} ({fp32.stat().st_size} B), {int8} ({int8.stat().st_size} B), "
