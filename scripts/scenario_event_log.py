@@ -56,6 +56,8 @@ def in_kind(event: Event) -> dict[str, Any]:
 
 
 async def run(folder: Path) -> dict[str, Any]:
+    # Builds its runtime as services/scenario_session.py does, by hand on purpose: the script
+    # must also run against older checkouts (PYTHONPATH=<checkout>/src) to compare with them.
     loaded = [(path, load_scenarios(path)) for path in scenario_files([folder])]
     packs = sorted(
         {s.pack or f.pack for _, f in loaded for s in f.scenarios} | {f.pack for _, f in loaded}
