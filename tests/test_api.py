@@ -6,6 +6,7 @@ import asyncio
 import json
 
 import httpx
+import pytest
 
 PROBLEM = "application/problem+json"
 
@@ -145,3 +146,40 @@ async def test_each_turn_is_published_to_live_subscribers(
     await client.post(f"/api/conversations/{cid}/messages", json={"text": "hello"})
     await asyncio.wait_for(task, 5)
     assert [r["kind"] for r in received] == ["message_received", "bot_replied"]
+
+
+async def test_a_lone_surrogate_is_refused_and_the_conversation_stays_readable(
+    client: httpx.AsyncClient,
+) -> None:
+    cid = (await client.post("/api/conversations", json={})).json()["conversation_id"]
+    sent = await client.post(
+        f"/api/conversations/{cid}/messages",
+        content=b'{"text": "help \\ud800"}',
+        headers={"content-type": "application/json"},
+    )
+    assert sent.status_code == 400 and sent.json()["code"] == "undecodable_input"
+    rated = await client.post(
+        f"/api/conversations/{cid}/feedback",
+        content=b'{"rating": 3, "comment": "\\udfff"}',
+        headers={"content-type": "application/json"},
+    )
+    assert rated.status_code == 422  # the schema's length check reads it as text first
+    for path in ("", "/events"):
+        assert (await client.get(f"/api/conversations/{cid}{path}")).status_code == 200
+
+
+async def test_every_way_in_for_text_refuses_a_lone_surrogate(runtime) -> None:  # type: ignore[no-untyped-def]
+    from warmline.errors import UndecodableInput
+
+    service = runtime.conversations
+    cid = (await service.start(None, None)).conversation_id
+    with pytest.raises(UndecodableInput):
+        await service.post_message(cid, "hi \ud800")
+    with pytest.raises(UndecodableInput):
+        await service.give_feedback(cid, 3, "\udfff")
+    await service.request_person(cid)
+    await runtime.handoff.claim(cid, "ana")
+    with pytest.raises(UndecodableInput):
+        await runtime.handoff.reply(cid, "ana", "\ud800 hello")
+    state, events = await service.state(cid)
+    assert all(e.kind != "feedback_given" for e in events) and state.owner == "ana"

@@ -30,6 +30,7 @@ from warmline.policy.handover import person_requested
 from warmline.policy.outcomes import after_action, after_template_failure
 from warmline.services.actions import ActionRunner
 from warmline.services.customer_accounts import AccountCache
+from warmline.services.input_text import encodable
 from warmline.services.locks import ConversationLocks
 from warmline.services.packets import Packets
 from warmline.services.packs import PackRegistry, PackRuntime
@@ -99,7 +100,7 @@ class ConversationService:
         return fold(events), events
 
     def validate_text(self, text: str) -> str:
-        stripped = text.strip()
+        stripped = encodable(text).strip()
         if not stripped:
             raise EmptyMessage("the message is empty")
         if len(text) > self.max_message_chars:
@@ -171,5 +172,6 @@ class ConversationService:
 
     async def give_feedback(self, conversation_id: str, rating: int, comment: str = "") -> None:
         """The customer's rating of the conversation (1-5); the last one given counts."""
+        comment = encodable(comment, "the comment")
         event = FeedbackGiven(at=self.clock.now(), rating=rating, comment=comment)
         await self.transact(conversation_id, lambda state, runtime: [event])

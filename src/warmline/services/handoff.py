@@ -25,6 +25,7 @@ from warmline.domain.events import (
 from warmline.domain.packet import Packet
 from warmline.errors import ConflictError, ConversationClosed, InputError
 from warmline.services.conversations import ConversationService, TurnResult
+from warmline.services.input_text import encodable
 from warmline.services.packs import PackRuntime
 from warmline.services.presence import Presence
 
@@ -145,7 +146,7 @@ class HandoffService:
         return left
 
     async def reply(self, conversation_id: str, agent: str, text: str) -> TurnResult:
-        text = text.strip()
+        text = encodable(text).strip()
         if not text or len(text) > MAX_AGENT_CHARS:
             raise InputError(f"a message has 1 to {MAX_AGENT_CHARS} characters")
 
