@@ -1,4 +1,6 @@
 # warmline: `make demo` runs the demo, `make test` runs every test. Both set up what they need.
+# The tests pin the encoder's arithmetic to int8 so trained models do not depend on the CPU
+# (docs/encoder.md).
 PY      ?= python3
 VENV    := .venv
 BIN     := $(VENV)/bin
@@ -33,11 +35,12 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 unit: $(STAMP) browser
-	WARMLINE_TEST_POSTGRES_URL=$(PG_URL) WARMLINE_TEST_CHROMIUM=$(CHROMIUM) \
+	WARMLINE_ENCODER_PRECISION=int8 \
+	  WARMLINE_TEST_POSTGRES_URL=$(PG_URL) WARMLINE_TEST_CHROMIUM=$(CHROMIUM) \
 	  $(BIN)/pytest -q -m "" --junitxml=reports/pytest.xml
 
 scenarios: $(STAMP)
-	$(BIN)/warmline test tests/scenarios --junit reports/scenarios.xml
+	WARMLINE_ENCODER_PRECISION=int8 $(BIN)/warmline test tests/scenarios --junit reports/scenarios.xml
 
 test: lint typecheck unit scenarios
 

@@ -51,8 +51,12 @@ PRODUCT = ("negative", "frustration", "urgency", "confusion")
 PAPER = {"anger": 0.47, "annoyance": 0.34, "disappointment": 0.28, "confusion": 0.37}
 
 
+PRECISION = ["int8"]
+"""The encoder arithmetic measured (``--precision``)."""
+
+
 def accuracy(datasets: Path, clause_reading: bool) -> None:
-    encoder = load_encoder(EncoderConfig(threads=2))
+    encoder = load_encoder(EncoderConfig(threads=2, precision=PRECISION[0]))
     detector = load_affect(encoder, AffectConfig(clause_reading=clause_reading))
     model = detector.model
     texts, labels = read_goemotions(datasets, "dev")
@@ -93,7 +97,7 @@ def latency(datasets: Path, turns: int, clause_reading: bool) -> None:
     from warmline.nlu.engine import NluEngine
     from warmline.services.packs import resolve_pack_path
 
-    encoder = load_encoder(EncoderConfig(threads=1))
+    encoder = load_encoder(EncoderConfig(threads=1, precision=PRECISION[0]))
     detector = load_affect(encoder, AffectConfig(clause_reading=clause_reading))
     pack = load_pack(resolve_pack_path("airline"))
     with_affect = NluEngine.train(pack, encoder, cache_dir=REPO / "var" / "models", affect=detector)
@@ -125,12 +129,14 @@ def latency(datasets: Path, turns: int, clause_reading: bool) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("what", choices=("accuracy", "latency"))
+    parser.add_argument("--precision", choices=("int8", "float32"), default="int8")
     parser.add_argument("--datasets", type=Path, default=REPO.parent / "shared" / "datasets")
     parser.add_argument("--turns", type=int, default=1000)
     parser.add_argument(
         "--clause-reading", action="store_true", help="the turn reading also reads clauses"
     )
     args = parser.parse_args(argv)
+    PRECISION[0] = args.precision
     if args.what == "accuracy":
         accuracy(args.datasets, args.clause_reading)
     else:

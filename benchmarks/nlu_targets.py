@@ -37,6 +37,9 @@ from warmline.nlu.intents import IntentClassifier  # noqa: E402
 from warmline.nlu.typos import typo_set  # noqa: E402
 from warmline.services.training import IntentModel  # noqa: E402
 
+PRECISION = ["int8"]
+"""The encoder arithmetic measured (``--precision``)."""
+
 
 def banking(root: Path, split: str) -> tuple[list[str], list[str]]:
     with (root / "banking77" / f"{split}.csv").open(newline="", encoding="utf-8") as handle:
@@ -47,7 +50,7 @@ def banking(root: Path, split: str) -> tuple[list[str], list[str]]:
 def fewshot(root: Path, shots: int, seeds: int) -> None:
     train_texts, train_labels = banking(root, "train")
     test_texts, test_labels = banking(root, "test")
-    encoder = load_encoder(EncoderConfig(threads=2))
+    encoder = load_encoder(EncoderConfig(threads=2, precision=PRECISION[0]))
     test_emb = encoder.encode(test_texts)
     labels = np.array(train_labels)
     accs = []
@@ -85,7 +88,9 @@ def accuracy(model: IntentModel, texts: list[str], gold: list[str]) -> float:
 
 def typos(root: Path, model_dir: Path, rate: float, seed: int) -> None:
     texts, gold = banking(root, "test")
-    model = IntentModel.load(model_dir, load_encoder(EncoderConfig(threads=2)))
+    model = IntentModel.load(
+        model_dir, load_encoder(EncoderConfig(threads=2, precision=PRECISION[0]))
+    )
     clean = accuracy(model, texts, gold)
     noisy_texts = typo_set(texts, rate, seed)
     changed = sum(a != b for a, b in zip(texts, noisy_texts, strict=True))
@@ -102,7 +107,9 @@ def speed(root: Path, model_dir: Path) -> None:
 
     texts, _ = banking(root, "test")
     with threadpool_limits(1):
-        model = IntentModel.load(model_dir, load_encoder(EncoderConfig(threads=1)))
+        model = IntentModel.load(
+            model_dir, load_encoder(EncoderConfig(threads=1, precision=PRECISION[0]))
+        )
         for text in texts[:20]:
             list(model.predict([text]))
         times = []
@@ -116,7 +123,9 @@ def speed(root: Path, model_dir: Path) -> None:
         f"p50 {np.median(ms):.2f} ms, p95 {np.percentile(ms, 95):.2f} ms, "
         f"p99 {np.percentile(ms, 99):.2f} ms"
     )
-    batched = IntentModel.load(model_dir, load_encoder(EncoderConfig(threads=2)))
+    batched = IntentModel.load(
+        model_dir, load_encoder(EncoderConfig(threads=2, precision=PRECISION[0]))
+    )
     list(batched.predict(texts[:64]))
     started = time.perf_counter()
     list(batched.predict(texts, batch=256))
@@ -129,6 +138,7 @@ def speed(root: Path, model_dir: Path) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("section", choices=["fewshot", "typos", "speed"])
+    parser.add_argument("--precision", choices=("int8", "float32"), default="int8")
     parser.add_argument("--datasets", type=Path, default=REPO.parent / "shared" / "datasets")
     parser.add_argument("--model", type=Path, help="folder written by warmline nlu train")
     parser.add_argument("--shots", type=int, default=10)
@@ -136,6 +146,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rate", type=float, default=0.10)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
+    PRECISION[0] = args.precision
     os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
     if args.section == "fewshot":
         fewshot(args.datasets, args.shots, args.seeds)

@@ -59,6 +59,11 @@ class Settings(BaseSettings):
         description="folder with an ONNX sentence encoder and its tokenizer.json; "
         "unset means the shipped all-MiniLM-L6-v2 (see docs/encoder.md)",
     )
+    encoder_precision: Literal["auto", "int8", "float32"] = Field(
+        "auto",
+        description="the sentence encoder's arithmetic: int8 (the file as stored), float32 "
+        "(faster on CPUs without VNNI) or auto (both timed at start, the faster kept)",
+    )
     encoder_file: str = Field(
         "model.int8.onnx", description="the ONNX file inside the encoder folder"
     )

@@ -87,10 +87,12 @@ class AffectDetector:
     def __init__(
         self, encoder: Encoder, model: AffectModel, config: AffectConfig | None = None
     ) -> None:
-        if model.encoder_name != encoder.name:
+        # The weights, not the arithmetic: one file run in int8 or float32 gives the same states
+        # up to rounding (benchmarks: affect_targets.py --precision).
+        if model.encoder_name != encoder.weights_name:
             raise ConfigurationError(
                 f"the affect model was trained on encoder '{model.encoder_name}', not "
-                f"'{encoder.name}'; train one for this encoder with scripts/train_affect.py"
+                f"'{encoder.weights_name}'; train one for this encoder with scripts/train_affect.py"
             )
         self.encoder = encoder
         self.model = model

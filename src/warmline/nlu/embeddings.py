@@ -39,7 +39,7 @@ import os
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -51,12 +51,16 @@ if TYPE_CHECKING:  # pragma: no cover
     import onnxruntime
     from tokenizers import Encoding, Tokenizer
 
+    from warmline.nlu.precision import PrecisionChoice
+
 os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 
 ASSETS_DIR = Path(__file__).resolve().parent / "assets" / "all-minilm-l6-v2"
 TOKENIZER_FILE = "tokenizer.json"
 
-__all__ = ["ASSETS_DIR", "Encoder", "EncoderConfig", "OnnxEncoder", "load_encoder"]
+__all__ = ["ASSETS_DIR", "Encoder", "EncoderConfig", "OnnxEncoder", "Precision", "load_encoder"]
+
+Precision = Literal["auto", "int8", "float32"]
 
 
 class Encoder(ABC):
@@ -70,7 +74,12 @@ class Encoder(ABC):
     @property
     @abstractmethod
     def name(self) -> str:
-        """Stable identifier of the model; changes when the weights change."""
+        """Stable identifier of the model; changes when the weights or the arithmetic change."""
+
+    @property
+    def weights_name(self) -> str:
+        """Identifier of the weights alone: the same for one file run in int8 or in float32."""
+        return self.name
 
     @abstractmethod
     def encode(self, texts: Sequence[str]) -> NDArray[np.float32]:
@@ -99,6 +108,12 @@ class EncoderConfig(BaseModel):
     max_length: int = Field(128, ge=2, description="tokens per text, longer texts are truncated")
     threads: int = Field(1, ge=1, description="onnxruntime intra-op threads")
     batch_size: int = Field(32, ge=1, description="texts per onnxruntime run")
+    precision: Precision = Field(
+        "int8",
+        description="int8: the file as stored; float32: its int8 products run in float32 "
+        "(nlu/dequantize.py), faster on CPUs without VNNI; auto: whichever of the two is faster "
+        "on this CPU, measured when the encoder loads (nlu/precision.py)",
+    )
 
     def resolved_dir(self) -> Path:
         return (self.model_dir if self.model_dir is not None else ASSETS_DIR).expanduser()
@@ -117,6 +132,7 @@ class OnnxEncoder(Encoder):
 
     def __init__(self, config: EncoderConfig | None = None) -> None:
         self.config = config or EncoderConfig()
+        self.selection: PrecisionChoice | None = None  # set when chosen by measurement
         directory = self.config.resolved_dir()
         model_path = directory / self.config.model_file
         tokenizer_path = directory / TOKENIZER_FILE
@@ -124,8 +140,15 @@ class OnnxEncoder(Encoder):
             if not required.is_file():
                 raise ConfigurationError(f"sentence encoder file not found: {required}")
 
+        if self.config.precision == "auto":
+            raise ConfigurationError("precision 'auto' is resolved by load_encoder()")
         self._tokenizer = self._load_tokenizer(tokenizer_path)
-        self._session = self._load_session(model_path)
+        if self.config.precision == "float32":
+            from warmline.nlu.dequantize import float32_model
+
+            self._session = self._load_session(model_path, float32_model(model_path))
+        else:
+            self._session = self._load_session(model_path)
         self._input_names = {i.name for i in self._session.get_inputs()}
         missing = {"input_ids", "attention_mask"} - self._input_names
         if missing:
@@ -133,7 +156,8 @@ class OnnxEncoder(Encoder):
         outputs = self._session.get_outputs()
         inner = [o.name for o in outputs if o.name.startswith("hidden_state_")]
         self._output_names: list[str] = [outputs[0].name, *inner]
-        self._name = f"{directory.name}/{model_path.stem}@{_sha256_prefix(model_path)}"
+        self._weights_name = f"{directory.name}/{model_path.stem}@{_sha256_prefix(model_path)}"
+        self._name = self._weights_name + ("+float32" if self.config.precision == "float32" else "")
         self._dimension = int(self._run([""]).shape[1])
 
     def _load_tokenizer(self, path: Path) -> Tokenizer:
@@ -153,7 +177,7 @@ class OnnxEncoder(Encoder):
         tokenizer.enable_truncation(max_length=self.config.max_length)
         return tokenizer
 
-    def _load_session(self, path: Path) -> onnxruntime.InferenceSession:
+    def _load_session(self, path: Path, model: bytes | None = None) -> onnxruntime.InferenceSession:
         import onnxruntime as ort
 
         options = ort.SessionOptions()
@@ -163,7 +187,8 @@ class OnnxEncoder(Encoder):
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.log_severity_level = 3  # errors only
         try:
-            return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+            source = model if model is not None else str(path)
+            return ort.InferenceSession(source, options, providers=["CPUExecutionProvider"])
         except Exception as exc:
             raise ConfigurationError(f"cannot load ONNX model {path}: {exc}") from None
 
@@ -174,6 +199,10 @@ class OnnxEncoder(Encoder):
     @property
     def name(self) -> str:
         return self._name
+
+    @property
+    def weights_name(self) -> str:
+        return self._weights_name
 
     def encode(self, texts: Sequence[str]) -> NDArray[np.float32]:
         if isinstance(texts, str):
@@ -237,11 +266,18 @@ class OnnxEncoder(Encoder):
 
 @functools.lru_cache(maxsize=8)
 def _cached_encoder(config: EncoderConfig) -> Encoder:
+    if config.precision == "auto":
+        from warmline.nlu.precision import faster_encoder
+
+        return faster_encoder(config)
     return OnnxEncoder(config)
 
 
 def load_encoder(config: EncoderConfig | None = None) -> Encoder:
-    """The encoder for ``config`` (default: the shipped MiniLM int8), loaded once per process."""
+    """The encoder for ``config`` (default: the shipped MiniLM int8), loaded once per process.
+
+    With ``precision="auto"`` both arithmetics are loaded and timed on this CPU and the faster
+    is kept (:func:`warmline.nlu.precision.faster_encoder`)."""
     config = config or EncoderConfig()
     # Key the cache on the resolved folder, so None and the explicit default share one model.
     normalised = config.model_copy(update={"model_dir": config.resolved_dir().resolve()})

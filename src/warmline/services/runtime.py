@@ -47,6 +47,7 @@ async def load_packs(settings: Settings, encoder: Encoder | None) -> PackRegistr
                 model_dir=settings.encoder_dir,
                 model_file=settings.encoder_file,
                 threads=settings.encoder_threads,
+                precision=settings.encoder_precision,
             ),
         )
     affect = await asyncio.to_thread(
