@@ -72,6 +72,29 @@ class Settings(BaseSettings):
         description="folder with an affect model (affect.json and its weights) trained for the "
         "encoder; unset means the shipped one (see docs/affect.md)",
     )
+    identity_secret: str | None = Field(
+        None,
+        description="shared secret (HS256) of the identity tokens the host site signs for its "
+        "signed-in customers (docs/security.md); unset: no conversation is bound to a customer "
+        "by token, only by the pack's in-conversation verification",
+    )
+    identity_issuer: str | None = Field(
+        None, description="when set, identity tokens must carry this `iss`"
+    )
+    customer_picker: bool = Field(
+        False,
+        description="development switch: the start page lets anyone pick a customer id without "
+        "a credential (the demo's one-click picker); never in production",
+    )
+    conversation_token_ttl_s: int = Field(
+        7 * 24 * 3600,
+        ge=60,
+        description="how long a conversation token (the customer's key to one conversation) is "
+        "accepted",
+    )
+    verification_attempts: int = Field(
+        3, ge=1, description="wrong answers to the pack's verification questions before a person"
+    )
     max_message_chars: int = Field(2000, ge=1, description="longest customer message accepted")
     max_body_bytes: int = Field(65536, ge=1024, description="largest HTTP request body accepted")
     secret_key: str = Field(DEV_SECRET, description="signs sessions; must be set in production")
@@ -107,6 +130,8 @@ class Settings(BaseSettings):
             raise ValueError(
                 "WARMLINE_AGENTS (or WARMLINE_AGENT_PASSWORD) must be set in production"
             )
+        if self.environment == "production" and self.customer_picker:
+            raise ValueError("WARMLINE_CUSTOMER_PICKER is a development switch, not for production")
         if self.default_pack not in [Path(p).stem for p in self.packs]:
             raise ValueError(f"default_pack '{self.default_pack}' is not among packs {self.packs}")
         return self
