@@ -126,6 +126,33 @@ class NotSignedIn(WarmlineError):
     public = True
 
 
+class ConversationTokenRequired(WarmlineError):
+    """A customer route of a conversation reached without the conversation's token."""
+
+    status = 401
+    title = "Conversation token required"
+    code = "conversation_token_required"
+    public = True
+
+
+class ConversationAccessDenied(WarmlineError):
+    """A conversation token that is not this conversation's, or has expired."""
+
+    status = 403
+    title = "Not your conversation"
+    code = "conversation_access_denied"
+    public = True
+
+
+class IdentityRejected(WarmlineError):
+    """An identity token that does not verify, or a customer id offered without one."""
+
+    status = 403
+    title = "Identity not accepted"
+    code = "identity_rejected"
+    public = True
+
+
 class ConflictError(WarmlineError):
     status = 409
     title = "Conflict"
