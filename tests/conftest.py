@@ -87,6 +87,9 @@ def test_settings(model_cache: Path, **overrides: object) -> Settings:
         "backoffice_url": "http://backoffice.test",
         "model_dir": model_cache,
         "environment": "test",
+        # tests start conversations for a customer id, as the demo's picker does; the identity
+        # tests (test_identity.py) turn it off
+        "customer_picker": True,
     }
     values.update(overrides)
     return get_settings(**values)
