@@ -51,6 +51,8 @@ def live_stack(
         "WARMLINE_PACKS": packs,
         "WARMLINE_DEFAULT_PACK": default_pack,
         "WARMLINE_LOG_LEVEL": "warning",
+        "WARMLINE_ENVIRONMENT": "test",
+        "WARMLINE_CUSTOMER_PICKER": "1",
     }
     backoffice = subprocess.Popen(
         [sys.executable, "-m", "warmline.demo.backoffice", "--port", str(bo_port)], env=env

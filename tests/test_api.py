@@ -37,10 +37,20 @@ async def test_post_a_message_returns_the_reply_and_the_decision(client: httpx.A
     assert [m["author"] for m in transcript["messages"]] == ["bot", "customer", "bot"]
 
 
-async def test_unknown_conversation_is_a_404_problem(client: httpx.AsyncClient) -> None:
+async def test_unknown_conversation_is_refused_like_any_other_without_its_token(
+    client: httpx.AsyncClient,
+) -> None:
     r = await client.post("/api/conversations/nope/messages", json={"text": "hi"})
-    assert r.status_code == 404 and r.headers["content-type"] == PROBLEM
-    assert r.json()["code"] == "conversation_not_found"
+    assert r.status_code == 401 and r.headers["content-type"] == PROBLEM
+    assert r.json()["code"] == "conversation_token_required"
+    cid = await _start(client)  # a real token, for another conversation: ids cannot be probed
+    token = client.cookies.get("warmline_conversation", path=f"/api/conversations/{cid}")
+    r = await client.post(
+        "/api/conversations/nope/messages",
+        json={"text": "hi"},
+        headers={"authorization": f"Bearer {token}"},
+    )
+    assert r.status_code == 403 and r.json()["code"] == "conversation_access_denied"
 
 
 async def test_empty_message_is_refused_and_changes_nothing(client: httpx.AsyncClient) -> None:

@@ -24,6 +24,7 @@ from warmline.domain.events import (
     Resolved,
 )
 from warmline.nlu.embeddings import Encoder
+from warmline.services.identity import ConversationKeys
 from warmline.services.runtime import Runtime
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -110,6 +111,8 @@ async def test_arms_are_recorded_at_the_start_and_reported_with_ratings(
     experiment_runtime: Runtime,
 ) -> None:
     service = experiment_runtime.conversations
+    settings = experiment_runtime.settings
+    keys = ConversationKeys(settings.secret_key, settings.conversation_token_ttl_s)
     app = create_app(runtime=experiment_runtime)
     arms = {}
     async with httpx.AsyncClient(
@@ -121,6 +124,7 @@ async def test_arms_are_recorded_at_the_start_and_reported_with_ratings(
             arms[started.conversation_id] = state.arms["opener"]
             greeting = started.replies[0].text
             assert greeting.startswith("Brisk") == (state.arms["opener"] == "brisk")
+            client.headers["authorization"] = f"Bearer {keys.issue(started.conversation_id)}"
             r = await client.post(
                 f"/api/conversations/{started.conversation_id}/feedback", json={"rating": 5}
             )

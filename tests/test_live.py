@@ -42,7 +42,8 @@ def test_a_turn_over_real_http_reaches_the_real_back_office(base_url: str) -> No
 
 def test_the_stream_delivers_each_new_message(base_url: str) -> None:
     with httpx.Client(base_url=base_url, timeout=LIMIT_S) as client:
-        cid = client.post("/api/conversations", json={}).json()["conversation_id"]
+        started = client.post("/api/conversations", json={}).json()
+        cid, token = started["conversation_id"], started["conversation_token"]
         seen: list[dict[str, object]] = []
         subscribed = threading.Event()
 
@@ -63,7 +64,11 @@ def test_the_stream_delivers_each_new_message(base_url: str) -> None:
         reader.start()
         assert subscribed.wait(LIMIT_S)
         with httpx.Client(base_url=base_url, timeout=LIMIT_S) as poster:
-            poster.post(f"/api/conversations/{cid}/messages", json={"text": "hello"})
+            poster.post(
+                f"/api/conversations/{cid}/messages",
+                json={"text": "hello"},
+                headers={"authorization": f"Bearer {token}"},
+            )
         reader.join(LIMIT_S)
         assert [m["author"] for m in seen] == ["customer", "bot"]
         assert seen[0]["text"] == "hello"

@@ -15,8 +15,17 @@ from warmline.services.conversations import TurnResult
 class StartConversation(BaseModel):
     model_config = ConfigDict(extra="forbid")
     pack: str | None = Field(None, max_length=64, description="domain pack; the default if omitted")
+    identity_token: str | None = Field(
+        None,
+        max_length=4096,
+        description="the signed-in customer's identity: a JWT (HS256) your site signs with "
+        "WARMLINE_IDENTITY_SECRET, `sub` = their customer id (docs/identity.md)",
+    )
     customer_id: str | None = Field(
-        None, max_length=128, description="the customer's id in the back office"
+        None,
+        max_length=128,
+        description="a customer id without a credential: accepted only with the development "
+        "switch WARMLINE_CUSTOMER_PICKER; otherwise 403 identity_rejected",
     )
     channel: str = Field("api", max_length=32)
 
@@ -71,6 +80,15 @@ class TurnOut(BaseModel):
             replies=[Reply(text=r.text, choices=r.choices) for r in result.replies],
             decision=DecisionSummary.of(result.decision) if result.decision else None,
         )
+
+
+class StartedOut(TurnOut):
+    conversation_token: str = Field(
+        description="the key to this conversation: send it as `Authorization: Bearer <token>` "
+        "with every later request about it (the response also sets it as an HttpOnly cookie "
+        "scoped to the conversation's paths, for pages and EventSource)"
+    )
+    verified: bool = Field(description="whether the conversation is bound to a verified customer")
 
 
 class Line(BaseModel):

@@ -26,6 +26,9 @@ class ConversationStarted(_Event):
     pack: str
     customer_id: str | None = None
     channel: str = "web"
+    verified_by: str | None = None
+    """How the customer was verified (identity_token, customer_picker); None when the process
+    that started it vouched for the id itself (the terminal, scenario tests) or no customer."""
 
 
 class MessageReceived(_Event):

@@ -42,6 +42,7 @@ ReasonCode = Literal[
     "account_rules_out",
     "no_account_record",
     "not_on_account",
+    "not_verified",
     # the conversation's own flow
     "confirmed",
     "declined",

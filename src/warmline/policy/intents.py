@@ -37,6 +37,8 @@ def handle_intent(
             )
         )
         return clarify(state, understanding, pack, reasons, exclude=(name,))
+    if state.customer_id is None and intent.requires_account:
+        return _not_verified(name, reasons, base)
     answered = _without_action(name, intent, customer, reasons, base)
     if answered is not None:
         return answered
@@ -99,6 +101,8 @@ def _for_action(
 ) -> Decision:
     """Run a read at once; ask for a yes before a write; ask for what is missing first."""
     action = pack.actions[action_name]
+    if state.customer_id is None and needs_customer(action):
+        return _not_verified(action_name, reasons, base)
     params, missing = _fill(action, understanding, state, customer, extra or {})
     foreign = _not_on_account(action, params, customer)
     if foreign is not None:
@@ -134,6 +138,25 @@ def _for_action(
         reasons=reasons,
         **base,
     )
+
+
+def needs_customer(action: Action) -> bool:
+    """Whether ``action`` reads or changes a customer's own records (a parameter chosen from
+    the account): only for a verified customer."""
+    return any(spec.choices_from_account for spec in action.parameters.values())
+
+
+def _not_verified(what: str, reasons: list[Reason], base: dict[str, Any]) -> Decision:
+    """Nothing of a customer's is read, shown or changed in a conversation not bound to a
+    verified customer, not even a record whose code the customer gives: say so, and how."""
+    reasons.append(
+        Reason(
+            code="not_verified",
+            detail=f"'{what}' reads or changes a customer's records and this conversation's "
+            "customer is not verified",
+        )
+    )
+    return Decision(kind="answer", template="not_verified", reasons=reasons, **base)
 
 
 def ontology_choices(pack: DomainPack, entity: str) -> list[tuple[str, str]]:

@@ -75,14 +75,26 @@ class ConversationService:
         return self.packs.resolve(name)
 
     async def start(
-        self, pack: str | None = None, customer_id: str | None = None, channel: str = "web"
+        self,
+        pack: str | None = None,
+        customer_id: str | None = None,
+        channel: str = "web",
+        *,
+        verified_by: str | None = None,
     ) -> TurnResult:
-        """A new conversation, opened by the greeting that says the bot is an AI."""
+        """A new conversation, opened by the greeting that says the bot is an AI.
+
+        ``customer_id`` binds it to that customer: callers pass one only once they have verified
+        it (``services/identity.py``), and say how in ``verified_by``."""
         runtime, conversation_id, now = self.pack(pack), str(uuid.uuid4()), self.clock.now()
         arms = assign_arms(runtime.pack, conversation_id)
         events: list[Event] = [
             ConversationStarted(
-                at=now, pack=runtime.pack.pack, customer_id=customer_id, channel=channel
+                at=now,
+                pack=runtime.pack.pack,
+                customer_id=customer_id,
+                channel=channel,
+                verified_by=verified_by,
             ),
             *(ExperimentAssigned(at=now, experiment=e, arm=a) for e, a in arms.items()),
             BotReplied(at=now, text=runtime.responder.greeting(arms)),

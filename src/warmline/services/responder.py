@@ -62,6 +62,11 @@ BUILTIN_TEMPLATES: dict[str, str] = {
         "I can't find anything on your account that this would apply to, so there's nothing to "
         "change. Would you like me to connect you with a person?"
     ),
+    "not_verified": (
+        "I can only look at bookings and orders once I know it's you, and this chat isn't linked "
+        "to a signed-in account. Please sign in on our website and start the chat from there, "
+        "or I can connect you with a person who can check your identity."
+    ),
     "not_on_account": (
         "I can only help with bookings on your own account, and I can't find that one there. "
         "Which of yours do you mean?"

@@ -10,9 +10,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
+from warmline.api.access import ConversationAccess, IdentityDep, KeysDep, grant
 from warmline.api.deps import ConversationsDep
 from warmline.domain.conversation import TranscriptLine
-from warmline.errors import InputError, WarmlineError
+from warmline.errors import IdentityRejected, InputError, WarmlineError
 from warmline.services.conversations import TurnResult
 
 _here = resources.files("warmline.web")
@@ -37,8 +38,13 @@ def _transcript(lines: list[TranscriptLine]) -> list[dict[str, object]]:
     return [{"author": t.author, "text": t.text, "choices": list(t.choices)} for t in lines]
 
 
-@router.get("/", response_class=HTMLResponse)
-async def start_page(request: Request, conversations: ConversationsDep) -> Response:
+def _start_page(
+    request: Request,
+    conversations: ConversationsDep,
+    identity: IdentityDep,
+    notice: str | None = None,
+    status_code: int = 200,
+) -> Response:
     packs = {name: rt.pack for name, rt in conversations.packs.items()}
     return templates.TemplateResponse(
         request,
@@ -46,24 +52,52 @@ async def start_page(request: Request, conversations: ConversationsDep) -> Respo
         {
             "packs": packs,
             "default_pack": conversations.packs.default,
-            "customer_id": request.query_params.get("customer", ""),
+            "picker": identity.picker,
+            "customer_id": request.query_params.get("customer", "") if identity.picker else "",
+            "identity_token": request.query_params.get("identity", ""),
+            "notice": notice,
         },
+        status_code=status_code,
     )
+
+
+@router.get("/", response_class=HTMLResponse)
+async def start_page(
+    request: Request, conversations: ConversationsDep, identity: IdentityDep
+) -> Response:
+    return _start_page(request, conversations, identity)
 
 
 @router.post("/chat")
 async def start_chat(
+    request: Request,
     conversations: ConversationsDep,
+    identity: IdentityDep,
+    keys: KeysDep,
     pack: Annotated[str, Form()] = "",
     customer_id: Annotated[str, Form(max_length=128)] = "",
+    identity_token: Annotated[str, Form(max_length=4096)] = "",
 ) -> Response:
-    result = await conversations.start(pack or None, customer_id.strip() or None, "web")
-    return RedirectResponse(f"/chat/{result.conversation_id}", status_code=303)
+    """Start a chat: bound to a customer only by a verified identity token (or, with the
+    development picker, the id typed in); the conversation's key goes into its cookies."""
+    try:
+        who = identity.identify(identity_token.strip() or None, customer_id.strip() or None)
+    except IdentityRejected as exc:
+        return _start_page(request, conversations, identity, exc.public_detail(), 403)
+    result = await conversations.start(
+        pack or None,
+        who.customer_id if who else None,
+        "web",
+        verified_by=who.verified_by if who else None,
+    )
+    response = RedirectResponse(f"/chat/{result.conversation_id}", status_code=303)
+    grant(request, response, result.conversation_id, keys.issue(result.conversation_id))
+    return response
 
 
 @router.get("/chat/{conversation_id}", response_class=HTMLResponse)
 async def chat_page(
-    conversation_id: str, request: Request, conversations: ConversationsDep
+    conversation_id: ConversationAccess, request: Request, conversations: ConversationsDep
 ) -> Response:
     state, _ = await conversations.state(conversation_id)
     persona = conversations.pack(state.pack).pack.persona
@@ -82,7 +116,7 @@ async def chat_page(
 
 @router.post("/chat/{conversation_id}/messages", response_class=HTMLResponse)
 async def send(
-    conversation_id: str,
+    conversation_id: ConversationAccess,
     request: Request,
     conversations: ConversationsDep,
     text: Annotated[str, Form()] = "",
@@ -110,7 +144,7 @@ async def send(
 
 @router.post("/chat/{conversation_id}/feedback", response_class=HTMLResponse)
 async def feedback(
-    conversation_id: str,
+    conversation_id: ConversationAccess,
     request: Request,
     conversations: ConversationsDep,
     rating: Annotated[int, Form(ge=1, le=5)],
@@ -123,7 +157,7 @@ async def feedback(
 
 @router.post("/chat/{conversation_id}/handoff", response_class=HTMLResponse)
 async def handoff(
-    conversation_id: str, request: Request, conversations: ConversationsDep
+    conversation_id: ConversationAccess, request: Request, conversations: ConversationsDep
 ) -> Response:
     result = await conversations.request_person(conversation_id)
     lines = _lines(result, "Talk to a person") if result.replies else []
