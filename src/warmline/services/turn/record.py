@@ -1,7 +1,10 @@
 """Record: the events a decision leads to, in their order, and the one transaction that appends
 the turn to the conversation's log (with the version the turn read: of two writers that race,
-one wins and the other gets ``ConflictError``). Then the cached state is brought forward, a
-written account is read afresh next time, and live subscribers hear of the turn."""
+one wins and the other gets ``ConflictError``). Personal data is masked before anything is
+stored (``privacy/events.py``): the log, the cached state, live subscribers and the caller all
+see the masked events; the turn's stages before this one read the raw text. Then the cached
+state is brought forward, a written account is read afresh next time, and live subscribers
+hear of the turn."""
 
 from __future__ import annotations
 
@@ -14,12 +17,15 @@ from warmline.domain.events import (
     ActionProposed,
     BotReplied,
     CallbackRequested,
+    Decided,
     Disclosed,
     Escalated,
     Event,
     Resolved,
 )
+from warmline.domain.pack import DomainPack
 from warmline.errors import WarmlineError
+from warmline.privacy.events import at_rest
 from warmline.services.customer_accounts import AccountCache
 from warmline.services.realtime import Broker
 from warmline.services.state_cache import StateCache
@@ -67,6 +73,21 @@ def consequences(
     return events
 
 
+def needed_entities(pack: DomainPack) -> frozenset[str]:
+    """The entities whose values fill an action's parameters: kept raw in the log."""
+    return frozenset(
+        p.entity for a in pack.actions.values() for p in a.parameters.values() if p.entity
+    )
+
+
+def masked(turn: Turn) -> list[Event]:
+    """The turn's events as they are stored: personal data masked, except the values an
+    action needs (its parameters, the entities that fill them, the contact for a call back)."""
+    keep = needed_entities(turn.pack)
+    contacts = [turn.seen.contact] if turn.seen.contact else []
+    return [at_rest(event, keep, contacts) for event in turn.events]
+
+
 class Recorder:
     def __init__(
         self,
@@ -85,7 +106,7 @@ class Recorder:
     async def record(self, turn: Turn, decision: Decision | None) -> TurnResult:
         """Append the turn's events in one transaction; a failed append drops the cached
         state (the next turn folds the log afresh) and raises."""
-        state, events = turn.state, turn.events
+        state, events = turn.state, masked(turn)
         status = status_after(state.status, events)
         try:
             await self.repo.append(
@@ -100,4 +121,5 @@ class Recorder:
             self.accounts.forget(state.pack, state.customer_id)
         self.broker.publish(turn.conversation_id, events)
         replies = [e for e in events if isinstance(e, BotReplied)]
-        return TurnResult(turn.conversation_id, replies, decision, events, status)
+        shown = next((e.decision for e in events if isinstance(e, Decided)), decision)
+        return TurnResult(turn.conversation_id, replies, shown, events, status)

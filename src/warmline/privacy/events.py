@@ -1,0 +1,111 @@
+"""Personal data in conversation events: masked before an event is stored (``at_rest``) and,
+for the few values kept raw because an action needs them, masked again where they are shown
+to someone who does not need them (``for_display``).
+
+At rest every string of an event is masked (the customer's message, what the NLU read from
+it, the reasons' details, the bot's and the agents' words, notes and comments, the back
+office's records) except:
+
+* identifiers and codes (the event's kind and time, pack, customer id, agent, action, intent,
+  entity names, idempotency key, trigger, ...), which are not free text;
+* what an action needs: the parameters of a decision or an action, the choices the customer
+  picks from, the value of an entity that fills an action's parameter, and the contact left
+  for a call back (the ticket someone works from).
+
+``for_display`` masks those too: for a reader who needs the text, not the values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any
+
+from warmline.domain.events import Event, event_from_json, event_to_json
+from warmline.privacy.pii import mask, mask_contact
+
+IDENTIFIERS = frozenset(
+    {
+        "kind",
+        "at",
+        "pack",
+        "customer_id",
+        "channel",
+        "agent",
+        "action",
+        "risk",
+        "idempotency_key",
+        "trigger",
+        "medium",
+        "experiment",
+        "arm",
+        "code",
+        "intent",
+        "entity",
+        "language",
+        "zone",
+        "sentiment",
+        "how",
+        "by",
+        "disposition",
+        "corrected_intent",
+        "cause",
+        "template",
+        "missing",
+        "escalation",
+    }
+)
+"""Keys whose values are identifiers or codes, never free text."""
+
+NEEDED = frozenset({"params", "choices", "contact"})
+"""Keys whose values an action or the next turn needs as they are."""
+
+
+def _masked(
+    value: Any, keep: Collection[str], needed: frozenset[str], known: dict[str, str]
+) -> Any:
+    if isinstance(value, str):
+        for raw, masked in known.items():
+            value = value.replace(raw, masked)
+        return mask(value)
+    if isinstance(value, list):
+        return [_masked(v, keep, needed, known) for v in value]
+    if not isinstance(value, dict):
+        return value
+    entity = value.get("entity") if "value" in value else None
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        if key in IDENTIFIERS or key in needed or (key == "value" and entity in keep):
+            out[key] = item
+        else:
+            out[key] = _masked(item, keep, needed, known)
+    return out
+
+
+def _rebuild(event: Event, data: dict[str, Any], masked: dict[str, Any]) -> Event:
+    return event if masked == data else event_from_json(masked)
+
+
+def at_rest(
+    event: Event, keep_entities: Collection[str] = (), contacts: Collection[tuple[str, str]] = ()
+) -> Event:
+    """``event`` as it is stored: personal data masked except what an action needs (the values
+    of the entities in ``keep_entities`` among them). ``contacts`` are (medium, contact) pairs
+    the turn found: masked wherever they appear in text, whatever their shape."""
+    data = event_to_json(event)
+    known = {contact: mask_contact(medium, contact) for medium, contact in contacts if contact}
+    return _rebuild(event, data, _masked(data, keep_entities, NEEDED, known))
+
+
+def for_display(event: Event) -> Event:
+    """``event`` as shown to a reader who needs no raw value: everything masked, the contact
+    left for a call back too."""
+    data = event_to_json(event)
+    masked = _masked(data, (), frozenset(), {})
+    if data.get("kind") == "callback_requested":
+        masked["contact"] = mask_contact(data["medium"], data["contact"])
+    return _rebuild(event, data, masked)
+
+
+def mask_json(value: Any) -> Any:
+    """Every string in a JSON-like value masked (an export, a log's arguments)."""
+    return _masked(value, (), frozenset(), {})
