@@ -21,12 +21,17 @@ from __future__ import annotations
 import itertools
 import os
 import random
+import time
 
+import jwt
 from locust import FastHttpUser, task
 
 TURNS_PER_CONVERSATION = int(os.environ.get("TURNS_PER_CONVERSATION", "8"))
 THINK_TIME_S = float(os.environ.get("THINK_TIME_S", "0"))
 PACE = os.environ.get("TURNS_PER_S_PER_USER")
+# The server's WARMLINE_IDENTITY_SECRET: each conversation starts as a signed-in customer does,
+# with an identity token the host site signs (docs/identity.md).
+IDENTITY_SECRET = os.environ.get("WARMLINE_IDENTITY_SECRET", "")
 
 # Real airline demo customers with one of their own reservations and one of its flights.
 CUSTOMERS = [
@@ -63,18 +68,24 @@ class Customer(FastHttpUser):
         self.conversation_id: str | None = None
         self.turns_done = 0
 
+    def _identity(self) -> str:
+        claims = {"sub": self.customer_id, "exp": int(time.time()) + 600}
+        return jwt.encode(claims, IDENTITY_SECRET, algorithm="HS256")
+
     def _start(self) -> None:
         self.conversation_id = None
         with self.client.post(
             "/api/conversations",
-            json={"pack": "airline", "customer_id": self.customer_id},
+            json={"pack": "airline", "identity_token": self._identity()},
             name="start",
             catch_response=True,
         ) as response:
             if response.status_code != 201:
                 response.failure(f"start answered {response.status_code}: {response.text[:200]}")
                 return
-            self.conversation_id = response.json()["conversation_id"]
+            started = response.json()
+            self.conversation_id = started["conversation_id"]
+            self.headers = {"authorization": f"Bearer {started['conversation_token']}"}
             self.turns_done = 0
 
     @task
@@ -90,6 +101,7 @@ class Customer(FastHttpUser):
         with self.client.post(
             f"/api/conversations/{self.conversation_id}/messages",
             json={"text": text},
+            headers=self.headers,
             name="turn",
             catch_response=True,
         ) as response:

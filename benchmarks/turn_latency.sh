@@ -107,6 +107,11 @@ cpu_seconds() {  # utime + stime of a pid, in seconds
   >"$TMP/backoffice.log" 2>&1 &
 BO_PID=$!
 
+# Conversations start as signed-in customers do: with an identity token Locust signs with this
+# run's own identity secret.
+WARMLINE_IDENTITY_SECRET="$(python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+export WARMLINE_IDENTITY_SECRET
+
 # The load talks to the airline pack only; loading just it keeps start-up short.
 WARMLINE_DATABASE_URL="sqlite+aiosqlite:///$TMP/bench.db" \
 WARMLINE_BACKOFFICE_URL="http://127.0.0.1:$BO_PORT" \
