@@ -23,9 +23,11 @@ browser:
 	@test -x $(CHROMIUM) || (apt-get update -q && apt-get install -y -q chromium) \
 	  || (sudo apt-get update -q && sudo apt-get install -y -q chromium)
 
+# The demo is the one place of the development conveniences: the shared agent password
+# ("agent") and the start page's customer picker (docs/security.md).
 demo: $(STAMP)
 	$(BIN)/warmline migrate
-	$(BIN)/warmline demo
+	WARMLINE_ENVIRONMENT=development WARMLINE_CUSTOMER_PICKER=1 $(BIN)/warmline demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests scripts benchmarks

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -96,6 +97,31 @@ def test_settings(model_cache: Path, **overrides: object) -> Settings:
 
 
 test_settings.__test__ = False  # type: ignore[attr-defined]
+
+
+async def sign_in(
+    client: httpx.AsyncClient, name: str = "ana", password: str = "agent", **form: str
+) -> httpx.Response:
+    """Sign ``name`` in to the console as a browser does: read the sign-in page's CSRF token,
+    post the form with it; on success the client sends the session's token as
+    ``X-CSRF-Token`` from then on (as htmx does)."""
+    page = await client.get("/console/signin")
+    token = csrf_from(page.text)
+    response = await client.post(
+        "/console/signin",
+        data={"name": name, "password": password, "csrf_token": token, **form},
+    )
+    if response.status_code == 303:
+        session = await client.get("/api/agent/session")
+        client.headers["X-CSRF-Token"] = session.json()["csrf_token"]
+    return response
+
+
+def csrf_from(html: str) -> str:
+    """The CSRF token of the first form of a page."""
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "the page has no CSRF token"
+    return match.group(1)
 
 
 @pytest.fixture

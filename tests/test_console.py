@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import httpx
 
+from tests.conftest import csrf_from, sign_in
 from warmline.services.runtime import Runtime
 
 USER = "chen_jackson_3290"
 
 
 async def _sign_in(client: httpx.AsyncClient, name: str = "ana") -> httpx.Response:
-    return await client.post(
-        "/console/signin", data={"name": name, "password": "agent", "capacity": "2"}
-    )
+    return await sign_in(client, name, capacity="2")
 
 
 HTMX = {"HX-Request": "true"}
@@ -21,20 +20,26 @@ HTMX = {"HX-Request": "true"}
 async def test_the_console_needs_a_signed_in_agent(client: httpx.AsyncClient) -> None:
     page = await client.get("/console")
     assert page.status_code == 303 and page.headers["location"] == "/console/signin"
+    token = csrf_from((await client.get("/console/signin")).text)
     for path in ("/console/c/c1", "/console/c/c1/claim", "/console/signout"):
         method = "GET" if path == "/console/c/c1" else "POST"
-        redirected = await client.request(method, path)
+        redirected = await client.request(method, path, headers={"X-CSRF-Token": token})
         assert redirected.status_code == 303, path
         assert redirected.headers["location"] == "/console/signin", path
-    wrong = await client.post("/console/signin", data={"name": "ana", "password": "nope"})
+    wrong = await client.post(
+        "/console/signin", data={"name": "ana", "password": "nope", "csrf_token": token}
+    )
     assert wrong.status_code == 401 and "wrong" in wrong.text
 
 
 async def test_an_htmx_fragment_without_an_agent_is_401_and_sends_the_page_to_sign_in(
     client: httpx.AsyncClient,
 ) -> None:
+    token = csrf_from((await client.get("/console/signin")).text)
     queue = await client.get("/console/queue", headers=HTMX)
-    reply = await client.post("/console/c/c1/messages", data={"text": "hi"}, headers=HTMX)
+    reply = await client.post(
+        "/console/c/c1/messages", data={"text": "hi"}, headers={**HTMX, "X-CSRF-Token": token}
+    )
     for fragment in (queue, reply):
         assert fragment.status_code == 401 and fragment.headers["HX-Redirect"] == "/console/signin"
         assert fragment.text == ""
@@ -89,18 +94,18 @@ async def test_with_accounts_each_agent_signs_in_with_their_own_password(
     backoffice_app,
     monkeypatch,  # type: ignore[no-untyped-def]
 ) -> None:
-    import hashlib
     import threading
 
     from tests.conftest import test_settings
     from warmline.app import create_app
+    from warmline.services import agent_accounts
     from warmline.services.agent_accounts import hash_password
 
-    real_scrypt, scrypt_threads = hashlib.scrypt, []
+    real_verify, verify_threads = agent_accounts.verify_password, []
 
-    def scrypt(password: bytes, **kwargs: int) -> bytes:
-        scrypt_threads.append(threading.get_ident())
-        return real_scrypt(password, **kwargs)
+    def verify(password: str, stored: str) -> bool:
+        verify_threads.append(threading.get_ident())
+        return real_verify(password, stored)
 
     settings = test_settings(model_cache, agents={"ana": hash_password("s3cret")})
     built = await Runtime.build(
@@ -111,27 +116,30 @@ async def test_with_accounts_each_agent_signs_in_with_their_own_password(
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://warmline.test"
         ) as client:
-            shared = await client.post("/console/signin", data={"name": "ana", "password": "agent"})
+            shared = await sign_in(client, "ana", "agent")
             assert shared.status_code == 401  # the development password no longer works
-            monkeypatch.setattr(hashlib, "scrypt", scrypt)
-            stranger = await client.post(
-                "/console/signin", data={"name": "eve", "password": "s3cret"}
-            )
+            monkeypatch.setattr(agent_accounts, "verify_password", verify)
+            stranger = await sign_in(client, "eve", "s3cret")
             monkeypatch.undo()
             assert stranger.status_code == 401
-            # eve is not an agent, yet scrypt ran for her, once, and not on the event loop
-            assert len(scrypt_threads) == 1 and threading.get_ident() not in scrypt_threads
-            own = await client.post("/console/signin", data={"name": "ana", "password": "s3cret"})
+            # eve is not an agent, yet the hash ran for her, once, and not on the event loop
+            assert len(verify_threads) == 1 and threading.get_ident() not in verify_threads
+            own = await sign_in(client, "ana", "s3cret")
             assert own.status_code == 303 and (await client.get("/console")).status_code == 200
     finally:
         await built.aclose()
 
 
-def test_production_refuses_the_development_agent_password() -> None:
+def test_production_takes_no_shared_password() -> None:
     import pytest
 
     from warmline.settings import Settings
 
-    with pytest.raises(ValueError, match="WARMLINE_AGENTS"):
-        Settings(environment="production", secret_key="x" * 32)
-    Settings(environment="production", secret_key="x" * 32, agents={"ana": "scrypt$..."})
+    with pytest.raises(ValueError, match="WARMLINE_AGENT_PASSWORD"):
+        Settings(environment="production", secret_key="x" * 32, agent_password="agent")
+    production = Settings(secret_key="x" * 32)
+    assert production.environment == "production"  # the default
+    assert production.shared_agent_password() is None  # nobody signs in without an account
+    assert Settings(environment="development").shared_agent_password() == "agent"
+    with_accounts = Settings(environment="development", agents={"ana": "$argon2id$..."})
+    assert with_accounts.shared_agent_password() is None

@@ -5,13 +5,14 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from tests.conftest import sign_in
 from warmline.services.runtime import Runtime
 
 USER = "chen_jackson_3290"
 
 
 async def _sign_in(client: httpx.AsyncClient, name: str) -> None:
-    r = await client.post("/console/signin", data={"name": name, "password": "agent"})
+    r = await sign_in(client, name)
     assert r.status_code == 303
 
 

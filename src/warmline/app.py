@@ -12,10 +12,14 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from warmline.api import problems
 from warmline.api.agent_routes import router as agent_router
+from warmline.api.headers import SecurityHeaders
 from warmline.api.limits import BodyGuard
+from warmline.api.origin import OriginCheck
 from warmline.api.routes import router as api_router
+from warmline.api.sessions import SESSION_COOKIE, Revocations
+from warmline.api.throttle import RateLimits, Throttle, open_storage
 from warmline.services.runtime import Runtime
-from warmline.settings import Settings, get_settings
+from warmline.settings import Settings, get_settings, kept_secret_key
 from warmline.web import console, pages
 
 
@@ -45,6 +49,40 @@ def _lifespan(
     return lifespan
 
 
+def _secure(app: FastAPI, settings: Settings) -> None:
+    """The middleware in front of every route, outermost first: security headers, the origin
+    check, rate limits, the body guard (size, UTF-8, text hygiene), then the agent session.
+    Rate limits, throttled sign-ins and revoked sessions share one ``limits`` storage."""
+    throttle = Throttle(open_storage(settings.redis_url))
+    app.state.throttle = throttle
+    app.state.revocations = Revocations(throttle.storage, settings.session_max_age_s)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key or kept_secret_key(settings),
+        session_cookie=SESSION_COOKIE,
+        max_age=settings.session_max_age_s,
+        same_site="strict",
+        https_only=settings.environment == "production" or settings.behind_tls_proxy,
+    )
+    app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        RateLimits,
+        throttle=throttle,
+        start_limit=settings.start_limit,
+        message_limit=settings.message_limit,
+    )
+    app.add_middleware(
+        OriginCheck,
+        embed_origins=settings.embed_origins,
+        behind_tls_proxy=settings.behind_tls_proxy,
+    )
+    app.add_middleware(
+        SecurityHeaders,
+        embed_origins=settings.embed_origins,
+        behind_tls_proxy=settings.behind_tls_proxy,
+    )
+
+
 async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
@@ -63,15 +101,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         app.state.runtime = runtime
     problems.install(app)
     app.add_exception_handler(console.SignInRequired, console.to_signin)
-    app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes)
-    app.add_middleware(
-        SessionMiddleware,
-        secret_key=settings.secret_key,
-        session_cookie="warmline_agent",
-        max_age=12 * 3600,  # one shift
-        same_site="strict",
-        https_only=settings.environment == "production",
-    )
+    _secure(app, settings)
     app.include_router(api_router)
     app.include_router(agent_router)
     app.add_api_route("/healthz", healthz, methods=["GET"], tags=["ops"])

@@ -1,29 +1,50 @@
 """Settings: one pydantic-settings class, built by ``get_settings()``, never at import time.
 
 Every field reads from the environment with the ``WARMLINE_`` prefix (``WARMLINE_DATABASE_URL``
-...). Unsafe defaults are refused outside development.
+...). The defaults are the safe ones (``environment`` is ``production``); the development
+conveniences (the shared agent password, the customer picker) need ``WARMLINE_ENVIRONMENT=
+development``, which ``make demo`` sets. With no ``WARMLINE_SECRET_KEY``, ``get_settings`` reads
+the key kept with the data, generating a random one on first start (``kept_secret_key``).
 """
 
 from __future__ import annotations
 
+import os
+import secrets
+import time
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, model_validator
+import limits
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 from warmline.errors import ConfigurationError
 
-DEV_SECRET = "development-only-secret"
 DEV_AGENT_PASSWORD = "agent"
+MIN_SECRET_CHARS = 32
+Role = Literal["agent", "supervisor", "admin"]
+
+
+class AgentAccount(BaseModel):
+    """One agent's account in ``WARMLINE_AGENTS``: a password hash, a role and the skills
+    (queues) the agent covers by default."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    hash: str = Field(min_length=1, description="from `warmline agents hash-password`")
+    role: Role = "agent"
+    skills: tuple[str, ...] = ()
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="WARMLINE_", env_file=None, extra="ignore")
 
     environment: Literal["development", "test", "production"] = Field(
-        "development",
-        description="development, test or production; production refuses unsafe defaults",
+        "production",
+        description="production (the default) refuses unsafe settings; development (set by "
+        "`make demo`) allows the shared agent password and the customer picker; test is for "
+        "the test suite",
     )
     database_url: str = Field(
         "sqlite+aiosqlite:///var/warmline.db",
@@ -97,16 +118,58 @@ class Settings(BaseSettings):
     )
     max_message_chars: int = Field(2000, ge=1, description="longest customer message accepted")
     max_body_bytes: int = Field(65536, ge=1024, description="largest HTTP request body accepted")
-    secret_key: str = Field(DEV_SECRET, description="signs sessions; must be set in production")
-    agents: dict[str, str] = Field(
-        default_factory=dict,
-        description="agent name -> password hash (`warmline agents hash-password`); when set, "
-        "each agent signs in with their own password",
+    secret_key: str = Field(
+        "",
+        repr=False,
+        description="signs sessions (at least 32 characters); unset: a random key generated on "
+        "first start and kept in `secret_key_file`",
     )
-    agent_password: str = Field(
-        DEV_AGENT_PASSWORD,
-        description="the one password every agent signs in with when `agents` is empty; "
-        "must be changed in production",
+    secret_key_file: Path | None = Field(
+        None,
+        description="where the generated secret key is kept (mode 0600); unset: `secret_key` "
+        "beside the SQLite database, or var/secret_key (PostgreSQL); an in-memory database "
+        "gets a key that lives as long as the process",
+    )
+    agents: dict[str, AgentAccount] = Field(
+        default_factory=dict,
+        description="agent name -> password hash (`warmline agents hash-password`) or "
+        '{"hash", "role", "skills"}; roles: agent, supervisor, admin',
+    )
+    agent_password: str | None = Field(
+        None,
+        repr=False,
+        description="development and test only: the one password every agent signs in with "
+        "while `agents` is empty (unset: 'agent'); refused in production",
+    )
+    session_max_age_s: int = Field(
+        12 * 3600, ge=60, description="how long an agent's session lasts (one shift)"
+    )
+    redis_url: str | None = Field(
+        None,
+        description="Redis URL (redis://host:6379) shared by every worker for rate limits, "
+        "sign-in throttling and revoked sessions; unset: kept in each process's memory",
+    )
+    signin_limit_per_name: str = Field(
+        "5/minute", description="failed sign-ins allowed per agent name (moving window)"
+    )
+    signin_limit_per_address: str = Field(
+        "20/minute", description="failed sign-ins allowed per client address (moving window)"
+    )
+    start_limit: str = Field(
+        "10/minute", description="conversations one client address may start (moving window)"
+    )
+    message_limit: str = Field(
+        "30/minute", description="customer messages one client address may post (moving window)"
+    )
+    embed_origins: list[str] = Field(
+        default_factory=list,
+        description="origins (https://shop.example) that may frame the chat page and call the "
+        "customer API from their pages; none by default",
+    )
+    behind_tls_proxy: bool = Field(
+        False,
+        description="a TLS-terminating proxy is in front: send HSTS and mark cookies Secure "
+        "even though the server itself speaks plain HTTP",
     )
     agent_capacity: int = Field(
         3, ge=1, description="conversations an agent holds at once unless they say otherwise"
@@ -118,17 +181,57 @@ class Settings(BaseSettings):
     port: int = Field(8000, description="port `warmline serve` binds")
     log_level: str = Field("info", description="log level of the server")
 
+    @field_validator("agents", mode="before")
+    @classmethod
+    def _hash_only_accounts(cls, value: Any) -> Any:
+        """An account given as a bare hash string is an ``agent`` with no default skills."""
+        if isinstance(value, dict):
+            return {k: {"hash": v} if isinstance(v, str) else v for k, v in value.items()}
+        return value
+
+    @field_validator(
+        "signin_limit_per_name", "signin_limit_per_address", "start_limit", "message_limit"
+    )
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        try:
+            limits.parse(value)
+        except ValueError:
+            raise ValueError(f"'{value}' is not a rate such as '10/minute'") from None
+        return value
+
+    @field_validator("embed_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        for origin in value:
+            scheme, _, rest = origin.partition("://")
+            if scheme not in ("http", "https") or not rest or "/" in rest:
+                raise ValueError(f"'{origin}' is not an origin such as https://shop.example")
+        return [o.lower() for o in value]
+
+    @property
+    def development(self) -> bool:
+        """The explicit development (or test) mode: the shared agent password works."""
+        return self.environment != "production"
+
+    def shared_agent_password(self) -> str | None:
+        """The password every agent signs in with: only in development or test, only while
+        no accounts are configured."""
+        if not self.development or self.agents:
+            return None
+        return self.agent_password or DEV_AGENT_PASSWORD
+
     @model_validator(mode="after")
     def _refuse_unsafe(self) -> Settings:
-        if self.environment == "production" and self.secret_key == DEV_SECRET:
-            raise ValueError("WARMLINE_SECRET_KEY must be set in production")
-        if (
-            self.environment == "production"
-            and not self.agents
-            and self.agent_password == DEV_AGENT_PASSWORD
-        ):
+        if self.secret_key and len(self.secret_key) < MIN_SECRET_CHARS:
             raise ValueError(
-                "WARMLINE_AGENTS (or WARMLINE_AGENT_PASSWORD) must be set in production"
+                f"WARMLINE_SECRET_KEY must hold at least {MIN_SECRET_CHARS} characters "
+                "(or be unset: a random one is generated and kept with the data)"
+            )
+        if self.environment == "production" and self.agent_password is not None:
+            raise ValueError(
+                "WARMLINE_AGENT_PASSWORD is a development convenience; in production give each "
+                "agent an account in WARMLINE_AGENTS"
             )
         if self.environment == "production" and self.customer_picker:
             raise ValueError("WARMLINE_CUSTOMER_PICKER is a development switch, not for production")
@@ -137,9 +240,52 @@ class Settings(BaseSettings):
         return self
 
 
-def get_settings(**overrides: object) -> Settings:
-    """Build settings from the environment, with explicit overrides (tests, CLI flags)."""
+def secret_key_path(settings: Settings) -> Path | None:
+    """Where the generated secret key is kept: ``secret_key_file``, else beside the SQLite
+    database, else ``var/secret_key``; None for an in-memory SQLite database."""
+    if settings.secret_key_file is not None:
+        return settings.secret_key_file
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite":
+        database = url.database or ""
+        if database in ("", ":memory:") or database.startswith("file::memory:"):
+            return None
+        return Path(database).parent / "secret_key"
+    return Path("var/secret_key")
+
+
+def kept_secret_key(settings: Settings) -> str:
+    """The secret key kept with the data, generated on first start. Creation is exclusive
+    (``O_EXCL``, mode 0600), so workers starting together agree on one key."""
+    path = secret_key_path(settings)
+    if path is None:
+        return secrets.token_urlsafe(48)
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w", encoding="ascii") as file:
+                file.write(secrets.token_urlsafe(48))
+        for _ in range(50):  # another worker may be writing it right now
+            key = path.read_text("ascii").strip()
+            if len(key) >= MIN_SECRET_CHARS:
+                return key
+            time.sleep(0.05)
+    except OSError as exc:
+        raise ConfigurationError(f"cannot keep the secret key in {path}: {exc}") from None
+    raise ConfigurationError(f"{path} holds no usable secret key; delete it or set one")
+
+
+def get_settings(**overrides: object) -> Settings:
+    """Build settings from the environment, with explicit overrides (tests, CLI flags); with no
+    secret key given, the one kept with the data (``kept_secret_key``)."""
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
     except ValueError as exc:
         raise ConfigurationError(f"invalid settings: {exc}") from None
+    if not settings.secret_key:
+        settings.secret_key = kept_secret_key(settings)
+    return settings

@@ -1,18 +1,64 @@
-"""The agent API: the queue, claiming a conversation, replying, handing back, wrapping up.
-Thin routes over ``services.handoff``. Every route needs the agent signed in to the console
-(its session cookie); the agent is the signed-in one, never taken from the request."""
+"""The agent API: the queue, claiming a conversation, replying, handing back, wrapping up, and
+for supervisors and admins who is on shift and the accounts. Thin routes over
+``services.handoff``. Every route needs an agent signed in to the console (its session cookie,
+401 without) with the route's role (403 without); the agent is the signed-in one, never taken
+from the request. A state-changing request carries the session's CSRF token in
+``X-CSRF-Token`` (``GET /api/agent/session`` gives it)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Depends, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from warmline.api.deps import AgentDep, HandoffDep, PacketsDep
+from warmline.api.deps import (
+    AdminDep,
+    AgentDep,
+    HandoffDep,
+    PacketsDep,
+    RuntimeDep,
+    SignedInDep,
+    SupervisorDep,
+    check_may_read,
+)
+from warmline.api.sessions import Revocations, csrf_token, require_csrf_when_signed_in
+from warmline.api.text import CleanText
 from warmline.domain.packet import Packet
 
-router = APIRouter(prefix="/api/agent", tags=["agents"])
+PROBLEMS: dict[int | str, dict[str, object]] = {
+    code: {"description": text, "content": {"application/problem+json": {}}}
+    for code, text in {
+        401: "no agent is signed in, or the session has ended",
+        403: "the agent's role does not allow it, or the CSRF token is missing",
+        429: "too many requests",
+    }.items()
+}
+router = APIRouter(
+    prefix="/api/agent",
+    tags=["agents"],
+    dependencies=[Depends(require_csrf_when_signed_in)],
+    responses=PROBLEMS,
+)
+
+
+class SessionOut(BaseModel):
+    name: str
+    role: str
+    csrf_token: str = Field(description="send it as X-CSRF-Token with every POST")
+
+
+class OnShift(BaseModel):
+    name: str
+    capacity: int
+    skills: list[str]
+    holding: list[str]
+
+
+class AccountOut(BaseModel):
+    name: str
+    role: str
+    skills: list[str]
 
 
 class QueueRow(BaseModel):
@@ -29,27 +75,40 @@ class QueueRow(BaseModel):
 
 class AgentText(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    text: str = Field(min_length=1, max_length=4000)
+    text: CleanText = Field(min_length=1, max_length=4000)
 
 
 class HandBack(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    note: str = Field("", max_length=2000)
+    note: CleanText = Field("", max_length=2000)
 
 
 class WrapUp(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    disposition: str = Field(min_length=1, max_length=64, description="e.g. resolved, refunded")
-    corrected_intent: str | None = Field(
+    disposition: CleanText = Field(
+        min_length=1, max_length=64, description="e.g. resolved, refunded"
+    )
+    corrected_intent: CleanText | None = Field(
         None, max_length=64, description="the intent it really was, when the bot misread it"
     )
-    note: str = Field("", max_length=2000)
+    note: CleanText = Field("", max_length=2000)
+
+
+@router.get("/session", response_model=SessionOut)
+async def session(agent: SignedInDep, request: Request) -> SessionOut:
+    """Who is signed in, with which role, and the CSRF token for this session's POSTs."""
+    return SessionOut(name=agent.name, role=agent.role, csrf_token=csrf_token(request))
 
 
 @router.get("/conversations/{conversation_id}/packet", response_model=Packet)
-async def packet(agent: AgentDep, conversation_id: str, packets: PacketsDep) -> Packet:
+async def packet(
+    agent: SignedInDep, conversation_id: str, packets: PacketsDep, runtime: RuntimeDep
+) -> Packet:
     """The warm-transfer packet: summary, transcript, intents and entities, how the customer
-    felt turn by turn, actions attempted, the trigger, the account and past conversations."""
+    felt turn by turn, actions attempted, the trigger, the account and past conversations.
+    An agent reads it while the conversation waits for a person or is theirs; a supervisor
+    reads any."""
+    await check_may_read(runtime, agent, conversation_id)
     return await packets.packet(conversation_id)
 
 
@@ -91,3 +150,34 @@ async def wrap_up(agent: AgentDep, conversation_id: str, body: WrapUp, handoff: 
     await handoff.wrap_up(
         conversation_id, agent, body.disposition, body.corrected_intent, body.note
     )
+
+
+@router.get("/agents", response_model=list[OnShift])
+async def on_shift(agent: SupervisorDep, handoff: HandoffDep) -> list[OnShift]:
+    """Supervisors: every agent on shift, their capacity, skills and the conversations they
+    hold."""
+    return [
+        OnShift(name=name, capacity=p.capacity, skills=sorted(p.skills), holding=sorted(p.active))
+        for name, p in sorted(handoff.presence.agents.items())
+    ]
+
+
+@router.post("/agents/{name}/signout", status_code=status.HTTP_204_NO_CONTENT)
+async def sign_agent_out(
+    agent: SupervisorDep, name: str, handoff: HandoffDep, request: Request
+) -> None:
+    """Supervisors: end every session an agent holds and, when they are on shift, take them
+    off it (the conversations they hold go back to the queue)."""
+    if name in handoff.presence.agents:
+        await handoff.leave(name)
+    revocations: Revocations = request.app.state.revocations
+    await revocations.revoke_agent(name)
+
+
+@router.get("/accounts", response_model=list[AccountOut])
+async def accounts(agent: AdminDep, runtime: RuntimeDep) -> list[AccountOut]:
+    """Admins: the configured agent accounts with their roles and skills (never the hashes)."""
+    return [
+        AccountOut(name=name, role=account.role, skills=list(account.skills))
+        for name, account in sorted(runtime.settings.agents.items())
+    ]

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
 
-from warmline.errors import NotSignedIn
+from warmline.api.sessions import Agent, Forbidden, session_agent
 from warmline.services.conversations import ConversationService
 from warmline.services.handoff import HandoffService
 from warmline.services.packets import Packets
 from warmline.services.runtime import Runtime
+from warmline.settings import Role
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -30,16 +32,41 @@ def get_packets(request: Request) -> Packets:
     return get_runtime(request).packets
 
 
-def get_agent(request: Request) -> str:
-    """The agent signed in to the console (its signed session cookie); else 401."""
-    agent = request.session.get("agent")
-    if not isinstance(agent, str) or not agent:
-        raise NotSignedIn("sign in to the agent console first")
-    return agent
+async def get_agent(request: Request) -> str:
+    """The name of the agent signed in to the console (a valid, unrevoked session); else 401.
+    Every role may use a route that asks for it."""
+    return (await session_agent(request)).name
+
+
+def role_required(role: Role) -> Callable[[Request], Awaitable[Agent]]:
+    """A dependency: the signed-in agent (else 401), who must hold ``role`` or one above it
+    (else 403)."""
+
+    async def agent_with_role(request: Request) -> Agent:
+        agent = await session_agent(request)
+        if not agent.may(role):
+            raise Forbidden(f"this needs the {role} role")
+        return agent
+
+    return agent_with_role
+
+
+async def check_may_read(runtime: Runtime, agent: Agent, conversation_id: str) -> None:
+    """An agent reads a conversation (its packet: the customer's account) only while it waits
+    for a person or is theirs; a supervisor reads any. Else 403 (404 when there is none)."""
+    if agent.may("supervisor"):
+        return
+    state, _ = await runtime.conversations.state(conversation_id)
+    waiting = state.status == "escalated" and state.owner is None
+    if not waiting and state.owner != agent.name:
+        raise Forbidden("this conversation is neither waiting for a person nor yours")
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 AgentDep = Annotated[str, Depends(get_agent)]
+SignedInDep = Annotated[Agent, Depends(role_required("agent"))]
+SupervisorDep = Annotated[Agent, Depends(role_required("supervisor"))]
+AdminDep = Annotated[Agent, Depends(role_required("admin"))]
 HandoffDep = Annotated[HandoffService, Depends(get_handoff)]
 ConversationsDep = Annotated[ConversationService, Depends(get_conversations)]
 PacketsDep = Annotated[Packets, Depends(get_packets)]

@@ -17,7 +17,14 @@ log = logging.getLogger("warmline.api")
 PROBLEM = "application/problem+json"
 
 
-def problem(status: int, title: str, detail: str, code: str, **extra: Any) -> JSONResponse:
+def problem(
+    status: int,
+    title: str,
+    detail: str,
+    code: str,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
     body = {
         "type": f"https://warmline.dev/problems/{code}",
         "title": title,
@@ -26,7 +33,7 @@ def problem(status: int, title: str, detail: str, code: str, **extra: Any) -> JS
         "code": code,
         **extra,
     }
-    return JSONResponse(body, status_code=status, media_type=PROBLEM)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
 def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
@@ -44,7 +51,8 @@ def install(app: FastAPI) -> None:
     async def _warmline(request: Request, exc: WarmlineError) -> JSONResponse:
         if exc.status >= 500:
             log.warning("%s on %s %s: %s", exc.code, request.method, request.url.path, exc.message)
-        return problem(exc.status, exc.title, exc.public_detail(), exc.code)
+        headers = getattr(exc, "headers", None)  # Retry-After of a 429
+        return problem(exc.status, exc.title, exc.public_detail(), exc.code, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

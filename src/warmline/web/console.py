@@ -1,45 +1,64 @@
 """The agent console at ``/console``: sign-in, the queue, claiming, the warm-transfer packet,
 live chat with the customer (SSE), agent assist, hand-back and wrap-up. Server-rendered
-(Jinja2 + htmx); the work is done by ``services.handoff``."""
+(Jinja2 + htmx); the work is done by ``services.handoff``.
+
+Every page is rendered with the session's CSRF token (each form carries it, htmx sends it as a
+header), every POST checks it (``api/sessions.py``), sign-in included. Failed sign-ins are
+throttled per name and per address. A page never fails on one conversation's stored text: the
+queue shows a row it cannot build as such, and text is scrubbed before it is encoded."""
 
 from __future__ import annotations
 
+import contextlib
+import logging
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from warmline.api.deps import HandoffDep, RuntimeDep, get_agent
+from warmline.api.deps import HandoffDep, RuntimeDep, check_may_read
+from warmline.api.sessions import (
+    Agent,
+    csrf_token,
+    end_session,
+    require_csrf,
+    require_csrf_when_signed_in,
+    session_agent,
+    start_session,
+)
+from warmline.api.throttle import RateLimited, Throttle
 from warmline.domain.decision import Acknowledgement
 from warmline.domain.packet import Packet
 from warmline.errors import ConflictError, InputError, NotSignedIn
 from warmline.services.agent_accounts import authenticate
+from warmline.services.input_text import bad_character
 from warmline.services.runtime import Runtime
 from warmline.web.pages import templates
 
 AGENT_NAME_CHARS = 40
 SIGNIN = "/console/signin"
-router = APIRouter(include_in_schema=False)
+log = logging.getLogger("warmline.console")
+router = APIRouter(include_in_schema=False, dependencies=[Depends(require_csrf_when_signed_in)])
 
 
 class SignInRequired(Exception):
     """A console route was asked for without a signed-in agent; ``to_signin`` answers it."""
 
 
-def console_agent(request: Request, handoff: HandoffDep) -> str:
+async def console_agent(request: Request, handoff: HandoffDep) -> Agent:
     """The signed-in agent, else ``SignInRequired``. After a server restart their session still
     holds, so they are put back on shift (with the default capacity) rather than silently
     missing from it."""
     try:
-        agent = get_agent(request)
+        agent = await session_agent(request)
     except NotSignedIn:
         raise SignInRequired from None
-    if agent not in handoff.presence.agents:
-        handoff.presence.sign_in(agent)
+    if agent.name not in handoff.presence.agents:
+        handoff.presence.sign_in(agent.name)
     return agent
 
 
-ConsoleAgent = Annotated[str, Depends(console_agent)]
+ConsoleAgent = Annotated[Agent, Depends(console_agent)]
 
 
 async def to_signin(request: Request, exc: Exception) -> Response:
@@ -49,6 +68,28 @@ async def to_signin(request: Request, exc: Exception) -> Response:
     if request.headers.get("HX-Request") == "true":
         return HTMLResponse("", status_code=401, headers={"HX-Redirect": SIGNIN})
     return RedirectResponse(SIGNIN, status_code=303)
+
+
+def scrub(text: str) -> str:
+    """``text`` with every character that may not be shown (a lone surrogate, a control
+    character) replaced by U+FFFD, so that one poisoned stored text cannot break a page."""
+    while (found := bad_character(text)) is not None:
+        text = text[: found[0]] + "\ufffd" + text[found[0] + 1 :]
+    return text
+
+
+def render(
+    request: Request,
+    name: str,
+    context: dict[str, Any],
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    """A console template with the session's CSRF token, scrubbed before it is encoded."""
+    html = templates.get_template(name).render(
+        {"request": request, "csrf": csrf_token(request), **context}
+    )
+    return HTMLResponse(scrub(html), status_code=status_code, headers=headers)
 
 
 def assist(runtime: Runtime, packet: Packet) -> dict[str, Any]:
@@ -109,10 +150,38 @@ def _profile(profile: dict[str, Any]) -> dict[str, str]:
 
 @router.get("/console/signin", response_class=HTMLResponse)
 async def signin_page(request: Request) -> Response:
-    return templates.TemplateResponse(request, "console_signin.html", {"error": None})
+    return render(request, "console_signin.html", {"error": None})
 
 
-@router.post("/console/signin")
+async def _throttled(request: Request, runtime: Runtime, name: str) -> RateLimited | None:
+    """The refusal when this name or this address has failed too often lately."""
+    settings, throttle = runtime.settings, _throttle(request)
+    address = request.client.host if request.client else "unknown"
+    try:
+        await throttle.check(settings.signin_limit_per_name, "warmline", "signin-name", name)
+        await throttle.check(settings.signin_limit_per_address, "warmline", "signin", address)
+    except RateLimited as exc:
+        return exc
+    return None
+
+
+async def _failed(request: Request, runtime: Runtime, name: str) -> None:
+    settings, throttle = runtime.settings, _throttle(request)
+    address = request.client.host if request.client else "unknown"
+    for rate, key in (
+        (settings.signin_limit_per_name, ("signin-name", name)),
+        (settings.signin_limit_per_address, ("signin", address)),
+    ):
+        with contextlib.suppress(RateLimited):  # counted; the next attempt is refused
+            await throttle.hit(rate, "warmline", *key)
+
+
+def _throttle(request: Request) -> Throttle:
+    throttle: Throttle = request.app.state.throttle
+    return throttle
+
+
+@router.post("/console/signin", dependencies=[Depends(require_csrf)])
 async def signin(
     request: Request,
     runtime: RuntimeDep,
@@ -121,67 +190,87 @@ async def signin(
     capacity: Annotated[int, Form(ge=1, le=20)] = 3,
     skills: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
+    """Sign in; refused for a while (429, ``Retry-After``) after too many failures for the name
+    or from the address, whatever the password."""
     name = name.strip()
     settings = runtime.settings
-    if not name or not await authenticate(settings.agents, settings.agent_password, name, password):
-        return templates.TemplateResponse(
-            request,
-            "console_signin.html",
-            {"error": "Name or password is wrong."},
-            status_code=401,
-        )
-    request.session["agent"] = name
-    covered = tuple(s.strip() for s in skills.split(",") if s.strip())
+    refused = await _throttled(request, runtime, name)
+    if refused is not None:
+        if "text/html" not in request.headers.get("accept", ""):
+            raise refused  # a 429 problem with Retry-After
+        error = f"Too many failed sign-ins; try again in {refused.retry_after_s} s."
+        return render(request, "console_signin.html", {"error": error}, 429, refused.headers)
+    who = None
+    if name:
+        who = await authenticate(settings.agents, settings.shared_agent_password(), name, password)
+    if who is None:
+        await _failed(request, runtime, name)
+        return render(request, "console_signin.html", {"error": "Name or password is wrong."}, 401)
+    await start_session(request, who)
+    covered = tuple(s.strip() for s in skills.split(",") if s.strip()) or who.skills
     runtime.handoff.presence.sign_in(name, covered, capacity)
     return RedirectResponse("/console", status_code=303)
 
 
 @router.post("/console/signout")
 async def signout(request: Request, agent: ConsoleAgent, handoff: HandoffDep) -> Response:
-    await handoff.leave(agent)
-    request.session.clear()
+    """Sign out: off shift, and the session revoked server-side (the cookie is useless
+    afterwards, even a copy of it)."""
+    await handoff.leave(agent.name)
+    await end_session(request)
     return RedirectResponse(SIGNIN, status_code=303)
 
 
 @router.get("/console", response_class=HTMLResponse)
 async def console(request: Request, agent: ConsoleAgent, handoff: HandoffDep) -> Response:
-    presence = handoff.presence.agents.get(agent)
+    presence = handoff.presence.agents.get(agent.name)
     mine = sorted(presence.active) if presence else []
-    return templates.TemplateResponse(
+    return render(
         request,
         "console.html",
-        {"agent": agent, "mine": mine, "notice": request.query_params.get("notice")},
+        {
+            "agent": agent.name,
+            "role": agent.role,
+            "mine": mine,
+            "notice": request.query_params.get("notice"),
+        },
     )
+
+
+async def _queue_row(handoff: HandoffDep, item: Any) -> dict[str, Any]:
+    """One row of the queue; a conversation whose log cannot be read shows as such instead
+    of breaking the queue for every other one."""
+    row = {
+        "id": item.conversation_id,
+        "customer": item.customer_id or "guest",
+        "trigger": (item.trigger or "").replace("_", " "),
+        "waiting": int(item.waiting_s // 60),
+        "breached": item.sla_breached,
+        "mood": "",
+        "callback": None,
+        "first": "",
+    }
+    try:
+        packet = await handoff.conversations.packets.packet(
+            item.conversation_id, with_account=False
+        )
+    except Exception:
+        log.exception("conversation %s cannot be shown in the queue", item.conversation_id)
+        return {**row, "first": "(this conversation cannot be shown)"}
+    first = next((line.text for line in packet.transcript if line.author == "customer"), "")
+    return {**row, "mood": packet.mood, "callback": packet.callback, "first": first}
 
 
 @router.get("/console/queue", response_class=HTMLResponse)
 async def queue(request: Request, agent: ConsoleAgent, handoff: HandoffDep) -> Response:
-    rows = []
-    for item in await handoff.queue(agent):
-        packet = await handoff.conversations.packets.packet(
-            item.conversation_id, with_account=False
-        )
-        rows.append(
-            {
-                "id": item.conversation_id,
-                "customer": item.customer_id or "guest",
-                "trigger": (item.trigger or "").replace("_", " "),
-                "mood": packet.mood,
-                "waiting": int(item.waiting_s // 60),
-                "breached": item.sla_breached,
-                "callback": packet.callback,
-                "first": next(
-                    (line.text for line in packet.transcript if line.author == "customer"), ""
-                ),
-            }
-        )
-    return templates.TemplateResponse(request, "_console_queue.html", {"rows": rows})
+    rows = [await _queue_row(handoff, item) for item in await handoff.queue(agent.name)]
+    return render(request, "_console_queue.html", {"rows": rows})
 
 
 @router.post("/console/c/{conversation_id}/claim")
 async def claim(conversation_id: str, agent: ConsoleAgent, handoff: HandoffDep) -> Response:
     try:
-        await handoff.claim(conversation_id, agent)
+        await handoff.claim(conversation_id, agent.name)
     except ConflictError as exc:
         return RedirectResponse(f"/console?notice={exc.public_detail()}", status_code=303)
     return RedirectResponse(f"/console/c/{conversation_id}", status_code=303)
@@ -191,14 +280,17 @@ async def claim(conversation_id: str, agent: ConsoleAgent, handoff: HandoffDep) 
 async def conversation(
     conversation_id: str, request: Request, agent: ConsoleAgent, runtime: RuntimeDep
 ) -> Response:
+    """The conversation with its packet: while it waits for a person or is the agent's own;
+    supervisors see any."""
+    await check_may_read(runtime, agent, conversation_id)
     packet = await runtime.packets.packet(conversation_id)
     state, _ = await runtime.conversations.state(conversation_id)
     pack = runtime.conversations.pack(packet.pack).pack
-    return templates.TemplateResponse(
+    return render(
         request,
         "console_conversation.html",
         {
-            "agent": agent,
+            "agent": agent.name,
             "packet": packet,
             "owner": state.owner,
             "status": state.status,
@@ -218,9 +310,9 @@ async def send(
     text: Annotated[str, Form()] = "",
 ) -> Response:
     try:
-        await handoff.reply(conversation_id, agent, text)
+        await handoff.reply(conversation_id, agent.name, text)
     except (InputError, ConflictError) as exc:
-        return templates.TemplateResponse(request, "_notice.html", {"notice": exc.public_detail()})
+        return render(request, "_notice.html", {"notice": exc.public_detail()})
     return HTMLResponse("")
 
 
@@ -231,7 +323,7 @@ async def hand_back(
     handoff: HandoffDep,
     note: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
-    await handoff.hand_back(conversation_id, agent, note)
+    await handoff.hand_back(conversation_id, agent.name, note)
     return RedirectResponse("/console?notice=Handed back to the bot.", status_code=303)
 
 
@@ -244,5 +336,5 @@ async def wrap_up(
     corrected_intent: Annotated[str, Form(max_length=64)] = "",
     note: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
-    await handoff.wrap_up(conversation_id, agent, disposition, corrected_intent or None, note)
+    await handoff.wrap_up(conversation_id, agent.name, disposition, corrected_intent or None, note)
     return RedirectResponse("/console?notice=Wrapped up.", status_code=303)

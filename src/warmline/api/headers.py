@@ -1,0 +1,82 @@
+"""ASGI middleware: security headers on every response.
+
+- ``Content-Security-Policy``: scripts, styles, images and connections from this origin only
+  (no inline script, no inline style: htmx's indicator styles are off in ``base.html``), forms
+  post here only, and ``frame-ancestors 'none'``, except that the customer's pages (``/`` and
+  ``/chat...``) may be framed by ``WARMLINE_EMBED_ORIGINS``. The OpenAPI pages (``/docs``,
+  ``/redoc``) load their viewer from a CDN with an inline starter script and get a policy of
+  their own that allows just that.
+- ``X-Frame-Options: DENY`` where nothing may frame the page (older browsers),
+  ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: same-origin``, a
+  ``Permissions-Policy`` that turns off camera, microphone, geolocation, payment and USB,
+  ``Cross-Origin-Opener-Policy: same-origin``.
+- ``Strict-Transport-Security`` when the request came over TLS, or ``WARMLINE_BEHIND_TLS_PROXY``
+  says a TLS proxy is in front."""
+
+from __future__ import annotations
+
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+BASE_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'"
+)
+DOCS_POLICY = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "img-src 'self' data: https://fastapi.tiangolo.com; connect-src 'self'; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+)
+DOCS_PATHS = ("/docs", "/redoc")
+EMBEDDABLE = ("/chat",)
+PERMISSIONS = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
+HSTS = "max-age=31536000; includeSubDomains"
+
+
+class SecurityHeaders:
+    def __init__(self, app: ASGIApp, embed_origins: list[str], behind_tls_proxy: bool) -> None:
+        self.app = app
+        self.embed_origins = embed_origins
+        self.behind_tls_proxy = behind_tls_proxy
+
+    def _embeddable(self, path: str) -> bool:
+        return bool(self.embed_origins) and (path == "/" or path.startswith(EMBEDDABLE))
+
+    def headers(self, scope: Scope) -> dict[str, str]:
+        path = scope["path"]
+        headers = {
+            "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "same-origin",
+            "Permissions-Policy": PERMISSIONS,
+            "Cross-Origin-Opener-Policy": "same-origin",
+        }
+        if path.startswith(DOCS_PATHS):
+            headers["Content-Security-Policy"] = DOCS_POLICY
+            headers["X-Frame-Options"] = "DENY"
+        elif self._embeddable(path):
+            ancestors = " ".join(["'self'", *self.embed_origins])
+            headers["Content-Security-Policy"] = f"{BASE_POLICY}; frame-ancestors {ancestors}"
+        else:
+            headers["Content-Security-Policy"] = f"{BASE_POLICY}; frame-ancestors 'none'"
+            headers["X-Frame-Options"] = "DENY"
+        if scope.get("scheme") == "https" or self.behind_tls_proxy:
+            headers["Strict-Transport-Security"] = HSTS
+        return headers
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        extra = self.headers(scope)
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in extra.items():
+                    if name not in headers:
+                        headers[name] = value
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

@@ -1,0 +1,127 @@
+"""Rate limits with the ``limits`` library (moving windows): customers starting conversations and
+posting messages, per client address (``RateLimits``, an ASGI middleware in front of the API
+and the chat page alike), and failed agent sign-ins per name and per address (the console).
+
+The counters live in one ``limits`` storage: each process's memory by default, Redis when
+``WARMLINE_REDIS_URL`` is set, so that every worker counts together. A refusal is a 429
+problem response with ``Retry-After``."""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+
+import limits
+from limits.aio.storage import Storage
+from limits.aio.strategies import MovingWindowRateLimiter
+from limits.errors import ConfigurationError as LimitsConfigurationError
+from limits.storage import storage_from_string
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from warmline.api.limits import send_problem
+from warmline.errors import ConfigurationError, WarmlineError
+
+_STARTS = re.compile(r"^/(?:api/conversations|chat)/?$")
+_MESSAGES = re.compile(r"^/(?:api/conversations|chat)/[^/]+/messages/?$")
+
+
+class RateLimited(WarmlineError):
+    """Too many requests from one client (or failed sign-ins for one name) in a window."""
+
+    status = 429
+    title = "Too many requests"
+    code = "rate_limited"
+    public = True
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+        self.headers = {"Retry-After": str(retry_after_s)}
+
+
+def open_storage(redis_url: str | None) -> Storage:
+    """The async ``limits`` storage: Redis at ``redis_url`` (async+redis://), else memory."""
+    uri = "async+memory://" if not redis_url else f"async+{redis_url}"
+    try:
+        storage = storage_from_string(uri)
+    except LimitsConfigurationError as exc:
+        raise ConfigurationError(f"WARMLINE_REDIS_URL cannot be used: {exc}") from None
+    assert isinstance(storage, Storage)
+    return storage
+
+
+class Throttle:
+    """Moving-window limits over one storage: ``hit`` counts and refuses, ``check`` only
+    refuses."""
+
+    def __init__(self, storage: Storage) -> None:
+        self.storage = storage
+        self.limiter = MovingWindowRateLimiter(storage)
+
+    async def _retry_after(self, item: limits.RateLimitItem, key: tuple[str, ...]) -> int:
+        stats = await self.limiter.get_window_stats(item, *key)
+        return max(1, math.ceil(stats.reset_time - time.time()))
+
+    async def hit(self, rate: str, *key: str) -> None:
+        """Count one more under ``rate`` for ``key``; ``RateLimited`` when over it."""
+        item = limits.parse(rate)
+        if not await self.limiter.hit(item, *key):
+            wait = await self._retry_after(item, key)
+            raise RateLimited(f"too many requests; try again in {wait} s", wait)
+
+    async def check(self, rate: str, *key: str) -> None:
+        """``RateLimited`` when ``key`` has used up ``rate`` already; counts nothing."""
+        item = limits.parse(rate)
+        if not await self.limiter.test(item, *key):
+            wait = await self._retry_after(item, key)
+            raise RateLimited(f"too many attempts; try again in {wait} s", wait)
+
+
+def client_address(scope: Scope) -> str:
+    """The client's address as the server sees it (behind a proxy, uvicorn's
+    ``--forwarded-allow-ips`` makes it the original client's)."""
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
+
+
+class RateLimits:
+    """ASGI middleware: per client address, at most ``start_limit`` conversation starts and
+    ``message_limit`` messages (``POST /api/conversations``, ``POST /chat`` and their
+    ``.../messages``); over it, a 429 problem with ``Retry-After`` before any route runs."""
+
+    def __init__(
+        self, app: ASGIApp, throttle: Throttle, start_limit: str, message_limit: str
+    ) -> None:
+        self.app = app
+        self.throttle = throttle
+        self.start_limit = start_limit
+        self.message_limit = message_limit
+
+    def _rate(self, scope: Scope) -> tuple[str, str] | None:
+        if scope["type"] != "http" or scope["method"] != "POST":
+            return None
+        path = scope["path"]
+        if _STARTS.match(path):
+            return "starts", self.start_limit
+        if _MESSAGES.match(path):
+            return "messages", self.message_limit
+        return None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        rate = self._rate(scope)
+        if rate is not None:
+            kind, limit = rate
+            try:
+                await self.throttle.hit(limit, "warmline", kind, client_address(scope))
+            except RateLimited as exc:
+                await send_problem(
+                    send,
+                    exc.status,
+                    exc.title,
+                    f"too many {kind} from this address; try again in {exc.retry_after_s} s",
+                    exc.code,
+                    headers=exc.headers,
+                )
+                return
+        await self.app(scope, receive, send)
