@@ -1,5 +1,6 @@
 """The command line: ``warmline serve | demo | chat | validate | migrate | test | backoffice``,
-``warmline nlu ...``, ``warmline affect predict`` and ``warmline experiments report``."""
+``warmline nlu ...``, ``warmline affect predict``, ``warmline experiments report``,
+``warmline customers export | forget`` and ``warmline audit list``."""
 
 from __future__ import annotations
 
@@ -37,10 +38,12 @@ def serve(
     host: Annotated[str | None, typer.Option(help="address to bind")] = None,
     port: Annotated[int | None, typer.Option(help="port to bind")] = None,
 ) -> None:
-    """Run the web server (chat page, API, OpenAPI at /docs)."""
+    """Run the web server (chat page, API, OpenAPI at /docs); its logs mask personal data."""
     import uvicorn
+    import uvicorn.config
 
     from warmline.app import create_app
+    from warmline.privacy.logs import install, server_log_config
     from warmline.settings import get_settings
 
     try:
@@ -48,11 +51,13 @@ def serve(
     except WarmlineError as exc:
         _fail(exc)
         return
+    install()  # the last-resort handler, for libraries' records that reach no other
     uvicorn.run(
         create_app(settings),
         host=host or settings.host,
         port=port or settings.port,
         log_level=settings.log_level,
+        log_config=server_log_config(uvicorn.config.LOGGING_CONFIG, settings.log_level),
         access_log=False,
     )
 
@@ -302,11 +307,116 @@ app.add_typer(agents_app, name="agents")
 def agents_hash_password(
     password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
 ) -> None:
-    """Print the scrypt hash of an agent's password, for WARMLINE_AGENTS
-    (e.g. WARMLINE_AGENTS='{"ana": "<hash>"}')."""
+    """Print the argon2id hash of an agent's password, for WARMLINE_AGENTS
+    (e.g. WARMLINE_AGENTS='{"ana": "<hash>"}', or with a role:
+    '{"ben": {"hash": "<hash>", "role": "supervisor"}}')."""
     from warmline.services.agent_accounts import hash_password
 
     console.print(hash_password(password), highlight=False, soft_wrap=True)
+
+
+customers_app = typer.Typer(
+    help="A customer's data: export it (right of access) or erase it (right of erasure); "
+    "both are written to the audit log.",
+    no_args_is_help=True,
+)
+app.add_typer(customers_app, name="customers")
+audit_app = typer.Typer(help="The audit log: who read or changed whose data.")
+app.add_typer(audit_app, name="audit")
+
+CustomerArg = Annotated[str, typer.Argument(help="the customer's id (as the back office has it)")]
+ActorOption = Annotated[
+    str | None, typer.Option(help="who is asking, for the audit log (default: the system user)")
+]
+
+
+def _actor(actor: str | None) -> str:
+    import getpass
+
+    if actor:
+        return actor
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (OSError, KeyError):  # no login name in this environment
+        return "cli"
+
+
+def _customer_data(use: Any) -> Any:
+    """Run ``use(data)`` on the customer data service of the configured database."""
+    from warmline.services.customer_data import open_customer_data
+    from warmline.settings import get_settings
+
+    async def run() -> Any:
+        async with open_customer_data(get_settings().database_url) as data:
+            return await use(data)
+
+    try:
+        return asyncio.run(run())
+    except WarmlineError as exc:
+        _fail(exc)
+
+
+@customers_app.command("export")
+def customers_export(
+    customer_id: CustomerArg,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="write the JSON here (default: stdout)")
+    ] = None,
+    actor: ActorOption = None,
+) -> None:
+    """Every conversation and event of a customer as JSON, as stored (personal data masked
+    except what an action needed); the export is audited."""
+    import json
+
+    document = _customer_data(lambda data: data.export(customer_id, _actor(actor)))
+    text = json.dumps(document, indent=2, ensure_ascii=False)
+    if output is None:
+        typer.echo(text)
+        return
+    output.write_text(text + "\n", "utf-8")
+    count = len(document["conversations"])
+    err.print(f"{count} conversations of {customer_id} written to {output}", highlight=False)
+
+
+@customers_app.command("forget")
+def customers_forget(
+    customer_id: CustomerArg,
+    yes: Annotated[bool, typer.Option("--yes", help="do not ask to confirm")] = False,
+    actor: ActorOption = None,
+) -> None:
+    """Erase a customer from their conversations: their id replaced by a pseudonym, every text
+    and value removed, the events (and so the counts) kept; the erasure is audited."""
+    if not yes:
+        typer.confirm(
+            f"Erase customer {customer_id} from all their conversations? This cannot be undone.",
+            abort=True,
+        )
+    done = _customer_data(lambda data: data.forget(customer_id, _actor(actor)))
+    console.print(
+        f"forgot {customer_id}: {done.conversations} conversations, {done.events} events "
+        f"erased; they now belong to {done.pseudonym}",
+        highlight=False,
+    )
+
+
+@audit_app.command("list")
+def audit_list(
+    subject: Annotated[str | None, typer.Option(help="only about this customer or id")] = None,
+    actor: Annotated[str | None, typer.Option(help="only by this actor")] = None,
+    limit: Annotated[int, typer.Option(help="at most this many entries")] = 50,
+) -> None:
+    """The audit log's entries, newest first."""
+    import json
+
+    entries = _customer_data(
+        lambda data: data.audit.entries(subject=subject, actor=actor, limit=limit)
+    )
+    table = Table("at", "actor", "action", "subject", "detail")
+    for e in entries:
+        table.add_row(
+            e.at.isoformat(timespec="seconds"), e.actor, e.action, e.subject, json.dumps(e.detail)
+        )
+    console.print(table)
 
 
 experiments_app = typer.Typer(help="Compare reply variants (experiment arms).")

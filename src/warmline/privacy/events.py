@@ -109,3 +109,32 @@ def for_display(event: Event) -> Event:
 def mask_json(value: Any) -> Any:
     """Every string in a JSON-like value masked (an export, a log's arguments)."""
     return _masked(value, (), frozenset(), {})
+
+
+KEPT_WHEN_FORGOTTEN = (IDENTIFIERS - {"customer_id"}) | {"cues", "topics"}
+"""What erasing a customer leaves of an event: its kind and time and the codes analytics count
+(intents, triggers, actions, outcomes, ratings, arms, affect cues), never a text or a value."""
+
+
+def _erased(value: Any, key: str | None, pseudonym: str) -> Any:
+    if key == "customer_id":
+        return None if value is None else pseudonym
+    if key in KEPT_WHEN_FORGOTTEN:
+        return value
+    if key == "result":
+        return {}
+    if isinstance(value, str):
+        return ""
+    if isinstance(value, list):
+        return [_erased(v, None, pseudonym) for v in value]
+    if isinstance(value, dict):
+        return {k: _erased(v, k, pseudonym) for k, v in value.items()}
+    return value
+
+
+def forgotten(data: dict[str, Any], pseudonym: str) -> dict[str, Any]:
+    """An event's storage form with the customer erased: the customer id replaced by
+    ``pseudonym``, every text and value emptied, the shape and the counted codes kept (the
+    result still reads as the same kind of event)."""
+    erased = _erased(data, None, pseudonym)
+    return event_to_json(event_from_json(erased))
