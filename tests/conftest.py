@@ -105,6 +105,7 @@ async def sign_in(
     """Sign ``name`` in to the console as a browser does: read the sign-in page's CSRF token,
     post the form with it; on success the client sends the session's token as
     ``X-CSRF-Token`` from then on (as htmx does)."""
+    client.headers.pop("X-CSRF-Token", None)  # a previous session's
     page = await client.get("/console/signin")
     token = csrf_from(page.text)
     response = await client.post(

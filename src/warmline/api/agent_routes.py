@@ -29,9 +29,13 @@ from warmline.domain.packet import Packet
 PROBLEMS: dict[int | str, dict[str, object]] = {
     code: {"description": text, "content": {"application/problem+json": {}}}
     for code, text in {
+        400: "a text holds a lone surrogate, or the body is not valid UTF-8",
         401: "no agent is signed in, or the session has ended",
-        403: "the agent's role does not allow it, or the CSRF token is missing",
-        429: "too many requests",
+        403: "the agent's role does not allow it, the CSRF token is missing, or the request "
+        "comes from another site's page",
+        404: "no such conversation",
+        409: "the conversation's state forbids it (not waiting, another agent's, closed)",
+        413: "the body is too large",
     }.items()
 }
 router = APIRouter(

@@ -48,6 +48,7 @@ def role_required(role: Role) -> Callable[[Request], Awaitable[Agent]]:
             raise Forbidden(f"this needs the {role} role")
         return agent
 
+    setattr(agent_with_role, "required_role", role)  # noqa: B010 (read by the route tests)
     return agent_with_role
 
 
