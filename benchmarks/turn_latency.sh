@@ -15,6 +15,8 @@
 #   PROFILE_S [0]    >0: py-spy records the server for that many seconds, from 10 s into the run
 #                    (raw collapsed stacks in OUTDIR/profile.txt); PYSPY_ARGS adds flags to it,
 #                    e.g. PYSPY_ARGS="--native" or "--gil"
+#   START_LIMIT, MESSAGE_LIMIT [100000/minute, 1000000/minute]  the server's per-address limits:
+#                    Locust is one address, so the defaults (meant for one customer) are lifted
 #   KEEP_TMP [0]     1: keep the temporary folder (database, trained models, server logs)
 set -euo pipefail
 
@@ -118,6 +120,8 @@ WARMLINE_BACKOFFICE_URL="http://127.0.0.1:$BO_PORT" \
 WARMLINE_MODEL_DIR="$TMP/models" \
 WARMLINE_PACKS='["airline"]' \
 WARMLINE_LOG_LEVEL=warning \
+WARMLINE_START_LIMIT="${START_LIMIT:-100000/minute}" \
+WARMLINE_MESSAGE_LIMIT="${MESSAGE_LIMIT:-1000000/minute}" \
   "${SERVER_PIN[@]}" warmline serve --host 127.0.0.1 --port "$PORT" >"$TMP/server.log" 2>&1 &
 SERVER_PID=$!
 

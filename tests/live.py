@@ -53,6 +53,9 @@ def live_stack(
         "WARMLINE_LOG_LEVEL": "warning",
         "WARMLINE_ENVIRONMENT": "test",
         "WARMLINE_CUSTOMER_PICKER": "1",
+        # one test client is one address: limits a real customer would never meet
+        "WARMLINE_START_LIMIT": "10000/minute",
+        "WARMLINE_MESSAGE_LIMIT": "100000/minute",
     }
     backoffice = subprocess.Popen(
         [sys.executable, "-m", "warmline.demo.backoffice", "--port", str(bo_port)], env=env

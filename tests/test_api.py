@@ -107,7 +107,8 @@ async def test_malformed_json_and_wrong_fields_are_problems(client: httpx.AsyncC
 
 async def test_unknown_pack_is_a_clear_error(client: httpx.AsyncClient) -> None:
     r = await client.post("/api/conversations", json={"pack": "bank"})
-    assert r.status_code == 422 and "unknown pack 'bank'" in r.json()["detail"]
+    assert r.status_code == 404 and "unknown pack 'bank'" in r.json()["detail"]
+    assert r.json()["code"] == "pack_not_found"
 
 
 async def test_events_explain_the_decision(client: httpx.AsyncClient) -> None:

@@ -22,11 +22,21 @@ ALLOWED: dict[str, set[str]] = {
     "analytics": {"domain"},
     "storage": {"domain"},
     "connectors": {"domain"},
-    "services": {"domain", "nlu", "policy", "knowledge", "analytics", "storage", "connectors"},
-    "api": {"services", "domain"},
-    "web": {"services", "domain", "api"},  # api/deps.py: the typed dependencies
+    "privacy": {"domain"},
+    "services": {
+        "domain",
+        "nlu",
+        "policy",
+        "knowledge",
+        "analytics",
+        "storage",
+        "connectors",
+        "privacy",
+    },
+    "api": {"services", "domain", "privacy"},
+    "web": {"services", "domain", "api", "privacy"},  # api/deps.py: the typed dependencies
     "app": {"api", "web", "services"},  # app.py assembles api/ and web/ into one app
-    "cli": {"services", "domain", "app", "demo"},
+    "cli": {"services", "domain", "app", "demo", "privacy"},
     "demo": set(),
 }
 

@@ -16,9 +16,9 @@ import pytest
 from tests.conftest import sign_in, test_settings
 from warmline.app import create_app
 from warmline.domain.events import MessageReceived
-from warmline.errors import UndecodableInput
+from warmline.errors import InvalidText, UndecodableInput
 from warmline.nlu.embeddings import Encoder
-from warmline.services.input_text import InvalidText, clean_text
+from warmline.services.input_text import clean_text
 from warmline.services.runtime import Runtime
 
 USER = "chen_jackson_3290"

@@ -15,10 +15,17 @@ WarmlineError
 ├── InputError                    bad input from a client (public message)
 │   ├── EmptyMessage
 │   ├── MessageTooLong
-│   └── UndecodableInput
+│   ├── UndecodableInput
+│   └── InvalidText               NUL or another control character
 ├── NotFound                      an id that does not exist (public message)
+│   ├── PackNotFound
 │   └── ConversationNotFound
 ├── NotSignedIn                   the agent console without a signed-in agent (public message)
+├── ConversationTokenRequired     a customer route without the conversation's token (401)
+├── ConversationAccessDenied      another conversation's token, expired or forged (403)
+├── IdentityRejected              an identity token that does not verify, a bare customer id
+├── Forbidden                     an agent's role, a CSRF token or a foreign origin (403)
+├── RateLimited                   too many requests from one client (429, Retry-After)
 ├── ConflictError                 a state change that the current state forbids
 │   └── ConversationClosed
 ├── StorageError                  the database failed
@@ -107,11 +114,24 @@ class UndecodableInput(InputError):
     code = "undecodable_input"
 
 
+class InvalidText(InputError):
+    """A text holds a control character (NUL and the like): refused, never stored."""
+
+    status = 422
+    title = "Invalid text"
+    code = "invalid_text"
+
+
 class NotFound(WarmlineError):
     status = 404
     title = "Not found"
     code = "not_found"
     public = True
+
+
+class PackNotFound(NotFound):
+    title = "Pack not found"
+    code = "pack_not_found"
 
 
 class ConversationNotFound(NotFound):
@@ -151,6 +171,30 @@ class IdentityRejected(WarmlineError):
     title = "Identity not accepted"
     code = "identity_rejected"
     public = True
+
+
+class Forbidden(WarmlineError):
+    """The signed-in agent's role does not allow this, or the request is not the page's own
+    (CSRF token or origin)."""
+
+    status = 403
+    title = "Forbidden"
+    code = "forbidden"
+    public = True
+
+
+class RateLimited(WarmlineError):
+    """Too many requests from one client (or failed sign-ins for one name) in a window."""
+
+    status = 429
+    title = "Too many requests"
+    code = "rate_limited"
+    public = True
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+        self.headers = {"Retry-After": str(retry_after_s)}
 
 
 class ConflictError(WarmlineError):

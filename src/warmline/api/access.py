@@ -15,6 +15,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request, Response
 
+from warmline.api.text import PathText
 from warmline.errors import ConversationTokenRequired
 from warmline.services.identity import ConversationKeys, IdentityVerifier
 
@@ -55,7 +56,7 @@ def _presented_token(request: Request) -> str | None:
     return request.cookies.get(COOKIE) or None
 
 
-def conversation_access(conversation_id: str, request: Request) -> str:
+def conversation_access(conversation_id: PathText, request: Request) -> str:
     """The conversation id of the path, once the request has shown that conversation's token."""
     token = _presented_token(request)
     if token is None:
@@ -66,7 +67,7 @@ def conversation_access(conversation_id: str, request: Request) -> str:
     return conversation_id
 
 
-def grant(request: Request, response: Response, conversation_id: str, token: str) -> None:
+def grant(request: Request, response: Response, conversation_id: PathText, token: str) -> None:
     """Set the conversation's cookie on its page and API paths."""
     secure = request.url.scheme == "https"
     ttl = conversation_keys(request).ttl_s

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from fastapi import APIRouter, Depends, Request, status
 from pydantic import BaseModel, ConfigDict, Field
+from sse_starlette.sse import EventSourceResponse
 
 from warmline.api.deps import (
     AdminDep,
@@ -22,22 +23,27 @@ from warmline.api.deps import (
     SupervisorDep,
     check_may_read,
 )
+from warmline.api.problems import documented
 from warmline.api.sessions import Revocations, csrf_token, require_csrf_when_signed_in
-from warmline.api.text import CleanText
+from warmline.api.streams import conversation_stream
+from warmline.api.text import CleanText, PathText
 from warmline.domain.packet import Packet
 
-PROBLEMS: dict[int | str, dict[str, object]] = {
-    code: {"description": text, "content": {"application/problem+json": {}}}
-    for code, text in {
-        400: "a text holds a lone surrogate, or the body is not valid UTF-8",
-        401: "no agent is signed in, or the session has ended",
+PROBLEMS = documented(
+    {
+        400: "a text holds a lone surrogate, or the body is not valid UTF-8 (undecodable_input)",
+        401: "no agent is signed in, or the session has ended (not_signed_in)",
         403: "the agent's role does not allow it, the CSRF token is missing, or the request "
-        "comes from another site's page",
-        404: "no such conversation",
+        "comes from another site's page (forbidden, cross_origin)",
+        404: "no such conversation or agent",
         409: "the conversation's state forbids it (not waiting, another agent's, closed)",
-        413: "the body is too large",
-    }.items()
-}
+        413: "the body is too large (request_too_large)",
+        422: "a field is invalid (validation_error) or a text holds a control character "
+        "(invalid_text)",
+        429: "too many requests from this address (rate_limited; Retry-After)",
+        503: "the database is unavailable for the moment (storage_unavailable)",
+    }
+)
 router = APIRouter(
     prefix="/api/agent",
     tags=["agents"],
@@ -106,7 +112,7 @@ async def session(agent: SignedInDep, request: Request) -> SessionOut:
 
 @router.get("/conversations/{conversation_id}/packet", response_model=Packet)
 async def packet(
-    agent: SignedInDep, conversation_id: str, packets: PacketsDep, runtime: RuntimeDep
+    agent: SignedInDep, conversation_id: PathText, packets: PacketsDep, runtime: RuntimeDep
 ) -> Packet:
     """The warm-transfer packet: summary, transcript, intents and entities, how the customer
     felt turn by turn, actions attempted, the trigger, the account and past conversations.
@@ -114,6 +120,16 @@ async def packet(
     reads any."""
     await check_may_read(runtime, agent, conversation_id)
     return await packets.packet(conversation_id)
+
+
+@router.get("/conversations/{conversation_id}/stream")
+async def stream(
+    conversation_id: PathText, agent: SignedInDep, runtime: RuntimeDep
+) -> EventSourceResponse:
+    """The conversation's live messages (server-sent events, as the customer's stream), for an
+    agent who may read it (waiting for a person or theirs; a supervisor any)."""
+    await check_may_read(runtime, agent, conversation_id)
+    return await conversation_stream(runtime, conversation_id)
 
 
 @router.get("/queue", response_model=list[QueueRow])
@@ -127,14 +143,14 @@ async def queue(agent: AgentDep, handoff: HandoffDep) -> list[QueueRow]:
 
 
 @router.post("/conversations/{conversation_id}/claim", response_model=Packet)
-async def claim(agent: AgentDep, conversation_id: str, handoff: HandoffDep) -> Packet:
+async def claim(agent: AgentDep, conversation_id: PathText, handoff: HandoffDep) -> Packet:
     """Take the conversation (409 when another agent has it); returns the warm-transfer packet."""
     return await handoff.claim(conversation_id, agent)
 
 
 @router.post("/conversations/{conversation_id}/messages", status_code=status.HTTP_204_NO_CONTENT)
 async def reply(
-    agent: AgentDep, conversation_id: str, body: AgentText, handoff: HandoffDep
+    agent: AgentDep, conversation_id: PathText, body: AgentText, handoff: HandoffDep
 ) -> None:
     """The agent's message to the customer (only the owner may write)."""
     await handoff.reply(conversation_id, agent, body.text)
@@ -142,14 +158,16 @@ async def reply(
 
 @router.post("/conversations/{conversation_id}/handback", status_code=status.HTTP_204_NO_CONTENT)
 async def hand_back(
-    agent: AgentDep, conversation_id: str, body: HandBack, handoff: HandoffDep
+    agent: AgentDep, conversation_id: PathText, body: HandBack, handoff: HandoffDep
 ) -> None:
     """Give the conversation back to the bot."""
     await handoff.hand_back(conversation_id, agent, body.note)
 
 
 @router.post("/conversations/{conversation_id}/wrapup", status_code=status.HTTP_204_NO_CONTENT)
-async def wrap_up(agent: AgentDep, conversation_id: str, body: WrapUp, handoff: HandoffDep) -> None:
+async def wrap_up(
+    agent: AgentDep, conversation_id: PathText, body: WrapUp, handoff: HandoffDep
+) -> None:
     """Close the agent's work with its outcome and, if the bot misread it, the real intent."""
     await handoff.wrap_up(
         conversation_id, agent, body.disposition, body.corrected_intent, body.note
@@ -168,7 +186,7 @@ async def on_shift(agent: SupervisorDep, handoff: HandoffDep) -> list[OnShift]:
 
 @router.post("/agents/{name}/signout", status_code=status.HTTP_204_NO_CONTENT)
 async def sign_agent_out(
-    agent: SupervisorDep, name: str, handoff: HandoffDep, request: Request
+    agent: SupervisorDep, name: PathText, handoff: HandoffDep, request: Request
 ) -> None:
     """Supervisors: end every session an agent holds and, when they are on shift, take them
     off it (the conversations they hold go back to the queue)."""

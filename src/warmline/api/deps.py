@@ -7,7 +7,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from warmline.api.sessions import Agent, Forbidden, session_agent
+from warmline.api.sessions import Agent, session_agent
+from warmline.errors import Forbidden
 from warmline.services.conversations import ConversationService
 from warmline.services.handoff import HandoffService
 from warmline.services.packets import Packets

@@ -9,12 +9,34 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from warmline.errors import WarmlineError
 
 log = logging.getLogger("warmline.api")
 PROBLEM = "application/problem+json"
+
+
+class Problem(BaseModel):
+    """An error, as every route answers it (``application/problem+json``)."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str = Field(description="stable machine-readable code, e.g. conversation_closed")
+    errors: list[dict[str, Any]] | None = Field(None, description="each invalid field (422)")
+
+
+def documented(descriptions: dict[int, str]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for the problem statuses a router can answer, with their media
+    type, so the document declares every status the API returns."""
+    schema = Problem.model_json_schema()
+    return {
+        status: {"description": text, "content": {PROBLEM: {"schema": schema}}}
+        for status, text in descriptions.items()
+    }
 
 
 def problem(

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import AsyncIterator
-
 from fastapi import APIRouter, Request, Response, status
 from sse_starlette.sse import EventSourceResponse
 
 from warmline.api.access import ConversationAccess, IdentityDep, KeysDep, grant
 from warmline.api.deps import ConversationsDep, RuntimeDep
+from warmline.api.problems import documented
 from warmline.api.schemas import (
     EventOut,
     GiveFeedback,
@@ -19,29 +17,34 @@ from warmline.api.schemas import (
     TranscriptOut,
     TurnOut,
 )
-from warmline.domain.events import (
-    AgentMessage,
-    BotReplied,
-    Escalated,
-    MessageReceived,
-    Resolved,
-    event_to_json,
-)
+from warmline.api.streams import conversation_stream
+from warmline.domain.events import event_to_json
 
-# Every route about one conversation needs its token (api/access.py): 401 without, 403 with
-# another conversation's.
-_ACCESS = {
-    401: {"description": "no conversation token (problem: conversation_token_required)"},
-    403: {"description": "not this conversation's token (problem: conversation_access_denied)"},
-}
-router = APIRouter(prefix="/api", tags=["conversations"])
+# What the conversation routes can answer besides success: every route about one conversation
+# needs its token (api/access.py); the middleware checks origins, rate limits and text first.
+PROBLEMS = documented(
+    {
+        400: "a text holds a lone surrogate, or the body is not valid UTF-8 (undecodable_input)",
+        401: "no conversation token (conversation_token_required)",
+        403: "not this conversation's token (conversation_access_denied), an identity token "
+        "that does not verify (identity_rejected), or a request from another site's page "
+        "(cross_origin)",
+        404: "no such pack",
+        409: "the conversation has ended (conversation_closed) or changed meanwhile (conflict)",
+        413: "the body or the message is too long (request_too_large, message_too_long)",
+        422: "a field is invalid (validation_error), the message is empty (empty_message) or a "
+        "text holds a control character (invalid_text)",
+        429: "too many conversations or messages from this address (rate_limited; Retry-After)",
+        503: "the database is unavailable for the moment (storage_unavailable)",
+    }
+)
+router = APIRouter(prefix="/api", tags=["conversations"], responses=PROBLEMS)
 
 
 @router.post(
     "/conversations",
     status_code=status.HTTP_201_CREATED,
     response_model=StartedOut,
-    responses={403: {"description": "identity token not accepted (problem: identity_rejected)"}},
 )
 async def start_conversation(
     body: StartConversation,
@@ -66,7 +69,7 @@ async def start_conversation(
     return StartedOut(**turn.model_dump(), conversation_token=token, verified=who is not None)
 
 
-@router.post("/conversations/{conversation_id}/messages", response_model=TurnOut, responses=_ACCESS)
+@router.post("/conversations/{conversation_id}/messages", response_model=TurnOut)
 async def post_message(
     conversation_id: ConversationAccess, body: PostMessage, conversations: ConversationsDep
 ) -> TurnOut:
@@ -74,7 +77,7 @@ async def post_message(
     return TurnOut.of(await conversations.post_message(conversation_id, body.text))
 
 
-@router.post("/conversations/{conversation_id}/handoff", response_model=TurnOut, responses=_ACCESS)
+@router.post("/conversations/{conversation_id}/handoff", response_model=TurnOut)
 async def request_person(
     conversation_id: ConversationAccess, conversations: ConversationsDep
 ) -> TurnOut:
@@ -85,7 +88,6 @@ async def request_person(
 @router.post(
     "/conversations/{conversation_id}/feedback",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=_ACCESS,
 )
 async def give_feedback(
     conversation_id: ConversationAccess, body: GiveFeedback, conversations: ConversationsDep
@@ -94,7 +96,7 @@ async def give_feedback(
     await conversations.give_feedback(conversation_id, body.rating, body.comment)
 
 
-@router.get("/conversations/{conversation_id}", response_model=TranscriptOut, responses=_ACCESS)
+@router.get("/conversations/{conversation_id}", response_model=TranscriptOut)
 async def transcript(
     conversation_id: ConversationAccess, conversations: ConversationsDep
 ) -> TranscriptOut:
@@ -102,9 +104,7 @@ async def transcript(
     return TranscriptOut.of(conversation_id, state)
 
 
-@router.get(
-    "/conversations/{conversation_id}/events", response_model=list[EventOut], responses=_ACCESS
-)
+@router.get("/conversations/{conversation_id}/events", response_model=list[EventOut])
 async def events(
     conversation_id: ConversationAccess, conversations: ConversationsDep
 ) -> list[EventOut]:
@@ -113,30 +113,8 @@ async def events(
     return [EventOut(seq=i + 1, event=event_to_json(e)) for i, e in enumerate(log)]
 
 
-@router.get("/conversations/{conversation_id}/stream", responses=_ACCESS)
-async def stream(
-    conversation_id: ConversationAccess, request: Request, runtime: RuntimeDep
-) -> EventSourceResponse:
+@router.get("/conversations/{conversation_id}/stream")
+async def stream(conversation_id: ConversationAccess, runtime: RuntimeDep) -> EventSourceResponse:
     """Server-sent events: first ``ready`` once the subscription is in place (nothing recorded
     after it is missed), then each new message (customer, bot or agent) as it is recorded."""
-    await runtime.conversations.state(conversation_id)  # 404 before the stream opens
-
-    async def messages() -> AsyncIterator[dict[str, str]]:
-        async with runtime.broker.subscribe(conversation_id) as queue:
-            yield {"event": "ready", "data": "{}"}
-            while True:
-                event = await queue.get()
-                if isinstance(event, MessageReceived):
-                    data = {"author": "customer", "text": event.text, "choices": []}
-                elif isinstance(event, BotReplied):
-                    data = {"author": "bot", "text": event.text, "choices": event.choices}
-                elif isinstance(event, AgentMessage):
-                    data = {"author": "agent", "text": event.text, "choices": []}
-                elif isinstance(event, Escalated | Resolved):
-                    yield {"event": "status", "data": json.dumps({"status": event.kind})}
-                    continue
-                else:
-                    continue
-                yield {"event": "message", "data": json.dumps(data)}
-
-    return EventSourceResponse(messages(), ping=15)
+    return await conversation_stream(runtime, conversation_id)

@@ -7,38 +7,48 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from warmline.api.text import MESSAGE_PATTERN, CleanText
 from warmline.domain.conversation import ConversationState
 from warmline.domain.decision import Decision, Reason
 from warmline.services.conversations import TurnResult
+from warmline.settings import Settings
+
+MAX_MESSAGE_CHARS = Settings.model_fields["max_message_chars"].default
 
 
 class StartConversation(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    pack: str | None = Field(None, max_length=64, description="domain pack; the default if omitted")
-    identity_token: str | None = Field(
+    pack: CleanText | None = Field(
+        None, max_length=64, description="domain pack; the default if omitted"
+    )
+    identity_token: CleanText | None = Field(
         None,
         max_length=4096,
         description="the signed-in customer's identity: a JWT (HS256) your site signs with "
         "WARMLINE_IDENTITY_SECRET, `sub` = their customer id (docs/identity.md)",
     )
-    customer_id: str | None = Field(
+    customer_id: CleanText | None = Field(
         None,
         max_length=128,
         description="a customer id without a credential: accepted only with the development "
         "switch WARMLINE_CUSTOMER_PICKER; otherwise 403 identity_rejected",
     )
-    channel: str = Field("api", max_length=32)
+    channel: CleanText = Field("api", max_length=32)
 
 
 class PostMessage(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    text: str = Field(description="what the customer wrote")
+    text: CleanText = Field(
+        description="what the customer wrote: at least one character that is not white space, "
+        "at most WARMLINE_MAX_MESSAGE_CHARS (2000 unless configured; longer: 413)",
+        json_schema_extra={"pattern": MESSAGE_PATTERN, "maxLength": MAX_MESSAGE_CHARS},
+    )
 
 
 class GiveFeedback(BaseModel):
     model_config = ConfigDict(extra="forbid")
     rating: int = Field(ge=1, le=5, description="1 (very unhappy) to 5 (very happy)")
-    comment: str = Field("", max_length=2000)
+    comment: CleanText = Field("", max_length=2000)
 
 
 class Reply(BaseModel):

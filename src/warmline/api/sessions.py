@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from fastapi import Request
 from limits.aio.storage import Storage
 
-from warmline.errors import NotSignedIn, WarmlineError
+from warmline.errors import Forbidden, NotSignedIn
 from warmline.services.agent_accounts import SignedIn, has_role
 from warmline.settings import Role, Settings
 
@@ -31,16 +31,6 @@ SESSION_COOKIE = "warmline_agent"
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-
-
-class Forbidden(WarmlineError):
-    """The signed-in agent's role does not allow this, or the request is not the page's own
-    (CSRF token or origin)."""
-
-    status = 403
-    title = "Forbidden"
-    code = "forbidden"
-    public = True
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AfterValidator
+from fastapi import Path
+from pydantic import AfterValidator, Field
 
 from warmline.services.input_text import bad_character
 
@@ -22,4 +23,21 @@ def _clean(text: str) -> str:
     return text
 
 
-CleanText = Annotated[str, AfterValidator(_clean)]
+# Lone surrogates (refused too, 400) are left out of the patterns: JSON-schema tools that compile
+# patterns as ECMA or Rust regular expressions cannot express them.
+_ALLOWED = r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
+CLEAN_PATTERN = rf"^{_ALLOWED}*$"
+"""What ``CleanText`` accepts, as the OpenAPI document states it (a JSON-schema pattern)."""
+_NOT_BLANK = r"[^\s\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
+_SPACE = r"[^\S\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"  # white space that is not a control
+MESSAGE_PATTERN = rf"^{_SPACE}*{_NOT_BLANK}{_ALLOWED}*$"
+"""A customer message: clean text with at least one character that is not white space."""
+
+CleanText = Annotated[
+    str, AfterValidator(_clean), Field(json_schema_extra={"pattern": CLEAN_PATTERN})
+]
+
+
+PathText = Annotated[str, Path(pattern=CLEAN_PATTERN)]
+"""A path parameter (a conversation id, an agent's name) as the OpenAPI document states it: no
+control character (``api/limits.py`` refuses one in any path before routing)."""

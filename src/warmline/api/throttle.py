@@ -20,24 +20,10 @@ from limits.storage import storage_from_string
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from warmline.api.limits import send_problem
-from warmline.errors import ConfigurationError, WarmlineError
+from warmline.errors import ConfigurationError, RateLimited
 
 _STARTS = re.compile(r"^/(?:api/conversations|chat)/?$")
 _MESSAGES = re.compile(r"^/(?:api/conversations|chat)/[^/]+/messages/?$")
-
-
-class RateLimited(WarmlineError):
-    """Too many requests from one client (or failed sign-ins for one name) in a window."""
-
-    status = 429
-    title = "Too many requests"
-    code = "rate_limited"
-    public = True
-
-    def __init__(self, message: str, retry_after_s: int) -> None:
-        super().__init__(message)
-        self.retry_after_s = retry_after_s
-        self.headers = {"Retry-After": str(retry_after_s)}
 
 
 def open_storage(redis_url: str | None) -> Storage:

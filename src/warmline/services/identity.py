@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import jwt
+import jwt.types
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from warmline.errors import ConversationAccessDenied, IdentityRejected
@@ -64,7 +65,7 @@ class IdentityVerifier:
     def _subject(self, token: str) -> str:
         if not self.secret:
             raise IdentityRejected("this server accepts no identity tokens (no identity secret)")
-        options = {"require": ["exp", "sub"] + (["iss"] if self.issuer else [])}
+        options: jwt.types.Options = {"require": ["exp", "sub"] + (["iss"] if self.issuer else [])}
         try:
             claims = jwt.decode(
                 token,

@@ -11,19 +11,11 @@ from __future__ import annotations
 
 import re
 
-from warmline.errors import InputError, UndecodableInput
+from warmline.errors import InvalidText, UndecodableInput
 
 ALLOWED_CONTROLS = "\t\n\r"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
-
-
-class InvalidText(InputError):
-    """A text holds a control character (NUL and the like): refused, never stored."""
-
-    status = 422
-    title = "Invalid text"
-    code = "invalid_text"
 
 
 def bad_character(text: str) -> tuple[int, str] | None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from warmline.domain.pack import DomainPack
 from warmline.domain.pack_loader import load_pack
-from warmline.errors import ConfigurationError, InputError
+from warmline.errors import ConfigurationError, PackNotFound
 from warmline.nlu.affect import AffectDetector
 from warmline.nlu.embeddings import Encoder
 from warmline.nlu.engine import NluEngine
@@ -39,7 +39,7 @@ class PackRegistry(Mapping[str, PackRuntime]):
         runtime = self._packs.get(self.aliases.get(key, key))
         if runtime is None:
             known = ", ".join(sorted(self._packs))
-            raise InputError(f"unknown pack '{key}'; available: {known}")
+            raise PackNotFound(f"unknown pack '{key}'; available: {known}")
         return runtime
 
     def add(self, runtime: PackRuntime) -> None:

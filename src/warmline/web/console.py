@@ -26,10 +26,10 @@ from warmline.api.sessions import (
     session_agent,
     start_session,
 )
-from warmline.api.throttle import RateLimited, Throttle
+from warmline.api.throttle import Throttle
 from warmline.domain.decision import Acknowledgement
 from warmline.domain.packet import Packet
-from warmline.errors import ConflictError, InputError, NotSignedIn
+from warmline.errors import ConflictError, InputError, NotSignedIn, RateLimited
 from warmline.services.agent_accounts import authenticate
 from warmline.services.input_text import bad_character
 from warmline.services.runtime import Runtime

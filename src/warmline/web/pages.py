@@ -13,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 from warmline.api.access import ConversationAccess, IdentityDep, KeysDep, grant
 from warmline.api.deps import ConversationsDep
 from warmline.domain.conversation import TranscriptLine
+from warmline.domain.events import MessageReceived
 from warmline.errors import IdentityRejected, InputError, WarmlineError
 from warmline.services.conversations import TurnResult
 
@@ -24,6 +25,12 @@ router = APIRouter(include_in_schema=False)
 def static_files() -> StaticFiles:
     """The stylesheet and htmx, for ``app.mount("/static", ...)``."""
     return StaticFiles(directory=str(_here.joinpath("static")))
+
+
+def _recorded_text(result: TurnResult, typed: str) -> str:
+    """The customer's message as it was recorded (personal data masked), else as typed."""
+    received = [e for e in result.events if isinstance(e, MessageReceived)]
+    return received[-1].text if received else typed
 
 
 def _lines(result: TurnResult, customer_text: str | None) -> list[dict[str, object]]:
@@ -135,7 +142,7 @@ async def send(
         request,
         "_messages.html",
         {
-            "lines": _lines(result, text.strip()),
+            "lines": _lines(result, _recorded_text(result, text.strip())),
             "status": result.status,
             "conversation_id": conversation_id,
         },

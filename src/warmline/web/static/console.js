@@ -7,7 +7,7 @@
   if (!main) { return; }
   var log = document.getElementById("log");
   var id = main.dataset.conversation;
-  var source = new EventSource("/api/conversations/" + encodeURIComponent(id) + "/stream");
+  var source = new EventSource("/api/agent/conversations/" + encodeURIComponent(id) + "/stream");
   source.addEventListener("message", function (event) {
     var data = JSON.parse(event.data);
     var div = document.createElement("div");
