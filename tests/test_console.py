@@ -143,3 +143,16 @@ def test_production_takes_no_shared_password() -> None:
     assert Settings(environment="development").shared_agent_password() == "agent"
     with_accounts = Settings(environment="development", agents={"ana": "$argon2id$..."})
     assert with_accounts.shared_agent_password() is None
+
+
+async def test_every_read_of_a_conversation_by_an_agent_is_audited(
+    runtime: Runtime, client: httpx.AsyncClient
+) -> None:
+    cid = (await runtime.conversations.start(None, USER)).conversation_id
+    await runtime.conversations.request_person(cid)
+    await _sign_in(client)
+    assert (await client.get(f"/api/agent/conversations/{cid}/packet")).status_code == 200
+    assert (await client.get(f"/console/c/{cid}")).status_code == 200
+    entries = await runtime.audit.entries(subject=cid)
+    assert [(e.actor, e.action) for e in entries] == [("ana", "conversation.read")] * 2
+    assert all("Where is" not in str(e.detail) for e in entries)  # ids, never text

@@ -143,9 +143,14 @@ async def queue(agent: AgentDep, handoff: HandoffDep) -> list[QueueRow]:
 
 
 @router.post("/conversations/{conversation_id}/claim", response_model=Packet)
-async def claim(agent: AgentDep, conversation_id: PathText, handoff: HandoffDep) -> Packet:
-    """Take the conversation (409 when another agent has it); returns the warm-transfer packet."""
-    return await handoff.claim(conversation_id, agent)
+async def claim(
+    agent: AgentDep, conversation_id: PathText, handoff: HandoffDep, runtime: RuntimeDep
+) -> Packet:
+    """Take the conversation (409 when another agent has it); returns the warm-transfer packet
+    (the read is audited)."""
+    packet = await handoff.claim(conversation_id, agent)
+    await runtime.audit.record(agent, "conversation.claim", conversation_id)
+    return packet
 
 
 @router.post("/conversations/{conversation_id}/messages", status_code=status.HTTP_204_NO_CONTENT)

@@ -55,13 +55,14 @@ def role_required(role: Role) -> Callable[[Request], Awaitable[Agent]]:
 
 async def check_may_read(runtime: Runtime, agent: Agent, conversation_id: str) -> None:
     """An agent reads a conversation (its packet: the customer's account) only while it waits
-    for a person or is theirs; a supervisor reads any. Else 403 (404 when there is none)."""
-    if agent.may("supervisor"):
-        return
-    state, _ = await runtime.conversations.state(conversation_id)
-    waiting = state.status == "escalated" and state.owner is None
-    if not waiting and state.owner != agent.name:
-        raise Forbidden("this conversation is neither waiting for a person nor yours")
+    for a person or is theirs; a supervisor reads any. Else 403 (404 when there is none).
+    Each read allowed is written to the audit log."""
+    if not agent.may("supervisor"):
+        state, _ = await runtime.conversations.state(conversation_id)
+        waiting = state.status == "escalated" and state.owner is None
+        if not waiting and state.owner != agent.name:
+            raise Forbidden("this conversation is neither waiting for a person nor yours")
+    await runtime.audit.record(agent.name, "conversation.read", conversation_id, role=agent.role)
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]

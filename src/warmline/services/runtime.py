@@ -15,6 +15,7 @@ from warmline.domain.understanding import TurnContext
 from warmline.nlu.affect import AffectConfig, load_affect
 from warmline.nlu.embeddings import Encoder, EncoderConfig, load_encoder
 from warmline.services.actions import ActionRunner
+from warmline.services.audit import AuditLog
 from warmline.services.conversations import ConversationService
 from warmline.services.handoff import HandoffService
 from warmline.services.packets import Packets
@@ -23,6 +24,7 @@ from warmline.services.presence import Presence
 from warmline.services.realtime import Broker
 from warmline.services.reports import Reports
 from warmline.settings import Settings
+from warmline.storage.audit import AuditRepository
 from warmline.storage.conversations import ConversationRepository
 from warmline.storage.database import (
     checkpoint_forever,
@@ -78,6 +80,7 @@ class Runtime:
     backoffice: BackOfficeClient
     packs: PackRegistry
     broker: Broker
+    audit: AuditLog
     _engine: object
     _background: list[asyncio.Task[None]]
 
@@ -131,7 +134,10 @@ class Runtime:
         background: list[asyncio.Task[None]] = []
         if is_sqlite(settings.database_url) and ":memory:" not in settings.database_url:
             background.append(asyncio.create_task(checkpoint_forever(engine)))
-        return cls(settings, service, handoff, repo, client, packs, broker, engine, background)
+        audit = AuditLog(AuditRepository(session_factory(engine)), service.clock)
+        return cls(
+            settings, service, handoff, repo, client, packs, broker, audit, engine, background
+        )
 
     async def aclose(self) -> None:
         for task in self._background:
