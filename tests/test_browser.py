@@ -60,6 +60,8 @@ def _page(browser, **options):  # type: ignore[no-untyped-def]
 
 def test_a_customer_gets_their_reservation_and_can_reach_a_person(base_url: str, browser) -> None:  # type: ignore[no-untyped-def]
     page = _page(browser, viewport={"width": 900, "height": 900})
+    refused: list[str] = []  # what the page's Content-Security-Policy blocked, if anything
+    page.on("console", lambda m: refused.append(m.text) if "Content Security" in m.text else None)
     page.goto(base_url + "/?customer=chen_jackson_3290")
     page.click("#start")
     page.wait_for_selector(".msg.bot")
@@ -69,14 +71,14 @@ def test_a_customer_gets_their_reservation_and_can_reach_a_person(base_url: str,
 
     page.fill("#text", "where is my reservation 4WQ150?")
     page.click("#send")
-    page.wait_for_function("document.querySelectorAll('.msg.bot').length >= 2")
+    page.locator(".msg.bot").nth(1).wait_for()
     answer = page.locator(".msg.bot").last.inner_text()
     assert "4WQ150" in answer and "DFW" in answer and "LAX" in answer
     assert page.locator(".msg.customer p").last.inner_text() == "where is my reservation 4WQ150?"
 
     page.fill("#text", "I need to cancel my bag")
     page.click("#send")
-    page.wait_for_function("document.querySelectorAll('.msg.bot').length >= 3")
+    page.locator(".msg.bot").nth(2).wait_for()
     bag_reply = page.locator(".msg.bot").last.inner_text().lower()
     assert "cancel the whole reservation" not in bag_reply and "yes or no" not in bag_reply
 
@@ -87,6 +89,21 @@ def test_a_customer_gets_their_reservation_and_can_reach_a_person(base_url: str,
     page.wait_for_selector("#status")
     assert "person" in page.locator(".msg.bot").last.inner_text()
     assert page.is_visible("#talk-to-person")
+    assert refused == []
+    page.close()
+
+
+def test_a_guest_is_told_to_sign_in_before_any_record_is_shown(base_url: str, browser) -> None:  # type: ignore[no-untyped-def]
+    page = _page(browser)
+    page.goto(base_url + "/")
+    page.click("#start")
+    page.wait_for_selector(".msg.bot")
+    page.fill("#text", "where is my reservation 4WQ150?")
+    page.click("#send")
+    page.locator(".msg.bot").nth(1).wait_for()
+    reply = page.locator(".msg.bot").last.inner_text()
+    assert "sign in" in reply and "DFW" not in reply and "LAX" not in reply
+    page.screenshot(path=str(DOCS / "chat-guest.png"), full_page=True)
     page.close()
 
 
@@ -94,13 +111,13 @@ def test_a_frustrated_customer_hears_an_acknowledgement_first_and_can_rate(  # t
     base_url: str, browser
 ) -> None:
     page = _page(browser)
-    page.goto(base_url + "/")
+    page.goto(base_url + "/?customer=chen_jackson_3290")
     page.click("#start")
     page.wait_for_selector(".msg.bot")
     assert "AI assistant" in page.locator(".msg.bot").first.inner_text()
     page.fill("#text", "This is the THIRD time I ask!!! Where is my reservation 4WQ150?")
     page.click("#send")
-    page.wait_for_function("document.querySelectorAll('.msg.bot').length >= 2")
+    page.locator(".msg.bot").nth(1).wait_for()
     reply = page.locator(".msg.bot").last.inner_text()
     assert reply.index("sorry") < reply.index("4WQ150")  # the person first, then the problem
     page.click("#rating button[value='4']")
@@ -131,7 +148,7 @@ def test_a_question_offers_choices_the_customer_can_click(base_url: str, browser
     page.click("#send")
     page.wait_for_selector("button.choice:has-text('DDHPNX')")
     page.click("button.choice:has-text('DDHPNX')")
-    page.wait_for_function("document.querySelectorAll('.msg.bot').length >= 3")
+    page.locator(".msg.bot").nth(2).wait_for()
     assert "DDHPNX" in page.locator(".msg.bot p").last.inner_text()
     assert page.locator("button.choice:has-text('4WQ150')").count() == 0
     page.close()
@@ -168,10 +185,7 @@ def test_a_person_takes_over_from_the_chat_page_through_the_console(  # type: ig
     bot_lines = customer.locator(".msg.bot").count()
     customer.fill("#text", "hello? is anyone there?")
     customer.click("#send")
-    agent.wait_for_function(
-        "[...document.querySelectorAll('#log .msg.customer p')]"
-        ".some(p => p.textContent.includes('anyone there'))"
-    )
+    agent.locator("#log .msg.customer p", has_text="anyone there").wait_for()
     agent.fill("#text", "Hi, I'm Ana from Horizon Air. I've read our chat; let me sort this out.")
     agent.click("#send")
     customer.wait_for_selector(".msg.agent")
