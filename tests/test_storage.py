@@ -47,7 +47,9 @@ async def repo(request: pytest.FixtureRequest) -> AsyncIterator[ConversationRepo
     if not is_sqlite(url):
         async with engine.begin() as conn:
             await conn.execute(
-                text("DROP TABLE IF EXISTS events, conversations, audit_log, alembic_version CASCADE")
+                text(
+                    "DROP TABLE IF EXISTS events, conversations, audit_log, alembic_version CASCADE"
+                )
             )
     await upgrade(engine)
     assert await current_revision(engine) == "0002"
@@ -55,7 +57,9 @@ async def repo(request: pytest.FixtureRequest) -> AsyncIterator[ConversationRepo
     if not is_sqlite(url):
         async with engine.begin() as conn:
             await conn.execute(
-                text("DROP TABLE IF EXISTS events, conversations, audit_log, alembic_version CASCADE")
+                text(
+                    "DROP TABLE IF EXISTS events, conversations, audit_log, alembic_version CASCADE"
+                )
             )
     await engine.dispose()
 
