@@ -7,6 +7,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 PG_URL  ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
+REDIS_URL ?= redis://127.0.0.1:6379/15
 
 .PHONY: demo test setup browser lint typecheck unit scenarios bench clean
 
@@ -38,7 +39,8 @@ typecheck: $(STAMP)
 
 unit: $(STAMP) browser
 	WARMLINE_ENCODER_PRECISION=int8 \
-	  WARMLINE_TEST_POSTGRES_URL=$(PG_URL) WARMLINE_TEST_CHROMIUM=$(CHROMIUM) \
+	  WARMLINE_TEST_POSTGRES_URL=$(PG_URL) WARMLINE_TEST_REDIS_URL=$(REDIS_URL) \
+	  WARMLINE_TEST_CHROMIUM=$(CHROMIUM) \
 	  $(BIN)/pytest -q -m "" --junitxml=reports/pytest.xml
 
 scenarios: $(STAMP)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +17,14 @@ import pytest
 from tests.app_routes import app_routes
 from tests.conftest import test_settings
 from warmline.app import create_app
+from warmline.domain.conversation import fold
+from warmline.domain.customers import Customer
+from warmline.domain.events import ConversationStarted
+from warmline.domain.pack import DomainPack
+from warmline.domain.understanding import EntityMention, IntentScore, Understanding
 from warmline.errors import ConversationAccessDenied
 from warmline.nlu.embeddings import Encoder
+from warmline.policy.decide import decide
 from warmline.services.identity import ConversationKeys
 from warmline.services.runtime import Runtime
 
@@ -232,3 +239,24 @@ async def test_the_chat_page_opens_only_for_the_browser_that_started_it(
     assert (await stranger.get(page_url)).status_code == 401
     cid = page_url.rsplit("/", 1)[1]
     assert (await client.get(f"/api/conversations/{cid}")).status_code == 200  # cookie path
+
+
+def test_the_policy_refuses_a_customers_record_to_a_conversation_with_no_customer(
+    mini_pack: DomainPack,
+) -> None:
+    rid = EntityMention(entity="reservation_id", value="4WQ150", text="4WQ150")
+    asked = Understanding(
+        text="cancel 4WQ150",
+        ranking=[IntentScore(intent="cancel_reservation", probability=0.95)],
+        zone="confident",
+        entities=[rid],
+    )
+    guest = fold([ConversationStarted(at=datetime.now(UTC), pack=mini_pack.pack)])
+    refused = decide(guest, asked, None, mini_pack)
+    assert refused.kind == "answer" and refused.template == "not_verified"
+    assert refused.action is None and "not_verified" in refused.reason_codes()
+    bound = fold(
+        [ConversationStarted(at=datetime.now(UTC), pack=mini_pack.pack, customer_id=CUSTOMER)]
+    )
+    customer = Customer(id=CUSTOMER, facts={"reservations": ["4WQ150"]})
+    assert decide(bound, asked, customer, mini_pack).kind == "confirm"

@@ -37,7 +37,7 @@ def handle_intent(
             )
         )
         return clarify(state, understanding, pack, reasons, exclude=(name,))
-    if state.customer_id is None and intent.requires_account:
+    if not _bound(state, customer) and intent.requires_account:
         return _not_verified(name, reasons, base)
     answered = _without_action(name, intent, customer, reasons, base)
     if answered is not None:
@@ -101,7 +101,7 @@ def _for_action(
 ) -> Decision:
     """Run a read at once; ask for a yes before a write; ask for what is missing first."""
     action = pack.actions[action_name]
-    if state.customer_id is None and needs_customer(action):
+    if not _bound(state, customer) and needs_customer(action):
         return _not_verified(action_name, reasons, base)
     params, missing = _fill(action, understanding, state, customer, extra or {})
     foreign = _not_on_account(action, params, customer)
@@ -138,6 +138,11 @@ def _for_action(
         reasons=reasons,
         **base,
     )
+
+
+def _bound(state: ConversationState, customer: Customer | None) -> bool:
+    """Whether the conversation is bound to a (verified) customer."""
+    return customer is not None or state.customer_id is not None
 
 
 def needs_customer(action: Action) -> bool:
