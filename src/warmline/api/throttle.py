@@ -8,6 +8,7 @@ problem response with ``Retry-After``."""
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import time
@@ -37,6 +38,12 @@ def open_storage(redis_url: str | None) -> Storage:
     return storage
 
 
+@functools.lru_cache(maxsize=64)
+def _parsed(rate: str) -> limits.RateLimitItem:
+    """A rate such as ``30/minute``, parsed once rather than on every request."""
+    return limits.parse(rate)
+
+
 class Throttle:
     """Moving-window limits over one storage: ``hit`` counts and refuses, ``check`` only
     refuses."""
@@ -51,14 +58,14 @@ class Throttle:
 
     async def hit(self, rate: str, *key: str) -> None:
         """Count one more under ``rate`` for ``key``; ``RateLimited`` when over it."""
-        item = limits.parse(rate)
+        item = _parsed(rate)
         if not await self.limiter.hit(item, *key):
             wait = await self._retry_after(item, key)
             raise RateLimited(f"too many requests; try again in {wait} s", wait)
 
     async def check(self, rate: str, *key: str) -> None:
         """``RateLimited`` when ``key`` has used up ``rate`` already; counts nothing."""
-        item = limits.parse(rate)
+        item = _parsed(rate)
         if not await self.limiter.test(item, *key):
             wait = await self._retry_after(item, key)
             raise RateLimited(f"too many attempts; try again in {wait} s", wait)
