@@ -426,6 +426,8 @@ def test_the_pack_reference_documents_every_schema_field() -> None:
         schema.Action,
         schema.Parameter,
         schema.HttpRequest,
+        schema.VerificationMethod,
+        schema.VerificationFact,
     )
     for model in models:
         for name, field in model.model_fields.items():

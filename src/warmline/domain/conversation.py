@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Literal, assert_never
 
+from warmline.domain.decision import Decision
 from warmline.domain.events import (
     ActionDeclined,
     ActionExecuted,
@@ -18,6 +19,7 @@ from warmline.domain.events import (
     BotReplied,
     CallbackRequested,
     ConversationStarted,
+    CustomerVerified,
     Decided,
     Disclosed,
     Escalated,
@@ -28,6 +30,7 @@ from warmline.domain.events import (
     MessageReceived,
     Resolved,
     Understood,
+    VerificationFailed,
     WrappedUp,
 )
 from warmline.domain.reasons import Trigger
@@ -52,6 +55,18 @@ class PendingAction:
     params: dict[str, str]
     confirmation: str
     proposal: int = 0  # the version of the proposal event: one proposal executes at most once
+
+
+@dataclass(frozen=True)
+class Verifying:
+    """The pack's verification under way: the method, the fact asked for last, the request it
+    stands in front of (carried on once verified), and the customer turns before it began (the
+    replies after them are read for the facts)."""
+
+    method: str
+    fact: str
+    intent: str | None
+    since: int
 
 
 @dataclass(frozen=True)
@@ -96,6 +111,8 @@ class ConversationState:
     callback: str | None = None
     actions_done: list[str] = field(default_factory=list)
     actions_failed: list[str] = field(default_factory=list)
+    verifying: Verifying | None = None
+    verification_failures: int = 0
 
     def customer_turns(self) -> int:
         return sum(1 for line in self.transcript if line.author == "customer")
@@ -157,6 +174,8 @@ def apply(state: ConversationState, event: Event) -> ConversationState:
         case ActionFailed():
             state.pending = None
             state.actions_failed.append(event.action)
+        case CustomerVerified() | VerificationFailed():
+            _apply_verification(state, event)
         case BotReplied():
             state.transcript.append(
                 TranscriptLine("bot", event.text, event.at, tuple(event.choices))
@@ -202,6 +221,16 @@ def _apply_understanding(state: ConversationState, event: Understood) -> None:
     ]
 
 
+def _apply_verification(
+    state: ConversationState, event: CustomerVerified | VerificationFailed
+) -> None:
+    """A match binds the conversation to the customer found; a miss counts."""
+    if isinstance(event, CustomerVerified):
+        state.customer_id, state.verifying = event.customer_id, None
+    else:
+        state.verification_failures += 1
+
+
 def _apply_hand_back(state: ConversationState) -> None:
     """The bot starts afresh: nothing from before the handover counts towards a trigger."""
     state.owner = None
@@ -233,6 +262,19 @@ def _apply_decision(state: ConversationState, event: Decided) -> None:
         state.out_of_scope_count += 1
     for key, value in decision.params.items():
         state.slots[key] = value
+    state.verifying = _verifying(state, decision)
+
+
+def _verifying(state: ConversationState, decision: Decision) -> Verifying | None:
+    """The verification under way after ``decision`` (None: it asks for no fact)."""
+    if decision.verify_method is None or decision.verify_fact is None:
+        return None
+    before = state.verifying
+    if before is not None and before.method == decision.verify_method:
+        return replace(before, fact=decision.verify_fact)
+    return Verifying(
+        decision.verify_method, decision.verify_fact, decision.intent, state.customer_turns()
+    )
 
 
 def fold(events: Iterable[Event]) -> ConversationState:

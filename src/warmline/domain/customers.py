@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -42,3 +43,21 @@ def facts_from_profile(profile: dict[str, Any], fields: dict[str, str]) -> dict[
         else:
             facts[name] = [str(value)]
     return facts
+
+
+VerificationResult = Literal["matched", "no_match", "unavailable", "circuit_open"]
+
+
+@dataclass(frozen=True)
+class VerificationCheck:
+    """What one reply did for the verification under way (``ConversationState.verifying``):
+    the facts read from it (names only, never values), the next fact still to give, and, once
+    every fact was in, what the back office's lookup found."""
+
+    method: str
+    given: tuple[str, ...] = ()
+    missing: str | None = None
+    result: VerificationResult | None = None
+    customer_id: str | None = None
+    attempts_allowed: int = 3
+    detail: str = ""

@@ -58,6 +58,10 @@ class Decision(BaseModel):
         False, description="an acknowledgement was due but the buffer was spent: the streak holds"
     )
     callback: bool = Field(False, description="the customer left a contact to be called back")
+    verify_method: str | None = Field(
+        None, description="the pack's verification method whose fact is asked for"
+    )
+    verify_fact: str | None = Field(None, description="the fact asked for (never its value)")
     reasons: list[Reason] = Field(default_factory=list)
 
     @model_validator(mode="before")

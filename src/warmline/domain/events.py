@@ -80,6 +80,24 @@ class ActionFailed(_Event):
     retryable: bool = False
 
 
+class CustomerVerified(_Event):
+    """The customer proved who they are with the pack's verification ``method``: from now on
+    the conversation is bound to ``customer_id`` (the facts themselves are not recorded)."""
+
+    kind: Literal["customer_verified"] = "customer_verified"
+    customer_id: str
+    method: str
+
+
+class VerificationFailed(_Event):
+    """The facts the customer gave matched no customer (``attempt``: the how-manyth failure);
+    the facts themselves are not recorded."""
+
+    kind: Literal["verification_failed"] = "verification_failed"
+    method: str
+    attempt: int
+
+
 class BotReplied(_Event):
     kind: Literal["bot_replied"] = "bot_replied"
     text: str
@@ -180,6 +198,8 @@ Event = Annotated[
     | ActionDeclined
     | ActionExecuted
     | ActionFailed
+    | CustomerVerified
+    | VerificationFailed
     | BotReplied
     | Disclosed
     | ExperimentAssigned

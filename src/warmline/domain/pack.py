@@ -259,6 +259,57 @@ class Action(_Model):
         return self
 
 
+FactReader = Literal["email", "zip", "pattern", "date", "text"]
+
+
+class VerificationFact(_Model):
+    """One fact a verification method asks the customer for, and how it is read from a reply."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    ask: str = Field(min_length=1, description="the question: a template name, or its text")
+    reader: FactReader = Field(
+        "text", description="email, zip (5 digits), pattern (the regex below), date, text"
+    )
+    pattern: str | None = Field(None, description="pattern only: the regex the fact matches")
+
+    @model_validator(mode="after")
+    def _pattern(self) -> VerificationFact:
+        if (self.reader == "pattern") != (self.pattern is not None):
+            raise ValueError("a pattern fact needs a pattern, and only a pattern fact takes one")
+        if self.pattern is not None:
+            try:
+                re.compile(self.pattern)
+            except re.error as exc:
+                raise ValueError(f"pattern does not compile: {exc}") from exc
+        return self
+
+
+class VerificationMethod(_Model):
+    """How a customer proves who they are in the conversation: facts asked in order, a back
+    office lookup that finds the customer from them, and facts the found record must match."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    facts: list[VerificationFact] = Field(min_length=1)
+    lookup: HttpRequest
+    customer_field: str = Field("user_id", description="the response field with the customer id")
+    match: dict[str, str] = Field(
+        default_factory=dict, description="fact name -> the field of the record it must equal"
+    )
+
+    @model_validator(mode="after")
+    def _facts_used(self) -> VerificationMethod:
+        names = [f.name for f in self.facts]
+        if len(set(names)) != len(names):
+            raise ValueError("fact names must be distinct")
+        unknown = (self.lookup.placeholders() | set(self.match)) - set(names)
+        if unknown:
+            raise ValueError(f"lookup or match uses undeclared facts: {sorted(unknown)}")
+        return self
+
+    def fact(self, name: str) -> VerificationFact:
+        return next(f for f in self.facts if f.name == name)
+
+
 class Intent(_Model):
     """Something a customer wants. It is answered by one of: an action, a template, a handoff."""
 
@@ -307,6 +358,10 @@ class DomainPack(_Model):
     intents: dict[str, Intent]
     actions: dict[str, Action] = Field(default_factory=dict)
     templates: dict[str, str] = Field(default_factory=dict)
+    verification: list[VerificationMethod] = Field(
+        default_factory=list,
+        description="in-conversation verification; empty: only identity tokens bind a customer",
+    )
 
     @field_validator("pack")
     @classmethod

@@ -22,6 +22,7 @@ _SelfNamed = Literal[
     "vip",
     "circuit_open",
     "template_failed",
+    "verification_failed",
 ]
 """The triggers recorded as a reason of the same name."""
 
@@ -43,6 +44,10 @@ ReasonCode = Literal[
     "no_account_record",
     "not_on_account",
     "not_verified",
+    "verification_asked",
+    "customer_verified",
+    "verification_no_match",
+    "verification_abandoned",
     # the conversation's own flow
     "confirmed",
     "declined",

@@ -2,7 +2,8 @@
 
 ``decide`` returns a ``Decision`` whose ``reasons`` name every rule that fired, with the
 figures it compared, so the event log alone explains what the bot did and why. The steps live
-beside this module: answers to what the bot asked (``followups.py``), not being sure or out of
+beside this module: answers to what the bot asked (``followups.py``; to a question of the
+pack's verification, ``verification.py``), not being sure or out of
 scope (``clarify.py``), a known intent (``intents.py``), empathy (``empathy.py``) and the
 triggers that hand over (``escalation.py``, ``handover.py``); what follows an action is
 ``outcomes.py``.
@@ -14,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from warmline.domain.conversation import ConversationState
-from warmline.domain.customers import Customer
+from warmline.domain.customers import Customer, VerificationCheck
 from warmline.domain.decision import Decision, Reason
 from warmline.domain.pack import DomainPack
 from warmline.domain.understanding import Understanding
@@ -24,6 +25,7 @@ from warmline.policy.escalation import escalation_trigger
 from warmline.policy.followups import follow_up
 from warmline.policy.handover import while_escalated
 from warmline.policy.intents import handle_intent
+from warmline.policy.verification import while_verifying
 
 
 def decide(
@@ -32,14 +34,16 @@ def decide(
     customer: Customer | None,
     pack: DomainPack,
     observations: Sequence[Reason] = (),
+    verification: VerificationCheck | None = None,
 ) -> Decision:
     """The decision for one turn; a distressed customer's reply opens with an acknowledgement
     (``empathy.py``) whatever the step after it, and the triggers of ``escalation.py`` hand the
     conversation to a person whatever the step would have been. ``observations`` (how the
-    account was read) are added to the reasons."""
+    account was read) are added to the reasons; ``verification`` is what the reply did for
+    the pack's verification under way (``verification.py``)."""
     if state.status == "escalated":
         return while_escalated(state, None)
-    decision = _decide(state, understanding, customer, pack)
+    decision = _decide(state, understanding, customer, pack, verification)
     decision = _with_feelings(state, understanding, customer, pack, decision)
     if not observations:
         return decision
@@ -102,12 +106,18 @@ def _decide(
     understanding: Understanding,
     customer: Customer | None,
     pack: DomainPack,
+    verification: VerificationCheck | None = None,
 ) -> Decision:
     """The step for this turn, before feelings and triggers: a person if asked for, else an
-    answer to what the bot asked, else a new request."""
+    answer to what the bot asked (a verification question first), else a new request."""
     reasons: list[Reason] = [_nlu_reason(understanding, pack)]
     intent = understanding.intent
-    if intent == "human_agent" and understanding.confidence >= pack.thresholds.clarify:
+    facts = verification is not None and bool(verification.given)  # not a request for a person
+    if (
+        intent == "human_agent"
+        and understanding.confidence >= pack.thresholds.clarify
+        and not facts
+    ):
         reasons.append(Reason(code="customer_request", detail="the customer asked for a person"))
         return Decision(
             kind="escalate",
@@ -116,6 +126,10 @@ def _decide(
             escalation="customer_request",
             reasons=reasons,
         )
+    if state.verifying is not None and state.customer_id is None:
+        verified = while_verifying(state, understanding, verification, customer, pack, reasons)
+        if verified is not None:
+            return verified
     followed = follow_up(state, understanding, customer, pack, reasons)
     if followed is not None:
         return followed

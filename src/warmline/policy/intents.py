@@ -38,7 +38,7 @@ def handle_intent(
         )
         return clarify(state, understanding, pack, reasons, exclude=(name,))
     if not _bound(state, customer) and intent.requires_account:
-        return _not_verified(name, reasons, base)
+        return _not_verified(name, pack, reasons, base)
     answered = _without_action(name, intent, customer, reasons, base)
     if answered is not None:
         return answered
@@ -102,7 +102,7 @@ def _for_action(
     """Run a read at once; ask for a yes before a write; ask for what is missing first."""
     action = pack.actions[action_name]
     if not _bound(state, customer) and needs_customer(action):
-        return _not_verified(action_name, reasons, base)
+        return _not_verified(action_name, pack, reasons, base)
     params, missing = _fill(action, understanding, state, customer, extra or {})
     foreign = _not_on_account(action, params, customer)
     if foreign is not None:
@@ -151,9 +151,22 @@ def needs_customer(action: Action) -> bool:
     return any(spec.choices_from_account for spec in action.parameters.values())
 
 
-def _not_verified(what: str, reasons: list[Reason], base: dict[str, Any]) -> Decision:
+def _not_verified(
+    what: str, pack: DomainPack, reasons: list[Reason], base: dict[str, Any]
+) -> Decision:
     """Nothing of a customer's is read, shown or changed in a conversation not bound to a
-    verified customer, not even a record whose code the customer gives: say so, and how."""
+    verified customer, not even a record whose code the customer gives: ask for the first fact
+    of the pack's verification, or, without one, say so and how to sign in."""
+    if pack.verification:
+        method = pack.verification[0]
+        fact = method.facts[0].name
+        reasons.append(
+            Reason(
+                code="verification_asked",
+                detail=f"'{what}' needs a verified customer: asking for {fact} ({method.name})",
+            )
+        )
+        return ask_fact(method.name, fact, reasons, base)
     reasons.append(
         Reason(
             code="not_verified",
@@ -162,6 +175,18 @@ def _not_verified(what: str, reasons: list[Reason], base: dict[str, Any]) -> Dec
         )
     )
     return Decision(kind="answer", template="not_verified", reasons=reasons, **base)
+
+
+def ask_fact(method: str, fact: str, reasons: list[Reason], base: dict[str, Any]) -> Decision:
+    """Ask for one fact of verification ``method`` (template ``verify_ask``)."""
+    return Decision(
+        kind="answer",
+        template="verify_ask",
+        verify_method=method,
+        verify_fact=fact,
+        reasons=reasons,
+        **base,
+    )
 
 
 def ontology_choices(pack: DomainPack, entity: str) -> list[tuple[str, str]]:

@@ -65,6 +65,11 @@ class ActionRunner:
         key = idempotency_key if action.risk != "read" else None
         return await self.client.request(method, path, json=body, idempotency_key=key)
 
+    async def lookup(self, request: HttpRequest, params: dict[str, str]) -> dict[str, Any]:
+        """A read the pack declares outside its actions (a verification lookup)."""
+        method, path, body = build_request(request, params)
+        return await self.client.request(method, path, json=body)
+
     async def account(self, pack: DomainPack, customer_id: str) -> dict[str, Any]:
         if pack.account is None:
             return {}

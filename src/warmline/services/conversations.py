@@ -42,6 +42,7 @@ from warmline.services.turn.decide import decide_turn
 from warmline.services.turn.perceive import Perceiver
 from warmline.services.turn.record import Recorder, consequences
 from warmline.services.turn.respond import Replier
+from warmline.services.verification import Verifier
 from warmline.storage.conversations import ConversationRepository
 from warmline.types import Clock
 
@@ -59,6 +60,7 @@ class ConversationService:
         *,
         max_message_chars: int,
         account_ttl_s: float = 10.0,
+        verification_attempts: int = 3,
     ) -> None:
         self.repo, self.packs, self.clock = repo, packs, clock
         self.max_message_chars = max_message_chars
@@ -66,7 +68,7 @@ class ConversationService:
         self.states = StateCache(repo)
         self.accounts = AccountCache(runner, account_ttl_s)
         self.packets = Packets(repo, self.pack, self.accounts)
-        self.perceiver = Perceiver(self.accounts)
+        self.perceiver = Perceiver(self.accounts, Verifier(runner, verification_attempts))
         self.actor = Actor(runner)
         self.replier = Replier()
         self.recorder = Recorder(repo, self.states, self.accounts, broker, clock)

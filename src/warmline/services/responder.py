@@ -67,6 +67,14 @@ BUILTIN_TEMPLATES: dict[str, str] = {
         "to a signed-in account. Please sign in on our website and start the chat from there, "
         "or I can connect you with a person who can check your identity."
     ),
+    "verify_ask": "I can help with that once I know it's you. {{ question }}",
+    "verify_next": "Thank you. {{ question }}",
+    "verify_no_match": "I couldn't match those details. {{ question }}",
+    "verified": "Thank you, that's you. What can I help you with?",
+    "verification_failed": (
+        "I couldn't match those details, so I can't look at the account here. I'm connecting "
+        "you with a person from our team who can check your identity. {{ wait_sentence }}"
+    ),
     "not_on_account": (
         "I can only help with bookings on your own account, and I can't find that one there. "
         "Which of yours do you mean?"

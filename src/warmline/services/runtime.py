@@ -128,6 +128,7 @@ class Runtime:
             clock or SystemClock(),
             max_message_chars=settings.max_message_chars,
             account_ttl_s=settings.account_ttl_s,
+            verification_attempts=settings.verification_attempts,
         )
         presence = Presence(service.clock, settings.agent_capacity)
         handoff = HandoffService(service, presence, default_handle_s=settings.handle_time_s)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from warmline.domain.conversation import ConversationState, Status
-from warmline.domain.customers import Customer
+from warmline.domain.customers import Customer, VerificationCheck
 from warmline.domain.decision import Decision, Reason
 from warmline.domain.events import BotReplied, ContactMedium, Event
 from warmline.domain.pack import DomainPack
@@ -18,13 +18,14 @@ from warmline.services.packs import PackRuntime
 @dataclass(frozen=True)
 class Perception:
     """What the perceive stage read: the understanding (None: the conversation is with the
-    team and was not read), the customer's account, how it was read, and a contact the
-    customer left."""
+    team and was not read), the customer's account, how it was read, a contact the customer
+    left, and what the reply did for the verification under way."""
 
     understanding: Understanding | None = None
     customer: Customer | None = None
     observations: list[Reason] = field(default_factory=list)
     contact: tuple[ContactMedium, str] | None = None
+    verification: VerificationCheck | None = None
 
 
 @dataclass

@@ -18,7 +18,14 @@ def decide_turn(turn: Turn, replier: Replier) -> tuple[Decision, str | None]:
     if seen.understanding is None:
         medium = seen.contact[0] if seen.contact else None
         return while_escalated(turn.state, medium), None
-    decision = decide(turn.state, seen.understanding, seen.customer, turn.pack, seen.observations)
+    decision = decide(
+        turn.state,
+        seen.understanding,
+        seen.customer,
+        turn.pack,
+        seen.observations,
+        seen.verification,
+    )
     return settle_acknowledgement(turn, decision, replier)
 
 

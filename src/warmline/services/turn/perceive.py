@@ -1,6 +1,8 @@
 """Perceive: what the customer's message says, read with the context it needs (recent turns,
 the customer's account). While a person is on the way or in charge the bot reads no intent; it
-only looks for a way to call the customer back."""
+only looks for a way to call the customer back. A reply to a verification question is read
+for its facts (``services/verification.py``); once they match, the account read is the
+customer's just found."""
 
 from __future__ import annotations
 
@@ -10,11 +12,13 @@ from warmline.domain.events import Understood
 from warmline.nlu.values import find_contact
 from warmline.services.customer_accounts import AccountCache
 from warmline.services.turn.context import Perception, Turn
+from warmline.services.verification import Verifier
 
 
 class Perceiver:
-    def __init__(self, accounts: AccountCache) -> None:
+    def __init__(self, accounts: AccountCache, verifier: Verifier) -> None:
         self.accounts = accounts
+        self.verifier = verifier
 
     async def perceive(self, turn: Turn, text: str) -> Perception:
         """Read ``text``; keep what was read on the turn (``turn.seen``) and record it."""
@@ -25,6 +29,8 @@ class Perceiver:
             turn.runtime.nlu.understand, text, turn.state.turn_context(turn.at)
         )
         turn.add(Understood(at=turn.at, understanding=understanding))
-        customer, note = await self.accounts.get(turn.pack, turn.state.customer_id)
-        turn.seen = Perception(understanding, customer, [note] if note else [])
+        check = await self.verifier.check(turn, text)
+        verified = check.customer_id if check is not None else None
+        customer, note = await self.accounts.get(turn.pack, verified or turn.state.customer_id)
+        turn.seen = Perception(understanding, customer, [note] if note else [], verification=check)
         return turn.seen

@@ -84,6 +84,8 @@ class Replier:
             context["reason"] = outcome.message
         if decision.kind == "clarify" and decision.missing:
             context["prompt"] = self._prompt(turn, decision.action or "", decision.missing)
+        if decision.verify_method and decision.verify_fact:
+            context["question"] = self._question(turn, decision.verify_method, decision.verify_fact)
         if decision.callback and turn.seen.contact:
             context["contact"] = turn.seen.contact[1]
             context["reference"] = turn.conversation_id[:8].upper()
@@ -99,6 +101,14 @@ class Replier:
             return spec.prompt
         words = param.replace("_", " ")
         return turn.runtime.responder.render("ask_for_param", turn.state.arms, param=words)
+
+    def _question(self, turn: Turn, method: str, fact: str) -> str:
+        """The verification question for ``fact``: the pack's template of that name, or the
+        text itself."""
+        spec = next(m for m in turn.pack.verification if m.name == method).fact(fact)
+        if spec.ask in turn.pack.templates:
+            return turn.runtime.responder.render(spec.ask, turn.state.arms)
+        return spec.ask
 
     async def _wait(self, turn: Turn, conversation_id: str | None, pack: str | None) -> str:
         """What the customer is told about the wait for a person, from live queue figures."""

@@ -1,0 +1,263 @@
+"""In-conversation verification declared by the pack: the policy's steps as pure functions, and
+the whole flow through the API and the in-process reference back office."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from warmline.app import create_app
+from warmline.domain.conversation import ConversationState, fold
+from warmline.domain.customers import Customer, VerificationCheck
+from warmline.domain.decision import Decision
+from warmline.domain.events import (
+    ConversationStarted,
+    CustomerVerified,
+    Decided,
+    MessageReceived,
+    VerificationFailed,
+)
+from warmline.domain.pack import DomainPack
+from warmline.domain.pack_loader import parse_pack
+from warmline.domain.understanding import EntityMention, IntentScore, Understanding
+from warmline.errors import PackError
+from warmline.nlu.embeddings import Encoder
+from warmline.policy.decide import decide
+from warmline.services.runtime import Runtime
+
+from .conftest import FIXTURES, test_settings
+from .test_identity import CountingTransport
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+VERIFICATION = """
+verification:
+  - name: user_id_and_dob
+    facts:
+      - name: user_id
+        ask: What's your user id?
+        reader: pattern
+        pattern: '\\b[a-z]+_[a-z]+_\\d{4}\\b'
+      - name: dob
+        ask: And your date of birth?
+        reader: date
+    lookup: {method: GET, path: "/airline/users/{user_id}"}
+    match: {dob: dob}
+"""
+CHEN = Customer(id="chen_jackson_3290", facts={"reservations": ["4WQ150", "DDHPNX"]})
+RID = EntityMention(entity="reservation_id", value="4WQ150", text="4WQ150")
+
+
+def verifying_pack_text() -> str:
+    text = (FIXTURES / "mini_airline.yaml").read_text("utf-8")
+    return text.replace("pack: mini_airline", "pack: mini_verify") + VERIFICATION
+
+
+@pytest.fixture(scope="module")
+def pack() -> DomainPack:
+    return parse_pack(verifying_pack_text())
+
+
+def said(text: str, *ranking: tuple[str, float], zone: Any = "confident") -> Understanding:
+    return Understanding(
+        text=text,
+        ranking=[IntentScore(intent=i, probability=p) for i, p in ranking],
+        zone=zone,
+        entities=[RID] if "4WQ150" in text else [],
+    )
+
+
+def asked(pack: DomainPack) -> tuple[ConversationState, Decision]:
+    """A guest asked for reservation 4WQ150 and was asked for the first fact."""
+    state = fold([ConversationStarted(at=NOW, pack="mini_verify")])
+    text = "where is 4WQ150"
+    first = decide(state, said(text, ("reservation_status", 0.9)), None, pack)
+    state = fold(
+        [
+            ConversationStarted(at=NOW, pack="mini_verify"),
+            MessageReceived(at=NOW, text=text),
+            Decided(at=NOW, decision=first),
+        ]
+    )
+    state.slots["reservation_id"] = "4WQ150"
+    return state, first
+
+
+def test_a_guest_is_asked_for_the_first_fact_and_the_request_is_remembered(
+    pack: DomainPack,
+) -> None:
+    state, first = asked(pack)
+    assert (first.kind, first.template) == ("answer", "verify_ask")
+    assert (first.verify_method, first.verify_fact) == ("user_id_and_dob", "user_id")
+    assert "verification_asked" in first.reason_codes() and first.action is None
+    assert state.verifying is not None and state.verifying.intent == "reservation_status"
+
+
+def test_without_a_verification_section_the_refusal_stays(mini_pack: DomainPack) -> None:
+    state = fold([ConversationStarted(at=NOW, pack="mini_airline")])
+    d = decide(state, said("where is 4WQ150", ("reservation_status", 0.9)), None, mini_pack)
+    assert d.template == "not_verified" and d.verify_method is None
+
+
+def test_the_next_fact_is_asked_once_the_first_is_given(pack: DomainPack) -> None:
+    state, _ = asked(pack)
+    check = VerificationCheck("user_id_and_dob", given=("user_id",), missing="dob")
+    d = decide(
+        state, said("chen_jackson_3290", ("greet", 0.2), zone="out_of_scope"), None, pack, (), check
+    )
+    assert (d.template, d.verify_fact) == ("verify_next", "dob")
+
+
+def test_a_match_carries_on_with_the_request(pack: DomainPack) -> None:
+    state, _ = asked(pack)
+    check = VerificationCheck(
+        "user_id_and_dob", given=("dob",), result="matched", customer_id=CHEN.id
+    )
+    d = decide(
+        state, said("1956-07-07", ("greet", 0.2), zone="out_of_scope"), CHEN, pack, (), check
+    )
+    assert (d.kind, d.action, d.params["reservation_id"]) == ("act", "get_reservation", "4WQ150")
+    assert d.params["customer_id"] == CHEN.id
+    assert {"customer_verified", "read_action"} <= set(d.reason_codes())
+
+
+def test_attempts_are_counted_and_the_last_one_goes_to_a_person(pack: DomainPack) -> None:
+    state, _ = asked(pack)
+    check = VerificationCheck(
+        "user_id_and_dob", given=("dob",), result="no_match", attempts_allowed=3
+    )
+    guess = said("x_y_1234 1 May 1980", ("greet", 0.2), zone="out_of_scope")
+    d = decide(state, guess, None, pack, (), check)
+    assert (d.template, d.verify_fact) == ("verify_no_match", "user_id")
+    assert d.reasons[-1].values == {"attempts": 1, "limit": 3}
+    for attempt in (1, 2):
+        state.verification_failures = attempt
+        d = decide(state, guess, None, pack, (), check)
+    assert (d.kind, d.escalation, d.template) == (
+        "escalate",
+        "verification_failed",
+        "verification_failed",
+    )
+
+
+def test_no_drops_it_and_an_outage_goes_to_a_person(pack: DomainPack) -> None:
+    state, _ = asked(pack)
+    d = decide(state, said("no", ("deny", 0.95)), None, pack, (), None)
+    assert d.template == "not_verified" and "verification_abandoned" in d.reason_codes()
+    down = VerificationCheck("user_id_and_dob", given=("dob",), result="unavailable")
+    d = decide(state, said("1956-07-07", ("greet", 0.2), zone="out_of_scope"), None, pack, (), down)
+    assert (d.kind, d.escalation, d.template) == ("escalate", "action_failed", "action_unavailable")
+
+
+def test_the_fold_binds_the_verified_customer_and_counts_misses() -> None:
+    state = fold(
+        [
+            ConversationStarted(at=NOW, pack="mini_verify"),
+            VerificationFailed(at=NOW, method="m", attempt=1),
+            CustomerVerified(at=NOW, customer_id=CHEN.id, method="m"),
+        ]
+    )
+    assert (state.customer_id, state.verification_failures, state.verifying) == (CHEN.id, 1, None)
+
+
+def test_the_loader_reports_an_unknown_fact_with_its_line() -> None:
+    bad = verifying_pack_text().replace("match: {dob: dob}", "match: {birthday: dob}")
+    with pytest.raises(PackError) as caught:
+        parse_pack(bad, "mini.yaml")
+    issue = caught.value.issues[0]
+    assert issue.field.startswith("verification.0") and issue.line is not None
+    assert "birthday" in issue.message
+
+
+@pytest.fixture
+async def flow(
+    encoder: Encoder, model_cache: Path, backoffice_app: Any, tmp_path: Path
+) -> AsyncIterator[tuple[httpx.AsyncClient, CountingTransport]]:
+    pack_file = tmp_path / "mini_verify.yaml"
+    pack_file.write_text(verifying_pack_text(), "utf-8")
+    backoffice = CountingTransport(backoffice_app)
+    settings = test_settings(
+        model_cache,
+        packs=[str(pack_file)],
+        default_pack="mini_verify",
+        customer_picker=False,
+        verification_attempts=3,
+    )
+    runtime = await Runtime.build(settings, transport=backoffice, encoder=encoder)
+    app = create_app(runtime=runtime)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://w.test"
+    ) as client:
+        yield client, backoffice
+    await runtime.aclose()
+
+
+async def say(client: httpx.AsyncClient, cid: str, text: str) -> dict[str, Any]:
+    r = await client.post(f"/api/conversations/{cid}/messages", json={"text": text})
+    assert r.status_code == 200, r.text
+    body: dict[str, Any] = r.json()
+    return body
+
+
+async def test_a_guest_verifies_and_the_reservation_is_shown(
+    flow: tuple[httpx.AsyncClient, CountingTransport],
+) -> None:
+    client, backoffice = flow
+    cid = (await client.post("/api/conversations", json={})).json()["conversation_id"]
+    backoffice.paths.clear()
+    first = await say(client, cid, "where is my reservation 4WQ150?")
+    assert "user id" in first["replies"][0]["text"] and "HAT170" not in first["replies"][0]["text"]
+    second = await say(client, cid, "it's chen_jackson_3290")
+    assert "date of birth" in second["replies"][0]["text"]
+    assert backoffice.paths == []  # nothing asked of the back office before every fact is in
+    third = await say(client, cid, "July 7, 1956")
+    assert "HAT170" in third["replies"][0]["text"]
+    assert backoffice.paths[0] == "/airline/users/chen_jackson_3290"
+    assert "/airline/reservations/4WQ150" in backoffice.paths
+
+    log = (await client.get(f"/api/conversations/{cid}/events")).json()
+    kinds = [e["event"]["kind"] for e in log]
+    verified = next(e["event"] for e in log if e["event"]["kind"] == "customer_verified")
+    assert verified == {
+        "kind": "customer_verified",
+        "at": verified["at"],
+        "customer_id": "chen_jackson_3290",
+        "method": "user_id_and_dob",
+    }
+    assert kinds.index("customer_verified") < kinds.index("action_executed")
+    codes = [
+        [r["code"] for r in e["event"]["decision"]["reasons"]]
+        for e in log
+        if e["event"]["kind"] == "decided"
+    ]
+    assert "verification_asked" in codes[0] and "verification_asked" in codes[1]
+    assert "customer_verified" in codes[2] and "read_action" in codes[2]
+
+
+async def test_three_wrong_answers_go_to_a_person_and_no_record_is_read(
+    flow: tuple[httpx.AsyncClient, CountingTransport],
+) -> None:
+    client, backoffice = flow
+    cid = (await client.post("/api/conversations", json={})).json()["conversation_id"]
+    backoffice.paths.clear()
+    await say(client, cid, "cancel my reservation 4WQ150")
+    replies = []
+    for guess in ("chen_jackson_3290 born 1 May 1980", "mia_li_3668 1990-01-01", "2 June 1970"):
+        replies.append(await say(client, cid, guess))
+    assert "couldn't match those details" in replies[0]["replies"][0]["text"]
+    assert replies[1]["decision"]["kind"] == "answer", replies[1]
+    assert replies[2]["decision"]["kind"] == "escalate"
+    assert replies[2]["status"] == "escalated"
+    assert not any(p.startswith("/airline/reservations") for p in backoffice.paths)
+    log = (await client.get(f"/api/conversations/{cid}/events")).json()
+    failures = [e["event"]["attempt"] for e in log if e["event"]["kind"] == "verification_failed"]
+    escalated = [e["event"] for e in log if e["event"]["kind"] == "escalated"]
+    assert failures == [1, 2, 3]
+    assert escalated[0]["trigger"] == "verification_failed"
+    # the facts are in no field kept raw: only in the message (and its reading), masked at rest
+    kept = [e for e in log if e["event"]["kind"] not in ("message_received", "understood")]
+    assert "1990-01-01" not in str(kept) and "mia_li_3668" not in str(kept)
