@@ -192,6 +192,7 @@ async def flow(
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://w.test"
     ) as client:
+        client.runtime = runtime  # type: ignore[attr-defined]
         yield client, backoffice
     await runtime.aclose()
 
@@ -236,6 +237,10 @@ async def test_a_guest_verifies_and_the_reservation_is_shown(
     ]
     assert "verification_asked" in codes[0] and "verification_asked" in codes[1]
     assert "customer_verified" in codes[2] and "read_action" in codes[2]
+    # the conversation is now found among the customer's (export, erasure, the agent's history)
+    runtime: Runtime = client.runtime  # type: ignore[attr-defined]
+    mine = await runtime.repository.of_customer("chen_jackson_3290")
+    assert [c.id for c in mine] == [cid]
 
 
 async def test_three_wrong_answers_go_to_a_person_and_no_record_is_read(

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from warmline.domain.events import Event, event_from_json, event_to_json
+from warmline.domain.events import CustomerVerified, Event, event_from_json, event_to_json
 from warmline.errors import ConflictError, ConversationNotFound
 from warmline.storage.errors import map_storage_errors
 from warmline.storage.tables import ConversationRow, EventRow
@@ -120,6 +120,9 @@ class ConversationRepository:
         values: dict[str, Any] = {"version": new_version, "updated_at": at}
         if status is not None:
             values["status"] = status
+        for event in events:
+            if isinstance(event, CustomerVerified):  # bound in the conversation: found by customer
+                values["customer_id"] = event.customer_id
         result = await session.execute(
             update(ConversationRow)
             .where(
