@@ -93,7 +93,7 @@ def test_a_customer_gets_their_reservation_and_can_reach_a_person(base_url: str,
     page.close()
 
 
-def test_a_guest_is_told_to_sign_in_before_any_record_is_shown(base_url: str, browser) -> None:  # type: ignore[no-untyped-def]
+def test_a_guest_proves_who_they_are_before_any_record_is_shown(base_url: str, browser) -> None:  # type: ignore[no-untyped-def]
     page = _page(browser)
     page.goto(base_url + "/")
     page.click("#start")
@@ -101,9 +101,18 @@ def test_a_guest_is_told_to_sign_in_before_any_record_is_shown(base_url: str, br
     page.fill("#text", "where is my reservation 4WQ150?")
     page.click("#send")
     page.locator(".msg.bot").nth(1).wait_for()
-    reply = page.locator(".msg.bot").last.inner_text()
-    assert "sign in" in reply and "DFW" not in reply and "LAX" not in reply
-    page.screenshot(path=str(DOCS / "chat-guest.png"), full_page=True)
+    asked = page.locator(".msg.bot").last.inner_text()
+    assert "user id" in asked and "DFW" not in asked and "LAX" not in asked
+    page.fill("#text", "it's chen_jackson_3290")
+    page.click("#send")
+    page.locator(".msg.bot").nth(2).wait_for()
+    assert "date of birth" in page.locator(".msg.bot").last.inner_text()
+    page.fill("#text", "July 7, 1956")
+    page.click("#send")
+    page.locator(".msg.bot").nth(3).wait_for()
+    answer = page.locator(".msg.bot").last.inner_text()
+    assert "4WQ150" in answer and "DFW" in answer
+    page.screenshot(path=str(DOCS / "chat-verified.png"), full_page=True)
     page.close()
 
 
