@@ -22,7 +22,7 @@ from warmline.domain.customers import Customer
 from warmline.domain.events import ConversationStarted
 from warmline.domain.pack import DomainPack
 from warmline.domain.understanding import EntityMention, IntentScore, Understanding
-from warmline.errors import ConversationAccessDenied
+from warmline.errors import ConfigurationError, ConversationAccessDenied
 from warmline.nlu.embeddings import Encoder
 from warmline.policy.decide import decide
 from warmline.services.identity import ConversationKeys
@@ -214,7 +214,7 @@ async def test_a_forged_conversation_token_is_refused(client: httpx.AsyncClient)
 def test_a_conversation_token_expires_and_opens_only_its_conversation(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    keys = ConversationKeys("server-secret", ttl_s=60)
+    keys = ConversationKeys("server-secret-of-at-least-32-characters", ttl_s=60)
     now = time.time()
     monkeypatch.setattr(time, "time", lambda: now - 3600)
     old = keys.issue("c1")
@@ -225,7 +225,11 @@ def test_a_conversation_token_expires_and_opens_only_its_conversation(
     with pytest.raises(ConversationAccessDenied, match="another conversation"):
         keys.check(keys.issue("c2"), "c1")
     with pytest.raises(ConversationAccessDenied, match="not valid"):
-        ConversationKeys("another-secret", ttl_s=60).check(keys.issue("c1"), "c1")
+        ConversationKeys("another-secret-of-at-least-32-chars", ttl_s=60).check(
+            keys.issue("c1"), "c1"
+        )
+    with pytest.raises(ConfigurationError, match="32"):
+        ConversationKeys("", ttl_s=60)  # never sign with an empty key
 
 
 async def test_the_chat_page_opens_only_for_the_browser_that_started_it(

@@ -53,12 +53,14 @@ def _secure(app: FastAPI, settings: Settings) -> None:
     """The middleware in front of every route, outermost first: security headers, the origin
     check, rate limits, the body guard (size, UTF-8, text hygiene), then the agent session.
     Rate limits, throttled sign-ins and revoked sessions share one ``limits`` storage."""
+    # One key per app: signs agent sessions and customers' conversation tokens (api/access.py).
+    app.state.secret_key = settings.secret_key or kept_secret_key(settings)
     throttle = Throttle(open_storage(settings.redis_url))
     app.state.throttle = throttle
     app.state.revocations = Revocations(throttle.storage, settings.session_max_age_s)
     app.add_middleware(
         SessionMiddleware,
-        secret_key=settings.secret_key or kept_secret_key(settings),
+        secret_key=app.state.secret_key,
         session_cookie=SESSION_COOKIE,
         max_age=settings.session_max_age_s,
         same_site="strict",

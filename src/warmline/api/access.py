@@ -36,7 +36,8 @@ def conversation_keys(request: Request) -> ConversationKeys:
     keys: ConversationKeys | None = getattr(request.app.state, "conversation_keys", None)
     if keys is None:
         settings = request.app.state.runtime.settings
-        keys = ConversationKeys(settings.secret_key, settings.conversation_token_ttl_s)
+        secret: str = request.app.state.secret_key  # app.py: the app's one signing key
+        keys = ConversationKeys(secret, settings.conversation_token_ttl_s)
         request.app.state.conversation_keys = keys
     return keys
 

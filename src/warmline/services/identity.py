@@ -22,7 +22,7 @@ import jwt
 import jwt.types
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from warmline.errors import ConversationAccessDenied, IdentityRejected
+from warmline.errors import ConfigurationError, ConversationAccessDenied, IdentityRejected
 
 __all__ = ["ConversationKeys", "Identity", "IdentityVerifier", "VerifiedBy"]
 
@@ -89,6 +89,8 @@ class ConversationKeys:
     """Issues and checks conversation tokens."""
 
     def __init__(self, secret: str, ttl_s: int) -> None:
+        if len(secret) < 32:  # an empty or short key would make tokens forgeable
+            raise ConfigurationError("conversation tokens need a secret key of 32+ characters")
         self._serializer = URLSafeTimedSerializer(secret, salt="warmline-conversation")
         self.ttl_s = ttl_s
 
