@@ -27,6 +27,7 @@ from warmline.domain.pack_loader import parse_pack
 from warmline.domain.understanding import EntityMention, IntentScore, Understanding
 from warmline.errors import PackError
 from warmline.nlu.embeddings import Encoder
+from warmline.nlu.names import read_name
 from warmline.policy.decide import decide
 from warmline.services.runtime import Runtime
 
@@ -266,3 +267,160 @@ async def test_three_wrong_answers_go_to_a_person_and_no_record_is_read(
     # the facts are in no field kept raw: only in the message (and its reading), masked at rest
     kept = [e for e in log if e["event"]["kind"] not in ("message_received", "understood")]
     assert "1990-01-01" not in str(kept) and "mia_li_3668" not in str(kept)
+
+
+# several methods: the retail pack's email, or name and zip code
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'm Noah Brown",
+        "noah brown, 20378",
+        "my name is Noah Brown and my zip is 20378",
+        "it's noah brown",
+        "Noah Brown and zip code 20378",
+        "hi, this is Noah Brown, zip code 20378",
+    ],
+)
+def test_the_name_reader_finds_first_and_last_name(text: str) -> None:
+    assert read_name(text) == ("Noah", "Brown")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "sure",
+        "20378",
+        "Noah",
+        "cancel my order",
+        "I want to return my order",
+        "what is my order status",
+        "it's noah.brown7922@example.com",
+        "i am not sure",
+        "no thanks",
+    ],
+)
+def test_the_name_reader_finds_no_name_where_there_is_none(text: str) -> None:
+    assert read_name(text) is None
+
+
+def test_a_name_reader_keeps_apostrophes_and_hyphens() -> None:
+    assert read_name("my name is mary o'brien-smith") == ("Mary", "O'Brien-Smith")
+
+
+NAME_ZIP = """
+  - name: name_zip
+    facts:
+      - {name: name, ask: "What's your full name?", reader: name}
+      - {name: zip, ask: "And your zip code?", reader: zip}
+    lookup: {method: GET, path: "/users?first_name={first_name}&last_name={last_name}&zip={zip}"}
+"""
+
+
+@pytest.fixture(scope="module")
+def two_methods() -> DomainPack:
+    return parse_pack(verifying_pack_text() + NAME_ZIP)
+
+
+def test_a_name_fact_gives_the_lookup_first_and_last_name() -> None:
+    without = verifying_pack_text() + NAME_ZIP.replace("reader: name", "reader: text")
+    with pytest.raises(PackError) as caught:
+        parse_pack(without, "mini.yaml")
+    assert "first_name" in caught.value.issues[0].message
+    twice = verifying_pack_text() + NAME_ZIP.replace("reader: zip", "reader: name")
+    with pytest.raises(PackError) as caught:
+        parse_pack(twice, "mini.yaml")
+    assert "at most one name fact" in caught.value.issues[0].message
+
+
+def test_the_method_a_reply_begins_to_answer_is_the_one_asked_on(
+    two_methods: DomainPack,
+) -> None:
+    state, first = asked(two_methods)
+    assert (first.verify_method, first.verify_fact) == ("user_id_and_dob", "user_id")
+    assert state.verifying is not None
+    since = state.verifying.since
+    check = VerificationCheck("name_zip", given=("name",), missing="zip")
+    reply = said("I'm Chen Jackson", ("greet", 0.2), zone="out_of_scope")
+    d = decide(state, reply, None, two_methods, (), check)
+    assert (d.template, d.verify_method, d.verify_fact) == ("verify_next", "name_zip", "zip")
+    state = fold(
+        [
+            ConversationStarted(at=NOW, pack="mini_verify"),
+            MessageReceived(at=NOW, text="where is 4WQ150"),
+            Decided(at=NOW, decision=first),
+            MessageReceived(at=NOW, text="I'm Chen Jackson"),
+            Decided(at=NOW, decision=d),
+        ]
+    )
+    # the same verification goes on: the replies since it began are still read
+    assert state.verifying is not None
+    assert (state.verifying.method, state.verifying.fact) == ("name_zip", "zip")
+    assert (state.verifying.since, state.verifying.intent) == (since, "reservation_status")
+
+
+def test_a_miss_by_any_method_counts_and_asks_the_first_question_again(
+    two_methods: DomainPack,
+) -> None:
+    state, _ = asked(two_methods)
+    check = VerificationCheck("name_zip", given=("name", "zip"), result="no_match")
+    reply = said("chen jackson 12345", ("greet", 0.2), zone="out_of_scope")
+    d = decide(state, reply, None, two_methods, (), check)
+    assert (d.template, d.verify_method, d.verify_fact) == (
+        "verify_no_match",
+        "user_id_and_dob",
+        "user_id",
+    )
+    assert d.reasons[-1].values == {"attempts": 1, "limit": 3}
+
+
+@pytest.fixture
+async def retail(
+    encoder: Encoder, model_cache: Path, backoffice_app: Any
+) -> AsyncIterator[tuple[httpx.AsyncClient, CountingTransport]]:
+    backoffice = CountingTransport(backoffice_app)
+    settings = test_settings(
+        model_cache, packs=["retail"], default_pack="retail", customer_picker=False
+    )
+    runtime = await Runtime.build(settings, transport=backoffice, encoder=encoder)
+    app = create_app(runtime=runtime)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://w.test"
+    ) as client:
+        yield client, backoffice
+    await runtime.aclose()
+
+
+async def test_a_retail_guest_verifies_by_name_and_zip_code(
+    retail: tuple[httpx.AsyncClient, CountingTransport],
+) -> None:
+    client, backoffice = retail
+    cid = (await client.post("/api/conversations", json={})).json()["conversation_id"]
+    backoffice.paths.clear()
+    first = await say(client, cid, "what's the status of my order #W7678072?")
+    question = first["replies"][0]["text"]
+    assert "email address" in question and "full name and zip code" in question
+    second = await say(client, cid, "I'm Noah Brown")
+    assert "zip code" in second["replies"][0]["text"] and backoffice.paths == []
+    third = await say(client, cid, "80279")
+    assert "W7678072" in third["replies"][0]["text"]
+    assert backoffice.paths[0] == "/retail/users"  # found by first name, last name and zip
+    log = (await client.get(f"/api/conversations/{cid}/events")).json()
+    verified = next(e["event"] for e in log if e["event"]["kind"] == "customer_verified")
+    assert (verified["customer_id"], verified["method"]) == ("noah_brown_6181", "name_zip")
+
+
+async def test_a_retail_guest_still_verifies_by_email(
+    retail: tuple[httpx.AsyncClient, CountingTransport],
+) -> None:
+    client, backoffice = retail
+    cid = (await client.post("/api/conversations", json={})).json()["conversation_id"]
+    backoffice.paths.clear()
+    await say(client, cid, "where is my order #W7678072?")
+    reply = await say(client, cid, "sure, it's noah.brown7922@example.com")
+    assert "W7678072" in reply["replies"][0]["text"]
+    assert backoffice.paths[0] == "/retail/users"
+    log = (await client.get(f"/api/conversations/{cid}/events")).json()
+    verified = next(e["event"] for e in log if e["event"]["kind"] == "customer_verified")
+    assert (verified["customer_id"], verified["method"]) == ("noah_brown_6181", "email")

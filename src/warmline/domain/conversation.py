@@ -59,9 +59,10 @@ class PendingAction:
 
 @dataclass(frozen=True)
 class Verifying:
-    """The pack's verification under way: the method, the fact asked for last, the request it
-    stands in front of (carried on once verified), and the customer turns before it began (the
-    replies after them are read for the facts)."""
+    """The pack's verification under way: the method and fact asked for last (the method may
+    change as the customer answers another of the pack's methods), the request it stands in
+    front of (carried on once verified), and the customer turns before it began (the replies
+    after them are read for the facts)."""
 
     method: str
     fact: str
@@ -270,8 +271,8 @@ def _verifying(state: ConversationState, decision: Decision) -> Verifying | None
     if decision.verify_method is None or decision.verify_fact is None:
         return None
     before = state.verifying
-    if before is not None and before.method == decision.verify_method:
-        return replace(before, fact=decision.verify_fact)
+    if before is not None:  # still the same verification, whichever method it goes on with
+        return replace(before, method=decision.verify_method, fact=decision.verify_fact)
     return Verifying(
         decision.verify_method, decision.verify_fact, decision.intent, state.customer_turns()
     )

@@ -259,7 +259,9 @@ class Action(_Model):
         return self
 
 
-FactReader = Literal["email", "zip", "pattern", "date", "text"]
+FactReader = Literal["email", "zip", "name", "pattern", "date", "text"]
+
+NAME_PARTS = ("first_name", "last_name")  # the lookup's placeholders a ``name`` fact fills
 
 
 class VerificationFact(_Model):
@@ -268,7 +270,9 @@ class VerificationFact(_Model):
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     ask: str = Field(min_length=1, description="the question: a template name, or its text")
     reader: FactReader = Field(
-        "text", description="email, zip (5 digits), pattern (the regex below), date, text"
+        "text",
+        description="email, zip (5 digits), name (first and last), pattern (the regex below), "
+        "date, text",
     )
     pattern: str | None = Field(None, description="pattern only: the regex the fact matches")
 
@@ -301,7 +305,11 @@ class VerificationMethod(_Model):
         names = [f.name for f in self.facts]
         if len(set(names)) != len(names):
             raise ValueError("fact names must be distinct")
-        unknown = (self.lookup.placeholders() | set(self.match)) - set(names)
+        named = [f.name for f in self.facts if f.reader == "name"]
+        if len(named) > 1:
+            raise ValueError("a method takes at most one name fact")
+        parts = set(NAME_PARTS) if named else set()
+        unknown = ((self.lookup.placeholders() - parts) | set(self.match)) - set(names)
         if unknown:
             raise ValueError(f"lookup or match uses undeclared facts: {sorted(unknown)}")
         return self

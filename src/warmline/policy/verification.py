@@ -1,8 +1,8 @@
 """The pack's in-conversation verification, once the bot has asked for a fact: ask for the
-next one, carry on with what the customer asked once the back office found them, say that
-the details did not match (without saying which, nor whether they exist) and count it, hand
-over to a person after the allowed attempts or when the back office fails, and let the
-customer say no.
+next one of the method the reply began to answer, carry on with what the customer asked once
+the back office found them, say that the details did not match (without saying which, nor
+whether they exist) and count it, hand over to a person after the allowed attempts or when the
+back office fails, and let the customer say no.
 
 The facts are read and looked up by ``services/verification.py``; what that found is a
 ``VerificationCheck``. Nothing here sees a fact's value."""
@@ -41,15 +41,15 @@ def while_verifying(
         reasons.append(
             Reason(
                 code="verification_asked",
-                detail=f"{', '.join(check.given)} given; asking for {fact} ({verifying.method})",
+                detail=f"{', '.join(check.given)} given; asking for {fact} ({check.method})",
             )
         )
-        decision = ask_fact(verifying.method, fact, reasons, base)
+        decision = ask_fact(check.method, fact, reasons, base)
         return decision.model_copy(update={"template": "verify_next"})
     if check.result == "matched":
         return _verified(state, understanding, check, customer, pack, reasons)
     if check.result == "no_match":
-        return _no_match(state, verifying, check, pack, reasons, base)
+        return _no_match(state, check, pack, reasons, base)
     return _lookup_failed(check, reasons, base)
 
 
@@ -110,14 +110,13 @@ def _verified(
 
 def _no_match(
     state: ConversationState,
-    verifying: Verifying,
     check: VerificationCheck,
     pack: DomainPack,
     reasons: list[Reason],
     base: dict[str, Any],
 ) -> Decision:
-    """The details matched nobody: say so and ask again, or, after the allowed attempts, hand
-    over to a person."""
+    """The details matched nobody: say so and ask again (the first question, which offers
+    every method), or, after the allowed attempts, hand over to a person."""
     attempts = state.verification_failures + 1
     values: dict[str, float | str | bool | None] = {
         "attempts": attempts,
@@ -141,12 +140,12 @@ def _no_match(
     reasons.append(
         Reason(
             code="verification_no_match",
-            detail=f"the details given for {verifying.method} matched no customer",
+            detail=f"the details given for {check.method} matched no customer",
             values=values,
         )
     )
-    method = next(m for m in pack.verification if m.name == verifying.method)
-    decision = ask_fact(verifying.method, method.facts[0].name, reasons, base)
+    first = pack.verification[0]
+    decision = ask_fact(first.name, first.facts[0].name, reasons, base)
     return decision.model_copy(update={"template": "verify_no_match"})
 
 

@@ -1,9 +1,9 @@
 """In-conversation verification, the services' half: read the facts the pack's verification
-method asks for from the customer's replies (deterministic readers: an email, a 5-digit zip, a
-pattern, a date, the text), look the customer up in the back office once every fact is in, and
-compare the facts the method says the record must match. A match is recorded as
-``CustomerVerified``, a miss as ``VerificationFailed``; what follows is the policy's
-(``policy/verification.py``).
+methods ask for from the customer's replies (deterministic readers: an email, a 5-digit zip, a
+name, a pattern, a date, the text), look the customer up in the back office once every fact of
+a method is in, and compare the facts the method says the record must match. A match is
+recorded as ``CustomerVerified``, a miss as ``VerificationFailed``; what follows is the
+policy's (``policy/verification.py``).
 
 A fact's value is used for the lookup only: it is in no event field kept raw (the customer's
 message holding it is masked at rest like any other, ``privacy/events.py``)."""
@@ -17,13 +17,14 @@ from typing import Any
 
 from warmline.domain.customers import VerificationCheck, VerificationResult, dig
 from warmline.domain.events import CustomerVerified, VerificationFailed
-from warmline.domain.pack import VerificationFact, VerificationMethod
+from warmline.domain.pack import NAME_PARTS, VerificationFact, VerificationMethod
 from warmline.errors import (
     BackOfficeCircuitOpen,
     BackOfficeNotFound,
     BackOfficeRejected,
     ConnectorError,
 )
+from warmline.nlu.names import read_name
 from warmline.nlu.values import DateFinder
 from warmline.privacy.pii import find_pii
 from warmline.services.actions import ActionRunner
@@ -45,6 +46,9 @@ class FactReader:
         if fact.reader == "zip":
             match = _ZIP.search(text)
             return match.group(0) if match else None
+        if fact.reader == "name":
+            name = read_name(text)
+            return " ".join(name) if name else None
         if fact.reader == "pattern":
             assert fact.pattern is not None
             match = re.search(fact.pattern, text)
@@ -65,38 +69,55 @@ class Verifier:
 
     async def check(self, turn: Turn, text: str) -> VerificationCheck | None:
         """What ``text`` does for the verification under way (None: none is); records the
-        match or the miss on the turn."""
+        match or the miss on the turn. Every method's facts are read; the first method that
+        this reply gives a fact of and whose facts are all in is looked up (else the first
+        this reply gives a fact of, with the fact it still lacks)."""
         state = turn.state
-        verifying = state.verifying
-        if verifying is None or state.customer_id is not None:
+        if state.verifying is None or state.customer_id is not None:
             return None  # one customer per conversation: a bound one is never verified again
-        method = next((m for m in turn.pack.verification if m.name == verifying.method), None)
-        if method is None:
+        if not any(m.name == state.verifying.method for m in turn.pack.verification):
             return None
-        given, values = await asyncio.to_thread(self._read, turn, method, text)
+        readings = await asyncio.to_thread(self._read_all, turn, text)
+        if not readings:
+            return self._check(state.verifying.method, (), None)
+        method, given, values = readings[0]
+        for candidate in readings:
+            if all(f.name in candidate[2] for f in candidate[0].facts):
+                method, given, values = candidate
+                break
         missing = next((f.name for f in method.facts if f.name not in values), None)
-        if not given or missing is not None:
-            return self._check(method, given, missing)
+        if missing is not None:
+            return self._check(method.name, given, missing)
         result, customer_id, detail = await self._lookup(method, values)
         if result == "matched" and customer_id is not None:
             turn.add(CustomerVerified(at=turn.at, customer_id=customer_id, method=method.name))
         elif result == "no_match":
             attempt = state.verification_failures + 1
             turn.add(VerificationFailed(at=turn.at, method=method.name, attempt=attempt))
-        return self._check(method, given, None, result, customer_id, detail)
+        return self._check(method.name, given, None, result, customer_id, detail)
+
+    def _read_all(
+        self, turn: Turn, text: str
+    ) -> list[tuple[VerificationMethod, tuple[str, ...], dict[str, str]]]:
+        """Each method this reply gives a fact of, in the pack's order: the facts it gives,
+        and every fact's latest value since the verification began."""
+        readings = []
+        for method in turn.pack.verification:
+            given, values = self._read(turn, method, text)
+            if given:
+                readings.append((method, given, values))
+        return readings
 
     def _check(
         self,
-        method: VerificationMethod,
+        method: str,
         given: tuple[str, ...],
         missing: str | None,
         result: VerificationResult | None = None,
         customer_id: str | None = None,
         detail: str = "",
     ) -> VerificationCheck:
-        return VerificationCheck(
-            method.name, given, missing, result, customer_id, self.attempts, detail
-        )
+        return VerificationCheck(method, given, missing, result, customer_id, self.attempts, detail)
 
     def _read(
         self, turn: Turn, method: VerificationMethod, text: str
@@ -123,7 +144,7 @@ class Verifier:
     ) -> tuple[VerificationResult, str | None, str]:
         """The back office's answer: the customer found (and matching), none, or a failure."""
         try:
-            record = await self.runner.lookup(method.lookup, values)
+            record = await self.runner.lookup(method.lookup, _with_name_parts(method, values))
         except (BackOfficeNotFound, BackOfficeRejected):
             return "no_match", None, ""
         except BackOfficeCircuitOpen as exc:
@@ -143,3 +164,12 @@ def _matches(method: VerificationMethod, record: dict[str, Any], values: dict[st
         if held is None or str(held).strip().casefold() != values[fact].strip().casefold():
             return False
     return True
+
+
+def _with_name_parts(method: VerificationMethod, values: dict[str, str]) -> dict[str, str]:
+    """The lookup's values: the facts, and a ``name`` fact's first and last name."""
+    named = next((f.name for f in method.facts if f.reader == "name"), None)
+    if named is None:
+        return values
+    first, _, last = values[named].partition(" ")
+    return {**values, **dict(zip(NAME_PARTS, (first, last), strict=True))}
