@@ -1,0 +1,48 @@
+"""The postal address reader: complete addresses become the back office's fields; anything less
+is no address (asked for again, never guessed)."""
+
+from __future__ import annotations
+
+import pytest
+
+from warmline.nlu.address import read_address
+
+
+def test_an_address_written_on_one_line_fills_every_field() -> None:
+    found = read_address("320 Cedar Avenue, Suite 116, San Antonio, TX 78219, USA")
+    assert found == {
+        "address1": "320 Cedar Avenue",
+        "address2": "Suite 116",
+        "city": "San Antonio",
+        "state": "TX",
+        "country": "USA",
+        "zip": "78219",
+    }
+
+
+def test_the_words_before_the_house_number_are_not_part_of_the_address() -> None:
+    found = read_address("please change it to 12 Oak Street apt 4, Springfield, IL 62701")
+    assert found is not None
+    assert found["address1"] == "12 Oak Street"
+    assert found["address2"] == "apt 4"
+    assert (found["city"], found["state"], found["zip"]) == ("Springfield", "IL", "62701")
+
+
+def test_an_address_without_a_unit_has_an_empty_second_line() -> None:
+    found = read_address("953 Park Avenue, New York, NY 10064")
+    assert found is not None
+    assert found["address2"] == ""
+    assert found["country"] == "USA"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "change the address on my order",
+        "320 Cedar Avenue",  # no city, state or zip
+        "320 Cedar Avenue, San Antonio, TX",  # no zip
+        "order W2378156 please",
+    ],
+)
+def test_an_incomplete_address_is_none(text: str) -> None:
+    assert read_address(text) is None
