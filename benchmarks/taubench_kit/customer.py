@@ -1,0 +1,359 @@
+"""The scripted customer: a rule-based person who knows a tau-bench task's instruction and their
+own identity facts, never the gold actions or outputs.
+
+It opens with the instruction's first request in the first person, answers verification
+questions with the facts asked for, picks offered choices by their overlap with the instruction,
+says yes to a proposal the instruction supports, brings up the instruction's next request when
+asked whether there is anything else, and ends when nothing is left.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from rapidfuzz import fuzz
+
+END = "No, that's all, thanks."
+UNSURE = "I'm not sure."
+
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(#])")
+_IDENTITY = re.compile(
+    r"^(?:your|you are|you're)\s+(?:name|user id|zip|email|date of birth)\b"
+    r"|^your (?:name|user id) is\b",
+    re.I,
+)
+# persona and behaviour sentences: who the customer is, not what they want
+_PERSONA = [
+    re.compile(
+        r"^you are (?:a |an |very )?[a-z-]+(?:, (?:and )?[a-z-]+)*,?(?: and [a-z-]+)?\.?$", re.I
+    ),
+    re.compile(r"^you are (?:reactive|detail-oriented|not|quite|somewhat|generally)\b", re.I),
+    re.compile(r"\b(?:your personality|in your tone|you speak|you like to|you tend to)\b", re.I),
+    re.compile(r"\bwill not say anything\b|\bonly (?:say|provide|answer)\b", re.I),
+    re.compile(r"^(?:if|when) the agent\b", re.I),
+]
+_NEXT_REQUEST = re.compile(
+    r"^(?:also|additionally|in addition|besides|after that|afterwards|then|finally|"
+    r"once (?:that|this|it)|for the other|for another|and for|meanwhile|moreover|for #?w\d)\b"
+    r"|\byou (?:also|then) (?:want|would like|wish|need)\b|\balso (?:want|like|need)\b",
+    re.I,
+)
+_PRONOUNS: list[tuple[str, str]] = [
+    (r"\byou're\b", "I'm"),
+    (r"\byou've\b", "I've"),
+    (r"\byou'd\b", "I'd"),
+    (r"\byou'll\b", "I'll"),
+    (r"\byou are\b", "I am"),
+    (r"\byou were\b", "I was"),
+    (r"\byou do't\b", "I don't"),
+    (r"\byourself\b", "myself"),
+    (r"\byours\b", "mine"),
+    (r"\byour\b", "my"),
+]
+_OBJECT_AFTER = re.compile(
+    r"\b(?:to|for|with|at|from|about|of|by|tell|ask|give|send|help|let|offer|told|asked|"
+    r"gave|sent|helped|let|offered|contact|call|remind|charge|charged|show|make|made)\s+$",
+    re.I,
+)
+_IMPERATIVE_DROP = re.compile(r"^(?:be|express|insist|act|pretend|behave|try|do not|don't)\b", re.I)
+_IMPERATIVE_THAT = re.compile(
+    r"^(?:emphasi[sz]e|mention|say|tell (?:the agent|them)|explain|stress|make it clear|"
+    r"let (?:the agent|them) know)\s+(?:that\s+)?",
+    re.I,
+)
+_REQUEST_VERB = re.compile(
+    r"\b(?:want|wants|like|need|wish|cancel|return|exchange|change|modify|update|book|"
+    r"refund|know|check|add|remove|switch|upgrade|downgrade)\b",
+    re.I,
+)
+
+
+def sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE.split(text.strip()) if s.strip()]
+
+
+def is_persona(sentence: str) -> bool:
+    return (
+        bool(_IDENTITY.search(sentence))
+        or bool(_IMPERATIVE_DROP.search(sentence))
+        or any(p.search(sentence) for p in _PERSONA)
+    )
+
+
+def _swap_you(text: str) -> str:
+    out: list[str] = []
+    last = 0
+    for match in re.finditer(r"\byou\b", text, re.I):
+        before = text[: match.start()]
+        out.append(text[last : match.start()])
+        after = text[match.end() :]
+        as_object = _OBJECT_AFTER.search(before) or re.match(r"\s*(?:[,.;:!?]|$)", after)
+        out.append("me" if as_object else "I")
+        last = match.end()
+    out.append(text[last:])
+    return "".join(out)
+
+
+def first_person(sentence: str) -> str:
+    """``You want to return my... `` becomes ``I want to return my...``."""
+    text = _IMPERATIVE_THAT.sub("", sentence)
+    for pattern, repl in _PRONOUNS:
+        text = re.sub(pattern, lambda m, r=repl: _cased(m.group(0), r), text, flags=re.I)
+    text = _swap_you(text)
+    text = re.sub(r"\bI wanna\b", "I want to", text)
+    text = re.sub(r"\bI (wants|needs|has|does|is)\b", lambda m: "I " + _base(m.group(1)), text)
+    return text[:1].upper() + text[1:]
+
+
+def _base(verb: str) -> str:
+    return {"wants": "want", "needs": "need", "has": "have", "does": "do", "is": "am"}[verb]
+
+
+def _cased(found: str, replacement: str) -> str:
+    if replacement.startswith("I"):
+        return replacement
+    return replacement.capitalize() if found[:1].isupper() else replacement
+
+
+def requests(instruction: str) -> list[list[str]]:
+    """The instruction's requests in order, each a list of first-person sentences."""
+    groups: list[list[str]] = []
+    for sentence in sentences(instruction):
+        if is_persona(sentence):
+            continue
+        starts_new = (
+            bool(_NEXT_REQUEST.search(sentence))
+            and any(_REQUEST_VERB.search(s) for s in groups[-1])
+            if groups
+            else True
+        )
+        if starts_new:
+            groups.append([])
+        groups[-1].append(first_person(sentence))
+    return groups
+
+
+@dataclass
+class Identity:
+    """What a person knows about themselves."""
+
+    user_id: str = ""
+    email: str = ""
+    first_name: str = ""
+    last_name: str = ""
+    zip: str = ""
+    dob: str = ""
+
+    @classmethod
+    def from_user(cls, user_id: str, user: dict[str, Any]) -> Identity:
+        name = user.get("name") or {}
+        return cls(
+            user_id=user_id,
+            email=str(user.get("email", "")),
+            first_name=str(name.get("first_name", "")),
+            last_name=str(name.get("last_name", "")),
+            zip=str((user.get("address") or {}).get("zip", "")),
+            dob=str(user.get("dob", "")),
+        )
+
+
+_ASKS = [
+    ("email", re.compile(r"\be-?mail\b", re.I)),
+    ("user_id", re.compile(r"\buser ?id\b|\busername\b", re.I)),
+    ("dob", re.compile(r"\bdate of birth\b|\bbirth ?(?:day|date)\b|\bborn\b", re.I)),
+    ("name", re.compile(r"\b(?:full )?name\b", re.I)),
+    ("zip", re.compile(r"\bzip\b|\bpostal code\b|\bpost ?code\b", re.I)),
+]
+
+
+def asked_facts(bot_text: str) -> list[str]:
+    """The identity facts a question asks for, in the order of ``_ASKS``; when it offers
+    another way (``... or ... instead``), only the first."""
+    asked = [name for name, pattern in _ASKS if pattern.search(bot_text)]
+    if "email" in asked and re.search(r"\binstead\b|\bor\b", bot_text, re.I):
+        return ["email"]
+    return asked
+
+
+def identity_answer(bot_text: str, me: Identity) -> str | None:
+    """The facts asked for, or None when the text asks for none."""
+    values = {
+        "email": me.email,
+        "user_id": me.user_id,
+        "dob": me.dob,
+        "name": f"{me.first_name} {me.last_name}".strip(),
+        "zip": me.zip,
+    }
+    parts = [values[fact] for fact in asked_facts(bot_text) if values[fact]]
+    if not parts:
+        return None
+    return " and ".join(parts) if len(parts) > 1 else parts[0]
+
+
+def _tokens(text: str) -> set[str]:
+    return {t for t in re.findall(r"[a-z0-9#]+", text.lower()) if len(t) > 2 or t.isdigit()}
+
+
+def support(label: str, instruction_sentences: list[str]) -> float:
+    """How well the instruction supports a choice label (0-100): an id of the label named in the
+    instruction is full support; otherwise the best fuzzy token overlap with one sentence."""
+    ids = re.findall(r"#?[A-Z0-9]{6,}", label)
+    text = " ".join(instruction_sentences)
+    if any(i.lstrip("#") in text for i in ids if any(c.isdigit() for c in i)):
+        return 100.0
+    label_tokens = _tokens(label)
+    if not label_tokens:
+        return 0.0
+    best = 0.0
+    for sentence in instruction_sentences:
+        shared = label_tokens & _tokens(sentence)
+        overlap = 100.0 * len(shared) / len(label_tokens)
+        best = max(best, min(overlap, fuzz.token_set_ratio(label, sentence)))
+    return best
+
+
+_SEVERAL = re.compile(
+    r"\bwhich (?:ones|of them)\b|\ball that apply\b|\bany of\b|\bone or more\b", re.I
+)
+PICK_THRESHOLD = 50.0
+
+
+_PERSON = re.compile(r"\b(?:person|human|agent|supervisor|representative)\b", re.I)
+_ACTIONS = {
+    "cancel": re.compile(r"\bcancel|\bnot (?:to )?receive\b", re.I),
+    "return": re.compile(r"\breturn|\bsend (?:it|them) back\b", re.I),
+    "exchange": re.compile(r"\bexchange|\bswap\b", re.I),
+}
+
+
+def _family_bonus(label: str, said: list[str]) -> float:
+    """Support for a label naming an action the instruction asks for in other words."""
+    text = " ".join(said)
+    families = [p for p in _ACTIONS.values() if p.search(label)]
+    return 60.0 if any(p.search(text) for p in families) else 0.0
+
+
+def pick_choices(question: str, choices: list[str], instruction: str) -> list[str]:
+    """The offered choices the instruction supports best: one, or several when the question
+    allows several and the instruction names several; none when nothing is supported. A person
+    is picked only when the instruction asks for one; when a single other choice is offered, a
+    cooperative customer takes it."""
+    said = [s for s in sentences(instruction) if not is_persona(s)]
+    wants_person = bool(_PERSON.search(" ".join(said)))
+    offered = [c for c in choices if wants_person or not _PERSON.search(c)]
+    scored = sorted(
+        ((max(support(c, said), _family_bonus(c, said)), i, c) for i, c in enumerate(offered)),
+        key=lambda t: (-t[0], t[1]),
+    )
+    supported = [c for score, _, c in scored if score >= PICK_THRESHOLD]
+    if not supported:
+        return offered[:1] if len(offered) == 1 else []
+    if _SEVERAL.search(question):
+        return supported
+    return supported[:1]
+
+
+def is_confirmation(choices: list[str]) -> bool:
+    lowered = {c.strip().lower() for c in choices}
+    return bool(lowered) and lowered <= {"yes", "no", "yes, go ahead", "no, thanks"}
+
+
+_ORDER_ID = re.compile(r"#?W\d{7}\b")
+_RESERVATION = re.compile(r"\b(?=[A-Z]*\d)[A-Z0-9]{6}\b|\b[A-Z]{6}\b")
+_VERBS = {
+    "cancel": re.compile(r"\bcancel|\bnot (?:to )?receive\b|\bdon'?t (?:need|want)\b", re.I),
+    "return": re.compile(r"\breturn|\brefund|\bsend (?:it|them) back\b", re.I),
+    "exchange": re.compile(r"\bexchange|\bswap|\breplace", re.I),
+    "address": re.compile(r"\baddress\b", re.I),
+    "payment": re.compile(r"\bpayment|\bpay\b|\bcard\b|\bpaypal\b|\bgift card\b", re.I),
+}
+
+
+def consistent(proposal: str, instruction: str) -> bool:
+    """Whether what the bot proposes is what the instruction asks for: every order or
+    reservation id it names appears in the instruction (when the instruction names ids of that
+    kind), and every kind of change it proposes is one the instruction mentions."""
+    wanted = " ".join(s for s in sentences(instruction) if not is_persona(s))
+    named_orders = {o.lstrip("#") for o in _ORDER_ID.findall(wanted)}
+    for order in _ORDER_ID.findall(proposal):
+        if named_orders and order.lstrip("#") not in named_orders:
+            return False
+    codes = set(_RESERVATION.findall(wanted)) - {w for w in wanted.split() if w.isalpha()}
+    for code in set(_RESERVATION.findall(proposal)):
+        if codes and any(c.isdigit() for c in code) and code not in codes:
+            return False
+    for pattern in _VERBS.values():
+        if pattern.search(proposal) and not pattern.search(wanted):
+            return False
+    return True
+
+
+def free_answer(question: str, instruction: str) -> str:
+    """The instruction's sentence (in the first person) most related to a free question."""
+    said = [first_person(s) for s in sentences(instruction) if not is_persona(s)]
+    if not said:
+        return UNSURE
+    if re.search(r"\border (?:number|id)\b", question, re.I):
+        with_id = [s for s in said if _ORDER_ID.search(s)]
+        if with_id:
+            return with_id[0]
+    scored = [
+        (fuzz.token_set_ratio(question, s) + 50 * len(_tokens(question) & _tokens(s)), s)
+        for s in said
+    ]
+    score, best = max(scored, key=lambda t: t[0])
+    return best if score >= 40 else UNSURE
+
+
+_ANYTHING_ELSE = re.compile(
+    r"\banything else\b|\bsomething else\b|\bany other\b|\belse (?:can|could) I\b", re.I
+)
+
+
+@dataclass
+class Customer:
+    """One scripted customer for one task."""
+
+    instruction: str
+    me: Identity
+    pending: list[list[str]] = field(default_factory=list)
+    said_requests: int = 0
+    done: bool = False
+
+    def __post_init__(self) -> None:
+        self.pending = requests(self.instruction)
+
+    def opening(self) -> str:
+        return self._next_request() or UNSURE
+
+    def _next_request(self) -> str | None:
+        if not self.pending:
+            return None
+        self.said_requests += 1
+        return " ".join(self.pending.pop(0))
+
+    def reply(self, bot_text: str, choices: list[str]) -> str:
+        """The answer to the bot's last turn (its texts joined) and the choices it offered."""
+        if choices and is_confirmation(choices):
+            return "yes" if consistent(bot_text, self.instruction) else "no"
+        answer = identity_answer(bot_text, self.me) if "?" in bot_text or not choices else None
+        if answer and not choices:
+            return answer
+        if choices:
+            picked = pick_choices(bot_text, choices, self.instruction)
+            return " and ".join(picked) if picked else UNSURE
+        if _ANYTHING_ELSE.search(bot_text):
+            nxt = self._next_request()
+            if nxt is None:
+                self.done = True
+                return END
+            return nxt
+        if "?" in bot_text:
+            return free_answer(bot_text, self.instruction)
+        nxt = self._next_request()
+        if nxt is None:
+            self.done = True
+            return END
+        return nxt
