@@ -14,7 +14,14 @@ from sqlalchemy import insert, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from warmline.domain.conversation import fold
-from warmline.domain.events import BotReplied, ConversationStarted, Disclosed, MessageReceived
+from warmline.domain.events import (
+    BotReplied,
+    ConversationStarted,
+    CustomerVerified,
+    Disclosed,
+    MessageReceived,
+    Resolved,
+)
 from warmline.errors import ConflictError, ConversationNotFound, StorageError
 from warmline.storage.conversations import ConversationRepository
 from warmline.storage.database import create_engine, is_sqlite, session_factory
@@ -89,6 +96,21 @@ async def test_events_round_trip_and_fold(repo: ConversationRepository) -> None:
     assert [e.kind for e in events] == kinds
     assert state.transcript[-1].text == "héllo ✈" and state.disclosed and state.version == 4
     assert (await repo.get("c1")).version == 4
+
+
+async def test_an_append_bumps_the_conversation_and_binds_a_verified_customer(
+    repo: ConversationRepository,
+) -> None:
+    await repo.create("c2", "airline", None, "web", [], NOW)
+    assert await repo.events("c2") == [] and (await repo.get("c2")).version == 0
+    later = NOW.replace(minute=NOW.minute + 1)
+    events = [CustomerVerified(at=later, customer_id="u9", method="email"), Resolved(at=later)]
+    assert await repo.append("c2", 0, events, later, status="resolved") == 2
+    summary = await repo.get("c2")
+    assert (summary.version, summary.status, summary.customer_id) == (2, "resolved", "u9")
+    assert summary.updated_at.replace(tzinfo=None) == later.replace(tzinfo=None)
+    assert [e.kind for e in await repo.events_after("c2", 1)] == ["resolved"]
+    assert [s.id for s in await repo.of_customer("u9")] == ["c2"]
 
 
 async def test_a_stale_version_is_a_conflict_and_writes_nothing(

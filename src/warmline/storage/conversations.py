@@ -8,8 +8,8 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from warmline.domain.events import CustomerVerified, Event, event_from_json, event_to_json
 from warmline.errors import ConflictError, ConversationNotFound
@@ -17,6 +17,36 @@ from warmline.storage.errors import map_storage_errors
 from warmline.storage.tables import ConversationRow, EventRow
 
 CHANGED_MEANWHILE = "the conversation changed meanwhile; try again"
+
+# A turn's statements, built once: SQLAlchemy compiles each once and reuses it from its cache.
+_CONVERSATIONS: Table = ConversationRow.__table__  # type: ignore[assignment]
+_EVENTS: Table = EventRow.__table__  # type: ignore[assignment]
+_INSERT_CONVERSATION = insert(_CONVERSATIONS)
+_INSERT_EVENTS = insert(_EVENTS)
+_EXISTS = select(_CONVERSATIONS.c.id).where(_CONVERSATIONS.c.id == bindparam("cid"))
+_EVENTS_AFTER = (
+    select(_EVENTS.c.payload)
+    .where(_EVENTS.c.conversation_id == bindparam("cid"), _EVENTS.c.seq > bindparam("after"))
+    .order_by(_EVENTS.c.seq)
+)
+_BUMPED: dict[tuple[str, ...], Any] = {}
+
+
+def _bump(columns: tuple[str, ...]) -> Any:
+    """``UPDATE conversations SET <columns> WHERE id = :cid AND version = :expected``, one
+    statement per set of columns (there are four)."""
+    statement = _BUMPED.get(columns)
+    if statement is None:
+        statement = (
+            update(_CONVERSATIONS)
+            .where(
+                _CONVERSATIONS.c.id == bindparam("cid"),
+                _CONVERSATIONS.c.version == bindparam("expected"),
+            )
+            .values({name: bindparam(f"new_{name}") for name in columns})
+        )
+        _BUMPED[columns] = statement
+    return statement
 
 
 class ConversationSummary:
@@ -51,16 +81,20 @@ class ConversationRepository:
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], *, single_writer: bool) -> None:
         self._sessions = sessions
+        engine = sessions.kw.get("bind")
+        assert isinstance(engine, AsyncEngine), "the session factory is bound to an engine"
+        self._engine: AsyncEngine = engine
         self._write_lock = asyncio.Lock() if single_writer else None
 
     @asynccontextmanager
-    async def _write(self) -> AsyncIterator[AsyncSession]:
+    async def _write(self) -> AsyncIterator[AsyncConnection]:
+        """One transaction on a plain connection (a turn's statements need no ORM session)."""
         if self._write_lock is None:
-            async with self._sessions() as session, session.begin():
-                yield session
+            async with self._engine.begin() as connection:
+                yield connection
             return
-        async with self._write_lock, self._sessions() as session, session.begin():
-            yield session
+        async with self._write_lock, self._engine.begin() as connection:
+            yield connection
 
     async def create(
         self,
@@ -72,21 +106,21 @@ class ConversationRepository:
         at: datetime,
     ) -> None:
         with map_storage_errors("create the conversation"):
-            async with self._write() as session:
-                session.add(
-                    ConversationRow(
-                        id=conversation_id,
-                        pack=pack,
-                        customer_id=customer_id,
-                        channel=channel,
-                        status="open",
-                        version=0,
-                        created_at=at,
-                        updated_at=at,
-                    )
+            async with self._write() as connection:
+                await connection.execute(
+                    _INSERT_CONVERSATION,
+                    {
+                        "id": conversation_id,
+                        "pack": pack,
+                        "customer_id": customer_id,
+                        "channel": channel,
+                        "status": "open",
+                        "version": 0,
+                        "created_at": at,
+                        "updated_at": at,
+                    },
                 )
-                await session.flush()
-                await self._insert(session, conversation_id, 0, events, at, status=None)
+                await self._insert(connection, conversation_id, 0, events, at, status=None)
 
     async def append(
         self,
@@ -101,14 +135,14 @@ class ConversationRepository:
         if not events:
             return expected_version
         with map_storage_errors("record the turn", conflict=CHANGED_MEANWHILE):
-            async with self._write() as session:
+            async with self._write() as connection:
                 return await self._insert(
-                    session, conversation_id, expected_version, events, at, status=status
+                    connection, conversation_id, expected_version, events, at, status=status
                 )
 
     async def _insert(
         self,
-        session: AsyncSession,
+        connection: AsyncConnection,
         conversation_id: str,
         expected_version: int,
         events: Sequence[Event],
@@ -116,6 +150,8 @@ class ConversationRepository:
         *,
         status: str | None,
     ) -> int:
+        """Bump the version (refused when another writer moved it), then add the events: two
+        statements, the events in one ``executemany``."""
         new_version = expected_version + len(events)
         values: dict[str, Any] = {"version": new_version, "updated_at": at}
         if status is not None:
@@ -123,20 +159,18 @@ class ConversationRepository:
         for event in events:
             if isinstance(event, CustomerVerified):  # bound in the conversation: found by customer
                 values["customer_id"] = event.customer_id
-        result = await session.execute(
-            update(ConversationRow)
-            .where(
-                ConversationRow.id == conversation_id, ConversationRow.version == expected_version
-            )
-            .values(**values)
-        )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
-            exists = await session.get(ConversationRow, conversation_id)
+        params = {f"new_{name}": value for name, value in values.items()}
+        params.update(cid=conversation_id, expected=expected_version)
+        result = await connection.execute(_bump(tuple(values)), params)
+        if result.rowcount != 1:
+            exists = (await connection.execute(_EXISTS, {"cid": conversation_id})).first()
             if exists is None:
                 raise ConversationNotFound(f"no conversation {conversation_id}")
             raise ConflictError(CHANGED_MEANWHILE)
-        await session.execute(
-            insert(EventRow),
+        if not events:  # a conversation created without events
+            return new_version
+        await connection.execute(
+            _INSERT_EVENTS,
             [
                 {
                     "conversation_id": conversation_id,
@@ -166,11 +200,9 @@ class ConversationRepository:
     async def events_after(self, conversation_id: str, after: int) -> list[Event]:
         """Events of a conversation known to exist, after version ``after`` (often none)."""
         with map_storage_errors("read the conversation"):
-            async with self._sessions() as session:
-                result = await session.execute(
-                    select(EventRow.payload)
-                    .where(EventRow.conversation_id == conversation_id, EventRow.seq > after)
-                    .order_by(EventRow.seq)
+            async with self._engine.connect() as connection:
+                result = await connection.execute(
+                    _EVENTS_AFTER, {"cid": conversation_id, "after": after}
                 )
                 return [event_from_json(payload) for payload in result.scalars()]
 
