@@ -172,7 +172,7 @@ def asked_facts(bot_text: str) -> list[str]:
     """The identity facts a question asks for, in the order of ``_ASKS``; when it offers
     another way (``... or ... instead``), only the first."""
     asked = [name for name, pattern in _ASKS if pattern.search(bot_text)]
-    if "email" in asked and re.search(r"\binstead\b|\bor\b", bot_text, re.I):
+    if "email" in asked and re.search(r"\binstead\b|\brather\b|\bor\b", bot_text, re.I):
         return ["email"]
     return asked
 
@@ -192,8 +192,58 @@ def identity_answer(bot_text: str, me: Identity) -> str | None:
     return " and ".join(parts) if len(parts) > 1 else parts[0]
 
 
+_COMMON = frozenset(
+    [
+        "the",
+        "and",
+        "for",
+        "with",
+        "that",
+        "this",
+        "from",
+        "have",
+        "has",
+        "had",
+        "was",
+        "were",
+        "are",
+        "you",
+        "your",
+        "my",
+        "me",
+        "our",
+        "not",
+        "but",
+        "order",
+        "orders",
+        "ordered",
+        "item",
+        "items",
+        "want",
+        "would",
+        "like",
+        "can",
+        "could",
+        "please",
+        "just",
+        "also",
+    ]
+)
+
+
+def _stem(token: str) -> str:
+    for suffix in ("ing", "ed", "es", "s"):
+        if token.endswith(suffix) and len(token) - len(suffix) >= 3:
+            return token[: -len(suffix)]
+    return token
+
+
 def _tokens(text: str) -> set[str]:
-    return {t for t in re.findall(r"[a-z0-9#]+", text.lower()) if len(t) > 2 or t.isdigit()}
+    words = re.findall(r"[a-z0-9#]+", text.lower())
+    return {_stem(t) for t in words if (len(t) > 2 or t.isdigit()) and t not in _COMMON}
+
+
+_ENDS_IN = re.compile(r"\bends? (?:in|with) (\d+)\b", re.I)
 
 
 def support(label: str, instruction_sentences: list[str]) -> float:
@@ -202,6 +252,9 @@ def support(label: str, instruction_sentences: list[str]) -> float:
     ids = re.findall(r"#?[A-Z0-9]{6,}", label)
     text = " ".join(instruction_sentences)
     if any(i.lstrip("#") in text for i in ids if any(c.isdigit() for c in i)):
+        return 100.0
+    endings = _ENDS_IN.findall(text)
+    if any(i.endswith(e) for i in ids for e in endings):
         return 100.0
     label_tokens = _tokens(label)
     if not label_tokens:
@@ -271,6 +324,9 @@ _VERBS = {
 }
 
 
+_ACTION_LINE = re.compile(r"[^.!?\n]*\b(?:I'll|I will|I would|I'd|we'll)\b[^.!?\n]*", re.I)
+
+
 def consistent(proposal: str, instruction: str) -> bool:
     """Whether what the bot proposes is what the instruction asks for: every order or
     reservation id it names appears in the instruction (when the instruction names ids of that
@@ -284,8 +340,9 @@ def consistent(proposal: str, instruction: str) -> bool:
     for code in set(_RESERVATION.findall(proposal)):
         if codes and any(c.isdigit() for c in code) and code not in codes:
             return False
+    action = " ".join(_ACTION_LINE.findall(proposal)) or proposal
     for pattern in _VERBS.values():
-        if pattern.search(proposal) and not pattern.search(wanted):
+        if pattern.search(action) and not pattern.search(wanted):
             return False
     return True
 

@@ -1,0 +1,145 @@
+"""The tau-bench benchmark's parts (benchmarks/taubench_kit): the scripted customer's first-person
+rewrite, identity answers, choice picking and confirmations; the end-state comparison and the
+wrong-write accounting on synthetic states. No NLU, no back office."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+
+from taubench_kit.customer import (
+    END,
+    UNSURE,
+    Customer,
+    Identity,
+    consistent,
+    first_person,
+    identity_answer,
+    is_persona,
+    pick_choices,
+    requests,
+)
+from taubench_kit.scoring import Write, differing, outputs_said, wrong_writes
+
+DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "taubench"
+
+INSTRUCTION = (
+    "Your name is Ana Diaz and your zip code is 10001. You are impatient, logical. "
+    "You want to cancel your order #W1234567 because you no longer need it. "
+    "Also, you want to return the water bottle from order #W7654321 to your paypal."
+)
+ME = Identity(
+    user_id="ana_diaz_1111",
+    email="ana.diaz@example.com",
+    first_name="Ana",
+    last_name="Diaz",
+    zip="10001",
+    dob="1990-04-05",
+)
+
+
+def test_first_person_rewrites_the_customer_s_pronouns() -> None:
+    assert first_person("You want to cancel your order.") == "I want to cancel my order."
+    assert first_person("You've received a lamp you don't like.") == (
+        "I've received a lamp I don't like."
+    )
+    assert first_person("Ask them to send it to you.") == "Ask them to send it to me."
+
+
+def test_persona_and_identity_sentences_are_dropped() -> None:
+    assert is_persona("You are impatient, logical.")
+    assert is_persona("Your name is Ana Diaz and your zip code is 10001.")
+    assert not is_persona("You want to cancel your order #W1234567.")
+
+
+def test_the_instruction_splits_into_its_requests_in_order() -> None:
+    found = requests(INSTRUCTION)
+    assert len(found) == 2
+    assert found[0] == ["I want to cancel my order #W1234567 because I no longer need it."]
+    assert "#W7654321" in found[1][0] and "paypal" in found[1][0]
+
+
+def test_identity_answers_give_the_facts_asked_for() -> None:
+    assert identity_answer("What's the email on your account?", ME) == "ana.diaz@example.com"
+    assert identity_answer("What's your full name, as on your account?", ME) == "Ana Diaz"
+    assert identity_answer("And the zip code of your address?", ME) == "10001"
+    assert identity_answer("What's your user id?", ME) == "ana_diaz_1111"
+    assert identity_answer("And your date of birth?", ME) == "1990-04-05"
+    offered = "What's the email address? If you'd rather, tell me your full name and zip code."
+    assert identity_answer(offered, ME) == "ana.diaz@example.com"
+    assert identity_answer("Which order is it?", ME) is None
+
+
+def test_choices_are_picked_by_the_instruction() -> None:
+    labels = ["check an order", "cancel a pending order", "talk to a person"]
+    assert pick_choices("Which do you mean?", labels, INSTRUCTION) == ["cancel a pending order"]
+    orders = ["#W7654321", "#W1234567", "#W0000001"]
+    assert pick_choices("Which order?", orders, INSTRUCTION) == ["#W7654321"]
+    several = "Which ones? Pick all that apply."
+    assert pick_choices(several, orders, INSTRUCTION) == ["#W7654321", "#W1234567"]
+
+
+def test_an_unsupported_choice_gets_a_neutral_answer() -> None:
+    customer = Customer(INSTRUCTION, ME)
+    answer = customer.reply("Which one?", ["gift card", "store credit", "talk to a person"])
+    assert answer == UNSURE
+
+
+def test_a_person_is_picked_only_when_the_instruction_asks_for_one() -> None:
+    assert pick_choices("Which?", ["talk to a person"], INSTRUCTION) == []
+    wants = INSTRUCTION + " If you can't, you want to talk to a human agent."
+    assert pick_choices("Which?", ["talk to a person"], wants) == ["talk to a person"]
+
+
+def test_confirmations_follow_the_instruction() -> None:
+    assert consistent("I'll cancel order #W1234567. Shall I go ahead?", INSTRUCTION)
+    assert not consistent("I'll cancel order #W9999999. Shall I go ahead?", INSTRUCTION)
+    customer = Customer("You want to return the lamp of order #W1234567.", ME)
+    assert customer.reply("I'll cancel order #W1234567. Go ahead?", ["yes", "no"]) == "no"
+    assert customer.reply("I'll return the lamp of #W1234567. Go ahead?", ["yes", "no"]) == "yes"
+
+
+def test_anything_else_brings_the_next_request_then_ends() -> None:
+    customer = Customer(INSTRUCTION, ME)
+    assert "#W1234567" in customer.opening()
+    assert "#W7654321" in customer.reply("Done. Is there anything else I can help with?", [])
+    assert customer.reply("Done. Anything else I can help with?", []) == END
+    assert customer.done
+
+
+def test_differing_lists_changed_added_and_removed_records() -> None:
+    gold = {"orders": {"#W1": {"status": "cancelled"}, "#W2": {"status": "pending"}}}
+    same = json.loads(json.dumps(gold))
+    assert differing(same, gold) == {}
+    bot = {"orders": {"#W1": {"status": "pending"}, "#W3": {"status": "pending"}}}
+    assert differing(bot, gold) == {"orders": {"#W1", "#W2", "#W3"}}
+
+
+def test_a_write_is_wrong_when_its_record_ends_unlike_the_gold() -> None:
+    gold = {"orders": {"#W1": {"status": "cancelled"}, "#W2": {"status": "pending"}}, "users": {}}
+    bot = {"orders": {"#W1": {"status": "cancelled"}, "#W2": {"status": "cancelled"}}, "users": {}}
+    right = Write("POST", "/retail/orders/%23W1/cancel", {"reason": "ordered by mistake"}, 200)
+    wrong = Write("POST", "/retail/orders/%23W2/cancel", {"reason": "ordered by mistake"}, 200)
+    assert wrong_writes([right, wrong], "retail", bot, gold, gold_writes=1) == [wrong]
+    assert wrong_writes([right], "retail", gold, gold, gold_writes=1) == []
+    assert wrong_writes([right], "retail", gold, gold, gold_writes=0) == [right]
+
+
+def test_outputs_are_found_with_commas_and_dollars() -> None:
+    replies = ["Your refund of $1,093.34 is on its way.", "It was 10 dollars."]
+    assert outputs_said(["1093.34", "10"], replies) == []
+    assert outputs_said(["522.18"], replies) == ["522.18"]
+
+
+@pytest.mark.skipif(not DATASETS.exists(), reason="the tau-bench task files are not here")
+def test_every_retail_train_task_opens_with_a_request_and_no_persona() -> None:
+    tasks = json.loads((DATASETS / "retail_train.json").read_text())
+    for task in tasks:
+        opening = Customer(task["instruction"], ME).opening()
+        assert opening != UNSURE, task["instruction"]
+        assert "You are" not in opening and "Your name is" not in opening
