@@ -9,6 +9,7 @@ asked whether there is anything else, and ends when nothing is left.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -100,7 +101,7 @@ def first_person(sentence: str) -> str:
     """``You want to return my... `` becomes ``I want to return my...``."""
     text = _IMPERATIVE_THAT.sub("", sentence)
     for pattern, repl in _PRONOUNS:
-        text = re.sub(pattern, lambda m, r=repl: _cased(m.group(0), r), text, flags=re.I)
+        text = re.sub(pattern, functools.partial(_cased_match, repl), text, flags=re.I)
     text = _swap_you(text)
     text = re.sub(r"\bI wanna\b", "I want to", text)
     text = re.sub(r"\bI (wants|needs|has|does|is)\b", lambda m: "I " + _base(m.group(1)), text)
@@ -109,6 +110,10 @@ def first_person(sentence: str) -> str:
 
 def _base(verb: str) -> str:
     return {"wants": "want", "needs": "need", "has": "have", "does": "do", "is": "am"}[verb]
+
+
+def _cased_match(replacement: str, match: re.Match[str]) -> str:
+    return _cased(match.group(0), replacement)
 
 
 def _cased(found: str, replacement: str) -> str:
