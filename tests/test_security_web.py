@@ -12,8 +12,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from starlette.types import Receive, Scope, Send
 
 from tests.conftest import sign_in, test_settings
+from warmline.api.headers import SecurityHeaders
 from warmline.app import create_app
 from warmline.domain.events import MessageReceived
 from warmline.errors import InvalidText, UndecodableInput
@@ -55,6 +57,28 @@ def _client(runtime: Runtime, base_url: str = "http://warmline.test") -> httpx.A
 
 
 # --- headers -------------------------------------------------------------------------------
+
+
+async def test_a_header_the_route_sets_itself_is_kept_and_none_is_sent_twice() -> None:
+    async def route(scope: Scope, receive: Receive, send: Send) -> None:
+        own = [(b"X-Frame-Options", b"SAMEORIGIN"), (b"content-type", b"text/plain")]
+        await send({"type": "http.response.start", "status": 200, "headers": own})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    app = SecurityHeaders(route, embed_origins=["https://shop.example"], behind_tls_proxy=True)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://warmline.test"
+    ) as client:
+        framed, page = await client.get("/chat"), await client.get("/console")
+    for answer in (framed, page):
+        names = [name.lower() for name, _ in answer.headers.raw]
+        assert len(names) == len(set(names))
+        assert answer.headers["x-frame-options"] == "SAMEORIGIN"
+        assert answer.headers["strict-transport-security"].startswith("max-age=")
+    assert (
+        "frame-ancestors 'self' https://shop.example" in framed.headers["content-security-policy"]
+    )
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
 
 
 async def test_every_response_carries_the_security_headers(client: httpx.AsyncClient) -> None:
