@@ -267,8 +267,9 @@ def support(label: str, instruction_sentences: list[str]) -> float:
     best = 0.0
     for sentence in instruction_sentences:
         shared = label_tokens & _tokens(sentence)
+        fuzzy = fuzz.token_set_ratio(label, sentence)
         overlap = 100.0 * len(shared) / len(label_tokens)
-        best = max(best, min(overlap, fuzz.token_set_ratio(label, sentence)))
+        best = max(best, 0.9 * overlap + 0.1 * fuzzy if shared else 0.4 * fuzzy)
     return best
 
 
@@ -279,18 +280,21 @@ PICK_THRESHOLD = 50.0
 
 
 _PERSON = re.compile(r"\b(?:person|human|agent|supervisor|representative)\b", re.I)
-_ACTIONS = {
-    "cancel": re.compile(r"\bcancel|\bnot (?:to )?receive\b", re.I),
-    "return": re.compile(r"\breturn|\bsend (?:it|them) back\b", re.I),
-    "exchange": re.compile(r"\bexchange|\bswap\b", re.I),
-}
+# (label word, what the instruction says for it, the support it gives)
+_ACTIONS = [
+    ("cancel", re.compile(r"\bcancel|\bnot (?:to )?receive\b", re.I), 60.0),
+    ("return", re.compile(r"\breturn|\bsend (?:it|them) back\b", re.I), 60.0),
+    ("return", re.compile(r"\brefund\b", re.I), 55.0),
+    ("exchange", re.compile(r"\bexchange|\bswap\b", re.I), 60.0),
+]
 
 
 def _family_bonus(label: str, said: list[str]) -> float:
     """Support for a label naming an action the instruction asks for in other words."""
     text = " ".join(said)
-    families = [p for p in _ACTIONS.values() if p.search(label)]
-    return 60.0 if any(p.search(text) for p in families) else 0.0
+    words = _tokens(label)
+    found = [bonus for word, said_as, bonus in _ACTIONS if word in words and said_as.search(text)]
+    return max(found, default=0.0)
 
 
 def pick_choices(question: str, choices: list[str], instruction: str) -> list[str]:
