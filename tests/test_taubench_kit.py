@@ -143,3 +143,38 @@ def test_every_retail_train_task_opens_with_a_request_and_no_persona() -> None:
         opening = Customer(task["instruction"], ME).opening()
         assert opening != UNSURE, task["instruction"]
         assert "You are" not in opening and "Your name is" not in opening
+
+
+async def test_the_recording_transport_logs_only_real_writes() -> None:
+    import httpx
+    from taubench_kit.replay import RecordingTransport
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(409 if request.url.path.endswith("/refused") else 200, json={})
+
+    recorder = RecordingTransport(httpx.MockTransport(answer))
+    async with httpx.AsyncClient(transport=recorder, base_url="http://bo") as client:
+        await client.get("/retail/orders/%23W1")
+        await client.post("/_admin/reset")
+        await client.post("/retail/orders/%23W1/cancel", json={"reason": "no longer needed"})
+        await client.post("/retail/orders/%23W1/cancel", json={"dry_run": True})
+        await client.post("/retail/orders/%23W2/refused", json={})
+    assert [(w.method, w.path, w.body) for w in recorder.writes] == [
+        ("POST", "/retail/orders/%23W1/cancel", {"reason": "no longer needed"})
+    ]
+    assert [w.status for w in recorder.refused] == [409]
+
+
+def test_a_task_not_reached_gets_the_first_cause_that_holds() -> None:
+    from taubench_kit.conversation import Played, categorise
+
+    played = Played(0, "cancel_pending_order", asked_verification=True)
+    assert categorise(played) == "verification"
+    played.verified = True
+    assert categorise(played) == "intent"
+    played.escalated = True
+    assert categorise(played) == "escalation"
+    played.unsure = ["Which order?"]
+    assert categorise(played) == "choice"
+    played.refused = ["POST /retail/orders/%23W1/cancel -> 409"]
+    assert categorise(played) == "back office refusal"
