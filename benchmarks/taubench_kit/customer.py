@@ -269,21 +269,32 @@ def support(label: str, instruction_sentences: list[str]) -> float:
         shared = label_tokens & _tokens(sentence)
         fuzzy = fuzz.token_set_ratio(label, sentence)
         overlap = 100.0 * len(shared) / len(label_tokens)
-        best = max(best, 0.9 * overlap + 0.1 * fuzzy if shared else 0.4 * fuzzy)
+        best = max(best, 0.9 * overlap + 0.1 * fuzzy if shared else 0.3 * fuzzy)
+        head = _tokens(re.split(r"\s[(-]", label, maxsplit=1)[0])
+        if head != label_tokens and head & _tokens(sentence):
+            best = max(best, 60.0 + 40.0 * len(head & _tokens(sentence)) / len(head))
     return best
 
 
 _SEVERAL = re.compile(
     r"\bwhich (?:ones|of them)\b|\ball that apply\b|\bany of\b|\bone or more\b", re.I
 )
-PICK_THRESHOLD = 50.0
+PICK_THRESHOLD = 40.0
 
 
 _PERSON = re.compile(r"\b(?:person|human|agent|supervisor|representative)\b", re.I)
 # (label word, what the instruction says for it, the support it gives)
 _ACTIONS = [
     ("cancel", re.compile(r"\bcancel|\bnot (?:to )?receive\b", re.I), 60.0),
-    ("return", re.compile(r"\breturn|\bsend (?:it|them) back\b", re.I), 60.0),
+    (
+        "return",
+        re.compile(
+            r"\breturn(?:ing)? (?:the|it|them|my|this|these|those|a|an|all|both|every)\b"
+            r"|\bsend (?:it|them) back\b",
+            re.I,
+        ),
+        60.0,
+    ),
     ("return", re.compile(r"\brefund\b", re.I), 55.0),
     ("exchange", re.compile(r"\bexchange|\bswap\b", re.I), 60.0),
 ]
@@ -297,6 +308,14 @@ def _family_bonus(label: str, said: list[str]) -> float:
     return max(found, default=0.0)
 
 
+def _label_support(label: str, said: list[str]) -> float:
+    """A label naming an action (cancel, return, exchange) is supported only by the instruction
+    asking for that action; any other label by its overlap with the instruction."""
+    if _tokens(label) & {word for word, _, _ in _ACTIONS}:
+        return _family_bonus(label, said)
+    return support(label, said)
+
+
 def pick_choices(question: str, choices: list[str], instruction: str) -> list[str]:
     """The offered choices the instruction supports best: one, or several when the question
     allows several and the instruction names several; none when nothing is supported. A person
@@ -306,7 +325,7 @@ def pick_choices(question: str, choices: list[str], instruction: str) -> list[st
     wants_person = bool(_PERSON.search(" ".join(said)))
     offered = [c for c in choices if wants_person or not _PERSON.search(c)]
     scored = sorted(
-        ((max(support(c, said), _family_bonus(c, said)), i, c) for i, c in enumerate(offered)),
+        ((_label_support(c, said), i, c) for i, c in enumerate(offered)),
         key=lambda t: (-t[0], t[1]),
     )
     supported = [c for score, _, c in scored if score >= PICK_THRESHOLD]
