@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 import pytest
 
 from warmline.connectors.backoffice import BackOfficeClient
-from warmline.domain.events import ConversationStarted, MessageReceived
+from warmline.domain.events import ConversationStarted, Event, MessageReceived
 from warmline.domain.pack import DomainPack
 from warmline.services.actions import ActionRunner
 from warmline.services.customer_accounts import AccountCache
@@ -23,11 +24,16 @@ from warmline.storage.migrate import upgrade
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-@pytest.fixture
-async def repo() -> AsyncIterator[ConversationRepository]:
-    engine = create_engine("sqlite+aiosqlite:///:memory:")
+@pytest.fixture(params=["memory", "file"])
+async def repo(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[ConversationRepository]:
+    where = ":memory:" if request.param == "memory" else f"{tmp_path}/w.db"
+    engine = create_engine(f"sqlite+aiosqlite:///{where}")
     await upgrade(engine)
-    yield ConversationRepository(session_factory(engine), single_writer=True)
+    repo = ConversationRepository(session_factory(engine), single_writer=True)
+    yield repo
+    await repo.aclose()
     await engine.dispose()
 
 
@@ -47,6 +53,35 @@ async def test_a_cached_state_takes_in_what_another_writer_appended(
     again = await cache.working("c1")
     assert again is first and again.version == 2
     assert [line.text for line in again.transcript] == ["from elsewhere"]
+
+
+async def test_another_process_s_append_to_an_sqlite_file_is_seen_and_only_then_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/shared.db"
+    engines = [create_engine(url), create_engine(url)]
+    await upgrade(engines[0])
+    here, there = (ConversationRepository(session_factory(e), single_writer=True) for e in engines)
+    await _conversation(here, "c1")
+    cache = StateCache(here)
+    state = await cache.working("c1")
+    reads: list[int] = []
+    events_after = here.events_after
+
+    async def counted(conversation_id: str, after: int) -> list[Event]:
+        reads.append(after)
+        return await events_after(conversation_id, after)
+
+    monkeypatch.setattr(here, "events_after", counted)
+    await cache.working("c1")
+    assert reads == [] and not here.changed_since("c1", 1)  # nothing moved: no query
+    await there.append("c1", 1, [MessageReceived(at=NOW, text="from elsewhere")], NOW)
+    assert here.changed_since("c1", 1)
+    assert (await cache.working("c1")) is state and state.version == 2 and reads == [1]
+    assert [line.text for line in state.transcript] == ["from elsewhere"]
+    for repo, engine in zip((here, there), engines, strict=True):
+        await repo.aclose()
+        await engine.dispose()
 
 
 async def test_the_least_recently_used_state_is_forgotten_and_a_dropped_one_refolded(

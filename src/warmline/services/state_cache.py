@@ -27,8 +27,9 @@ class StateCache:
         cached = self._states.get(conversation_id)
         if cached is not None:
             self._states.move_to_end(conversation_id)
-            for event in await self.repo.events_after(conversation_id, cached.version):
-                apply(cached, event)
+            if self.repo.changed_since(conversation_id, cached.version):
+                for event in await self.repo.events_after(conversation_id, cached.version):
+                    apply(cached, event)
             return cached
         state = fold(await self.repo.events(conversation_id))
         self._states[conversation_id] = state

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -72,6 +73,44 @@ class ConversationSummary:
         self.updated_at = row.updated_at
 
 
+class _VersionWatch:
+    """A plain ``sqlite3`` connection to an SQLite file that reads one conversation's version
+    (WAL: a reader never waits for a writer). Any failure reads as "changed"."""
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+        self._connection: sqlite3.Connection | None = None
+
+    @classmethod
+    def of(cls, engine: AsyncEngine) -> _VersionWatch | None:
+        url = engine.url
+        database = url.database or ""
+        if url.get_backend_name() != "sqlite" or database in ("", ":memory:"):
+            return None
+        if database.startswith("file:") or url.query.get("mode") == "memory":
+            return None
+        return cls(database)
+
+    def version(self, conversation_id: str) -> int | None:
+        try:
+            if self._connection is None:
+                self._connection = sqlite3.connect(
+                    self._path, timeout=0.05, check_same_thread=False, isolation_level=None
+                )
+            row = self._connection.execute(
+                "SELECT version FROM conversations WHERE id = ?", (conversation_id,)
+            ).fetchone()
+        except sqlite3.Error:
+            self.close()
+            return None
+        return None if row is None else int(row[0])
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+
 class ConversationRepository:
     """Speaks domain terms: ``create``, ``append``, ``events``. One transaction per call.
 
@@ -85,6 +124,19 @@ class ConversationRepository:
         assert isinstance(engine, AsyncEngine), "the session factory is bound to an engine"
         self._engine: AsyncEngine = engine
         self._write_lock = asyncio.Lock() if single_writer else None
+        self._watch = _VersionWatch.of(engine)
+
+    def changed_since(self, conversation_id: str, version: int) -> bool:
+        """Whether the conversation may have moved past ``version`` (someone else appended):
+        on an SQLite file, one primary-key read of its version on a connection of its own (tens
+        of microseconds, no round trip through the async driver); elsewhere always ``True``,
+        and the caller reads the events after ``version``."""
+        return self._watch is None or self._watch.version(conversation_id) != version
+
+    async def aclose(self) -> None:
+        """Close the connection that reads versions (the engine is the caller's)."""
+        if self._watch is not None:
+            self._watch.close()
 
     @asynccontextmanager
     async def _write(self) -> AsyncIterator[AsyncConnection]:
