@@ -9,6 +9,10 @@ encoder's speed::
 
     .venv/bin/python benchmarks/turn_stages.py             # both demo packs, 50 rounds
     .venv/bin/python benchmarks/turn_stages.py --rounds 200 --packs retail
+    .venv/bin/python benchmarks/turn_stages.py --database-url sqlite+aiosqlite:///:memory:
+
+The conversations go to an SQLite file in a temporary folder, as ``warmline serve`` keeps them
+by default (``--database-url`` names another database).
 
 Compare the figures with BENCHMARKS.md ("CPU per stage of a turn") on a machine of the same kind.
 """
@@ -18,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
+import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -132,9 +137,9 @@ def cpu_flags() -> str:
     return " ".join(f for f in wanted if f in flags) or "none of " + ", ".join(wanted)
 
 
-async def main(packs: list[str], rounds: int) -> None:
+async def main(packs: list[str], rounds: int, database_url: str) -> None:
     settings = get_settings(
-        database_url="sqlite+aiosqlite:///:memory:",
+        database_url=database_url,
         packs=packs,
         default_pack=packs[0],
         backoffice_url="http://reference-backoffice",
@@ -169,5 +174,8 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--packs", nargs="+", default=["airline", "retail"])
     parser.add_argument("--rounds", type=int, default=50)
+    parser.add_argument("--database-url", help="default: an SQLite file in a temporary folder")
     args = parser.parse_args()
-    asyncio.run(main(args.packs, args.rounds))
+    with tempfile.TemporaryDirectory() as folder:
+        url = args.database_url or f"sqlite+aiosqlite:///{folder}/turn-stages.db"
+        asyncio.run(main(args.packs, args.rounds, url))
