@@ -185,14 +185,19 @@ def _refund_all(res: Record) -> None:
 # --- reads ---------------------------------------------------------------------------------
 
 
+def reservation_view(res: Record) -> Record:
+    """A reservation as reads show it: tau-bench keeps no status until it is cancelled."""
+    return {**res, "status": res.get("status", "active")}
+
+
 @router.get("/users/{user_id}")
 async def get_user(user_id: str, store: StoreDep) -> Record:
-    return store.airline_user(user_id)
+    return {"user_id": user_id, **store.airline_user(user_id)}
 
 
 @router.get("/reservations/{reservation_id}")
 async def get_reservation(reservation_id: str, store: StoreDep) -> Record:
-    return store.reservation(reservation_id)
+    return reservation_view(store.reservation(reservation_id))
 
 
 @router.get("/reservations/{reservation_id}/cancellation")

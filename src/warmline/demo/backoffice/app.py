@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from warmline.demo.backoffice import airline, retail
+from warmline.demo.backoffice import airline, retail, retail_orders
 from warmline.demo.backoffice.idempotency import IdempotencyCache, IdempotencyMiddleware
 from warmline.demo.backoffice.store import (
     POLICY_NOW,
@@ -53,6 +53,7 @@ def create_app(config: BackOfficeConfig | None = None) -> FastAPI:
 
     app.include_router(airline.router)
     app.include_router(retail.router)
+    app.include_router(retail_orders.router)
     _add_ops_routes(app, store, board, cache)
     _add_error_handlers(app)
     # The last middleware added runs first: faults are applied before idempotency, so an

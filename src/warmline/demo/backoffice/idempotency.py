@@ -13,6 +13,7 @@ import asyncio
 import hashlib
 import json
 from dataclasses import dataclass
+from urllib.parse import parse_qs
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -49,7 +50,9 @@ class IdempotencyMiddleware:
             await self.app(scope, receive, send)
             return
         body = await _read_body(receive)
-        digest = hashlib.sha256(f"{scope['method']} {scope['path']}\n".encode() + body)
+        query = scope.get("query_string", b"").decode("latin-1")
+        head = f"{scope['method']} {scope['path']}?{query}\n".encode()
+        digest = hashlib.sha256(head + body)
         fingerprint = digest.hexdigest()
         lock = self.cache.locks.setdefault(key, asyncio.Lock())
         async with lock:
@@ -90,12 +93,17 @@ class IdempotencyMiddleware:
 def _key(scope: Scope) -> str | None:
     if scope["type"] != "http" or scope["method"] not in WRITE_METHODS:
         return None
-    if scope["path"].startswith("/_"):
+    if scope["path"].startswith("/_") or _is_dry_run(scope):
         return None
     for name, value in scope.get("headers", []):
         if name == HEADER and value.strip():
             return str(value.decode("latin-1").strip())
     return None
+
+
+def _is_dry_run(scope: Scope) -> bool:
+    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    return any(v.strip().lower() in ("true", "1", "yes", "on") for v in query.get("dry_run", []))
 
 
 async def _read_body(receive: Receive) -> bytes:

@@ -23,15 +23,17 @@ from warmline.demo.backoffice.store import (
 router = APIRouter(prefix="/retail", tags=["retail"])
 
 RULES: dict[str, str] = {
-    "order_not_pending": "only a 'pending' order can be cancelled or have its address changed",
+    "order_not_pending": "only a 'pending' order can be cancelled or have its items, address"
+    " or payment method changed",
     "order_not_delivered": "only a 'delivered' order can be returned or exchanged",
     "item_not_in_order": "every item id must be in the order (as many times as listed)",
     "refund_method_not_allowed": "refunds go to the original payment method or a gift card",
-    "product_mismatch": "an item can only be exchanged for a variant of the same product",
-    "same_item": "an exchange must pick a different option",
+    "product_mismatch": "an item can only be swapped for a variant of the same product",
     "item_unavailable": "the new variant is not available",
     "payment_method_unknown": "the payment method is not in the customer's profile",
-    "insufficient_balance": "the gift card balance does not cover the price difference",
+    "insufficient_balance": "the gift card balance does not cover the amount to pay",
+    "payment_not_single": "the payment method of an order paid in one payment only can change",
+    "same_payment_method": "the new payment method must differ from the current one",
 }
 
 
@@ -56,6 +58,10 @@ class ExchangeBody(BaseModel):
         return self
 
 
+class PaymentBody(BaseModel):
+    payment_method_id: str = Field(min_length=1)
+
+
 class Address(BaseModel):
     address1: str = Field(min_length=1, max_length=200)
     address2: str = Field("", max_length=200)
@@ -67,42 +73,104 @@ class Address(BaseModel):
 
 # --- rules ---------------------------------------------------------------------------------
 
+_INSTEAD = {
+    "delivered": " you can return or exchange its items instead.",
+    "processed": " it is already being prepared for shipping.",
+    "pending (item modified)": " its items were already changed once, which locks it.",
+    "cancelled": " it was cancelled.",
+}
 
-def _require_status(order: Record, status: str, rule: str, action: str) -> None:
-    if order["status"] != status:
+
+def require_pending(order: Record, action: str) -> None:
+    """Refuse a change to an order whose status is not exactly 'pending'."""
+    status = order["status"]
+    if status != "pending":
+        instead = _INSTEAD.get(status, " only pending orders can be changed.")
         raise RuleViolation(
-            rule,
-            f"Only {status} orders can be {action}; order {order['order_id']} is"
-            f" {order['status']}.",
+            "order_not_pending",
+            f"Order {order['order_id']} is {status}, so it can't be {action};{instead}",
         )
 
 
-def _require_items(order: Record, item_ids: list[str]) -> None:
+def require_delivered(order: Record, action: str) -> None:
+    """Refuse a return or exchange of an order whose status is not 'delivered'."""
+    status = order["status"]
+    if status != "delivered":
+        instead = (
+            " you can cancel it or change its items instead."
+            if status == "pending"
+            else " only delivered orders can be returned or exchanged."
+        )
+        raise RuleViolation(
+            "order_not_delivered",
+            f"Order {order['order_id']} is {status}, so its items can't be {action};{instead}",
+        )
+
+
+def require_items(order: Record, item_ids: list[str]) -> None:
     have = Counter(item["item_id"] for item in order["items"])
     missing = Counter(item_ids) - have
     if missing:
         raise RuleViolation(
             "item_not_in_order",
-            f"Order {order['order_id']} does not contain item {next(iter(missing))}.",
+            f"Order {order['order_id']} does not contain item {next(iter(missing))}"
+            " (as many times as listed); please check the items of the order.",
         )
 
 
-def _payment_method(store: BackOfficeStore, order: Record, method_id: str) -> Record:
-    method: Record | None = store.retail_user(order["user_id"])["payment_methods"].get(method_id)
+def profile_methods(store: BackOfficeStore, order: Record) -> Record:
+    methods: Record = store.retail_user(order["user_id"])["payment_methods"]
+    return methods
+
+
+def payment_method(store: BackOfficeStore, order: Record, method_id: str) -> Record:
+    method: Record | None = profile_methods(store, order).get(method_id)
     if method is None:
         raise RuleViolation(
-            "payment_method_unknown", "That payment method is not on the customer's profile."
+            "payment_method_unknown",
+            f"The payment method {method_id} is not on the customer's profile; please pick one"
+            " of the saved payment methods.",
         )
     return method
 
 
-def _original_method(order: Record) -> str:
-    payments = [p for p in order["payment_history"] if p["transaction_type"] == "payment"]
-    return str(payments[0]["payment_method_id"]) if payments else ""
+def require_balance(method: Record, amount: float, what: str) -> None:
+    if method["source"] == "gift_card" and method["balance"] < amount:
+        raise RuleViolation(
+            "insufficient_balance",
+            f"The gift card balance of ${method['balance']:.2f} does not cover {what} of"
+            f" ${amount:.2f}; please pick another payment method.",
+        )
 
 
-def _price(order: Record, item_id: str) -> float:
-    return float(next(i["price"] for i in order["items"] if i["item_id"] == item_id))
+def item_in(order: Record, item_id: str) -> Record:
+    item: Record = next(i for i in order["items"] if i["item_id"] == item_id)
+    return item
+
+
+def new_variant(store: BackOfficeStore, old: Record, new_id: str) -> Record:
+    """The variant ``new_id`` of the old item's product, checked by the policy's rules.
+
+    Like tau-bench's tools, a pair that keeps the same item is allowed (its summary line says
+    ``"unchanged": true``): the gold calls of tau-bench tasks list kept items that way.
+    """
+    variant: Record | None = store.product(old["product_id"])["variants"].get(new_id)
+    if variant is None:
+        raise RuleViolation(
+            "product_mismatch",
+            f"Item {new_id} is not an option of the same product ({old['name']}); an item can"
+            " only be swapped for another option of the same product.",
+        )
+    if not variant["available"]:
+        raise RuleViolation(
+            "item_unavailable",
+            f"Item {new_id} ({old['name']}) is not available now; please pick another option.",
+        )
+    return variant
+
+
+def item_view(item: Record) -> Record:
+    return {k: item[k] for k in ("item_id", "name", "options", "price") if k in item}
 
 
 # --- reads ---------------------------------------------------------------------------------
@@ -135,12 +203,33 @@ async def find_user(
 
 @router.get("/users/{user_id}")
 async def get_user(user_id: str, store: StoreDep) -> Record:
-    return store.retail_user(user_id)
+    return {"user_id": user_id, **store.retail_user(user_id)}
 
 
 @router.get("/orders/{order_id}")
 async def get_order(order_id: str, store: StoreDep) -> Record:
     return store.order(order_id)
+
+
+@router.get("/orders/{order_id}/options")
+async def order_options(order_id: str, store: StoreDep) -> Record:
+    """Each item of the order with every variant of its product, to offer other options."""
+    order = store.order(order_id)
+    items = []
+    for item in order["items"]:
+        product = store.product(item["product_id"])
+        variants = [
+            {
+                "item_id": vid,
+                "options": v["options"],
+                "price": v["price"],
+                "available": v["available"],
+                "current": vid == item["item_id"],
+            }
+            for vid, v in product["variants"].items()
+        ]
+        items.append({**item_view(item), "product_id": item["product_id"], "variants": variants})
+    return {"order_id": order["order_id"], "status": order["status"], "items": items}
 
 
 @router.get("/products")
@@ -151,91 +240,3 @@ async def list_products(store: StoreDep) -> Record:
 @router.get("/products/{product_id}")
 async def get_product(product_id: str, store: StoreDep) -> Record:
     return store.product(product_id)
-
-
-# --- writes --------------------------------------------------------------------------------
-
-
-@router.post("/orders/{order_id}/cancel")
-async def cancel_order(order_id: str, body: CancelBody, store: StoreDep) -> Record:
-    order = store.order(order_id)
-    _require_status(order, "pending", "order_not_pending", "cancelled")
-    methods = store.retail_user(order["user_id"])["payment_methods"]
-    refunds = []
-    for payment in order["payment_history"]:
-        if payment["transaction_type"] != "payment":
-            continue
-        refunds.append({**payment, "transaction_type": "refund"})
-        method = methods.get(payment["payment_method_id"], {})
-        if method.get("source") == "gift_card":  # gift cards are refunded at once
-            method["balance"] = round(method["balance"] + payment["amount"], 2)
-    order["payment_history"].extend(refunds)
-    order["status"] = "cancelled"
-    order["cancel_reason"] = body.reason
-    return order
-
-
-@router.post("/orders/{order_id}/return")
-async def return_items(order_id: str, body: ReturnBody, store: StoreDep) -> Record:
-    order = store.order(order_id)
-    _require_status(order, "delivered", "order_not_delivered", "returned")
-    _require_items(order, body.item_ids)
-    method = _payment_method(store, order, body.payment_method_id)
-    if body.payment_method_id != _original_method(order) and method["source"] != "gift_card":
-        raise RuleViolation(
-            "refund_method_not_allowed",
-            "A refund can only go to the original payment method or to one of your gift cards.",
-        )
-    order["status"] = "return requested"
-    order["return_items"] = sorted(body.item_ids)
-    order["return_payment_method_id"] = body.payment_method_id
-    return order
-
-
-@router.post("/orders/{order_id}/exchange")
-async def exchange_items(order_id: str, body: ExchangeBody, store: StoreDep) -> Record:
-    order = store.order(order_id)
-    _require_status(order, "delivered", "order_not_delivered", "exchanged")
-    _require_items(order, body.item_ids)
-    difference = 0.0
-    for old_id, new_id in zip(body.item_ids, body.new_item_ids, strict=True):
-        old = next(i for i in order["items"] if i["item_id"] == old_id)
-        variant = store.product(old["product_id"])["variants"].get(new_id)
-        if variant is None:
-            raise RuleViolation(
-                "product_mismatch",
-                f"Item {new_id} is not an option of the same product ({old['name']}).",
-            )
-        if new_id == old_id:
-            raise RuleViolation("same_item", f"Item {new_id} is the option already ordered.")
-        if not variant["available"]:
-            raise RuleViolation("item_unavailable", f"Item {new_id} is not available now.")
-        difference += variant["price"] - _price(order, old_id)
-    difference = round(difference, 2)
-    method = _payment_method(store, order, body.payment_method_id)
-    if method["source"] == "gift_card" and difference > method["balance"]:
-        raise RuleViolation(
-            "insufficient_balance",
-            f"The gift card balance of ${method['balance']} does not cover ${difference}.",
-        )
-    order["status"] = "exchange requested"
-    order["exchange_items"] = sorted(body.item_ids)
-    order["exchange_new_items"] = sorted(body.new_item_ids)
-    order["exchange_payment_method_id"] = body.payment_method_id
-    order["exchange_price_difference"] = difference
-    return order
-
-
-@router.put("/orders/{order_id}/address")
-async def update_order_address(order_id: str, body: Address, store: StoreDep) -> Record:
-    order = store.order(order_id)
-    _require_status(order, "pending", "order_not_pending", "given a new address")
-    order["address"] = body.model_dump()
-    return order
-
-
-@router.put("/users/{user_id}/address")
-async def update_user_address(user_id: str, body: Address, store: StoreDep) -> Record:
-    user = store.retail_user(user_id)
-    user["address"] = body.model_dump()
-    return user

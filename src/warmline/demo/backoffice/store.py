@@ -8,6 +8,7 @@ share a record.
 
 from __future__ import annotations
 
+import copy
 import gzip
 import json
 from datetime import datetime
@@ -80,16 +81,19 @@ class BackOfficeStore:
         """Restore the shipped data, dropping every change."""
         self._tables = {}
 
+    def dry_copy(self) -> BackOfficeStore:
+        """A private deep copy for a dry run: writes to it never reach this store."""
+        twin = BackOfficeStore(now=self.now)
+        twin._tables = copy.deepcopy(self._tables)
+        return twin
+
     def _table(self, domain: str, name: str) -> dict[str, Record]:
+        # Records are kept exactly as tau-bench's tools leave them (no added keys), so the
+        # state after a write equals the state its tool of the same name produces; reads add
+        # the derived fields (``user_id``, a reservation's ``status``).
         table = self._tables.get((domain, name))
         if table is None:
             table = self._tables[(domain, name)] = load_table(domain, name)
-            if name == "users":
-                for user_id, user in table.items():
-                    user.setdefault("user_id", user_id)
-            elif name == "reservations":
-                for reservation in table.values():
-                    reservation.setdefault("status", "active")
         return table
 
     @property
