@@ -178,3 +178,28 @@ def test_a_task_not_reached_gets_the_first_cause_that_holds() -> None:
     assert categorise(played) == "choice"
     played.refused = ["POST /retail/orders/%23W1/cancel -> 409"]
     assert categorise(played) == "back office refusal"
+
+
+def test_a_fact_mentioned_outside_a_question_is_not_asked_for() -> None:
+    done = "Done. You'll get an email with the label. Anything else I can help with?"
+    assert identity_answer(done, ME) is None
+
+
+def test_a_proposal_listing_an_item_not_asked_about_is_declined() -> None:
+    wanted = "You want to return the Water Bottle of your order #W1234567."
+    proposal = (
+        "Here's the return I'd set up for order #W1234567:\n"
+        "- Water Bottle (capacity 750ml, color red): $20.00\n"
+        "- Desk Lamp (color black): $35.00\n"
+        "Shall I go ahead?"
+    )
+    assert not consistent(proposal, wanted)
+    assert consistent(proposal.replace("- Desk Lamp (color black): $35.00\n", ""), wanted)
+
+
+def test_several_items_are_picked_when_the_question_allows_several() -> None:
+    wanted = "You want to return the Water Bottle and the Desk Lamp of order #W1234567."
+    labels = ["Water Bottle (750ml) - $20.00", "Desk Lamp (black) - $35.00", "Tent (2 person)"]
+    question = "Which items would you like to return? You can pick several."
+    assert pick_choices(question, labels, wanted) == labels[:2]
+    assert pick_choices("Which item?", labels, wanted) == labels[:1]

@@ -176,7 +176,8 @@ _ASKS = [
 def asked_facts(bot_text: str) -> list[str]:
     """The identity facts a question asks for, in the order of ``_ASKS``; when it offers
     another way (``... or ... instead``), only the first."""
-    asked = [name for name, pattern in _ASKS if pattern.search(bot_text)]
+    questions = " ".join(q for q in re.findall(r"[^.!?\n]*\?", bot_text))
+    asked = [name for name, pattern in _ASKS if pattern.search(questions)]
     if "email" in asked and re.search(r"\binstead\b|\brather\b|\bor\b", bot_text, re.I):
         return ["email"]
     return asked
@@ -277,12 +278,19 @@ def support(label: str, instruction_sentences: list[str]) -> float:
 
 
 _SEVERAL = re.compile(
-    r"\bwhich (?:ones|of them)\b|\ball that apply\b|\bany of\b|\bone or more\b", re.I
+    r"\bwhich (?:ones|of them)\b|\ball that apply\b|\bany of\b|\bone or more\b"
+    r"|\bseveral\b|\bmore than one\b|\ball of them\b",
+    re.I,
 )
 PICK_THRESHOLD = 40.0
 
 
 _PERSON = re.compile(r"\b(?:person|human|agent|supervisor|representative)\b", re.I)
+_PERSON_CHOICE = re.compile(
+    r"\b(?:talk|speak|connect|chat)\b.*\b(?:person|human|agent|someone)\b"
+    r"|^(?:a )?(?:person|human|human agent|supervisor|representative)$",
+    re.I,
+)
 # (label word, what the instruction says for it, the support it gives)
 _ACTIONS = [
     ("cancel", re.compile(r"\bcancel|\bnot (?:to )?receive\b", re.I), 60.0),
@@ -323,7 +331,7 @@ def pick_choices(question: str, choices: list[str], instruction: str) -> list[st
     cooperative customer takes it."""
     said = [s for s in sentences(instruction) if not is_persona(s)]
     wants_person = bool(_PERSON.search(" ".join(said)))
-    offered = [c for c in choices if wants_person or not _PERSON.search(c)]
+    offered = [c for c in choices if wants_person or not _PERSON_CHOICE.search(c)]
     scored = sorted(
         ((_label_support(c, said), i, c) for i, c in enumerate(offered)),
         key=lambda t: (-t[0], t[1]),
@@ -355,6 +363,19 @@ _VERBS = {
 _ACTION_LINE = re.compile(r"[^.!?\n]*\b(?:I'll|I will|I would|I'd|we'll)\b[^.!?\n]*", re.I)
 
 
+_LISTED = re.compile(r"^\s*[-*•]\s*([^(:\n]+)", re.M)
+
+
+def _listed_products_wanted(proposal: str, wanted: str) -> bool:
+    """When the instruction names some of the products a proposal lists (one per line), it
+    must name them all: a person notices an item they did not ask about."""
+    heads = [_tokens(h) for h in _LISTED.findall(proposal)]
+    heads = [h for h in heads if h]
+    said = _tokens(wanted)
+    named = [bool(h & said) for h in heads]
+    return all(named) or not any(named)
+
+
 def consistent(proposal: str, instruction: str) -> bool:
     """Whether what the bot proposes is what the instruction asks for: every order or
     reservation id it names appears in the instruction (when the instruction names ids of that
@@ -368,6 +389,8 @@ def consistent(proposal: str, instruction: str) -> bool:
     for code in set(_RESERVATION.findall(proposal)):
         if codes and any(c.isdigit() for c in code) and code not in codes:
             return False
+    if not _listed_products_wanted(proposal, wanted):
+        return False
     action = " ".join(_ACTION_LINE.findall(proposal)) or proposal
     for pattern in _VERBS.values():
         if pattern.search(action) and not pattern.search(wanted):
