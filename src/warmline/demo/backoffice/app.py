@@ -17,7 +17,14 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from warmline.demo.backoffice import airline, retail, retail_orders
+from warmline.demo.backoffice import (
+    airline,
+    airline_booking,
+    airline_changes,
+    airline_flights,
+    retail,
+    retail_orders,
+)
 from warmline.demo.backoffice.idempotency import IdempotencyCache, IdempotencyMiddleware
 from warmline.demo.backoffice.store import (
     POLICY_NOW,
@@ -51,7 +58,10 @@ def create_app(config: BackOfficeConfig | None = None) -> FastAPI:
     app.state.switches = board
     app.state.idempotency = cache
 
+    app.include_router(airline_flights.router)  # before /flights/{number}
     app.include_router(airline.router)
+    app.include_router(airline_changes.router)
+    app.include_router(airline_booking.router)
     app.include_router(retail.router)
     app.include_router(retail_orders.router)
     _add_ops_routes(app, store, board, cache)
