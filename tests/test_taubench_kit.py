@@ -53,6 +53,7 @@ def test_first_person_rewrites_the_customer_s_pronouns() -> None:
 
 def test_persona_and_identity_sentences_are_dropped() -> None:
     assert is_persona("You are impatient, logical.")
+    assert is_persona("You're very argumentative.")
     assert is_persona("Your name is Ana Diaz and your zip code is 10001.")
     assert not is_persona("You want to cancel your order #W1234567.")
 

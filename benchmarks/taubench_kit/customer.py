@@ -28,7 +28,9 @@ _IDENTITY = re.compile(
 # persona and behaviour sentences: who the customer is, not what they want
 _PERSONA = [
     re.compile(
-        r"^you are (?:a |an |very )?[a-z-]+(?:, (?:and )?[a-z-]+)*,?(?: and [a-z-]+)?\.?$", re.I
+        r"^(?:you are|you're) (?:a |an |very |quite )?[a-z-]+(?:, (?:and )?[a-z-]+)*,?"
+        r"(?: and [a-z-]+)?(?: person)?\.?$",
+        re.I,
     ),
     re.compile(r"^you are (?:reactive|detail-oriented|not|quite|somewhat|generally)\b", re.I),
     re.compile(r"\b(?:your personality|in your tone|you speak|you like to|you tend to)\b", re.I),
