@@ -307,6 +307,7 @@ _ACTIONS = [
     ),
     ("return", re.compile(r"\brefund\b", re.I), 55.0),
     ("exchange", re.compile(r"\bexchange|\bswap\b", re.I), 60.0),
+    ("change", re.compile(r"\b(?:change|modify|update|switch)\b", re.I), 60.0),
 ]
 
 
