@@ -263,3 +263,17 @@ async def test_tool_request_replays_airline_gold_style_calls(client: httpx.Async
         {"payment_id": CERT, "amount": -177},
         {"payment_id": VISA, "amount": -50},
     ]
+
+
+def test_every_rule_raised_is_listed() -> None:
+    """Each rule id a route raises is in its domain's RULES (so /_admin/rules lists it)."""
+    import re
+    from pathlib import Path
+
+    from warmline.demo.backoffice import airline, retail
+
+    folder = Path(airline.__file__).parent
+    for path in folder.glob("*.py"):
+        listed = retail.RULES if path.name.startswith("retail") else airline.RULES
+        for rule in re.findall(r'RuleViolation\(\s*"([a-z_]+)"', path.read_text()):
+            assert rule in listed, (path.name, rule)

@@ -58,6 +58,7 @@ RULES: dict[str, str] = {
     "payment_mix": "at most one certificate, one credit card and three gift cards per booking",
     "payment_total_mismatch": "the payments must add up to the total price",
     "certificate_limit": "a customer can hold at most three certificates sent by an agent",
+    "too_many_bookings": "the back office makes at most seven new reservation ids",
 }
 
 
