@@ -58,6 +58,36 @@ class PendingAction:
 
 
 @dataclass(frozen=True)
+class Filling:
+    """The action whose parameters are being filled (or that awaits its yes): the values so
+    far, and the customer turn its request began with (its words are read for the choices)."""
+
+    action: str
+    intent: str | None
+    params: dict[str, str]
+    since: int
+
+
+@dataclass(frozen=True)
+class Offer:
+    """The choices of one parameter, evaluated from fresh records for one turn: labels and the
+    values they send; ``found`` is False when the record itself was not found."""
+
+    labels: tuple[str, ...] = ()
+    values: tuple[str, ...] = ()
+    found: bool = True
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A write's dry run the back office refused: its rule id (``not_found`` for a record it
+    does not have) and its reason in its own words."""
+
+    rule: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class Verifying:
     """The pack's verification under way: the method and fact asked for last (the method may
     change as the customer answers another of the pack's methods), the request it stands in
@@ -94,6 +124,10 @@ class ConversationState:
     transcript: list[TranscriptLine] = field(default_factory=list)
     pending: PendingAction | None = None
     choices: tuple[str, ...] = ()
+    choice_values: tuple[str, ...] = ()
+    filling: Filling | None = None
+    offers: dict[str, Offer] = field(default_factory=dict)  # this turn's only: never folded
+    refusals: dict[str, Refusal] = field(default_factory=dict)  # this turn's only: never folded
     clarify_for: tuple[str, ...] = ()
     awaiting_param: str | None = None
     awaiting_intent: str | None = None
@@ -168,12 +202,12 @@ def apply(state: ConversationState, event: Event) -> ConversationState:
                 event.action, dict(event.params), event.confirmation, proposal=state.version
             )
         case ActionDeclined():
-            state.pending = None
+            state.pending, state.filling = None, None
         case ActionExecuted():
-            state.pending = None
+            state.pending, state.filling = None, None
             state.actions_done.append(event.action)
         case ActionFailed():
-            state.pending = None
+            state.pending, state.filling = None, None
             state.actions_failed.append(event.action)
         case CustomerVerified() | VerificationFailed():
             _apply_verification(state, event)
@@ -192,7 +226,7 @@ def apply(state: ConversationState, event: Event) -> ConversationState:
         case AgentMessage():
             state.transcript.append(TranscriptLine("agent", event.text, event.at))
         case Escalated():
-            state.escalation, state.pending = event.trigger, None
+            state.escalation, state.pending, state.filling = event.trigger, None, None
         case CallbackRequested():
             state.callback = f"{event.medium} {event.contact}"
         case AgentJoined():
@@ -245,6 +279,8 @@ def _apply_hand_back(state: ConversationState) -> None:
 def _apply_decision(state: ConversationState, event: Decided) -> None:
     decision = event.decision
     state.choices = tuple(decision.choices)
+    state.choice_values = tuple(decision.choice_values)
+    state.filling = _filling(state, decision)
     state.awaiting_param = decision.missing
     state.awaiting_intent = decision.intent if decision.missing else None
     if decision.kind == "clarify" and not decision.missing:
@@ -264,6 +300,21 @@ def _apply_decision(state: ConversationState, event: Decided) -> None:
     for key, value in decision.params.items():
         state.slots[key] = value
     state.verifying = _verifying(state, decision)
+
+
+def _filling(state: ConversationState, decision: Decision) -> Filling | None:
+    """The action under way after ``decision``: kept while its parameters are asked for or it
+    awaits a yes; gone once it runs, is declined or another request starts."""
+    asking = decision.kind == "clarify" and decision.missing is not None
+    if decision.action is None or not (asking or decision.kind == "confirm"):
+        return None
+    before = state.filling
+    goes_on = before is not None and before.action == decision.action
+    if goes_on and "slot_corrected" not in decision.reason_codes():
+        since = before.since if before is not None else 0
+    else:  # a new request, or one corrected: its words from this turn on
+        since = max(state.customer_turns() - 1, 0)
+    return Filling(decision.action, decision.intent, dict(decision.params), since)
 
 
 def _verifying(state: ConversationState, decision: Decision) -> Verifying | None:

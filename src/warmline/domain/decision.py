@@ -49,6 +49,10 @@ class Decision(BaseModel):
     params: dict[str, str] = Field(default_factory=dict)
     template: str | None = None
     choices: list[str] = Field(default_factory=list)
+    choice_values: list[str] = Field(
+        default_factory=list,
+        description="what each of ``choices`` sends to the back office (guided parameters)",
+    )
     missing: str | None = None
     proposal: int | None = None
     escalation: Trigger | None = None

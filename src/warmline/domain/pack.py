@@ -203,8 +203,23 @@ class Entity(_Model):
         return self
 
 
+class Choices(_Model):
+    """Where a parameter's choices come from: a record (one of the action's ``records``, or
+    ``account``), the Jinja expression giving the list (``items``), what each one sends to the
+    back office (``value``, an expression over ``item``) and what a person reads (``label``, a
+    template over ``item``); ``where`` (an expression) keeps only some items. Every expression
+    also sees ``account``, ``params``, each fetched record by name and, with ``per``, ``each``."""
+
+    record: str = Field(min_length=1)
+    items: str = Field(min_length=1)
+    value: str = Field("item", min_length=1)
+    label: str = Field(min_length=1)
+    where: str | None = None
+
+
 class Parameter(_Model):
-    """An action parameter, filled from an entity, the account, or a default."""
+    """An action parameter, filled from an entity, the account, a default, or one of the
+    ``choices`` evaluated from a record (docs/domain-packs.md, "Guided actions")."""
 
     entity: str | None = None
     required: bool = True
@@ -215,6 +230,12 @@ class Parameter(_Model):
         True,
         description="with choices_from_account and a known customer, accept only the customer's own values",
     )
+    choices: Choices | None = None
+    many: bool = Field(False, description="several values, kept as a JSON list")
+    per: str | None = Field(
+        None, description="one value per element of this other (many) parameter, asked in turn"
+    )
+    auto: bool = Field(False, description="with exactly one possible value, fill it unasked")
 
 
 class HttpRequest(_Model):
@@ -242,21 +263,77 @@ class Action(_Model):
     parameters: dict[str, Parameter] = Field(default_factory=dict)
     request: HttpRequest
     preview: HttpRequest | None = None
+    dry_run: bool = Field(
+        False, description="preview by sending the request itself with ?dry_run=true"
+    )
+    records: dict[str, HttpRequest] = Field(
+        default_factory=dict, description="reads whose records parameters' choices come from"
+    )
     confirm: str | None = None
     success: str
     failure: str | None = None
+    refused: str | None = Field(
+        None, description="template for a refused dry run (the rule, and what to do instead)"
+    )
 
     @model_validator(mode="after")
     def _confirmation(self) -> Action:
         if self.risk != "read" and not self.confirm:
             raise ValueError(f"a {self.risk} action needs 'confirm' wording")
+        if self.dry_run and self.preview is not None:
+            raise ValueError("an action previews either by 'dry_run' or by 'preview', not both")
         used = self.request.placeholders() | (
             self.preview.placeholders() if self.preview else set()
         )
+        for record in self.records.values():
+            used |= record.placeholders()
         unknown = used - set(self.parameters) - {"customer_id"}
         if unknown:
             raise ValueError(f"request uses undeclared parameters: {sorted(unknown)}")
+        self._check_choices()
         return self
+
+    def _check_choices(self) -> None:
+        names = list(self.parameters)
+        for name, spec in self.parameters.items():
+            if spec.choices and spec.choices.record not in {*self.records, "account"}:
+                raise ValueError(
+                    f"parameter {name}: choices come from unknown record '{spec.choices.record}'"
+                )
+            if (spec.many or spec.per or spec.auto) and spec.choices is None:
+                raise ValueError(f"parameter {name}: many, per and auto need choices")
+            if spec.per is not None:
+                other = self.parameters.get(spec.per)
+                if other is None or not other.many or names.index(spec.per) > names.index(name):
+                    raise ValueError(
+                        f"parameter {name}: per names an earlier parameter with many: true"
+                    )
+
+    def preview_request(self) -> HttpRequest | None:
+        """The read shown before a yes: ``preview``, or the request itself as a dry run."""
+        if not self.dry_run:
+            return self.preview
+        joiner = "&" if "?" in self.request.path else "?"
+        path = f"{self.request.path}{joiner}dry_run=true"
+        return self.request.model_copy(update={"path": path})
+
+    def depends_on(self, name: str) -> set[str]:
+        """The parameters whose choices are read with ``name`` (directly or through another)."""
+        found: set[str] = set()
+        changed = True
+        while changed:
+            changed = False
+            for pname, spec in self.parameters.items():
+                if pname in found or pname == name or spec.choices is None:
+                    continue
+                record = self.records.get(spec.choices.record)
+                uses = record.placeholders() if record else set()
+                if spec.per:
+                    uses = {*uses, spec.per}
+                if uses & ({name} | found):
+                    found.add(pname)
+                    changed = True
+        return found
 
 
 FactReader = Literal["email", "zip", "name", "pattern", "date", "text"]
@@ -401,6 +478,10 @@ class DomainPack(_Model):
             if action.failure and action.failure not in self.templates:
                 problems.append(
                     (("actions", name, "failure"), f"unknown template '{action.failure}'")
+                )
+            if action.refused and action.refused not in self.templates:
+                problems.append(
+                    (("actions", name, "refused"), f"unknown template '{action.refused}'")
                 )
             for pname, param in action.parameters.items():
                 if param.entity and param.entity not in self.entities:

@@ -55,6 +55,11 @@ ReasonCode = Literal[
     "choice_selected",
     "choice_unknown",
     "slot_filled",
+    "slot_from_words",
+    "slot_auto",
+    "slot_corrected",
+    "choices_offered",
+    "no_choices",
     "clarify",
     "entity_guard",
     "conversational",
@@ -76,6 +81,7 @@ ReasonCode = Literal[
     "callback_requested",
     # after the back office answered
     "backoffice_unavailable",
+    "precondition_failed",
 ]
 """What a ``Reason`` can say (its ``code``); stable, for tests, analytics and the docs."""
 
