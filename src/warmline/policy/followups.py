@@ -3,13 +3,16 @@ choices, or the missing detail it asked for."""
 
 from __future__ import annotations
 
+import json
+
 from warmline.domain.conversation import ConversationState
 from warmline.domain.customers import Customer
 from warmline.domain.decision import Decision, Reason
-from warmline.domain.pack import DomainPack
+from warmline.domain.pack import DomainPack, Parameter
 from warmline.domain.understanding import Understanding
 from warmline.policy.choices import resolve_choice
 from warmline.policy.clarify import clarify
+from warmline.policy.guided import as_list, corrected, offer_key, pick
 from warmline.policy.intents import handle_intent, ontology_choices
 
 
@@ -21,6 +24,12 @@ def follow_up(
     reasons: list[Reason],
 ) -> Decision | None:
     """The turn as an answer to what the bot asked (None: it is not one)."""
+    fixed = _correction(state, understanding, customer, pack, reasons)
+    if fixed is not None:
+        return fixed
+    many = _many_answer(state, understanding, customer, pack, reasons)
+    if many is not None:
+        return many
     if state.pending is not None:
         pending = resolve_pending(state, understanding, reasons)
         if pending is not None:
@@ -77,7 +86,7 @@ def from_choice(
     the intent they meant."""
     choice = state.choices[picked]
     if state.awaiting_param and state.awaiting_intent:
-        choice = _choice_value(pack, state.awaiting_intent, state.awaiting_param, choice)
+        choice = _choice_value(pack, state, picked, choice)
         reasons.append(
             Reason(
                 code="choice_selected",
@@ -131,9 +140,81 @@ def resume_for_param(
     return None
 
 
-def _choice_value(pack: DomainPack, intent: str, param: str, choice: str) -> str:
-    action = pack.intents[intent].action
-    spec = pack.actions[action].parameters.get(param) if action else None
+def _correction(
+    state: ConversationState,
+    understanding: Understanding,
+    customer: Customer | None,
+    pack: DomainPack,
+    reasons: list[Reason],
+) -> Decision | None:
+    """A value of the action under way corrected ("no, the other order"): go on from there."""
+    filling = state.filling
+    if filling is None or filling.intent is None or filling.action not in pack.actions:
+        return None
+    fixed = corrected(state, understanding, pack.actions[filling.action], reasons)
+    if fixed is None:
+        return None
+    return handle_intent(fixed, filling.intent, understanding, customer, pack, reasons)
+
+
+def _many_answer(
+    state: ConversationState,
+    understanding: Understanding,
+    customer: Customer | None,
+    pack: DomainPack,
+    reasons: list[Reason],
+) -> Decision | None:
+    """Several of the offered choices named at once ("the boots and the lamp", "both")."""
+    spec = _awaited(pack, state)
+    if spec is None or not spec.many or not state.choice_values or not state.awaiting_intent:
+        return None
+    picked = pick(understanding.text, state.choices, many=True)
+    if not picked:
+        return None
+    values = [_offered_value(state, spec, i) for i in picked]
+    reasons.append(Reason(code="choice_selected", detail=f"{state.awaiting_param} = {values}"))
+    assert state.awaiting_param is not None
+    return handle_intent(
+        state,
+        state.awaiting_intent,
+        understanding,
+        customer,
+        pack,
+        reasons,
+        extra={state.awaiting_param: json.dumps(values)},
+    )
+
+
+def _offered_value(state: ConversationState, spec: Parameter, picked: int) -> str:
+    """The value of offered choice ``picked``: from this turn's fresh offer of the same label
+    when there is one, else the value recorded with the question."""
+    name = state.awaiting_param or ""
+    prior = state.filling.params.get(name) if state.filling else None
+    offer = state.offers.get(offer_key(name, len(as_list(prior)) if spec.per else None))
+    label = state.choices[picked]
+    if offer is not None and label in offer.labels:
+        return offer.values[offer.labels.index(label)]
+    return state.choice_values[picked]
+
+
+def _awaited(pack: DomainPack, state: ConversationState) -> Parameter | None:
+    """The parameter the bot asked for last, if it belongs to a known action."""
+    intent = pack.intents.get(state.awaiting_intent or "")
+    if intent is None or intent.action is None or state.awaiting_param is None:
+        return None
+    return pack.actions[intent.action].parameters.get(state.awaiting_param)
+
+
+def _choice_value(pack: DomainPack, state: ConversationState, picked: int, choice: str) -> str:
+    """What the choice picked sends: its value from the record, the ontology's value, or the
+    label itself; a whole list for ``many``, this element appended for ``per``."""
+    spec = _awaited(pack, state)
+    if spec is not None and spec.choices is not None and len(state.choice_values) > picked:
+        value = _offered_value(state, spec, picked)
+        if spec.per is not None:
+            prior = state.filling.params.get(state.awaiting_param or "") if state.filling else None
+            return json.dumps([*as_list(prior), value])
+        return json.dumps([value]) if spec.many else value
     if spec is None or spec.entity is None:
         return choice
     for label, value in ontology_choices(pack, spec.entity):

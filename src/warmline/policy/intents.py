@@ -12,6 +12,7 @@ from warmline.domain.decision import Decision, Reason
 from warmline.domain.pack import Action, DomainPack, Intent, Parameter
 from warmline.domain.understanding import Understanding
 from warmline.policy.clarify import CONVERSATIONAL, clarify
+from warmline.policy.guided import ASK, ask_choices, choose, complete, refused, request_text
 
 
 def handle_intent(
@@ -103,7 +104,10 @@ def _for_action(
     action = pack.actions[action_name]
     if not _bound(state, customer) and needs_customer(action):
         return _not_verified(action_name, pack, reasons, base)
-    params, missing = _fill(action, understanding, state, customer, extra or {})
+    params, missing = _fill(action_name, action, understanding, state, customer, extra or {})
+    params, missing = _fill_choices(
+        action_name, action, (params, missing), state, understanding, customer, reasons
+    )
     foreign = _not_on_account(action, params, customer)
     if foreign is not None:
         pname, value = foreign
@@ -116,6 +120,8 @@ def _for_action(
     if missing is not None:
         reasons.append(Reason(code="missing_parameter", detail=f"{action_name} needs {missing}"))
         spec = action.parameters[missing]
+        if spec.choices is not None:
+            return ask_choices(action_name, missing, params, spec, state, reasons, base)
         return _ask_for(
             action_name, missing, params, "missing_param", spec, customer, pack, reasons, base
         )
@@ -124,6 +130,9 @@ def _for_action(
             Reason(code="read_action", detail=f"{action_name} reads only; no confirmation")
         )
         return Decision(kind="act", action=action_name, params=params, reasons=reasons, **base)
+    refusal = refused(action_name, action, params, state, reasons, base)
+    if refusal is not None:
+        return refusal
     reasons.append(
         Reason(
             code="needs_confirmation",
@@ -248,21 +257,58 @@ def _not_on_account(
     return None
 
 
+def _fill_choices(
+    action_name: str,
+    action: Action,
+    filled: tuple[dict[str, str], str | None],
+    state: ConversationState,
+    understanding: Understanding,
+    customer: Customer | None,
+    reasons: list[Reason],
+) -> tuple[dict[str, str], str | None]:
+    """Go on filling from the choices offered this turn (``policy/guided.py``) while the next
+    missing parameter has choices the customer's words or ``auto`` settle."""
+    params, missing = filled
+    text = request_text(state, understanding)
+    while missing is not None:
+        spec = action.parameters[missing]
+        if spec.choices is None:
+            break
+        value = choose(missing, spec, params, state, text, reasons)
+        if value == ASK:
+            break
+        params = {**params, missing: value}
+        params, missing = _fill(action_name, action, understanding, state, customer, params)
+    return params, missing
+
+
 def _fill(
+    action_name: str,
     action: Action,
     understanding: Understanding,
     state: ConversationState,
     customer: Customer | None,
     extra: dict[str, str],
 ) -> tuple[dict[str, str], str | None]:
-    """The action's parameters from the choice just made, the turn, the conversation's slots
-    and the defaults; with the first required one still missing, or None."""
+    """The action's parameters from the choice just made, the turn, the values filled so far
+    for this action, the conversation's slots and the defaults; with the first required one
+    still missing (or incomplete), or None."""
+    filling = state.filling
+    prior = filling.params if filling is not None and filling.action == action_name else {}
+    under_way = filling is not None and filling.action == action_name
     params: dict[str, str] = {}
     for pname, spec in action.parameters.items():
         value: str | None = extra.get(pname)
         if value is None and spec.entity:
             mention = understanding.entity(spec.entity)
-            value = mention.value if mention else state.slots.get(spec.entity)
+            # a guided value once asked for comes from the request, not an older slot
+            slot = None if under_way and spec.choices else state.slots.get(spec.entity)
+            value = mention.value if mention else prior.get(pname, slot)
+        if value is None:
+            value = prior.get(pname)
+        if spec.per is not None and value is not None and not complete(spec, value, params):
+            params[pname] = value
+            return params, pname
         if value is None and spec.default is not None:
             value = spec.default
         if value is None and spec.required:

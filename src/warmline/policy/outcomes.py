@@ -21,6 +21,21 @@ def after_action(decision: Decision, outcome: ActionOutcome, action: Action) -> 
     if outcome.ok:
         template = f"confirm:{outcome.action}" if outcome.step == "preview" else action.success
         return decision.model_copy(update={"template": template})
+    if outcome.failure == "rejected" and outcome.step == "preview":
+        rule = outcome.error.removeprefix("precondition_failed:")
+        reason = Reason(
+            code="precondition_failed",
+            detail=f"{outcome.action}: the dry run was refused: {outcome.message}",
+            values={"rule": rule},
+        )
+        return decision.model_copy(
+            update={
+                "kind": "answer",
+                "template": action.refused or "action_refused",
+                "choices": [],
+                "reasons": [*decision.reasons, reason],
+            }
+        )
     if outcome.failure == "rejected":
         return decision.model_copy(
             update={"kind": "answer", "template": action.failure or "action_rejected"}

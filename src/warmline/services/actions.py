@@ -4,6 +4,7 @@ twice."""
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 from urllib.parse import quote
@@ -24,10 +25,17 @@ def _fill(template: str, params: dict[str, str], *, in_path: bool) -> str:
 
 
 def _body_value(template: str, params: dict[str, str]) -> Any:
+    """A body value: an integer, or a JSON list or object (a ``many`` or ``per`` parameter),
+    when the value is exactly one placeholder holding one; the text otherwise."""
     whole = _PLACEHOLDER.fullmatch(template)
     value = _fill(template, params, in_path=False)
     if whole and value.lstrip("-").isdigit():
         return int(value)
+    if whole and value[:1] in ("[", "{"):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
     return value
 
 
@@ -50,11 +58,13 @@ class ActionRunner:
         return action
 
     async def preview(self, pack: DomainPack, name: str, params: dict[str, str]) -> dict[str, Any]:
-        """What a write would touch, read before asking for confirmation (empty if none)."""
+        """What a write would touch, read before asking for confirmation (empty if none): the
+        ``preview`` read, or the write itself as a dry run (``?dry_run=true``)."""
         action = self._action(pack, name)
-        if action.preview is None:
+        request = action.preview_request()
+        if request is None:
             return {}
-        method, path, body = build_request(action.preview, params)
+        method, path, body = build_request(request, params)
         return await self.client.request(method, path, json=body)
 
     async def execute(

@@ -104,6 +104,14 @@ BUILTIN_TEMPLATES: dict[str, str] = {
     "assist_acknowledge": "{{ opener }} I'm {name} from the team, and I've read our chat.",
     "assist_thanks": "Thanks for waiting. I've read the conversation, so no need to repeat anything.",
     "action_rejected": "I couldn't do that: {{ reason }}",
+    "action_refused": (
+        "I can't do that: {{ reason }} Nothing has been changed. If you'd like someone from our "
+        'team to look at it, say "talk to a person".'
+    ),
+    "no_choices": (
+        "I can't find anything that this would apply to, so there's nothing to change. "
+        "Would you like me to connect you with a person?"
+    ),
     "action_not_found": "I couldn't find that: {{ reason }} Could you check it for me?",
     "action_done_unworded": (
         "That's done, but I couldn't show you the details here, so I'm connecting you with a "
@@ -149,6 +157,8 @@ class Responder:
                         f"{prefix}.greeting",
                     )
         self._compiled = {}
+        self._expressions: dict[str, Any] = {}
+        self._inline: dict[str, Any] = {}
         self._acks: dict[str, list[str]] = {}
         issues = []
         for name, (source, where) in sources.items():
@@ -203,6 +213,20 @@ class Responder:
         if text is None:
             return self.render(fallback, arms, **context), problem
         return text, None
+
+    def evaluate(self, expression: str, **context: Any) -> Any:
+        """A pack's Jinja expression (a parameter's ``choices``) evaluated in the same sandbox."""
+        compiled = self._expressions.get(expression)
+        if compiled is None:
+            compiled = self._expressions[expression] = self._env.compile_expression(expression)
+        return compiled(**context)
+
+    def render_text(self, source: str, **context: Any) -> str:
+        """A pack's inline template (a choice's ``label``) rendered in the same sandbox."""
+        compiled = self._inline.get(source)
+        if compiled is None:
+            compiled = self._inline[source] = self._env.from_string(source)
+        return " ".join(str(compiled.render(**context)).split())
 
     def greeting(self, arms: dict[str, str] | None = None) -> str:
         """The first message: who the assistant is, that it is an AI, how to reach a person."""

@@ -50,8 +50,11 @@ class Actor:
 def failed(name: str, step: Step, params: dict[str, str], exc: ConnectorError) -> ActionOutcome:
     """The outcome of a call the connector refused or could not make."""
     failure: Failure = "unavailable"
+    error = exc.code
     if isinstance(exc, BackOfficeRejected):
         failure = "rejected"
+        if step == "preview":  # a refused dry run: a precondition of the write does not hold
+            error = f"precondition_failed:{exc.rule or 'unknown'}"
     elif isinstance(exc, BackOfficeNotFound):
         failure = "not_found"
     elif isinstance(exc, BackOfficeCircuitOpen):
@@ -61,7 +64,7 @@ def failed(name: str, step: Step, params: dict[str, str], exc: ConnectorError) -
         step=step,
         params=params,
         failure=failure,
-        error=exc.code,
+        error=error,
         title=exc.title,
         message=exc.public_detail(),
         retryable=not exc.public,

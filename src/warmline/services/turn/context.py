@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from warmline.domain.conversation import ConversationState, Status
+from warmline.domain.conversation import ConversationState, Offer, Refusal, Status
 from warmline.domain.customers import Customer, VerificationCheck
 from warmline.domain.decision import Decision, Reason
 from warmline.domain.events import BotReplied, ContactMedium, Event
@@ -19,13 +19,16 @@ from warmline.services.packs import PackRuntime
 class Perception:
     """What the perceive stage read: the understanding (None: the conversation is with the
     team and was not read), the customer's account, how it was read, a contact the customer
-    left, and what the reply did for the verification under way."""
+    left, what the reply did for the verification under way, and the choices of the guided
+    parameters the decision asks for, read from fresh records (``services/turn/guide.py``)."""
 
     understanding: Understanding | None = None
     customer: Customer | None = None
     observations: list[Reason] = field(default_factory=list)
     contact: tuple[ContactMedium, str] | None = None
     verification: VerificationCheck | None = None
+    offers: dict[str, Offer] = field(default_factory=dict)
+    refusals: dict[str, Refusal] = field(default_factory=dict)
 
 
 @dataclass

@@ -2,16 +2,19 @@
 the customer's account). While a person is on the way or in charge the bot reads no intent; it
 only looks for a way to call the customer back. A reply to a verification question is read
 for its facts (``services/verification.py``); once they match, the account read is the
-customer's just found."""
+customer's just found. The choices a guided question offers are read last
+(``services/turn/guide.py``)."""
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 from warmline.domain.events import Understood
 from warmline.nlu.values import find_contact
 from warmline.services.customer_accounts import AccountCache
 from warmline.services.turn.context import Perception, Turn
+from warmline.services.turn.guide import Guide
 from warmline.services.verification import Verifier
 
 
@@ -19,6 +22,7 @@ class Perceiver:
     def __init__(self, accounts: AccountCache, verifier: Verifier) -> None:
         self.accounts = accounts
         self.verifier = verifier
+        self.guide = Guide(accounts.runner)
 
     async def perceive(self, turn: Turn, text: str) -> Perception:
         """Read ``text``; keep what was read on the turn (``turn.seen``) and record it."""
@@ -33,4 +37,7 @@ class Perceiver:
         verified = check.customer_id if check is not None else None
         customer, note = await self.accounts.get(turn.pack, verified or turn.state.customer_id)
         turn.seen = Perception(understanding, customer, [note] if note else [], verification=check)
+        offers, refusals = await self.guide.gather(turn)
+        if offers or refusals:
+            turn.seen = replace(turn.seen, offers=offers, refusals=refusals)
         return turn.seen

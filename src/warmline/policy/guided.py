@@ -1,0 +1,315 @@
+"""Guided actions: parameters whose ``choices`` come from a back office record, filled one
+question at a time (each answerable in one tap), from the customer's own words when they
+already said which, without asking when there is one possible value (``auto``), several at once
+(``many``), one per element of another parameter (``per``), and corrected when the customer
+says "no, the other one".
+
+Pure: the services layer (``services/turn/guide.py``) evaluates the choices from fresh records
+and hands them in as ``state.offers``; here they are only matched and chosen from.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import replace
+from typing import Any
+
+from warmline.domain.conversation import ConversationState, Offer
+from warmline.domain.decision import Decision, Reason
+from warmline.domain.pack import Action, Parameter
+from warmline.domain.understanding import Understanding
+
+_ALL = re.compile(r"\b(all|both|everything|every one|each of them|the lot)\b", re.I)
+_CUE = re.compile(r"\b(no|nope|not|actually|instead|other|wrong|rather|change|meant)\b", re.I)
+_NEGATED = re.compile(r"\bnot\b([^,;.!?]*?)(?=,|;|\.|!|\?|\bbut\b|$)", re.I)
+_STOP = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "the",
+        "my",
+        "me",
+        "i",
+        "to",
+        "from",
+        "of",
+        "on",
+        "in",
+        "for",
+        "with",
+        "it",
+        "its",
+        "is",
+        "be",
+        "please",
+        "want",
+        "would",
+        "like",
+        "return",
+        "refund",
+        "back",
+        "send",
+        "that",
+        "this",
+        "those",
+        "these",
+        "them",
+        "one",
+        "ones",
+        "order",
+        "item",
+        "items",
+    ]
+)
+ASK = "\x00ask"  # the parameter must be asked for (a sentinel no value can equal)
+
+
+def offer_key(name: str, index: int | None = None) -> str:
+    """The key of a parameter's offer in ``state.offers`` (with ``per``: one per element)."""
+    return name if index is None else f"{name}[{index}]"
+
+
+def as_list(value: str | None) -> list[str]:
+    """A parameter value kept as a JSON list (``many``, ``per``), as a list."""
+    if not value:
+        return []
+    try:
+        loaded = json.loads(value)
+    except ValueError:
+        return [value]
+    return [str(v) for v in loaded] if isinstance(loaded, list) else [value]
+
+
+_MONEY = re.compile(r"\$?\d[\d,]*\.\d\d\b")
+
+
+def _tokens(text: str) -> set[str]:
+    """The words of a text that can tell one label from another (no prices, no filler)."""
+    words = re.findall(r"[a-z0-9]+", _MONEY.sub(" ", text.lower()))
+    found = set()
+    for word in words:
+        if word in _STOP or (len(word) < 3 and not word.isdigit()) or len(word) < 2:
+            continue
+        found.add(word[:-1] if len(word) > 3 and word.endswith("s") else word)
+    return found
+
+
+def pick(text: str, labels: tuple[str, ...], many: bool) -> list[int]:
+    """The labels the text clearly picks: for one value a single best match, for several every
+    label it names ("all of them", "both": every one); empty when it picks none clearly."""
+    if not labels:
+        return []
+    exact = [i for i, label in enumerate(labels) if label.lower() == text.strip().lower()]
+    if exact:
+        return exact[:1]
+    if many and _ALL.search(text):
+        return list(range(len(labels)))
+    said = _tokens(text)
+    own = [_tokens(label) for label in labels]
+    common = set.intersection(*own) if len(own) > 1 else set()
+    matched = [frozenset((tokens - common) & said) for tokens in own]
+    hits = [i for i, m in enumerate(matched) if m]
+    if not hits:
+        return []
+    if many:
+        sets = [matched[i] for i in hits]
+        return [] if len(set(sets)) < len(sets) else hits
+    best = max(len(matched[i]) for i in hits)
+    top = [i for i in hits if len(matched[i]) == best]
+    return top if len(top) == 1 else []
+
+
+def request_text(state: ConversationState, understanding: Understanding) -> str:
+    """The customer's words since the request under way began, this turn's included."""
+    lines = [line.text for line in state.transcript if line.author == "customer"]
+    since = state.filling.since if state.filling is not None else len(lines)
+    return " ".join([*lines[since:], understanding.text])
+
+
+def choose(
+    name: str,
+    spec: Parameter,
+    params: dict[str, str],
+    state: ConversationState,
+    text: str,
+    reasons: list[Reason],
+) -> str:
+    """The value of a ``choices`` parameter from its offer: the customer's words, the one
+    possible value, or ``ASK``. For ``per``, the next element's value is appended."""
+    index = len(as_list(params.get(name))) if spec.per else None
+    offer = state.offers.get(offer_key(name, index))
+    if offer is None or not offer.values:
+        return ASK
+    picked = pick(text, offer.labels, spec.many) if spec.per is None else []
+    if picked:
+        labels = [offer.labels[i] for i in picked]
+        reasons.append(Reason(code="slot_from_words", detail=f"{name}: {labels}"))
+    elif len(offer.values) == 1 and spec.auto:
+        picked = [0]
+        reasons.append(Reason(code="slot_auto", detail=f"{name}: the one possible value"))
+    else:
+        return ASK
+    values = [offer.values[i] for i in picked]
+    if spec.per is not None:
+        return json.dumps([*as_list(params.get(name)), values[0]])
+    return json.dumps(values) if spec.many else values[0]
+
+
+def with_element(spec: Parameter, prior: str | None, given: str) -> str:
+    """A value the customer chose for ``spec``: appended for ``per``, a list for ``many``."""
+    if spec.per is not None:
+        return json.dumps([*as_list(prior), given])
+    if spec.many and not given.startswith("["):
+        return json.dumps([given])
+    return given
+
+
+def complete(spec: Parameter, value: str | None, params: dict[str, str]) -> bool:
+    """Whether ``value`` is the whole value of ``spec`` (for ``per``: one per element)."""
+    if value is None:
+        return False
+    if spec.per is None:
+        return True
+    return len(as_list(value)) >= len(as_list(params.get(spec.per)))
+
+
+def ask_choices(
+    action_name: str,
+    name: str,
+    params: dict[str, str],
+    spec: Parameter,
+    state: ConversationState,
+    reasons: list[Reason],
+    base: dict[str, Any],
+) -> Decision:
+    """Ask for ``name`` with the choices of its offer; without one yet, ask plainly (the guide
+    stage evaluates it); an empty offer has nothing to choose."""
+    index = len(as_list(params.get(name))) if spec.per else None
+    offer = state.offers.get(offer_key(name, index))
+    if offer is not None and not offer.values:
+        why = "its record was not found" if not offer.found else "no item fits"
+        reasons.append(Reason(code="no_choices", detail=f"{action_name}.{name}: {why}"))
+        return Decision(
+            kind="answer", template="no_choices", params=params, reasons=reasons, **base
+        )
+    labels = list(offer.labels) if offer else []
+    if offer is not None:
+        detail = f"{action_name}.{name}: {len(labels)} from {spec.choices.record if spec.choices else ''}"
+        reasons.append(Reason(code="choices_offered", detail=detail, values={"index": index}))
+    return Decision(
+        kind="clarify",
+        action=action_name,
+        params=params,
+        missing=name,
+        template="missing_param",
+        choices=labels,
+        choice_values=list(offer.values) if offer else [],
+        reasons=reasons,
+        **base,
+    )
+
+
+def is_correction(text: str) -> bool:
+    return bool(_CUE.search(text))
+
+
+def corrected(
+    state: ConversationState, understanding: Understanding, action: Action, reasons: list[Reason]
+) -> ConversationState | None:
+    """The state with the value the customer corrects replaced and what depended on it dropped
+    (None: the turn corrects nothing)."""
+    filling = state.filling
+    text = understanding.text
+    if filling is None or not is_correction(text):
+        return None
+    for name, spec in action.parameters.items():
+        old = filling.params.get(name)
+        if old is None or spec.per is not None:
+            continue
+        new = _replacement(spec, old, name, state, understanding)
+        if new is None or _norm(new) == _norm(old):
+            continue
+        dropped = action.depends_on(name)
+        params = {k: v for k, v in filling.params.items() if k not in dropped and k != name}
+        if new:
+            params[name] = new
+        reasons.append(
+            Reason(
+                code="slot_corrected",
+                detail=f"{name}: {old} -> {new}; dropped {sorted(dropped & set(filling.params))}",
+            )
+        )
+        slots = {k: v for k, v in state.slots.items() if k != spec.entity}
+        if new and spec.entity:
+            slots[spec.entity] = new
+        # the request goes on from this turn: earlier words no longer choose for it
+        moved = replace(filling, params=params, since=state.customer_turns())
+        return replace(state, filling=moved, slots=slots, pending=None, choices=())
+    return None
+
+
+def _replacement(
+    spec: Parameter, old: str, name: str, state: ConversationState, understanding: Understanding
+) -> str | None:
+    """The value a correction gives ``name`` instead of ``old`` ("": ask for it again), or
+    None."""
+    if spec.entity:
+        mention = understanding.entity(spec.entity)
+        if mention is not None and mention.value.lstrip("#") != old.lstrip("#"):
+            return mention.value
+    offer: Offer | None = state.offers.get(offer_key(name))
+    if offer is None or not offer.values:
+        return None
+    text = understanding.text
+    same = [i for i, v in enumerate(offer.values) if _norm(v) == _norm(old)]
+    if re.search(r"\bother\b", text, re.I) and same:
+        # "the other one": the other of two; of more, the question is asked again
+        return offer.values[1 - same[0]] if len(offer.values) == 2 else ""
+    positive = _NEGATED.sub(" ", text)
+    picked = pick(positive, offer.labels, spec.many)
+    if not picked:
+        return None
+    values = [offer.values[i] for i in picked]
+    return json.dumps(values) if spec.many else values[0]
+
+
+def _norm(value: str) -> str:
+    return value.lstrip("#").upper()
+
+
+def preview_key(action: str, params: dict[str, str]) -> str:
+    """The key of a dry run's refusal in ``state.refusals``: the action and its values."""
+    return json.dumps([action, params], sort_keys=True)
+
+
+def refused(
+    action_name: str,
+    action: Action,
+    params: dict[str, str],
+    state: ConversationState,
+    reasons: list[Reason],
+    base: dict[str, Any],
+) -> Decision | None:
+    """The answer when the dry run of the write was refused (None: it was not): the back
+    office's rule in its own words, no confirmation, nothing written."""
+    refusal = state.refusals.get(preview_key(action_name, params))
+    if refusal is None:
+        return None
+    reasons.append(
+        Reason(
+            code="precondition_failed",
+            detail=f"{action_name}: the dry run was refused: {refusal.reason}",
+            values={"rule": refusal.rule, "message": refusal.reason},
+        )
+    )
+    template = "action_not_found" if refusal.rule == "not_found" else None
+    return Decision(
+        kind="answer",
+        action=action_name,
+        params=params,
+        template=template or action.refused or "action_refused",
+        reasons=reasons,
+        **base,
+    )

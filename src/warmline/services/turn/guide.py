@@ -1,0 +1,196 @@
+"""Guide: the choices of a guided parameter (``policy/guided.py``), evaluated from fresh
+records before the policy decides. The policy asks; this stage reads the action's ``records``
+whose placeholders are filled (and the account), evaluates the parameter's ``items``,
+``where``, ``value`` and ``label`` in the responder's sandbox, and hands them back as offers,
+until the decision asks for nothing it has not been offered. When the decision would then ask
+for a yes to a write with ``dry_run``, the dry run is sent here, and a refusal (its rule and
+reason) is handed to the policy too. Only reads and dry runs happen here."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from jinja2 import TemplateError
+
+from warmline.domain.conversation import Filling, Offer, Refusal
+from warmline.domain.decision import Decision
+from warmline.domain.pack import Action, Parameter
+from warmline.errors import BackOfficeNotFound, BackOfficeRejected, ConnectorError
+from warmline.policy.decide import decide
+from warmline.policy.guided import as_list, is_correction, offer_key, preview_key
+from warmline.services.actions import ActionRunner
+from warmline.services.turn.context import Turn
+
+MAX_STEPS = 8  # questions settled in one turn at most (each from the customer's own words)
+
+
+class Guide:
+    def __init__(self, runner: ActionRunner) -> None:
+        self.runner = runner
+
+    async def gather(self, turn: Turn) -> tuple[dict[str, Offer], dict[str, Refusal]]:
+        """The offers the turn's decision needs and, when it would ask for a yes to a write
+        previewed by a dry run, the dry run's refusal (a confirmation is never asked for a
+        write the back office would refuse)."""
+        offers = await self.offers(turn)
+        seen = turn.seen
+        if seen.understanding is None:
+            return offers, {}
+        decision = decide(
+            replace(turn.state, offers=offers),
+            seen.understanding,
+            seen.customer,
+            turn.pack,
+            seen.observations,
+            seen.verification,
+        )
+        action = turn.pack.actions.get(decision.action or "")
+        if decision.kind != "confirm" or action is None or not action.dry_run:
+            return offers, {}
+        refusal = await self._dry_run(turn, decision)
+        if refusal is None:
+            return offers, {}
+        return offers, {preview_key(decision.action or "", dict(decision.params)): refusal}
+
+    async def _dry_run(self, turn: Turn, decision: Decision) -> Refusal | None:
+        """The back office's refusal of the write's dry run, or None (it would go through, or
+        the act stage tells what else went wrong)."""
+        try:
+            await self.runner.preview(turn.pack, decision.action or "", dict(decision.params))
+        except BackOfficeRejected as exc:
+            return Refusal(exc.rule or "unknown", exc.public_detail())
+        except BackOfficeNotFound as exc:
+            return Refusal("not_found", exc.public_detail())
+        except ConnectorError:
+            return None
+        return None
+
+    async def offers(self, turn: Turn) -> dict[str, Offer]:
+        """The offers the turn's decision needs: those of the values a correction may replace,
+        then one per question the policy asks, as it goes on."""
+        seen, state = turn.seen, turn.state
+        if seen.understanding is None or not _guided(turn):
+            return {}
+        offers: dict[str, Offer] = {}
+        if state.filling is not None:
+            offers.update(await self._awaited(turn, state.filling, state.awaiting_param))
+            if is_correction(seen.understanding.text):
+                offers.update(await self._filled(turn, state.filling))
+        for _ in range(MAX_STEPS):
+            decision = decide(
+                replace(state, offers=offers),
+                seen.understanding,
+                seen.customer,
+                turn.pack,
+                seen.observations,
+                seen.verification,
+            )
+            asked = _asked(turn, decision)
+            if asked is None or asked[0] in offers:
+                break
+            key, action, name, index = asked
+            offers[key] = await self.offer(turn, action, name, dict(decision.params), index)
+        return offers
+
+    async def _awaited(self, turn: Turn, filling: Filling, name: str | None) -> dict[str, Offer]:
+        """The offer of the question asked last, read afresh: the customer's answer is one of
+        its labels, and the value sent is the one the record gives now."""
+        action = turn.pack.actions.get(filling.action)
+        spec = action.parameters.get(name) if action and name else None
+        if action is None or name is None or spec is None or spec.choices is None:
+            return {}
+        index = len(as_list(filling.params.get(name))) if spec.per else None
+        return {
+            offer_key(name, index): await self.offer(
+                turn, action, name, dict(filling.params), index
+            )
+        }
+
+    async def _filled(self, turn: Turn, filling: Filling) -> dict[str, Offer]:
+        action = turn.pack.actions.get(filling.action)
+        if action is None:
+            return {}
+        found: dict[str, Offer] = {}
+        for name, spec in action.parameters.items():
+            if name in filling.params and spec.choices is not None and spec.per is None:
+                found[name] = await self.offer(turn, action, name, dict(filling.params), None)
+        return found
+
+    async def offer(
+        self, turn: Turn, action: Action, name: str, params: dict[str, str], index: int | None
+    ) -> Offer:
+        """The labels and values of parameter ``name`` (element ``index`` for ``per``)."""
+        spec = action.parameters[name]
+        assert spec.choices is not None
+        customer = turn.seen.customer
+        context: dict[str, Any] = {
+            "account": customer.profile if customer else {},
+            "params": params,
+        }
+        for record, request in action.records.items():
+            if request.placeholders() - set(params) - {"customer_id"}:
+                continue
+            try:
+                context[record] = await self.runner.lookup(request, _with_customer(params, turn))
+            except BackOfficeNotFound:
+                if record == spec.choices.record:
+                    return Offer(found=False)
+            except ConnectorError:
+                continue
+        if spec.choices.record not in context:
+            return Offer(found=False)
+        if spec.per is not None and index is not None:
+            elements = as_list(params.get(spec.per))
+            context["each"] = elements[index] if index < len(elements) else None
+        return _evaluate(turn, spec, context)
+
+
+def _evaluate(turn: Turn, spec: Parameter, context: dict[str, Any]) -> Offer:
+    """Evaluate ``items`` / ``where`` / ``value`` / ``label``; a pack expression that fails on
+    this data offers nothing."""
+    choices = spec.choices
+    assert choices is not None
+    responder = turn.runtime.responder
+    labels: list[str] = []
+    values: list[str] = []
+    try:
+        items = responder.evaluate(choices.items, **context) or []
+        for item in items:
+            local = {**context, "item": item}
+            if choices.where and not responder.evaluate(choices.where, **local):
+                continue
+            value = str(responder.evaluate(choices.value, **local))
+            if value in values:
+                continue
+            values.append(value)
+            labels.append(responder.render_text(choices.label, **local))
+    except (TemplateError, TypeError, ValueError, KeyError, AttributeError):
+        return Offer()
+    return Offer(tuple(labels), tuple(values))
+
+
+def _with_customer(params: dict[str, str], turn: Turn) -> dict[str, str]:
+    customer = turn.seen.customer
+    return {**params, "customer_id": customer.id} if customer else params
+
+
+def _guided(turn: Turn) -> bool:
+    return any(
+        spec.choices is not None
+        for action in turn.pack.actions.values()
+        for spec in action.parameters.values()
+    )
+
+
+def _asked(turn: Turn, decision: Decision) -> tuple[str, Action, str, int | None] | None:
+    """The offer the decision's question needs: its key, the action, the parameter, the
+    element (``per``); None when it asks for no guided parameter."""
+    if decision.kind != "clarify" or not decision.missing or not decision.action:
+        return None
+    action = turn.pack.actions.get(decision.action)
+    spec = action.parameters.get(decision.missing) if action else None
+    if action is None or spec is None or spec.choices is None:
+        return None
+    index = len(as_list(decision.params.get(decision.missing))) if spec.per else None
+    return offer_key(decision.missing, index), action, decision.missing, index

@@ -1,0 +1,264 @@
+"""Guided actions: choices from records, several values, the customer's own words, the values
+kept while the action is filled, corrections and refused dry runs (``policy/guided.py``)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from warmline.domain.conversation import ConversationState, Offer, Refusal, apply, fold
+from warmline.domain.customers import Customer
+from warmline.domain.decision import Decision
+from warmline.domain.events import (
+    ActionExecuted,
+    ConversationStarted,
+    Decided,
+    Event,
+    MessageReceived,
+)
+from warmline.domain.pack import DomainPack
+from warmline.domain.understanding import EntityMention, IntentScore, Understanding
+from warmline.policy.decide import decide
+from warmline.policy.guided import pick, preview_key
+from warmline.services.actions import build_request
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+CUSTOMER = Customer(id="raj", facts={"orders": ["#W1", "#W2"]})
+ORDERS = Offer(("Order #W1", "Order #W2"), ("#W1", "#W2"))
+ITEMS = Offer(
+    (
+        "Hiking Boots (size 10) - $199.99",
+        "Desk Lamp (color black) - $45.00",
+        "Water Bottle - $20.00",
+    ),
+    ("boots1", "lamp1", "bottle1"),
+)
+PAYMENTS = Offer(("Visa ending 7447", "Gift card ($45.00 left)"), ("cc_1", "gift_1"))
+
+
+def _pack_data() -> dict[str, Any]:
+    return {
+        "pack": "mini_shop",
+        "persona": {
+            "name": "Juno",
+            "company": "Shop",
+            "greeting": "Hi, I'm an AI assistant; say 'person' to reach a human.",
+        },
+        "entities": {"order_id": {"kind": "pattern", "pattern": r"W\d", "normalize": "upper"}},
+        "intents": {
+            "return_items": {
+                "action": "return_items",
+                "examples": ["return my boots", "send it back", "I want a refund"],
+            },
+            "affirm": {"builtin": True, "examples": ["yes", "sure", "ok"]},
+        },
+        "actions": {
+            "return_items": {
+                "risk": "write",
+                "records": {"order": {"path": "/orders/{order_id}"}},
+                "parameters": {
+                    "order_id": {
+                        "entity": "order_id",
+                        "choices_from_account": "orders",
+                        "choices": {
+                            "record": "account",
+                            "items": "account.orders",
+                            "label": "Order {{ item }}",
+                        },
+                    },
+                    "item_ids": {
+                        "many": True,
+                        "choices": {
+                            "record": "order",
+                            "items": "order['items']",
+                            "value": "item.id",
+                            "label": "{{ item.name }}",
+                        },
+                    },
+                    "payment_method_id": {
+                        "auto": True,
+                        "choices": {
+                            "record": "order",
+                            "items": "order['methods']",
+                            "label": "{{ item }}",
+                        },
+                    },
+                },
+                "dry_run": True,
+                "request": {
+                    "method": "POST",
+                    "path": "/orders/{order_id}/return",
+                    "body": {"item_ids": "{item_ids}", "payment_method_id": "{payment_method_id}"},
+                },
+                "confirm": "Return {{ item_ids }}? yes or no",
+                "success": "done",
+            }
+        },
+        "templates": {"done": "Done."},
+    }
+
+
+@pytest.fixture
+def pack() -> DomainPack:
+    return DomainPack.model_validate(_pack_data())
+
+
+def said(text: str, *entities: EntityMention, intent: str = "return_items") -> Understanding:
+    return Understanding(
+        text=text,
+        ranking=[IntentScore(intent=intent, probability=0.9)],
+        zone="confident",
+        entities=list(entities),
+    )
+
+
+def order(value: str) -> EntityMention:
+    return EntityMention(entity="order_id", value=value, text=value)
+
+
+def started(*events: Event) -> ConversationState:
+    return fold([ConversationStarted(at=NOW, pack="mini_shop", customer_id="raj"), *events])
+
+
+def with_offers(state: ConversationState, **offers: Offer) -> ConversationState:
+    return replace(state, offers=offers)
+
+
+def turn(state: ConversationState, text: str, decision: Decision) -> ConversationState:
+    """The state once the customer said ``text`` and the bot decided ``decision``."""
+    events: list[Event] = [MessageReceived(at=NOW, text=text), Decided(at=NOW, decision=decision)]
+    for event in events:
+        apply(state, event)
+    return state
+
+
+def test_the_words_pick_every_label_they_name_and_all_of_them_picks_all() -> None:
+    assert pick("return the boots and the lamp", ITEMS.labels, many=True) == [0, 1]
+    assert pick("all of them please", ITEMS.labels, many=True) == [0, 1, 2]
+    assert pick("refund to my gift card", PAYMENTS.labels, many=False) == [1]
+    assert pick("the card ending 7447", PAYMENTS.labels, many=False) == [0]
+    assert pick("I want to return something", ITEMS.labels, many=True) == []
+
+
+def test_details_said_in_the_first_message_fill_without_asking(pack: DomainPack) -> None:
+    state = with_offers(started(), item_ids=ITEMS, payment_method_id=PAYMENTS)
+    text = "return the boots and the lamp from W1, refund to my gift card"
+    d = decide(state, said(text, order("W1")), CUSTOMER, pack)
+    assert d.kind == "confirm"
+    assert json.loads(d.params["item_ids"]) == ["boots1", "lamp1"]
+    assert d.params["payment_method_id"] == "gift_1"
+    assert d.reason_codes().count("slot_from_words") == 2
+
+
+def test_a_question_offers_labels_and_carries_their_values(pack: DomainPack) -> None:
+    state = with_offers(started(), item_ids=ITEMS)
+    d = decide(state, said("I want to return something from W1", order("W1")), CUSTOMER, pack)
+    assert (d.kind, d.missing) == ("clarify", "item_ids")
+    assert d.choices == list(ITEMS.labels) and d.choice_values == list(ITEMS.values)
+    assert "choices_offered" in d.reason_codes()
+
+
+def test_one_possible_value_with_auto_is_filled_unasked(pack: DomainPack) -> None:
+    only = Offer(("Visa ending 7447",), ("cc_1",))
+    state = with_offers(started(), item_ids=ITEMS, payment_method_id=only)
+    d = decide(state, said("return the lamp from W1", order("W1")), CUSTOMER, pack)
+    assert d.kind == "confirm" and d.params["payment_method_id"] == "cc_1"
+    assert "slot_auto" in d.reason_codes()
+
+
+def test_values_persist_while_filling_and_are_cleared_once_executed(pack: DomainPack) -> None:
+    state = with_offers(started(), item_ids=ITEMS)
+    first = decide(state, said("return something from W1", order("W1")), CUSTOMER, pack)
+    state = turn(started(), "return something from W1", first)
+    assert state.filling is not None and state.filling.params == {"order_id": "W1"}
+    tapped = decide(
+        with_offers(state, payment_method_id=PAYMENTS),
+        said("Desk Lamp (color black) - $45.00", intent="affirm"),
+        CUSTOMER,
+        pack,
+    )
+    assert (tapped.missing, json.loads(tapped.params["item_ids"])) == (
+        "payment_method_id",
+        ["lamp1"],
+    )
+    state = turn(state, "Desk Lamp", tapped)
+    assert state.filling is not None and "item_ids" in state.filling.params
+    apply(state, ActionExecuted(at=NOW, action="return_items", params={}, risk="write"))
+    assert state.filling is None
+
+
+def test_another_request_drops_the_values_of_the_one_before(pack: DomainPack) -> None:
+    first = decide(
+        with_offers(started(), item_ids=ITEMS), said("return from W1", order("W1")), CUSTOMER, pack
+    )
+    state = turn(started(), "return from W1", first)
+    state = turn(state, "thanks", Decision(kind="answer", intent="thanks", template="thanks"))
+    assert state.filling is None
+
+
+def test_the_other_order_replaces_it_and_drops_what_depended_on_it(pack: DomainPack) -> None:
+    first = decide(
+        with_offers(started(), item_ids=ITEMS, payment_method_id=PAYMENTS),
+        said("return the boots from W1", order("W1")),
+        CUSTOMER,
+        pack,
+    )
+    state = turn(started(), "return the boots from W1", first)
+    assert first.missing == "payment_method_id"
+    d = decide(
+        with_offers(state, order_id=ORDERS, item_ids=ITEMS),
+        said("no, the other order", intent="deny"),
+        CUSTOMER,
+        pack,
+    )
+    assert "slot_corrected" in d.reason_codes()
+    assert (d.kind, d.missing, d.params.get("order_id")) == ("clarify", "item_ids", "#W2")
+
+
+def test_a_refused_dry_run_answers_with_the_rule_and_asks_no_yes(pack: DomainPack) -> None:
+    state = with_offers(started(), item_ids=ITEMS, payment_method_id=PAYMENTS)
+    text = "return the boots from W1 to my gift card"
+    d = decide(state, said(text, order("W1")), CUSTOMER, pack)
+    assert d.kind == "confirm"
+    refusal = Refusal("order_not_delivered", "Order W1 is pending.")
+    state = replace(state, refusals={preview_key("return_items", dict(d.params)): refusal})
+    refused = decide(state, said(text, order("W1")), CUSTOMER, pack)
+    assert (refused.kind, refused.template) == ("answer", "action_refused")
+    reason = next(r for r in refused.reasons if r.code == "precondition_failed")
+    assert reason.values["rule"] == "order_not_delivered"
+
+
+def test_a_many_value_is_sent_as_a_json_list(pack: DomainPack) -> None:
+    request = pack.actions["return_items"].preview_request()
+    assert request is not None and request.path.endswith("?dry_run=true")
+    params = {"order_id": "#W1", "item_ids": '["a", "b"]', "payment_method_id": "gift_1"}
+    method, path, body = build_request(request, params)
+    assert (method, path) == ("POST", "/orders/%23W1/return?dry_run=true")
+    assert body == {"item_ids": ["a", "b"], "payment_method_id": "gift_1"}
+
+
+def test_choices_must_come_from_a_declared_record() -> None:
+    data = _pack_data()
+    data["actions"]["return_items"]["parameters"]["item_ids"]["choices"]["record"] = "nowhere"
+    with pytest.raises(ValidationError, match="unknown record 'nowhere'"):
+        DomainPack.model_validate(data)
+
+
+def test_many_per_and_auto_need_choices() -> None:
+    data = _pack_data()
+    data["actions"]["return_items"]["parameters"]["note"] = {"many": True, "required": False}
+    with pytest.raises(ValidationError, match="many, per and auto need choices"):
+        DomainPack.model_validate(data)
+
+
+def test_per_must_name_an_earlier_many_parameter() -> None:
+    data = _pack_data()
+    params = data["actions"]["return_items"]["parameters"]
+    params["payment_method_id"]["per"] = "order_id"
+    with pytest.raises(ValidationError, match="per names an earlier parameter"):
+        DomainPack.model_validate(data)
