@@ -192,7 +192,9 @@ async def test_certificates_take_tau_bench_ids_up_to_three(client: httpx.AsyncCl
 
 async def test_cancel_reverses_every_payment_like_tau_bench(client: httpx.AsyncClient) -> None:
     before = (await client.get(f"/airline/reservations/{BUSINESS}")).json()
-    response = await client.post(f"/airline/reservations/{BUSINESS}/cancel", json={})
+    response = await client.post(
+        f"/airline/reservations/{BUSINESS}/cancel", json={"reason": "unspecified"}
+    )
     assert response.status_code == 200, response.text
     assert response.json()["summary"]["refund_total"] == 4986
     after = (await client.get(f"/airline/reservations/{BUSINESS}")).json()

@@ -63,8 +63,8 @@ RULES: dict[str, str] = {
 
 
 class CancelBody(BaseModel):
-    reason: CancelReason | None = Field(
-        None, description="omitted: allowed when any basis holds (tau-bench's call has none)"
+    reason: CancelReason | Literal["unspecified"] = Field(
+        description="'unspecified' (tau-bench's call has no reason): allowed when any basis holds"
     )
     cause: InsuredCause | None = Field(
         None, description="covered cause when reason is 'other' and the trip is insured"
@@ -137,7 +137,7 @@ def cancellation_basis(
     airline_cancelled = any(
         day_of(store, seg).get("status") == "cancelled" for seg in res["flights"]
     )
-    if reason is None:  # no reason given: any basis the data shows will do
+    if reason in (None, "unspecified"):  # no reason given: any basis the data shows will do
         if airline_cancelled:
             return "airline_cancelled_flight"
         if res.get("insurance") == "yes":

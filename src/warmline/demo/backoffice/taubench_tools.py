@@ -88,7 +88,11 @@ AIRLINE: dict[str, Callable[[Kwargs], Request]] = {
         "/airline/flights/search", **_pick(k, "origin", "destination", "date"), stops=1
     ),
     "book_reservation": lambda k: ("POST", "/airline/reservations", dict(k)),
-    "cancel_reservation": lambda k: ("POST", _reservation(k, "/cancel"), {}),
+    "cancel_reservation": lambda k: (
+        "POST",
+        _reservation(k, "/cancel"),
+        {"reason": "unspecified"},
+    ),
     "update_reservation_baggages": lambda k: (
         "POST",
         _reservation(k, "/baggages"),
