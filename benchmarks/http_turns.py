@@ -1,0 +1,107 @@
+"""CPU per HTTP request of a turn, in-process: the app with its whole middleware stack behind
+an ASGI client, on an SQLite file, posting the HTTP load benchmark's turns (``locustfile.py``)
+as its airline customers do, one conversation after another::
+
+    .venv/bin/python benchmarks/http_turns.py --conversations 60
+
+Prints the median and 90th percentile CPU time (``time.process_time``, the reference back office
+in-process included) of a conversation start and of a turn. No network, no concurrency: what
+one request costs the server, not how long it waits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import jwt
+
+from warmline.app import create_app
+from warmline.demo.backoffice.app import create_app as reference_backoffice
+from warmline.services.runtime import Runtime
+from warmline.settings import get_settings
+
+SECRET = "http-turns-benchmark-identity-secret-0123456789"
+CUSTOMERS = [
+    ("chen_jackson_3290", "4WQ150", "HAT170"),
+    ("harper_lopez_1489", "T1QOBS", "HAT060"),
+    ("mohamed_taylor_9830", "WPK8DQ", "HAT292"),
+]
+TURNS = [
+    "hello",
+    "where is my reservation {reservation}?",
+    "how many bags can I bring?",
+    "I need to cancel my bag",
+    "am I talking to a bot?",
+    "what is the status of flight {flight}?",
+    "can you check reservation {reservation} again please",
+    "thanks",
+]
+
+
+async def conversation(
+    client: httpx.AsyncClient, customer: tuple[str, str, str], figures: dict[str, list[float]]
+) -> None:
+    """One conversation: a start and the eight turns, each request's CPU into ``figures``."""
+    who, reservation, flight = customer
+    token = jwt.encode({"sub": who, "exp": int(time.time()) + 600}, SECRET, algorithm="HS256")
+    start = time.process_time()
+    answer = await client.post(
+        "/api/conversations", json={"pack": "airline", "identity_token": token}
+    )
+    figures["start"].append((time.process_time() - start) * 1e3)
+    assert answer.status_code == 201, answer.text
+    started = answer.json()
+    headers = {"authorization": f"Bearer {started['conversation_token']}"}
+    url = f"/api/conversations/{started['conversation_id']}/messages"
+    for turn in TURNS:
+        text = turn.format(reservation=reservation, flight=flight)
+        start = time.process_time()
+        answer = await client.post(url, json={"text": text}, headers=headers)
+        figures["turn"].append((time.process_time() - start) * 1e3)
+        assert answer.status_code == 200, answer.text
+
+
+async def main(conversations: int, folder: Path) -> None:
+    settings = get_settings(
+        database_url=f"sqlite+aiosqlite:///{folder}/http-turns.db",
+        packs=["airline"],
+        default_pack="airline",
+        backoffice_url="http://reference-backoffice",
+        environment="test",
+        identity_secret=SECRET,
+        start_limit="100000/minute",
+        message_limit="1000000/minute",
+    )
+    runtime = await Runtime.build(
+        settings, transport=httpx.ASGITransport(app=reference_backoffice())
+    )
+    app = create_app(settings, runtime)
+    figures: dict[str, list[float]] = {"start": [], "turn": []}
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://warmline.test"
+        ) as client:
+            for i in range(3):  # warm-up, not counted
+                await conversation(client, CUSTOMERS[i], {"start": [], "turn": []})
+            for i in range(conversations):
+                await conversation(client, CUSTOMERS[i % len(CUSTOMERS)], figures)
+    finally:
+        await runtime.aclose()
+    print("| request | CPU p50 ms | CPU p90 ms | requests |\n|---|---|---|---|")
+    for name, values in figures.items():
+        p90 = sorted(values)[int(0.9 * (len(values) - 1))]
+        print(f"| {name} | {statistics.median(values):.2f} | {p90:.2f} | {len(values)} |")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--conversations", type=int, default=60)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        asyncio.run(main(args.conversations, Path(tmp)))
