@@ -204,3 +204,13 @@ def test_several_items_are_picked_when_the_question_allows_several() -> None:
     question = "Which items would you like to return? You can pick several."
     assert pick_choices(question, labels, wanted) == labels[:2]
     assert pick_choices("Which item?", labels, wanted) == labels[:1]
+
+
+def test_a_choice_is_named_by_its_head_unless_two_share_it() -> None:
+    from taubench_kit.customer import spoken
+
+    labels = ["Wall Clock (color white) - $195.59", "Lamp (black) - $20.00", "Lamp (red) - $21.00"]
+    assert spoken(labels[0], labels) == "Wall Clock"
+    assert spoken(labels[1], labels) == "Lamp (black) - $20.00"
+    customer = Customer("You want to return the Wall Clock of order #W1234567.", ME)
+    assert customer.reply("Which items? You can pick several.", labels) == "Wall Clock"

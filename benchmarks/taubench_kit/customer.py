@@ -299,7 +299,7 @@ _ACTIONS = [
     (
         "return",
         re.compile(
-            r"\breturn(?:ing)? (?:the|it|them|my|this|these|those|a|an|all|both|every)\b"
+            r"\breturn(?:ing)? (?:#|(?:the|it|them|my|this|these|those|a|an|all|both|every)\b)"
             r"|\bsend (?:it|them) back\b",
             re.I,
         ),
@@ -345,6 +345,17 @@ def pick_choices(question: str, choices: list[str], instruction: str) -> list[st
     if _SEVERAL.search(question):
         return supported
     return supported[:1]
+
+
+def _head(label: str) -> str:
+    return re.split(r"\s[(-]", label, maxsplit=1)[0].strip()
+
+
+def spoken(label: str, choices: list[str]) -> str:
+    """How a person names a choice: by its head (``Wall Clock`` for ``Wall Clock (color white)
+    - $195.59``) unless another choice has the same head."""
+    head = _head(label)
+    return head if [_head(c) for c in choices].count(head) == 1 else label
 
 
 def is_confirmation(choices: list[str]) -> bool:
@@ -454,7 +465,7 @@ class Customer:
             return answer
         if choices:
             picked = pick_choices(bot_text, choices, self.instruction)
-            return " and ".join(picked) if picked else UNSURE
+            return " and ".join(spoken(c, choices) for c in picked) if picked else UNSURE
         if _ANYTHING_ELSE.search(bot_text):
             nxt = self._next_request()
             if nxt is None:
