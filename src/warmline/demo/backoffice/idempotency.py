@@ -103,7 +103,9 @@ def _key(scope: Scope) -> str | None:
 
 def _is_dry_run(scope: Scope) -> bool:
     query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-    return any(v.strip().lower() in ("true", "1", "yes", "on", "t", "y") for v in query.get("dry_run", []))
+    return any(
+        v.strip().lower() in ("true", "1", "yes", "on", "t", "y") for v in query.get("dry_run", [])
+    )
 
 
 async def _read_body(receive: Receive) -> bytes:
