@@ -187,7 +187,9 @@ def test_every_destructive_action_has_confirm_wording_and_a_preview(pack: Domain
     assert destructive
     for name, action in destructive.items():
         assert action.confirm and "yes" in action.confirm, name
-        assert action.preview is not None and action.preview.method == "GET", name
+        preview = action.preview_request()  # a GET read, or the write itself as a dry run
+        assert preview is not None, name
+        assert preview.method == "GET" or preview.path.endswith("dry_run=true"), name
         assert action.failure, name
 
 
@@ -351,12 +353,43 @@ def test_airline_templates_render_complete_answers() -> None:
     assert "delayed on 2024-05-15" in no_date and "2024-05-16" in no_date
 
 
+RETURN_DRY_RUN: dict[str, Any] = {
+    "order_id": "#W2611340",
+    "status": "return requested",
+    "dry_run": True,
+    "summary": {
+        "action": "return_items",
+        "order_id": "#W2611340",
+        "items": [
+            {
+                "item_id": "2366567022",
+                "name": "Water Bottle",
+                "options": {"capacity": "1000ml", "material": "stainless steel"},
+                "price": 54.04,
+            }
+        ],
+        "refund_total": 54.04,
+        "refund_to": {"payment_method_id": "gift_card_4332117", "label": "Gift card"},
+    },
+}
+
+
 def test_retail_templates_render_complete_answers() -> None:
     pack = load_pack(_path("retail"))
     out = _render_all(
         pack,
-        {"get_order": ORDER, "cancel_order": ORDER, "get_product": PRODUCT},
         {
+            "get_order": ORDER,
+            "cancel_order": ORDER,
+            "get_product": PRODUCT,
+            "return_items": RETURN_DRY_RUN,
+        },
+        {
+            "return_items": {
+                "order_id": "#W2611340",
+                "item_ids": '["2366567022"]',
+                "payment_method_id": "gift_card_4332117",
+            },
             "get_order": {"order_id": "W2611340"},
             "cancel_order": {"order_id": "#W2611340", "cancel_reason": "no longer needed"},
             "get_product": {"product_id": "9523456873"},
@@ -378,6 +411,10 @@ def test_retail_templates_render_complete_answers() -> None:
     assert "#W2611340" in confirm and "no longer needed" in confirm and "yes or no" in confirm
     assert "right away" in confirm  # paid with a gift card
     assert "1 of 2 options" in out["product_details"]
+    returned = out["confirm:return_items"]
+    assert "Water Bottle" in returned and "$54.04" in returned and "Gift card" in returned
+    assert "yes or no" in returned
+    assert "$54.04" in out["return_requested"]
     assert "#W3638028" in Responder(pack).render("list_orders", params={}, customer=RETAIL_USER)
 
 
