@@ -262,3 +262,61 @@ def test_per_must_name_an_earlier_many_parameter() -> None:
     params["payment_method_id"]["per"] = "order_id"
     with pytest.raises(ValidationError, match="per names an earlier parameter"):
         DomainPack.model_validate(data)
+
+
+def test_per_asks_one_element_at_a_time_and_keeps_them_in_order() -> None:
+    data = _pack_data()
+    params = data["actions"]["return_items"]["parameters"]
+    params["new_ids"] = {
+        "per": "item_ids",
+        "choices": {"record": "order", "items": "order['options'][each]", "label": "{{ item }}"},
+    }
+    data["actions"]["return_items"]["request"]["body"]["new_item_ids"] = "{new_ids}"
+    pack = DomainPack.model_validate(data)
+    boots = Offer(("size 11", "size 12"), ("boots11", "boots12"))
+    lamp = Offer(("white", "red"), ("lamp_w", "lamp_r"))
+    state = with_offers(started(), item_ids=ITEMS, payment_method_id=PAYMENTS)
+    state.offers["new_ids[0]"] = boots
+    text = "exchange the boots and the lamp from W1, the gift card"
+    first = decide(state, said(text, order("W1")), CUSTOMER, pack)
+    assert (first.kind, first.missing, first.choices) == ("clarify", "new_ids", list(boots.labels))
+    state = turn(started(), text, first)
+    tapped = decide(
+        replace(state, offers={"new_ids[1]": lamp, "new_ids[0]": boots}),
+        said("size 12", intent="affirm"),
+        CUSTOMER,
+        pack,
+    )
+    assert (tapped.missing, json.loads(tapped.params["new_ids"])) == ("new_ids", ["boots12"])
+    assert tapped.choices == list(lamp.labels)
+    state = turn(state, "size 12", tapped)
+    last = decide(
+        replace(state, offers={"new_ids[1]": lamp}), said("red", intent="affirm"), CUSTOMER, pack
+    )
+    assert last.kind == "confirm"
+    assert json.loads(last.params["new_ids"]) == ["boots12", "lamp_r"]
+
+
+def test_not_the_lamp_the_boots_replaces_the_items_and_actually_replaces_the_order(
+    pack: DomainPack,
+) -> None:
+    text = "return the lamp from W1"
+    first = decide(with_offers(started(), item_ids=ITEMS), said(text, order("W1")), CUSTOMER, pack)
+    assert json.loads(first.params["item_ids"]) == ["lamp1"]
+    state = turn(started(), text, first)
+    d = decide(
+        with_offers(state, item_ids=ITEMS, payment_method_id=PAYMENTS),
+        said("not the lamp, the boots", intent="deny"),
+        CUSTOMER,
+        pack,
+    )
+    assert "slot_corrected" in d.reason_codes()
+    assert json.loads(d.params["item_ids"]) == ["boots1"]
+    moved = decide(
+        with_offers(state, order_id=ORDERS, item_ids=ITEMS),
+        said("actually W2", order("W2"), intent="return_items"),
+        CUSTOMER,
+        pack,
+    )
+    assert "slot_corrected" in moved.reason_codes()
+    assert (moved.params["order_id"], moved.missing) == ("W2", "item_ids")
