@@ -82,6 +82,9 @@ class Replier:
         if outcome is not None:
             context["record" if outcome.step == "preview" else "result"] = outcome.result
             context["reason"] = outcome.message
+        refusal = next((r for r in decision.reasons if r.code == "precondition_failed"), None)
+        if outcome is None and refusal is not None:
+            context["reason"] = refusal.values.get("message") or ""
         if decision.kind == "clarify" and decision.missing:
             context["prompt"] = self._prompt(turn, decision.action or "", decision.missing)
         if decision.verify_method and decision.verify_fact:
