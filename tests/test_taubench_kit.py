@@ -214,3 +214,11 @@ def test_a_choice_is_named_by_its_head_unless_two_share_it() -> None:
     assert spoken(labels[1], labels) == "Lamp (black) - $20.00"
     customer = Customer("You want to return the Wall Clock of order #W1234567.", ME)
     assert customer.reply("Which items? You can pick several.", labels) == "Wall Clock"
+
+
+def test_all_the_items_answers_all_of_them_when_offered() -> None:
+    customer = Customer("You want to return all the items of order #W1234567.", ME)
+    labels = ["Wall Clock (white) - $195.59", "Lamp (black) - $20.00"]
+    question = 'Which items would you like to return? You can pick several, or say "all of them".'
+    assert customer.reply(question, labels) == "all of them"
+    assert customer.reply("Which items would you like to return?", labels) == UNSURE

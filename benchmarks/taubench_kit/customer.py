@@ -327,12 +327,21 @@ def _label_support(label: str, said: list[str]) -> float:
     return support(label, said)
 
 
+_ALL_ITEMS = re.compile(
+    r"\ball (?:of )?(?:the |my |your )*items\b|\b(?:return|exchange) (?:the|all) items\b"
+    r"|\beverything\b",
+    re.I,
+)
+
+
 def pick_choices(question: str, choices: list[str], instruction: str) -> list[str]:
     """The offered choices the instruction supports best: one, or several when the question
     allows several and the instruction names several; none when nothing is supported. A person
     is picked only when the instruction asks for one; when a single other choice is offered, a
     cooperative customer takes it."""
     said = [s for s in sentences(instruction) if not is_persona(s)]
+    if re.search(r"\ball of them\b", question, re.I) and _ALL_ITEMS.search(" ".join(said)):
+        return list(choices)
     wants_person = bool(_PERSON.search(" ".join(said)))
     offered = [c for c in choices if wants_person or not _PERSON_CHOICE.search(c)]
     scored = sorted(
@@ -465,6 +474,8 @@ class Customer:
             return answer
         if choices:
             picked = pick_choices(bot_text, choices, self.instruction)
+            if len(picked) > 1 and picked == choices and re.search(r"\ball of them\b", bot_text):
+                return "all of them"
             return " and ".join(spoken(c, choices) for c in picked) if picked else UNSURE
         if _ANYTHING_ELSE.search(bot_text):
             nxt = self._next_request()
