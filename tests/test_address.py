@@ -46,3 +46,16 @@ def test_an_address_without_a_unit_has_an_empty_second_line() -> None:
 )
 def test_an_incomplete_address_is_none(text: str) -> None:
     assert read_address(text) is None
+
+
+def test_an_address_entity_of_a_pack_is_the_json_object_of_its_fields() -> None:
+    import json
+
+    from warmline.domain.pack import Entity
+    from warmline.nlu.entities import EntityExtractor
+
+    extractor = EntityExtractor({"new_address": Entity(kind="address")})
+    mentions = extractor.extract("ship it to 953 Park Avenue, Suite 613, New York, NY 10064")
+    assert [m.entity for m in mentions] == ["new_address"]
+    assert json.loads(mentions[0].value)["address2"] == "Suite 613"
+    assert extractor.extract("ship it to my office") == []

@@ -168,10 +168,12 @@ class EntityValue(_Model):
 
 class Entity(_Model):
     """An ontology (values with synonyms), a typed pattern (a regular expression), or a typed
-    value: a ``date`` (ISO ``YYYY-MM-DD`` from "May 22", "22/05/2024", "next Friday", ...) or an
-    ``amount`` (``25.50 USD`` from "$25.50", "25 dollars", "EUR 1,200", ...)."""
+    value: a ``date`` (ISO ``YYYY-MM-DD`` from "May 22", "22/05/2024", "next Friday", ...), an
+    ``amount`` (``25.50 USD`` from "$25.50", "25 dollars", "EUR 1,200", ...) or an ``address``
+    (a complete postal address, kept as a JSON object with ``address1``, ``address2``, ``city``,
+    ``state``, ``country`` and ``zip``: ``nlu/address.py``)."""
 
-    kind: Literal["ontology", "pattern", "date", "amount"]
+    kind: Literal["ontology", "pattern", "date", "amount", "address"]
     description: str = ""
     values: dict[str, EntityValue] = Field(default_factory=dict)
     pattern: str | None = None
@@ -191,7 +193,7 @@ class Entity(_Model):
             raise ValueError("an ontology entity needs values")
         if self.kind != "ontology" and self.values:
             raise ValueError(f"a {self.kind} entity takes no values")
-        if self.kind in ("date", "amount") and self.pattern:
+        if self.kind in ("date", "amount", "address") and self.pattern:
             raise ValueError(f"a {self.kind} entity takes no pattern: its format is built in")
         if self.kind == "pattern":
             if not self.pattern:

@@ -5,11 +5,13 @@ Ontology values match on their name and synonyms; words of six letters or more a
 with small misspellings (rapidfuzz ratio). Pattern entities match case-insensitively and are
 normalised as the pack says (for example upper-cased reservation codes). Date and amount
 entities are typed values (``values.py``): "next Friday" becomes an ISO date relative to the
-turn's time, "$25.50" becomes ``25.50 USD``.
+turn's time, "$25.50" becomes ``25.50 USD``. An address entity is a complete postal address
+(``address.py``), its value the JSON object of its fields.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,6 +20,7 @@ from rapidfuzz import fuzz, process
 
 from warmline.domain.pack import Entity
 from warmline.domain.understanding import EntityMention
+from warmline.nlu.address import read_address
 from warmline.nlu.values import DateFinder, Prefer, find_amounts
 
 _WORD = re.compile(r"[\w']+")
@@ -38,8 +41,11 @@ class EntityExtractor:
         self._phrases: list[_Phrase] = []
         self._dates: list[tuple[str, Prefer]] = []
         self._amounts: list[tuple[str, str]] = []
+        self._addresses: list[str] = []
         for name, spec in entities.items():
-            if spec.kind == "date":
+            if spec.kind == "address":
+                self._addresses.append(name)
+            elif spec.kind == "date":
                 self._dates.append((name, spec.prefer))
             elif spec.kind == "amount":
                 self._amounts.append((name, spec.currency))
@@ -105,6 +111,10 @@ class EntityExtractor:
                         entity=name, value=hit.value, text=hit.text, start=hit.start, end=hit.end
                     )
                 )
+        for name in self._addresses:
+            address = read_address(text)
+            if address is not None:
+                found.append(EntityMention(entity=name, value=json.dumps(address), text=text))
         return found
 
     def _ontology(self, text: str) -> list[EntityMention]:
