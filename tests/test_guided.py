@@ -320,3 +320,12 @@ def test_not_the_lamp_the_boots_replaces_the_items_and_actually_replaces_the_ord
     )
     assert "slot_corrected" in moved.reason_codes()
     assert (moved.params["order_id"], moved.missing) == ("W2", "item_ids")
+
+
+def test_an_object_parameter_under_the_spread_key_becomes_the_body_fields() -> None:
+    from warmline.domain.pack import HttpRequest
+
+    request = HttpRequest(method="PUT", path="/orders/{order_id}/address", body={"...": "{to}"})
+    params = {"order_id": "W1", "to": '{"address1": "1 Main St", "zip": "10001"}'}
+    _, _, body = build_request(request, params)
+    assert body == {"address1": "1 Main St", "zip": "10001"}

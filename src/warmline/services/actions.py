@@ -24,6 +24,10 @@ def _fill(template: str, params: dict[str, str], *, in_path: bool) -> str:
     return _PLACEHOLDER.sub(replace, template)
 
 
+SPREAD = "..."
+"""A body key whose value, an object parameter (an address), is spread into the body."""
+
+
 def _body_value(template: str, params: dict[str, str]) -> Any:
     """A body value: an integer, or a JSON list or object (a ``many`` or ``per`` parameter),
     when the value is exactly one placeholder holding one; the text otherwise."""
@@ -43,7 +47,13 @@ def build_request(
     request: HttpRequest, params: dict[str, str]
 ) -> tuple[str, str, dict[str, Any] | None]:
     path = _fill(request.path, params, in_path=True)
-    body = {key: _body_value(value, params) for key, value in request.body.items()}
+    body: dict[str, Any] = {}
+    for key, template in request.body.items():
+        value = _body_value(template, params)
+        if key == SPREAD and isinstance(value, dict):
+            body.update(value)  # an object parameter's fields become the body's own
+        else:
+            body[key] = value
     return request.method, path, (body if request.method != "GET" else None)
 
 
