@@ -238,14 +238,12 @@ class ConversationRepository:
 
     async def events(self, conversation_id: str, after: int = 0) -> list[Event]:
         with map_storage_errors("read the conversation"):
-            async with self._sessions() as session:
-                row = await session.get(ConversationRow, conversation_id)
-                if row is None:
+            async with self._engine.connect() as connection:
+                found = await connection.execute(_EXISTS, {"cid": conversation_id})
+                if found.first() is None:
                     raise ConversationNotFound(f"no conversation {conversation_id}")
-                result = await session.execute(
-                    select(EventRow.payload)
-                    .where(EventRow.conversation_id == conversation_id, EventRow.seq > after)
-                    .order_by(EventRow.seq)
+                result = await connection.execute(
+                    _EVENTS_AFTER, {"cid": conversation_id, "after": after}
                 )
                 return [event_from_json(payload) for payload in result.scalars()]
 
