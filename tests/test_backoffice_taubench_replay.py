@@ -1,9 +1,12 @@
 """Every gold tool call of the tau-bench retail train and dev tasks is allowed by the rules.
 
-Each task's gold calls are replayed, through ``tool_request``, on a fresh back office; none may
-be refused, except where tau-bench's own tool refuses it too: some synthetic tasks pay with a
-gift card whose balance is short of the amount, which its tools answer with "Error:
-insufficient gift card balance". Skipped when the tau-bench task files are not on this machine.
+Each task's gold calls are replayed, through ``tool_request`` and over HTTP, on one back office
+reset (``POST /_admin/reset``) before every task, so each task starts from the shipped data; none
+may be refused, except where tau-bench's own tool refuses it too: some synthetic tasks pay with
+a gift card whose balance is short of the amount, which its tools answer with "Error:
+insufficient gift card balance". Covers every task of both splits (a reset costs nothing: the
+store's tables are copy-on-access views of the shipped data). Skipped when the tau-bench task
+files are not on this machine.
 """
 
 from __future__ import annotations
@@ -41,26 +44,38 @@ def _short_gift_card(action: dict[str, Any], response: httpx.Response) -> bool:
     )
 
 
-async def _replay(task: dict[str, Any]) -> list[str]:
-    """The refused calls of one task, as readable lines (empty when all pass)."""
-    transport = httpx.ASGITransport(app=create_app())
+async def _replay(client: httpx.AsyncClient, task: dict[str, Any]) -> list[str]:
+    """The refused calls of one task, from the shipped data, as readable lines."""
+    assert (await client.post("/_admin/reset")).status_code == 200
     refused: list[str] = []
-    async with httpx.AsyncClient(transport=transport, base_url="http://backoffice") as client:
-        for action in task["actions"]:
-            request = tool_request("retail", action["name"], action["kwargs"])
-            if request is None:
-                continue
-            method, path, body = request
-            response = await client.request(method, path, json=body)
-            if response.status_code < 300 or _short_gift_card(action, response):
-                continue
-            refused.append(f"{action['name']} {action['kwargs']}: {response.text}")
+    for action in task["actions"]:
+        request = tool_request("retail", action["name"], action["kwargs"])
+        if request is None:
+            continue
+        method, path, body = request
+        response = await client.request(method, path, json=body)
+        if response.status_code < 300 or _short_gift_card(action, response):
+            continue
+        refused.append(f"{action['name']} {action['kwargs']}: {response.text}")
     return refused
 
 
 @pytest.mark.parametrize("split", SPLITS)
 async def test_every_gold_call_is_allowed(split: str) -> None:
     refusals = []
-    for index, task in enumerate(_tasks(split)):
-        refusals += [f"task {index}: {line}" for line in await _replay(task)]
+    transport = httpx.ASGITransport(app=create_app())
+    async with httpx.AsyncClient(transport=transport, base_url="http://backoffice") as client:
+        for index, task in enumerate(_tasks(split)):
+            refusals += [f"task {index}: {line}" for line in await _replay(client, task)]
     assert not refusals, "\n".join(refusals[:20])
+
+
+async def test_reset_between_tasks_restores_the_shipped_data() -> None:
+    """The replay's premise: a write of one task is gone after the reset before the next."""
+    transport = httpx.ASGITransport(app=create_app())
+    async with httpx.AsyncClient(transport=transport, base_url="http://backoffice") as client:
+        path = "/retail/orders/%23W5918442"
+        cancel = await client.post(f"{path}/cancel", json={"reason": "no longer needed"})
+        assert cancel.json()["status"] == "cancelled"
+        await client.post("/_admin/reset")
+        assert (await client.get(path)).json()["status"] == "pending"

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from warmline.demo.backoffice.airline import BAG_FEE, FREE_BAGS, Cabin, Passenger
 from warmline.demo.backoffice.airline_flights import FlightRef, price_segments, segment_view
 from warmline.demo.backoffice.payments import payment_label, write_response, write_target
-from warmline.demo.backoffice.store import BackOfficeStore, Record, RuleViolation, StoreDep
+from warmline.demo.backoffice.store import BackOfficeStore, Record, RuleViolation, StoreDep, Table
 
 router = APIRouter(prefix="/airline", tags=["airline"])
 
@@ -51,7 +51,7 @@ class CertificateBody(BaseModel):
     amount: int | float = Field(gt=0, le=10_000)
 
 
-def _new_id(reservations: dict[str, Record]) -> str:
+def _new_id(reservations: Table) -> str:
     for last in "TUVWXYZ":
         if f"HATHA{last}" not in reservations:
             return f"HATHA{last}"

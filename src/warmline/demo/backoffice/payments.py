@@ -2,7 +2,7 @@
 
 ``payment_label`` names a stored payment method the way a confirmation reads it to a customer
 ("Visa ending 7447", "PayPal", "gift card", "travel certificate"). ``write_target`` picks the
-store a write applies to: the real one, or a deep copy for ``?dry_run=true``; ``write_response``
+store a write applies to: the real one, or a copy-on-access copy for ``?dry_run=true``; ``write_response``
 builds the body both answer with: the record, its ``summary`` and, for a dry run,
 ``"dry_run": true``.
 """
@@ -43,7 +43,7 @@ def payment_ref(methods: Record, method_id: str) -> Record:
 
 
 def write_target(store: BackOfficeStore, dry_run: bool) -> BackOfficeStore:
-    """The store a write applies to: a private deep copy when it is a dry run."""
+    """The store a write applies to: a private copy-on-access copy when it is a dry run."""
     return store.dry_copy() if dry_run else store
 
 
