@@ -98,9 +98,8 @@ def time_stages(runtime: Runtime, stages: dict[str, list[float]]) -> None:
         return stage
 
     service.states.working = timed("service: state (cache, events since)", service.states.working)  # type: ignore[method-assign]
-    service.perceiver.perceive = timed(
-        "service: perceive (NLU, account)", service.perceiver.perceive
-    )  # type: ignore[method-assign]
+    perceive = timed("service: perceive (NLU, account)", service.perceiver.perceive)
+    service.perceiver.perceive = perceive  # type: ignore[method-assign]
     service.actor.run = timed("service: act (back office, in-process)", service.actor.run)  # type: ignore[method-assign]
     service.replier.reply = timed("service: respond", service.replier.reply)  # type: ignore[method-assign]
     service.recorder.record = timed("service: record (append)", service.recorder.record)  # type: ignore[method-assign]
