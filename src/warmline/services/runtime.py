@@ -145,4 +145,5 @@ class Runtime:
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
         await self.backoffice.aclose()
+        await self.repository.aclose()
         await self._engine.dispose()  # type: ignore[attr-defined]
