@@ -6,6 +6,8 @@ The clock is the store's fixed ``now`` (2024-05-15 15:00 EST).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -25,6 +27,29 @@ router = APIRouter(prefix="/airline", tags=["airline"])
 Cabin = Literal["basic_economy", "economy", "business"]
 CancelReason = Literal["change_of_plan", "airline_cancelled_flight", "other"]
 InsuredCause = Literal["health", "weather"]
+#: Which rules a write applies. ``policy`` (the default): every rule of the service policy.
+#: ``tool``: only the checks tau-bench's tool of the same name makes; the policy says of its
+#: cancellation and flight-change rules that "the API does not check these for the agent", and
+#: its tools leave the rules of ``POLICY_ONLY`` to the agent, so a replay of tau-bench's calls
+#: (``taubench_tools.tool_request``) writes what they write.
+Checks = Literal["policy", "tool"]
+CHECKS_DOC = "'tool': only the checks tau-bench's tool makes (a replay of its calls)"
+POLICY_ONLY = frozenset(
+    {
+        "already_cancelled",
+        "segment_flown",
+        "cancellation_not_eligible",
+        "airline_cancellation_not_found",
+        "insurance_cause_not_covered",
+        "baggage_removal",
+        "baggage_fee_mismatch",
+        "no_change",
+        "basic_economy_flights",
+        "route_changed",
+        "too_many_passengers",
+        "payment_mix",
+    }
+)
 
 #: Free checked bags per passenger, by membership then cabin (policy: "Checked bag allowance").
 FREE_BAGS: dict[str, dict[str, int]] = {
@@ -93,6 +118,18 @@ class PassengersBody(BaseModel):
 
 
 # --- rules ---------------------------------------------------------------------------------
+
+
+@contextmanager
+def policy_checks(checks: Checks) -> Iterator[None]:
+    """Around checks of the policy's rules: with ``checks="tool"``, a refusal by a rule of
+    ``POLICY_ONLY`` is dropped (the rest of the block is skipped), as tau-bench's tool does not
+    make it; every other refusal, and every refusal under ``"policy"``, is raised."""
+    try:
+        yield
+    except RuleViolation as refusal:
+        if checks == "policy" or refusal.rule not in POLICY_ONLY:
+            raise
 
 
 def day_of(store: BackOfficeStore, segment: Record) -> Record:

@@ -11,10 +11,18 @@ from __future__ import annotations
 from collections import Counter
 from typing import Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from warmline.demo.backoffice.airline import BAG_FEE, FREE_BAGS, Cabin, Passenger
+from warmline.demo.backoffice.airline import (
+    BAG_FEE,
+    CHECKS_DOC,
+    FREE_BAGS,
+    Cabin,
+    Checks,
+    Passenger,
+    policy_checks,
+)
 from warmline.demo.backoffice.airline_flights import FlightRef, price_segments, segment_view
 from warmline.demo.backoffice.payments import payment_label, write_response, write_target
 from warmline.demo.backoffice.store import BackOfficeStore, Record, RuleViolation, StoreDep, Table
@@ -58,8 +66,8 @@ def _new_id(reservations: Table) -> str:
     raise RuleViolation("too_many_bookings", "No more reservations can be made in this session.")
 
 
-def _check_booking(body: BookingBody, user: Record, flights: list[Record]) -> float:
-    """Every booking rule of the policy; the total price."""
+def _booking_rules(body: BookingBody, user: Record, flights: list[Record]) -> None:
+    """The policy's booking rules that tau-bench's tool does not make."""
     seats = len(body.passengers)
     if seats > MAX_PASSENGERS:
         raise RuleViolation(
@@ -80,14 +88,21 @@ def _check_booking(body: BookingBody, user: Record, flights: list[Record]) -> fl
             "baggage_fee_mismatch",
             f"With {allowance} free bags, {body.total_baggages} bags means {nonfree} paid bags.",
         )
+
+
+def _check_booking(body: BookingBody, user: Record, flights: list[Record], checks: Checks) -> float:
+    """Every booking rule of the policy (``checks="tool"``: tau-bench's checks); the total."""
+    seats = len(body.passengers)
+    with policy_checks(checks):
+        _booking_rules(body, user, flights)
     total: float = sum(f["price"] for f in flights) * seats
     total += INSURANCE_FEE * seats if body.insurance == "yes" else 0
     total += BAG_FEE * body.nonfree_baggages
-    _check_payments(body.payment_methods, user, total)
+    _check_payments(body.payment_methods, user, total, checks)
     return total
 
 
-def _check_payments(payments: list[Payment], user: Record, total: float) -> None:
+def _check_payments(payments: list[Payment], user: Record, total: float, checks: Checks) -> None:
     methods = user["payment_methods"]
     kinds: Counter[str] = Counter()
     for payment in payments:
@@ -104,8 +119,8 @@ def _check_payments(payments: list[Payment], user: Record, total: float) -> None
                 f"The {payment_label(method)} balance of ${method['amount']} does not cover"
                 f" ${payment.amount}.",
             )
-    for kind, limit in PAYMENT_LIMITS.items():
-        if kinds[kind] > limit:
+    with policy_checks(checks):
+        if any(kinds[kind] > limit for kind, limit in PAYMENT_LIMITS.items()):
             raise RuleViolation(
                 "payment_mix",
                 "A booking can use at most one travel certificate, one credit card and three"
@@ -119,11 +134,11 @@ def _check_payments(payments: list[Payment], user: Record, total: float) -> None
         )
 
 
-def _book(store: BackOfficeStore, body: BookingBody) -> tuple[Record, Record]:
+def _book(store: BackOfficeStore, body: BookingBody, checks: Checks) -> tuple[Record, Record]:
     user = store.airline_user(body.user_id)
     seats = len(body.passengers)
     flights = price_segments(store, None, body.cabin, body.flights, seats)
-    total = _check_booking(body, user, flights)
+    total = _check_booking(body, user, flights, checks)
     methods = user["payment_methods"]
     payments = [p.model_dump() for p in body.payment_methods]
     paid_with = [
@@ -160,10 +175,15 @@ def _book(store: BackOfficeStore, body: BookingBody) -> tuple[Record, Record]:
 
 
 @router.post("/reservations")
-async def book_reservation(body: BookingBody, store: StoreDep, dry_run: bool = False) -> Record:
+async def book_reservation(
+    body: BookingBody,
+    store: StoreDep,
+    dry_run: bool = False,
+    checks: Checks = Query("policy", description=CHECKS_DOC),
+) -> Record:
     """tau-bench ``book_reservation``."""
     store = write_target(store, dry_run)
-    reservation, summary = _book(store, body)
+    reservation, summary = _book(store, body, checks)
     return write_response({**reservation, "status": "active"}, summary, dry_run)
 
 

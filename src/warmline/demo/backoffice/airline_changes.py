@@ -7,18 +7,21 @@ on a deep copy, plus ``"dry_run": true``) and answers the reservation after the 
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from warmline.demo.backoffice.airline import (
     BAG_FEE,
+    CHECKS_DOC,
     FREE_BAGS,
     BaggageBody,
     CabinBody,
     CancelBody,
+    Checks,
     PassengersBody,
     cancellation_basis,
     flown,
+    policy_checks,
     require_open,
     reservation_view,
 )
@@ -83,12 +86,18 @@ def _settle(res: Record, method: Record | None, payment_id: str | None, amount: 
 
 @router.post("/reservations/{reservation_id}/cancel")
 async def cancel_reservation(
-    reservation_id: str, body: CancelBody, store: StoreDep, dry_run: bool = False
+    reservation_id: str,
+    body: CancelBody,
+    store: StoreDep,
+    dry_run: bool = False,
+    checks: Checks = Query("policy", description=CHECKS_DOC),
 ) -> Record:
     """tau-bench ``cancel_reservation``: every payment is reversed to its method."""
     store = write_target(store, dry_run)
     res = store.reservation(reservation_id)
-    basis = cancellation_basis(store, res, body.reason, body.cause)
+    basis = "not_checked"  # checks="tool" and no basis holds: tau-bench cancels anyway
+    with policy_checks(checks):
+        basis = cancellation_basis(store, res, body.reason, body.cause)
     methods = store.airline_user(res["user_id"])["payment_methods"]
     refunds = [
         {"payment_id": p["payment_id"], "amount": -p["amount"]} for p in res["payment_history"]
@@ -116,26 +125,38 @@ async def cancel_reservation(
 
 @router.post("/reservations/{reservation_id}/baggages")
 async def update_baggages(
-    reservation_id: str, body: BaggageBody, store: StoreDep, dry_run: bool = False
+    reservation_id: str,
+    body: BaggageBody,
+    store: StoreDep,
+    dry_run: bool = False,
+    checks: Checks = Query("policy", description=CHECKS_DOC),
 ) -> Record:
-    """tau-bench ``update_reservation_baggages``: $50 a paid bag more than before."""
+    """tau-bench ``update_reservation_baggages``: $50 a paid bag more than before.
+
+    Without ``nonfree_baggages`` the paid bags are those beyond the allowance; with it, the
+    policy requires that number, while tau-bench's tool (``checks="tool"``) takes it as given.
+    """
     store = write_target(store, dry_run)
     res = store.reservation(reservation_id)
-    require_open(store, res)
-    if body.total_baggages < res["total_baggages"]:
-        raise RuleViolation(
-            "baggage_removal",
-            f"Checked bags can be added but not removed; this reservation already has"
-            f" {res['total_baggages']}.",
-        )
+    with policy_checks(checks):
+        require_open(store, res)
+        if body.total_baggages < res["total_baggages"]:
+            raise RuleViolation(
+                "baggage_removal",
+                f"Checked bags can be added but not removed; this reservation already has"
+                f" {res['total_baggages']}.",
+            )
     membership = store.airline_user(res["user_id"])["membership"]
     allowance = FREE_BAGS[membership][res["cabin"]] * len(res["passengers"])
     nonfree = max(0, body.total_baggages - allowance, res["nonfree_baggages"])
     if body.nonfree_baggages is not None and body.nonfree_baggages != nonfree:
-        raise RuleViolation(
-            "baggage_fee_mismatch",
-            f"With {allowance} free bags, {body.total_baggages} bags means {nonfree} paid bags.",
-        )
+        with policy_checks(checks):
+            raise RuleViolation(
+                "baggage_fee_mismatch",
+                f"With {allowance} free bags, {body.total_baggages} bags means {nonfree} paid"
+                " bags.",
+            )
+        nonfree = body.nonfree_baggages
     charge = BAG_FEE * max(0, nonfree - res["nonfree_baggages"])
     method = _pay_method(store, res, body.payment_id, charge)
     res["total_baggages"] = body.total_baggages
@@ -153,10 +174,8 @@ async def update_baggages(
     return write_response(reservation_view(res), summary, dry_run)
 
 
-def _change_flights(
-    store: BackOfficeStore, res: Record, cabin: str, refs: list[FlightRef], payment_id: str | None
-) -> Record:
-    """tau-bench ``update_reservation_flights`` with the policy's checks; the summary."""
+def _change_rules(store: BackOfficeStore, res: Record, cabin: str, refs: list[FlightRef]) -> None:
+    """The policy's rules on a change of flights or cabin that tau-bench's tool does not make."""
     if res.get("status") == "cancelled":
         raise RuleViolation("already_cancelled", "This reservation has already been cancelled.")
     old = res["flights"]
@@ -174,9 +193,24 @@ def _change_flights(
         raise RuleViolation(
             "segment_flown", "A flight already flown can't be changed; a human agent must help."
         )
+
+
+def _change_flights(
+    store: BackOfficeStore,
+    res: Record,
+    cabin: str,
+    refs: list[FlightRef],
+    payment_id: str | None,
+    checks: Checks = "policy",
+) -> Record:
+    """tau-bench ``update_reservation_flights`` with the policy's checks; the summary."""
+    with policy_checks(checks):
+        _change_rules(store, res, cabin, refs)
+    old = res["flights"]
     seats = len(res["passengers"])
     flights = price_segments(store, res, cabin, refs, seats)
-    _require_route(res, flights)
+    with policy_checks(checks):
+        _require_route(res, flights)
     total = sum(f["price"] for f in flights) * seats - sum(f["price"] for f in old) * seats
     method = _pay_method(store, res, payment_id, total)
     payment = _settle(res, method, payment_id, total)
@@ -213,11 +247,15 @@ def _require_route(res: Record, flights: list[Record]) -> None:
 
 @router.put("/reservations/{reservation_id}/flights")
 async def change_flights(
-    reservation_id: str, body: FlightsBody, store: StoreDep, dry_run: bool = False
+    reservation_id: str,
+    body: FlightsBody,
+    store: StoreDep,
+    dry_run: bool = False,
+    checks: Checks = Query("policy", description=CHECKS_DOC),
 ) -> Record:
     store = write_target(store, dry_run)
     res = store.reservation(reservation_id)
-    summary = _change_flights(store, res, body.cabin, body.flights, body.payment_id)
+    summary = _change_flights(store, res, body.cabin, body.flights, body.payment_id, checks)
     return write_response(reservation_view(res), {"action": "change_flights", **summary}, dry_run)
 
 
@@ -238,13 +276,18 @@ async def change_cabin(
 
 @router.put("/reservations/{reservation_id}/passengers")
 async def update_passengers(
-    reservation_id: str, body: PassengersBody, store: StoreDep, dry_run: bool = False
+    reservation_id: str,
+    body: PassengersBody,
+    store: StoreDep,
+    dry_run: bool = False,
+    checks: Checks = Query("policy", description=CHECKS_DOC),
 ) -> Record:
     """tau-bench ``update_reservation_passengers``: same number of passengers."""
     store = write_target(store, dry_run)
     res = store.reservation(reservation_id)
     if res.get("status") == "cancelled":
-        raise RuleViolation("already_cancelled", "This reservation has already been cancelled.")
+        with policy_checks(checks):
+            raise RuleViolation("already_cancelled", "This reservation has already been cancelled.")
     if len(body.passengers) != len(res["passengers"]):
         raise RuleViolation(
             "passenger_count",

@@ -4,6 +4,11 @@
 back office's data is the effect of tau-bench's tool ``name`` with ``kwargs`` (reads map to their
 GET, with the query in the path), or ``None`` for the tools that touch no data (``think``,
 ``calculate``, ``transfer_to_human_agents``). A benchmark replays a task's gold calls with it.
+
+Airline writes carry ``?checks=tool``: they make only the checks tau-bench's tool makes, since
+its policy leaves the cancellation, flight-change and baggage-allowance rules to the agent ("the
+API does not check these"); the bot's own calls keep every rule of the policy. Retail's tools
+check the policy's rules themselves, so retail writes need no such flag.
 """
 
 from __future__ import annotations
@@ -35,8 +40,16 @@ def _order(kwargs: Kwargs, tail: str = "") -> str:
     return f"/retail/orders/{_seg(kwargs['order_id'])}{tail}"
 
 
+TOOL_CHECKS = "?checks=tool"
+
+
 def _reservation(kwargs: Kwargs, tail: str = "") -> str:
     return f"/airline/reservations/{_seg(kwargs['reservation_id'])}{tail}"
+
+
+def _write(path: str) -> str:
+    """An airline write path with tau-bench's checks only (see the module docstring)."""
+    return f"{path}{TOOL_CHECKS}"
 
 
 RETAIL: dict[str, Callable[[Kwargs], Request]] = {
@@ -87,25 +100,25 @@ AIRLINE: dict[str, Callable[[Kwargs], Request]] = {
     "search_onestop_flight": lambda k: _get(
         "/airline/flights/search", **_pick(k, "origin", "destination", "date"), stops=1
     ),
-    "book_reservation": lambda k: ("POST", "/airline/reservations", dict(k)),
+    "book_reservation": lambda k: ("POST", _write("/airline/reservations"), dict(k)),
     "cancel_reservation": lambda k: (
         "POST",
-        _reservation(k, "/cancel"),
+        _write(_reservation(k, "/cancel")),
         {"reason": "unspecified"},
     ),
     "update_reservation_baggages": lambda k: (
         "POST",
-        _reservation(k, "/baggages"),
+        _write(_reservation(k, "/baggages")),
         _pick(k, "total_baggages", "nonfree_baggages", "payment_id"),
     ),
     "update_reservation_flights": lambda k: (
         "PUT",
-        _reservation(k, "/flights"),
+        _write(_reservation(k, "/flights")),
         _pick(k, "cabin", "flights", "payment_id"),
     ),
     "update_reservation_passengers": lambda k: (
         "PUT",
-        _reservation(k, "/passengers"),
+        _write(_reservation(k, "/passengers")),
         _pick(k, "passengers"),
     ),
     "send_certificate": lambda k: (
