@@ -16,6 +16,7 @@ from warmline.domain.customers import Customer
 from warmline.domain.decision import Decision
 from warmline.domain.events import (
     ActionExecuted,
+    BotReplied,
     ConversationStarted,
     Decided,
     Event,
@@ -24,7 +25,7 @@ from warmline.domain.events import (
 from warmline.domain.pack import DomainPack
 from warmline.domain.understanding import EntityMention, IntentScore, Understanding
 from warmline.policy.decide import decide
-from warmline.policy.guided import pick, preview_key
+from warmline.policy.guided import ALL_LABEL, pick, preview_key
 from warmline.services.actions import build_request
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -159,8 +160,48 @@ def test_a_question_offers_labels_and_carries_their_values(pack: DomainPack) -> 
     state = with_offers(started(), item_ids=ITEMS)
     d = decide(state, said("I want to return something from W1", order("W1")), CUSTOMER, pack)
     assert (d.kind, d.missing) == ("clarify", "item_ids")
-    assert d.choices == list(ITEMS.labels) and d.choice_values == list(ITEMS.values)
+    assert d.choices == [*ITEMS.labels, ALL_LABEL] and d.choice_values == list(ITEMS.values)
     assert "choices_offered" in d.reason_codes()
+
+
+def test_the_all_of_them_button_picks_every_offered_value(pack: DomainPack) -> None:
+    state = with_offers(started(), item_ids=ITEMS)
+    asked = decide(state, said("return something from W1", order("W1")), CUSTOMER, pack)
+    state = turn(started(), "return something from W1", asked)
+    apply(state, BotReplied(at=NOW, text="Which items?", choices=asked.choices))
+    for answer in (ALL_LABEL, "4"):
+        d = decide(
+            with_offers(state, item_ids=ITEMS, payment_method_id=PAYMENTS),
+            said(answer, intent="affirm"),
+            CUSTOMER,
+            pack,
+        )
+        assert json.loads(d.params["item_ids"]) == list(ITEMS.values), answer
+    one = Offer(ITEMS.labels[:1], ITEMS.values[:1])
+    single = decide(
+        with_offers(started(), item_ids=one), said("return from W1", order("W1")), CUSTOMER, pack
+    )
+    assert ALL_LABEL not in single.choices
+
+
+def test_a_tapped_label_answers_its_own_question_only(pack: DomainPack) -> None:
+    """The words of a label tapped for one question ("card" in "storage CF card") do not
+    answer the next one (the gift card)."""
+    cards = Offer(
+        ("Camera storage CF card - $10.00", "Camera storage SD card - $9.00"), ("c1", "c2")
+    )
+    state = with_offers(started(), item_ids=cards)
+    asked = decide(state, said("return something from W1", order("W1")), CUSTOMER, pack)
+    state = turn(started(), "return something from W1", asked)
+    apply(state, BotReplied(at=NOW, text="Which items?", choices=asked.choices))
+    tapped = decide(
+        with_offers(state, item_ids=cards, payment_method_id=PAYMENTS),
+        said(cards.labels[0], intent="affirm"),
+        CUSTOMER,
+        pack,
+    )
+    assert json.loads(tapped.params["item_ids"]) == ["c1"]
+    assert (tapped.kind, tapped.missing) == ("clarify", "payment_method_id")
 
 
 def test_one_possible_value_with_auto_is_filled_unasked(pack: DomainPack) -> None:

@@ -12,7 +12,7 @@ from warmline.domain.pack import DomainPack, Parameter
 from warmline.domain.understanding import Understanding
 from warmline.policy.choices import resolve_choice
 from warmline.policy.clarify import clarify
-from warmline.policy.guided import as_list, corrected, offer_key, pick
+from warmline.policy.guided import ALL_LABEL, as_list, corrected, offer_key, pick
 from warmline.policy.intents import handle_intent, ontology_choices
 
 
@@ -169,6 +169,9 @@ def _many_answer(
     if spec is None or not spec.many or not state.choice_values or not state.awaiting_intent:
         return None
     picked = pick(understanding.text, state.choices, many=True)
+    tapped = resolve_choice(understanding.text, state.choices)
+    if tapped is not None and state.choices[tapped] == ALL_LABEL:
+        picked = [i for i, label in enumerate(state.choices) if label != ALL_LABEL]
     if not picked:
         return None
     values = [_offered_value(state, spec, i) for i in picked]

@@ -20,6 +20,9 @@ from warmline.domain.decision import Decision, Reason
 from warmline.domain.pack import Action, Parameter
 from warmline.domain.understanding import Understanding
 
+ALL_LABEL = "All of them"
+"""The extra choice offered with a ``many`` question of more than one label: every label."""
+
 _ALL = re.compile(r"\b(all|both|everything|every one|each of them|the lot)\b", re.I)
 _CUE = re.compile(r"\b(no|nope|not|actually|instead|other|wrong|rather|change|meant)\b", re.I)
 _NEGATED = re.compile(r"\bnot\b([^,;.!?]*?)(?=,|;|\.|!|\?|\bbut\b|$)", re.I)
@@ -101,11 +104,11 @@ def pick(text: str, labels: tuple[str, ...], many: bool) -> list[int]:
     label it names ("all of them", "both": every one); empty when it picks none clearly."""
     if not labels:
         return []
+    if many and _ALL.search(text):
+        return [i for i, label in enumerate(labels) if label != ALL_LABEL]
     exact = [i for i, label in enumerate(labels) if label.lower() == text.strip().lower()]
     if exact:
         return exact[:1]
-    if many and _ALL.search(text):
-        return list(range(len(labels)))
     said = _tokens(text)
     own = [_tokens(label) for label in labels]
     common = set.intersection(*own) if len(own) > 1 else set()
@@ -122,10 +125,22 @@ def pick(text: str, labels: tuple[str, ...], many: bool) -> list[int]:
 
 
 def request_text(state: ConversationState, understanding: Understanding) -> str:
-    """The customer's words since the request under way began, this turn's included."""
-    lines = [line.text for line in state.transcript if line.author == "customer"]
+    """The customer's words since the request under way began, this turn's included, less the
+    taps: a message that is one of the choices the bot had just offered answered that question
+    and speaks for no other ("storage CF card" picks an option, not the gift card)."""
+    lines: list[str] = []
+    offered: tuple[str, ...] = ()
+    for line in state.transcript:
+        if line.author == "customer":
+            lines.append("" if _tapped(line.text, offered) else line.text)
+        offered = line.choices if line.author == "bot" else ()
     since = state.filling.since if state.filling is not None else len(lines)
-    return " ".join([*lines[since:], understanding.text])
+    now = "" if _tapped(understanding.text, offered) else understanding.text
+    return " ".join([*lines[since:], now])
+
+
+def _tapped(text: str, offered: tuple[str, ...]) -> bool:
+    return text.strip().lower() in {label.lower() for label in offered}
 
 
 def choose(
@@ -195,6 +210,8 @@ def ask_choices(
             kind="answer", template="no_choices", params=params, reasons=reasons, **base
         )
     labels = list(offer.labels) if offer else []
+    if spec.many and len(labels) > 1:
+        labels.append(ALL_LABEL)  # a tap for every one; its index has no value of its own
     if offer is not None:
         detail = f"{action_name}.{name}: {len(labels)} from {spec.choices.record if spec.choices else ''}"
         reasons.append(Reason(code="choices_offered", detail=detail, values={"index": index}))

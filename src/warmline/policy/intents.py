@@ -156,7 +156,10 @@ def _bound(state: ConversationState, customer: Customer | None) -> bool:
 
 def needs_customer(action: Action) -> bool:
     """Whether ``action`` reads or changes a customer's own records (a parameter chosen from
-    the account): only for a verified customer."""
+    the account, or a request to the signed-in customer's ``{customer_id}``): only for a
+    verified customer."""
+    if "customer_id" in action.request.placeholders():
+        return True
     return any(spec.choices_from_account for spec in action.parameters.values())
 
 

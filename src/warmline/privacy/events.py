@@ -56,7 +56,7 @@ IDENTIFIERS = frozenset(
 )
 """Keys whose values are identifiers or codes, never free text."""
 
-NEEDED = frozenset({"params", "choices", "contact"})
+NEEDED = frozenset({"params", "choices", "choice_values", "contact"})
 """Keys whose values an action or the next turn needs as they are."""
 
 

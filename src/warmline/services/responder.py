@@ -76,7 +76,7 @@ BUILTIN_TEMPLATES: dict[str, str] = {
         "you with a person from our team who can check your identity. {{ wait_sentence }}"
     ),
     "not_on_account": (
-        "I can only help with bookings on your own account, and I can't find that one there. "
+        "I can only help with what's on your own account, and I can't find that one there. "
         "Which of yours do you mean?"
     ),
     "escalated": (
