@@ -144,6 +144,8 @@ def test_the_words_pick_every_label_they_name_and_all_of_them_picks_all() -> Non
     assert pick("refund to my gift card", PAYMENTS.labels, many=False) == [1]
     assert pick("the card ending 7447", PAYMENTS.labels, many=False) == [0]
     assert pick("I want to return something", ITEMS.labels, many=True) == []
+    sizes = ("Air Purifier (room size medium)", "Sneakers (size 8)", "Lamp")
+    assert pick("change the sneakers to size 10", sizes, many=True) == [1]
 
 
 def test_details_said_in_the_first_message_fill_without_asking(pack: DomainPack) -> None:

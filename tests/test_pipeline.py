@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import test_settings
 from warmline.domain.events import ActionExecuted, ActionFailed, Decided, Escalated, Understood
+from warmline.nlu.embeddings import Encoder
+from warmline.policy.guided import ALL_LABEL
 from warmline.services.runtime import Runtime
 
 USER = "chen_jackson_3290"
@@ -197,3 +205,101 @@ async def test_an_open_circuit_hands_over_with_its_own_trigger(
         assert "circuit_open" in [r.code for r in escalated[0].reasons]
     finally:
         await built.aclose()
+
+
+GUIDED_PACK = """
+pack: guided_shop
+persona:
+  name: Juno
+  company: Shop
+  greeting: Hi, I'm an AI assistant; say "talk to a person" to reach a human.
+account:
+  lookup: {method: GET, path: "/retail/users/{customer_id}"}
+  fields: {orders: orders}
+entities:
+  order_id: {kind: pattern, pattern: 'W\\\\d{7}'}
+intents:
+  return_items:
+    action: return_items
+    examples: [I want to return something, send back an item, return my order, I want a refund]
+  affirm: {builtin: true, examples: ["yes", "sure", "ok"]}
+actions:
+  return_items:
+    risk: write
+    records:
+      order: {method: GET, path: "/retail/orders/{order_id}"}
+    parameters:
+      order_id:
+        entity: order_id
+        choices_from_account: orders
+        choices: {record: account, items: "account.get('orders', [])", label: "Order {{ item }}"}
+      item_ids:
+        many: true
+        choices:
+          record: order
+          items: "order.get('items', [])"
+          value: item.item_id
+          label: "{{ item.name }}"
+      payment_method_id:
+        choices:
+          record: account
+          items: "account.get('payment_methods', {}).values()|list"
+          value: item.id
+          label: "{{ item.source }}"
+    dry_run: true
+    request:
+      method: POST
+      path: /retail/orders/{order_id}/return
+      body: {item_ids: '{item_ids}', payment_method_id: '{payment_method_id}'}
+    confirm: "Refund {{ record.summary.refund_total }} for {{ record.summary['items']|length }} items? yes or no"
+    success: done
+    refused: refused
+templates:
+  done: Done.
+  refused: "Not possible: {{ reason }}"
+"""
+
+
+@pytest.fixture
+async def guided(encoder: Encoder, model_cache: Path, tmp_path: Path, backoffice_app):  # type: ignore[no-untyped-def]
+    """A runtime whose pack guides a return through the reference back office's records."""
+    source = tmp_path / "guided_shop.yaml"
+    source.write_text(GUIDED_PACK)
+    settings = test_settings(model_cache, packs=[str(source)], default_pack="guided_shop")
+    built = await Runtime.build(
+        settings, transport=httpx.ASGITransport(app=backoffice_app), encoder=encoder
+    )
+    yield built
+    await built.aclose()
+
+
+async def test_the_guide_offers_back_office_labels_and_sends_their_values(guided: Runtime) -> None:
+    cid = (await guided.conversations.start(None, "raj_sanchez_2970")).conversation_id
+    asked = await _say(guided, cid, "I want to return something from order W1067251")
+    assert asked.decision and asked.decision.missing == "item_ids"
+    assert asked.replies[0].choices == ["Wireless Earbuds", "Grill", ALL_LABEL]
+    assert len(asked.decision.choice_values) == 2  # item ids, never shown
+    paying = await _say(guided, cid, ALL_LABEL)
+    assert paying.decision and paying.decision.missing == "payment_method_id"
+    confirm = await _say(guided, cid, "gift_card")
+    assert confirm.decision and confirm.decision.kind == "confirm"
+    assert "for 2 items" in confirm.replies[0].text  # the dry run's own summary
+    before = await guided.backoffice.request("GET", "/retail/orders/W1067251")
+    assert before["status"] == "delivered"
+    await _say(guided, cid, "yes")
+    after = await guided.backoffice.request("GET", "/retail/orders/W1067251")
+    assert after["status"] == "return requested"
+    assert after["return_payment_method_id"] == "gift_card_2259499"
+    assert sorted(after["return_items"]) == sorted(asked.decision.choice_values)
+
+
+async def test_a_refused_dry_run_is_told_and_nothing_is_written(guided: Runtime) -> None:
+    cid = (await guided.conversations.start(None, "raj_sanchez_2970")).conversation_id
+    await _say(guided, cid, "I want to return something from order W4566809")
+    await _say(guided, cid, ALL_LABEL)
+    refused = await _say(guided, cid, "gift_card")
+    assert refused.decision and refused.decision.kind == "answer"
+    assert refused.replies[0].text.startswith("Not possible: Order #W4566809 is pending")
+    assert not any(isinstance(e, ActionExecuted) for e in refused.events)
+    after = await guided.backoffice.request("GET", "/retail/orders/W4566809")
+    assert after["status"] == "pending"

@@ -55,6 +55,7 @@ ReasonCode = Literal[
     "choice_selected",
     "choice_unknown",
     "slot_filled",
+    "slot_unreadable",
     "slot_from_words",
     "slot_auto",
     "slot_corrected",

@@ -117,6 +117,9 @@ def pick(text: str, labels: tuple[str, ...], many: bool) -> list[int]:
     if not hits:
         return []
     if many:
+        # a word shared with a better match is that one's ("size" of "sneakers size 10" is not
+        # the air purifier's "room size")
+        hits = [i for i in hits if not any(matched[i] < matched[j] for j in hits)]
         sets = [matched[i] for i in hits]
         return [] if len(set(sets)) < len(sets) else hits
     best = max(len(matched[i]) for i in hits)
