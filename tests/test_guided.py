@@ -25,7 +25,7 @@ from warmline.domain.events import (
 from warmline.domain.pack import DomainPack
 from warmline.domain.understanding import EntityMention, IntentScore, Understanding
 from warmline.policy.decide import decide
-from warmline.policy.guided import ALL_LABEL, pick, preview_key
+from warmline.policy.guided import ALL_LABEL, is_correction, pick, preview_key
 from warmline.services.actions import build_request
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -184,6 +184,11 @@ def test_the_all_of_them_button_picks_every_offered_value(pack: DomainPack) -> N
         with_offers(started(), item_ids=one), said("return from W1", order("W1")), CUSTOMER, pack
     )
     assert ALL_LABEL not in single.choices
+
+
+def test_a_tapped_label_with_no_in_it_is_no_correction() -> None:
+    assert is_correction("no, the other order")
+    assert not is_correction("waterproof no, color black", ("waterproof no, color black",))
 
 
 def test_a_tapped_label_answers_its_own_question_only(pack: DomainPack) -> None:
@@ -372,3 +377,14 @@ def test_an_object_parameter_under_the_spread_key_becomes_the_body_fields() -> N
     params = {"order_id": "W1", "to": '{"address1": "1 Main St", "zip": "10001"}'}
     _, _, body = build_request(request, params)
     assert body == {"address1": "1 Main St", "zip": "10001"}
+
+
+def test_an_answer_that_picks_nothing_gets_the_question_again(pack: DomainPack) -> None:
+    state = with_offers(started(), item_ids=ITEMS)
+    asked = decide(state, said("return something from W1", order("W1")), CUSTOMER, pack)
+    state = turn(started(), "return something from W1", asked)
+    unsure = Understanding(text="I'm not sure.", ranking=[], zone="out_of_scope", entities=[])
+    again = decide(with_offers(state, item_ids=ITEMS), unsure, CUSTOMER, pack)
+    assert (again.kind, again.missing) == ("clarify", "item_ids")
+    assert "slot_unreadable" in again.reason_codes()
+    assert again.choices[: len(ITEMS.labels)] == list(ITEMS.labels)

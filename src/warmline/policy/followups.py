@@ -137,9 +137,9 @@ def resume_for_param(
     if param.entity and understanding.entity(param.entity):
         reasons.append(Reason(code="slot_filled", detail=f"{param_name} given after it was asked"))
         return handle_intent(state, intent_name, understanding, customer, pack, reasons)
-    if param.entity and understanding.zone == "out_of_scope":
-        # not the detail (a half address) and no new request either: ask for it again
-        detail = f"{param_name}: no {param.entity} read in the answer"
+    if (param.entity or param.choices is not None) and understanding.zone == "out_of_scope":
+        # not the detail (a half address, "I'm not sure") and no new request: ask it again
+        detail = f"{param_name}: no value read in the answer"
         reasons.append(Reason(code="slot_unreadable", detail=detail))
         return handle_intent(state, intent_name, understanding, customer, pack, reasons)
     return None

@@ -231,8 +231,10 @@ def ask_choices(
     )
 
 
-def is_correction(text: str) -> bool:
-    return bool(_CUE.search(text))
+def is_correction(text: str, offered: tuple[str, ...] = ()) -> bool:
+    """Whether the text corrects a value ("no, the other order"); a tap on one of the labels
+    ``offered`` ("waterproof no") never does."""
+    return bool(_CUE.search(text)) and not _tapped(text, offered)
 
 
 def corrected(
@@ -242,8 +244,8 @@ def corrected(
     (None: the turn corrects nothing)."""
     filling = state.filling
     text = understanding.text
-    if filling is None or not is_correction(text):
-        return None
+    if filling is None or not is_correction(text, state.choices):
+        return None  # a tap on an offered label ("waterproof no") corrects nothing
     for name, spec in action.parameters.items():
         old = filling.params.get(name)
         if old is None or spec.per is not None:

@@ -75,7 +75,7 @@ class Guide:
         offers: dict[str, Offer] = {}
         if state.filling is not None:
             offers.update(await self._awaited(turn, state.filling, state.awaiting_param))
-            if is_correction(seen.understanding.text):
+            if is_correction(seen.understanding.text, state.choices):
                 offers.update(await self._filled(turn, state.filling))
         for _ in range(MAX_STEPS):
             decision = decide(
