@@ -24,6 +24,7 @@ from warmline.domain.events import (
 )
 from warmline.domain.pack import DomainPack
 from warmline.domain.understanding import EntityMention, IntentScore, Understanding
+from warmline.policy.choices import resolve_choice
 from warmline.policy.decide import decide
 from warmline.policy.guided import ALL_LABEL, is_correction, pick, preview_key
 from warmline.services.actions import build_request
@@ -388,3 +389,12 @@ def test_an_answer_that_picks_nothing_gets_the_question_again(pack: DomainPack) 
     assert (again.kind, again.missing) == ("clarify", "item_ids")
     assert "slot_unreadable" in again.reason_codes()
     assert again.choices[: len(ITEMS.labels)] == list(ITEMS.labels)
+
+
+def test_a_label_given_without_its_price_picks_the_one_it_begins() -> None:
+    labels = [
+        "Gaming Mouse: color white, sensor type optical, connectivity wireless - $143.15",
+        "Gaming Mouse: color white, sensor type optical, connectivity wired - $137.22",
+    ]
+    said_text = "Gaming Mouse: color white, sensor type optical, connectivity wireless"
+    assert resolve_choice(said_text, labels) == 0

@@ -29,6 +29,9 @@ _NUMBER = re.compile(r"^\s*(?:option|number|#)?\s*(\d{1,2})\s*[.)]?\s*$", re.I)
 LABEL_MIN_SCORE = 80.0
 
 
+_MIN_PREFIX = 12  # characters of a label that say which one it is, without its price
+
+
 def resolve_choice(text: str, choices: Sequence[str]) -> int | None:
     """Index of the choice the text picks, or ``None`` when it picks none clearly."""
     if not choices:
@@ -37,6 +40,10 @@ def resolve_choice(text: str, choices: Sequence[str]) -> int | None:
     for i, choice in enumerate(choices):
         if lowered == choice.lower():
             return i
+    # a label given without its tail (" - $143.15"): the one choice it begins
+    begun = [i for i, choice in enumerate(choices) if choice.lower().startswith(lowered)]
+    if len(begun) == 1 and len(lowered) >= _MIN_PREFIX:
+        return begun[0]
     number = _NUMBER.match(lowered)
     if number:
         index = int(number.group(1)) - 1
