@@ -4,13 +4,16 @@ reported with file, line and field."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from fastapi.testclient import TestClient
 
+from warmline.demo.backoffice.app import create_app as create_backoffice
 from warmline.domain import pack as schema
 from warmline.domain.pack import DomainPack
 from warmline.domain.pack_loader import load_pack
@@ -383,8 +386,10 @@ def test_retail_templates_render_complete_answers() -> None:
             "cancel_order": ORDER,
             "get_product": PRODUCT,
             "return_items": RETURN_DRY_RUN,
+            **_retail_write_dry_runs(),
         },
         {
+            **{name: dict(params) for name, (_, _, params) in RETAIL_WRITES.items()},
             "return_items": {
                 "order_id": "#W2611340",
                 "item_ids": '["2366567022"]',
@@ -416,6 +421,70 @@ def test_retail_templates_render_complete_answers() -> None:
     assert "yes or no" in returned
     assert "$54.04" in out["return_requested"]
     assert "#W3638028" in Responder(pack).render("list_orders", params={}, customer=RETAIL_USER)
+    exchange = out["confirm:exchange_items"]
+    assert "storage SD card -> resolution 30MP, zoom 5x, storage CF card" in exchange
+    assert "$19.75 more, charged to your PayPal" in exchange and "yes or no" in exchange
+    modify = out["confirm:modify_items"]
+    assert "$7.87 refunded now to your gift card" in modify and "only once" in modify
+    address = out["confirm:modify_order_address"]
+    assert "from: 243 Hillcrest Drive" in address and "to: 320 Cedar Avenue, Suite 116" in address
+    payment = out["confirm:modify_order_payment"]
+    assert "$2674.40 is charged to your PayPal" in payment and "gift card" in payment
+    assert "default address" in out["confirm:update_account_address"]
+    assert "320 Cedar Avenue" in out["account_address_changed"]
+    assert "pending (item modified)" in out["items_modified"]
+    assert "exchange for order #W5605613 is requested" in out["exchange_requested"]
+
+
+NEW_ADDRESS = {
+    "address1": "320 Cedar Avenue",
+    "address2": "Suite 116",
+    "city": "San Antonio",
+    "state": "TX",
+    "country": "USA",
+    "zip": "78219",
+}
+RETAIL_WRITES: dict[str, tuple[str, dict[str, Any], dict[str, str]]] = {
+    "exchange_items": (
+        "/retail/orders/W5605613/exchange",
+        {"item_ids": ["7195021808"], "new_item_ids": ["6384525445"]}
+        | {"payment_method_id": "paypal_6228291"},
+        {"order_id": "W5605613", "item_ids": '["7195021808"]'},
+    ),
+    "modify_items": (
+        "/retail/orders/W3614011/items",
+        {"item_ids": ["4410138384"], "new_item_ids": ["2509076505"]}
+        | {"payment_method_id": "gift_card_8541487"},
+        {"order_id": "W3614011", "item_ids": '["4410138384"]'},
+    ),
+    "modify_order_address": (
+        "/retail/orders/W2417020/address",
+        NEW_ADDRESS,
+        {"order_id": "W2417020", "address": json.dumps(NEW_ADDRESS)},
+    ),
+    "modify_order_payment": (
+        "/retail/orders/W2417020/payment",
+        {"payment_method_id": "paypal_6228291"},
+        {"order_id": "W2417020"},
+    ),
+    "update_account_address": (
+        "/retail/users/emma_smith_8564/address",
+        NEW_ADDRESS,
+        {"address": json.dumps(NEW_ADDRESS)},
+    ),
+}
+
+
+def _retail_write_dry_runs() -> dict[str, dict[str, Any]]:
+    """Each retail write's dry-run answer from the reference back office (its ``summary``)."""
+    client = TestClient(create_backoffice())
+    out: dict[str, dict[str, Any]] = {}
+    for name, (path, body, _) in RETAIL_WRITES.items():
+        method = client.put if path.endswith("/address") else client.post
+        response = method(path, params={"dry_run": "true"}, json=body)
+        assert response.status_code == 200, (name, response.text)
+        out[name] = response.json()
+    return out
 
 
 def test_a_wrong_type_is_reported_with_file_line_and_field(tmp_path: Path) -> None:
