@@ -269,3 +269,29 @@ async def get_flight(
     if date not in flight["dates"]:
         raise RecordNotFound(f"Flight {flight['flight_number']} does not operate on {date}.")
     return flight_on(flight, date)
+
+
+def reservation_summary(res: Record) -> Record:
+    """One line of a customer's reservation list: what a person recognises a trip by."""
+    flights = res.get("flights", [])
+    return {
+        "reservation_id": res["reservation_id"],
+        "origin": res["origin"],
+        "destination": res["destination"],
+        "flight_type": res["flight_type"],
+        "cabin": res["cabin"],
+        "first_date": flights[0]["date"] if flights else None,
+        "passengers": len(res.get("passengers", [])),
+        "status": res.get("status", "active"),
+    }
+
+
+@router.get("/users/{user_id}/reservations")
+async def list_user_reservations(user_id: str, store: StoreDep) -> Record:
+    """Each reservation of the customer, in the profile's order, with its route and date."""
+    user = store.airline_user(user_id)
+    found = [store.reservations.get(rid) for rid in user.get("reservations", [])]
+    return {
+        "user_id": user_id,
+        "reservations": [reservation_summary(res) for res in found if res is not None],
+    }

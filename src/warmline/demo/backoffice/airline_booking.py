@@ -12,7 +12,7 @@ from collections import Counter
 from typing import Literal
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from warmline.demo.backoffice.airline import (
     BAG_FEE,
@@ -49,10 +49,24 @@ class BookingBody(BaseModel):
     cabin: Cabin
     flights: list[FlightRef] = Field(min_length=1, max_length=8)
     passengers: list[Passenger] = Field(min_length=1, max_length=50)
-    payment_methods: list[Payment] = Field(min_length=1, max_length=10)
+    payment_methods: list[Payment] | None = Field(
+        None, min_length=1, max_length=10, description="tau-bench's amounts, given by the caller"
+    )
+    payment_ids: list[str] | None = Field(
+        None,
+        min_length=1,
+        max_length=10,
+        description="profile methods; the back office splits the total (see split_payments)",
+    )
     total_baggages: int = Field(ge=0, le=50)
     nonfree_baggages: int = Field(ge=0, le=50)
     insurance: Literal["yes", "no"]
+
+    @model_validator(mode="after")
+    def _one_way_to_pay(self) -> BookingBody:
+        if (self.payment_methods is None) == (self.payment_ids is None):
+            raise ValueError("give either payment_methods (with amounts) or payment_ids")
+        return self
 
 
 class CertificateBody(BaseModel):
@@ -90,16 +104,63 @@ def _booking_rules(body: BookingBody, user: Record, flights: list[Record]) -> No
         )
 
 
-def _check_booking(body: BookingBody, user: Record, flights: list[Record], checks: Checks) -> float:
-    """Every booking rule of the policy (``checks="tool"``: tau-bench's checks); the total."""
+#: The order a split spends the methods in (policy: a certificate's remainder is lost, so it
+#: goes first; gift cards before the card).
+SPEND_ORDER = ("certificate", "gift_card", "paypal", "credit_card")
+
+
+def split_payments(payment_ids: list[str], user: Record, total: float) -> list[Payment]:
+    """The total split over the customer's methods: the certificate first (spent whole, its
+    remainder lost), then the gift cards down to their balances in the order given, then the
+    card (or PayPal) for the rest. A method left with nothing to pay is left out; the checks of
+    ``_check_payments`` (unknown method, the policy's mix, the total) apply to the result."""
+    methods = user["payment_methods"]
+    unique = list(dict.fromkeys(payment_ids))
+    for pid in unique:
+        if pid not in methods:
+            raise RuleViolation(
+                "payment_method_unknown",
+                f"The payment method {pid} is not on the customer's profile.",
+            )
+    rank = {kind: n for n, kind in enumerate(SPEND_ORDER)}
+    ordered = sorted(unique, key=lambda pid: rank.get(methods[pid]["source"], len(rank)))
+    payments: list[Payment] = []
+    left = round(float(total), 2)
+    for n, pid in enumerate(ordered):
+        method = methods[pid]
+        last = n == len(ordered) - 1
+        if method["source"] in ("gift_card", "certificate") and not last:
+            amount = min(float(method["amount"]), left)
+        else:
+            amount = left  # the last method pays the rest (a balance too low is refused)
+        if amount > 0 or (last and not payments):
+            payments.append(Payment(payment_id=pid, amount=_whole(amount)))
+        left = round(left - amount, 2)
+    return payments
+
+
+def _whole(amount: float) -> int | float:
+    return int(amount) if float(amount).is_integer() else round(amount, 2)
+
+
+def _check_booking(
+    body: BookingBody, user: Record, flights: list[Record], checks: Checks
+) -> tuple[float, list[Payment]]:
+    """Every booking rule of the policy (``checks="tool"``: tau-bench's checks); the total and
+    the payments (given, or split from ``payment_ids``)."""
     seats = len(body.passengers)
     with policy_checks(checks):
         _booking_rules(body, user, flights)
     total: float = sum(f["price"] for f in flights) * seats
     total += INSURANCE_FEE * seats if body.insurance == "yes" else 0
     total += BAG_FEE * body.nonfree_baggages
-    _check_payments(body.payment_methods, user, total, checks)
-    return total
+    if body.payment_ids is not None:
+        _check_mix(body.payment_ids, user, "policy")
+        payments = split_payments(body.payment_ids, user, total)
+    else:
+        payments = body.payment_methods or []
+    _check_payments(payments, user, total, checks)
+    return total, payments
 
 
 def _check_payments(payments: list[Payment], user: Record, total: float, checks: Checks) -> None:
@@ -120,30 +181,40 @@ def _check_payments(payments: list[Payment], user: Record, total: float, checks:
                 f" ${payment.amount}.",
             )
     with policy_checks(checks):
-        if any(kinds[kind] > limit for kind, limit in PAYMENT_LIMITS.items()):
-            raise RuleViolation(
-                "payment_mix",
-                "A booking can use at most one travel certificate, one credit card and three"
-                " gift cards.",
-            )
+        _check_limits(kinds)
     paid = sum(p.amount for p in payments)
-    if paid != total:
+    if round(paid, 2) != round(total, 2):
         raise RuleViolation(
             "payment_total_mismatch",
             f"The payments add up to ${paid}, but the total price is ${total}.",
         )
 
 
+def _check_limits(kinds: Counter[str]) -> None:
+    if any(kinds[kind] > limit for kind, limit in PAYMENT_LIMITS.items()):
+        raise RuleViolation(
+            "payment_mix",
+            "A booking can use at most one travel certificate, one credit card and three"
+            " gift cards.",
+        )
+
+
+def _check_mix(payment_ids: list[str], user: Record, checks: Checks) -> None:
+    """The policy's limits on the methods named (before any is left out of the split)."""
+    methods = user["payment_methods"]
+    kinds = Counter(methods[pid]["source"] for pid in dict.fromkeys(payment_ids) if pid in methods)
+    with policy_checks(checks):
+        _check_limits(kinds)
+
+
 def _book(store: BackOfficeStore, body: BookingBody, checks: Checks) -> tuple[Record, Record]:
     user = store.airline_user(body.user_id)
     seats = len(body.passengers)
     flights = price_segments(store, None, body.cabin, body.flights, seats)
-    total = _check_booking(body, user, flights, checks)
+    total, chosen = _check_booking(body, user, flights, checks)
     methods = user["payment_methods"]
-    payments = [p.model_dump() for p in body.payment_methods]
-    paid_with = [
-        {**p, "label": payment_label(methods[p["payment_id"]], p["payment_id"])} for p in payments
-    ]
+    payments = [p.model_dump() for p in chosen]
+    paid_with = [_paid_with(methods[p["payment_id"]], p) for p in payments]
     for payment in payments:
         method = methods[payment["payment_id"]]
         if method["source"] == "gift_card":
@@ -151,7 +222,8 @@ def _book(store: BackOfficeStore, body: BookingBody, checks: Checks) -> tuple[Re
         elif method["source"] == "certificate":
             del methods[payment["payment_id"]]
     rid = _new_id(store.reservations)
-    reservation = {"reservation_id": rid, **body.model_dump(exclude={"flights", "payment_methods"})}
+    kept = body.model_dump(exclude={"flights", "payment_methods", "payment_ids"})
+    reservation = {"reservation_id": rid, **kept}
     reservation |= {"flights": flights, "payment_history": payments}
     reservation["created_at"] = store.now.isoformat()
     store.reservations[rid] = reservation
@@ -172,6 +244,14 @@ def _book(store: BackOfficeStore, body: BookingBody, checks: Checks) -> tuple[Re
         "payments": paid_with,
     }
     return reservation, summary
+
+
+def _paid_with(method: Record, payment: Record) -> Record:
+    """A payment as the summary lists it; a certificate's unspent remainder is named."""
+    line = {**payment, "label": payment_label(method, payment["payment_id"])}
+    if method["source"] == "certificate":
+        line["certificate_left_unused"] = _whole(max(0.0, method["amount"] - payment["amount"]))
+    return line
 
 
 @router.post("/reservations")

@@ -1,0 +1,139 @@
+"""Airline back office: a customer's reservation list and bookings paid by ``payment_ids``
+(the back office splits the total within the policy's limits).
+
+Hand-built cases from the shipped data (clock 2024-05-15 15:00 EST).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+
+from warmline.demo.backoffice import create_app
+
+GOLD = "mia_li_3668"  # gold; certificate_7504069 (250), certificate_4856383 (100), two Visas
+CERT_250 = "certificate_7504069"
+CERT_100 = "certificate_4856383"
+VISA = "credit_card_4421486"  # Visa ending 7447
+GIFTS = "lei_rossi_4874"  # gift cards 275, 99, 11; Visa ending 7279; certificates 250, 250
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=create_app())
+    async with httpx.AsyncClient(transport=transport, base_url="http://backoffice") as c:
+        yield c
+
+
+def booking(payment_ids: list[str], user: str = GOLD, **change: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "user_id": user,
+        "origin": "DFW",
+        "destination": "LAX",
+        "flight_type": "one_way",
+        "cabin": "economy",
+        "flights": [{"flight_number": "HAT170", "date": "2024-05-22"}],
+        "passengers": [{"first_name": "Mia", "last_name": "Li", "dob": "1990-04-05"}],
+        "payment_ids": payment_ids,
+        "total_baggages": 0,
+        "nonfree_baggages": 0,
+        "insurance": "yes",  # 147 + 30 = 177
+    }
+    return {**body, **change}
+
+
+async def test_reservation_list_names_route_trip_cabin_date_and_status(
+    client: httpx.AsyncClient,
+) -> None:
+    cancel = await client.post("/airline/reservations/4WQ150/cancel", json={"reason": "other"})
+    assert cancel.status_code == 200, cancel.text  # business: cancellable
+    listed = (await client.get("/airline/users/chen_jackson_3290/reservations")).json()
+    rows = {r["reservation_id"]: r for r in listed["reservations"]}
+    assert list(rows) == ["4WQ150", "DDHPNX", "Y69PCE", "2JV270"]
+    assert rows["4WQ150"] == {
+        "reservation_id": "4WQ150",
+        "origin": "DFW",
+        "destination": "LAX",
+        "flight_type": "round_trip",
+        "cabin": "business",
+        "first_date": "2024-05-22",
+        "passengers": 3,
+        "status": "cancelled",
+    }
+    assert rows["DDHPNX"]["cabin"] == "basic_economy" and rows["DDHPNX"]["status"] == "active"
+    unknown = await client.get("/airline/users/nobody_0000/reservations")
+    assert unknown.status_code == 404
+
+
+async def test_payment_ids_spend_the_certificate_first_and_the_card_for_the_rest(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.post("/airline/reservations", json=booking([VISA, CERT_100]))
+    assert response.status_code == 200, response.text
+    res = response.json()
+    assert res["payment_history"] == [
+        {"payment_id": CERT_100, "amount": 100},
+        {"payment_id": VISA, "amount": 77},
+    ]
+    payments = res["summary"]["payments"]
+    assert [(p["label"], p["amount"]) for p in payments] == [
+        ("travel certificate", 100),
+        ("Visa ending 7447", 77),
+    ]
+    assert "payment_ids" not in res
+    methods = (await client.get(f"/airline/users/{GOLD}")).json()["payment_methods"]
+    assert CERT_100 not in methods and CERT_250 in methods
+
+
+async def test_a_certificate_larger_than_the_total_pays_it_all_and_its_rest_is_lost(
+    client: httpx.AsyncClient,
+) -> None:
+    dry = await client.post("/airline/reservations?dry_run=true", json=booking([CERT_250, VISA]))
+    assert dry.status_code == 200, dry.text
+    (line,) = dry.json()["summary"]["payments"]
+    assert line["payment_id"] == CERT_250 and line["amount"] == 177
+    assert line["certificate_left_unused"] == 73
+    assert dry.json()["dry_run"] is True
+    methods = (await client.get(f"/airline/users/{GOLD}")).json()["payment_methods"]
+    assert CERT_250 in methods  # a dry run spends nothing
+
+
+async def test_gift_cards_pay_down_in_the_order_given_before_the_card(
+    client: httpx.AsyncClient,
+) -> None:
+    body = booking(["credit_card_9623492", "gift_card_5069702", "gift_card_4497666"], GIFTS)
+    res = (await client.post("/airline/reservations", json=body)).json()
+    assert res["payment_history"] == [
+        {"payment_id": "gift_card_5069702", "amount": 11},
+        {"payment_id": "gift_card_4497666", "amount": 99},
+        {"payment_id": "credit_card_9623492", "amount": 67},
+    ]
+    methods = (await client.get(f"/airline/users/{GIFTS}")).json()["payment_methods"]
+    assert methods["gift_card_5069702"]["amount"] == 0
+
+
+async def test_payment_ids_are_held_to_the_policy_limits_and_balances(
+    client: httpx.AsyncClient,
+) -> None:
+    two = await client.post(
+        "/airline/reservations?dry_run=true", json=booking([CERT_250, CERT_100, VISA])
+    )
+    assert two.status_code == 409 and two.json()["rule"] == "payment_mix"
+    short = await client.post(
+        "/airline/reservations?dry_run=true", json=booking(["gift_card_4497666"], GIFTS)
+    )
+    assert short.status_code == 409 and short.json()["rule"] == "insufficient_balance"
+    foreign = await client.post(
+        "/airline/reservations?dry_run=true", json=booking(["gift_card_4497666"])
+    )
+    assert foreign.status_code == 409 and foreign.json()["rule"] == "payment_method_unknown"
+
+
+async def test_a_booking_names_its_payments_one_way_only(client: httpx.AsyncClient) -> None:
+    both = booking([VISA], payment_methods=[{"payment_id": VISA, "amount": 177}])
+    assert (await client.post("/airline/reservations", json=both)).status_code == 422
+    neither = {k: v for k, v in booking([VISA]).items() if k != "payment_ids"}
+    assert (await client.post("/airline/reservations", json=neither)).status_code == 422
