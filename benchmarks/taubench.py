@@ -70,7 +70,9 @@ async def build_bench(domain: str) -> Bench:
     )
     runtime = await Runtime.build(settings, transport=recorder)
     users = load_table(domain, "users")
-    return Bench(runtime, domain, app, recorder, GoldBackOffice(load_tool_request()), users)
+    orders = load_table(domain, "orders") if domain == "retail" else {}
+    gold = GoldBackOffice(load_tool_request())
+    return Bench(runtime, domain, app, recorder, gold, users, orders)
 
 
 async def run(args: argparse.Namespace) -> list[Played]:

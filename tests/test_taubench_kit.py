@@ -85,10 +85,11 @@ def test_choices_are_picked_by_the_instruction() -> None:
     assert pick_choices(several, orders, INSTRUCTION) == ["#W7654321", "#W1234567"]
 
 
-def test_an_unsupported_choice_gets_a_neutral_answer() -> None:
+def test_an_unsupported_choice_is_unsure_once_then_the_first_offered() -> None:
     customer = Customer(INSTRUCTION, ME)
-    answer = customer.reply("Which one?", ["gift card", "store credit", "talk to a person"])
-    assert answer == UNSURE
+    labels = ["store credit", "a voucher", "talk to a person"]
+    assert customer.reply("Which one?", labels) == UNSURE
+    assert customer.reply("Which one?", labels) == "store credit"
 
 
 def test_a_person_is_picked_only_when_the_instruction_asks_for_one() -> None:

@@ -33,6 +33,10 @@ class Played:
     writes: list[str] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
     said_no: list[str] = field(default_factory=list)
+    #: every confirmation asked: the bot's proposal, the customer's answer, the writes it made
+    confirmations: list[dict[str, Any]] = field(default_factory=list)
+    #: for each wrong write, the confirmation that led to it (proposal and answer)
+    wrong_proposals: list[dict[str, Any]] = field(default_factory=list)
     unsure: list[str] = field(default_factory=list)
     error: str | None = None
     category: str | None = None
@@ -49,6 +53,7 @@ class Bench:
     recorder: RecordingTransport
     gold: GoldBackOffice
     users: dict[str, Any]
+    orders: dict[str, Any] = field(default_factory=dict)
 
 
 def _bot_lines(result: Any, transcript: list[str]) -> tuple[str, list[str]]:
@@ -81,6 +86,9 @@ async def converse(bench: Bench, customer: Customer, played: Played) -> list[str
         result = await service.post_message(cid, message)
         text, choices = _bot_lines(result, played.transcript)
         _log_writes(bench.recorder, before, played.transcript)
+        if played.confirmations and played.confirmations[-1]["writes"] is None:
+            made = [w.text() for w in bench.recorder.log[before:] if w.status < 400]
+            played.confirmations[-1]["writes"] = made
         replies.append(text)
         if result.decision is not None and result.decision.verify_fact:
             played.asked_verification = True
@@ -88,7 +96,9 @@ async def converse(bench: Bench, customer: Customer, played: Played) -> list[str
             played.escalated = True
             break
         message = customer.reply(text, choices)
-        if choices and is_confirmation(choices) and message == "no":
+        if choices and is_confirmation(choices):
+            played.confirmations.append({"proposal": text, "answer": message, "writes": None})
+        if choices and is_confirmation(choices) and message.lower().startswith("no"):
             played.said_no.append(text)
         elif choices and message == UNSURE:
             played.unsure.append(text)
@@ -115,7 +125,8 @@ async def play(bench: Bench, index: int, task: dict[str, Any]) -> Played:
     await bench.runtime.backoffice.request("POST", "/_admin/reset")
     bench.recorder.clear()
     user_id = task["user_id"]
-    customer = Customer(task["instruction"], Identity.from_user(user_id, bench.users[user_id]))
+    me = Identity.from_user(user_id, bench.users[user_id], bench.orders)
+    customer = Customer(task["instruction"], me)
     replies: list[str] = []
     try:
         replies = await converse(bench, customer, played)
@@ -130,6 +141,12 @@ async def play(bench: Bench, index: int, task: dict[str, Any]) -> Played:
     played.refused = [w.text() for w in bench.recorder.refused]
     wrong = wrong_writes(bench.recorder.writes, bench.domain, end, gold.state, len(gold.writes))
     played.wrong = [w.text() for w in wrong]
+    played.wrong_proposals = [
+        {"write": w, "proposal": c["proposal"], "answer": c["answer"]}
+        for w in played.wrong
+        for c in played.confirmations
+        if c["writes"] and w in c["writes"]
+    ]
     played.category = None if played.reached else categorise(played)
     return played
 

@@ -16,6 +16,16 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
+from .wants import (
+    cancel_reason,
+    option_keys,
+    pick_option,
+    remember_items,
+    wanted_payment,
+    words,
+    wrong_options,
+)
+
 END = "No, that's all, thanks."
 UNSURE = "I'm not sure."
 
@@ -152,11 +162,22 @@ class Identity:
     last_name: str = ""
     zip: str = ""
     dob: str = ""
+    payment_methods: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: order id -> the product names it holds (what a person remembers of their orders)
+    orders: dict[str, list[str]] = field(default_factory=dict)
 
     @classmethod
-    def from_user(cls, user_id: str, user: dict[str, Any]) -> Identity:
+    def from_user(
+        cls, user_id: str, user: dict[str, Any], orders: dict[str, Any] | None = None
+    ) -> Identity:
         name = user.get("name") or {}
+        held = {
+            str(o): [str(i.get("name", "")) for i in (orders or {}).get(o, {}).get("items", [])]
+            for o in user.get("orders", []) or []
+        }
         return cls(
+            payment_methods=dict(user.get("payment_methods") or {}),
+            orders=held,
             user_id=user_id,
             email=str(user.get("email", "")),
             first_name=str(name.get("first_name", "")),
@@ -327,6 +348,7 @@ def _label_support(label: str, said: list[str]) -> float:
     return support(label, said)
 
 
+_ALL_LABEL = re.compile(r"^\s*all(?: of them| items)?\s*$", re.I)
 _ALL_ITEMS = re.compile(
     r"\ball (?:of )?(?:the |my |your )*items\b|\b(?:return|exchange) (?:the|all) items\b"
     r"|\beverything\b",
@@ -340,8 +362,10 @@ def pick_choices(question: str, choices: list[str], instruction: str) -> list[st
     is picked only when the instruction asks for one; when a single other choice is offered, a
     cooperative customer takes it."""
     said = [s for s in sentences(instruction) if not is_persona(s)]
-    if re.search(r"\ball of them\b", question, re.I) and _ALL_ITEMS.search(" ".join(said)):
-        return list(choices)
+    wants_all = bool(_ALL_ITEMS.search(" ".join(said)))
+    if re.search(r"\ball of them\b", question, re.I) and wants_all:
+        return [c for c in choices if not _ALL_LABEL.match(c)]
+    choices = [c for c in choices if not _ALL_LABEL.match(c)]
     wants_person = bool(_PERSON.search(" ".join(said)))
     offered = [c for c in choices if wants_person or not _PERSON_CHOICE.search(c)]
     scored = sorted(
@@ -443,6 +467,66 @@ _ANYTHING_ELSE = re.compile(
 )
 
 
+_MIND_CHANGE = re.compile(
+    r"[^.;]*\bchange (?:your|my) mind\b[^.;]*|[^.;]*\bdecide (?:to not|not to)\b[^.;]*", re.I
+)
+_AT_CONFIRMATION = re.compile(
+    r"(?:if|when|before) (?:the agent asks for confirmation|confirming|you confirm)[^,]*,\s*"
+    r"(?P<what>[^.;]*)",
+    re.I,
+)
+_PAYMENT_LABEL = re.compile(r"\bpaypal\b|\bending \d{4}\b|\bgift card\b|\boriginal\b", re.I)
+_ORDER_LABEL = re.compile(r"^\s*(?:order\s*)?#?W\d{7}\b", re.I)
+
+
+def mind_change(proposal: str, instruction: str) -> str | None:
+    """The instruction's change of mind about something the proposal names, first person."""
+    for clause in _MIND_CHANGE.findall(instruction):
+        named = words(clause) - words("change your mind and decide to not the after all but")
+        listed = words(" ".join(_LISTED.findall(proposal)) or proposal)
+        if named & listed:
+            text = re.sub(r"^\s*(?:but|and|,)\s*", "", clause.strip())
+            return "No, " + first_person(text)[:1].lower() + first_person(text)[1:] + "."
+    return None
+
+
+def at_confirmation(instruction: str) -> str | None:
+    """What the instruction says to bring up when asked to confirm, first person."""
+    match = _AT_CONFIRMATION.search(instruction)
+    if not match:
+        return None
+    what = re.sub(r"^(?:mention|say|tell (?:them|the agent))\s+(?:that\s+)?", "", match["what"])
+    what = re.sub(r"^decide to\s+", "I want to ", what.strip())
+    return first_person(what).rstrip(".") + "."
+
+
+def payment_choice(choices: list[str], instruction: str, me: Identity) -> str | None:
+    """The payment method the instruction names among the offered ones, else the first."""
+    if not any(_PAYMENT_LABEL.search(c) for c in choices):
+        return None
+    wanted = wanted_payment(instruction, me.payment_methods)
+    if wanted:
+        for choice in choices:
+            if wanted.lower() in choice.lower() or choice.lower().startswith(wanted.lower()):
+                return choice
+    return choices[0]
+
+
+def order_choice(choices: list[str], request: str, me: Identity) -> str | None:
+    """The offered order holding the product the request talks about (a person knows what
+    each of their orders holds); by elimination, the only one that can."""
+    if not all(_ORDER_LABEL.match(c) for c in choices):
+        return None
+    said = words(request)
+    holding = []
+    for choice in choices:
+        order_id = "#" + re.findall(r"W\d{7}", choice)[0]
+        products = me.orders.get(order_id, [])
+        if any(words(p) <= said or (words(p) & said - {"the"}) for p in products):
+            holding.append(choice)
+    return holding[0] if len(holding) == 1 else None
+
+
 @dataclass
 class Customer:
     """One scripted customer for one task."""
@@ -452,6 +536,10 @@ class Customer:
     pending: list[list[str]] = field(default_factory=list)
     said_requests: int = 0
     done: bool = False
+    current: str = ""
+    seen_items: dict[str, dict[str, str]] = field(default_factory=dict)
+    asked: list[str] = field(default_factory=list)
+    mentioned_at_confirmation: bool = False
 
     def __post_init__(self) -> None:
         self.pending = requests(self.instruction)
@@ -463,20 +551,65 @@ class Customer:
         if not self.pending:
             return None
         self.said_requests += 1
-        return " ".join(self.pending.pop(0))
+        self.current = " ".join(self.pending.pop(0))
+        return self.current
+
+    def confirm(self, proposal: str) -> str:
+        """Yes, or no with what is wrong, or the change the instruction asks to bring up."""
+        changed = mind_change(proposal, self.instruction)
+        if changed:
+            return changed
+        extra = at_confirmation(self.instruction)
+        if extra and not self.mentioned_at_confirmation:
+            self.mentioned_at_confirmation = True
+            return extra
+        if not consistent(proposal, self.instruction):
+            return "no"
+        wrong = wrong_options(proposal, self.instruction)
+        if wrong:
+            return "No, " + "; ".join(wrong) + "."
+        wanted = wanted_payment(self.instruction, self.me.payment_methods)
+        paid = re.search(r"(?:refunded|charged) to (?:your )?([^.\n]+)", proposal, re.I)
+        if wanted and wanted != "original" and paid and wanted.lower() not in paid[1].lower():
+            return f"No, I want that to go to my {wanted}."
+        return "yes"
+
+    def choose(self, bot_text: str, choices: list[str]) -> str:
+        """The answer to a question offering choices."""
+        remember_items(choices, self.seen_items, option_keys(self.instruction))
+        option = pick_option(choices, self.instruction, self.seen_items)
+        context = self.current or self.instruction
+        direct = (
+            option
+            or cancel_reason(choices, self.instruction)
+            or payment_choice(choices, self.instruction, self.me)
+        )
+        if direct:
+            return re.sub(r"\s+-\s+\$[\d,.]+\s*$", "", direct)
+        picked = pick_choices(bot_text, choices, self.instruction)
+        if not picked:
+            held = order_choice(choices, context, self.me)
+            picked = [held] if held else []
+        all_asked = re.search(r"\ball of them\b", bot_text)
+        if len(picked) > 1 and all_asked and _ALL_ITEMS.search(self.instruction):
+            return "all of them"
+        if picked:
+            return " and ".join(spoken(c, choices) for c in picked)
+        question = bot_text.strip().splitlines()[-1] if bot_text.strip() else ""
+        repeated = question in self.asked
+        self.asked.append(question)
+        offered = [c for c in choices if not _PERSON_CHOICE.search(c) and not _ALL_LABEL.match(c)]
+        return spoken(offered[0], choices) if repeated and offered else UNSURE
 
     def reply(self, bot_text: str, choices: list[str]) -> str:
         """The answer to the bot's last turn (its texts joined) and the choices it offered."""
         if choices and is_confirmation(choices):
-            return "yes" if consistent(bot_text, self.instruction) else "no"
+            return self.confirm(bot_text)
         answer = identity_answer(bot_text, self.me) if "?" in bot_text or not choices else None
         if answer and not choices:
             return answer
         if choices:
-            picked = pick_choices(bot_text, choices, self.instruction)
-            if len(picked) > 1 and picked == choices and re.search(r"\ball of them\b", bot_text):
-                return "all of them"
-            return " and ".join(spoken(c, choices) for c in picked) if picked else UNSURE
+            return self.choose(bot_text, choices)
         if _ANYTHING_ELSE.search(bot_text):
             nxt = self._next_request()
             if nxt is None:

@@ -1,0 +1,225 @@
+"""What the scripted customer wants for one item, one payment or one reason, read from the
+instruction: the per-item option changes (``Lamp {'color': 'black'} to {'color': 'red'}`` or
+prose such as "a taller 5-feet glass one"), the payment method it names, the reason it gives.
+Used to answer guided questions and to check a proposal before saying yes."""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+_DICT_CHANGE = re.compile(
+    r"(?P<name>[A-Z][\w'&-]*(?: [A-Za-z][\w'&-]*){0,3})\s*(?P<old>\{[^{}]*\})"
+    r"(?:\s*to\s*(?:to\s*)?(?P<new>\{[^{}]*\}))?"
+)
+_NUMBER_UNIT = re.compile(r"(\d+(?:\.\d+)?)[\s-]*(feet|foot|ft|inch|inches|in)\b", re.I)
+
+
+def _literal(text: str | None) -> dict[str, str]:
+    if not text:
+        return {}
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return {}
+    return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
+
+
+def words(text: str) -> set[str]:
+    text = _NUMBER_UNIT.sub(lambda m: f"{m.group(1)} ft", text.lower())
+    found = set(re.findall(r"[a-z0-9.%]+", text))
+    stems = {w[:-1] for w in found if w.endswith("s") and len(w) > 4}
+    return found | stems
+
+
+@dataclass
+class ItemWant:
+    """One item the instruction talks about: its current options and the ones it wants."""
+
+    name: str
+    current: dict[str, str] = field(default_factory=dict)
+    wanted: dict[str, str] = field(default_factory=dict)
+    prose: str = ""
+
+
+def item_wants(instruction: str) -> list[ItemWant]:
+    """Every ``Name {options} to {options}`` of the instruction, with the prose that follows a
+    dict without a target (``... to a green one``)."""
+    found: list[ItemWant] = []
+    for match in _DICT_CHANGE.finditer(instruction):
+        name = re.sub(r"^(?:exchange|modify|return|change|and|the|a|an)\s+", "", match["name"])
+        tail = instruction[match.end() : match.end() + 160]
+        prose = "" if match["new"] else re.split(r"[;.]", tail, maxsplit=1)[0]
+        found.append(ItemWant(name, _literal(match["old"]), _literal(match["new"]), prose))
+    return found
+
+
+def _segments(options: str) -> list[str]:
+    return [s.strip() for s in options.split(",") if s.strip()]
+
+
+def _label_parts(label: str) -> tuple[str, str]:
+    """``Bookshelf: material wood, color white - $451.01`` -> (``Bookshelf``, the options)."""
+    head, _, rest = label.partition(":")
+    return head.strip(), re.sub(r"\s+-\s+\$[\d,.]+\s*$", "", rest).strip()
+
+
+def is_option_label(label: str) -> bool:
+    head, rest = _label_parts(label)
+    return bool(rest) and ":" in label and not head.lower().startswith(("order", "http"))
+
+
+def _key_of(segment: str, keys: list[str]) -> str | None:
+    for key in sorted(keys, key=len, reverse=True):
+        if segment.lower().startswith(key.lower() + " "):
+            return key
+    return None
+
+
+def _want_for(head: str, wants: list[ItemWant], sentence_text: str) -> ItemWant:
+    head_words = words(head)
+    for want in wants:
+        if head.lower() in want.name.lower() or want.name.lower() in head.lower():
+            return want
+    for want in wants:
+        if words(want.name) & head_words:
+            return want
+    return ItemWant(head, prose=_clause_about(head, sentence_text))
+
+
+def _clause_about(head: str, text: str) -> str:
+    clauses = re.split(r"(?<=[.;])\s+", text)
+    about = [c for c in clauses if head.lower() in c.lower()]
+    if not about:
+        about = [c for c in clauses if words(head) & words(c) - {"the", "and"}]
+    return " ".join(about)
+
+
+def option_score(label: str, want: ItemWant, current: dict[str, str]) -> float:
+    """How well an option label matches what the instruction wants for its item: wanted values
+    count most, a changed option the instruction does not ask about counts against."""
+    _, options = _label_parts(label)
+    now = {**current, **want.current}
+    keys = list(now) + list(want.wanted)
+    prose = words(want.prose)
+    score = 0.0
+    for segment in _segments(options):
+        key = _key_of(segment, keys)
+        value = segment[len(key) :].strip() if key else segment
+        value_words = words(value)
+        if key and key in want.wanted:
+            score += 4.0 if value.lower() == want.wanted[key].lower() else -4.0
+        elif prose and value_words and value_words <= prose:
+            score += 3.0
+        elif key and key in now:
+            score += 1.0 if value.lower() == now[key].lower() else -1.0
+    return score
+
+
+def pick_option(labels: list[str], instruction: str, seen: dict[str, dict[str, str]]) -> str | None:
+    """Among the offered options of one item (labels ``Item: k v, k v - $p``), the one that best
+    matches what the instruction wants for that item; None when no label is an option."""
+    options = [label for label in labels if is_option_label(label)]
+    if not options:
+        return None
+    wants = item_wants(instruction)
+    head = _label_parts(options[0])[0]
+    want = _want_for(head, wants, instruction)
+    current = seen.get(head.lower(), {})
+    scored = [(option_score(label, want, current), -i, label) for i, label in enumerate(options)]
+    return max(scored)[2]
+
+
+_ITEM_LABEL = re.compile(r"^(?P<head>[^(:]+?)\s*\((?P<opts>[^)]*)\)")
+
+
+def remember_items(
+    labels: list[str], seen: dict[str, dict[str, str]], known_keys: list[str]
+) -> None:
+    """Note the current options of items the bot lists (``Lamp (color black, ...) - $20``)."""
+    for label in labels:
+        match = _ITEM_LABEL.match(label)
+        if not match:
+            continue
+        options: dict[str, str] = {}
+        for segment in _segments(match["opts"]):
+            key = _key_of(segment, known_keys) or segment.split(" ", 1)[0]
+            options[key] = segment[len(key) :].strip()
+        seen[match["head"].strip().lower()] = options
+
+
+def option_keys(instruction: str) -> list[str]:
+    keys: list[str] = []
+    for want in item_wants(instruction):
+        keys += list(want.current) + list(want.wanted)
+    return keys
+
+
+_PROPOSED_CHANGE = re.compile(
+    r"^\s*-\s*(?P<head>[^:\n]+):\s*(?P<old>[^\n]*?)\s*->\s*(?P<new>[^(\n]*)", re.M
+)
+
+
+def wrong_options(proposal: str, instruction: str) -> list[str]:
+    """The items of a proposal whose new options contradict the instruction's wanted ones."""
+    wrong: list[str] = []
+    wants = item_wants(instruction)
+    for match in _PROPOSED_CHANGE.finditer(proposal):
+        head = match["head"].strip()
+        want = _want_for(head, wants, "")
+        if not want.wanted:
+            continue
+        keys = list(want.current) + list(want.wanted)
+        for segment in _segments(match["new"]):
+            key = _key_of(segment, keys)
+            if (
+                key in want.wanted
+                and segment[len(key) :].strip().lower() != want.wanted[key].lower()
+            ):
+                wrong.append(f"the {head} should have {key} {want.wanted[key]}")
+    return wrong
+
+
+def payment_phrase(method: dict[str, Any]) -> str:
+    source = str(method.get("source", ""))
+    if source == "credit_card":
+        return (
+            f"{str(method.get('brand', 'card')).capitalize()} ending {method.get('last_four', '')}"
+        )
+    return {"paypal": "PayPal", "gift_card": "Gift card"}.get(source, source)
+
+
+def wanted_payment(instruction: str, methods: dict[str, dict[str, Any]]) -> str | None:
+    """How the instruction's payment method is named on a choice: ``PayPal``, ``Gift card``,
+    ``Mastercard ending 1234`` or ``original``; None when it names none."""
+    text = instruction.lower()
+    for method_id, method in methods.items():
+        if method_id.lower() in text:
+            return payment_phrase(method)
+    if re.search(r"\bpay ?pal\b", text):
+        return "PayPal"
+    if re.search(r"\bgift ?card\b|\bgc\b", text):
+        return "Gift card"
+    if re.search(r"\boriginal (?:payment|method|card)\b", text):
+        return "original"
+    for method in methods.values():
+        if method.get("last_four") and str(method["last_four"]) in text:
+            return payment_phrase(method)
+    return None
+
+
+def cancel_reason(labels: list[str], instruction: str) -> str | None:
+    """The reason a person in the instruction's situation would pick."""
+    lowered = {label.lower(): label for label in labels}
+    mistake = re.search(
+        r"\bmistake|\baccident|\bwrong (?:item|order)|\bby error\b", instruction, re.I
+    )
+    for key, label in lowered.items():
+        if "mistake" in key and mistake:
+            return label
+    for key, label in lowered.items():
+        if "no longer" in key and not mistake:
+            return label
+    return None
