@@ -29,7 +29,7 @@ from .wants import (
 END = "No, that's all, thanks."
 UNSURE = "I'm not sure."
 
-_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(#])")
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(#])|(?<=;)\s+(?=For #)")
 _IDENTITY = re.compile(
     r"^(?:your|you are|you're)\s+(?:name|user id|zip|email|date of birth)\b"
     r"|^your (?:name|user id) is\b",
@@ -468,7 +468,7 @@ _ANYTHING_ELSE = re.compile(
 
 
 _MIND_CHANGE = re.compile(
-    r"[^.;]*\bchange (?:your|my) mind\b[^.;]*|[^.;]*\bdecide (?:to not|not to)\b[^.;]*", re.I
+    r"\bchange (?:your|my) mind\b[^.;]*|\bdecide (?:to not|not to)\b[^.;]*", re.I
 )
 _AT_CONFIRMATION = re.compile(
     r"(?:if|when|before) (?:the agent asks for confirmation|confirming|you confirm)[^,]*,\s*"
@@ -485,8 +485,10 @@ def mind_change(proposal: str, instruction: str) -> str | None:
         named = words(clause) - words("change your mind and decide to not the after all but")
         listed = words(" ".join(_LISTED.findall(proposal)) or proposal)
         if named & listed:
-            text = re.sub(r"^\s*(?:but|and|,)\s*", "", clause.strip())
-            return "No, " + first_person(text)[:1].lower() + first_person(text)[1:] + "."
+            rest = re.split(r"\bdecide (?:to not|not to)\s+", clause, maxsplit=1, flags=re.I)
+            if len(rest) == 2:
+                return f"No, I've changed my mind: I don't want to {first_person(rest[1])}."
+            return "No, I've changed my mind."
     return None
 
 
@@ -540,6 +542,7 @@ class Customer:
     seen_items: dict[str, dict[str, str]] = field(default_factory=dict)
     asked: list[str] = field(default_factory=list)
     mentioned_at_confirmation: bool = False
+    changed_mind: bool = False
 
     def __post_init__(self) -> None:
         self.pending = requests(self.instruction)
@@ -556,8 +559,9 @@ class Customer:
 
     def confirm(self, proposal: str) -> str:
         """Yes, or no with what is wrong, or the change the instruction asks to bring up."""
-        changed = mind_change(proposal, self.instruction)
+        changed = None if self.changed_mind else mind_change(proposal, self.instruction)
         if changed:
+            self.changed_mind = True
             return changed
         extra = at_confirmation(self.instruction)
         if extra and not self.mentioned_at_confirmation:
@@ -608,6 +612,11 @@ class Customer:
         answer = identity_answer(bot_text, self.me) if "?" in bot_text or not choices else None
         if answer and not choices:
             return answer
+        if choices and self.changed_mind and any(_PERSON_CHOICE.search(c) for c in choices):
+            self.changed_mind = False
+            nxt = self._next_request()
+            self.done = nxt is None
+            return nxt or END
         if choices:
             return self.choose(bot_text, choices)
         if _ANYTHING_ELSE.search(bot_text):
