@@ -18,7 +18,6 @@ from rapidfuzz import fuzz
 
 from .wants import (
     cancel_reason,
-    option_keys,
     pick_option,
     remember_items,
     wanted_payment,
@@ -49,7 +48,7 @@ _PERSONA = [
 ]
 _NEXT_REQUEST = re.compile(
     r"^(?:also|additionally|in addition|besides|after that|afterwards|then|finally|"
-    r"once (?:that|this|it)|for the other|for another|and for|meanwhile|moreover|for #?w\d)\b"
+    r"once (?:that|this|it)|for the other|for another|and for|meanwhile|moreover|for #?w\d+)\b"
     r"|\byou (?:also|then) (?:want|would like|wish|need)\b|\balso (?:want|like|need)\b",
     re.I,
 )
@@ -529,6 +528,12 @@ def order_choice(choices: list[str], request: str, me: Identity) -> str | None:
     return holding[0] if len(holding) == 1 else None
 
 
+_SUGGESTION = re.compile(
+    r"\byou can (?:[^.;]*? or )?(?P<what>(?:change|modify) (?:its|the) items)(?: instead)?\b", re.I
+)
+_GOAL_ITEMS = re.compile(r"\bexchange|\bmodify|\bchange\b", re.I)
+
+
 @dataclass
 class Customer:
     """One scripted customer for one task."""
@@ -539,7 +544,7 @@ class Customer:
     said_requests: int = 0
     done: bool = False
     current: str = ""
-    seen_items: dict[str, dict[str, str]] = field(default_factory=dict)
+    seen_items: dict[str, list[str]] = field(default_factory=dict)
     asked: list[str] = field(default_factory=list)
     mentioned_at_confirmation: bool = False
     changed_mind: bool = False
@@ -569,6 +574,8 @@ class Customer:
             return extra
         if not consistent(proposal, self.instruction):
             return "no"
+        if extra and not words(extra) & words(" ".join(_LISTED.findall(proposal))) - {"return"}:
+            return "No, " + extra[:1].lower() + extra[1:]
         wrong = wrong_options(proposal, self.instruction)
         if wrong:
             return "No, " + "; ".join(wrong) + "."
@@ -580,8 +587,8 @@ class Customer:
 
     def choose(self, bot_text: str, choices: list[str]) -> str:
         """The answer to a question offering choices."""
-        remember_items(choices, self.seen_items, option_keys(self.instruction))
-        option = pick_option(choices, self.instruction, self.seen_items)
+        remember_items(choices, self.seen_items)
+        option = pick_option(choices, self.instruction, self.seen_items, self.current)
         context = self.current or self.instruction
         direct = (
             option
@@ -619,6 +626,10 @@ class Customer:
             return nxt or END
         if choices:
             return self.choose(bot_text, choices)
+        suggested = _SUGGESTION.search(bot_text)
+        if suggested and _GOAL_ITEMS.search(self.current) and suggested[0] not in self.asked:
+            self.asked.append(suggested[0])
+            return f"Okay, then I'd like to {suggested['what']} instead."
         if _ANYTHING_ELSE.search(bot_text):
             nxt = self._next_request()
             if nxt is None:

@@ -97,28 +97,39 @@ def _clause_about(head: str, text: str) -> str:
     return " ".join(about)
 
 
-def option_score(label: str, want: ItemWant, current: dict[str, str]) -> float:
+def _common_prefix(a: list[str], b: list[str]) -> int:
+    n = 0
+    while n < min(len(a), len(b)) and a[n] == b[n]:
+        n += 1
+    return n
+
+
+def option_score(label: str, want: ItemWant, current: list[str]) -> float:
     """How well an option label matches what the instruction wants for its item: wanted values
     count most, a changed option the instruction does not ask about counts against."""
     _, options = _label_parts(label)
-    now = {**current, **want.current}
-    keys = list(now) + list(want.wanted)
+    now = [s.lower() for s in current] + [f"{k} {v}".lower() for k, v in want.current.items()]
     prose = words(want.prose)
     score = 0.0
     for segment in _segments(options):
-        key = _key_of(segment, keys)
-        value = segment[len(key) :].strip() if key else segment
-        value_words = words(value)
-        if key and key in want.wanted:
-            score += 4.0 if value.lower() == want.wanted[key].lower() else -4.0
-        elif prose and value_words and value_words <= prose:
-            score += 3.0
-        elif key and key in now:
-            score += 1.0 if value.lower() == now[key].lower() else -1.0
+        key = _key_of(segment, list(want.wanted))
+        if key:
+            wanted = want.wanted[key].lower()
+            score += 4.0 if segment[len(key) :].strip().lower() == wanted else -4.0
+            continue
+        if segment.lower() in now:
+            score += 1.0
+            continue
+        parts = segment.lower().split()
+        common = max((_common_prefix(parts, c.split()) for c in now), default=0)
+        value = words(" ".join(parts[max(common, 1) :]))
+        score += 3.0 if value and value <= prose else -1.0
     return score
 
 
-def pick_option(labels: list[str], instruction: str, seen: dict[str, dict[str, str]]) -> str | None:
+def pick_option(
+    labels: list[str], instruction: str, seen: dict[str, list[str]], request: str = ""
+) -> str | None:
     """Among the offered options of one item (labels ``Item: k v, k v - $p``), the one that best
     matches what the instruction wants for that item; None when no label is an option."""
     options = [label for label in labels if is_option_label(label)]
@@ -127,7 +138,9 @@ def pick_option(labels: list[str], instruction: str, seen: dict[str, dict[str, s
     wants = item_wants(instruction)
     head = _label_parts(options[0])[0]
     want = _want_for(head, wants, instruction)
-    current = seen.get(head.lower(), {})
+    if not want.wanted and not want.prose:
+        want.prose = request or instruction
+    current = seen.get(head.lower(), [])
     scored = [(option_score(label, want, current), -i, label) for i, label in enumerate(options)]
     return max(scored)[2]
 
@@ -135,19 +148,12 @@ def pick_option(labels: list[str], instruction: str, seen: dict[str, dict[str, s
 _ITEM_LABEL = re.compile(r"^(?P<head>[^(:]+?)\s*\((?P<opts>[^)]*)\)")
 
 
-def remember_items(
-    labels: list[str], seen: dict[str, dict[str, str]], known_keys: list[str]
-) -> None:
+def remember_items(labels: list[str], seen: dict[str, list[str]]) -> None:
     """Note the current options of items the bot lists (``Lamp (color black, ...) - $20``)."""
     for label in labels:
         match = _ITEM_LABEL.match(label)
-        if not match:
-            continue
-        options: dict[str, str] = {}
-        for segment in _segments(match["opts"]):
-            key = _key_of(segment, known_keys) or segment.split(" ", 1)[0]
-            options[key] = segment[len(key) :].strip()
-        seen[match["head"].strip().lower()] = options
+        if match:
+            seen[match["head"].strip().lower()] = _segments(match["opts"])
 
 
 def option_keys(instruction: str) -> list[str]:
