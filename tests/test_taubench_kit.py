@@ -223,3 +223,55 @@ def test_all_the_items_answers_all_of_them_when_offered() -> None:
     question = 'Which items would you like to return? You can pick several, or say "all of them".'
     assert customer.reply(question, labels) == "all of them"
     assert customer.reply("Which items would you like to return?", labels) == UNSURE
+
+
+def test_an_item_option_is_picked_by_that_item_s_wanted_options() -> None:
+    wanted = (
+        "For #W1234567, exchange Jigsaw Puzzle {'pieces': '2000', 'theme': 'fantasy'} to "
+        "{'pieces': '500', 'theme': 'art'}; T-Shirt {'color': 'blue', 'size': 'M'} to "
+        "{'color': 'red', 'size': 'L'}."
+    )
+    customer = Customer(wanted, ME)
+    labels = [
+        "T-Shirt: color red, size M - $20.00",
+        "T-Shirt: color red, size L - $21.00",
+        "T-Shirt: color blue, size L - $22.00",
+    ]
+    assert customer.reply("Which option would you like instead?", labels) == "T-Shirt: color red, size L"
+
+
+def test_a_prose_option_keeps_what_the_instruction_does_not_mention() -> None:
+    customer = Customer("For #W1234567, you want a bamboo deck for your skateboard.", ME)
+    customer.reply("Which items?", ["Skateboard (deck material plastic, length 31 inch) - $1"])
+    labels = [
+        "Skateboard: deck material plastic, length 34 inch - $2",
+        "Skateboard: deck material bamboo, length 28 inch - $3",
+        "Skateboard: deck material bamboo, length 31 inch - $4",
+    ]
+    assert customer.reply("Which option?", labels) == labels[2][:-5]
+
+
+def test_reasons_and_payment_methods_are_answered_not_unsure() -> None:
+    customer = Customer(INSTRUCTION, ME)
+    reasons = ["no longer needed", "ordered by mistake"]
+    assert customer.reply("Why are you cancelling?", reasons) == "no longer needed"
+    paid = Customer("You want to exchange the lamp of #W1234567 and prefer paypal.", ME)
+    methods = ["Mastercard ending 5859", "PayPal", "Gift card ($68.00 left)"]
+    assert paid.reply("Which payment method?", methods) == "PayPal"
+
+
+def test_all_of_them_is_said_only_when_every_item_is_wanted() -> None:
+    customer = Customer("You want to exchange the Electric Kettle of order #W1234567.", ME)
+    labels = ["Bookshelf (color white) - $455.34", "Electric Kettle (2L) - $153.81", "All of them"]
+    question = 'Which items would you like to exchange? You can pick several, or say "all of them".'
+    assert customer.reply(question, labels) == "Electric Kettle"
+
+
+def test_a_change_of_mind_is_said_at_the_confirmation() -> None:
+    wanted = (
+        "For #W1234567, try to exchange Electric Kettle {'color': 'white'} to a green one, but "
+        "change your mind and decide to not exchange the electric kettle after all."
+    )
+    proposal = "Here's the exchange:\n- Electric Kettle: color white -> color green\nGo ahead?"
+    answer = Customer(wanted, ME).reply(proposal, ["yes", "no"])
+    assert answer.startswith("No, I've changed my mind")

@@ -506,11 +506,17 @@ def payment_choice(choices: list[str], instruction: str, me: Identity) -> str | 
     if not any(_PAYMENT_LABEL.search(c) for c in choices):
         return None
     wanted = wanted_payment(instruction, me.payment_methods)
+    if wanted == "credit card":
+        return next((c for c in choices if re.search(r"\bending \d{4}\b", c)), None)
     if wanted:
         for choice in choices:
             if wanted.lower() in choice.lower() or choice.lower().startswith(wanted.lower()):
                 return choice
-    return choices[0]
+    return None
+
+
+def _first_payment(choices: list[str]) -> str | None:
+    return choices[0] if any(_PAYMENT_LABEL.search(c) for c in choices) else None
 
 
 def order_choice(choices: list[str], request: str, me: Identity) -> str | None:
@@ -593,11 +599,15 @@ class Customer:
         direct = (
             option
             or cancel_reason(choices, self.instruction)
+            or payment_choice(choices, context, self.me)
             or payment_choice(choices, self.instruction, self.me)
+            or _first_payment(choices)
         )
         if direct:
             return re.sub(r"\s+-\s+\$[\d,.]+\s*$", "", direct)
-        picked = pick_choices(bot_text, choices, self.instruction)
+        picked = pick_choices(bot_text, choices, context)
+        if not picked and context != self.instruction:
+            picked = pick_choices(bot_text, choices, self.instruction)
         if not picked:
             held = order_choice(choices, context, self.me)
             picked = [held] if held else []

@@ -208,6 +208,8 @@ def wanted_payment(instruction: str, methods: dict[str, dict[str, Any]]) -> str 
         return "PayPal"
     if re.search(r"\bgift ?card\b|\bgc\b", text):
         return "Gift card"
+    if re.search(r"\bcredit card\b", text):
+        return "credit card"
     if re.search(r"\boriginal (?:payment|method|card)\b", text):
         return "original"
     for method in methods.values():
