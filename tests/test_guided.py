@@ -16,6 +16,7 @@ from warmline.domain.customers import Customer
 from warmline.domain.decision import Decision
 from warmline.domain.events import (
     ActionExecuted,
+    ActionProposed,
     BotReplied,
     ConversationStarted,
     Decided,
@@ -398,3 +399,59 @@ def test_a_label_given_without_its_price_picks_the_one_it_begins() -> None:
     ]
     said_text = "Gaming Mouse: color white, sensor type optical, connectivity wireless"
     assert resolve_choice(said_text, labels) == 0
+
+
+def _proposed(pack: DomainPack) -> tuple[ConversationState, Decision]:
+    """A return of the boots from W1 to the gift card, proposed and awaiting its yes."""
+    text = "return the boots from W1 to my gift card"
+    state = with_offers(started(), item_ids=ITEMS, payment_method_id=PAYMENTS)
+    d = decide(state, said(text, order("W1")), CUSTOMER, pack)
+    assert d.kind == "confirm"
+    state = turn(started(), text, d)
+    apply(state, ActionProposed(at=NOW, action="return_items", params=d.params, confirmation="?"))
+    apply(state, BotReplied(at=NOW, text="Refund? yes or no", choices=["yes", "no"]))
+    assert state.pending is not None
+    return state, d
+
+
+def test_any_decision_but_a_yes_leaves_no_proposal_to_run(pack: DomainPack) -> None:
+    """A correction that asks again, a refusal, another request: a later yes runs nothing."""
+    state, d = _proposed(pack)
+    asked = Decision(kind="clarify", action="return_items", missing="item_ids", params={})
+    assert turn(state, "no, the other order", asked).pending is None
+    state, d = _proposed(pack)
+    refusal = Decision(kind="answer", action="return_items", params=d.params)
+    assert turn(state, "no, actually W2", refusal).pending is None
+
+
+def test_a_refused_dry_run_keeps_the_values_for_a_correction(pack: DomainPack) -> None:
+    state, d = _proposed(pack)
+    refusal = Refusal("order_not_delivered", "Order W1 is pending.")
+    refused_state = replace(state, refusals={preview_key("return_items", dict(d.params)): refusal})
+    refused = decide(refused_state, said("refund it", order("W1")), CUSTOMER, pack)
+    assert "precondition_failed" in refused.reason_codes()
+    after = turn(state, "refund it", refused)
+    assert after.pending is None
+    assert after.filling is not None and after.filling.params["order_id"] == "W1"
+    fixed = decide(
+        with_offers(after, order_id=ORDERS), said("actually W2", order("W2")), CUSTOMER, pack
+    )
+    assert "slot_corrected" in fixed.reason_codes()
+    assert fixed.params["order_id"] == "W2"
+
+
+def test_an_offer_evaluated_before_a_correction_is_never_used(pack: DomainPack) -> None:
+    """The items offered for W1 cannot fill the items of W2 once the order is corrected: they
+    are asked for again (the guide evaluates them afresh)."""
+    state, _ = _proposed(pack)
+    one = Offer(ITEMS.labels[:1], ITEMS.values[:1], basis=(("order_id", "W1"),))
+    d = decide(
+        with_offers(state, item_ids=one, order_id=ORDERS),
+        said("no, actually W2", order("W2")),
+        CUSTOMER,
+        pack,
+    )
+    assert "slot_corrected" in d.reason_codes()
+    assert (d.kind, d.missing, d.choices) == ("clarify", "item_ids", [])
+    fresh = Offer(ITEMS.labels[:1], ITEMS.values[:1], basis=(("order_id", "W2"),))
+    assert fresh.fresh_for({"order_id": "W2"}) and not one.fresh_for({"order_id": "W2"})

@@ -71,11 +71,18 @@ class Filling:
 @dataclass(frozen=True)
 class Offer:
     """The choices of one parameter, evaluated from fresh records for one turn: labels and the
-    values they send; ``found`` is False when the record itself was not found."""
+    values they send; ``found`` is False when the record itself was not found. ``basis`` is
+    the other parameters' values it was evaluated with: once one of them changes (a
+    correction), the offer is stale and is evaluated again."""
 
     labels: tuple[str, ...] = ()
     values: tuple[str, ...] = ()
     found: bool = True
+    basis: tuple[tuple[str, str], ...] = ()
+
+    def fresh_for(self, params: dict[str, str]) -> bool:
+        """Whether the offer was evaluated with these values of the other parameters."""
+        return all(params.get(key) == value for key, value in self.basis)
 
 
 @dataclass(frozen=True)
@@ -278,6 +285,10 @@ def _apply_hand_back(state: ConversationState) -> None:
 
 def _apply_decision(state: ConversationState, event: Decided) -> None:
     decision = event.decision
+    if decision.kind != "act":
+        # a proposal is answered by the very next turn: anything else (a correction, a
+        # refused dry run, another request) leaves no yes that could still run it
+        state.pending = None
     state.choices = tuple(decision.choices)
     state.choice_values = tuple(decision.choice_values)
     state.filling = _filling(state, decision)
@@ -306,7 +317,9 @@ def _filling(state: ConversationState, decision: Decision) -> Filling | None:
     """The action under way after ``decision``: kept while its parameters are asked for or it
     awaits a yes; gone once it runs, is declined or another request starts."""
     asking = decision.kind == "clarify" and decision.missing is not None
-    if decision.action is None or not (asking or decision.kind == "confirm"):
+    # a refused dry run keeps the request's values: a correction may follow it
+    refused = decision.kind == "answer" and "precondition_failed" in decision.reason_codes()
+    if decision.action is None or not (asking or refused or decision.kind == "confirm"):
         return None
     before = state.filling
     goes_on = before is not None and before.action == decision.action

@@ -12,7 +12,7 @@ from warmline.domain.pack import DomainPack, Parameter
 from warmline.domain.understanding import Understanding
 from warmline.policy.choices import resolve_choice
 from warmline.policy.clarify import clarify
-from warmline.policy.guided import ALL_LABEL, as_list, corrected, offer_key, pick
+from warmline.policy.guided import ALL_LABEL, as_list, corrected, current_offer, pick
 from warmline.policy.intents import handle_intent, ontology_choices
 
 
@@ -198,7 +198,8 @@ def _offered_value(state: ConversationState, spec: Parameter, picked: int) -> st
     when there is one, else the value recorded with the question."""
     name = state.awaiting_param or ""
     prior = state.filling.params.get(name) if state.filling else None
-    offer = state.offers.get(offer_key(name, len(as_list(prior)) if spec.per else None))
+    params = state.filling.params if state.filling else {}
+    offer = current_offer(state, name, len(as_list(prior)) if spec.per else None, params)
     label = state.choices[picked]
     if offer is not None and label in offer.labels:
         return offer.values[offer.labels.index(label)]

@@ -74,6 +74,15 @@ def offer_key(name: str, index: int | None = None) -> str:
     return name if index is None else f"{name}[{index}]"
 
 
+def current_offer(
+    state: ConversationState, name: str, index: int | None, params: dict[str, str]
+) -> Offer | None:
+    """The offer of ``name`` evaluated with these values of the other parameters (None: none
+    yet, or one evaluated before a value it reads was corrected)."""
+    offer = state.offers.get(offer_key(name, index))
+    return offer if offer is not None and offer.fresh_for(params) else None
+
+
 def as_list(value: str | None) -> list[str]:
     """A parameter value kept as a JSON list (``many``, ``per``), as a list."""
     if not value:
@@ -157,7 +166,7 @@ def choose(
     """The value of a ``choices`` parameter from its offer: the customer's words, the one
     possible value, or ``ASK``. For ``per``, the next element's value is appended."""
     index = len(as_list(params.get(name))) if spec.per else None
-    offer = state.offers.get(offer_key(name, index))
+    offer = current_offer(state, name, index, params)
     if offer is None or not offer.values:
         return ASK
     picked = pick(text, offer.labels, spec.many) if spec.per is None else []
@@ -205,7 +214,7 @@ def ask_choices(
     """Ask for ``name`` with the choices of its offer; without one yet, ask plainly (the guide
     stage evaluates it); an empty offer has nothing to choose."""
     index = len(as_list(params.get(name))) if spec.per else None
-    offer = state.offers.get(offer_key(name, index))
+    offer = current_offer(state, name, index, params)
     if offer is not None and not offer.values:
         why = "its record was not found" if not offer.found else "no item fits"
         reasons.append(Reason(code="no_choices", detail=f"{action_name}.{name}: {why}"))
@@ -281,7 +290,7 @@ def _replacement(
         mention = understanding.entity(spec.entity)
         if mention is not None and mention.value.lstrip("#") != old.lstrip("#"):
             return mention.value
-    offer: Offer | None = state.offers.get(offer_key(name))
+    offer = current_offer(state, name, None, state.filling.params if state.filling else {})
     if offer is None or not offer.values:
         return None
     text = understanding.text

@@ -87,7 +87,7 @@ class Guide:
                 seen.verification,
             )
             asked = _asked(turn, decision)
-            if asked is None or asked[0] in offers:
+            if asked is None or _current(offers.get(asked[0]), dict(decision.params)):
                 break
             key, action, name, index = asked
             offers[key] = await self.offer(turn, action, name, dict(decision.params), index)
@@ -135,15 +135,25 @@ class Guide:
                 context[record] = await self.runner.lookup(request, _with_customer(params, turn))
             except BackOfficeNotFound:
                 if record == spec.choices.record:
-                    return Offer(found=False)
+                    return Offer(found=False, basis=_basis(params, name))
             except ConnectorError:
                 continue
         if spec.choices.record not in context:
-            return Offer(found=False)
+            return Offer(found=False, basis=_basis(params, name))
         if spec.per is not None and index is not None:
             elements = as_list(params.get(spec.per))
             context["each"] = elements[index] if index < len(elements) else None
-        return _evaluate(turn, spec, context)
+        return replace(_evaluate(turn, spec, context), basis=_basis(params, name))
+
+
+def _basis(params: dict[str, str], name: str) -> tuple[tuple[str, str], ...]:
+    """The values an offer of ``name`` is evaluated with: every other parameter's."""
+    return tuple(sorted((k, v) for k, v in params.items() if k != name))
+
+
+def _current(offer: Offer | None, params: dict[str, str]) -> bool:
+    """Whether ``offer`` was evaluated with these values (a stale one is evaluated again)."""
+    return offer is not None and offer.fresh_for(params)
 
 
 def _evaluate(turn: Turn, spec: Parameter, context: dict[str, Any]) -> Offer:
