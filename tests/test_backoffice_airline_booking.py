@@ -137,3 +137,62 @@ async def test_a_booking_names_its_payments_one_way_only(client: httpx.AsyncClie
     assert (await client.post("/airline/reservations", json=both)).status_code == 422
     neither = {k: v for k, v in booking([VISA]).items() if k != "payment_ids"}
     assert (await client.post("/airline/reservations", json=neither)).status_code == 422
+
+
+DELAYED = "LWTEDF"  # liam_ito_4473, silver, insured economy, HAT002 delayed on 2024-05-15, 1 pax
+
+
+async def test_a_delay_is_compensated_only_after_the_reservation_is_cancelled(
+    client: httpx.AsyncClient,
+) -> None:
+    url = "/airline/users/liam_ito_4473/certificates"
+    ask = {"reservation_id": DELAYED, "flight_number": "HAT002"}
+    early = await client.post(url, json=ask)
+    assert early.status_code == 409 and early.json()["rule"] == "delay_needs_change"
+    flights = (await client.get(f"/airline/reservations/{DELAYED}/disruptions")).json()
+    assert flights["flights"][0] == {
+        "flight_number": "HAT002",
+        "date": "2024-05-15",
+        "status": "delayed",
+        "on_reservation": True,
+    }
+    cancel = await client.post(
+        f"/airline/reservations/{DELAYED}/cancel", json={"reason": "other", "cause": "weather"}
+    )
+    assert cancel.status_code == 200, cancel.text
+    wrong = await client.post(url, json={**ask, "amount": 100})
+    assert wrong.status_code == 409 and wrong.json()["rule"] == "compensation_amount"
+    sent = await client.post(url, json=ask)
+    assert sent.status_code == 200, sent.text
+    assert sent.json()["certificate"] == {
+        "source": "certificate",
+        "amount": 50,
+        "id": "certificate_3221322",
+    }
+
+
+async def test_compensation_checks_the_customer_the_status_and_the_flight(
+    client: httpx.AsyncClient,
+) -> None:
+    other = await client.post(
+        "/airline/users/mia_li_3668/certificates",
+        json={"reservation_id": DELAYED, "flight_number": "HAT002"},
+    )
+    assert other.status_code == 409 and other.json()["rule"] == "not_customers_reservation"
+    regular = await client.post(
+        "/airline/users/harper_garcia_8677/certificates",
+        json={"reservation_id": "JN75RZ", "flight_number": "HAT162"},
+    )
+    assert regular.status_code == 409 and regular.json()["rule"] == "compensation_not_eligible"
+    cancelled = await client.post(
+        "/airline/users/lei_rossi_4874/certificates?dry_run=true",
+        json={"reservation_id": "15EN70", "flight_number": "HAT087"},
+    )
+    assert cancelled.status_code == 200 and cancelled.json()["summary"]["amount"] == 200
+    flown = await client.post(
+        "/airline/users/lei_rossi_4874/certificates",
+        json={"reservation_id": "15EN70", "flight_number": "HAT099"},
+    )
+    assert flown.status_code == 409 and flown.json()["rule"] == "no_disruption"
+    plain = await client.post("/airline/users/lei_rossi_4874/certificates", json={"amount": 75})
+    assert plain.status_code == 200  # tau-bench's call: an amount only, taken as given

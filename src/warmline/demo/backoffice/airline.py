@@ -84,6 +84,11 @@ RULES: dict[str, str] = {
     "payment_total_mismatch": "the payments must add up to the total price",
     "certificate_limit": "a customer can hold at most three certificates sent by an agent",
     "too_many_bookings": "the back office makes at most seven new reservation ids",
+    "not_customers_reservation": "compensation is for a reservation of the customer's own",
+    "compensation_not_eligible": "only silver or gold members, insured or business trips",
+    "no_disruption": "the flight was neither cancelled nor delayed on the reservation's date",
+    "delay_needs_change": "a delay is compensated only once the reservation is changed or cancelled",
+    "compensation_amount": "the amount is the policy's: $100 (cancelled) or $50 (delayed) a passenger",
 }
 
 

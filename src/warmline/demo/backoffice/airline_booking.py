@@ -21,11 +21,19 @@ from warmline.demo.backoffice.airline import (
     Cabin,
     Checks,
     Passenger,
+    day_of,
     policy_checks,
 )
 from warmline.demo.backoffice.airline_flights import FlightRef, price_segments, segment_view
 from warmline.demo.backoffice.payments import payment_label, write_response, write_target
-from warmline.demo.backoffice.store import BackOfficeStore, Record, RuleViolation, StoreDep, Table
+from warmline.demo.backoffice.store import (
+    BackOfficeStore,
+    Record,
+    RuleViolation,
+    StoreDep,
+    Table,
+    _shipped,
+)
 
 router = APIRouter(prefix="/airline", tags=["airline"])
 
@@ -70,7 +78,19 @@ class BookingBody(BaseModel):
 
 
 class CertificateBody(BaseModel):
-    amount: int | float = Field(gt=0, le=10_000)
+    amount: int | float | None = Field(None, gt=0, le=10_000)
+    reservation_id: str | None = Field(
+        None, description="with flight_number: compensation, checked and priced by the policy"
+    )
+    flight_number: str | None = None
+
+    @model_validator(mode="after")
+    def _amount_or_reason(self) -> CertificateBody:
+        if (self.reservation_id is None) != (self.flight_number is None):
+            raise ValueError("give reservation_id and flight_number together")
+        if self.amount is None and self.reservation_id is None:
+            raise ValueError("give an amount, or the reservation and flight it compensates")
+        return self
 
 
 def _new_id(reservations: Table) -> str:
@@ -267,20 +287,99 @@ async def book_reservation(
     return write_response({**reservation, "status": "active"}, summary, dry_run)
 
 
+#: Compensation per passenger (policy: "Compensation"), by the flight's status on its date.
+COMPENSATION = {"cancelled": 100, "delayed": 50}
+
+
+def disruptions(store: BackOfficeStore, res: Record) -> list[Record]:
+    """Each flight of the reservation as booked (the shipped record) and as it is now, with its
+    status on its date and whether the reservation still holds it."""
+    shipped = _shipped("airline", "reservations").get(res["reservation_id"], {})
+    now = [(s["flight_number"], s["date"]) for s in res["flights"]]
+    seen: list[tuple[str, str]] = []
+    for seg in [*shipped.get("flights", []), *res["flights"]]:
+        if (seg["flight_number"], seg["date"]) not in seen:
+            seen.append((seg["flight_number"], seg["date"]))
+    return [
+        {
+            "flight_number": number,
+            "date": date,
+            "status": day_of(store, {"flight_number": number, "date": date}).get("status"),
+            "on_reservation": (number, date) in now,
+        }
+        for number, date in seen
+    ]
+
+
+def compensation(store: BackOfficeStore, user_id: str, res: Record, flight_number: str) -> int:
+    """The policy's certificate for a disrupted flight of the reservation, or its refusal."""
+    if res["user_id"] != user_id:
+        raise RuleViolation(
+            "not_customers_reservation", "That reservation is not on this customer's profile."
+        )
+    user = store.airline_user(user_id)
+    if not (
+        user["membership"] in ("silver", "gold")
+        or res.get("insurance") == "yes"
+        or res["cabin"] == "business"
+    ):
+        raise RuleViolation(
+            "compensation_not_eligible",
+            "Compensation is offered only to silver or gold members, travellers with travel"
+            " insurance, or business travellers.",
+        )
+    hit = [
+        d
+        for d in disruptions(store, res)
+        if d["flight_number"] == flight_number.upper() and d["status"] in COMPENSATION
+    ]
+    if not hit:
+        raise RuleViolation(
+            "no_disruption",
+            f"Flight {flight_number} was not cancelled or delayed on this reservation's date.",
+        )
+    status = "cancelled" if any(d["status"] == "cancelled" for d in hit) else "delayed"
+    changed = res.get("status") == "cancelled" or any(not d["on_reservation"] for d in hit)
+    if status == "delayed" and not changed:
+        raise RuleViolation(
+            "delay_needs_change",
+            "For a delayed flight, a certificate can be offered once the reservation has been"
+            " changed or cancelled because of the delay.",
+        )
+    return COMPENSATION[status] * len(res["passengers"])
+
+
+@router.get("/reservations/{reservation_id}/disruptions")
+async def reservation_disruptions(reservation_id: str, store: StoreDep) -> Record:
+    """The reservation's flights, as booked and now, with their status: what compensation reads."""
+    res = store.reservation(reservation_id)
+    return {"reservation_id": res["reservation_id"], "flights": disruptions(store, res)}
+
+
 @router.post("/users/{user_id}/certificates")
 async def send_certificate(
     user_id: str, body: CertificateBody, store: StoreDep, dry_run: bool = False
 ) -> Record:
-    """tau-bench ``send_certificate``: the first free id of its three."""
+    """tau-bench ``send_certificate``: the first free id of its three. With ``reservation_id``
+    and ``flight_number``, compensation: the policy's checks and amount (``compensation``)."""
     store = write_target(store, dry_run)
     user = store.airline_user(user_id)
+    amount = body.amount
+    if body.reservation_id is not None and body.flight_number is not None:
+        res = store.reservation(body.reservation_id)
+        due = compensation(store, user_id, res, body.flight_number)
+        if amount is not None and amount != due:
+            raise RuleViolation(
+                "compensation_amount", f"The policy's compensation here is ${due}, not ${amount}."
+            )
+        amount = due
     methods = user["payment_methods"]
     free = [cid for cid in CERTIFICATE_IDS if cid not in methods]
     if not free:
         raise RuleViolation(
             "certificate_limit", "This customer already holds every certificate an agent can send."
         )
-    certificate = {"source": "certificate", "amount": body.amount, "id": free[0]}
+    certificate = {"source": "certificate", "amount": amount, "id": free[0]}
     methods[free[0]] = certificate
     summary = {"action": "send_certificate", "user_id": user_id, **certificate}
     summary["label"] = payment_label(certificate)
