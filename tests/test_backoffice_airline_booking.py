@@ -196,3 +196,12 @@ async def test_compensation_checks_the_customer_the_status_and_the_flight(
     assert flown.status_code == 409 and flown.json()["rule"] == "no_disruption"
     plain = await client.post("/airline/users/lei_rossi_4874/certificates", json={"amount": 75})
     assert plain.status_code == 200  # tau-bench's call: an amount only, taken as given
+
+
+async def test_days_with_flights_list_the_dates_after_a_day_with_an_itinerary(
+    client: httpx.AsyncClient,
+) -> None:
+    url = "/airline/flights/days?origin=LAX&destination=DFW&after=2024-05-22&days=3"
+    assert (await client.get(url)).json() == {"dates": ["2024-05-23", "2024-05-24", "2024-05-25"]}
+    none = "/airline/flights/days?origin=LAX&destination=DFW&after=2024-06-30&days=3"
+    assert (await client.get(none)).json() == {"dates": []}

@@ -148,3 +148,22 @@ async def list_airports(store: StoreDep) -> Record:
     codes = {f["origin"] for f in store.flights.values()}
     codes |= {f["destination"] for f in store.flights.values()}
     return {"airports": sorted(codes)}
+
+
+@router.get("/flights/days")
+async def days_with_flights(
+    store: StoreDep,
+    origin: str = Query(min_length=3, max_length=3),
+    destination: str = Query(min_length=3, max_length=3),
+    after: str = Query(pattern=r"^\d{4}-\d{2}-\d{2}$"),
+    days: int = Query(7, ge=1, le=14),
+) -> Record:
+    """The dates after ``after`` (up to ``days`` of them) with a bookable itinerary: the days a
+    return flight can be chosen on."""
+    start = Date.fromisoformat(after)
+    found = []
+    for n in range(1, days + 1):
+        day = (start + timedelta(days=n)).isoformat()
+        if itineraries(store, origin.upper(), destination.upper(), day):
+            found.append(day)
+    return {"dates": found}
