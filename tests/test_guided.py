@@ -455,3 +455,29 @@ def test_an_offer_evaluated_before_a_correction_is_never_used(pack: DomainPack) 
     assert (d.kind, d.missing, d.choices) == ("clarify", "item_ids", [])
     fresh = Offer(ITEMS.labels[:1], ITEMS.values[:1], basis=(("order_id", "W2"),))
     assert fresh.fresh_for({"order_id": "W2"}) and not one.fresh_for({"order_id": "W2"})
+
+
+def _depending(**extra: Any) -> DomainPack:
+    data = _pack_data()
+    parameters = data["actions"]["return_items"]["parameters"]
+    parameters["note"] = {
+        "required": False,
+        "auto": True,
+        "choices": {
+            "record": "account",
+            "items": "[params.get('payment_method_id')]",
+            "label": "x",
+        },
+        **extra,
+    }
+    parameters["reason"] = {"required": False, "entity": "order_id", "depends_on": ["item_ids"]}
+    return DomainPack.model_validate(data)
+
+
+def test_params_read_by_an_expression_and_depends_on_are_dependencies() -> None:
+    action = _depending().actions["return_items"]
+    assert "note" in action.depends_on("payment_method_id")  # `params.get('…')` is read
+    assert "reason" in action.depends_on("item_ids")  # declared
+    assert "item_ids" in action.depends_on("order_id")  # the record's placeholder
+    with pytest.raises(ValidationError, match="depends_on"):
+        _depending(depends_on=["nothing_such"])

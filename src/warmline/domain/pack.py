@@ -22,6 +22,7 @@ HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _PLACEHOLDER = re.compile(r"{([a-z_][a-z0-9_]*)}")
+_PARAMS_READ = re.compile(r"""params(?:\.get\(\s*|\[\s*|\.)['"]?([a-z_][a-z0-9_]*)""")
 
 
 class _Model(BaseModel):
@@ -238,6 +239,11 @@ class Parameter(_Model):
         None, description="one value per element of this other (many) parameter, asked in turn"
     )
     auto: bool = Field(False, description="with exactly one possible value, fill it unasked")
+    depends_on: list[str] = Field(
+        default_factory=list,
+        description="other parameters its choices are read with, besides those found in its "
+        "records' placeholders and its expressions' params reads: a correction of one drops it",
+    )
 
 
 class HttpRequest(_Model):
@@ -302,6 +308,9 @@ class Action(_Model):
                 raise ValueError(
                     f"parameter {name}: choices come from unknown record '{spec.choices.record}'"
                 )
+            unknown = set(spec.depends_on) - set(self.parameters)
+            if unknown or name in spec.depends_on:
+                raise ValueError(f"parameter {name}: depends_on names {sorted(unknown) or name}")
             if (spec.many or spec.per or spec.auto) and spec.choices is None:
                 raise ValueError(f"parameter {name}: many, per and auto need choices")
             if spec.per is not None:
@@ -319,6 +328,21 @@ class Action(_Model):
         path = f"{self.request.path}{joiner}dry_run=true"
         return self.request.model_copy(update={"path": path})
 
+    def reads(self, name: str) -> set[str]:
+        """The parameters the choices of ``name`` are read with: the placeholders of the
+        records its expressions name (its own record first), the ``params`` its expressions
+        read, its ``per`` and its ``depends_on``."""
+        spec = self.parameters[name]
+        if spec.choices is None:
+            return set(spec.depends_on)
+        c = spec.choices
+        text = " ".join(x for x in (c.items, c.value, c.label, c.where) if x)
+        words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text)) | {c.record}
+        uses = {p for r, req in self.records.items() if r in words for p in req.placeholders()}
+        uses |= set(_PARAMS_READ.findall(text)) & set(self.parameters)
+        uses |= set(spec.depends_on) | ({spec.per} if spec.per else set())
+        return uses - {name}
+
     def depends_on(self, name: str) -> set[str]:
         """The parameters whose choices are read with ``name`` (directly or through another)."""
         found: set[str] = set()
@@ -326,13 +350,9 @@ class Action(_Model):
         while changed:
             changed = False
             for pname, spec in self.parameters.items():
-                if pname in found or pname == name or spec.choices is None:
+                if pname in found or pname == name or not (spec.choices or spec.depends_on):
                     continue
-                record = self.records.get(spec.choices.record)
-                uses = record.placeholders() if record else set()
-                if spec.per:
-                    uses = {*uses, spec.per}
-                if uses & ({name} | found):
+                if self.reads(pname) & ({name} | found):
                     found.add(pname)
                     changed = True
         return found
