@@ -481,3 +481,25 @@ def test_params_read_by_an_expression_and_depends_on_are_dependencies() -> None:
     assert "item_ids" in action.depends_on("order_id")  # the record's placeholder
     with pytest.raises(ValidationError, match="depends_on"):
         _depending(depends_on=["nothing_such"])
+
+
+def test_a_date_picks_no_label_by_its_digits(pack: DomainPack) -> None:
+    """The digits of "2024-05-20" do not pick the payment "ending 2024" nor anything at 20:00;
+    a date still picks a label that is that date."""
+    times = Offer(("HAT001 08:00", "HAT002 20:00"), ("f1", "f2"))
+    text = "return the boots from W1 on 2024-05-20"
+    d = decide(
+        with_offers(started(), item_ids=ITEMS, payment_method_id=times),
+        said(text, order("W1")),
+        CUSTOMER,
+        pack,
+    )
+    assert (d.kind, d.missing) == ("clarify", "payment_method_id")
+    dates = Offer(("2024-05-19", "2024-05-20"), ("d1", "d2"))
+    d = decide(
+        with_offers(started(), item_ids=ITEMS, payment_method_id=dates),
+        said(text, order("W1")),
+        CUSTOMER,
+        pack,
+    )
+    assert d.kind == "confirm" and d.params["payment_method_id"] == "d2"

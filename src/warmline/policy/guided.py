@@ -94,6 +94,8 @@ def as_list(value: str | None) -> list[str]:
     return [str(v) for v in loaded] if isinstance(loaded, list) else [value]
 
 
+_DATE = re.compile(r"\b\d{4}-\d{1,2}-\d{1,2}\b")
+"""A date said is matched only against labels that are dates: "2024-05-20" is no 20:00."""
 _MONEY = re.compile(r"\$?\d[\d,]*\.\d\d\b")
 
 
@@ -169,7 +171,8 @@ def choose(
     offer = current_offer(state, name, index, params)
     if offer is None or not offer.values:
         return ASK
-    picked = pick(text, offer.labels, spec.many) if spec.per is None else []
+    words = text if any(_DATE.search(label) for label in offer.labels) else _DATE.sub(" ", text)
+    picked = pick(words, offer.labels, spec.many) if spec.per is None else []
     if picked:
         labels = [offer.labels[i] for i in picked]
         reasons.append(Reason(code="slot_from_words", detail=f"{name}: {labels}"))
