@@ -283,6 +283,11 @@ class Action(_Model):
     refused: str | None = Field(
         None, description="template for a refused dry run (the rule, and what to do instead)"
     )
+    instead: dict[str, str] = Field(
+        default_factory=dict,
+        description="a refused dry run's rule -> another action of the pack that handles it: "
+        "proposed instead, with the values it shares already filled",
+    )
 
     @model_validator(mode="after")
     def _confirmation(self) -> Action:
@@ -505,6 +510,14 @@ class DomainPack(_Model):
                 problems.append(
                     (("actions", name, "refused"), f"unknown template '{action.refused}'")
                 )
+            for rule, other in action.instead.items():
+                if not any(i.action == other for i in self.intents.values()) or other == name:
+                    problems.append(
+                        (
+                            ("actions", name, "instead", rule),
+                            f"'{other}' is not another action an intent leads to",
+                        )
+                    )
             for pname, param in action.parameters.items():
                 if param.entity and param.entity not in self.entities:
                     problems.append(

@@ -83,6 +83,7 @@ ReasonCode = Literal[
     # after the back office answered
     "backoffice_unavailable",
     "precondition_failed",
+    "action_instead",
 ]
 """What a ``Reason`` can say (its ``code``); stable, for tests, analytics and the docs."""
 

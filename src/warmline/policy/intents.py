@@ -12,7 +12,15 @@ from warmline.domain.decision import Decision, Reason
 from warmline.domain.pack import Action, DomainPack, Intent, Parameter
 from warmline.domain.understanding import Understanding
 from warmline.policy.clarify import CONVERSATIONAL, clarify
-from warmline.policy.guided import ASK, ask_choices, choose, complete, refused, request_text
+from warmline.policy.guided import (
+    ASK,
+    ask_choices,
+    choose,
+    complete,
+    preview_key,
+    refused,
+    request_text,
+)
 
 
 def handle_intent(
@@ -132,7 +140,8 @@ def _for_action(
         return Decision(kind="act", action=action_name, params=params, reasons=reasons, **base)
     refusal = refused(action_name, action, params, state, reasons, base)
     if refusal is not None:
-        return refusal
+        other = _instead(action_name, params, state, understanding, customer, pack, reasons)
+        return other or refusal
     reasons.append(
         Reason(
             code="needs_confirmation",
@@ -321,3 +330,27 @@ def _fill(
     if customer is not None:
         params.setdefault("customer_id", customer.id)
     return params, None
+
+
+def _instead(
+    action_name: str,
+    params: dict[str, str],
+    state: ConversationState,
+    understanding: Understanding,
+    customer: Customer | None,
+    pack: DomainPack,
+    reasons: list[Reason],
+) -> Decision | None:
+    """The action the pack declares for the dry run's refused rule (``instead``), set up with
+    the values it shares with the refused one; it asks its own yes after its own dry run (None:
+    none is declared, or one was already tried this turn)."""
+    refusal = state.refusals.get(preview_key(action_name, params))
+    other = pack.actions[action_name].instead.get(refusal.rule) if refusal else None
+    intent = next((n for n, i in pack.intents.items() if i.action == other), None)
+    if other is None or intent is None or "action_instead" in [r.code for r in reasons]:
+        return None
+    shared = pack.actions[other].parameters
+    extra = {k: v for k, v in params.items() if k in shared}
+    detail = f"{action_name} refused ({refusal.rule if refusal else ''}): {other} instead"
+    reasons.append(Reason(code="action_instead", detail=detail, values={"action": other}))
+    return handle_intent(state, intent, understanding, customer, pack, reasons, extra=extra)

@@ -35,23 +35,26 @@ class Guide:
         write the back office would refuse)."""
         offers = await self.offers(turn)
         seen = turn.seen
+        refusals: dict[str, Refusal] = {}
         if seen.understanding is None:
-            return offers, {}
-        decision = decide(
-            replace(turn.state, offers=offers),
-            seen.understanding,
-            seen.customer,
-            turn.pack,
-            seen.observations,
-            seen.verification,
-        )
-        action = turn.pack.actions.get(decision.action or "")
-        if decision.kind != "confirm" or action is None or not action.dry_run:
-            return offers, {}
-        refusal = await self._dry_run(turn, decision)
-        if refusal is None:
-            return offers, {}
-        return offers, {preview_key(decision.action or "", dict(decision.params)): refusal}
+            return offers, refusals
+        for _ in range(2):  # the write, then the one the pack proposes instead of it
+            decision = decide(
+                replace(turn.state, offers=offers, refusals=refusals),
+                seen.understanding,
+                seen.customer,
+                turn.pack,
+                seen.observations,
+                seen.verification,
+            )
+            action = turn.pack.actions.get(decision.action or "")
+            if decision.kind != "confirm" or action is None or not action.dry_run:
+                break
+            refusal = await self._dry_run(turn, decision)
+            if refusal is None:
+                break
+            refusals[preview_key(decision.action or "", dict(decision.params))] = refusal
+        return offers, refusals
 
     async def _dry_run(self, turn: Turn, decision: Decision) -> Refusal | None:
         """The back office's refusal of the write's dry run, or None (it would go through, or
