@@ -237,7 +237,10 @@ def test_an_item_option_is_picked_by_that_item_s_wanted_options() -> None:
         "T-Shirt: color red, size L - $21.00",
         "T-Shirt: color blue, size L - $22.00",
     ]
-    assert customer.reply("Which option would you like instead?", labels) == "T-Shirt: color red, size L"
+    assert (
+        customer.reply("Which option would you like instead?", labels)
+        == "T-Shirt: color red, size L"
+    )
 
 
 def test_a_prose_option_keeps_what_the_instruction_does_not_mention() -> None:
