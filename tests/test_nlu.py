@@ -315,10 +315,3 @@ def test_the_hot_path_tfidf_gives_the_vectorizers_own_rows(mini_nlu: NluEngine) 
         assert np.array_equal(expected.indptr, got.indptr)
         assert np.array_equal(expected.indices, got.indices)
         assert np.allclose(expected.data, got.data, rtol=0, atol=1e-12)
-
-
-def test_a_reply_without_letters_still_yields_its_entities(mini_nlu: NluEngine) -> None:
-    """A code or a date given alone ("123456", "2024-05-21") answers the question asked."""
-    understanding = mini_nlu.understand("123456")
-    assert understanding.zone == "out_of_scope"
-    assert [m.value for m in understanding.entities] == ["123456"]

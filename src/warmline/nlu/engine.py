@@ -126,8 +126,7 @@ class NluEngine:
             notes.append(f"text cut to {MAX_NLU_CHARS} characters for understanding")
         if not _LETTERS.search(cleaned):
             notes.append("no words to understand")
-            entities = self.entities.extract(cleaned, context.now)  # "2024-05-21" is a date
-            return Understanding(text=cleaned, zone="out_of_scope", notes=notes, entities=entities)
+            return Understanding(text=cleaned, zone="out_of_scope", notes=notes)
         guess = self.languages.detect(cleaned)
         if self.languages.unsupported(guess):
             notes.append(
