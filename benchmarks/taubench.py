@@ -35,8 +35,16 @@ DATASETS = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
 PACKS = Path(__file__).resolve().parents[1] / "src" / "warmline" / "demo" / "packs"
 
 
+DEV_SETS = Path(__file__).resolve().parent / "taubench_dev"
+
+
 def load_tasks(datasets: Path, split: str) -> list[dict[str, Any]]:
-    tasks: list[dict[str, Any]] = json.loads((datasets / "taubench" / f"{split}.json").read_text())
+    """A tau-bench split from the datasets folder, or one of the project's own development sets
+    (``benchmarks/taubench_dev/<split>.json``, same format) when no split has that name."""
+    path = datasets / "taubench" / f"{split}.json"
+    if not path.exists() and (DEV_SETS / f"{split}.json").exists():
+        path = DEV_SETS / f"{split}.json"
+    tasks: list[dict[str, Any]] = json.loads(path.read_text())
     return tasks
 
 

@@ -126,7 +126,7 @@ async def play(bench: Bench, index: int, task: dict[str, Any]) -> Played:
     bench.recorder.clear()
     user_id = task["user_id"]
     me = Identity.from_user(user_id, bench.users[user_id], bench.orders)
-    customer = Customer(task["instruction"], me)
+    customer = customer_for(bench.domain, task["instruction"], me)
     replies: list[str] = []
     try:
         replies = await converse(bench, customer, played)
@@ -149,6 +149,15 @@ async def play(bench: Bench, index: int, task: dict[str, Any]) -> Played:
     ]
     played.category = None if played.reached else categorise(played)
     return played
+
+
+def customer_for(domain: str, instruction: str, me: Identity) -> Customer:
+    """The scripted customer for a domain: the airline's knows its own reservations."""
+    if domain == "airline":
+        from .airline_customer import AirlineCustomer
+
+        return AirlineCustomer(instruction, me)
+    return Customer(instruction, me)
 
 
 def categorise(played: Played) -> str:
