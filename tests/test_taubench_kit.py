@@ -102,7 +102,8 @@ def test_confirmations_follow_the_instruction() -> None:
     assert consistent("I'll cancel order #W1234567. Shall I go ahead?", INSTRUCTION)
     assert not consistent("I'll cancel order #W9999999. Shall I go ahead?", INSTRUCTION)
     customer = Customer("You want to return the lamp of order #W1234567.", ME)
-    assert customer.reply("I'll cancel order #W1234567. Go ahead?", ["yes", "no"]) == "no"
+    no = customer.reply("I'll cancel order #W1234567. Go ahead?", ["yes", "no"])
+    assert no.lower().startswith("no")
     assert customer.reply("I'll return the lamp of #W1234567. Go ahead?", ["yes", "no"]) == "yes"
 
 

@@ -17,12 +17,27 @@ from typing import Any
 from rapidfuzz import fuzz
 
 from .wants import (
+    ItemWant,
+    Variant,
+    Wish,
+    best_variants,
     cancel_reason,
+    describe,
+    dict_wish,
+    final_text,
+    fits,
+    is_named,
+    item_prose,
+    item_wants,
+    option_domain,
+    parse_options,
     pick_option,
+    prose_wish,
+    read_variant,
     remember_items,
+    same_value,
     wanted_payment,
     words,
-    wrong_options,
 )
 
 END = "No, that's all, thanks."
@@ -164,6 +179,8 @@ class Identity:
     payment_methods: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: order id -> the product names it holds (what a person remembers of their orders)
     orders: dict[str, list[str]] = field(default_factory=dict)
+    #: order id -> its status (a person knows whether an order has arrived)
+    statuses: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_user(
@@ -174,9 +191,14 @@ class Identity:
             str(o): [str(i.get("name", "")) for i in (orders or {}).get(o, {}).get("items", [])]
             for o in user.get("orders", []) or []
         }
+        statuses = {
+            str(o): str((orders or {}).get(o, {}).get("status", ""))
+            for o in user.get("orders", []) or []
+        }
         return cls(
             payment_methods=dict(user.get("payment_methods") or {}),
             orders=held,
+            statuses=statuses,
             user_id=user_id,
             email=str(user.get("email", "")),
             first_name=str(name.get("first_name", "")),
@@ -540,6 +562,261 @@ _SUGGESTION = re.compile(
 _GOAL_ITEMS = re.compile(r"\bexchange|\bmodify|\bchange\b", re.I)
 
 
+# --- a proposal as the bot shows it, and a careful person's reading of it ---
+
+_CHANGE_LINE = re.compile(
+    r"^\s*[-*•]\s*(?P<name>[^:\n(]+):\s*(?P<old>[^\n]*?)\s*->\s*(?P<new>[^\n]*?)"
+    r"\s*(?:\((?P<prices>\$[^)]*)\))?\s*$",
+    re.M,
+)
+_RETURN_LINE = re.compile(r"^\s*[-*•]\s*(?P<name>[^(\n:]+?)\s*\((?P<old>[^)]*)\)\s*:\s*\$", re.M)
+_CANCEL_ITEMS = re.compile(r"\bwith \d+ items?: (?P<items>[^\n]*?)\.?\s*(?:\n|$)")
+_DESTINATION = re.compile(
+    r"(?:charged|refunded|paid back|goes back)(?: now)? to (?:your )?(?P<d>[^.\n]+)"
+    r"|\brefund: \$[\d,.]+ to (?:your )?(?P<r>[^.\n]+)",
+    re.I,
+)
+_HEADER_KINDS = [
+    ("cancel", re.compile(r"\bcancel\b", re.I)),
+    ("exchange", re.compile(r"\bexchange\b", re.I)),
+    ("return", re.compile(r"\breturn\b", re.I)),
+    ("modify", re.compile(r"\bchange I'd make\b|\bchange to (?:the )?items\b|\bmodif", re.I)),
+]
+_KIND_SAID = {
+    "cancel": re.compile(
+        r"\bcancel|\bnot (?:to )?receive\b|\bdon'?t (?:need|want) (?:it|them|the order)\b", re.I
+    ),
+    "return": re.compile(r"\breturn|\brefund|\bsend (?:it|them|both[^.]*?) back\b", re.I),
+    "exchange": re.compile(
+        r"\bexchange|\bmodify|\bswap|\breplace|\bswitch|\bupgrade|\binstead\b"
+        r"|\bchange (?!(?:your|my) mind)",
+        re.I,
+    ),
+}
+_SAME_NEW = re.compile(r"\bnew one of the same option\b", re.I)
+_KIND_VERB = {"cancel": "cancel", "return": "return", "exchange": "exchange", "modify": "change"}
+
+
+@dataclass
+class Line:
+    """One item a proposal lists: its current options and, for a change, the new ones."""
+
+    name: str
+    old: dict[str, str]
+    new: dict[str, str] | None = None
+    price: float | None = None
+
+
+@dataclass
+class Proposal:
+    """What the bot proposes to write, as a person reads it."""
+
+    kind: str
+    order: str
+    lines: list[Line]
+    destination: str
+    reason: str
+    text: str
+
+
+def read_proposal(text: str) -> Proposal:
+    """The order, the kind of action, each listed item, where money goes and the reason."""
+    start = re.search(r"\b(?:Here's|Here is|I'll|I will|I'd)\b", text)
+    body = text[start.start() :] if start else text
+    header = re.split(r"\n\s*[-*•]|:\s*\n", body, maxsplit=1)[0]
+    kind = next((k for k, p in _HEADER_KINDS if p.search(header)), "other")
+    order = _ORDER_ID.search(body)
+    lines = []
+    for m in _CHANGE_LINE.finditer(body):
+        same = _SAME_NEW.search(m["new"])
+        prices = re.findall(r"\$([\d,]+(?:\.\d+)?)", m["prices"] or "")
+        old = parse_options(m["old"])
+        new = old if same else parse_options(m["new"])
+        price = float(prices[-1].replace(",", "")) if prices else None
+        lines.append(Line(m["name"].strip(), old, new, price))
+    if not lines:
+        lines = [
+            Line(m["name"].strip(), parse_options(m["old"])) for m in _RETURN_LINE.finditer(body)
+        ]
+    cancelled = _CANCEL_ITEMS.search(body)
+    if kind == "cancel" and cancelled and not lines:
+        for item in cancelled["items"].split("; "):
+            name, _, opts = item.partition(" (")
+            lines.append(Line(name.strip(), parse_options(opts.rstrip(")"))))
+    dest = _DESTINATION.search(body)
+    reason = re.search(r"\breason: (?P<r>[^.\n]+)", body, re.I)
+    return Proposal(
+        kind,
+        order[0].lstrip("#") if order else "",
+        lines,
+        (dest["d"] or dest["r"] or "").strip() if dest else "",
+        reason["r"].strip() if reason else "",
+        body.strip(),
+    )
+
+
+_DROPPED = re.compile(
+    r"\bchanges? (?:your|my) mind\b[^.;]*?\b(?:decides? |decided )?(?:to not|not to|against)\s+"
+    r"(?:\w+ )?(?P<what>[^.;]*)",
+    re.I,
+)
+_SEVERAL_SAID = re.compile(r"\b(?:both|all|two|three|every|each)\b", re.I)
+
+
+@dataclass
+class Reading:
+    """What the instruction finally wants, as the customer reads it against what the bot shows:
+    the products named, the items dropped by a change of mind, each item's wished options."""
+
+    instruction: str
+    me: Identity
+    #: item name (lower case) -> the variants the bot offered for it
+    variants: dict[str, list[Variant]] = field(default_factory=dict)
+
+    @functools.cached_property
+    def said(self) -> str:
+        return " ".join(s for s in sentences(self.instruction) if not is_persona(s))
+
+    @functools.cached_property
+    def names(self) -> list[str]:
+        held = {n for products in self.me.orders.values() for n in products if n}
+        return sorted(held | {w.name for w in item_wants(self.instruction)})
+
+    @functools.cached_property
+    def dropped(self) -> list[str]:
+        """Products the instruction decides, after a change of mind, not to act on."""
+        found = []
+        for m in _DROPPED.finditer(self.instruction):
+            found += [n for n in self.names if is_named(n, m["what"], self.names)]
+        return found
+
+    def named(self, name: str) -> bool:
+        return is_named(name, self.said, self.names) or bool(self.dict_wants(name))
+
+    def dict_wants(self, name: str, order: str = "") -> list[ItemWant]:
+        low = name.lower()
+        return [
+            w
+            for w in item_wants(self.instruction)
+            if (w.name.lower() == low or w.name.lower().endswith(" " + low))
+            and (not order or not w.order or w.order == order)
+        ]
+
+    def wish(self, name: str, old: dict[str, str], order: str = "") -> Wish:
+        """The item's wished options: a templated target, else the prose about it."""
+        offered = [v.options for v in self.variants.get(name.lower(), [])]
+        domain = option_domain([old, *offered])
+        wants = self.dict_wants(name, order)
+        matching = [w for w in wants if fits(old, w.current, Wish(w.current))] or wants
+        if matching and matching[0].has_target:
+            return dict_wish(matching[0], old)
+        if matching and matching[0].prose:
+            return prose_wish(matching[0].prose, old, domain)
+        return prose_wish(item_prose(name, self.said, self.names), old, domain)
+
+    def kinds(self, order: str) -> set[str]:
+        """The kinds of write the instruction asks for (an exchange and a change of a pending
+        order's items are the same wish; a refund of a pending order is its cancellation)."""
+        text = _MIND_CHANGE.sub(" ", self.said)
+        kinds = {kind for kind, said in _KIND_SAID.items() if said.search(text)}
+        if "exchange" in kinds:
+            kinds.add("modify")
+        if "return" in kinds and self.me.statuses.get("#" + order, "").startswith("pending"):
+            kinds.add("cancel")
+        return kinds
+
+    def objection(self, prop: Proposal) -> str | None:
+        """What a careful person finds wrong in a proposal, in plain words; None when every
+        element of it is what the instruction asks for."""
+        verb = _KIND_VERB.get(prop.kind, prop.kind)
+        if prop.kind in _KIND_VERB and prop.kind not in self.kinds(prop.order):
+            return f"No, I don't want to {verb} that."
+        orders = {o.lstrip("#") for o in _ORDER_ID.findall(self.said)}
+        if prop.order and orders and prop.order not in orders:
+            return f"No, that's not the order I meant; I meant {', '.join('#' + o for o in sorted(orders))}."
+        if prop.kind in ("return", "exchange", "modify"):
+            return self._items_objection(prop, verb) or self._options_objection(prop)
+        return None
+
+    def _items_objection(self, prop: Proposal, verb: str) -> str | None:
+        listed = [line.name for line in prop.lines]
+        for name in listed:
+            if any(name.lower() == d.lower() for d in self.dropped):
+                return f"No, I've changed my mind: I don't want to {verb} the {name} after all."
+            if not self.named(name):
+                return f"No, I didn't ask to {verb} the {name}."
+        for name in dict.fromkeys(listed):
+            lines = [line for line in prop.lines if line.name == name]
+            wants = [w for w in self.dict_wants(name, prop.order) if w.current]
+            if wants:
+                unmatched = [
+                    line
+                    for line in lines
+                    if not any(fits(line.old, w.current, Wish(w.current)) for w in wants)
+                ]
+                if unmatched or len(lines) > len(wants):
+                    current = ", ".join(f"{k} {v}" for k, v in wants[0].current.items())
+                    return f"No, the {name} I mean is the one with {current}."
+            elif len(lines) > 1 and not _SEVERAL_SAID.search(
+                item_prose(name, self.said, self.names)
+            ):
+                return f"No, I only want to {verb} one {name}."
+        missing = self._missing(prop, listed)
+        if missing:
+            return f"No, I also want to {verb} the {' and the '.join(missing)}."
+        return None
+
+    def _missing(self, prop: Proposal, listed: list[str]) -> list[str]:
+        """Items the instruction asks to act on with this proposal (same order, same kind of
+        action) that it does not list."""
+        family = "exchange" if prop.kind == "modify" else prop.kind
+        held = self.me.orders.get("#" + prop.order, [])
+        missing = []
+        for w in item_wants(self.instruction):
+            verb = "exchange" if w.verb in ("modify", "change", "replace", "swap") else w.verb
+            if w.order == prop.order and verb == family and w.name not in listed:
+                missing.append(w.name)
+        for name in held:
+            if name in listed or name in missing or name in self.dropped:
+                continue
+            prose = final_text(item_prose(name, self.said, self.names))
+            if prose and _KIND_SAID[family].search(_MIND_CHANGE.sub(" ", prose)):
+                missing.append(name)
+        return list(dict.fromkeys(missing))
+
+    def _options_objection(self, prop: Proposal) -> str | None:
+        for line in prop.lines:
+            if line.new is None:
+                continue
+            wish = self.wish(line.name, line.old, prop.order)
+            if not wish.stated and not wish.strict:
+                continue
+            offered = self.variants.get(line.name.lower(), [])
+            variants = [(v.options, v.price) for v in offered]
+            best = [variants[i][0] for i in best_variants(variants, line.old, wish)]
+            ok = fits(line.new, line.old, wish) and (
+                not best or any(_same_options(line.new, b) for b in best)
+            )
+            if not ok:
+                return f"No, I want the {line.name} with {describe(wish)}."
+        return None
+
+
+def _same_options(a: dict[str, str], b: dict[str, str]) -> bool:
+    return all(k in b and same_value(v, b[k]) for k, v in a.items())
+
+
+_ITEM_LABEL_OPTS = re.compile(r"^(?P<head>[^(:]+?)\s*\((?P<opts>[^)]*)\)")
+
+
+def _cancel_reason_said(instruction: str) -> str:
+    mistake = re.search(r"\bmistake|\baccident|\bby error\b", instruction, re.I)
+    return "I ordered it by mistake." if mistake else "I no longer need it."
+
+
+_PERSON_PLEASE = "I'd like to talk to a person, please."
+
+
 @dataclass
 class Customer:
     """One scripted customer for one task."""
@@ -554,9 +831,13 @@ class Customer:
     asked: list[str] = field(default_factory=list)
     mentioned_at_confirmation: bool = False
     changed_mind: bool = False
+    #: the proposals declined so far (a second showing of one asks for a person)
+    declined: list[str] = field(default_factory=list)
+    reading: Reading = field(init=False)
 
     def __post_init__(self) -> None:
         self.pending = requests(self.instruction)
+        self.reading = Reading(self.instruction, self.me)
 
     def opening(self) -> str:
         return self._next_request() or UNSURE
@@ -569,7 +850,17 @@ class Customer:
         return self.current
 
     def confirm(self, proposal: str) -> str:
-        """Yes, or no with what is wrong, or the change the instruction asks to bring up."""
+        """Yes, or no with what is wrong, or the change the instruction asks to bring up; a
+        proposal declined once and shown again unchanged asks for a person."""
+        answer = self._judge(proposal)
+        if answer.lower().startswith("no"):
+            prop = read_proposal(proposal)
+            if prop.text in self.declined:
+                return _PERSON_PLEASE
+            self.declined.append(prop.text)
+        return answer
+
+    def _judge(self, proposal: str) -> str:
         changed = None if self.changed_mind else mind_change(proposal, self.instruction)
         if changed:
             self.changed_mind = True
@@ -578,22 +869,31 @@ class Customer:
         if extra and not self.mentioned_at_confirmation:
             self.mentioned_at_confirmation = True
             return extra
-        if not consistent(proposal, self.instruction):
+        prop = read_proposal(proposal)
+        if prop.kind == "other" and not consistent(proposal, self.instruction):
             return "no"
+        objection = self.reading.objection(prop)
+        if objection:
+            return objection
         if extra and not words(extra) & words(" ".join(_LISTED.findall(proposal))) - {"return"}:
             return "No, " + extra[:1].lower() + extra[1:]
-        wrong = wrong_options(proposal, self.instruction)
-        if wrong:
-            return "No, " + "; ".join(wrong) + "."
         wanted = wanted_payment(self.instruction, self.me.payment_methods)
-        paid = re.search(r"(?:refunded|charged) to (?:your )?([^.\n]+)", proposal, re.I)
-        if wanted and wanted != "original" and paid and wanted.lower() not in paid[1].lower():
-            return f"No, I want that to go to my {wanted}."
+        if wanted and wanted != "original" and prop.destination:
+            named = wanted.lower() in prop.destination.lower()
+            card = wanted == "credit card" and re.search(r"\bending \d{4}", prop.destination)
+            if not named and not card:
+                return f"No, I want that to go to my {wanted}."
+        reason = cancel_reason([prop.reason], self.instruction) if prop.reason else ""
+        if prop.kind == "cancel" and prop.reason and reason is None:
+            return "No, that's not my reason: " + _cancel_reason_said(self.instruction)
         return "yes"
 
     def choose(self, bot_text: str, choices: list[str]) -> str:
         """The answer to a question offering choices."""
         remember_items(choices, self.seen_items)
+        variant_answer = self._pick_variant(choices)
+        if variant_answer:
+            return variant_answer
         option = pick_option(choices, self.instruction, self.seen_items, self.current)
         context = self.current or self.instruction
         direct = (
@@ -611,6 +911,7 @@ class Customer:
         if not picked:
             held = order_choice(choices, context, self.me)
             picked = [held] if held else []
+        picked = self._the_ones_meant(picked, choices)
         all_asked = re.search(r"\ball of them\b", bot_text)
         if len(picked) > 1 and all_asked and _ALL_ITEMS.search(self.instruction):
             return "all of them"
@@ -621,6 +922,53 @@ class Customer:
         self.asked.append(question)
         offered = [c for c in choices if not _PERSON_CHOICE.search(c) and not _ALL_LABEL.match(c)]
         return spoken(offered[0], choices) if repeated and offered else UNSURE
+
+    def _pick_variant(self, choices: list[str]) -> str | None:
+        """Among one item's offered variants, the one the instruction finally wants; when none
+        fits, what is wanted instead; None when the choices are not variants."""
+        variants = [v for v in (read_variant(c) for c in choices) if v]
+        if not variants:
+            return None
+        head = variants[0].head
+        self.reading.variants[head.lower()] = variants
+        if any(head.lower() == d.lower() for d in self.reading.dropped):
+            return f"I've changed my mind: I don't want to exchange the {head} after all."
+        if not self.reading.named(head):
+            return f"I don't want to change the {head}."
+        same = next((v for v in variants if v.same), None)
+        old = same.options if same else self._current_options(head)
+        wish = self.reading.wish(head, old)
+        if not wish.stated and not wish.strict:
+            return None
+        best = best_variants([(v.options, v.price) for v in variants], old, wish)
+        if not best:
+            return f"None of those is what I want: I'd like the {head} with {describe(wish)}."
+        return variants[best[0]].label
+
+    def _current_options(self, head: str) -> dict[str, str]:
+        seen = self.seen_items.get(head.lower())
+        if seen:
+            return parse_options(", ".join(seen))
+        wants = self.reading.dict_wants(head)
+        return dict(wants[0].current) if wants else {}
+
+    def _the_ones_meant(self, picked: list[str], choices: list[str]) -> list[str]:
+        """Of offered items sharing a name, the ones whose options the instruction names."""
+        out = []
+        for label in picked:
+            match = _ITEM_LABEL_OPTS.match(label)
+            if not match:
+                out.append(label)
+                continue
+            name = match["head"].strip()
+            wants = [w for w in self.reading.dict_wants(name) if w.current]
+            twins = [c for c in choices if c != label and c.startswith(name + " (")]
+            if wants and twins:
+                opts = parse_options(match["opts"])
+                if not any(fits(opts, w.current, Wish(w.current)) for w in wants):
+                    continue
+            out.append(label)
+        return out or picked
 
     def reply(self, bot_text: str, choices: list[str]) -> str:
         """The answer to the bot's last turn (its texts joined) and the choices it offered."""

@@ -42,6 +42,12 @@ class ItemWant:
     current: dict[str, str] = field(default_factory=dict)
     wanted: dict[str, str] = field(default_factory=dict)
     prose: str = ""
+    #: a ``to {...}`` target was given (every option it does not state stays)
+    has_target: bool = False
+    #: the order named before it (``For #W1234567, exchange ...``)
+    order: str = ""
+    #: the action asked for it (exchange, modify, return, ...)
+    verb: str = ""
 
 
 def item_wants(instruction: str) -> list[ItemWant]:
@@ -52,7 +58,20 @@ def item_wants(instruction: str) -> list[ItemWant]:
         name = re.sub(r"^(?:exchange|modify|return|change|and|the|a|an)\s+", "", match["name"])
         tail = instruction[match.end() : match.end() + 160]
         prose = "" if match["new"] else re.split(r"[;.]", tail, maxsplit=1)[0]
-        found.append(ItemWant(name, _literal(match["old"]), _literal(match["new"]), prose))
+        before = instruction[: match.start()]
+        orders = re.findall(r"#?(W\d{7})\b", before)
+        verbs = re.findall(r"\b(exchange|modify|return|change|replace|swap)\b", before, re.I)
+        found.append(
+            ItemWant(
+                name,
+                _literal(match["old"]),
+                _literal(match["new"]),
+                prose,
+                has_target=match["new"] is not None,
+                order=orders[-1] if orders else "",
+                verb=verbs[-1].lower() if verbs else "",
+            )
+        )
     return found
 
 
@@ -231,3 +250,336 @@ def cancel_reason(labels: list[str], instruction: str) -> str | None:
         if "no longer" in key and not mistake:
             return label
     return None
+
+
+# --- options as a shopper reads them, and what the instruction finally wants of each item ---
+
+#: the option names of the shop's products, as a product page shows them
+OPTION_KEYS = [
+    "RAM",
+    "armrest",
+    "backlight",
+    "backrest height",
+    "bagged/bagless",
+    "band material",
+    "battery life",
+    "battery type",
+    "brand",
+    "brightness",
+    "capacity",
+    "color",
+    "color temperature",
+    "compartment",
+    "compatibility",
+    "connectivity",
+    "cover type",
+    "deck material",
+    "design",
+    "dial color",
+    "diameter",
+    "difficulty level",
+    "display",
+    "features",
+    "field of view",
+    "filter type",
+    "frame color",
+    "frame material",
+    "frame size",
+    "gender",
+    "height",
+    "kit size",
+    "length",
+    "lens color",
+    "lens type",
+    "material",
+    "output",
+    "piece count",
+    "pieces",
+    "power source",
+    "pressure",
+    "processor",
+    "ram",
+    "resolution",
+    "room size",
+    "scent family",
+    "screen size",
+    "sensor type",
+    "set type",
+    "size",
+    "skin tone",
+    "sole",
+    "speed settings",
+    "storage",
+    "stovetop compatibility",
+    "strap material",
+    "style",
+    "switch type",
+    "theme",
+    "thickness",
+    "tilt mechanism",
+    "type",
+    "ventilation",
+    "water resistance",
+    "waterproof",
+    "weight range",
+    "zipper",
+    "zoom",
+]
+
+_UNIT_FORMS = [
+    (re.compile(r"(\d+(?:\.\d+)?)\s*-?\s*(?:feet|foot|ft)\b\.?"), r"\1 ft"),
+    (re.compile(r"(\d+(?:\.\d+)?)\s*-?\s*(?:inches|inch|in)\b\.?"), r"\1 inch"),
+    (re.compile(r"(\d+(?:\.\d+)?)\s*-?\s*(?:liters?|litres?|l)\b"), r"\1l"),
+    (re.compile(r"(\d+(?:\.\d+)?)\s*-?\s*(?:hours?|hrs?|h)\b"), r"\1 hours"),
+]
+_GENERIC_VALUES = frozenset({"yes", "no", "none", "full", "half", "small", "large", "medium"})
+
+
+def norm_tokens(text: str) -> list[str]:
+    """Lower-case tokens with units written one way (``5-feet`` and ``5 ft`` are ``5 ft``)."""
+    text = text.lower().replace("-", " ")
+    for pattern, repl in _UNIT_FORMS:
+        text = pattern.sub(repl, text)
+    return [t.strip(".") for t in re.findall(r"[a-z0-9.%/+]+", text) if t.strip(".")]
+
+
+def split_option(segment: str, keys: tuple[str, ...] | list[str] = ()) -> tuple[str, str]:
+    """``sensor type optical`` -> (``sensor type``, ``optical``)."""
+    text = segment.strip()
+    for key in sorted({*OPTION_KEYS, *keys}, key=len, reverse=True):
+        if text.lower().startswith(key.lower() + " "):
+            return key.lower(), text[len(key) :].strip()
+    head, _, rest = text.partition(" ")
+    return head.lower(), rest
+
+
+def parse_options(text: str, keys: tuple[str, ...] | list[str] = ()) -> dict[str, str]:
+    """``color white, size M`` -> {color: white, size: M}."""
+    return dict(split_option(s, keys) for s in _segments(text))
+
+
+def same_value(a: str, b: str) -> bool:
+    return norm_tokens(a) == norm_tokens(b)
+
+
+def _find(value: str, tokens: list[str], key: str) -> list[int]:
+    """Where a value is said in the tokens (a generic word only right after its option name)."""
+    want = norm_tokens(value)
+    if not want:
+        return []
+    key_tokens = norm_tokens(key)
+    found = []
+    for i in range(len(tokens) - len(want) + 1):
+        if tokens[i : i + len(want)] != want:
+            continue
+        if " ".join(want) in _GENERIC_VALUES:
+            around = tokens[max(0, i - 3) : i] + tokens[i + len(want) : i + len(want) + 3]
+            if not set(key_tokens) <= set(around):
+                continue
+        found.append(i)
+    return found
+
+
+_RESET = re.compile(r"\bchanges? (?:your|my|his|her) mind\b", re.I)
+_INITIALLY = re.compile(r"\b(?:initially|at first|first)\b[^.;]*?\bbut\b", re.I)
+_DECIDED = re.compile(
+    r"\b(?:decides?|decided|settles?|eventually|finally|ultimately|go(?:es)? with|opts? for|"
+    r"picks?|chooses?)\b",
+    re.I,
+)
+_NEGATED = frozenset({"over", "than", "not", "from", "instead of", "except", "no", "rather"})
+_INDIFFERENT = re.compile(
+    r"[^.;]*\b(?:don'?t care|do not care|doesn'?t matter|does not matter|no preference|"
+    r"either (?:is|one)|whichever|any (?:color|size|type))\b[^.;]*",
+    re.I,
+)
+CHEAPEST = re.compile(
+    r"\bcheap(?:er|est)\b|\blowest price\b|\bless expensive\b|\bleast expensive\b"
+    r"|\bcosts? less\b|\bsave (?:some )?money\b",
+    re.I,
+)
+
+
+@dataclass
+class Wish:
+    """What the instruction finally wants of one item's options: stated values, options it does
+    not care about, and whether the cheapest fitting variant is preferred."""
+
+    stated: dict[str, str] = field(default_factory=dict)
+    strict: bool = False  # every option not stated stays as it is
+    indifferent: set[str] = field(default_factory=set)
+    cheapest: bool = False
+
+
+def final_text(text: str) -> str:
+    """The part of an item's prose that still holds: what follows the last change of mind,
+    without an ``initially ..., but`` that a decision overrides."""
+    text = _INITIALLY.sub(" ", text)
+    parts = _RESET.split(text)
+    return parts[-1]
+
+
+def prose_wish(prose: str, old: dict[str, str], domain: dict[str, set[str]]) -> Wish:
+    """The values the prose asks for, per option: a decided value, else the last value said
+    that differs from the current one (not one it prefers something over), else the current one
+    when said."""
+    wish = Wish(cheapest=bool(CHEAPEST.search(prose)))
+    text = final_text(prose)
+    for clause in _INDIFFERENT.findall(text):
+        tokens = norm_tokens(clause)
+        wish.indifferent |= {k for k, vs in domain.items() if any(_find(v, tokens, k) for v in vs)}
+        text = text.replace(clause, " ")
+    tokens = norm_tokens(text)
+    decided_at = [len(norm_tokens(text[: m.start()])) for m in _DECIDED.finditer(text)]
+    for key, values in domain.items():
+        if key in wish.indifferent:
+            continue
+        said = sorted((i, v) for v in values for i in _find(v, tokens, key))
+        said = [(i, v) for i, v in said if not _negated(tokens, i)]
+        if not said:
+            continue
+        decided = [(i, v) for i, v in said if any(0 <= i - d <= 8 for d in decided_at)]
+        new = [(i, v) for i, v in said if not same_value(v, old.get(key, ""))]
+        chosen = decided or new or said
+        wish.stated[key] = chosen[-1][1]
+    return wish
+
+
+def _negated(tokens: list[str], at: int) -> bool:
+    before = tokens[max(0, at - 3) : at]
+    pairs = {" ".join(before[i : i + 2]) for i in range(len(before) - 1)}
+    return bool(set(before) & _NEGATED or pairs & _NEGATED)
+
+
+def dict_wish(want: ItemWant, old: dict[str, str]) -> Wish:
+    """A templated ``Name {current} to {wanted}``: stated values, every other one kept."""
+    stated = {k.lower(): v for k, v in want.wanted.items()}
+    return Wish(stated=stated, strict=True)
+
+
+def fits(options: dict[str, str], old: dict[str, str], wish: Wish) -> bool:
+    """Whether a variant has every stated value (and, when strict, keeps every other one)."""
+    for key, value in wish.stated.items():
+        if key in options and not same_value(options[key], value):
+            return False
+    if wish.strict:
+        for key, value in old.items():
+            if key not in wish.stated and key in options and not same_value(options[key], value):
+                return False
+    return True
+
+
+def _changed_free(options: dict[str, str], old: dict[str, str], wish: Wish) -> int:
+    return sum(
+        1
+        for key, value in options.items()
+        if key not in wish.stated
+        and key not in wish.indifferent
+        and key in old
+        and not same_value(value, old[key])
+    )
+
+
+def best_variants(
+    variants: list[tuple[dict[str, str], float]], old: dict[str, str], wish: Wish
+) -> list[int]:
+    """The indices of the variants a careful person would accept: they fit the wish, change
+    the fewest options the instruction does not talk about, and are the cheapest of those when
+    the instruction prefers cheaper."""
+    fitting = [i for i, (opts, _) in enumerate(variants) if fits(opts, old, wish)]
+    if not fitting:
+        return []
+    least = min(_changed_free(variants[i][0], old, wish) for i in fitting)
+    best = [i for i in fitting if _changed_free(variants[i][0], old, wish) == least]
+    if wish.cheapest:
+        low = min(variants[i][1] for i in best)
+        best = [i for i in best if variants[i][1] <= low + 0.005]
+    return best
+
+
+def describe(wish: Wish) -> str:
+    """``color white and sensor type optical``."""
+    said = [f"{k} {v}" for k, v in wish.stated.items()]
+    text = " and ".join(said) if said else "the same options"
+    return text + (", whichever is cheapest" if wish.cheapest else "")
+
+
+def name_spots(name: str, text: str, names: list[str]) -> list[tuple[int, int]]:
+    """Where the instruction names a product: its full name (plural too), else its last word
+    when no other product the customer holds shares that word and is named in full."""
+    full = re.compile(rf"\b{re.escape(name)}(?:e?s)?\b", re.I)
+    spots = [(m.start(), m.end()) for m in full.finditer(text)]
+    if spots:
+        return spots
+    last = name.split()[-1]
+    rivals = [
+        n for n in names if n.lower() != name.lower() and n.split()[-1].lower() == last.lower()
+    ]
+    if any(re.search(rf"\b{re.escape(n)}(?:e?s)?\b", text, re.I) for n in rivals):
+        return []
+    noun = re.compile(rf"\b{re.escape(last)}(?:e?s)?\b", re.I)
+    return [(m.start(), m.end()) for m in noun.finditer(text)]
+
+
+def is_named(name: str, text: str, names: list[str]) -> bool:
+    return bool(name_spots(name, text, names))
+
+
+def item_prose(name: str, instruction: str, names: list[str]) -> str:
+    """The instruction's words about one product: in each sentence that names it, the stretch
+    from the previous product named up to the next one; and the sentences that follow it
+    without naming any product."""
+    names = sorted({*names, name}, key=str.lower)
+    out: list[str] = []
+    previous_was_it = False
+    for sentence in re.split(r"(?<=[.!?;])\s+", instruction):
+        spots = sorted(
+            (start, end, n) for n in names for start, end in name_spots(n, sentence, names)
+        )
+        if not spots:
+            if previous_was_it:
+                out.append(sentence)
+            continue
+        mine = [i for i, spot in enumerate(spots) if spot[2].lower() == name.lower()]
+        previous_was_it = bool(mine) and spots[-1][2].lower() == name.lower()
+        for i in mine:
+            start = spots[i - 1][1] if i else 0
+            end = spots[i + 1][0] if i + 1 < len(spots) else len(sentence)
+            out.append(sentence[start:end])
+    return " ".join(out)
+
+
+_PRICE = re.compile(r"\$([\d,]+(?:\.\d+)?)")
+_SAME = re.compile(r"\ba new one of the same option\b\s*\(?(?P<opts>[^)]*)\)?", re.I)
+
+
+@dataclass
+class Variant:
+    """One offered option label: ``Kettle: capacity 1L, color black - $20.00``."""
+
+    label: str
+    head: str
+    options: dict[str, str]
+    price: float
+    same: bool = False
+
+
+def read_variant(label: str) -> Variant | None:
+    if not is_option_label(label):
+        return None
+    head, rest = _label_parts(label)
+    prices = _PRICE.findall(label)
+    price = float(prices[-1].replace(",", "")) if prices else 0.0
+    same = _SAME.search(rest)
+    options = parse_options(same["opts"] if same else rest)
+    return Variant(
+        re.sub(r"\s+-\s+\$[\d,.]+\s*$", "", label).strip(), head, options, price, bool(same)
+    )
+
+
+def option_domain(variants: list[dict[str, str]]) -> dict[str, set[str]]:
+    domain: dict[str, set[str]] = {}
+    for options in variants:
+        for key, value in options.items():
+            domain.setdefault(key, set()).add(value)
+    return domain
