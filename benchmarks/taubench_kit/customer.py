@@ -675,7 +675,13 @@ class Reading:
 
     @functools.cached_property
     def said(self) -> str:
-        return " ".join(s for s in sentences(self.instruction) if not is_persona(s))
+        """The instruction without who the customer is (what they are asked to express, insist
+        on or bring up when the agent does something is kept: it says what they want)."""
+        return " ".join(
+            s
+            for s in sentences(self.instruction)
+            if not _IDENTITY.search(s) and not any(p.search(s) for p in _PERSONA[:3])
+        )
 
     @functools.cached_property
     def names(self) -> list[str]:
@@ -740,10 +746,15 @@ class Reading:
 
     def _items_objection(self, prop: Proposal, verb: str) -> str | None:
         listed = [line.name for line in prop.lines]
+        wanted = [n for n in listed if self.named(n) and n not in self.dropped]
+        wanted = list(dict.fromkeys(wanted + self._missing(prop, listed)))
+        only = " and the ".join(wanted)
         for name in listed:
             if any(name.lower() == d.lower() for d in self.dropped):
                 return f"No, I've changed my mind: I don't want to {verb} the {name} after all."
             if not self.named(name):
+                if only:
+                    return f"No, I only want to {verb} the {only}, not the {name}."
                 return f"No, I didn't ask to {verb} the {name}."
         for name in dict.fromkeys(listed):
             lines = [line for line in prop.lines if line.name == name]
@@ -763,7 +774,7 @@ class Reading:
                 return f"No, I only want to {verb} one {name}."
         missing = self._missing(prop, listed)
         if missing:
-            return f"No, I also want to {verb} the {' and the '.join(missing)}."
+            return f"No, I want to {verb} the {only}: the {' and the '.join(missing)} too."
         return None
 
     def _missing(self, prop: Proposal, listed: list[str]) -> list[str]:
@@ -812,6 +823,11 @@ _ITEM_LABEL_OPTS = re.compile(r"^(?P<head>[^(:]+?)\s*\((?P<opts>[^)]*)\)")
 def _cancel_reason_said(instruction: str) -> str:
     mistake = re.search(r"\bmistake|\baccident|\bby error\b", instruction, re.I)
     return "I ordered it by mistake." if mistake else "I no longer need it."
+
+
+def _dropped_label(label: str, reading: Reading) -> bool:
+    head = re.split(r"\s[(-]|:", label, maxsplit=1)[0].strip().lower()
+    return any(head == d.lower() for d in reading.dropped)
 
 
 _PERSON_PLEASE = "I'd like to talk to a person, please."
@@ -912,6 +928,11 @@ class Customer:
             held = order_choice(choices, context, self.me)
             picked = [held] if held else []
         picked = self._the_ones_meant(picked, choices)
+        if picked and self.changed_mind and all(_dropped_label(c, self.reading) for c in picked):
+            return self._move_on()
+        if not picked:
+            by_status = self._action_by_status(choices)
+            picked = [by_status] if by_status else []
         all_asked = re.search(r"\ball of them\b", bot_text)
         if len(picked) > 1 and all_asked and _ALL_ITEMS.search(self.instruction):
             return "all of them"
@@ -932,6 +953,9 @@ class Customer:
         head = variants[0].head
         self.reading.variants[head.lower()] = variants
         if any(head.lower() == d.lower() for d in self.reading.dropped):
+            if self.changed_mind:
+                return self._move_on()
+            self.changed_mind = True
             return f"I've changed my mind: I don't want to exchange the {head} after all."
         if not self.reading.named(head):
             return f"I don't want to change the {head}."
@@ -944,6 +968,29 @@ class Customer:
         if not best:
             return f"None of those is what I want: I'd like the {head} with {describe(wish)}."
         return variants[best[0]].label
+
+    def _move_on(self) -> str:
+        """The next request, or the end when none is left."""
+        self.changed_mind = False
+        nxt = self._next_request()
+        self.done = nxt is None
+        return nxt or END
+
+    def _action_by_status(self, choices: list[str]) -> str | None:
+        """A refund asked for a product of an order not yet delivered is its cancellation; of
+        a delivered one, its return (a person knows whether their order has arrived)."""
+        text = self.reading.said
+        if not re.search(r"\brefund|\bmoney back\b|\bdon'?t (?:want|need)\b", text, re.I):
+            return None
+        names = [n for n in self.reading.names if is_named(n, text, self.reading.names)]
+        holding = {o for o, products in self.me.orders.items() if set(products) & set(names)}
+        statuses = {self.me.statuses.get(o, "") for o in holding}
+        if not statuses:
+            return None
+        word = "cancel" if all(s.startswith("pending") for s in statuses) else None
+        if all(s == "delivered" for s in statuses):
+            word = "return"
+        return next((c for c in choices if word and re.search(rf"\b{word}", c, re.I)), None)
 
     def _current_options(self, head: str) -> dict[str, str]:
         seen = self.seen_items.get(head.lower())
