@@ -238,3 +238,16 @@ def test_tool_request_maps_every_retail_tool() -> None:
     )
     with pytest.raises(KeyError):
         tool_request("retail", "no_such_tool", {})
+
+
+async def test_user_orders_lists_each_order_with_its_status_and_item_names(
+    client: httpx.AsyncClient,
+) -> None:
+    listed = (await client.get("/retail/users/sofia_rossi_8776/orders")).json()
+    pending = next(o for o in listed["orders"] if o["order_id"] == "#W5918442")
+    assert pending["status"] == "pending"
+    assert sorted(pending["items"]) == ["Action Camera", "Action Camera", "Perfume", "Skateboard"]
+    user = (await client.get("/retail/users/sofia_rossi_8776")).json()
+    assert [o["order_id"] for o in listed["orders"]] == user["orders"]
+    unknown = await client.get("/retail/users/nobody_0000/orders")
+    assert unknown.status_code == 404

@@ -206,6 +206,21 @@ async def get_user(user_id: str, store: StoreDep) -> Record:
     return {"user_id": user_id, **store.retail_user(user_id)}
 
 
+@router.get("/users/{user_id}/orders")
+async def user_orders(user_id: str, store: StoreDep) -> Record:
+    """The customer's orders as a person knows them: each one's id, status and item names."""
+    user = store.retail_user(user_id)
+    orders = []
+    for order_id in user.get("orders", []):
+        try:
+            order = store.order(order_id)
+        except RecordNotFound:
+            continue
+        names = [item["name"] for item in order.get("items", [])]
+        orders.append({"order_id": order["order_id"], "status": order["status"], "items": names})
+    return {"user_id": user_id, "orders": orders}
+
+
 @router.get("/orders/{order_id}")
 async def get_order(order_id: str, store: StoreDep) -> Record:
     return store.order(order_id)
