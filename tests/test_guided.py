@@ -503,3 +503,13 @@ def test_a_date_picks_no_label_by_its_digits(pack: DomainPack) -> None:
         pack,
     )
     assert d.kind == "confirm" and d.params["payment_method_id"] == "d2"
+
+
+def test_the_last_digits_of_an_id_pick_the_label_that_ends_with_them() -> None:
+    labels = ("#W7430166 - pending - Gaming Mouse", "#W1234567 - pending - Desk Lamp")
+    assert pick("the order number ends in 66", labels, many=False) == [0]
+    assert pick("it's the one ending with 4567", labels, many=False) == [1]
+    assert pick("last four digits are 0166", labels, many=False) == [0]
+    # digits said without a word for "ending" are no id ("size 66"), and a price is no id
+    assert pick("size 66", labels, many=False) == []
+    assert pick("ends in 99", labels, many=False) == []

@@ -19,53 +19,12 @@ from warmline.domain.conversation import ConversationState, Offer
 from warmline.domain.decision import Decision, Reason
 from warmline.domain.pack import Action, Parameter
 from warmline.domain.understanding import Understanding
+from warmline.policy.labels import ALL_LABEL, DATE, pick
 
-ALL_LABEL = "All of them"
-"""The extra choice offered with a ``many`` question of more than one label: every label."""
+__all__ = ["ALL_LABEL", "pick"]  # where the guided actions' callers find them
 
-_ALL = re.compile(r"\b(all|both|everything|every one|each of them|the lot)\b", re.I)
 _CUE = re.compile(r"\b(no|nope|not|actually|instead|other|wrong|rather|change|meant)\b", re.I)
 _NEGATED = re.compile(r"\bnot\b([^,;.!?]*?)(?=,|;|\.|!|\?|\bbut\b|$)", re.I)
-_STOP = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "the",
-        "my",
-        "me",
-        "i",
-        "to",
-        "from",
-        "of",
-        "on",
-        "in",
-        "for",
-        "with",
-        "it",
-        "its",
-        "is",
-        "be",
-        "please",
-        "want",
-        "would",
-        "like",
-        "return",
-        "refund",
-        "back",
-        "send",
-        "that",
-        "this",
-        "those",
-        "these",
-        "them",
-        "one",
-        "ones",
-        "order",
-        "item",
-        "items",
-    ]
-)
 ASK = "\x00ask"  # the parameter must be asked for (a sentinel no value can equal)
 
 
@@ -92,50 +51,6 @@ def as_list(value: str | None) -> list[str]:
     except ValueError:
         return [value]
     return [str(v) for v in loaded] if isinstance(loaded, list) else [value]
-
-
-_DATE = re.compile(r"\b\d{4}-\d{1,2}-\d{1,2}\b")
-"""A date said is matched only against labels that are dates: "2024-05-20" is no 20:00."""
-_MONEY = re.compile(r"\$?\d[\d,]*\.\d\d\b")
-
-
-def _tokens(text: str) -> set[str]:
-    """The words of a text that can tell one label from another (no prices, no filler)."""
-    words = re.findall(r"[a-z0-9]+", _MONEY.sub(" ", text.lower()))
-    found = set()
-    for word in words:
-        if word in _STOP or (len(word) < 3 and not word.isdigit()) or len(word) < 2:
-            continue
-        found.add(word[:-1] if len(word) > 3 and word.endswith("s") else word)
-    return found
-
-
-def pick(text: str, labels: tuple[str, ...], many: bool) -> list[int]:
-    """The labels the text clearly picks: for one value a single best match, for several every
-    label it names ("all of them", "both": every one); empty when it picks none clearly."""
-    if not labels:
-        return []
-    if many and _ALL.search(text):
-        return [i for i, label in enumerate(labels) if label != ALL_LABEL]
-    exact = [i for i, label in enumerate(labels) if label.lower() == text.strip().lower()]
-    if exact:
-        return exact[:1]
-    said = _tokens(text)
-    own = [_tokens(label) for label in labels]
-    common = set.intersection(*own) if len(own) > 1 else set()
-    matched = [frozenset((tokens - common) & said) for tokens in own]
-    hits = [i for i, m in enumerate(matched) if m]
-    if not hits:
-        return []
-    if many:
-        # a word shared with a better match is that one's ("size" of "sneakers size 10" is not
-        # the air purifier's "room size")
-        hits = [i for i in hits if not any(matched[i] < matched[j] for j in hits)]
-        sets = [matched[i] for i in hits]
-        return [] if len(set(sets)) < len(sets) else hits
-    best = max(len(matched[i]) for i in hits)
-    top = [i for i in hits if len(matched[i]) == best]
-    return top if len(top) == 1 else []
 
 
 def request_text(state: ConversationState, understanding: Understanding) -> str:
@@ -171,7 +86,7 @@ def choose(
     offer = current_offer(state, name, index, params)
     if offer is None or not offer.values:
         return ASK
-    words = text if any(_DATE.search(label) for label in offer.labels) else _DATE.sub(" ", text)
+    words = text if any(DATE.search(label) for label in offer.labels) else DATE.sub(" ", text)
     picked = pick(words, offer.labels, spec.many) if spec.per is None else []
     if picked:
         labels = [offer.labels[i] for i in picked]
@@ -220,7 +135,13 @@ def ask_choices(
     offer = current_offer(state, name, index, params)
     if offer is not None and not offer.values:
         why = "its record was not found" if not offer.found else "no item fits"
-        reasons.append(Reason(code="no_choices", detail=f"{action_name}.{name}: {why}"))
+        reasons.append(
+            Reason(
+                code="no_choices",
+                detail=f"{action_name}.{name}: {why}",
+                values={"action": action_name, "parameter": name},
+            )
+        )
         return Decision(
             kind="answer", template="no_choices", params=params, reasons=reasons, **base
         )

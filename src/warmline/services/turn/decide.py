@@ -3,13 +3,12 @@ asks for can still be worded without repeating one this conversation has heard."
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from warmline.domain.decision import Decision
 from warmline.policy.decide import decide
 from warmline.policy.empathy import acknowledgement_used_up
 from warmline.policy.handover import while_escalated
 from warmline.services.turn.context import Turn
+from warmline.services.turn.guide import policy_state
 from warmline.services.turn.respond import Replier
 
 
@@ -20,12 +19,8 @@ def decide_turn(turn: Turn, replier: Replier) -> tuple[Decision, str | None]:
     if seen.understanding is None:
         medium = seen.contact[0] if seen.contact else None
         return while_escalated(turn.state, medium), None
-    guided = seen.offers or seen.refusals
-    state = (
-        replace(turn.state, offers=seen.offers, refusals=seen.refusals) if guided else turn.state
-    )
     decision = decide(
-        state,
+        policy_state(turn, seen.offers, seen.refusals),
         seen.understanding,
         seen.customer,
         turn.pack,

@@ -13,7 +13,7 @@ from typing import Any
 
 from jinja2 import TemplateError
 
-from warmline.domain.conversation import Filling, Offer, Refusal
+from warmline.domain.conversation import ConversationState, Filling, Offer, Refusal
 from warmline.domain.decision import Decision
 from warmline.domain.pack import Action, Parameter
 from warmline.errors import BackOfficeNotFound, BackOfficeRejected, ConnectorError
@@ -40,7 +40,7 @@ class Guide:
             return offers, refusals
         for _ in range(2):  # the write, then the one the pack proposes instead of it
             decision = decide(
-                replace(turn.state, offers=offers, refusals=refusals),
+                policy_state(turn, offers, refusals),
                 seen.understanding,
                 seen.customer,
                 turn.pack,
@@ -72,7 +72,7 @@ class Guide:
     async def offers(self, turn: Turn) -> dict[str, Offer]:
         """The offers the turn's decision needs: those of the values a correction may replace,
         then one per question the policy asks, as it goes on."""
-        seen, state = turn.seen, turn.state
+        seen, state = turn.seen, policy_state(turn, {}, {})
         if seen.understanding is None or not _guided(turn):
             return {}
         offers: dict[str, Offer] = {}
@@ -147,6 +147,33 @@ class Guide:
             elements = as_list(params.get(spec.per))
             context["each"] = elements[index] if index < len(elements) else None
         return replace(_evaluate(turn, spec, context), basis=_basis(params, name))
+
+
+def policy_state(
+    turn: Turn, offers: dict[str, Offer], refusals: dict[str, Refusal]
+) -> ConversationState:
+    """The state the policy decides on: the turn's offers and refusals; and on the turn that
+    verifies the customer, the request the verification stood before as under way since the
+    turn it was made, so that its words ("the mouse", "the order ending in 66") and the values
+    it named still choose once the customer is known."""
+    state = turn.state
+    check = turn.seen.verification
+    verifying = state.verifying
+    if state.filling is None and verifying is not None and check and check.customer_id:
+        intent = turn.pack.intents.get(verifying.intent or "")
+        action = turn.pack.actions.get(intent.action or "") if intent else None
+        if intent is not None and action is not None:
+            named = {
+                name: state.slots[spec.entity]
+                for name, spec in action.parameters.items()
+                if spec.entity and spec.entity in state.slots
+            }
+            since = max(verifying.since - 1, 0)
+            filling = Filling(intent.action or "", verifying.intent, named, since)
+            return replace(state, offers=offers, refusals=refusals, filling=filling)
+    if not offers and not refusals:
+        return state
+    return replace(state, offers=offers, refusals=refusals)
 
 
 def _basis(params: dict[str, str], name: str) -> tuple[tuple[str, str], ...]:

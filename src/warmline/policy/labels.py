@@ -1,0 +1,115 @@
+"""Which offered labels a customer's words pick: the words that tell one label from another
+(not prices, not filler), an id told by its last digits, several labels at once or "all of
+them". Pure text matching for the guided actions (``policy/guided.py``)."""
+
+from __future__ import annotations
+
+import re
+
+ALL_LABEL = "All of them"
+"""The extra choice offered with a ``many`` question of more than one label: every label."""
+
+ALL_WORDS = re.compile(r"\b(all|both|everything|every one|each of them|the lot)\b", re.I)
+_STOP = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "the",
+        "my",
+        "me",
+        "i",
+        "to",
+        "from",
+        "of",
+        "on",
+        "in",
+        "for",
+        "with",
+        "it",
+        "its",
+        "is",
+        "be",
+        "please",
+        "want",
+        "would",
+        "like",
+        "return",
+        "refund",
+        "back",
+        "send",
+        "that",
+        "this",
+        "those",
+        "these",
+        "them",
+        "one",
+        "ones",
+        "order",
+        "item",
+        "items",
+        "full",
+        "same",
+        "exact",
+        "also",
+    ]
+)
+DATE = re.compile(r"\b\d{4}-\d{1,2}-\d{1,2}\b")
+"""A date said is matched only against labels that are dates: "2024-05-20" is no 20:00."""
+_MONEY = re.compile(r"\$?\d[\d,]*\.\d\d\b")
+_ENDING = re.compile(
+    r"\b(?:ends?|ending|last(?:\s+\w+)?\s+digits?(?:\s+are)?)(?:\s+(?:in|with|on|of))?\s+#?(\d{2,})\b",
+    re.I,
+)
+"""An id told by its last digits: "the order number ends in 66", "ending with 0166"."""
+
+
+def _tokens(text: str) -> set[str]:
+    """The words of a text that can tell one label from another (no prices, no filler)."""
+    words = re.findall(r"[a-z0-9]+", _MONEY.sub(" ", text.lower()))
+    found = set()
+    for word in words:
+        if word in _STOP or (len(word) < 3 and not word.isdigit()) or len(word) < 2:
+            continue
+        found.add(word[:-1] if len(word) > 3 and word.endswith("s") else word)
+    return found
+
+
+def pick(text: str, labels: tuple[str, ...], many: bool) -> list[int]:
+    """The labels the text clearly picks: for one value a single best match, for several every
+    label it names ("all of them", "both": every one); empty when it picks none clearly."""
+    if not labels:
+        return []
+    if many and ALL_WORDS.search(text):
+        return [i for i, label in enumerate(labels) if label != ALL_LABEL]
+    exact = [i for i, label in enumerate(labels) if label.lower() == text.strip().lower()]
+    if exact:
+        return exact[:1]
+    own = [_tokens(label) for label in labels]
+    said = _tokens(text) | _by_ending(text, own)
+    common = set.intersection(*own) if len(own) > 1 else set()
+    matched = [frozenset((tokens - common) & said) for tokens in own]
+    hits = [i for i, m in enumerate(matched) if m]
+    if not hits:
+        return []
+    if many:
+        # a word shared with a better match is that one's ("size" of "sneakers size 10" is not
+        # the air purifier's "room size")
+        hits = [i for i in hits if not any(matched[i] < matched[j] for j in hits)]
+        sets = [matched[i] for i in hits]
+        return [] if len(set(sets)) < len(sets) else hits
+    best = max(len(matched[i]) for i in hits)
+    top = [i for i in hits if len(matched[i]) == best]
+    return top if len(top) == 1 else []
+
+
+def _by_ending(text: str, own: list[set[str]]) -> set[str]:
+    """The label words (ids such as "w7430166") whose last digits the text tells."""
+    endings = _ENDING.findall(text)
+    return {
+        token
+        for tokens in own
+        for token in tokens
+        for end in endings
+        if len(token) > len(end) + 2 and token.endswith(end) and not token.isalpha()
+    }
