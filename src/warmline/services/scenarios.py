@@ -33,6 +33,7 @@ class Expect(_Strict):
     reply_contains: list[str] = Field(default_factory=list)
     reply_not_contains: list[str] = Field(default_factory=list)
     choices_include: list[str] = Field(default_factory=list)
+    choices_exclude: list[str] = Field(default_factory=list)
     actions_executed: list[str] = Field(default_factory=list)
     actions_not_executed: list[str] = Field(default_factory=list)
     action_proposed: str | None = None
@@ -166,6 +167,7 @@ def _check_turn(
         f"reply contains {s!r}" for s in expect.reply_not_contains if s.lower() in reply.lower()
     ]
     failures += [f"choices lack {c!r}" for c in expect.choices_include if c not in choices]
+    failures += [f"choices offer {c!r}" for c in expect.choices_exclude if c in choices]
     failures += [
         f"action {a} was not executed" for a in expect.actions_executed if a not in executed
     ]

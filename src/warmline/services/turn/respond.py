@@ -82,6 +82,10 @@ class Replier:
         if outcome is not None:
             context["record" if outcome.step == "preview" else "result"] = outcome.result
             context["reason"] = outcome.message
+        empty = next((r for r in decision.reasons if r.code == "no_choices"), None)
+        if empty is not None:  # which question had nothing to offer, for the pack's wording
+            context["action"] = empty.values.get("action")
+            context["parameter"] = empty.values.get("parameter")
         refusal = next((r for r in decision.reasons if r.code == "precondition_failed"), None)
         if outcome is None and refusal is not None:
             context["reason"] = refusal.values.get("message") or ""
