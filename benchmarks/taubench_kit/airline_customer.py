@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .customer import (
@@ -314,6 +314,30 @@ def request_score(label: str, text: str) -> float:
     return score
 
 
+#: the request in plain words, for a bot that did not understand it the first time
+_PLAIN = {
+    r"compensation": "I'd like compensation for a cancelled or delayed flight.",
+    r"\bcancel a reservation\b": "I'd like to cancel a reservation.",
+    r"\bbook\b": "I'd like to book a new flight.",
+    r"change my flights": "I'd like to change my flights.",
+    r"cabin": "I'd like to change the cabin class of my reservation.",
+    r"\badd a checked bag\b": "I'd like to add checked bags to my reservation.",
+    r"remove a checked bag": "I'd like to remove a checked bag.",
+    r"allowance": "How many checked bags are free?",
+    r"correct a passenger": "I need to correct a passenger's details on my reservation.",
+    r"number of passengers": "I'd like to add a passenger to my reservation.",
+    r"look up": "I'd like to look up my reservation.",
+    r"status": "I'd like to check the status of my flight.",
+}
+
+
+def plain_request(text: str) -> str | None:
+    """The request the text asks for most, in plain words."""
+    scored = [(request_score(label, text), phrase) for label, phrase in _PLAIN.items()]
+    best = max(scored, default=(0.0, ""))
+    return best[1] if best[0] > 0 else None
+
+
 def wanted_bags(text: str) -> int | None:
     """The number of checked bags the instruction settles on ("three checked bags in total")."""
     counts = []
@@ -554,6 +578,8 @@ class AirlineCustomer(Customer):
     profile: dict[str, Any] | None = None
     trip: Trip | None = None
     said_no: int = 0
+    rephrased: bool = False
+    wanted: str = field(default="", init=False)
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -610,6 +636,11 @@ class AirlineCustomer(Customer):
         if choices:
             picked = self.choose_airline(bot_text, choices)
             return picked if picked is not None else self.choose(bot_text, choices)
+        if re.search(r"\bcan't help with that here\b", bot_text) and not self.rephrased:
+            self.rephrased = True
+            plain = plain_request(self.current or self.wanted)
+            if plain:
+                return plain
         question = self._question(bot_text)
         answer = self.answer(question) if question else None
         if answer:
@@ -628,16 +659,17 @@ class AirlineCustomer(Customer):
         if change and re.search(r"\bfirst and last name\b|\bpassenger'?s? name\b", q):
             return change[1]
         if change and re.search(r"\btheir date of birth\b|\bpassenger'?s? date of birth\b", q):
-            return change[2] or self._old_dob(change[0]) or UNSURE
+            dob = change[2] or self._old_dob(change[0])
+            return f"Their date of birth is {dob}." if dob else UNSURE
         if identity_answer(question, self.me):
             return None
         out, back = self.dates()
         if re.search(r"\bfly back\b|\breturn\b|\bcome back\b", q) and re.search(
             r"\bdate\b|\bwhen\b", q
         ):
-            return back[0] if back else None
+            return f"I'd like to fly back on {back[0]}." if back else None
         if re.search(r"\bwhich date\b|\bwhat date\b|\bwhen would you like to fly\b", q):
-            return out[0] if out else None
+            return f"I'd like to fly on {out[0]}." if out else None
         said = airports_in(self.wanted)
         if re.search(r"\bflying from\b|\bwhere from\b|\bleaving from\b", q) and said:
             return f"From {said[0]}."
