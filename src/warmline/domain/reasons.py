@@ -59,6 +59,7 @@ ReasonCode = Literal[
     "slot_from_words",
     "slot_auto",
     "slot_corrected",
+    "slot_added",
     "choices_offered",
     "no_choices",
     "clarify",

@@ -19,11 +19,13 @@ from warmline.domain.conversation import ConversationState, Offer
 from warmline.domain.decision import Decision, Reason
 from warmline.domain.pack import Action, Parameter
 from warmline.domain.understanding import Understanding
-from warmline.policy.labels import ALL_LABEL, DATE, pick
+from warmline.policy.labels import ALL_LABEL, ALL_WORDS, DATE, pick
 
 __all__ = ["ALL_LABEL", "pick"]  # where the guided actions' callers find them
 
 _CUE = re.compile(r"\b(no|nope|not|actually|instead|other|wrong|rather|change|meant)\b", re.I)
+_ADD = re.compile(r"\b(also|too|as well|add|plus|another thing)\b", re.I)
+"""A value of several added to ("I also want to return the desk lamp")."""
 _NEGATED = re.compile(r"\bnot\b([^,;.!?]*?)(?=,|;|\.|!|\?|\bbut\b|$)", re.I)
 ASK = "\x00ask"  # the parameter must be asked for (a sentinel no value can equal)
 
@@ -167,7 +169,8 @@ def ask_choices(
 def is_correction(text: str, offered: tuple[str, ...] = ()) -> bool:
     """Whether the text corrects a value ("no, the other order"); a tap on one of the labels
     ``offered`` ("waterproof no") never does."""
-    return bool(_CUE.search(text)) and not _tapped(text, offered)
+    cue = _CUE.search(text) or _ADD.search(text)
+    return bool(cue) and not _tapped(text, offered)
 
 
 def corrected(
@@ -179,6 +182,9 @@ def corrected(
     text = understanding.text
     if filling is None or not is_correction(text, state.choices):
         return None  # a tap on an offered label ("waterproof no") corrects nothing
+    grown = _added(state, understanding, action, reasons)
+    if grown is not None:
+        return grown
     for name, spec in action.parameters.items():
         old = filling.params.get(name)
         if old is None or spec.per is not None:
@@ -202,6 +208,37 @@ def corrected(
         # the request goes on from this turn: earlier words no longer choose for it
         moved = replace(filling, params=params, since=state.customer_turns())
         return replace(state, filling=moved, slots=slots, pending=None, choices=())
+    return None
+
+
+def _added(
+    state: ConversationState, understanding: Understanding, action: Action, reasons: list[Reason]
+) -> ConversationState | None:
+    """The state with what the customer adds to a value of several ("I also want to return the
+    desk lamp") appended, and the values read with it dropped (a ``per`` value keeps the
+    elements of those already there and is asked for the new ones); None: nothing added."""
+    filling = state.filling
+    text = _NEGATED.sub(" ", understanding.text)  # "not the boots, also the lamp": the lamp
+    if filling is None or not _ADD.search(text) or ALL_WORDS.search(text):
+        return None  # "all of them too" names no item
+    for name, spec in action.parameters.items():
+        old = as_list(filling.params.get(name))
+        offer = current_offer(state, name, None, filling.params)
+        if not spec.many or not old or offer is None or name == state.awaiting_param:
+            continue
+        picked = pick(text, offer.labels, many=True)
+        new = [offer.values[i] for i in picked if offer.values[i] not in old]
+        if not new:
+            continue
+        grown = [*old, *new]
+        kept = {k for k, s in action.parameters.items() if s.per == name}
+        dropped = action.depends_on(name) - kept
+        params = {k: v for k, v in filling.params.items() if k not in dropped}
+        params[name] = json.dumps(grown)
+        detail = f"{name}: {old} + {new}; dropped {sorted(dropped & set(filling.params))}"
+        reasons.append(Reason(code="slot_added", detail=detail))
+        moved = replace(filling, params=params, since=state.customer_turns())
+        return replace(state, filling=moved, pending=None, choices=())
     return None
 
 
