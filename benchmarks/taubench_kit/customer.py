@@ -29,6 +29,7 @@ from .wants import (
     is_named,
     item_prose,
     item_wants,
+    norm_tokens,
     option_domain,
     parse_options,
     pick_option,
@@ -593,7 +594,7 @@ _KIND_SAID = {
         re.I,
     ),
 }
-_SAME_NEW = re.compile(r"\bnew one of the same option\b", re.I)
+_SAME_NEW = re.compile(r"\bnew one of the same option\b|\bkeep as it is\b", re.I)
 _KIND_VERB = {"cancel": "cancel", "return": "return", "exchange": "exchange", "modify": "change"}
 
 
@@ -684,6 +685,12 @@ class Reading:
         )
 
     @functools.cached_property
+    def words_said(self) -> str:
+        """What the instruction says in words: its option dicts left out (a ``laptop``
+        compartment is no laptop)."""
+        return re.sub(r"\{[^{}]*\}", " ", self.said)
+
+    @functools.cached_property
     def names(self) -> list[str]:
         held = {n for products in self.me.orders.values() for n in products if n}
         return sorted(held | {w.name for w in item_wants(self.instruction)})
@@ -697,7 +704,20 @@ class Reading:
         return found
 
     def named(self, name: str) -> bool:
-        return is_named(name, self.said, self.names) or bool(self.dict_wants(name))
+        return is_named(name, self.words_said, self.names) or bool(self.dict_wants(name))
+
+    def meant(self, name: str, keys: list[str]) -> bool:
+        """An item the instruction asks about: named, or held in an order it names when it
+        talks about one of the item's options (``change the deck material``)."""
+        if self.named(name):
+            return True
+        orders = {"#" + o.lstrip("#") for o in _ORDER_ID.findall(self.said)}
+        held = any(name in self.me.orders.get(o, []) for o in orders)
+        text = " ".join(norm_tokens(self.words_said))
+        return held and any(len(k) > 5 and f" {k} " in f" {text} " for k in keys)
+
+    def prose(self, name: str) -> str:
+        return item_prose(name, self.words_said, self.names) or self.said
 
     def dict_wants(self, name: str, order: str = "") -> list[ItemWant]:
         low = name.lower()
@@ -718,7 +738,7 @@ class Reading:
             return dict_wish(matching[0], old)
         if matching and matching[0].prose:
             return prose_wish(matching[0].prose, old, domain)
-        return prose_wish(item_prose(name, self.said, self.names), old, domain)
+        return prose_wish(self.prose(name), old, domain)
 
     def kinds(self, order: str) -> set[str]:
         """The kinds of write the instruction asks for (an exchange and a change of a pending
@@ -746,13 +766,14 @@ class Reading:
 
     def _items_objection(self, prop: Proposal, verb: str) -> str | None:
         listed = [line.name for line in prop.lines]
-        wanted = [n for n in listed if self.named(n) and n not in self.dropped]
+        keys = {line.name: [*line.old, *(line.new or {})] for line in prop.lines}
+        wanted = [n for n in listed if self.meant(n, keys[n]) and n not in self.dropped]
         wanted = list(dict.fromkeys(wanted + self._missing(prop, listed)))
         only = " and the ".join(wanted)
         for name in listed:
             if any(name.lower() == d.lower() for d in self.dropped):
                 return f"No, I've changed my mind: I don't want to {verb} the {name} after all."
-            if not self.named(name):
+            if not self.meant(name, keys[name]):
                 if only:
                     return f"No, I only want to {verb} the {only}, not the {name}."
                 return f"No, I didn't ask to {verb} the {name}."
@@ -768,9 +789,7 @@ class Reading:
                 if unmatched or len(lines) > len(wants):
                     current = ", ".join(f"{k} {v}" for k, v in wants[0].current.items())
                     return f"No, the {name} I mean is the one with {current}."
-            elif len(lines) > 1 and not _SEVERAL_SAID.search(
-                item_prose(name, self.said, self.names)
-            ):
+            elif len(lines) > 1 and not _SEVERAL_SAID.search(self.prose(name)):
                 return f"No, I only want to {verb} one {name}."
         missing = self._missing(prop, listed)
         if missing:
@@ -790,7 +809,7 @@ class Reading:
         for name in held:
             if name in listed or name in missing or name in self.dropped:
                 continue
-            prose = final_text(item_prose(name, self.said, self.names))
+            prose = final_text(item_prose(name, self.words_said, self.names))
             if prose and _KIND_SAID[family].search(_MIND_CHANGE.sub(" ", prose)):
                 missing.append(name)
         return list(dict.fromkeys(missing))
@@ -833,6 +852,12 @@ def _dropped_label(label: str, reading: Reading) -> bool:
 _PERSON_PLEASE = "I'd like to talk to a person, please."
 
 
+def _turn_key(bot_text: str, choices: list[str]) -> str:
+    """A bot turn without its apologies: its last line and its choices."""
+    lines = [line for line in bot_text.strip().splitlines() if line.strip()]
+    return (lines[-1] if lines else "") + " | " + " | ".join(choices)
+
+
 @dataclass
 class Customer:
     """One scripted customer for one task."""
@@ -849,6 +874,8 @@ class Customer:
     changed_mind: bool = False
     #: the proposals declined so far (a second showing of one asks for a person)
     declined: list[str] = field(default_factory=list)
+    #: every bot turn heard (its question and choices)
+    heard: list[str] = field(default_factory=list)
     reading: Reading = field(init=False)
 
     def __post_init__(self) -> None:
@@ -957,8 +984,9 @@ class Customer:
                 return self._move_on()
             self.changed_mind = True
             return f"I've changed my mind: I don't want to exchange the {head} after all."
-        if not self.reading.named(head):
-            return f"I don't want to change the {head}."
+        if not self.reading.meant(head, list(option_domain([v.options for v in variants]))):
+            keep = next((v for v in variants if v.same and "keep" in v.label.lower()), None)
+            return keep.label if keep else self._only(head)
         same = next((v for v in variants if v.same), None)
         old = same.options if same else self._current_options(head)
         wish = self.reading.wish(head, old)
@@ -968,6 +996,14 @@ class Customer:
         if not best:
             return f"None of those is what I want: I'd like the {head} with {describe(wish)}."
         return variants[best[0]].label
+
+    def _only(self, head: str) -> str:
+        """What a person says when asked about an item they did not bring up."""
+        meant = [n for n in self.reading.names if self.reading.named(n) and n != head]
+        verb = next((v for v in ("exchange", "return", "modify") if v in self.current.lower()), "")
+        if meant and verb:
+            return f"I only want to {verb} the {' and the '.join(meant)}, not the {head}."
+        return f"I don't want to change the {head}."
 
     def _move_on(self) -> str:
         """The next request, or the end when none is left."""
@@ -982,7 +1018,7 @@ class Customer:
         text = self.reading.said
         if not re.search(r"\brefund|\bmoney back\b|\bdon'?t (?:want|need)\b", text, re.I):
             return None
-        names = [n for n in self.reading.names if is_named(n, text, self.reading.names)]
+        names = [n for n in self.reading.names if self.reading.named(n)]
         holding = {o for o, products in self.me.orders.items() if set(products) & set(names)}
         statuses = {self.me.statuses.get(o, "") for o in holding}
         if not statuses:
@@ -1018,7 +1054,12 @@ class Customer:
         return out or picked
 
     def reply(self, bot_text: str, choices: list[str]) -> str:
-        """The answer to the bot's last turn (its texts joined) and the choices it offered."""
+        """The answer to the bot's last turn (its texts joined) and the choices it offered;
+        the same question a third time asks for a person rather than loop."""
+        turn = _turn_key(bot_text, choices)
+        self.heard.append(turn)
+        if self.heard.count(turn) >= 3:
+            return _PERSON_PLEASE
         if choices and is_confirmation(choices):
             return self.confirm(bot_text)
         answer = identity_answer(bot_text, self.me) if "?" in bot_text or not choices else None

@@ -550,7 +550,9 @@ def item_prose(name: str, instruction: str, names: list[str]) -> str:
 
 
 _PRICE = re.compile(r"\$([\d,]+(?:\.\d+)?)")
-_SAME = re.compile(r"\ba new one of the same option\b\s*\(?(?P<opts>[^)]*)\)?", re.I)
+_SAME = re.compile(
+    r"\b(?:a new one of the same option|keep as it is)\b\s*\(?(?P<opts>[^)]*)\)?", re.I
+)
 
 
 @dataclass
