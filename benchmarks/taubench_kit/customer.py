@@ -565,12 +565,10 @@ _GOAL_ITEMS = re.compile(r"\bexchange|\bmodify|\bchange\b", re.I)
 
 # --- a proposal as the bot shows it, and a careful person's reading of it ---
 
-_CHANGE_LINE = re.compile(
-    r"^\s*[-*•]\s*(?P<name>[^:\n(]+):\s*(?P<old>[^\n]*?)\s*->\s*(?P<new>[^\n]*?)"
-    r"\s*(?:\((?P<prices>\$[^)]*)\))?\s*$",
-    re.M,
+_BULLET = re.compile(r"^\s*[-*•]\s*(?P<line>[^\n]+)$", re.M)
+_KEPT = re.compile(
+    r",?\s*(?:kept as it is|keep as it is|unchanged|a new one of the same option)\b", re.I
 )
-_RETURN_LINE = re.compile(r"^\s*[-*•]\s*(?P<name>[^(\n:]+?)\s*\((?P<old>[^)]*)\)\s*:\s*\$", re.M)
 _CANCEL_ITEMS = re.compile(r"\bwith \d+ items?: (?P<items>[^\n]*?)\.?\s*(?:\n|$)")
 _DESTINATION = re.compile(
     r"(?:charged|refunded|paid back|goes back)(?: now)? to (?:your )?(?P<d>[^.\n]+)"
@@ -594,7 +592,6 @@ _KIND_SAID = {
         re.I,
     ),
 }
-_SAME_NEW = re.compile(r"\bnew one of the same option\b|\bkeep as it is\b", re.I)
 _KIND_VERB = {"cancel": "cancel", "return": "return", "exchange": "exchange", "modify": "change"}
 
 
@@ -620,6 +617,29 @@ class Proposal:
     text: str
 
 
+def _read_line(text: str) -> Line | None:
+    """``Name: old -> new ($a -> $b)``, ``Name: options, kept as it is ($a)`` or
+    ``Name (options): $a``."""
+    prices = re.findall(r"\$([\d,]+(?:\.\d+)?)", text)
+    price = float(prices[-1].replace(",", "")) if prices else None
+    text = re.sub(r"\s*\(\$[^)]*\)\s*$|:\s*\$[\d,.]+\s*$", "", text.strip())
+    named = re.match(r"(?P<name>[^:(]+?)\s*(?::\s*(?P<rest>.*)|\((?P<opts>[^)]*)\))$", text)
+    if not named:
+        return None
+    name = named["name"].strip()
+    if named["opts"] is not None:
+        return Line(name, parse_options(named["opts"]), None, price)
+    rest = named["rest"]
+    if "->" in rest:
+        old_text, _, new_text = rest.partition("->")
+        old = parse_options(_KEPT.sub("", old_text))
+        return Line(name, old, old if _KEPT.search(new_text) else parse_options(new_text), price)
+    if _KEPT.search(rest):
+        old = parse_options(_KEPT.sub("", rest))
+        return Line(name, old, old, price)
+    return None
+
+
 def read_proposal(text: str) -> Proposal:
     """The order, the kind of action, each listed item, where money goes and the reason."""
     start = re.search(r"\b(?:Here's|Here is|I'll|I will|I'd)\b", text)
@@ -627,18 +647,7 @@ def read_proposal(text: str) -> Proposal:
     header = re.split(r"\n\s*[-*•]|:\s*\n", body, maxsplit=1)[0]
     kind = next((k for k, p in _HEADER_KINDS if p.search(header)), "other")
     order = _ORDER_ID.search(body)
-    lines = []
-    for m in _CHANGE_LINE.finditer(body):
-        same = _SAME_NEW.search(m["new"])
-        prices = re.findall(r"\$([\d,]+(?:\.\d+)?)", m["prices"] or "")
-        old = parse_options(m["old"])
-        new = old if same else parse_options(m["new"])
-        price = float(prices[-1].replace(",", "")) if prices else None
-        lines.append(Line(m["name"].strip(), old, new, price))
-    if not lines:
-        lines = [
-            Line(m["name"].strip(), parse_options(m["old"])) for m in _RETURN_LINE.finditer(body)
-        ]
+    lines = [line for line in (_read_line(m["line"]) for m in _BULLET.finditer(body)) if line]
     cancelled = _CANCEL_ITEMS.search(body)
     if kind == "cancel" and cancelled and not lines:
         for item in cancelled["items"].split("; "):
@@ -793,7 +802,7 @@ class Reading:
                 return f"No, I only want to {verb} one {name}."
         missing = self._missing(prop, listed)
         if missing:
-            return f"No, I want to {verb} the {only}: the {' and the '.join(missing)} too."
+            return f"No, I want to {verb} the {only}: the {' and the '.join(missing)} is missing."
         return None
 
     def _missing(self, prop: Proposal, listed: list[str]) -> list[str]:
