@@ -38,6 +38,7 @@ from .wants import (
     remember_items,
     same_value,
     wanted_payment,
+    with_colors,
     words,
 )
 
@@ -725,6 +726,9 @@ class Reading:
         text = " ".join(norm_tokens(self.words_said))
         return held and any(len(k) > 5 and f" {k} " in f" {text} " for k in keys)
 
+    def sentences_naming(self, name: str) -> str:
+        return " ".join(s for s in sentences(self.words_said) if is_named(name, s, self.names))
+
     def prose(self, name: str) -> str:
         return item_prose(name, self.words_said, self.names) or self.said
 
@@ -737,10 +741,12 @@ class Reading:
             and (not order or not w.order or w.order == order)
         ]
 
-    def wish(self, name: str, old: dict[str, str], order: str = "") -> Wish:
+    def wish(
+        self, name: str, old: dict[str, str], order: str = "", shown: dict[str, str] | None = None
+    ) -> Wish:
         """The item's wished options: a templated target, else the prose about it."""
         offered = [v.options for v in self.variants.get(name.lower(), [])]
-        domain = option_domain([old, *offered])
+        domain = with_colors(option_domain([old, *offered, shown or {}]))
         wants = self.dict_wants(name, order)
         matching = [w for w in wants if fits(old, w.current, Wish(w.current))] or wants
         if matching and matching[0].has_target:
@@ -818,7 +824,7 @@ class Reading:
         for name in held:
             if name in listed or name in missing or name in self.dropped:
                 continue
-            prose = final_text(item_prose(name, self.words_said, self.names))
+            prose = final_text(self.sentences_naming(name))
             if prose and _KIND_SAID[family].search(_MIND_CHANGE.sub(" ", prose)):
                 missing.append(name)
         return list(dict.fromkeys(missing))
@@ -827,7 +833,7 @@ class Reading:
         for line in prop.lines:
             if line.new is None:
                 continue
-            wish = self.wish(line.name, line.old, prop.order)
+            wish = self.wish(line.name, line.old, prop.order, line.new)
             if not wish.stated and not wish.strict:
                 continue
             offered = self.variants.get(line.name.lower(), [])
@@ -957,6 +963,9 @@ class Customer:
         )
         if direct:
             return re.sub(r"\s+-\s+\$[\d,.]+\s*$", "", direct)
+        by_status = self._action_by_status(choices)
+        if by_status:
+            return by_status
         picked = pick_choices(bot_text, choices, context)
         if not picked and context != self.instruction:
             picked = pick_choices(bot_text, choices, self.instruction)
@@ -966,9 +975,6 @@ class Customer:
         picked = self._the_ones_meant(picked, choices)
         if picked and self.changed_mind and all(_dropped_label(c, self.reading) for c in picked):
             return self._move_on()
-        if not picked:
-            by_status = self._action_by_status(choices)
-            picked = [by_status] if by_status else []
         all_asked = re.search(r"\ball of them\b", bot_text)
         if len(picked) > 1 and all_asked and _ALL_ITEMS.search(self.instruction):
             return "all of them"
@@ -1026,6 +1032,8 @@ class Customer:
         a delivered one, its return (a person knows whether their order has arrived)."""
         text = self.reading.said
         if not re.search(r"\brefund|\bmoney back\b|\bdon'?t (?:want|need)\b", text, re.I):
+            return None
+        if re.search(r"\breturn|\bcancel|\bsend (?:it|them) back\b", text, re.I):
             return None
         names = [n for n in self.reading.names if self.reading.named(n)]
         holding = {o for o, products in self.me.orders.items() if set(products) & set(names)}

@@ -585,3 +585,33 @@ def option_domain(variants: list[dict[str, str]]) -> dict[str, set[str]]:
         for key, value in options.items():
             domain.setdefault(key, set()).add(value)
     return domain
+
+
+COLORS = frozenset(
+    [
+        "black",
+        "white",
+        "red",
+        "blue",
+        "green",
+        "yellow",
+        "orange",
+        "purple",
+        "pink",
+        "brown",
+        "grey",
+        "gray",
+        "silver",
+        "gold",
+        "navy",
+        "beige",
+    ]
+)
+
+
+def with_colors(domain: dict[str, set[str]]) -> dict[str, set[str]]:
+    """A colour option can take any colour a person names, offered or not."""
+    out = {k: set(v) for k, v in domain.items()}
+    if "color" in out:
+        out["color"] |= COLORS
+    return out

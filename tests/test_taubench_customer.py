@@ -1,0 +1,257 @@
+"""The tau-bench scripted customer as a careful person: it reads the proposal the bot shows
+(order, action, each item line, options, where the money goes) and says yes only when the
+instruction's final wishes support every part of it; it picks the offered variant that fits
+every stated wish (changes of mind, decisions, "whichever is cheaper", units). Instructions and
+proposals here are made up. No NLU, no back office."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+
+from taubench_kit.customer import Customer, Identity, read_proposal
+from taubench_kit.wants import norm_tokens, prose_wish
+
+YES_NO = ["yes", "no"]
+
+
+def me(orders: dict[str, list[str]], statuses: dict[str, str] | None = None) -> Identity:
+    return Identity(
+        user_id="lena_ortiz_2020",
+        email="lena.ortiz@example.com",
+        first_name="Lena",
+        last_name="Ortiz",
+        zip="30301",
+        payment_methods={
+            "paypal_11": {"source": "paypal"},
+            "credit_card_22": {"source": "credit_card", "brand": "visa", "last_four": "4242"},
+        },
+        orders=orders,
+        statuses=statuses or {},
+    )
+
+
+def exchange(order: str, *lines: str, paid: str = "refunded to your PayPal") -> str:
+    body = "\n".join(f"- {line}" for line in lines)
+    return (
+        f"Here's the exchange I'd set up for order {order}:\n{body}\n"
+        f"Price difference: $5.00 {paid}.\nShall I go ahead? Please answer yes or no."
+    )
+
+
+LAMP_ORDER = {"#W5550001": ["Desk Lamp", "Yoga Mat"]}
+LAMP = (
+    "You are calm. You received a black desk lamp in order #W5550001 and want to exchange it "
+    "for a red one."
+)
+
+
+def test_a_proposal_that_does_what_was_asked_is_accepted() -> None:
+    customer = Customer(LAMP, me(LAMP_ORDER))
+    proposal = exchange(
+        "#W5550001",
+        "Desk Lamp: color black, brightness high -> color red, brightness high ($30.00 -> $32.00)",
+    )
+    assert customer.reply(proposal, YES_NO) == "yes"
+
+
+def test_a_stated_value_contradicted_is_a_no_that_says_what_is_wanted() -> None:
+    customer = Customer(LAMP, me(LAMP_ORDER))
+    proposal = exchange(
+        "#W5550001",
+        "Desk Lamp: color black, brightness high -> color blue, brightness high ($30.00 -> $32.00)",
+    )
+    answer = customer.reply(proposal, YES_NO)
+    assert answer.startswith("No") and "color red" in answer
+
+
+def test_an_item_the_instruction_does_not_name_is_a_no() -> None:
+    customer = Customer(LAMP, me(LAMP_ORDER))
+    proposal = exchange(
+        "#W5550001",
+        "Desk Lamp: color black -> color red ($30.00 -> $32.00)",
+        "Yoga Mat: thickness 4mm -> thickness 6mm ($20.00 -> $22.00)",
+    )
+    answer = customer.reply(proposal, YES_NO)
+    assert answer.startswith("No") and "Yoga Mat" in answer and "only" in answer
+
+
+def test_another_order_than_the_one_named_is_a_no() -> None:
+    customer = Customer(LAMP, me({**LAMP_ORDER, "#W5550002": ["Desk Lamp"]}))
+    proposal = exchange("#W5550002", "Desk Lamp: color black -> color red ($30.00 -> $32.00)")
+    assert customer.reply(proposal, YES_NO).startswith("No")
+
+
+def test_another_kind_of_action_than_the_one_asked_is_a_no() -> None:
+    customer = Customer(LAMP, me(LAMP_ORDER))
+    proposal = (
+        "Here's the return I'd set up for order #W5550001:\n"
+        "- Desk Lamp (color black, brightness high): $30.00\n"
+        "Refund: $30.00 to your PayPal.\nShall I go ahead? Please answer yes or no."
+    )
+    assert customer.reply(proposal, YES_NO).startswith("No")
+
+
+def test_a_named_item_missing_from_a_proposal_is_asked_for() -> None:
+    wanted = "You want to return the desk lamp and the yoga mat of order #W5550001 to your paypal."
+    customer = Customer(wanted, me(LAMP_ORDER))
+    proposal = (
+        "Here's the return I'd set up for order #W5550001:\n"
+        "- Desk Lamp (color black, brightness high): $30.00\n"
+        "Refund: $30.00 to your PayPal.\nShall I go ahead? Please answer yes or no."
+    )
+    answer = customer.reply(proposal, YES_NO)
+    assert answer.startswith("No") and "Yoga Mat" in answer
+    both = proposal.replace(
+        "- Desk Lamp (color black, brightness high): $30.00\n",
+        "- Desk Lamp (color black, brightness high): $30.00\n- Yoga Mat (thickness 4mm): $20.00\n",
+    )
+    assert customer.reply(both, YES_NO) == "yes"
+
+
+def test_the_money_must_go_to_the_payment_named() -> None:
+    wanted = LAMP + " Any difference should go to your paypal."
+    customer = Customer(wanted, me(LAMP_ORDER))
+    line = "Desk Lamp: color black -> color red ($30.00 -> $32.00)"
+    card = exchange("#W5550001", line, paid="charged to your Visa ending 4242")
+    assert "PayPal" in customer.reply(card, YES_NO)
+    assert customer.reply(exchange("#W5550001", line), YES_NO) == "yes"
+
+
+def test_the_same_unsupported_proposal_again_asks_for_a_person() -> None:
+    customer = Customer(LAMP, me(LAMP_ORDER))
+    proposal = exchange("#W5550001", "Desk Lamp: color black -> color blue ($30.00 -> $32.00)")
+    assert customer.reply(proposal, YES_NO).startswith("No")
+    assert "person" in customer.reply("I understand. " + proposal, YES_NO)
+
+
+KETTLES = [
+    "Kettle: capacity 1L, material glass, color black - $40.00",
+    "Kettle: capacity 1.5L, material plastic, color white - $35.00",
+    "Kettle: capacity 1.5L, material glass, color white - $45.00",
+    "Kettle: capacity 2L, material glass, color white - $50.00",
+]
+KETTLE_ORDER = {"#W6660001": ["Kettle"]}
+
+
+def test_a_change_of_mind_replaces_the_earlier_wish() -> None:
+    wanted = (
+        "For #W6660001, at first you want to exchange your kettle for a 1L black one, but then "
+        "you change your mind and want a 1.5 liter glass kettle instead."
+    )
+    customer = Customer(wanted, me(KETTLE_ORDER))
+    customer.reply("Which items?", ["Kettle (capacity 2L, material steel, color white) - $30.00"])
+    assert customer.reply("Which option?", KETTLES) == KETTLES[2][:-9]
+
+
+def test_whichever_is_cheaper_picks_the_cheapest_variant_that_fits() -> None:
+    wanted = (
+        "For #W6660001, you want to exchange your kettle for a white one. You don't care "
+        "about the material, whichever is cheaper."
+    )
+    customer = Customer(wanted, me(KETTLE_ORDER))
+    customer.reply("Which items?", ["Kettle (capacity 1.5L, material steel, color black) - $30"])
+    assert customer.reply("Which option?", KETTLES) == KETTLES[1][:-9]
+    dearer = exchange(
+        "#W6660001",
+        "Kettle: capacity 1.5L, material steel, color black -> capacity 1.5L, material glass, "
+        "color white ($30.00 -> $45.00)",
+    )
+    assert customer.reply(dearer, YES_NO).startswith("No")
+
+
+def test_an_indecision_that_ends_in_a_decision_takes_the_decided_value() -> None:
+    old = {"color": "white", "height": "4 ft"}
+    domain = {"color": {"white", "black", "brown"}, "height": {"4 ft", "5 ft"}}
+    prose = (
+        "You want a taller 5-feet bookshelf. You are unsure about the color and ask about "
+        "black, but eventually decide on the brown color."
+    )
+    wish = prose_wish(prose, old, domain)
+    assert wish.stated == {"color": "brown", "height": "5 ft"}
+
+
+def test_a_value_preferred_over_another_is_the_wanted_one() -> None:
+    domain = {"sensor type": {"laser", "optical"}}
+    wish = prose_wish("You prefer an optical mouse over a laser mouse.", {}, domain)
+    assert wish.stated == {"sensor type": "optical"}
+
+
+def test_units_are_read_one_way() -> None:
+    assert norm_tokens("a 5-feet shelf") == norm_tokens("a 5 ft shelf")
+    assert norm_tokens("a '1.5L' kettle") == norm_tokens("a 1.5 liter kettle")
+
+
+def test_when_no_variant_fits_the_customer_says_what_is_wanted() -> None:
+    wanted = "For #W6660001, you want to exchange your kettle for a silver one."
+    customer = Customer(wanted, me(KETTLE_ORDER))
+    answer = customer.reply("Which option?", KETTLES)
+    assert answer not in [k[:-9] for k in KETTLES]
+    assert "silver" in answer
+
+
+def test_a_templated_target_keeps_every_option_it_does_not_state() -> None:
+    wanted = (
+        "For #W6660001, exchange Kettle {'capacity': '2L', 'material': 'glass', "
+        "'color': 'black'} to {'color': 'white'}; via paypal_11."
+    )
+    customer = Customer(wanted, me(KETTLE_ORDER))
+    assert customer.reply("Which option?", KETTLES) == KETTLES[3][:-9]
+    changed_more = exchange(
+        "#W6660001",
+        "Kettle: capacity 2L, material glass, color black -> capacity 1.5L, material glass, "
+        "color white ($50.00 -> $45.00)",
+    )
+    assert customer.reply(changed_more, YES_NO).startswith("No")
+
+
+def test_of_two_items_with_one_name_only_the_one_described_is_picked_and_accepted() -> None:
+    wanted = (
+        "For #W6660001, exchange Kettle {'capacity': '2L', 'color': 'black'} to "
+        "{'color': 'white'}; via paypal_11."
+    )
+    customer = Customer(wanted, me({"#W6660001": ["Kettle", "Kettle"]}))
+    items = ["Kettle (capacity 1L, color red) - $20.00", "Kettle (capacity 2L, color black) - $30"]
+    assert customer.reply("Which items? You can pick several.", items) == items[1]
+    both = exchange(
+        "#W6660001",
+        "Kettle: capacity 2L, color black -> capacity 2L, color white ($30.00 -> $31.00)",
+        "Kettle: capacity 1L, color red -> capacity 2L, color white ($20.00 -> $31.00)",
+    )
+    assert customer.reply(both, YES_NO).startswith("No")
+
+
+def test_an_item_dropped_by_a_change_of_mind_is_declined_then_left() -> None:
+    wanted = (
+        "For #W6660001, try to exchange the kettle for a glass one, but change your mind and "
+        "decide not to exchange the kettle after all."
+    )
+    customer = Customer(wanted, me(KETTLE_ORDER))
+    assert "#W6660001" in customer.opening()
+    first = customer.reply("Which option?", KETTLES)
+    assert "changed my mind" in first
+    assert customer.reply("Which option would you like?", KETTLES[:3]) == "No, that's all, thanks."
+    assert customer.done
+
+
+def test_a_refund_for_an_order_not_yet_delivered_is_its_cancellation() -> None:
+    wanted = "You ordered a kettle but found it cheaper elsewhere, and want a full refund."
+    customer = Customer(wanted, me(KETTLE_ORDER, {"#W6660001": "pending"}))
+    labels = ["return items", "cancel a pending order", "talk to a person"]
+    assert customer.reply("Which of these do you mean?", labels) == "cancel a pending order"
+
+
+def test_a_proposal_reads_its_order_kind_lines_and_destination() -> None:
+    prop = read_proposal(
+        "Sorry about that. Here's the change I'd make to pending order #W7770001:\n"
+        "- Mat: thickness 6mm, color green -> thickness 4mm, color blue ($10.00 -> $9.00)\n"
+        "- Lamp: color black, kept as it is ($30.00)\n"
+        "Price difference: $1.00 refunded now to your Visa ending 4242.\nShall I go ahead?"
+    )
+    assert (prop.kind, prop.order, prop.destination) == ("modify", "W7770001", "Visa ending 4242")
+    assert [(line.name, line.new) for line in prop.lines] == [
+        ("Mat", {"thickness": "4mm", "color": "blue"}),
+        ("Lamp", {"color": "black"}),
+    ]
