@@ -1053,7 +1053,13 @@ class Customer:
         return dict(wants[0].current) if wants else {}
 
     def _the_ones_meant(self, picked: list[str], choices: list[str]) -> list[str]:
-        """Of offered items sharing a name, the ones whose options the instruction names."""
+        """Of offered items sharing a name, the ones whose options the instruction names; of
+        items picked by a word of another's options (a ``wireless`` mouse is no earbuds), the
+        ones the instruction names."""
+        heads = {c: _ITEM_LABEL_OPTS.match(c) for c in picked}
+        named = [c for c, m in heads.items() if m and self.reading.named(m["head"].strip())]
+        if named and all(heads.values()):
+            picked = named
         out = []
         for label in picked:
             match = _ITEM_LABEL_OPTS.match(label)
