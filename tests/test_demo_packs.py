@@ -459,11 +459,6 @@ def test_airline_templates_render_complete_answers() -> None:
     assert "delayed on 2024-05-15" in no_date and "2024-05-16" in no_date
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="book_reservation's failure template (change_refused) names a reservation_id that a "
-    "new booking does not have",
-)
 def test_a_refused_booking_is_worded() -> None:
     pack = load_pack(_path("airline"))
     action = pack.actions["book_reservation"]
