@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .customer import (
+    END,
     UNSURE,
     Customer,
     identity_answer,
@@ -172,6 +173,7 @@ class Trip:
     dates: list[str]
     passengers: list[dict[str, str]]
     status: str = "active"
+    return_date: str = ""
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> Trip:
@@ -188,6 +190,14 @@ class Trip:
                 for p in record.get("passengers", [])
             ],
             status=str(record.get("status", "active")),
+            return_date=next(
+                (
+                    str(f.get("date", ""))
+                    for f in flights
+                    if f.get("origin") == record.get("destination")
+                ),
+                "",
+            ),
         )
 
     def names(self) -> list[str]:
@@ -255,7 +265,8 @@ _REQUESTS: list[tuple[str, str, float]] = [
     ),
     (
         r"\bbook\b",
-        r"\b(?:want|like|need)s? to book\b|\bbook (?:a|an|me|two|three)\b|\bnew booking\b",
+        r"\b(?:want|like|need)s? to book\b|\bbook (?:a|an|me|two|three)\b|\bnew booking\b"
+        r"|\b(?:need|want|like)s? an? (?:new |one-way |round[- ]trip )*(?:flight|ticket)\b",
         3,
     ),
     (
@@ -267,7 +278,7 @@ _REQUESTS: list[tuple[str, str, float]] = [
     ),
     (
         r"cabin",
-        r"\bupgrade\b|\bdowngrade\b|\bcabin\b|\b(?:up|move\w*) (?:\w+ )*?to (?:regular )?(?:business|economy)\b",
+        r"\bupgrade\b|\bdowngrade\b|\b(?:change|switch)\w* (?:the |my |our )?cabin\b|\bcabin class\b|\b(?:up|move\w*) (?:\w+ )*?to (?:regular )?(?:business|economy)\b",
         4,
     ),
     (
@@ -579,6 +590,7 @@ class AirlineCustomer(Customer):
     trip: Trip | None = None
     said_no: int = 0
     rephrased: bool = False
+    corrected: bool = False
     wanted: str = field(default="", init=False)
 
     def __post_init__(self) -> None:
@@ -642,6 +654,12 @@ class AirlineCustomer(Customer):
             if plain:
                 return plain
         question = self._question(bot_text)
+        if re.search(r"\bconnect you\b", question) and not re.search(
+            r"\b(?:person|human|agent|supervisor|representative)\b", self.wanted
+        ):
+            nxt = self._next_request()
+            self.done = nxt is None
+            return nxt or END
         answer = self.answer(question) if question else None
         if answer:
             return answer
@@ -735,8 +753,18 @@ class AirlineCustomer(Customer):
         if not choices or not all(_ISO.match(c.strip()) for c in choices):
             return None
         out, back = self.dates()
-        wanted = back if re.search(r"\bback\b|\breturn\b", question) else out
-        return next((d for d in wanted if d in choices), UNSURE)
+        is_back = bool(re.search(r"\bback\b|\breturn\b", question))
+        hit = next((d for d in (back if is_back else out) if d in choices), None)
+        if hit or not is_back:
+            return hit or UNSURE
+        trip = self.described_trip() if request_score("change my flights", self.wanted) else None
+        if not back and trip and trip.return_date in choices:
+            return trip.return_date  # the way back stays as it is
+        if back and out and not self.corrected:
+            # the flights out were found for another day: the return days offered show it
+            self.corrected = True
+            return f"No, I want to fly out on {out[0]}."
+        return UNSURE
 
     def _pick_passenger(self, question: str, choices: list[str]) -> str | None:
         born = [m for c in choices if (m := _BORN.match(c.strip()))]
