@@ -723,6 +723,8 @@ class Reading:
             return True
         orders = {"#" + o.lstrip("#") for o in _ORDER_ID.findall(self.said)}
         held = any(name in self.me.orders.get(o, []) for o in orders)
+        if held and _ALL_ITEMS.search(self.words_said):
+            return True
         text = " ".join(norm_tokens(self.words_said))
         return held and any(len(k) > 5 and f" {k} " in f" {text} " for k in keys)
 
@@ -821,8 +823,12 @@ class Reading:
             verb = "exchange" if w.verb in ("modify", "change", "replace", "swap") else w.verb
             if w.order == prop.order and verb == family and w.name not in listed:
                 missing.append(w.name)
+        every = bool(_ALL_ITEMS.search(self.words_said)) and "#" + prop.order in self.said
         for name in held:
             if name in listed or name in missing or name in self.dropped:
+                continue
+            if every and _KIND_SAID[family].search(self.words_said):
+                missing.append(name)
                 continue
             prose = final_text(self.sentences_naming(name))
             if prose and _KIND_SAID[family].search(_MIND_CHANGE.sub(" ", prose)):
@@ -867,10 +873,15 @@ def _dropped_label(label: str, reading: Reading) -> bool:
 _PERSON_PLEASE = "I'd like to talk to a person, please."
 
 
+_APOLOGY = re.compile(
+    r"\bsorry\b|\bfrustrat|\bannoying\b|\basked about this\b|\bI understand\b", re.I
+)
+
+
 def _turn_key(bot_text: str, choices: list[str]) -> str:
-    """A bot turn without its apologies: its last line and its choices."""
-    lines = [line for line in bot_text.strip().splitlines() if line.strip()]
-    return (lines[-1] if lines else "") + " | " + " | ".join(choices)
+    """A bot turn without its apologies, with its choices."""
+    kept = [s for s in sentences(bot_text) if not _APOLOGY.search(s)]
+    return " ".join(kept) + " | " + " | ".join(choices)
 
 
 @dataclass
@@ -924,10 +935,11 @@ class Customer:
             self.changed_mind = True
             return changed
         extra = at_confirmation(self.instruction)
+        prop = read_proposal(proposal)
         if extra and not self.mentioned_at_confirmation:
             self.mentioned_at_confirmation = True
-            return extra
-        prop = read_proposal(proposal)
+            if not self._already_in(extra, prop):
+                return extra
         if prop.kind == "other" and not consistent(proposal, self.instruction):
             return "no"
         objection = self.reading.objection(prop)
@@ -945,6 +957,12 @@ class Customer:
         if prop.kind == "cancel" and prop.reason and reason is None:
             return "No, that's not my reason: " + _cancel_reason_said(self.instruction)
         return "yes"
+
+    def _already_in(self, extra: str, prop: Proposal) -> bool:
+        """Whether the proposal already lists every product the thing to bring up names."""
+        names = [n for n in self.reading.names if is_named(n, extra, self.reading.names)]
+        listed = {line.name for line in prop.lines}
+        return bool(names) and set(names) <= listed
 
     def choose(self, bot_text: str, choices: list[str]) -> str:
         """The answer to a question offering choices."""
