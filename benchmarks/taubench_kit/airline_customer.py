@@ -498,9 +498,10 @@ def pick_offer(choices: list[str], text: str) -> str | None:
         pool = [o for o in pool if window[0] <= o.departure <= window[1]]
     if not pool:
         return None
-    if re.search(r"\blast\b|\blatest\b", text, re.I):
+    flight = r"(?= (?:\w+ ){0,2}(?:flight|one|nonstop|departure|option|connection)s?\b)"
+    if re.search(rf"\b(?:last|latest){flight}", text, re.I):
         chosen = max(pool, key=lambda o: o.departure)
-    elif re.search(r"\bfirst\b|\bearliest\b", text, re.I):
+    elif re.search(rf"\b(?:first|earliest){flight}", text, re.I):
         chosen = min(pool, key=lambda o: o.departure)
     else:
         chosen = min(pool, key=lambda o: (o.price, o.departure))
@@ -739,6 +740,13 @@ class AirlineCustomer(Customer):
 
     def _pick_reservation(self, question: str, choices: list[str]) -> str | None:
         codes = [m["code"] for c in choices if (m := _RESERVATION_LABEL.match(c))]
+        if not codes and choices and all(re.fullmatch(r"[A-Z0-9]{6}", c.strip()) for c in choices):
+            # bare codes: a traveller does not know them, but can say which trip it is
+            trip = self.described_trip()
+            if trip is None:
+                return UNSURE
+            day = trip.dates[0] if trip.dates else ""
+            return f"I don't know the code; it's my trip from {trip.origin} to {trip.destination} on {day}."
         if not codes:
             return None
         mine = {t.reservation_id: t for t in self.trips or []}
@@ -763,7 +771,7 @@ class AirlineCustomer(Customer):
         if back and out and not self.corrected:
             # the flights out were found for another day: the return days offered show it
             self.corrected = True
-            return f"No, I want to fly out on {out[0]}."
+            return f"Actually, the flight out should be on {out[0]}."
         return UNSURE
 
     def _pick_passenger(self, question: str, choices: list[str]) -> str | None:
