@@ -272,6 +272,7 @@ _REQUESTS: list[tuple[str, str, float]] = [
     (
         r"change my flights",
         r"\binstead\b|\bpush\b|\breschedul|\bdifferent (?:flight|date)s?\b|\bfly out on\b"
+        r"|\brather (?:leave|fly|depart|go)\b|\b(?:later|earlier) (?:date|day|flight)\b"
         r"|\b(?:switch|change|move) to the (?:cheapest|nonstop|earlier|later)\b"
         r"|\b(?:change|move) (?:my|the|their|his|her) (?:flight|date)s?\b",
         3,
@@ -374,7 +375,7 @@ def wanted_insurance(text: str) -> str | None:
             continue
         last = re.split(r",? but |; ", sentence)[-1]
         if re.search(r"\binsurance\b|\bit\b", last, re.I):
-            negative = re.search(r"\b(?:no|not|n't|without|neither|nor)\b", last, re.I)
+            negative = re.search(r"\b(?:no|not|without|neither|nor|refuse\w*)\b|n't\b", last, re.I)
             stance = "no" if negative else "yes"
     return stance
 
