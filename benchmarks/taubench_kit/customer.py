@@ -22,6 +22,7 @@ from .wants import (
     Wish,
     best_variants,
     cancel_reason,
+    catalogue_options,
     describe,
     dict_wish,
     final_text,
@@ -38,6 +39,7 @@ from .wants import (
     remember_items,
     same_value,
     wanted_payment,
+    wanted_spots,
     with_colors,
     words,
 )
@@ -671,6 +673,11 @@ _DROPPED = re.compile(
     r"(?:\w+ )?(?P<what>[^.;]*)",
     re.I,
 )
+_EVERY_ITEM = re.compile(
+    r"\ball (?:of )?(?:the |my |your )*items\b|\b(?:return|exchange) (?:the|all) items\b"
+    r"|\beverything (?:in|from) (?:the|that|this|my|your) order\b|\b(?:whole|entire) order\b",
+    re.I,
+)
 _SEVERAL_SAID = re.compile(r"\b(?:both|all|two|three|every|each)\b", re.I)
 
 
@@ -714,7 +721,8 @@ class Reading:
         return found
 
     def named(self, name: str) -> bool:
-        return is_named(name, self.words_said, self.names) or bool(self.dict_wants(name))
+        roles = wanted_spots(name, self.words_said, self.names)
+        return "wanted" in roles or bool(self.dict_wants(name))
 
     def meant(self, name: str, keys: list[str]) -> bool:
         """An item the instruction asks about: named, or held in an order it names when it
@@ -723,7 +731,7 @@ class Reading:
             return True
         orders = {"#" + o.lstrip("#") for o in _ORDER_ID.findall(self.said)}
         held = any(name in self.me.orders.get(o, []) for o in orders)
-        if held and _ALL_ITEMS.search(self.words_said):
+        if held and _EVERY_ITEM.search(self.words_said):
             return True
         text = " ".join(norm_tokens(self.words_said))
         return held and any(len(k) > 5 and f" {k} " in f" {text} " for k in keys)
@@ -749,6 +757,8 @@ class Reading:
         """The item's wished options: a templated target, else the prose about it."""
         offered = [v.options for v in self.variants.get(name.lower(), [])]
         domain = with_colors(option_domain([old, *offered, shown or {}]))
+        for key, values in catalogue_options().get(name.lower(), {}).items():
+            domain.setdefault(key, set()).update(values)
         wants = self.dict_wants(name, order)
         matching = [w for w in wants if fits(old, w.current, Wish(w.current))] or wants
         if matching and matching[0].has_target:
@@ -823,11 +833,20 @@ class Reading:
             verb = "exchange" if w.verb in ("modify", "change", "replace", "swap") else w.verb
             if w.order == prop.order and verb == family and w.name not in listed:
                 missing.append(w.name)
-        every = bool(_ALL_ITEMS.search(self.words_said)) and "#" + prop.order in self.said
+        every = bool(_EVERY_ITEM.search(self.words_said)) and "#" + prop.order in self.said
+        unnamed = [
+            t
+            for t in sentences(self.words_said)
+            if _KIND_SAID[family].search(_MIND_CHANGE.sub(" ", t))
+            and not any(is_named(n, t, self.names) for n in self.names)
+        ]
         for name in held:
             if name in listed or name in missing or name in self.dropped:
                 continue
             if every and _KIND_SAID[family].search(self.words_said):
+                missing.append(name)
+                continue
+            if unnamed and self.named(name):
                 missing.append(name)
                 continue
             prose = final_text(self.sentences_naming(name))

@@ -6,6 +6,7 @@ Used to answer guided questions and to check a proposal before saying yes."""
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -219,9 +220,16 @@ def payment_phrase(method: dict[str, Any]) -> str:
 def wanted_payment(instruction: str, methods: dict[str, dict[str, Any]]) -> str | None:
     """How the instruction's payment method is named on a choice: ``PayPal``, ``Gift card``,
     ``Mastercard ending 1234`` or ``original``; None when it names none."""
-    text = instruction.lower()
+    text = re.sub(
+        r"\bnot (?:to |on |with |via )?(?:the |my |your )?(?:pay ?pal|gift ?card|credit card)\b",
+        " ",
+        instruction.lower(),
+    )
     for method_id, method in methods.items():
         if method_id.lower() in text:
+            return payment_phrase(method)
+    for method in methods.values():
+        if method.get("last_four") and re.search(rf"\b{method['last_four']}\b", text):
             return payment_phrase(method)
     if re.search(r"\bpay ?pal\b", text):
         return "PayPal"
@@ -393,6 +401,11 @@ _INDIFFERENT = re.compile(
     r"either (?:is|one)|whichever|any (?:color|size|type))\b[^.;]*",
     re.I,
 )
+_SAME_MODEL = re.compile(
+    r"\b(?:exact(?:ly)? (?:the )?same|the same (?:model|one|item|product|kind)|identical|"
+    r"same exact)\b",
+    re.I,
+)
 CHEAPEST = re.compile(
     r"\bcheap(?:er|est)\b|\blowest price\b|\bless expensive\b|\bleast expensive\b"
     r"|\bcosts? less\b|\bsave (?:some )?money\b",
@@ -425,6 +438,8 @@ def prose_wish(prose: str, old: dict[str, str], domain: dict[str, set[str]]) -> 
     when said."""
     wish = Wish(cheapest=bool(CHEAPEST.search(prose)))
     text = final_text(prose)
+    if _SAME_MODEL.search(text):
+        return Wish(strict=True)
     for clause in _INDIFFERENT.findall(text):
         tokens = norm_tokens(clause)
         wish.indifferent |= {k for k, vs in domain.items() if any(_find(v, tokens, k) for v in vs)}
@@ -508,7 +523,7 @@ def name_spots(name: str, text: str, names: list[str]) -> list[tuple[int, int]]:
     """Where the instruction names a product: its full name (plural too), else its last word
     when no other product the customer holds shares that word and is named in full."""
     full = re.compile(rf"\b{re.escape(name)}(?:e?s)?\b", re.I)
-    spots = [(m.start(), m.end()) for m in full.finditer(text)]
+    spots = [(m.start(), m.end()) for m in full.finditer(text) if not _option_next(text, m.end())]
     if spots:
         return spots
     last = name.split()[-1]
@@ -518,7 +533,30 @@ def name_spots(name: str, text: str, names: list[str]) -> list[tuple[int, int]]:
     if any(re.search(rf"\b{re.escape(n)}(?:e?s)?\b", text, re.I) for n in rivals):
         return []
     noun = re.compile(rf"\b{re.escape(last)}(?:e?s)?\b", re.I)
-    return [(m.start(), m.end()) for m in noun.finditer(text)]
+    return [(m.start(), m.end()) for m in noun.finditer(text) if not _option_next(text, m.end())]
+
+
+def _option_next(text: str, end: int) -> bool:
+    """A product word used as an option value (``the laptop compartment``)."""
+    after = text[end : end + 30].lower()
+    return any(re.match(rf"\s+{re.escape(k.lower())}\b", after) for k in OPTION_KEYS)
+
+
+@functools.cache
+def catalogue_options() -> dict[str, dict[str, set[str]]]:
+    """Each product's option values as the shop's catalogue lists them (what a shopper can
+    read on the product page), by product name."""
+    try:
+        from warmline.demo.backoffice.store import load_table
+    except ImportError:
+        return {}
+    out: dict[str, dict[str, set[str]]] = {}
+    for product in load_table("retail", "products").values():
+        domain = out.setdefault(str(product.get("name", "")).lower(), {})
+        for variant in (product.get("variants") or {}).values():
+            for key, value in (variant.get("options") or {}).items():
+                domain.setdefault(str(key).lower(), set()).add(str(value))
+    return out
 
 
 def is_named(name: str, text: str, names: list[str]) -> bool:
@@ -546,7 +584,46 @@ def item_prose(name: str, instruction: str, names: list[str]) -> str:
             start = spots[i - 1][1] if i else 0
             end = spots[i + 1][0] if i + 1 < len(spots) else len(sentence)
             out.append(sentence[start:end])
+        tail = sentence[spots[-1][1] :]
+        if mine and mine[-1] != len(spots) - 1 and _TOGETHER.search(tail):
+            out.append(tail)
     return " ".join(out)
+
+
+_TOGETHER = re.compile(r"\b(?:each|both|them|all|either)\b", re.I)
+_REFERENCE = re.compile(
+    r"\b(?:order|one|package|purchase|shipment|box)\b[^,;.]*?"
+    r"\b(?:had|has|have|with|contain\w*|includ\w*|came)\b[^;.]*$",
+    re.I,
+)
+_KEPT_ITEM = re.compile(r"\bkeep(?:ing)?\s+(?:the|my|your|that|this)?\s*(?:\w+\s+){0,2}$", re.I)
+_LIST_JOIN = re.compile(r"^[\s,]*(?:and|or)?\s*(?:the|a|an|my|your)?\s*$", re.I)
+
+
+def wanted_spots(name: str, text: str, names: list[str]) -> list[str]:
+    """How each mention of a product is meant: ``wanted`` (acted on), ``reference`` (it only
+    tells which order: "the order with the lamp"), or ``kept`` ("you'll keep the clock")."""
+    names = sorted({*names, name}, key=str.lower)
+    roles: list[str] = []
+    for sentence in re.split(r"(?<=[.!?])\s+", text):
+        spots = sorted(
+            (start, end, n) for n in names for start, end in name_spots(n, sentence, names)
+        )
+        previous = "wanted"
+        for i, (start, _, n) in enumerate(spots):
+            stretch = sentence[spots[i - 1][1] if i else 0 : start]
+            if _KEPT_ITEM.search(stretch):
+                role = "kept"
+            elif _REFERENCE.search(stretch):
+                role = "reference"
+            elif i and _LIST_JOIN.match(stretch):
+                role = previous
+            else:
+                role = "wanted"
+            previous = role
+            if n.lower() == name.lower():
+                roles.append(role)
+    return roles
 
 
 _PRICE = re.compile(r"\$([\d,]+(?:\.\d+)?)")
