@@ -595,6 +595,14 @@ _KIND_SAID = {
         re.I,
     ),
 }
+#: the action itself asked for (a refund's destination is no request to return)
+_ACT_SAID = {
+    "cancel": re.compile(r"\bcancel", re.I),
+    "return": re.compile(r"\breturn|\bsend (?:it|them|both[^.]*?) back\b", re.I),
+    "exchange": re.compile(
+        r"\bexchange|\bswap|\breplace|\bmodify|\bchange (?!(?:your|my) mind)", re.I
+    ),
+}
 _KIND_VERB = {"cancel": "cancel", "return": "return", "exchange": "exchange", "modify": "change"}
 
 
@@ -837,7 +845,7 @@ class Reading:
         unnamed = [
             t
             for t in sentences(self.words_said)
-            if _KIND_SAID[family].search(_MIND_CHANGE.sub(" ", t))
+            if _ACT_SAID[family].search(_MIND_CHANGE.sub(" ", t))
             and not any(is_named(n, t, self.names) for n in self.names)
         ]
         for name in held:
@@ -1115,10 +1123,11 @@ class Customer:
 
     def reply(self, bot_text: str, choices: list[str]) -> str:
         """The answer to the bot's last turn (its texts joined) and the choices it offered;
-        the same question a third time asks for a person rather than loop."""
+        the same question three times in a row (or five in all) asks for a person rather than
+        loop."""
         turn = _turn_key(bot_text, choices)
         self.heard.append(turn)
-        if self.heard.count(turn) >= 3:
+        if self.heard[-3:] == [turn] * 3 or self.heard.count(turn) >= 5:
             return _PERSON_PLEASE
         if choices and is_confirmation(choices):
             return self.confirm(bot_text)

@@ -339,6 +339,7 @@ _UNIT_FORMS = [
     (re.compile(r"(\d+(?:\.\d+)?)\s*-?\s*(?:inches|inch|in)\b\.?"), r"\1 inch"),
     (re.compile(r"(\d+(?:\.\d+)?)\s*-?\s*(?:liters?|litres?|l)\b"), r"\1l"),
     (re.compile(r"(\d+(?:\.\d+)?)\s*-?\s*(?:hours?|hrs?|h)\b"), r"\1 hours"),
+    (re.compile(r"(\d+(?:\.\d+)?)\s*-?\s*(?:degrees?|°)"), r"\1 degrees"),
 ]
 _GENERIC_VALUES = frozenset({"yes", "no", "none", "full", "half", "small", "large", "medium"})
 
@@ -461,7 +462,7 @@ def prose_wish(prose: str, old: dict[str, str], domain: dict[str, set[str]]) -> 
 
 
 def _negated(tokens: list[str], at: int) -> bool:
-    before = tokens[max(0, at - 3) : at]
+    before = tokens[max(0, at - 2) : at]
     pairs = {" ".join(before[i : i + 2]) for i in range(len(before) - 1)}
     return bool(set(before) & _NEGATED or pairs & _NEGATED)
 
@@ -533,7 +534,18 @@ def name_spots(name: str, text: str, names: list[str]) -> list[tuple[int, int]]:
     if any(re.search(rf"\b{re.escape(n)}(?:e?s)?\b", text, re.I) for n in rivals):
         return []
     noun = re.compile(rf"\b{re.escape(last)}(?:e?s)?\b", re.I)
-    return [(m.start(), m.end()) for m in noun.finditer(text) if not _option_next(text, m.end())]
+    own = {w.lower() for w in name.split()}
+    spots = []
+    for m in noun.finditer(text):
+        if _option_next(text, m.end()):
+            continue
+        start = m.start()
+        before = re.search(r"([\w-]+)\s+$", text[:start])
+        while before and before[1].lower() in own:
+            start = before.start(1)
+            before = re.search(r"([\w-]+)\s+$", text[:start])
+        spots.append((start, m.end()))
+    return spots
 
 
 def _option_next(text: str, end: int) -> bool:
