@@ -854,7 +854,9 @@ class Reading:
             if every and _KIND_SAID[family].search(self.words_said):
                 missing.append(name)
                 continue
-            if unnamed and self.named(name):
+            if not self.named(name):
+                continue
+            if unnamed:
                 missing.append(name)
                 continue
             prose = final_text(self.sentences_naming(name))
