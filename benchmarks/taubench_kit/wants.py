@@ -578,14 +578,17 @@ def is_named(name: str, text: str, names: list[str]) -> bool:
 def item_prose(name: str, instruction: str, names: list[str]) -> str:
     """The instruction's words about one product: in each sentence that names it, the stretch
     from the previous product named up to the next one; and the sentences that follow it
-    without naming any product."""
+    without naming any product. A product named only to tell which order it is owns no
+    words."""
     names = sorted({*names, name}, key=str.lower)
     out: list[str] = []
     previous_was_it = False
     for sentence in re.split(r"(?<=[.!?;])\s+", instruction):
-        spots = sorted(
-            (start, end, n) for n in names for start, end in name_spots(n, sentence, names)
-        )
+        spots = [
+            (start, end, n)
+            for start, end, n, role in sentence_spots(sentence, names)
+            if role != "reference"
+        ]
         if not spots:
             if previous_was_it:
                 out.append(sentence)
@@ -612,30 +615,37 @@ _KEPT_ITEM = re.compile(r"\bkeep(?:ing)?\s+(?:the|my|your|that|this)?\s*(?:\w+\s
 _LIST_JOIN = re.compile(r"^[\s,]*(?:and|or)?\s*(?:the|a|an|my|your)?\s*$", re.I)
 
 
+def sentence_spots(sentence: str, names: list[str]) -> list[tuple[int, int, str, str]]:
+    """The products a sentence names, in order, each with how it is meant: ``wanted`` (acted
+    on), ``reference`` (it only tells which order: "the order with the lamp"), or ``kept``
+    ("you'll keep the clock")."""
+    spots = sorted((start, end, n) for n in names for start, end in name_spots(n, sentence, names))
+    out: list[tuple[int, int, str, str]] = []
+    previous = "wanted"
+    for i, (start, end, n) in enumerate(spots):
+        stretch = sentence[spots[i - 1][1] if i else 0 : start]
+        if _KEPT_ITEM.search(stretch):
+            role = "kept"
+        elif _REFERENCE.search(stretch):
+            role = "reference"
+        elif i and _LIST_JOIN.match(stretch):
+            role = previous
+        else:
+            role = "wanted"
+        previous = role
+        out.append((start, end, n, role))
+    return out
+
+
 def wanted_spots(name: str, text: str, names: list[str]) -> list[str]:
-    """How each mention of a product is meant: ``wanted`` (acted on), ``reference`` (it only
-    tells which order: "the order with the lamp"), or ``kept`` ("you'll keep the clock")."""
+    """How each mention of a product in the text is meant (see ``sentence_spots``)."""
     names = sorted({*names, name}, key=str.lower)
-    roles: list[str] = []
-    for sentence in re.split(r"(?<=[.!?])\s+", text):
-        spots = sorted(
-            (start, end, n) for n in names for start, end in name_spots(n, sentence, names)
-        )
-        previous = "wanted"
-        for i, (start, _, n) in enumerate(spots):
-            stretch = sentence[spots[i - 1][1] if i else 0 : start]
-            if _KEPT_ITEM.search(stretch):
-                role = "kept"
-            elif _REFERENCE.search(stretch):
-                role = "reference"
-            elif i and _LIST_JOIN.match(stretch):
-                role = previous
-            else:
-                role = "wanted"
-            previous = role
-            if n.lower() == name.lower():
-                roles.append(role)
-    return roles
+    return [
+        role
+        for sentence in re.split(r"(?<=[.!?])\s+", text)
+        for _, _, n, role in sentence_spots(sentence, names)
+        if n.lower() == name.lower()
+    ]
 
 
 _PRICE = re.compile(r"\$([\d,]+(?:\.\d+)?)")
