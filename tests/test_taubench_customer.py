@@ -255,3 +255,99 @@ def test_a_proposal_reads_its_order_kind_lines_and_destination() -> None:
         ("Mat", {"thickness": "4mm", "color": "blue"}),
         ("Lamp", {"color": "black"}),
     ]
+
+
+SHOP = {"#W8880001": ["Desk Lamp", "Pet Bed", "Wall Clock", "Yoga Mat"]}
+
+
+def returning(*lines: str, to: str = "PayPal") -> str:
+    body = "\n".join(f"- {line}" for line in lines)
+    return (
+        f"Here's the return I'd set up for order #W8880001:\n{body}\n"
+        f"Refund: $50.00 to your {to}.\nShall I go ahead? Please answer yes or no."
+    )
+
+
+def test_a_product_named_only_to_tell_the_order_is_not_returned() -> None:
+    wanted = (
+        "You want to return the desk lamp from the order that had the pet bed and the wall "
+        "clock in it. The refund goes to your paypal."
+    )
+    customer = Customer(wanted, me(SHOP))
+    lamp = "Desk Lamp (color black): $30.00"
+    answer = customer.reply(returning(lamp, "Pet Bed (size large): $20.00"), YES_NO)
+    assert answer.startswith("No") and "Pet Bed" in answer
+    assert customer.reply(returning(lamp), YES_NO) == "yes"
+
+
+def test_a_product_the_customer_keeps_is_not_returned() -> None:
+    wanted = (
+        "From the order with the desk lamp, the yoga mat and the wall clock, you want to return "
+        "the desk lamp and the yoga mat; you'll keep the clock. Refund to your paypal."
+    )
+    customer = Customer(wanted, me(SHOP))
+    both = ["Desk Lamp (color black): $30.00", "Yoga Mat (thickness 4mm): $20.00"]
+    assert customer.reply(returning(*both, "Wall Clock (type analog): $9.00"), YES_NO) != "yes"
+    assert customer.reply(returning(*both), YES_NO) == "yes"
+
+
+def test_the_items_of_a_named_order_are_all_of_them() -> None:
+    wanted = "Order #W8880001 arrived soaked. You want to return all the items to your paypal."
+    customer = Customer(wanted, me({"#W8880001": ["Desk Lamp", "Yoga Mat"]}))
+    lamp, mat = "Desk Lamp (color black): $30.00", "Yoga Mat (thickness 4mm): $20.00"
+    assert "Yoga Mat" in customer.reply(returning(lamp), YES_NO)
+    assert customer.reply(returning(lamp, mat), YES_NO) == "yes"
+
+
+def test_what_to_bring_up_at_confirmation_is_not_said_when_already_proposed() -> None:
+    wanted = (
+        "You want to return the desk lamp of order #W8880001 to your paypal. If the agent asks "
+        "for confirmation, mention that you also want to return the yoga mat."
+    )
+    lamp, mat = "Desk Lamp (color black): $30.00", "Yoga Mat (thickness 4mm): $20.00"
+    assert Customer(wanted, me(SHOP)).reply(returning(lamp, mat), YES_NO) == "yes"
+    said = Customer(wanted, me(SHOP)).reply(returning(lamp), YES_NO)
+    assert "yoga mat" in said.lower() and said != "yes"
+
+
+def test_exactly_the_same_model_keeps_every_option() -> None:
+    wanted = (
+        "Your kettle from order #W6660001 leaks, so you want it replaced with exactly the same "
+        "model. Any difference goes to your paypal."
+    )
+    customer = Customer(wanted, me(KETTLE_ORDER))
+    other = exchange(
+        "#W6660001",
+        "Kettle: capacity 1L, color black -> capacity 1.5L, color black ($40.00 -> $45.00)",
+    )
+    assert customer.reply(other, YES_NO).startswith("No")
+    same = exchange(
+        "#W6660001", "Kettle: capacity 1L, color black -> a new one of the same option ($40.00)"
+    )
+    assert customer.reply(same, YES_NO) == "yes"
+
+
+def test_a_payment_the_instruction_refuses_is_not_the_one_wanted() -> None:
+    wanted = LAMP + " Pay any difference with the Visa ending in 4242, not PayPal."
+    customer = Customer(wanted, me(LAMP_ORDER))
+    line = "Desk Lamp: color black -> color red ($30.00 -> $32.00)"
+    assert "4242" in customer.reply(exchange("#W5550001", line), YES_NO)
+
+
+def test_confirmations_asked_again_after_a_correction_are_not_a_loop() -> None:
+    customer = Customer(LAMP, me(LAMP_ORDER))
+    wrong = exchange("#W5550001", "Desk Lamp: color black -> color blue ($30.00 -> $32.00)")
+    other = exchange("#W5550001", "Desk Lamp: color black -> color green ($30.00 -> $32.00)")
+    right = exchange("#W5550001", "Desk Lamp: color black -> color red ($30.00 -> $32.00)")
+    assert customer.reply(wrong, YES_NO).startswith("No")
+    assert customer.reply(other, YES_NO).startswith("No")
+    assert customer.reply(right, YES_NO) == "yes"
+
+
+def test_the_same_question_three_times_in_a_row_asks_for_a_person() -> None:
+    customer = Customer(LAMP, me(LAMP_ORDER))
+    question = "Which option would you like instead?"
+    kettles = ["Kettle: capacity 1L - $1.00", "Kettle: capacity 2L - $2.00"]
+    customer.reply(question, kettles)
+    customer.reply("Sorry about that. " + question, kettles)
+    assert "person" in customer.reply(question, kettles)
