@@ -255,3 +255,35 @@ def test_an_offer_of_a_person_not_asked_for_ends_the_conversation() -> None:
     refused = "I couldn't cancel it. Would you like me to connect you with a person?"
     assert rosa.reply(refused, []) == END
     assert rosa.done
+
+
+def test_a_date_of_birth_correction_keeps_the_name() -> None:
+    rosa = customer("On your Miami trip, Tomas Rey's date of birth should be 1975-11-30.")
+    labels = ["Rosa Vega (born 1980-02-29)", "Tomas Rey (born 1975-11-03)"]
+    assert rosa.reply("Which passenger's details should change?", labels) == "Tomas Rey"
+    assert rosa.reply("What should the passenger's first and last name be?", []) == "Tomas Rey"
+
+
+def test_the_cancellation_reason_is_picked_among_the_offered_reasons() -> None:
+    reasons = ["change of plan", "the airline cancelled the flight", "another reason"]
+    sick = customer("Your son is ill, so you must cancel your Boston to Miami trip.")
+    assert sick.reply("Why are you cancelling?", reasons) == "another reason"
+    busy = customer("Your plans changed and you want to cancel your Boston to Miami trip.")
+    assert busy.reply("Why are you cancelling?", reasons) == "change of plan"
+
+
+def test_more_bags_are_counted_from_those_the_trip_has() -> None:
+    packed = Trip("B4G5X1", "BOS", "MIA", "one_way", "economy", ["2024-05-20"], [], bags=2)
+    rosa = customer("On your Boston to Miami trip you need two more suitcases.", [packed])
+    bags = [f"{n} bags in total (2 free)" for n in range(3, 6)]
+    assert rosa.reply("How many checked bags should the reservation have in total?", bags) == (
+        "4 bags in total"
+    )
+    assert wanted_bags("you need two more suitcases") == 2
+
+
+def test_a_bag_request_not_understood_is_restated_as_one() -> None:
+    rosa = customer("For your Boston to Miami trip you now need four checked bags in total.")
+    rosa.opening()
+    not_understood = "I'm sorry, I can't help with that here."
+    assert rosa.reply(not_understood, []) == "I'd like to add checked bags to my reservation."

@@ -78,7 +78,17 @@ AIRPORTS: dict[str, tuple[str, ...]] = {
     "SFO": ("san francisco",),
 }
 CABINS = ("basic economy", "economy", "business")
-_NUMBER = {"no": 0, "zero": 0, "one": 1, "a": 1, "two": 2, "three": 3, "four": 4, "five": 5}
+_NUMBER = {
+    "no": 0,
+    "zero": 0,
+    "one": 1,
+    "a": 1,
+    "an": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+}
 _NAME = r"[A-Z][a-z]+(?:-[A-Z][a-z]+)? [A-Z][a-z]+(?:-[A-Z][a-z]+)?"
 _NOT_NAMES = frozenset(
     [
@@ -174,6 +184,7 @@ class Trip:
     passengers: list[dict[str, str]]
     status: str = "active"
     return_date: str = ""
+    bags: int = 0
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> Trip:
@@ -190,6 +201,7 @@ class Trip:
                 for p in record.get("passengers", [])
             ],
             status=str(record.get("status", "active")),
+            bags=int(record.get("total_baggages", 0) or 0),
             return_date=next(
                 (
                     str(f.get("date", ""))
@@ -266,7 +278,8 @@ _REQUESTS: list[tuple[str, str, float]] = [
     (
         r"\bbook\b",
         r"\b(?:want|like|need)s? to book\b|\bbook (?:a|an|me|two|three)\b|\bnew booking\b"
-        r"|\b(?:need|want|like)s? an? (?:new |one-way |round[- ]trip )*(?:flight|ticket)\b",
+        r"|\b(?:need|want|like)s? an? (?:new |one-way |round[- ]trip )+flight\b"
+        r"|\b(?:need|want|like)s? (?:a|an|two|three) (?:[\w-]+ ){0,4}tickets?\b",
         3,
     ),
     (
@@ -284,7 +297,8 @@ _REQUESTS: list[tuple[str, str, float]] = [
     ),
     (
         r"\badd a checked bag\b",
-        rf"\b(?:want|need|add|bring|take)\w*\b[^.]*{_BAGS}[^.]*\bin total\b",
+        rf"\b(?:want|need|add|bring|take)\w*\b[^.]*{_BAGS}[^.]*\bin total\b"
+        rf"|\b(?:want|need|add|bring|take)\w*\b[^.]*\b(?:more|extra|additional|another)\b[^.]*{_BAGS}",
         3,
     ),
     (
@@ -328,18 +342,18 @@ def request_score(label: str, text: str) -> float:
 
 #: the request in plain words, for a bot that did not understand it the first time
 _PLAIN = {
-    r"compensation": "I'd like compensation for a cancelled or delayed flight.",
-    r"\bcancel a reservation\b": "I'd like to cancel a reservation.",
-    r"\bbook\b": "I'd like to book a new flight.",
-    r"change my flights": "I'd like to change my flights.",
-    r"cabin": "I'd like to change the cabin class of my reservation.",
-    r"\badd a checked bag\b": "I'd like to add checked bags to my reservation.",
-    r"remove a checked bag": "I'd like to remove a checked bag.",
-    r"allowance": "How many checked bags are free?",
-    r"correct a passenger": "I need to correct a passenger's details on my reservation.",
-    r"number of passengers": "I'd like to add a passenger to my reservation.",
-    r"look up": "I'd like to look up my reservation.",
-    r"status": "I'd like to check the status of my flight.",
+    "compensation": "I'd like compensation for a cancelled or delayed flight.",
+    "cancel a reservation": "I'd like to cancel a reservation.",
+    "book a new flight": "I'd like to book a new flight.",
+    "change my flights": "I'd like to change my flights.",
+    "cabin": "I'd like to change the cabin class of my reservation.",
+    "add a checked bag": "I'd like to add checked bags to my reservation.",
+    "remove a checked bag": "I'd like to remove a checked bag.",
+    "allowance": "How many checked bags are free?",
+    "correct a passenger": "I need to correct a passenger's details on my reservation.",
+    "number of passengers": "I'd like to add a passenger to my reservation.",
+    "look up": "I'd like to look up my reservation.",
+    "status": "I'd like to check the status of my flight.",
 }
 
 
@@ -350,10 +364,18 @@ def plain_request(text: str) -> str | None:
     return best[1] if best[0] > 0 else None
 
 
-def wanted_bags(text: str) -> int | None:
-    """The number of checked bags the instruction settles on ("three checked bags in total")."""
+def wanted_bags(text: str, held: int = 0) -> int | None:
+    """The number of checked bags the instruction settles on ("three checked bags in total");
+    bags "more" than a trip ``held`` are added to them ("two more bags")."""
     counts = []
-    number = r"\b(no|zero|one|a|two|three|four|five|\d)\s+"
+    number = r"\b(no|zero|one|a|an|two|three|four|five|\d)\s+"
+    for m in re.finditer(
+        number + r"(?:more|extra|additional|other)\s+(?:checked\s+)?(?:bags?|suitcases?)\b",
+        text,
+        re.I,
+    ):
+        value = _NUMBER.get(m.group(1).lower(), 1 if m.group(1).lower() == "an" else None)
+        counts.append((False, m.start(), held + (int(m.group(1)) if value is None else value)))
     for m in re.finditer(
         number + r"(?:checked\s+)?(?:bags?|suitcases?|pieces of luggage)\b", text, re.I
     ):
@@ -364,7 +386,7 @@ def wanted_bags(text: str) -> int | None:
     if not counts:
         return None
     totals = [c for c in counts if c[0]]
-    return (totals or counts)[-1][2]
+    return sorted(totals or counts)[-1][2]
 
 
 def wanted_insurance(text: str) -> str | None:
@@ -397,6 +419,13 @@ def wanted_reason(text: str) -> str:
 
 def passenger_change(text: str) -> tuple[str, str, str | None] | None:
     """(old name, new name, new date of birth or None) of a passenger correction."""
+    born = re.search(
+        rf"(?P<old>{_NAME})'s (?:date of birth|birth ?date|dob|birthday)\b[^.]*?"
+        r"\b(?:should be|is actually|is really|is in fact|to) (?P<dob>(?:19|20)\d\d-\d\d-\d\d)",
+        text,
+    )
+    if born:
+        return born["old"], born["old"], born["dob"]
     patterns = [
         rf"(?P<old>{_NAME}) should be (?P<new>{_NAME})",
         rf"(?P<old>{_NAME}) (?:to be )?replaced (?:by|with) (?P<new>{_NAME})",
@@ -633,6 +662,10 @@ class AirlineCustomer(Customer):
         other = [c for c in mentioned if not trip or c != trip.cabin]
         return other[-1] if trip and other else (mentioned[0] if mentioned else None)
 
+    def bags(self) -> int | None:
+        trip = self.described_trip() if request_score("add a checked bag", self.wanted) else None
+        return wanted_bags(self.wanted, trip.bags if trip else 0)
+
     def travellers(self) -> list[str]:
         named = names_in(self.wanted)
         me = f"{self.me.first_name} {self.me.last_name}".strip()
@@ -797,7 +830,7 @@ class AirlineCustomer(Customer):
         counts = [re.match(r"^(\d+) bags?\b", c.strip()) for c in choices]
         if not choices or not all(counts):
             return None
-        wanted = wanted_bags(self.wanted)
+        wanted = self.bags()
         for choice, m in zip(choices, counts, strict=True):
             if m and wanted is not None and int(m.group(1)) == wanted:
                 return re.sub(r"\s*\(.*$", "", choice)
@@ -823,6 +856,17 @@ class AirlineCustomer(Customer):
         if set(lowered) <= {"one way", "round trip"}:
             round_trip = re.search(r"round[- ]trip|\bback on\b|\breturn", self.wanted, re.I)
             return "round trip" if round_trip else "one way"
+        if "change of plan" in lowered and any("airline" in c for c in lowered):
+            reason = wanted_reason(self.wanted)
+            key = reason if reason in ("change of plan", "the airline cancelled the flight") else ""
+            return next(
+                (
+                    c
+                    for c, low in zip(choices, lowered, strict=True)
+                    if low == key or (not key and re.search(r"\bother\b|\banother\b", low))
+                ),
+                None,
+            )
         if any(c.startswith(("health", "weather", "something else")) for c in lowered):
             reason = wanted_reason(self.wanted)
             key = (
@@ -970,7 +1014,7 @@ class AirlineCustomer(Customer):
 
     def _bag_problems(self, proposal: str) -> list[str]:
         total = re.search(r"\b(\d+) checked bags in total\b", proposal)
-        wanted = wanted_bags(self.wanted)
+        wanted = self.bags()
         problems = []
         if not total or wanted is None or int(total.group(1)) != wanted:
             problems.append(
