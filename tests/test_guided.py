@@ -513,3 +513,22 @@ def test_the_last_digits_of_an_id_pick_the_label_that_ends_with_them() -> None:
     # digits said without a word for "ending" are no id ("size 66"), and a price is no id
     assert pick("size 66", labels, many=False) == []
     assert pick("ends in 99", labels, many=False) == []
+
+
+def test_a_word_for_all_inside_a_longer_sentence_picks_nothing_by_itself() -> None:
+    labels = ("Backpack (color green, compartment laptop)", "Bluetooth Speaker (color black)")
+    story = "the green backpack doesn't fit everything I carry to work"
+    assert pick(story, labels, many=True) == [0]
+    assert pick("everything", labels, many=True) == [0, 1]
+    assert pick("return both of them", labels, many=True) == [0, 1]
+    assert pick("exchange both the backpack and the speaker", labels, many=True) == [0, 1]
+    assert pick("I want to return both the backpack and nothing else", labels, many=True) == [0]
+
+
+def test_items_that_tell_which_order_are_not_chosen_as_items(pack: DomainPack) -> None:
+    from warmline.policy.labels import ORDER_DESCRIBED
+
+    said = "return the headphones from my order that had the pet bed and the camera in it"
+    labels = ("Pet Bed (size large)", "Camera (zoom 5x)", "Headphones (color white)")
+    assert pick(ORDER_DESCRIBED.sub(" ", said), labels, many=True) == [2]
+    assert pick(said, labels, many=True) == [0, 1, 2]  # the order question still reads them

@@ -19,7 +19,7 @@ from warmline.domain.conversation import ConversationState, Offer
 from warmline.domain.decision import Decision, Reason
 from warmline.domain.pack import Action, Parameter
 from warmline.domain.understanding import Understanding
-from warmline.policy.labels import ALL_LABEL, ALL_WORDS, DATE, pick
+from warmline.policy.labels import ALL_LABEL, DATE, ORDER_DESCRIBED, pick, says_all
 
 __all__ = ["ALL_LABEL", "pick"]  # where the guided actions' callers find them
 
@@ -89,6 +89,8 @@ def choose(
     if offer is None or not offer.values:
         return ASK
     words = text if any(DATE.search(label) for label in offer.labels) else DATE.sub(" ", text)
+    if spec.many:  # "the order that had the pet bed in it" tells the order, not the items
+        words = ORDER_DESCRIBED.sub(" ", words)
     picked = pick(words, offer.labels, spec.many) if spec.per is None else []
     if picked:
         labels = [offer.labels[i] for i in picked]
@@ -183,8 +185,8 @@ def corrected(
     if filling is None or not is_correction(text, state.choices):
         return None  # a tap on an offered label ("waterproof no") corrects nothing
     grown = _added(state, understanding, action, reasons)
-    if grown is not None:
-        return grown
+    if grown is not None or not _CUE.search(text):
+        return grown  # "the lamp as well", already there, replaces nothing
     for name, spec in action.parameters.items():
         old = filling.params.get(name)
         if old is None or spec.per is not None:
@@ -219,7 +221,7 @@ def _added(
     elements of those already there and is asked for the new ones); None: nothing added."""
     filling = state.filling
     text = _NEGATED.sub(" ", understanding.text)  # "not the boots, also the lamp": the lamp
-    if filling is None or not _ADD.search(text) or ALL_WORDS.search(text):
+    if filling is None or not _ADD.search(text) or says_all(text):
         return None  # "all of them too" names no item
     for name, spec in action.parameters.items():
         old = as_list(filling.params.get(name))

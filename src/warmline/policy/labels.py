@@ -75,12 +75,46 @@ def _tokens(text: str) -> set[str]:
     return found
 
 
+_CLAUSE_END = r"(?=,\s*(?:I|I'd|I'm|I'll|I've|but|so|and I|we|please)\b|[.;!?]|$)"
+ORDER_DESCRIBED = re.compile(
+    r"(?:\b(?:order|purchase|package|parcel|delivery|shipment)\s+(?:that\s+|which\s+)?"
+    r"(?:had|has|with|contained|containing|contains|including|included)\b"
+    r"|\b(?:came|arrived|shipped|ordered|bought)\s+(?:together\s+)?with\b"
+    r"|\bin the same (?:order|package|parcel) as\b"
+    r"|\b(?:keep|keeping|hold on to|holding on to)\b)"
+    r"[^.;!?]*?" + _CLAUSE_END,
+    re.I,
+)
+"""Words that name no item to choose: a record told by what else it holds ("my order that
+had the pet bed in it", "the one that came with the dumbbells") and what the customer keeps
+("I'll keep the clock")."""
+_ALL_PHRASE = re.compile(
+    r"\b(all of them|both of them|all (?:the|my|of the|\w+) (?:items|things)|every (?:item|one)"
+    r"|the lot|the whole (?:order|lot))\b",
+    re.I,
+)
+_ALL_VERB = re.compile(
+    r"\b(?:return|exchange|send|refund|swap|change|replace|cancel)\w*\s+(?:back\s+)?"
+    r"(?:them\s+)?(?:all|both|everything)\b(?!\s+(?:the|my|of|your)\b)",
+    re.I,
+)
+
+
+def says_all(text: str) -> bool:
+    """Whether the text asks for every label: "all of them", "both", "return everything"; a
+    word for all in a longer sentence ("it doesn't fit everything I carry") does not."""
+    if _ALL_PHRASE.search(text) or _ALL_VERB.search(text):
+        return True
+    clauses = re.split(r"[.,;!?]|\b(?:and|but)\b", text)
+    return any(ALL_WORDS.search(c) and len(c.split()) <= 4 for c in clauses)
+
+
 def pick(text: str, labels: tuple[str, ...], many: bool) -> list[int]:
     """The labels the text clearly picks: for one value a single best match, for several every
     label it names ("all of them", "both": every one); empty when it picks none clearly."""
     if not labels:
         return []
-    if many and ALL_WORDS.search(text):
+    if many and says_all(text):
         return [i for i, label in enumerate(labels) if label != ALL_LABEL]
     exact = [i for i, label in enumerate(labels) if label.lower() == text.strip().lower()]
     if exact:
