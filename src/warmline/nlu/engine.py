@@ -72,6 +72,9 @@ def pack_fingerprint(pack: DomainPack, encoder: Encoder, config: IntentClassifie
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
 
 
+_SISTERS = ": the record's status decides between them"
+
+
 class NluEngine:
     def __init__(
         self,
@@ -145,7 +148,7 @@ class NluEngine:
             joined = self._with_previous(cleaned, context, ranking, zone)
             if joined is not None:
                 ranking, zone, rule, used = joined
-        if zone != "confident":
+        if zone != "confident" or rule.endswith(_SISTERS):
             notes.append(rule)
         affect = None
         if self.affect is not None:
@@ -198,7 +201,30 @@ class NluEngine:
         return joined, joined_zone, joined_rule, used
 
     def _zone(self, ranking: Ranking) -> tuple[Zone, str]:
-        return zone_for(ranking, self.thresholds, self.classifier.oos_scale.threshold)
+        """The zone of ``ranking``; two sister intents ranked first and second (one's action
+        is the other's ``instead``: an exchange and a change of a pending order's items) count
+        as one request for it, since the record's status tells them apart without asking."""
+        zone, rule = zone_for(ranking, self.thresholds, self.classifier.oos_scale.threshold)
+        if zone != "clarify" or len(ranking.scores) < 2:
+            return zone, rule
+        first, second = ranking.scores[0], ranking.scores[1]
+        joined = first.probability + second.probability
+        if joined < self.thresholds.confident or not self._sisters(first.intent, second.intent):
+            return zone, rule
+        return "confident", (
+            f"{first.intent} {first.probability:.2f} with its sister {second.intent} "
+            f"{second.probability:.2f} >= confident {self.thresholds.confident:.2f}{_SISTERS}"
+        )
+
+    def _sisters(self, one: str, other: str) -> bool:
+        """Whether the actions of intents ``one`` and ``other`` stand in for each other when
+        the back office refuses one for the record's status (``instead``)."""
+        intents, actions = self.pack.intents, self.pack.actions
+        a = intents[one].action if one in intents else None
+        b = intents[other].action if other in intents else None
+        if a is None or b is None or a not in actions or b not in actions:
+            return False
+        return b in actions[a].instead.values() or a in actions[b].instead.values()
 
     @staticmethod
     def _is_follow_up(text: str, context: TurnContext) -> bool:
