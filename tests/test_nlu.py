@@ -315,3 +315,11 @@ def test_the_hot_path_tfidf_gives_the_vectorizers_own_rows(mini_nlu: NluEngine) 
         assert np.array_equal(expected.indptr, got.indptr)
         assert np.array_equal(expected.indices, got.indices)
         assert np.allclose(expected.data, got.data, rtol=0, atol=1e-12)
+
+
+def test_a_reply_without_letters_still_yields_its_entities(mini_nlu: NluEngine) -> None:
+    # a code or a date alone answers the question asked: no intent, but its value
+    bare = mini_nlu.understand("#123456")
+    assert bare.zone == "out_of_scope" and any("no words" in n for n in bare.notes)
+    mention = bare.entity("reservation_id")
+    assert mention is not None and mention.value == "123456"

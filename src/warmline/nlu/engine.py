@@ -128,8 +128,9 @@ class NluEngine:
         if len(text) > MAX_NLU_CHARS:
             notes.append(f"text cut to {MAX_NLU_CHARS} characters for understanding")
         if not _LETTERS.search(cleaned):
-            notes.append("no words to understand")
-            return Understanding(text=cleaned, zone="out_of_scope", notes=notes)
+            notes.append("no words to understand")  # but "#W2378156", "2024-05-17" answer
+            entities = self.entities.extract(cleaned, context.now)
+            return Understanding(text=cleaned, zone="out_of_scope", notes=notes, entities=entities)
         guess = self.languages.detect(cleaned)
         if self.languages.unsupported(guess):
             notes.append(

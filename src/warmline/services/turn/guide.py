@@ -16,6 +16,7 @@ from jinja2 import TemplateError
 from warmline.domain.conversation import ConversationState, Filling, Offer, Refusal
 from warmline.domain.decision import Decision
 from warmline.domain.pack import Action, Parameter
+from warmline.domain.understanding import Understanding
 from warmline.errors import BackOfficeNotFound, BackOfficeRejected, ConnectorError
 from warmline.policy.decide import decide
 from warmline.policy.guided import as_list, is_correction, offer_key, preview_key
@@ -174,6 +175,36 @@ def policy_state(
     if not offers and not refusals:
         return state
     return replace(state, offers=offers, refusals=refusals)
+
+
+def for_the_question(turn: Turn, understanding: Understanding) -> Understanding:
+    """The reading the policy decides on: a value of an entity kind that another parameter of
+    the action under way already holds, said as one of the choices the question offered,
+    answers the question asked, not that parameter ("which date would you like to fly back?"
+    "2024-05-26" is no new departure date); a correction ("no, actually 2024-05-24") still
+    replaces it."""
+    state = turn.state
+    filling, asked = state.filling, state.awaiting_param
+    action = turn.pack.actions.get(filling.action) if filling is not None else None
+    if filling is None or action is None or asked not in action.parameters:
+        return understanding
+    if is_correction(understanding.text, state.choices):
+        return understanding
+    held = {
+        spec.entity: filling.params[name]
+        for name, spec in action.parameters.items()
+        if spec.entity and name != asked and name in filling.params
+    }
+    held.pop(action.parameters[asked].entity or "", None)  # the question's own kind fills it
+    offered = {label.lower() for label in state.choices}
+    kept = [
+        m
+        for m in understanding.entities
+        if m.entity not in held or not any(m.text.lower() in label for label in offered)
+    ]
+    if len(kept) == len(understanding.entities):
+        return understanding
+    return understanding.model_copy(update={"entities": kept})
 
 
 def _basis(params: dict[str, str], name: str) -> tuple[tuple[str, str], ...]:

@@ -14,7 +14,7 @@ from warmline.domain.events import Understood
 from warmline.nlu.values import find_contact
 from warmline.services.customer_accounts import AccountCache
 from warmline.services.turn.context import Perception, Turn
-from warmline.services.turn.guide import Guide
+from warmline.services.turn.guide import Guide, for_the_question
 from warmline.services.verification import Verifier
 
 
@@ -33,6 +33,7 @@ class Perceiver:
             turn.runtime.nlu.understand, text, turn.state.turn_context(turn.at)
         )
         turn.add(Understood(at=turn.at, understanding=understanding))
+        understanding = for_the_question(turn, understanding)
         check = await self.verifier.check(turn, text)
         verified = check.customer_id if check is not None else None
         customer, note = await self.accounts.get(turn.pack, verified or turn.state.customer_id)
