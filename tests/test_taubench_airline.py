@@ -1,15 +1,21 @@
 """The scripted airline customer of the tau-bench benchmark (benchmarks/taubench_kit/
 airline_customer.py): which trip, dates, flights, cabin, bags, passengers, insurance and payment
 it answers from a made-up instruction and its own made-up trips, and the proposals it says yes
-or no to. No NLU, no back office."""
+or no to (no NLU, no back office); and the airline development set, whose gold calls must replay
+on the reference back office and hold to the airline policy."""
 
 from __future__ import annotations
 
+import asyncio
+import copy
+import json
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks" / "taubench_dev"))
 
+import check_airline
 from taubench_kit.airline_customer import (
     AirlineCustomer,
     Trip,
@@ -22,7 +28,7 @@ from taubench_kit.airline_customer import (
 from taubench_kit.customer import END, UNSURE, Identity
 
 ME = Identity(user_id="rosa_vega_4242", first_name="Rosa", last_name="Vega", dob="1980-02-29")
-PARIS_TRIP = Trip(
+MIAMI_TRIP = Trip(
     "K7M2QX",
     "BOS",
     "MIA",
@@ -54,7 +60,7 @@ def customer(instruction: str, trips: list[Trip] | None = None) -> AirlineCustom
     return AirlineCustomer(
         "Your user id is rosa_vega_4242. You are cheerful. " + instruction,
         ME,
-        trips=[OTHER_TRIP, PARIS_TRIP] if trips is None else trips,
+        trips=[OTHER_TRIP, MIAMI_TRIP] if trips is None else trips,
         profile={},
     )
 
@@ -67,7 +73,7 @@ def test_the_trip_described_is_picked_among_the_offered_reservations() -> None:
 
 def test_a_description_that_fits_two_trips_picks_neither() -> None:
     twin = Trip("Z9Z9Z9", "BOS", "MIA", "round_trip", "economy", ["2024-06-01"], [])
-    rosa = customer("You want to cancel your trip from Boston to Miami.", [PARIS_TRIP, twin])
+    rosa = customer("You want to cancel your trip from Boston to Miami.", [MIAMI_TRIP, twin])
     labels = ["K7M2QX: BOS -> MIA, round trip, May 20, economy", "Z9Z9Z9: BOS -> MIA, round trip"]
     assert rosa.reply("Which reservation would you like to cancel?", labels) == UNSURE
 
@@ -287,3 +293,20 @@ def test_a_bag_request_not_understood_is_restated_as_one() -> None:
     rosa.opening()
     not_understood = "I'm sorry, I can't help with that here."
     assert rosa.reply(not_understood, []) == "I'd like to add checked bags to my reservation."
+
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+DEV_SET = json.loads((BENCHMARKS / "taubench_dev" / "airline_dev.json").read_text())
+
+
+def test_the_airline_dev_set_replays_and_holds_to_the_policy() -> None:
+    assert len(DEV_SET) >= 30
+    assert asyncio.run(check_airline.check(DEV_SET)) == 0
+
+
+def test_the_dev_set_check_refuses_a_write_the_policy_refuses() -> None:
+    task = copy.deepcopy(next(t for t in DEV_SET if not t["actions"]))
+    task["actions"] = [
+        {"name": "send_certificate", "kwargs": {"user_id": task["user_id"], "amount": 999}}
+    ]
+    assert asyncio.run(check_airline.check([task])) == 1
