@@ -310,3 +310,14 @@ def test_the_dev_set_check_refuses_a_write_the_policy_refuses() -> None:
         {"name": "send_certificate", "kwargs": {"user_id": task["user_id"], "amount": 999}}
     ]
     assert asyncio.run(check_airline.check([task])) == 1
+
+
+def test_a_cancellation_for_another_reason_than_the_instructions_gets_a_no() -> None:
+    rosa = customer("You caught the flu and want to cancel your Boston to Miami trip.")
+    proposal = (
+        "I'll cancel the whole of reservation K7M2QX. Reason: {}. This can't be undone. "
+        "Shall I cancel it?"
+    )
+    assert rosa.reply(proposal.format("another reason (health)"), ["yes", "no"]) == "yes"
+    wrong = rosa.reply(proposal.format("change of plan"), ["yes", "no"])
+    assert wrong == "No, the reason is health reasons, I'm sick."

@@ -967,6 +967,20 @@ class AirlineCustomer(Customer):
         return []
 
     def _cancel_problems(self, proposal: str) -> list[str]:
+        """The reason the proposal states must be the instruction's."""
+        stated = re.search(r"\bReason: ([^.(\n]+?)(?: \((health|weather)\))?\.", proposal)
+        if not stated:
+            return []
+        said = stated.group(2) or stated.group(1).strip()
+        wanted = wanted_reason(self.wanted)
+        kinds = {
+            "change of plan": "change of plan",
+            "the airline cancelled a flight": "the airline cancelled the flight",
+            "health": "health reasons, I'm sick",
+            "weather": "bad weather",
+        }
+        if kinds.get(said, "another reason") != wanted:
+            return [f"the reason is {wanted}"]
         return []
 
     def _paid_with(self, proposal: str) -> list[str]:
