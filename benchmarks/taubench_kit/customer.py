@@ -590,8 +590,9 @@ _KIND_SAID = {
     ),
     "return": re.compile(r"\breturn|\brefund|\bsend (?:it|them|both[^.]*?) back\b", re.I),
     "exchange": re.compile(
-        r"\bexchange|\bmodify|\bswap|\breplace|\bswitch|\bupgrade|\binstead\b"
-        r"|\bchange (?!(?:your|my) mind)",
+        r"\bexchange|\bmodify|\bswap|\breplace|\bswitch|\bupgrade|\bdowngrade|\binstead\b"
+        r"|\bchang(?:e|ed|ing)\b(?! (?:your|my) mind)|\brather have\b|\bprefer\b"
+        r"|\b(?:the )?same [^.;]*\bbut\b|\bin (?:a )?different\b|\bwant (?:it|them|one) in\b",
         re.I,
     ),
 }
@@ -806,6 +807,9 @@ class Reading:
         wanted = list(dict.fromkeys(wanted + self._missing(prop, listed)))
         only = " and the ".join(wanted)
         for name in listed:
+            kept = [ln for ln in prop.lines if ln.name == name and ln.new == ln.old]
+            if prop.kind == "modify" and kept and not self.meant(name, keys[name]):
+                continue
             if any(name.lower() == d.lower() for d in self.dropped):
                 return f"No, I've changed my mind: I don't want to {verb} the {name} after all."
             if not self.meant(name, keys[name]):
@@ -870,6 +874,8 @@ class Reading:
                 continue
             wish = self.wish(line.name, line.old, prop.order, line.new)
             if not wish.stated and not wish.strict:
+                if prop.kind == "exchange" and line.new == line.old:
+                    return f"No, I don't want the {line.name} exchanged for the same one."
                 continue
             offered = self.variants.get(line.name.lower(), [])
             variants = [(v.options, v.price) for v in offered]
@@ -1047,17 +1053,24 @@ class Customer:
             self.changed_mind = True
             return f"I've changed my mind: I don't want to exchange the {head} after all."
         if not self.reading.meant(head, list(option_domain([v.options for v in variants]))):
-            keep = next((v for v in variants if v.same and "keep" in v.label.lower()), None)
-            return keep.label if keep else self._only(head)
+            return self._leave_as_is(head, variants)
         same = next((v for v in variants if v.same), None)
         old = same.options if same else self._current_options(head)
         wish = self.reading.wish(head, old)
         if not wish.stated and not wish.strict:
-            return None
+            return self._leave_as_is(head, variants)
         best = best_variants([(v.options, v.price) for v in variants], old, wish)
         if not best:
             return f"None of those is what I want: I'd like the {head} with {describe(wish)}."
         return variants[best[0]].label
+
+    def _leave_as_is(self, head: str, variants: list[Variant]) -> str:
+        """An item not to change: "keep as it is" for an order not yet shipped (the change
+        leaves it alone); for a delivered one, say so (an exchange for the same is no no-op)."""
+        keep = next((v for v in variants if v.same and "keep" in v.label.lower()), None)
+        held = [o for o, products in self.me.orders.items() if head in products]
+        pending = any(self.me.statuses.get(o, "").startswith("pending") for o in held)
+        return keep.label if keep and pending else self._only(head)
 
     def _only(self, head: str) -> str:
         """What a person says when asked about an item they did not bring up."""

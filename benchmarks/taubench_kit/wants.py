@@ -533,6 +533,15 @@ def name_spots(name: str, text: str, names: list[str]) -> list[tuple[int, int]]:
     ]
     if any(re.search(rf"\b{re.escape(n)}(?:e?s)?\b", text, re.I) for n in rivals):
         return []
+    if rivals:
+        others = {w.lower() for n in names if n.lower() != name.lower() for w in n.split()}
+        own_words = [w for w in name.split()[:-1] if w.lower() not in others and len(w) > 3]
+        return [
+            (m.start(), m.end())
+            for w in own_words
+            for m in re.finditer(rf"\b{re.escape(w)}(?:e?s)?\b", text, re.I)
+            if not _option_next(text, m.end())
+        ]
     noun = re.compile(rf"\b{re.escape(last)}(?:e?s)?\b", re.I)
     own = {w.lower() for w in name.split()}
     spots = []
@@ -590,8 +599,10 @@ def item_prose(name: str, instruction: str, names: list[str]) -> str:
             if role != "reference"
         ]
         if not spots:
-            if previous_was_it:
+            owners = _owners_by_values(sentence, names)
+            if name in owners or (previous_was_it and not owners):
                 out.append(sentence)
+            previous_was_it = name in owners or (previous_was_it and not owners)
             continue
         mine = [i for i, spot in enumerate(spots) if spot[2].lower() == name.lower()]
         previous_was_it = bool(mine) and spots[-1][2].lower() == name.lower()
@@ -605,10 +616,29 @@ def item_prose(name: str, instruction: str, names: list[str]) -> str:
     return " ".join(out)
 
 
+def _owners_by_values(sentence: str, names: list[str]) -> list[str]:
+    """The products a sentence that names none talks about by their own option values (a
+    ``2-piece softshell`` set is the luggage set, not the dumbbells)."""
+    catalogue = catalogue_options()
+    values = {
+        n: {v for vs in catalogue.get(n.lower(), {}).values() for v in vs if len(v) > 2}
+        for n in names
+    }
+    tokens = norm_tokens(sentence)
+    owners = []
+    for name, own in values.items():
+        others = set().union(*(v for n, v in values.items() if n != name))
+        if any(_find(v, tokens, "") for v in own - others if v.lower() not in _GENERIC_VALUES):
+            owners.append(name)
+    return owners
+
+
 _TOGETHER = re.compile(r"\b(?:each|both|them|all|either)\b", re.I)
 _REFERENCE = re.compile(
     r"\b(?:order|one|package|purchase|shipment|box)\b[^,;.]*?"
-    r"\b(?:had|has|have|with|contain\w*|includ\w*|came)\b[^;.]*$",
+    r"\b(?:had|has|have|with|contain\w*|includ\w*|came)\b[^;.]*$"
+    r"|\b(?:bought|ordered|purchased|came|arrived|got)\b[^,;.]*?\bwith\b[^;.]*$"
+    r"|\balong(?:side| with)\b[^;.]*$",
     re.I,
 )
 _KEPT_ITEM = re.compile(r"\bkeep(?:ing)?\s+(?:the|my|your|that|this)?\s*(?:\w+\s+){0,2}$", re.I)
