@@ -532,3 +532,10 @@ def test_items_that_tell_which_order_are_not_chosen_as_items(pack: DomainPack) -
     labels = ("Pet Bed (size large)", "Camera (zoom 5x)", "Headphones (color white)")
     assert pick(ORDER_DESCRIBED.sub(" ", said), labels, many=True) == [2]
     assert pick(said, labels, many=True) == [0, 1, 2]  # the order question still reads them
+
+
+def test_a_name_does_not_pick_a_label_by_a_code_it_spells() -> None:
+    labels = ("#4WQ150 JFK → MIA, May 20", "#HX1234 LAX → JFK, May 22")
+    assert pick("Mia Li", labels, many=False) == []
+    assert pick("the one to MIA", labels, many=False) == [0]
+    assert pick("the one to mia", labels, many=False) == [0]

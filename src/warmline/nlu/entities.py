@@ -88,7 +88,7 @@ class EntityExtractor:
                 )
         mentions.extend(self._typed(text, now or datetime.now(UTC)))
         mentions.extend(self._ontology(text))
-        return mentions
+        return _outside_longer(mentions)
 
     def _typed(self, text: str, now: datetime) -> list[EntityMention]:
         found: list[EntityMention] = []
@@ -176,3 +176,20 @@ def _phrase_score(words: tuple[str, ...], matches: list[dict[str, float]]) -> fl
             return None
         total += score
     return total / len(words)
+
+
+def _outside_longer(mentions: list[EntityMention]) -> list[EntityMention]:
+    """The mentions not inside a longer one of another entity: "Mia" in the name "Mia Li" is
+    no airport, "li3818" in "mia.li3818@example.com" no reservation code."""
+    placed = [m for m in mentions if m.start >= 0 and m.end > m.start]
+
+    def inside(m: EntityMention) -> bool:
+        return any(
+            o.entity != m.entity
+            and o.start <= m.start
+            and m.end <= o.end
+            and o.end - o.start > m.end - m.start
+            for o in placed
+        )
+
+    return [m for m in mentions if m.start < 0 or not inside(m)]

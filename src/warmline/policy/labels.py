@@ -122,7 +122,11 @@ def pick(text: str, labels: tuple[str, ...], many: bool) -> list[int]:
     own = [_tokens(label) for label in labels]
     said = _tokens(text) | _by_ending(text, own)
     common = set.intersection(*own) if len(own) > 1 else set()
-    matched = [frozenset((tokens - common) & said) for tokens in own]
+    names = _name_words(text)
+    matched = [
+        frozenset(((tokens - common) & said) - (_code_words(label) & names))
+        for tokens, label in zip(own, labels, strict=True)
+    ]
     hits = [i for i, m in enumerate(matched) if m]
     if not hits:
         return []
@@ -135,6 +139,20 @@ def pick(text: str, labels: tuple[str, ...], many: bool) -> list[int]:
     best = max(len(matched[i]) for i in hits)
     top = [i for i in hits if len(matched[i]) == best]
     return top if len(top) == 1 else []
+
+
+def _name_words(text: str) -> set[str]:
+    """Words the text writes only as a name ("Mia" in "Mia Li"), never in capitals or small
+    letters: they do not match a code of a label ("MIA")."""
+    written = re.findall(r"[A-Za-z]+", text)
+    title = {w.lower() for w in written if w[0].isupper() and w[1:].islower()}
+    other = {w.lower() for w in written if not (w[0].isupper() and w[1:].islower())}
+    return title - other
+
+
+def _code_words(label: str) -> set[str]:
+    """The label's words written in capitals, like codes: "MIA", "JFK"."""
+    return {w.lower() for w in re.findall(r"\b[A-Z]{2,}\b", label)}
 
 
 def _by_ending(text: str, own: list[set[str]]) -> set[str]:
