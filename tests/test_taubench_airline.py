@@ -321,3 +321,13 @@ def test_a_cancellation_for_another_reason_than_the_instructions_gets_a_no() -> 
     assert rosa.reply(proposal.format("another reason (health)"), ["yes", "no"]) == "yes"
     wrong = rosa.reply(proposal.format("change of plan"), ["yes", "no"])
     assert wrong == "No, the reason is health reasons, I'm sick."
+
+
+def test_requests_told_in_other_words_are_recognised() -> None:
+    offered = ["book a new flight", "cancel a reservation", "checked bag allowance"]
+    undo = customer("You want that Boston to Miami booking cancelled and refunded.")
+    assert undo.reply("Which of these do you mean?", offered) == "cancel a reservation"
+    order = customer("Book yourself on the cheapest flight from Boston to Miami on June 2.")
+    assert order.reply("Which of these do you mean?", offered) == "book a new flight"
+    cancelled = customer("The airline cancelled your flight; you ask how many bags are free.")
+    assert cancelled.reply("Which of these do you mean?", offered) == "checked bag allowance"

@@ -272,12 +272,14 @@ _REQUESTS: list[tuple[str, str, float]] = [
     ),
     (
         r"\bcancel a reservation\b",
-        r"\bcancel (?:it|that|the|this|my|our|your|a)\b|\bto cancel\b",
+        r"\bcancel (?:it|that|the|this|my|our|your|a)\b|\bto cancel\b"
+        r"|\b(?:want|need|like|get)\w* (?:it|that|this|the|my|our|your)(?: \w+){0,2} cancell?ed\b",
         3,
     ),
     (
         r"\bbook\b",
         r"\b(?:want|like|need)s? to book\b|\bbook (?:a|an|me|two|three)\b|\bnew booking\b"
+        r"|^book\b|[.;] book\b|\bbook (?:you|me|us|him|her|them|my|our|I)\b"
         r"|\b(?:need|want|like)s? an? (?:new |one-way |round[- ]trip )+flight\b"
         r"|\b(?:need|want|like)s? (?:a|an|two|three) (?:[\w-]+ ){0,4}tickets?\b",
         3,
