@@ -352,8 +352,14 @@ _ACTIONS = [
         60.0,
     ),
     ("return", re.compile(r"\brefund\b", re.I), 55.0),
-    ("exchange", re.compile(r"\bexchange|\bswap\b", re.I), 60.0),
-    ("change", re.compile(r"\b(?:change|modify|update|switch)\b", re.I), 60.0),
+    ("exchange", re.compile(r"\bexchange|\bswap|\brather have\b", re.I), 60.0),
+    (
+        "change",
+        re.compile(
+            r"\bchang(?:e|ed|ing)\b(?! (?:your|my) mind)|\b(?:modify|update|switch)\b", re.I
+        ),
+        60.0,
+    ),
 ]
 
 
@@ -806,6 +812,8 @@ class Reading:
         wanted = [n for n in listed if self.meant(n, keys[n]) and n not in self.dropped]
         wanted = list(dict.fromkeys(wanted + self._missing(prop, listed)))
         only = " and the ".join(wanted)
+        if listed and not wanted:
+            return f"No, that's not what I asked for; I don't want to {verb} the {listed[0]}."
         for name in listed:
             kept = [ln for ln in prop.lines if ln.name == name and ln.new == ln.old]
             if prop.kind == "modify" and kept and not self.meant(name, keys[name]):
@@ -1019,6 +1027,9 @@ class Customer:
         by_status = self._action_by_status(choices)
         if by_status:
             return by_status
+        not_mine = self._none_of_these_orders(choices)
+        if not_mine:
+            return not_mine
         picked = pick_choices(bot_text, choices, context)
         if not picked and context != self.instruction:
             picked = pick_choices(bot_text, choices, self.instruction)
@@ -1037,6 +1048,8 @@ class Customer:
         repeated = question in self.asked
         self.asked.append(question)
         offered = [c for c in choices if not _PERSON_CHOICE.search(c) and not _ALL_LABEL.match(c)]
+        if any(_ITEM_LABEL_OPTS.match(c) or _ORDER_LABEL.match(c) for c in offered):
+            return (self.current or UNSURE) if repeated else UNSURE
         return spoken(offered[0], choices) if repeated and offered else UNSURE
 
     def _pick_variant(self, choices: list[str]) -> str | None:
@@ -1063,6 +1076,26 @@ class Customer:
         if not best:
             return f"None of those is what I want: I'd like the {head} with {describe(wish)}."
         return variants[best[0]].label
+
+    def _none_of_these_orders(self, choices: list[str]) -> str | None:
+        """When every offered order is one the instruction cannot mean (not the one it names,
+        holding none of the products it asks about), what a person says instead."""
+        if not choices or not all(_ORDER_LABEL.match(c) for c in choices):
+            return None
+        said = self.reading.said
+        ids = {o.lstrip("#") for o in _ORDER_ID.findall(said)}
+        ends = _ENDS_IN.findall(said)
+        wanted = [n for n in self.reading.names if self.reading.named(n)]
+        for choice in choices:
+            order = re.findall(r"W\d{7}", choice)[0]
+            held = self.me.orders.get("#" + order, [])
+            if order in ids or any(order.endswith(e) for e in ends):
+                return None
+            if not ids and not ends and (not wanted or set(wanted) & set(held)):
+                return None
+        what = f" with the {' and the '.join(wanted)}" if wanted else ""
+        ending = f", the one ending in {ends[0]}" if ends else ""
+        return f"None of those: it's my order{what}{ending}."
 
     def _leave_as_is(self, head: str, variants: list[Variant]) -> str:
         """An item not to change: "keep as it is" for an order not yet shipped (the change

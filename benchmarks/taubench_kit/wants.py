@@ -341,6 +341,7 @@ _UNIT_FORMS = [
     (re.compile(r"(\d+(?:\.\d+)?)\s*-?\s*(?:hours?|hrs?|h)\b"), r"\1 hours"),
     (re.compile(r"(\d+(?:\.\d+)?)\s*-?\s*(?:degrees?|°)"), r"\1 degrees"),
 ]
+_SIZE_WORDS = {"XS": "extra small", "S": "small", "M": "medium", "L": "large", "XL": "extra large"}
 _GENERIC_VALUES = frozenset({"yes", "no", "none", "full", "half", "small", "large", "medium"})
 
 
@@ -372,21 +373,29 @@ def same_value(a: str, b: str) -> bool:
 
 
 def _find(value: str, tokens: list[str], key: str) -> list[int]:
-    """Where a value is said in the tokens (a generic word only right after its option name)."""
+    """Where a value is said in the tokens (a generic or one-letter word only next to its
+    option name; a size letter also as its word: ``M`` as ``medium``)."""
     want = norm_tokens(value)
     if not want:
         return []
-    key_tokens = norm_tokens(key)
-    found = []
-    for i in range(len(tokens) - len(want) + 1):
-        if tokens[i : i + len(want)] != want:
-            continue
-        if " ".join(want) in _GENERIC_VALUES:
-            around = tokens[max(0, i - 3) : i] + tokens[i + len(want) : i + len(want) + 3]
-            if not set(key_tokens) <= set(around):
-                continue
-        found.append(i)
-    return found
+    key_tokens = set(norm_tokens(key))
+    loose = " ".join(want) in _GENERIC_VALUES or len(" ".join(want)) <= 2
+    found = [
+        i
+        for i in _spans(want, tokens)
+        if not loose
+        or (
+            key_tokens
+            and key_tokens
+            <= set(tokens[max(0, i - 3) : i] + tokens[i + len(want) : i + len(want) + 3])
+        )
+    ]
+    alias = _SIZE_WORDS.get(value.upper()) if key.lower() == "size" else None
+    return sorted(found + (_spans(alias.split(), tokens) if alias else []))
+
+
+def _spans(want: list[str], tokens: list[str]) -> list[int]:
+    return [i for i in range(len(tokens) - len(want) + 1) if tokens[i : i + len(want)] == want]
 
 
 _RESET = re.compile(r"\bchanges? (?:your|my|his|her) mind\b", re.I)
@@ -436,9 +445,23 @@ def final_text(text: str) -> str:
 def prose_wish(prose: str, old: dict[str, str], domain: dict[str, set[str]]) -> Wish:
     """The values the prose asks for, per option: a decided value, else the last value said
     that differs from the current one (not one it prefers something over), else the current one
-    when said."""
-    wish = Wish(cheapest=bool(CHEAPEST.search(prose)))
-    text = final_text(prose)
+    when said. A change of mind that states a whole new variant (two options or more) replaces
+    the earlier wish; one that states a single option changes only that one."""
+    text = _INITIALLY.sub(" ", prose)
+    parts = _RESET.split(text)
+    after = _wish_in(parts[-1], old, domain)
+    if len(parts) == 1 or after.strict or len(after.stated) >= 2:
+        after.cheapest = after.cheapest or bool(CHEAPEST.search(prose))
+        return after
+    before = _wish_in(" ".join(parts[:-1]), old, domain)
+    before.stated.update(after.stated)
+    before.indifferent |= after.indifferent
+    before.cheapest = bool(CHEAPEST.search(prose))
+    return before
+
+
+def _wish_in(text: str, old: dict[str, str], domain: dict[str, set[str]]) -> Wish:
+    wish = Wish(cheapest=bool(CHEAPEST.search(text)))
     if _SAME_MODEL.search(text):
         return Wish(strict=True)
     for clause in _INDIFFERENT.findall(text):
@@ -542,7 +565,16 @@ def name_spots(name: str, text: str, names: list[str]) -> list[tuple[int, int]]:
             for m in re.finditer(rf"\b{re.escape(w)}(?:e?s)?\b", text, re.I)
             if not _option_next(text, m.end())
         ]
-    noun = re.compile(rf"\b{re.escape(last)}(?:e?s)?\b", re.I)
+    tail = next(
+        (
+            last[i:]
+            for i in range(1, len(last) - 4)
+            if not any(last[i:].lower() in n.lower() for n in names if n.lower() != name.lower())
+            and re.search(rf"\b{re.escape(last[i:])}(?:e?s)?\b", text, re.I)
+        ),
+        None,
+    )
+    noun = re.compile(rf"\b(?:{re.escape(last)}|{re.escape(tail or last)})(?:e?s)?\b", re.I)
     own = {w.lower() for w in name.split()}
     spots = []
     for m in noun.finditer(text):
