@@ -351,3 +351,25 @@ def test_the_same_question_three_times_in_a_row_asks_for_a_person() -> None:
     customer.reply(question, kettles)
     customer.reply("Sorry about that. " + question, kettles)
     assert "person" in customer.reply(question, kettles)
+
+
+def test_a_change_of_mind_about_one_option_keeps_the_others() -> None:
+    bottles = [
+        "Bottle: capacity 1000ml, material steel, color red - $49.00",
+        "Bottle: capacity 750ml, material steel, color blue - $50.00",
+        "Bottle: capacity 750ml, material steel, color red - $51.00",
+    ]
+    wanted = (
+        "For order #W6660001 you want your 500ml steel bottle changed to a bigger 750ml one. "
+        "You first ask for it in blue, but then you change your mind and go for red instead."
+    )
+    customer = Customer(wanted, me({"#W6660001": ["Bottle"]}))
+    customer.reply("Which items?", ["Bottle (capacity 500ml, material steel, color black) - $1"])
+    assert customer.reply("Which option?", bottles) == bottles[2][:-9]
+
+
+def test_an_offered_order_that_cannot_be_the_one_meant_is_not_taken() -> None:
+    wanted = "You want to exchange your dumbbells for a heavier set. The order number ends in 205."
+    customer = Customer(wanted, me({"#W1111111": ["T-Shirt"], "#W2222205": ["Dumbbell Set"]}))
+    answer = customer.reply("Which order is it?", ["#W1111111 - pending - T-Shirt"])
+    assert "205" in answer and "#W1111111" not in answer

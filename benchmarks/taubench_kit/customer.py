@@ -38,6 +38,7 @@ from .wants import (
     read_variant,
     remember_items,
     same_value,
+    settle,
     wanted_payment,
     wanted_spots,
     with_colors,
@@ -887,6 +888,7 @@ class Reading:
                 continue
             offered = self.variants.get(line.name.lower(), [])
             variants = [(v.options, v.price) for v in offered]
+            wish = settle(wish, variants, line.old)
             best = [variants[i][0] for i in best_variants(variants, line.old, wish)]
             ok = fits(line.new, line.old, wish) and (
                 not best or any(_same_options(line.new, b) for b in best)
@@ -1072,7 +1074,9 @@ class Customer:
         wish = self.reading.wish(head, old)
         if not wish.stated and not wish.strict:
             return self._leave_as_is(head, variants)
-        best = best_variants([(v.options, v.price) for v in variants], old, wish)
+        offered = [(v.options, v.price) for v in variants]
+        wish = settle(wish, offered, old)
+        best = best_variants(offered, old, wish)
         if not best:
             return f"None of those is what I want: I'd like the {head} with {describe(wish)}."
         return variants[best[0]].label

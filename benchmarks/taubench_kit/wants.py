@@ -432,6 +432,16 @@ class Wish:
     strict: bool = False  # every option not stated stays as it is
     indifferent: set[str] = field(default_factory=set)
     cheapest: bool = False
+    #: after a change of mind, what it alone says (when nothing fits it with the rest)
+    fallback: Wish | None = None
+
+
+def settle(wish: Wish, variants: list[tuple[dict[str, str], float]], old: dict[str, str]) -> Wish:
+    """The wish to go by: the whole one when an offered variant fits it, else what the last
+    change of mind alone says."""
+    if wish.fallback and variants and not any(fits(o, old, wish) for o, _ in variants):
+        return wish.fallback
+    return wish
 
 
 def final_text(text: str) -> str:
@@ -450,13 +460,14 @@ def prose_wish(prose: str, old: dict[str, str], domain: dict[str, set[str]]) -> 
     text = _INITIALLY.sub(" ", prose)
     parts = _RESET.split(text)
     after = _wish_in(parts[-1], old, domain)
-    if len(parts) == 1 or after.strict or len(after.stated) >= 2:
-        after.cheapest = after.cheapest or bool(CHEAPEST.search(prose))
+    after.cheapest = after.cheapest or bool(CHEAPEST.search(prose))
+    if len(parts) == 1 or after.strict:
         return after
     before = _wish_in(" ".join(parts[:-1]), old, domain)
     before.stated.update(after.stated)
     before.indifferent |= after.indifferent
-    before.cheapest = bool(CHEAPEST.search(prose))
+    before.cheapest = after.cheapest
+    before.fallback = after
     return before
 
 
@@ -525,6 +536,7 @@ def best_variants(
     """The indices of the variants a careful person would accept: they fit the wish, change
     the fewest options the instruction does not talk about, and are the cheapest of those when
     the instruction prefers cheaper."""
+    wish = settle(wish, variants, old)
     fitting = [i for i, (opts, _) in enumerate(variants) if fits(opts, old, wish)]
     if not fitting:
         return []
