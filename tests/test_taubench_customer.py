@@ -373,3 +373,23 @@ def test_an_offered_order_that_cannot_be_the_one_meant_is_not_taken() -> None:
     customer = Customer(wanted, me({"#W1111111": ["T-Shirt"], "#W2222205": ["Dumbbell Set"]}))
     answer = customer.reply("Which order is it?", ["#W1111111 - pending - T-Shirt"])
     assert "205" in answer and "#W1111111" not in answer
+
+
+def test_short_values_and_a_value_said_instead_of_another() -> None:
+    domain = {"size": {"A4", "A5", "A6"}, "capacity": {"1L", "1.5L"}, "color": {"blue", "white"}}
+    wish = prose_wish(
+        "The notebook should be A4 instead of A5. The smaller 1L one, white instead of blue.",
+        {"size": "A5", "capacity": "1.5L"},
+        domain,
+    )
+    assert wish.stated == {"size": "A4", "capacity": "1L", "color": "white"}
+
+
+def test_what_follows_instead_of_is_not_wanted() -> None:
+    domain = {"color": {"gold", "black"}, "band material": {"leather", "silicone"}}
+    wish = prose_wish(
+        "The watch should be a gold one with a leather band instead of the black silicone one.",
+        {},
+        domain,
+    )
+    assert wish.stated == {"color": "gold", "band material": "leather"}

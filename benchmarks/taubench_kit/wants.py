@@ -379,7 +379,7 @@ def _find(value: str, tokens: list[str], key: str) -> list[int]:
     if not want:
         return []
     key_tokens = set(norm_tokens(key))
-    loose = " ".join(want) in _GENERIC_VALUES or len(" ".join(want)) <= 2
+    loose = " ".join(want) in _GENERIC_VALUES or len(" ".join(want)) == 1
     found = [
         i
         for i in _spans(want, tokens)
@@ -471,7 +471,17 @@ def prose_wish(prose: str, old: dict[str, str], domain: dict[str, set[str]]) -> 
     return before
 
 
+_NEGATION = re.compile(
+    r"\b(?:instead of|rather than|over|not|from)\s+(?P<span>[^,;.]*?)"
+    r"(?=\s*(?:[,;.]|\band\b|\bbut\b|\bto\b|\bwith\b|\bso\b|$))",
+    re.I,
+)
+
+
 def _wish_in(text: str, old: dict[str, str], domain: dict[str, set[str]]) -> Wish:
+    """What one stretch of prose wishes (what follows "instead of", "over", "from"... is what
+    it does not want)."""
+    text = _NEGATION.sub(" ", text)
     wish = Wish(cheapest=bool(CHEAPEST.search(text)))
     if _SAME_MODEL.search(text):
         return Wish(strict=True)
