@@ -539,3 +539,13 @@ def test_a_name_does_not_pick_a_label_by_a_code_it_spells() -> None:
     assert pick("Mia Li", labels, many=False) == []
     assert pick("the one to MIA", labels, many=False) == [0]
     assert pick("the one to mia", labels, many=False) == [0]
+
+
+def test_an_item_matched_only_by_an_option_word_is_not_picked_beside_one_named() -> None:
+    labels = (
+        "Water Bottle (capacity 500ml, color green) - $45.09",
+        "Office Chair (color red, material leather) - $483.95",
+    )
+    said = "modify the water bottle to a 750ml red one"
+    assert pick(said, labels, many=True) == [0]
+    assert pick("the red one", labels, many=True) == [1]

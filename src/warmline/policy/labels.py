@@ -134,6 +134,10 @@ def pick(text: str, labels: tuple[str, ...], many: bool) -> list[int]:
         # a word shared with a better match is that one's ("size" of "sneakers size 10" is not
         # the air purifier's "room size")
         hits = [i for i in hits if not any(matched[i] < matched[j] for j in hits)]
+        # items named by their names: one matched only by an option word ("red" of the chair,
+        # when the water bottle is to become red) is not meant
+        named = [i for i in hits if matched[i] & _tokens(labels[i].split(" (")[0])]
+        hits = named or hits
         sets = [matched[i] for i in hits]
         return [] if len(set(sets)) < len(sets) else hits
     best = max(len(matched[i]) for i in hits)
