@@ -393,3 +393,23 @@ def test_what_follows_instead_of_is_not_wanted() -> None:
         domain,
     )
     assert wish.stated == {"color": "gold", "band material": "leather"}
+
+
+def test_a_yes_no_or_none_option_is_said_through_its_name() -> None:
+    domain = {"water resistance": {"yes", "no"}, "backlight": {"none", "RGB"}}
+    wish = prose_wish(
+        "You'd like the speaker water resistant this time, and the keyboard with no backlight.",
+        {"water resistance": "no", "backlight": "RGB"},
+        domain,
+    )
+    assert wish.stated == {"water resistance": "yes", "backlight": "none"}
+
+
+def test_all_the_items_of_the_order_described_by_its_products() -> None:
+    wanted = "Return all the items from the order (the order contained a lamp and a yoga mat)."
+    customer = Customer(wanted, me({"#W8880001": ["Desk Lamp", "Yoga Mat"]}))
+    lamp, mat = "Desk Lamp (color black): $30.00", "Yoga Mat (thickness 4mm): $20.00"
+    assert customer.reply(returning(lamp, mat), YES_NO) == "yes"
+    assert "Yoga Mat" in Customer(wanted, me({"#W8880001": ["Desk Lamp", "Yoga Mat"]})).reply(
+        returning(lamp), YES_NO
+    )

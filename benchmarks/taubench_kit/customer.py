@@ -747,10 +747,20 @@ class Reading:
             return True
         orders = {"#" + o.lstrip("#") for o in _ORDER_ID.findall(self.said)}
         held = any(name in self.me.orders.get(o, []) for o in orders)
-        if held and _EVERY_ITEM.search(self.words_said):
+        every = _EVERY_ITEM.search(self.words_said)
+        if every and any(name in ps and self.order_meant(o) for o, ps in self.me.orders.items()):
             return True
         text = " ".join(norm_tokens(self.words_said))
         return held and any(len(k) > 5 and f" {k} " in f" {text} " for k in keys)
+
+    def order_meant(self, order: str) -> bool:
+        """An order the instruction names, or one holding a product it mentions (even only to
+        tell which order it is)."""
+        if order.lstrip("#") in self.said:
+            return True
+        return any(
+            wanted_spots(n, self.words_said, self.names) for n in self.me.orders.get(order, [])
+        )
 
     def sentences_naming(self, name: str) -> str:
         return " ".join(s for s in sentences(self.words_said) if is_named(name, s, self.names))
@@ -854,7 +864,7 @@ class Reading:
             verb = "exchange" if w.verb in ("modify", "change", "replace", "swap") else w.verb
             if w.order == prop.order and verb == family and w.name not in listed:
                 missing.append(w.name)
-        every = bool(_EVERY_ITEM.search(self.words_said)) and "#" + prop.order in self.said
+        every = bool(_EVERY_ITEM.search(self.words_said)) and self.order_meant("#" + prop.order)
         unnamed = [
             t
             for t in sentences(self.words_said)

@@ -391,7 +391,30 @@ def _find(value: str, tokens: list[str], key: str) -> list[int]:
         )
     ]
     alias = _SIZE_WORDS.get(value.upper()) if key.lower() == "size" else None
-    return sorted(found + (_spans(alias.split(), tokens) if alias else []))
+    return sorted(
+        found + (_spans(alias.split(), tokens) if alias else []) + _said_as_key(value, tokens, key)
+    )
+
+
+_YES_NO = frozenset({"yes", "no", "none"})
+
+
+def _said_as_key(value: str, tokens: list[str], key: str) -> list[int]:
+    """A yes/no or none option said through its name: "water resistant" is water resistance
+    yes, "not waterproof" is waterproof no, "no backlight" is backlight none."""
+    stems = [t[:6] for t in norm_tokens(key)]
+    if not stems or value.lower() not in _YES_NO:
+        return []
+    found = []
+    for i in range(len(tokens) - len(stems) + 1):
+        if [t[:6] for t in tokens[i : i + len(stems)]] != stems:
+            continue
+        denied = bool(
+            {"not", "no", "isn't", "isn", "without", "non"} & set(tokens[max(0, i - 3) : i])
+        )
+        if (value.lower() == "yes") != denied:
+            found.append(i)
+    return found
 
 
 def _spans(want: list[str], tokens: list[str]) -> list[int]:
@@ -472,7 +495,7 @@ def prose_wish(prose: str, old: dict[str, str], domain: dict[str, set[str]]) -> 
 
 
 _NEGATION = re.compile(
-    r"\b(?:instead of|rather than|over|not|from)\s+(?P<span>[^,;.]*?)"
+    r"\b(?:instead of|rather than|over|from)\s+(?P<span>[^,;.]*?)"
     r"(?=\s*(?:[,;.]|\band\b|\bbut\b|\bto\b|\bwith\b|\bso\b|$))",
     re.I,
 )
@@ -495,7 +518,7 @@ def _wish_in(text: str, old: dict[str, str], domain: dict[str, set[str]]) -> Wis
         if key in wish.indifferent:
             continue
         said = sorted((i, v) for v in values for i in _find(v, tokens, key))
-        said = [(i, v) for i, v in said if not _negated(tokens, i)]
+        said = [(i, v) for i, v in said if v.lower() in _YES_NO or not _negated(tokens, i)]
         if not said:
             continue
         decided = [(i, v) for i, v in said if any(0 <= i - d <= 8 for d in decided_at)]
