@@ -413,3 +413,36 @@ def test_all_the_items_of_the_order_described_by_its_products() -> None:
     assert "Yoga Mat" in Customer(wanted, me({"#W8880001": ["Desk Lamp", "Yoga Mat"]})).reply(
         returning(lamp), YES_NO
     )
+
+
+MAKERS = {"#W9990001": ["Coffee Maker", "Coffee Maker"]}
+MAKER_WISH = (
+    "In order #W9990001 you ordered two coffee makers. You want to change the steel drip one "
+    "to a black espresso maker with a timer. Pay any difference with your paypal."
+)
+MAKER_OPTIONS = [
+    "Coffee Maker: color black, type espresso, features timer - $270.00",
+    "Coffee Maker: color steel, type drip, features timer - $250.00",
+]
+
+
+def test_of_two_items_with_one_name_the_one_described_is_changed() -> None:
+    customer = Customer(MAKER_WISH, me(MAKERS))
+    drip = "Coffee Maker: keep as it is (color steel, type drip, features grinder) - $236.00"
+    assert customer.reply("Which option?", [*MAKER_OPTIONS, drip]) == MAKER_OPTIONS[0][:-10]
+
+
+def test_of_two_items_with_one_name_the_other_is_kept() -> None:
+    customer = Customer(MAKER_WISH, me(MAKERS, {"#W9990001": "pending"}))
+    press = "Coffee Maker: keep as it is (color black, type french press, features shutoff) - $1"
+    assert customer.reply("Which option?", [*MAKER_OPTIONS, press]) == press[:-5]
+
+
+def test_plural_words_match_singular_values() -> None:
+    domain = {"storage": {"SD card", "CF card"}, "resolution": {"24MP", "30MP"}}
+    wish = prose_wish(
+        "It should be the 24MP one that takes SD cards instead of the 30MP with the CF card.",
+        {},
+        domain,
+    )
+    assert wish.stated == {"storage": "SD card", "resolution": "24MP"}

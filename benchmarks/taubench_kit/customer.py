@@ -753,6 +753,11 @@ class Reading:
         text = " ".join(norm_tokens(self.words_said))
         return held and any(len(k) > 5 and f" {k} " in f" {text} " for k in keys)
 
+    def twins(self, name: str) -> bool:
+        """Whether an order holds two items of this name (which one is meant is told by how
+        the instruction describes it)."""
+        return any(products.count(name) > 1 for products in self.me.orders.values())
+
     def order_meant(self, order: str) -> bool:
         """An order the instruction names, or one holding a product it mentions (even only to
         tell which order it is)."""
@@ -891,7 +896,9 @@ class Reading:
         for line in prop.lines:
             if line.new is None:
                 continue
-            wish = self.wish(line.name, line.old, prop.order, line.new)
+            wish = self.wish(
+                line.name, {} if self.twins(line.name) else line.old, prop.order, line.new
+            )
             if not wish.stated and not wish.strict:
                 if prop.kind == "exchange" and line.new == line.old:
                     return f"No, I don't want the {line.name} exchanged for the same one."
@@ -1081,7 +1088,9 @@ class Customer:
             return self._leave_as_is(head, variants)
         same = next((v for v in variants if v.same), None)
         old = same.options if same else self._current_options(head)
-        wish = self.reading.wish(head, old)
+        wish = self.reading.wish(head, {} if self.reading.twins(head) else old)
+        if self._twin_not_meant(head, old, wish):
+            return self._leave_as_is(head, variants)
         if not wish.stated and not wish.strict:
             return self._leave_as_is(head, variants)
         offered = [(v.options, v.price) for v in variants]
@@ -1110,6 +1119,14 @@ class Customer:
         what = f" with the {' and the '.join(wanted)}" if wanted else ""
         ending = f", the one ending in {ends[0]}" if ends else ""
         return f"None of those: it's my order{what}{ending}."
+
+    def _twin_not_meant(self, head: str, old: dict[str, str], wish: Wish) -> bool:
+        """Of two items with one name in an order, the one the instruction does not describe
+        ("the stainless steel drip one" is not the black french press)."""
+        if not self.reading.twins(head) or not wish.described or not old:
+            return False
+        said = [v for vs in wish.described.values() for v in vs]
+        return not any(same_value(v, o) for v in said for o in old.values())
 
     def _leave_as_is(self, head: str, variants: list[Variant]) -> str:
         """An item not to change: "keep as it is" for an order not yet shipped (the change
@@ -1176,10 +1193,12 @@ class Customer:
             name = match["head"].strip()
             wants = [w for w in self.reading.dict_wants(name) if w.current]
             twins = [c for c in choices if c != label and c.startswith(name + " (")]
+            opts = parse_options(match["opts"])
             if wants and twins:
-                opts = parse_options(match["opts"])
                 if not any(fits(opts, w.current, Wish(w.current)) for w in wants):
                     continue
+            elif twins and self._twin_not_meant(name, opts, self.reading.wish(name, {})):
+                continue
             out.append(label)
         return out or picked
 

@@ -350,7 +350,8 @@ def norm_tokens(text: str) -> list[str]:
     text = text.lower().replace("-", " ")
     for pattern, repl in _UNIT_FORMS:
         text = pattern.sub(repl, text)
-    return [t.strip(".") for t in re.findall(r"[a-z0-9.%/+]+", text) if t.strip(".")]
+    found = [t.strip(".") for t in re.findall(r"[a-z0-9.%/+]+", text) if t.strip(".")]
+    return [t[:-1] if len(t) > 3 and t.endswith("s") and not t.endswith("ss") else t for t in found]
 
 
 def split_option(segment: str, keys: tuple[str, ...] | list[str] = ()) -> tuple[str, str]:
@@ -457,6 +458,8 @@ class Wish:
     cheapest: bool = False
     #: after a change of mind, what it alone says (when nothing fits it with the rest)
     fallback: Wish | None = None
+    #: values said of the item that are not wished (how it is now: "the drip one")
+    described: dict[str, set[str]] = field(default_factory=dict)
 
 
 def settle(wish: Wish, variants: list[tuple[dict[str, str], float]], old: dict[str, str]) -> Wish:
@@ -488,6 +491,7 @@ def prose_wish(prose: str, old: dict[str, str], domain: dict[str, set[str]]) -> 
         return after
     before = _wish_in(" ".join(parts[:-1]), old, domain)
     before.stated.update(after.stated)
+    before.described.update(after.described)
     before.indifferent |= after.indifferent
     before.cheapest = after.cheapest
     before.fallback = after
@@ -496,7 +500,7 @@ def prose_wish(prose: str, old: dict[str, str], domain: dict[str, set[str]]) -> 
 
 _NEGATION = re.compile(
     r"\b(?:instead of|rather than|over|from)\s+(?P<span>[^,;.]*?)"
-    r"(?=\s*(?:[,;.]|\band\b|\bbut\b|\bto\b|\bwith\b|\bso\b|$))",
+    r"(?=\s*(?:[,;.]|\band\b|\bbut\b|\bto\b|\bso\b|$))",
     re.I,
 )
 
@@ -525,6 +529,9 @@ def _wish_in(text: str, old: dict[str, str], domain: dict[str, set[str]]) -> Wis
         new = [(i, v) for i, v in said if not same_value(v, old.get(key, ""))]
         chosen = decided or new or said
         wish.stated[key] = chosen[-1][1]
+        others = {v for _, v in said if not same_value(v, chosen[-1][1])}
+        if others:
+            wish.described[key] = others
     return wish
 
 
