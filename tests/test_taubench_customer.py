@@ -446,3 +446,22 @@ def test_plural_words_match_singular_values() -> None:
         domain,
     )
     assert wish.stated == {"storage": "SD card", "resolution": "24MP"}
+
+
+def test_the_same_model_again_for_the_one_of_two_described() -> None:
+    wanted = (
+        "The zipper on the black jacket, the size L one, keeps catching, so you want it swapped "
+        "for a new one exactly the same."
+    )
+    customer = Customer(wanted, me({"#W9990002": ["Jacket", "Jacket"]}))
+    items = ["Jacket (color navy, size XL) - $157.86", "Jacket (color black, size L) - $159.92"]
+    assert customer.reply("Which items? You can pick several.", items) == items[1]
+
+
+def test_does_not_need_to_be_is_a_no() -> None:
+    wish = prose_wish(
+        "You'd like it in green; it doesn't need to be water resistant.",
+        {"color": "blue", "water resistance": "yes"},
+        {"color": {"green", "blue"}, "water resistance": {"yes", "no"}},
+    )
+    assert wish.stated == {"color": "green", "water resistance": "no"}

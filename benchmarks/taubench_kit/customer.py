@@ -1139,7 +1139,10 @@ class Customer:
     def _only(self, head: str) -> str:
         """What a person says when asked about an item they did not bring up."""
         meant = [n for n in self.reading.names if self.reading.named(n) and n != head]
-        verb = next((v for v in ("exchange", "return", "modify") if v in self.current.lower()), "")
+        said = f"{self.current} {self.reading.said}"
+        verb = next((v for v in ("exchange", "return", "modify") if v in said.lower()), "")
+        if not verb and _KIND_SAID["exchange"].search(said):
+            verb = "exchange"
         if meant and verb:
             return f"I only want to {verb} the {' and the '.join(meant)}, not the {head}."
         return f"I don't want to change the {head}."
@@ -1197,7 +1200,7 @@ class Customer:
             if wants and twins:
                 if not any(fits(opts, w.current, Wish(w.current)) for w in wants):
                     continue
-            elif twins and self._twin_not_meant(name, opts, self.reading.wish(name, {})):
+            elif twins and self._twin_not_meant(name, opts, self.reading.wish(name, {}, "", opts)):
                 continue
             out.append(label)
         return out or picked

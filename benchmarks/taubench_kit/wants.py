@@ -398,6 +398,7 @@ def _find(value: str, tokens: list[str], key: str) -> list[int]:
 
 
 _YES_NO = frozenset({"yes", "no", "none"})
+_DENIAL = frozenset({"not", "no", "isn", "without", "non", "doesn", "don", "never"})
 
 
 def _said_as_key(value: str, tokens: list[str], key: str) -> list[int]:
@@ -410,9 +411,7 @@ def _said_as_key(value: str, tokens: list[str], key: str) -> list[int]:
     for i in range(len(tokens) - len(stems) + 1):
         if [t[:6] for t in tokens[i : i + len(stems)]] != stems:
             continue
-        denied = bool(
-            {"not", "no", "isn't", "isn", "without", "non"} & set(tokens[max(0, i - 3) : i])
-        )
+        denied = bool(_DENIAL & set(tokens[max(0, i - 5) : i]))
         if (value.lower() == "yes") != denied:
             found.append(i)
     return found
@@ -511,7 +510,9 @@ def _wish_in(text: str, old: dict[str, str], domain: dict[str, set[str]]) -> Wis
     text = _NEGATION.sub(" ", text)
     wish = Wish(cheapest=bool(CHEAPEST.search(text)))
     if _SAME_MODEL.search(text):
-        return Wish(strict=True)
+        tokens = norm_tokens(text)
+        described = {k: {v for v in vs if _find(v, tokens, k)} for k, vs in domain.items()}
+        return Wish(strict=True, described={k: vs for k, vs in described.items() if vs})
     for clause in _INDIFFERENT.findall(text):
         tokens = norm_tokens(clause)
         wish.indifferent |= {k for k, vs in domain.items() if any(_find(v, tokens, k) for v in vs)}
