@@ -465,3 +465,13 @@ def test_does_not_need_to_be_is_a_no() -> None:
         {"color": {"green", "blue"}, "water resistance": {"yes", "no"}},
     )
     assert wish.stated == {"color": "green", "water resistance": "no"}
+
+
+def test_a_product_told_by_its_everyday_word_picks_its_order_and_item() -> None:
+    wanted = "You want to exchange your blue road bike for a red mountain bike."
+    orders = {"#W4440001": ["Grill", "Headphones"], "#W4440002": ["Bicycle", "Bookshelf"]}
+    customer = Customer(wanted, me(orders))
+    labels = ["#W4440001 - delivered - Grill, Headphones", "#W4440002 - delivered - Bicycle"]
+    assert customer.reply("Which order are the items from?", labels) == "#W4440002"
+    items = ["Bicycle (color blue, type road) - $2195.04", "Bookshelf (color black) - $473.48"]
+    assert customer.reply("Which items would you like to exchange?", items) == "Bicycle"

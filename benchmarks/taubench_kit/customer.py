@@ -1049,12 +1049,18 @@ class Customer:
         not_mine = self._none_of_these_orders(choices)
         if not_mine:
             return not_mine
+        holding = self._order_holding_wanted(choices)
+        if holding:
+            return holding
         picked = pick_choices(bot_text, choices, context)
         if not picked and context != self.instruction:
             picked = pick_choices(bot_text, choices, self.instruction)
         if not picked:
             held = order_choice(choices, context, self.me)
             picked = [held] if held else []
+        if not picked:
+            heads = {c: _ITEM_LABEL_OPTS.match(c) for c in choices}
+            picked = [c for c, m in heads.items() if m and self.reading.named(m["head"].strip())]
         picked = self._the_ones_meant(picked, choices)
         if picked and self.changed_mind and all(_dropped_label(c, self.reading) for c in picked):
             return self._move_on()
@@ -1099,6 +1105,18 @@ class Customer:
         if not best:
             return f"None of those is what I want: I'd like the {head} with {describe(wish)}."
         return variants[best[0]].label
+
+    def _order_holding_wanted(self, choices: list[str]) -> str | None:
+        """The one offered order that holds a product the instruction asks about."""
+        if not choices or not all(_ORDER_LABEL.match(c) for c in choices):
+            return None
+        wanted = {n for n in self.reading.names if self.reading.named(n)}
+        holding = [
+            c
+            for c in choices
+            if wanted & set(self.me.orders.get("#" + re.findall(r"W\d{7}", c)[0], []))
+        ]
+        return re.findall(r"#?W\d{7}", holding[0])[0] if len(holding) == 1 else None
 
     def _none_of_these_orders(self, choices: list[str]) -> str | None:
         """When every offered order is one the instruction cannot mean (not the one it names,

@@ -176,38 +176,6 @@ def remember_items(labels: list[str], seen: dict[str, list[str]]) -> None:
             seen[match["head"].strip().lower()] = _segments(match["opts"])
 
 
-def option_keys(instruction: str) -> list[str]:
-    keys: list[str] = []
-    for want in item_wants(instruction):
-        keys += list(want.current) + list(want.wanted)
-    return keys
-
-
-_PROPOSED_CHANGE = re.compile(
-    r"^\s*-\s*(?P<head>[^:\n]+):\s*(?P<old>[^\n]*?)\s*->\s*(?P<new>[^(\n]*)", re.M
-)
-
-
-def wrong_options(proposal: str, instruction: str) -> list[str]:
-    """The items of a proposal whose new options contradict the instruction's wanted ones."""
-    wrong: list[str] = []
-    wants = item_wants(instruction)
-    for match in _PROPOSED_CHANGE.finditer(proposal):
-        head = match["head"].strip()
-        want = _want_for(head, wants, "")
-        if not want.wanted:
-            continue
-        keys = list(want.current) + list(want.wanted)
-        for segment in _segments(match["new"]):
-            key = _key_of(segment, keys)
-            if (
-                key in want.wanted
-                and segment[len(key) :].strip().lower() != want.wanted[key].lower()
-            ):
-                wrong.append(f"the {head} should have {key} {want.wanted[key]}")
-    return wrong
-
-
 def payment_phrase(method: dict[str, Any]) -> str:
     source = str(method.get("source", ""))
     if source == "credit_card":
@@ -599,7 +567,8 @@ def describe(wish: Wish) -> str:
 def name_spots(name: str, text: str, names: list[str]) -> list[tuple[int, int]]:
     """Where the instruction names a product: its full name (plural too), else its last word
     when no other product the customer holds shares that word and is named in full."""
-    full = re.compile(rf"\b{re.escape(name)}(?:e?s)?\b", re.I)
+    said_as = "|".join(re.escape(w) for w in [name, *_EVERYDAY.get(name.lower(), [])])
+    full = re.compile(rf"\b(?:{said_as})(?:e?s)?\b", re.I)
     spots = [(m.start(), m.end()) for m in full.finditer(text) if not _option_next(text, m.end())]
     if spots:
         return spots
@@ -640,6 +609,10 @@ def name_spots(name: str, text: str, names: list[str]) -> list[tuple[int, int]]:
             before = re.search(r"([\w-]+)\s+$", text[:start])
         spots.append((start, m.end()))
     return spots
+
+
+#: the everyday word for a product whose shop name differs
+_EVERYDAY = {"bicycle": ["bike"], "e-reader": ["ereader", "e-book reader"]}
 
 
 def _option_next(text: str, end: int) -> bool:
