@@ -1,8 +1,8 @@
 """The scripted airline customer of the tau-bench benchmark (benchmarks/taubench_kit/
 airline_customer.py): which trip, dates, flights, cabin, bags, passengers, insurance and payment
 it answers from a made-up instruction and its own made-up trips, and the proposals it says yes
-or no to (no NLU, no back office); and the airline development set, whose gold calls must replay
-on the reference back office and hold to the airline policy."""
+or no to (no NLU, no back office); and the airline development and held-out sets, whose gold
+calls must replay on the reference back office and hold to the airline policy."""
 
 from __future__ import annotations
 
@@ -25,7 +25,8 @@ from taubench_kit.airline_customer import (
     wanted_bags,
     wanted_insurance,
 )
-from taubench_kit.customer import END, UNSURE, Identity
+from taubench_kit.identity import Identity
+from taubench_kit.talk import END, UNSURE
 
 ME = Identity(user_id="rosa_vega_4242", first_name="Rosa", last_name="Vega", dob="1980-02-29")
 MIAMI_TRIP = Trip(
@@ -310,6 +311,21 @@ def test_the_dev_set_check_refuses_a_write_the_policy_refuses() -> None:
         {"name": "send_certificate", "kwargs": {"user_id": task["user_id"], "amount": 999}}
     ]
     assert asyncio.run(check_airline.check([task])) == 1
+
+
+HELD_OUT = json.loads((BENCHMARKS / "taubench_dev" / "airline_heldout.json").read_text())
+
+
+def test_the_airline_heldout_set_replays_and_holds_to_the_policy() -> None:
+    assert len(HELD_OUT) == 35
+    assert asyncio.run(check_airline.check(HELD_OUT, "airline_heldout")) == 0
+
+
+def test_the_heldout_check_refuses_a_customer_of_the_dev_set() -> None:
+    task = copy.deepcopy(next(t for t in DEV_SET if not t["actions"]))
+    assert asyncio.run(check_airline.check([task])) == 0
+    task["source"] = check_airline.SOURCES["airline_heldout"]
+    assert asyncio.run(check_airline.check([task], "airline_heldout")) == 1
 
 
 def test_a_cancellation_for_another_reason_than_the_instructions_gets_a_no() -> None:

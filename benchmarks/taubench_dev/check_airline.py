@@ -1,4 +1,5 @@
-"""Checks the airline development set ``airline_dev.json``.
+"""Checks an airline task set: the development set ``airline_dev.json`` or the held-out set
+``airline_heldout.json`` (``--set``).
 
 Every task has the keys of a tau-bench task plus ``source``, an instruction that names the
 customer's user id and date of birth as the profile holds them, at most one write, and gold
@@ -7,9 +8,11 @@ checks). Each write is also replayed with every rule of the airline policy (no `
 and must be allowed; a compensation certificate must be one the policy grants: some
 reservation of the customer has a cancelled or delayed flight whose certificate, priced by the
 back office, is the gold amount. Card endings the instruction names belong to the customer.
-Exits 1 on a failure::
+A held-out set also shares no customer with the development set. Exits 1 on a failure::
 
     WARMLINE_ENCODER_PRECISION=int8 .venv/bin/python benchmarks/taubench_dev/check_airline.py
+    WARMLINE_ENCODER_PRECISION=int8 .venv/bin/python benchmarks/taubench_dev/check_airline.py \
+        --set airline_heldout
 """
 
 from __future__ import annotations
@@ -36,16 +39,18 @@ from warmline.demo.backoffice.store import load_table  # noqa: E402
 from warmline.demo.backoffice.taubench_tools import TOOL_CHECKS  # noqa: E402
 
 KEYS = {"source", "user_id", "instruction", "actions", "outputs"}
-SOURCE = "written from the airline back office"
+DEV_SET = "airline_dev"
+#: Each set's ``source`` field: both sets were written from the back office's data and policy.
+SOURCES = {DEV_SET: "written from the airline back office", "airline_heldout": "data"}
 CARD = re.compile(r"\b(visa|mastercard)\b[^.]*?\bending in (\d{4})", re.I)
 
 
-def static_problems(task: dict[str, Any], users: dict[str, Any]) -> list[str]:
+def static_problems(task: dict[str, Any], users: dict[str, Any], source: str) -> list[str]:
     """What is wrong with a task without replaying it."""
     problems = []
     if set(task) != KEYS:
         problems.append(f"keys {sorted(task)}")
-    if task.get("source") != SOURCE:
+    if task.get("source") != source:
         problems.append("source")
     user = users.get(task["user_id"])
     if user is None:
@@ -100,18 +105,31 @@ async def compensation_problems(client: httpx.AsyncClient, user_id: str, amount:
     return [f"the policy grants {user_id} no certificate of ${amount}"]
 
 
-async def check(tasks: list[dict[str, Any]]) -> int:
+def load_set(name: str) -> list[dict[str, Any]]:
+    tasks: list[dict[str, Any]] = json.loads((HERE / f"{name}.json").read_text())
+    return tasks
+
+
+def developed_customers(name: str) -> set[str]:
+    """The customers a set must not have: a held-out set shares none with the development set."""
+    return set() if name == DEV_SET else {task["user_id"] for task in load_set(DEV_SET)}
+
+
+async def check(tasks: list[dict[str, Any]], name: str = DEV_SET) -> int:
     users = load_table("airline", "users")
     tool_request = load_tool_request()
     gold = GoldBackOffice(tool_request)
     client = httpx.AsyncClient(
         transport=httpx.ASGITransport(app=create_app()), base_url="http://policy-backoffice"
     )
+    developed = developed_customers(name)
     failures = 0
     operations: Counter[str] = Counter()
     try:
         for index, task in enumerate(tasks):
-            problems = static_problems(task, users)
+            problems = static_problems(task, users, SOURCES[name])
+            if task["user_id"] in developed:
+                problems.append(f"customer {task['user_id']} is in {DEV_SET}")
             writes = gold_writes(tool_request, "airline", task["actions"])
             operations["+".join(writes) or "(no write)"] += 1
             if len(writes) > 1:
@@ -131,10 +149,11 @@ async def check(tasks: list[dict[str, Any]]) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--tasks", type=Path, default=HERE / "airline_dev.json")
+    parser.add_argument("--set", dest="name", choices=sorted(SOURCES), default=DEV_SET)
+    parser.add_argument("--tasks", type=Path, help="a file of the set's tasks (default: the set's)")
     args = parser.parse_args()
-    tasks: list[dict[str, Any]] = json.loads(args.tasks.read_text())
-    raise SystemExit(asyncio.run(check(tasks)))
+    tasks = json.loads(args.tasks.read_text()) if args.tasks else load_set(args.name)
+    raise SystemExit(asyncio.run(check(tasks, args.name)))
 
 
 if __name__ == "__main__":
