@@ -12,19 +12,13 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 
-from taubench_kit.customer import (
-    END,
-    UNSURE,
-    Customer,
-    Identity,
-    consistent,
-    first_person,
-    identity_answer,
-    is_persona,
-    pick_choices,
-    requests,
-)
+from taubench_kit.choices import pick_choices
+from taubench_kit.customer import Customer
+from taubench_kit.identity import Identity, identity_answer
+from taubench_kit.instruction import first_person, is_persona, requests
+from taubench_kit.proposal import consistent
 from taubench_kit.scoring import Write, differing, outputs_said, wrong_writes
+from taubench_kit.talk import END, UNSURE
 
 DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "taubench"
 
@@ -209,7 +203,7 @@ def test_several_items_are_picked_when_the_question_allows_several() -> None:
 
 
 def test_a_choice_is_named_by_its_head_unless_two_share_it() -> None:
-    from taubench_kit.customer import spoken
+    from taubench_kit.choices import spoken
 
     labels = ["Wall Clock (color white) - $195.59", "Lamp (black) - $20.00", "Lamp (red) - $21.00"]
     assert spoken(labels[0], labels) == "Wall Clock"

@@ -15,16 +15,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .customer import (
-    END,
-    UNSURE,
-    Customer,
-    identity_answer,
-    is_confirmation,
-    is_persona,
-    mind_change,
-    sentences,
-)
+from .customer import Customer
+from .identity import identity_answer
+from .instruction import is_persona, sentences
+from .proposal import mind_change
+from .talk import END, UNSURE, is_confirmation
 
 YEAR = "2024"
 TODAY = "2024-05-15"

@@ -9,9 +9,11 @@ from typing import Any
 from warmline.errors import WarmlineError
 from warmline.services.runtime import Runtime
 
-from .customer import UNSURE, Customer, Identity, is_confirmation
+from .customer import Customer
+from .identity import Identity
 from .replay import GoldBackOffice, RecordingTransport
 from .scoring import differing, outputs_said, snapshot, wrong_writes
+from .talk import UNSURE, is_confirmation
 
 MAX_TURNS = 30
 

@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from .text import ITEM_LABEL, without_price
+
 _DICT_CHANGE = re.compile(
     r"(?P<name>[A-Z][\w'&-]*(?: [A-Za-z][\w'&-]*){0,3})\s*(?P<old>\{[^{}]*\})"
     r"(?:\s*to\s*(?:to\s*)?(?P<new>\{[^{}]*\}))?"
@@ -83,7 +85,7 @@ def _segments(options: str) -> list[str]:
 def _label_parts(label: str) -> tuple[str, str]:
     """``Bookshelf: material wood, color white - $451.01`` -> (``Bookshelf``, the options)."""
     head, _, rest = label.partition(":")
-    return head.strip(), re.sub(r"\s+-\s+\$[\d,.]+\s*$", "", rest).strip()
+    return head.strip(), without_price(rest).strip()
 
 
 def is_option_label(label: str) -> bool:
@@ -165,13 +167,10 @@ def pick_option(
     return max(scored)[2]
 
 
-_ITEM_LABEL = re.compile(r"^(?P<head>[^(:]+?)\s*\((?P<opts>[^)]*)\)")
-
-
 def remember_items(labels: list[str], seen: dict[str, list[str]]) -> None:
     """Note the current options of items the bot lists (``Lamp (color black, ...) - $20``)."""
     for label in labels:
-        match = _ITEM_LABEL.match(label)
+        match = ITEM_LABEL.match(label)
         if match:
             seen[match["head"].strip().lower()] = _segments(match["opts"])
 
@@ -226,6 +225,12 @@ def cancel_reason(labels: list[str], instruction: str) -> str | None:
         if "no longer" in key and not mistake:
             return label
     return None
+
+
+def cancel_reason_said(instruction: str) -> str:
+    """The reason the instruction gives for a cancellation, in a person's words."""
+    mistake = re.search(r"\bmistake|\baccident|\bby error\b", instruction, re.I)
+    return "I ordered it by mistake." if mistake else "I no longer need it."
 
 
 # --- options as a shopper reads them, and what the instruction finally wants of each item ---
@@ -761,9 +766,7 @@ def read_variant(label: str) -> Variant | None:
     price = float(prices[-1].replace(",", "")) if prices else 0.0
     same = _SAME.search(rest)
     options = parse_options(same["opts"] if same else rest)
-    return Variant(
-        re.sub(r"\s+-\s+\$[\d,.]+\s*$", "", label).strip(), head, options, price, bool(same)
-    )
+    return Variant(without_price(label).strip(), head, options, price, bool(same))
 
 
 def option_domain(variants: list[dict[str, str]]) -> dict[str, set[str]]:
