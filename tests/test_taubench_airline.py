@@ -16,15 +16,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks" / "taubench_dev"))
 
 import check_airline
-from taubench_kit.airline_customer import (
-    AirlineCustomer,
-    Trip,
-    airports_in,
-    dates_in,
-    pick_offer,
-    wanted_bags,
-    wanted_insurance,
-)
+from taubench_kit.airline_customer import AirlineCustomer
+from taubench_kit.airline_offers import pick_offer
+from taubench_kit.airline_trips import Trip, airports_in, dates_in
+from taubench_kit.airline_wants import wanted_bags, wanted_insurance
 from taubench_kit.identity import Identity
 from taubench_kit.talk import END, UNSURE
 

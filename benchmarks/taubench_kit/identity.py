@@ -64,7 +64,7 @@ _ASKS = [
 def asked_facts(bot_text: str) -> list[str]:
     """The identity facts a question asks for, in the order of ``_ASKS``; when it offers
     another way (``... or ... instead``), only the first."""
-    asked_in = " ".join(q for q in questions(bot_text))
+    asked_in = " ".join(questions(bot_text))
     asked = [name for name, pattern in _ASKS if pattern.search(asked_in)]
     if "email" in asked and re.search(r"\binstead\b|\brather\b|\bor\b", bot_text, re.I):
         return ["email"]

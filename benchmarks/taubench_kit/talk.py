@@ -32,6 +32,12 @@ def questions(bot_text: str) -> list[str]:
     return re.findall(r"[^.!?\n]*\?", bot_text)
 
 
+def last_question(bot_text: str) -> str:
+    """The last question a bot text asks, or nothing."""
+    asked = questions(bot_text)
+    return asked[-1].strip() if asked else ""
+
+
 def is_confirmation(choices: list[str]) -> bool:
     lowered = {c.strip().lower() for c in choices}
     return bool(lowered) and lowered <= {"yes", "no", "yes, go ahead", "no, thanks"}
