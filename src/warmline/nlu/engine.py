@@ -32,7 +32,7 @@ from warmline.nlu.affect import AffectDetector
 from warmline.nlu.embeddings import Encoder
 from warmline.nlu.entities import EntityExtractor
 from warmline.nlu.intents import FORMAT_VERSION, IntentClassifier, IntentClassifierConfig, Ranking
-from warmline.nlu.language import LanguageDetector
+from warmline.nlu.language import LanguageDetector, words_of
 from warmline.nlu.topics import regulated_topics
 from warmline.nlu.zones import ZoneThresholds, zone_for
 
@@ -64,6 +64,16 @@ def training_data(pack: DomainPack) -> tuple[list[str], list[str]]:
     return texts, labels
 
 
+def vocabulary(pack: DomainPack) -> set[str]:
+    """The words the pack itself uses, in its own languages: its examples, intent labels and
+    the values and synonyms of its ontologies."""
+    texts = [*training_data(pack)[0], *(pack.intent_label(name) for name in pack.intents)]
+    for spec in pack.entities.values():
+        for name, value in spec.values.items():
+            texts.extend([value.label or name, *value.synonyms])
+    return {word for text in texts for word in words_of(text)}
+
+
 def pack_fingerprint(pack: DomainPack, encoder: Encoder, config: IntentClassifierConfig) -> str:
     texts, labels = training_data(pack)
     blob = json.dumps(
@@ -90,7 +100,7 @@ class NluEngine:
         self.classifier = classifier
         self.affect = affect
         self.entities = EntityExtractor(pack.entities)
-        self.languages = LanguageDetector(pack.languages)
+        self.languages = LanguageDetector(pack.languages, vocabulary(pack))
         self.thresholds = ZoneThresholds(
             confident=pack.thresholds.confident,
             clarify=pack.thresholds.clarify,

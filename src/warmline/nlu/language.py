@@ -1,13 +1,16 @@
 """Language identification (langid.py, its model ships inside the package), restricted to a
 set of common languages so short service messages are not read as exotic ones.
 
-A text is called foreign only when langid is nearly certain and the text has a few words:
-"cancel my bag" must not be mistaken for Italian.
+A text is called foreign only when langid is nearly certain, the text has a few words, and
+few of them are words the pack's own examples use: "cancel my bag" must not be mistaken for
+Italian, nor an English request full of product names ("exchange the Patio Umbrella, olefin,
+manual tilt") for one. A switch of language is refused unless all three agree.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -43,7 +46,10 @@ CANDIDATES = (
 )
 MIN_WORDS = 3
 MIN_PROBABILITY = 0.99
-_WORD = re.compile(r"\w+", re.UNICODE)
+MAX_KNOWN_SHARE = 0.25
+"""A text more than this share of whose words the pack's examples use is in the pack's
+language, whatever langid says: its other words are names (products, places, brands)."""
+_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)  # letters only: no codes, ids or numbers
 
 
 @dataclass(frozen=True)
@@ -62,18 +68,29 @@ def _identifier() -> Any:
     return identifier
 
 
+def words_of(text: str) -> list[str]:
+    """The words of a text in lower case, letters only."""
+    return [w.lower() for w in _WORD.findall(text)]
+
+
 class LanguageDetector:
-    def __init__(self, supported: list[str]) -> None:
+    def __init__(self, supported: list[str], known: Iterable[str] = ()) -> None:
+        """``known``: words of the supported languages the pack uses (its examples, its
+        values), evidence that a text is in one of them."""
         self.supported = [s.split("-")[0].lower() for s in supported]
+        self.known = frozenset(w.lower() for w in known)
         _identifier()  # load langid's model now (once per process), not on a customer's turn
 
     def detect(self, text: str) -> LanguageGuess:
         """The most likely language; ``decisive`` when it is sure enough to act on."""
-        words = _WORD.findall(text)
+        words = words_of(text)
         if not words:
             return LanguageGuess(self.supported[0], 0.0, False)
         language, probability = _identifier().classify(text)
-        decisive = len(words) >= MIN_WORDS and probability >= MIN_PROBABILITY
+        known = sum(w in self.known for w in words) / len(words)
+        decisive = (
+            len(words) >= MIN_WORDS and probability >= MIN_PROBABILITY and known <= MAX_KNOWN_SHARE
+        )
         return LanguageGuess(str(language), float(probability), decisive)
 
     def unsupported(self, guess: LanguageGuess) -> bool:
