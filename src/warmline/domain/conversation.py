@@ -155,6 +155,7 @@ class ConversationState:
     actions_failed: list[str] = field(default_factory=list)
     verifying: Verifying | None = None
     verification_failures: int = 0
+    asked_again: int = 0  # times in a row the last question was asked again, nothing new said
 
     def customer_turns(self) -> int:
         return sum(1 for line in self.transcript if line.author == "customer")
@@ -267,8 +268,8 @@ def _apply_verification(
     state: ConversationState, event: CustomerVerified | VerificationFailed
 ) -> None:
     """A match binds the conversation to the customer found; a miss counts."""
-    if isinstance(event, CustomerVerified):
-        state.customer_id, state.verifying = event.customer_id, None
+    if isinstance(event, CustomerVerified):  # the turn's decision ends the verification
+        state.customer_id = event.customer_id
     else:
         state.verification_failures += 1
 
@@ -289,6 +290,7 @@ def _apply_decision(state: ConversationState, event: Decided) -> None:
         # a proposal is answered by the very next turn: anything else (a correction, a
         # refused dry run, another request) leaves no yes that could still run it
         state.pending = None
+    state.asked_again = times_asked_again(state, decision)
     state.choices = tuple(decision.choices)
     state.choice_values = tuple(decision.choice_values)
     state.filling = _filling(state, decision)
@@ -313,6 +315,20 @@ def _apply_decision(state: ConversationState, event: Decided) -> None:
     state.verifying = _verifying(state, decision)
 
 
+def times_asked_again(state: ConversationState, decision: Decision) -> int:
+    """How many times in a row the question ``decision`` asks was asked before with the same
+    values filled: the answers since moved nothing on."""
+    filling = state.filling
+    same = (
+        decision.missing is not None
+        and decision.missing == state.awaiting_param
+        and filling is not None
+        and filling.action == decision.action
+        and dict(decision.params) == filling.params
+    )
+    return state.asked_again + 1 if same else 0
+
+
 def _filling(state: ConversationState, decision: Decision) -> Filling | None:
     """The action under way after ``decision``: kept while its parameters are asked for or it
     awaits a yes; gone once it runs, is declined or another request starts."""
@@ -325,6 +341,8 @@ def _filling(state: ConversationState, decision: Decision) -> Filling | None:
     goes_on = before is not None and before.action == decision.action
     if goes_on and "slot_corrected" not in decision.reason_codes():
         since = before.since if before is not None else 0
+    elif before is None and state.verifying is not None and state.customer_id is not None:
+        since = max(state.verifying.since - 1, 0)  # just verified: from the turn it stood before
     else:  # a new request, or one corrected: its words from this turn on
         since = max(state.customer_turns() - 1, 0)
     return Filling(decision.action, decision.intent, dict(decision.params), since)

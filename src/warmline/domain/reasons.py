@@ -16,6 +16,7 @@ _SelfNamed = Literal[
     "policy_requires_person",
     "out_of_scope_repeated",
     "clarify_loop",
+    "parameter_loop",
     "regulated_topic",
     "leave_threat",
     "frustration",

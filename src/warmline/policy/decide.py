@@ -22,7 +22,7 @@ from warmline.domain.understanding import Understanding
 from warmline.policy.clarify import clarify, out_of_scope, ruled_out
 from warmline.policy.empathy import EmpathyReading, acknowledgement
 from warmline.policy.escalation import escalation_trigger
-from warmline.policy.followups import follow_up
+from warmline.policy.followups import follow_up, parameter_loop
 from warmline.policy.handover import while_escalated
 from warmline.policy.intents import handle_intent
 from warmline.policy.verification import while_verifying
@@ -131,9 +131,9 @@ def _decide(
         if verified is not None:
             return verified
     followed = follow_up(state, understanding, customer, pack, reasons)
-    if followed is not None:
-        return followed
-    return _new_request(state, understanding, customer, pack, reasons)
+    if followed is None:
+        followed = _new_request(state, understanding, customer, pack, reasons)
+    return parameter_loop(state, followed)
 
 
 def _new_request(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from warmline.domain.conversation import ConversationState
+from warmline.domain.conversation import ConversationState, times_asked_again
 from warmline.domain.customers import Customer
 from warmline.domain.decision import Decision, Reason
 from warmline.domain.pack import DomainPack, Parameter
@@ -41,6 +41,34 @@ def follow_up(
     if state.awaiting_param and state.awaiting_intent:
         return resume_for_param(state, understanding, customer, pack, reasons)
     return None
+
+
+MAX_ASKED_AGAIN = 1
+"""How often a question for a detail is asked again when the answer moved nothing on; the
+next time, a person takes over instead."""
+
+
+def parameter_loop(state: ConversationState, decision: Decision) -> Decision:
+    """The decision, or, when it would ask the question for a detail a third time with nothing
+    new filled since the first (answers the bot could not use), a person instead: the customer
+    is not asked the same thing over and over."""
+    again = times_asked_again(state, decision)
+    if decision.kind != "clarify" or again <= MAX_ASKED_AGAIN:
+        return decision
+    missing = decision.missing or ""
+    reason = Reason(
+        code="parameter_loop",
+        detail=f"{decision.action}.{missing} asked {again + 1} times without an answer to use",
+        values={"parameter": missing, "asked": again + 1, "limit": MAX_ASKED_AGAIN + 1},
+    )
+    return Decision(
+        kind="escalate",
+        intent=decision.intent,
+        confidence=decision.confidence,
+        escalation="parameter_loop",
+        template="parameter_loop",
+        reasons=[*decision.reasons, reason],
+    )
 
 
 def resolve_pending(

@@ -19,7 +19,8 @@ from warmline.domain.conversation import ConversationState, Offer
 from warmline.domain.decision import Decision, Reason
 from warmline.domain.pack import Action, Parameter
 from warmline.domain.understanding import Understanding
-from warmline.policy.labels import ALL_LABEL, DATE, ORDER_DESCRIBED, pick, says_all
+from warmline.policy.labels import ALL_LABEL, DATE, ORDER_DESCRIBED, says_all
+from warmline.policy.labels import pick as pick_labels
 
 __all__ = ["ALL_LABEL", "pick"]  # where the guided actions' callers find them
 
@@ -28,6 +29,30 @@ _ADD = re.compile(r"\b(also|too|as well|add|plus|another thing)\b", re.I)
 """A value of several added to ("I also want to return the desk lamp")."""
 _NEGATED = re.compile(r"\bnot\b([^,;.!?]*?)(?=,|;|\.|!|\?|\bbut\b|$)", re.I)
 ASK = "\x00ask"  # the parameter must be asked for (a sentinel no value can equal)
+
+
+def pick(text: str, labels: tuple[str, ...], many: bool) -> list[int]:
+    """The labels the text picks (``policy/labels.py``), less, of several, an item whose name
+    the text says only as part of another's: "camera" of "the digital camera" is no mention
+    of the action camera."""
+    picked = pick_labels(text, labels, many)
+    if len(picked) < 2:
+        return picked
+    said = _words(text)
+    named = {i: _words(_item_name(labels[i])) & said for i in picked}
+    return [i for i in picked if not any(named[i] < named[j] for j in picked)]
+
+
+def _item_name(label: str) -> str:
+    """A label's item name: before its options ("Action Camera (color black) - $9") or the
+    colon of an option label ("Action Camera: resolution 4K")."""
+    return re.split(r" \(|: | - ", label, maxsplit=1)[0]
+
+
+def _words(text: str) -> set[str]:
+    """The words of a text, lower case, a plural as its singular ("cameras": "camera")."""
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    return {w[:-1] if len(w) > 3 and w.endswith("s") else w for w in words}
 
 
 def offer_key(name: str, index: int | None = None) -> str:
@@ -66,12 +91,23 @@ def request_text(state: ConversationState, understanding: Understanding) -> str:
             lines.append("" if _tapped(line.text, offered) else line.text)
         offered = line.choices if line.author == "bot" else ()
     since = state.filling.since if state.filling is not None else len(lines)
+    if 0 < since < len(lines) and not lines[since] and lines[since - 1]:
+        since -= 1  # begun by a tap on what the bot asked about the words before it
     now = "" if _tapped(understanding.text, offered) else understanding.text
     return " ".join([*lines[since:], now])
 
 
+_PRICE_TAIL = re.compile(r"\s+-\s+\$[\d,]+(?:\.\d+)?\s*$")
+"""The price a label ends with (" - $143.15"): a customer who types the label leaves it out."""
+
+
 def _tapped(text: str, offered: tuple[str, ...]) -> bool:
-    return text.strip().lower() in {label.lower() for label in offered}
+    """Whether the text is one of the labels ``offered``, with or without its price: the
+    answer to the question asked, never a correction ("waterproof no" is an option)."""
+    said = text.strip().rstrip(".").strip().lower()
+    return bool(said) and any(
+        said in (label.lower(), _PRICE_TAIL.sub("", label).lower()) for label in offered
+    )
 
 
 def choose(
@@ -194,6 +230,9 @@ def corrected(
         new = _replacement(spec, old, name, state, understanding)
         if new is None or _norm(new) == _norm(old):
             continue
+        extra = _extra_values(spec, old, new)
+        if extra:  # "no, the lamp and the boots": the boots kept, with what was chosen for them
+            return _grown(state, action, name, extra, reasons)
         dropped = action.depends_on(name)
         params = {k: v for k, v in filling.params.items() if k not in dropped and k != name}
         if new:
@@ -230,18 +269,39 @@ def _added(
             continue
         picked = pick(text, offer.labels, many=True)
         new = [offer.values[i] for i in picked if offer.values[i] not in old]
-        if not new:
-            continue
-        grown = [*old, *new]
-        kept = {k for k, s in action.parameters.items() if s.per == name}
-        dropped = action.depends_on(name) - kept
-        params = {k: v for k, v in filling.params.items() if k not in dropped}
-        params[name] = json.dumps(grown)
-        detail = f"{name}: {old} + {new}; dropped {sorted(dropped & set(filling.params))}"
-        reasons.append(Reason(code="slot_added", detail=detail))
-        moved = replace(filling, params=params, since=state.customer_turns())
-        return replace(state, filling=moved, pending=None, choices=())
+        if new:
+            return _grown(state, action, name, new, reasons)
     return None
+
+
+def _extra_values(spec: Parameter, old: str, new: str) -> list[str]:
+    """The values a correction of a value of several adds when it keeps every one already
+    there (empty: it drops one, or it is no value of several)."""
+    if not spec.many:
+        return []
+    before, after = as_list(old), as_list(new)
+    if not before or not set(before) < set(after):
+        return []
+    return [v for v in after if v not in before]
+
+
+def _grown(
+    state: ConversationState, action: Action, name: str, new: list[str], reasons: list[Reason]
+) -> ConversationState:
+    """The state with ``new`` appended to the values of ``name``: what was chosen per value
+    already there (``per``) is kept and asked only for the new ones; what else read them is
+    dropped."""
+    filling = state.filling
+    assert filling is not None
+    old = as_list(filling.params.get(name))
+    kept = {k for k, s in action.parameters.items() if s.per == name}
+    dropped = action.depends_on(name) - kept
+    params = {k: v for k, v in filling.params.items() if k not in dropped}
+    params[name] = json.dumps([*old, *new])
+    detail = f"{name}: {old} + {new}; dropped {sorted(dropped & set(filling.params))}"
+    reasons.append(Reason(code="slot_added", detail=detail))
+    moved = replace(filling, params=params, since=state.customer_turns())
+    return replace(state, filling=moved, pending=None, choices=())
 
 
 def _replacement(

@@ -79,6 +79,12 @@ BUILTIN_TEMPLATES: dict[str, str] = {
         "I can only help with what's on your own account, and I can't find that one there. "
         "Which of yours do you mean?"
     ),
+    "parameter_loop": (
+        "I'm sorry, I still haven't managed to get that detail right, and I don't want to keep "
+        "asking you the same question. I'm connecting you with a person from our team who can "
+        "sort it out with you. {{ wait_sentence }}They'll see our conversation, so you won't "
+        "need to repeat yourself."
+    ),
     "escalated": (
         "I'm connecting you with a person from our team now. {{ wait_sentence }}They'll see our "
         "conversation, so you won't need to repeat yourself."
