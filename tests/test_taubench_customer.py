@@ -13,8 +13,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 
 from taubench_kit.customer import Customer
 from taubench_kit.identity import Identity
+from taubench_kit.options import norm_tokens
 from taubench_kit.proposal import read_proposal
-from taubench_kit.wants import norm_tokens, prose_wish
+from taubench_kit.wish import prose_wish
 
 YES_NO = ["yes", "no"]
 

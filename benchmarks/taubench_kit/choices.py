@@ -10,23 +10,11 @@ from rapidfuzz import fuzz
 
 from .identity import Identity
 from .instruction import wanted_sentences
+from .options import Variant, option_domain, parse_options, same_value
 from .reading import KIND_SAID, Reading
 from .text import ENDS_IN, ITEM_LABEL, ORDER_ID, ORDER_LABEL, label_name, order_number, tokens
-from .wants import (
-    Variant,
-    Wish,
-    best_variants,
-    cancel_reason,
-    describe,
-    fits,
-    option_domain,
-    parse_options,
-    pick_option,
-    same_value,
-    settle,
-    wanted_payment,
-    words,
-)
+from .wants import cancel_reason, pick_option, wanted_payment, words
+from .wish import Wish, best_variants, describe, fits, settle
 
 
 def support(label: str, instruction_sentences: list[str]) -> float:

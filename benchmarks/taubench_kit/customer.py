@@ -30,6 +30,7 @@ from .choices import (
 )
 from .identity import Identity, identity_answer
 from .instruction import at_confirmation, requests
+from .options import read_variant
 from .proposal import already_in, judge, mind_change, read_proposal
 from .reading import Reading
 from .talk import (
@@ -44,7 +45,7 @@ from .talk import (
     turn_key,
 )
 from .text import ITEM_LABEL, ORDER_LABEL, without_price
-from .wants import read_variant, remember_items
+from .wants import remember_items
 
 
 @dataclass

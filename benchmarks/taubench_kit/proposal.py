@@ -8,24 +8,12 @@ import re
 from dataclasses import dataclass
 
 from .instruction import MIND_CHANGE, first_person, sentences, wanted_sentences
+from .options import parse_options, same_value
+from .products import is_named
 from .reading import EVERY_ITEM, KIND_SAID, Reading
 from .text import ORDER_ID, tokens
-from .wants import (
-    Wish,
-    best_variants,
-    cancel_reason,
-    cancel_reason_said,
-    describe,
-    final_text,
-    fits,
-    is_named,
-    item_wants,
-    parse_options,
-    same_value,
-    settle,
-    wanted_payment,
-    words,
-)
+from .wants import cancel_reason, cancel_reason_said, item_wants, wanted_payment, words
+from .wish import Wish, best_variants, describe, final_text, fits, settle
 
 _RESERVATION = re.compile(r"\b(?=[A-Z]*\d)[A-Z0-9]{6}\b|\b[A-Z]{6}\b")
 _VERBS = {

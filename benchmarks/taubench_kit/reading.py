@@ -10,23 +10,11 @@ from dataclasses import dataclass, field
 
 from .identity import Identity
 from .instruction import MIND_CHANGE, is_about_them, sentences
+from .options import Variant, catalogue_options, norm_tokens, option_domain, with_colors
+from .products import is_named, item_prose, wanted_spots
 from .text import ORDER_ID
-from .wants import (
-    ItemWant,
-    Variant,
-    Wish,
-    catalogue_options,
-    dict_wish,
-    fits,
-    is_named,
-    item_prose,
-    item_wants,
-    norm_tokens,
-    option_domain,
-    prose_wish,
-    wanted_spots,
-    with_colors,
-)
+from .wants import ItemWant, item_wants
+from .wish import Wish, dict_wish, fits, prose_wish
 
 KIND_SAID = {
     "cancel": re.compile(
