@@ -100,7 +100,7 @@ def _flight_problems(traveller: Traveller, proposal: str) -> list[str]:
     new = re.search(r"^\s*- new:(.*)$", proposal, re.M)
     days = re.findall(r"\bon (20\d\d-\d\d-\d\d)\b", new.group(1) if new else "")
     out, back = traveller.dates()
-    allowed = set(out + back) | {next_day(d) for d in out + back}
+    allowed = _days_allowed(out + back)
     problems = [
         f"I wanted to fly on {' and '.join(out + back)}"
         for d in days[:1]
@@ -161,7 +161,7 @@ def _booking_problems(traveller: Traveller, proposal: str) -> list[str]:
         problems.append(f"I want {str(traveller.cabin()).replace('_', ' ')}")
     days = re.findall(r"^\s*- HAT\d{3} on (20\d\d-\d\d-\d\d)", proposal, re.M)
     out, back = traveller.dates()
-    allowed = set(out + back) | {next_day(d) for d in out + back}
+    allowed = _days_allowed(out + back)
     if not days or not set(days) <= allowed:
         problems.append(f"I want to fly on {' and '.join(out + back) or 'other dates'}")
     people = re.search(r"^Passengers: (.*)\.$", proposal, re.M)
@@ -188,3 +188,8 @@ def _booking_extras(traveller: Traveller, proposal: str) -> list[str]:
     if not paid or any(not payment_labels([label], traveller.wanted) for label in paid):
         problems.append(f"I want to pay with my {traveller.payment_named()}")
     return problems
+
+
+def _days_allowed(days: list[str]) -> set[str]:
+    """The days a proposal may fly on: those asked for and the day after each."""
+    return set(days) | {next_day(d) for d in days}
