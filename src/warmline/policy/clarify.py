@@ -9,35 +9,61 @@ from warmline.domain.customers import Customer
 from warmline.domain.decision import Decision, Reason
 from warmline.domain.pack import DomainPack
 from warmline.domain.understanding import REJECT_INTENT, Understanding
+from warmline.policy.guided import candidate_key, first_choice
 
 CONVERSATIONAL = frozenset({"greet", "goodbye", "thanks", "affirm", "deny", "bot_challenge"})
 
 
 def ruled_out(
+    state: ConversationState,
     understanding: Understanding,
     customer: Customer | None,
     pack: DomainPack,
     reasons: list[Reason],
 ) -> tuple[str, ...]:
     """Candidate intents the customer's account rules out: a customer with no reservation
-    cannot mean "cancel my reservation", so it is not offered as a choice."""
+    cannot mean "cancel my reservation", and one whose orders are all delivered cannot mean
+    "cancel my order" (``_no_record_fits``), so neither is offered as a choice."""
     if customer is None:
         return ()
     out = []
     for score in understanding.ranking:
         intent = pack.intents.get(score.intent)
-        if intent is None or not intent.requires_account:
+        if intent is None:
             continue
-        if not customer.facts.get(intent.requires_account):
+        if intent.requires_account and not customer.facts.get(intent.requires_account):
+            why = f"'{score.intent}' needs {intent.requires_account} and the account has none"
+        else:
+            why = _no_record_fits(state, understanding, pack, score.intent)
+        if why:
             out.append(score.intent)
-            reasons.append(
-                Reason(
-                    code="account_rules_out",
-                    detail=f"'{score.intent}' needs {intent.requires_account} and the account has none",
-                    values={"probability": round(score.probability, 4)},
-                )
-            )
+            values: dict[str, float | str | bool | None] = {
+                "probability": round(score.probability, 4)
+            }
+            reasons.append(Reason(code="account_rules_out", detail=why, values=values))
     return tuple(out)
+
+
+def _no_record_fits(
+    state: ConversationState, understanding: Understanding, pack: DomainPack, name: str
+) -> str:
+    """Why the records rule intent ``name`` out ("": they do not): the first question of its
+    action, evaluated from the customer's records (only pending orders can be cancelled, only
+    delivered ones returned), has nothing to offer, or not the record the customer named."""
+    action_name = pack.intents[name].action
+    action = pack.actions.get(action_name or "")
+    param = first_choice(action) if action is not None else None
+    offer = state.offers.get(candidate_key(action_name or "", param or ""))
+    if action is None or param is None or offer is None:
+        return ""
+    if not offer.values:
+        return f"'{name}': no record on the account fits its {param}"
+    entity = action.parameters[param].entity
+    mention = understanding.entity(entity) if entity else None
+    named = mention.value.lstrip("#").upper() if mention is not None else None
+    if named is not None and named not in {v.lstrip("#").upper() for v in offer.values}:
+        return f"'{name}': {param} {mention.value if mention else ''} does not fit it"
+    return ""
 
 
 def out_of_scope(

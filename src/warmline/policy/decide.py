@@ -160,7 +160,7 @@ def _new_request(
     if understanding.context:
         reasons.append(Reason(code="context", detail=understanding.context))
     if understanding.zone == "clarify":
-        exclude = ruled_out(understanding, customer, pack, reasons)
+        exclude = ruled_out(state, understanding, customer, pack, reasons)
         return clarify(state, understanding, pack, reasons, exclude=exclude)
     return handle_intent(state, understanding.intent, understanding, customer, pack, reasons)
 

@@ -60,6 +60,21 @@ def offer_key(name: str, index: int | None = None) -> str:
     return name if index is None else f"{name}[{index}]"
 
 
+def candidate_key(action: str, name: str) -> str:
+    """The key in ``state.offers`` of the first question of an action a clarifying question
+    would offer (``first_choice``): its records may rule the request out."""
+    return f"{action}:{name}"
+
+
+def first_choice(action: Action) -> str | None:
+    """The action's first parameter whose choices come from records (not one per element):
+    the question its records answer first, such as which order."""
+    for name, spec in action.parameters.items():
+        if spec.choices is not None and spec.per is None:
+            return name
+    return None
+
+
 def current_offer(
     state: ConversationState, name: str, index: int | None, params: dict[str, str]
 ) -> Offer | None:

@@ -19,7 +19,14 @@ from warmline.domain.pack import Action, Parameter
 from warmline.domain.understanding import Understanding
 from warmline.errors import BackOfficeNotFound, BackOfficeRejected, ConnectorError
 from warmline.policy.decide import decide
-from warmline.policy.guided import as_list, is_correction, offer_key, preview_key
+from warmline.policy.guided import (
+    as_list,
+    candidate_key,
+    first_choice,
+    is_correction,
+    offer_key,
+    preview_key,
+)
 from warmline.services.actions import ActionRunner
 from warmline.services.turn.context import Turn
 
@@ -91,11 +98,36 @@ class Guide:
                 seen.verification,
             )
             asked = _asked(turn, decision)
-            if asked is None or _current(offers.get(asked[0]), dict(decision.params)):
+            if asked is None:
+                candidates = await self._candidates(turn, decision, offers)
+                if not candidates:
+                    break
+                offers.update(candidates)
+                continue
+            if _current(offers.get(asked[0]), dict(decision.params)):
                 break
             key, action, name, index = asked
             offers[key] = await self.offer(turn, action, name, dict(decision.params), index)
         return offers
+
+    async def _candidates(
+        self, turn: Turn, decision: Decision, offers: dict[str, Offer]
+    ) -> dict[str, Offer]:
+        """For a clarifying question to a known customer, the first question of each request
+        it offers, evaluated from the records: one with nothing to offer is ruled out
+        (``policy/clarify.py``); those already evaluated are not read again."""
+        if decision.kind != "clarify" or decision.missing or turn.seen.customer is None:
+            return {}
+        pack, found = turn.pack, {}
+        for name, intent in pack.intents.items():
+            action = pack.actions.get(intent.action or "")
+            param = first_choice(action) if action is not None else None
+            key = candidate_key(intent.action or "", param or "")
+            if action is None or param is None or key in offers or key in found:
+                continue
+            if pack.intent_label(name) in decision.choices:
+                found[key] = await self.offer(turn, action, param, {}, None)
+        return found
 
     async def _awaited(self, turn: Turn, filling: Filling, name: str | None) -> dict[str, Offer]:
         """The offer of the question asked last, read afresh: the customer's answer is one of
