@@ -55,6 +55,9 @@ def select(
     chosen = list(enumerate(tasks))
     if args.task is not None:
         chosen = [(i, t) for i, t in chosen if i == args.task]
+    if args.tasks != "all":
+        parity = 0 if args.tasks == "even" else 1
+        chosen = [(i, t) for i, t in chosen if i % 2 == parity]
     if args.max_writes is not None:
         tool_request = load_tool_request()
         chosen = [
@@ -165,6 +168,12 @@ def main() -> None:
     parser.add_argument("--max-writes", type=int, default=None)
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--task", type=int, default=None, help="only the task of this index")
+    parser.add_argument(
+        "--tasks",
+        choices=["all", "even", "odd"],
+        default="all",
+        help="only the tasks of even (or odd) index: a set's halves, one to develop on",
+    )
     parser.add_argument("--transcripts", type=Path, default=None, help="a folder for them")
     parser.add_argument("--json", type=Path, default=None, help="figures and per-task results")
     args = parser.parse_args()
