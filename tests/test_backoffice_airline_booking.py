@@ -60,10 +60,14 @@ async def test_reservation_list_names_route_trip_cabin_date_and_status(
         "flight_type": "round_trip",
         "cabin": "business",
         "first_date": "2024-05-22",
+        "return_date": "2024-05-26",
         "passengers": 3,
         "status": "cancelled",
+        "when": "upcoming",
     }
     assert rows["DDHPNX"]["cabin"] == "basic_economy" and rows["DDHPNX"]["status"] == "active"
+    # one way: no day back; every flight before the policy's today (2024-05-15): past
+    assert rows["Y69PCE"]["return_date"] is None and rows["Y69PCE"]["when"] == "past"
     unknown = await client.get("/airline/users/nobody_0000/reservations")
     assert unknown.status_code == 404
 

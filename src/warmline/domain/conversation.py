@@ -139,6 +139,9 @@ class ConversationState:
     awaiting_param: str | None = None
     awaiting_intent: str | None = None
     slots: dict[str, str] = field(default_factory=dict)
+    # an entity named with several values in one turn and no word telling which is which: the
+    # values, kept until a question about them is answered (the slot holds the first)
+    several: dict[str, tuple[str, ...]] = field(default_factory=dict)
     last_intent: str | None = None
     clarify_streak: int = 0
     out_of_scope_count: int = 0
@@ -210,12 +213,12 @@ def apply(state: ConversationState, event: Event) -> ConversationState:
                 event.action, dict(event.params), event.confirmation, proposal=state.version
             )
         case ActionDeclined():
-            state.pending, state.filling = None, None
+            state.pending, state.filling, state.several = None, None, {}
         case ActionExecuted():
-            state.pending, state.filling = None, None
+            state.pending, state.filling, state.several = None, None, {}
             state.actions_done.append(event.action)
         case ActionFailed():
-            state.pending, state.filling = None, None
+            state.pending, state.filling, state.several = None, None, {}
             state.actions_failed.append(event.action)
         case CustomerVerified() | VerificationFailed():
             _apply_verification(state, event)
@@ -252,8 +255,19 @@ def apply(state: ConversationState, event: Event) -> ConversationState:
 
 def _apply_understanding(state: ConversationState, event: Understood) -> None:
     u = event.understanding
+    said: dict[str, list[str]] = {}
     for mention in u.entities:
-        state.slots[mention.entity] = mention.value
+        values = said.setdefault(mention.entity, [])
+        if mention.value not in values:
+            values.append(mention.value)
+    if state.verifying is not None:
+        said = {}  # the facts that prove who the customer is are no details of their request
+    for entity, values in said.items():  # a second value is kept beside the first, not over it
+        state.slots[entity] = values[0]
+        if len(values) > 1:
+            state.several[entity] = tuple(values)
+        else:
+            state.several.pop(entity, None)
     state.readings[-1:] = [
         TurnReading(
             u.intent if u.zone != "out_of_scope" else None,
@@ -294,6 +308,9 @@ def _apply_decision(state: ConversationState, event: Decided) -> None:
     state.choices = tuple(decision.choices)
     state.choice_values = tuple(decision.choice_values)
     state.filling = _filling(state, decision)
+    answered = decision.params.get(state.awaiting_param or "")
+    if answered:  # the question asked is answered: the values it chose among are settled
+        state.several = {k: v for k, v in state.several.items() if answered not in v}
     state.awaiting_param = decision.missing
     state.awaiting_intent = decision.intent if decision.missing else None
     if decision.kind == "clarify" and not decision.missing:

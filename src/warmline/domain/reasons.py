@@ -57,6 +57,7 @@ ReasonCode = Literal[
     "choice_unknown",
     "slot_filled",
     "slot_unreadable",
+    "values_undecided",
     "slot_from_words",
     "slot_auto",
     "slot_corrected",

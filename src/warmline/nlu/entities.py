@@ -3,7 +3,10 @@ typo-tolerant.
 
 Ontology values match on their name and synonyms; words of six letters or more also match
 with small misspellings (rapidfuzz ratio). Pattern entities match case-insensitively and are
-normalised as the pack says (for example upper-cased reservation codes). Date and amount
+normalised as the pack says (for example upper-cased reservation codes); a pattern with a group
+named ``value`` gives that group as the value, and the whole match as its span, so that the
+words it needs around a value ("back on 2024-05-26") tell which value it is and keep a shorter
+mention inside it from being read as another entity. Date and amount
 entities are typed values (``values.py``): "next Friday" becomes an ISO date relative to the
 turn's time, "$25.50" becomes ``25.50 USD``. An address entity is a complete postal address
 (``address.py``), its value the JSON object of its fields.
@@ -74,6 +77,8 @@ class EntityExtractor:
         for name, pattern, normalize in self._patterns:
             for match in pattern.finditer(text):
                 raw = match.group(0)
+                if "value" in pattern.groupindex and match.group("value") is not None:
+                    raw = match.group("value")  # the words around it only say what it is
                 value = (
                     raw.upper()
                     if normalize == "upper"

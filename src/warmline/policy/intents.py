@@ -21,6 +21,7 @@ from warmline.policy.guided import (
     refused,
     request_text,
 )
+from warmline.policy.several import ask_which, not_in_choice, undecided
 
 
 def handle_intent(
@@ -127,12 +128,8 @@ def _for_action(
         )
     if missing is not None:
         reasons.append(Reason(code="missing_parameter", detail=f"{action_name} needs {missing}"))
-        spec = action.parameters[missing]
-        if spec.choices is not None:
-            return ask_choices(action_name, missing, params, spec, state, reasons, base)
-        return _ask_for(
-            action_name, missing, params, "missing_param", spec, customer, pack, reasons, base
-        )
+        asked = (params, missing, extra or {})
+        return _ask_missing(action_name, asked, state, understanding, customer, pack, reasons, base)
     if action.risk == "read":
         reasons.append(
             Reason(code="read_action", detail=f"{action_name} reads only; no confirmation")
@@ -155,6 +152,31 @@ def _for_action(
         choices=["yes", "no"],
         reasons=reasons,
         **base,
+    )
+
+
+def _ask_missing(
+    action_name: str,
+    asked: tuple[dict[str, str], str, dict[str, str]],
+    state: ConversationState,
+    understanding: Understanding,
+    customer: Customer | None,
+    pack: DomainPack,
+    reasons: list[Reason],
+    base: dict[str, Any],
+) -> Decision:
+    """Ask for the missing parameter: with its choices, with the values said together for it,
+    or with the customer's own values or the ontology's."""
+    params, missing, extra = asked
+    action = pack.actions[action_name]
+    spec = action.parameters[missing]
+    if spec.choices is not None:
+        return ask_choices(action_name, missing, params, spec, state, reasons, base)
+    several = undecided(action, missing, understanding, state, extra)
+    if several:
+        return ask_which(action_name, missing, params, several, reasons, base)
+    return _ask_for(
+        action_name, missing, params, "missing_param", spec, customer, pack, reasons, base
     )
 
 
@@ -312,12 +334,14 @@ def _fill(
     for pname, spec in action.parameters.items():
         value: str | None = extra.get(pname)
         if value is None and spec.entity:
-            mention = understanding.entity(spec.entity)
+            mention = not_in_choice(understanding.entity(spec.entity), state, extra)
             # a guided value once asked for comes from the request, not an older slot
             slot = None if under_way and spec.choices else state.slots.get(spec.entity)
             value = mention.value if mention else prior.get(pname, slot)
         if value is None:
             value = prior.get(pname)
+        if value in undecided(action, pname, understanding, state, extra):
+            return params, pname  # which of the values said is this one: asked
         if spec.per is not None and value is not None and not complete(spec, value, params):
             params[pname] = value
             return params, pname

@@ -48,14 +48,31 @@ _STOP = frozenset(
         "order",
         "item",
         "items",
+        "trip",
+        "flight",
+        "flights",
+        "reservation",
+        "booking",
         "full",
         "same",
         "exact",
         "also",
     ]
 )
-DATE = re.compile(r"\b\d{4}-\d{1,2}-\d{1,2}\b")
-"""A date said is matched only against labels that are dates: "2024-05-20" is no 20:00."""
+_MONTH = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+)
+DATE = re.compile(
+    r"\b(?P<year>\d{4})-(?P<month>\d{1,2})-(?P<day>\d{1,2})\b"
+    rf"|\b(?P<name>{_MONTH})\.?\s+(?P<nday>\d{{1,2}})(?:st|nd|rd|th)?\b(?![:.]\d)"
+    rf"|\b(?P<dayn>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<namen>{_MONTH})\b",
+    re.I,
+)
+"""A date, as "2024-05-20", "May 20", "May 20th" or "20th of May". A date said is matched only
+against labels that hold a date, whatever its form: "2024-05-20" is no 20:00, and picks the
+trip of "May 20"."""
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _MONEY = re.compile(r"\$?\d[\d,]*\.\d\d\b")
 _ENDING = re.compile(
     r"\b(?:ends?|ending|last(?:\s+\w+)?\s+digits?(?:\s+are)?)(?:\s+(?:in|with|on|of))?\s+#?(\d{2,})\b",
@@ -64,9 +81,21 @@ _ENDING = re.compile(
 """An id told by its last digits: "the order number ends in 66", "ending with 0166"."""
 
 
+def _day(match: re.Match[str]) -> str:
+    """A date as one word of its month and day ("on0520"), whatever form it was written in; a
+    year said is not needed to match a label that leaves it out."""
+    name = match["name"] or match["namen"]
+    month = _MONTHS.index(name[:3].lower()) + 1 if name else int(match["month"])
+    day = int(match["day"] or match["nday"] or match["dayn"])
+    if not (1 <= month <= 12 and 1 <= day <= 31):
+        return " "
+    return f" on{month:02d}{day:02d} "
+
+
 def _tokens(text: str) -> set[str]:
-    """The words of a text that can tell one label from another (no prices, no filler)."""
-    words = re.findall(r"[a-z0-9]+", _MONEY.sub(" ", text.lower()))
+    """The words of a text that can tell one label from another (no prices, no filler); a date
+    is one word, whatever its form."""
+    words = re.findall(r"[a-z0-9]+", _MONEY.sub(" ", DATE.sub(_day, text)).lower())
     found = set()
     for word in words:
         if word in _STOP or (len(word) < 3 and not word.isdigit()) or len(word) < 2:
@@ -142,6 +171,8 @@ def pick(text: str, labels: tuple[str, ...], many: bool) -> list[int]:
         return [] if len(set(sets)) < len(sets) else hits
     best = max(len(matched[i]) for i in hits)
     top = [i for i in hits if len(matched[i]) == best]
+    if len(top) > 1:  # "economy" of "economy" and "basic economy": the one said whole
+        top = [i for i in top if not own[i] - common - said]
     return top if len(top) == 1 else []
 
 

@@ -105,7 +105,9 @@ def _verified(
     if intent is None or intent not in pack.intents:
         return Decision(kind="answer", template="verified", reasons=reasons)
     bound = replace(state, customer_id=check.customer_id, verifying=None)
-    return handle_intent(bound, intent, understanding, customer, pack, reasons)
+    # the facts that proved who the customer is (a date of birth) are no details of the request
+    facts_only = understanding.model_copy(update={"entities": []})
+    return handle_intent(bound, intent, facts_only, customer, pack, reasons)
 
 
 def _no_match(

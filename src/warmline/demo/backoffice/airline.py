@@ -276,18 +276,29 @@ async def get_flight(
     return flight_on(flight, date)
 
 
-def reservation_summary(res: Record) -> Record:
-    """One line of a customer's reservation list: what a person recognises a trip by."""
+def reservation_summary(res: Record, today: str) -> Record:
+    """One line of a customer's reservation list: what a person recognises a trip by (where
+    from and to, the day out and, for a round trip, the day back), and whether it is behind
+    the traveller (``past``: every flight before ``today``) or under way (some flown)."""
     flights = res.get("flights", [])
+    days = [f["date"] for f in flights]
+    back = [f["date"] for f in flights if f.get("origin") == res["destination"]]
+    flown = [day for day in days if day < today]
     return {
         "reservation_id": res["reservation_id"],
         "origin": res["origin"],
         "destination": res["destination"],
         "flight_type": res["flight_type"],
         "cabin": res["cabin"],
-        "first_date": flights[0]["date"] if flights else None,
+        "first_date": days[0] if days else None,
+        "return_date": back[0] if back and res["flight_type"] == "round_trip" else None,
         "passengers": len(res.get("passengers", [])),
         "status": res.get("status", "active"),
+        "when": "past"
+        if days and len(flown) == len(days)
+        else "under_way"
+        if flown
+        else "upcoming",
     }
 
 
@@ -298,5 +309,9 @@ async def list_user_reservations(user_id: str, store: StoreDep) -> Record:
     found = [store.reservations.get(rid) for rid in user.get("reservations", [])]
     return {
         "user_id": user_id,
-        "reservations": [reservation_summary(res) for res in found if res is not None],
+        "reservations": [
+            reservation_summary(res, store.now.date().isoformat())
+            for res in found
+            if res is not None
+        ],
     }
