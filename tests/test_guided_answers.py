@@ -143,6 +143,20 @@ def test_a_word_of_an_items_name_said_of_another_item_does_not_pick_it() -> None
     assert pick("the action camera", CAMERAS, many=False) == [1]
 
 
+def test_both_after_two_items_named_picks_those_two_not_every_item() -> None:
+    labels = (
+        "Wall Clock (color white, type digital) - $195.59",
+        "Office Chair (color black, material fabric) - $488.81",
+        "Electric Kettle (capacity 1.5L, color silver) - $158.90",
+    )
+    story = (
+        "the silver electric kettle leaks around the lid and the wall clock is far too small, "
+        "so I want to send both of them back"
+    )
+    assert pick(story, labels, many=True) == [0, 2]
+    assert pick("return both of them", labels[:2], many=True) == [0, 1]
+
+
 def _asked_items(pack: DomainPack) -> ConversationState:
     text = "return something from W1"
     asked = decide(with_offers(started(), item_ids=ITEMS), said(text, order("W1")), CUSTOMER, pack)

@@ -11,7 +11,7 @@ from warmline.domain.decision import Decision, Reason
 from warmline.domain.pack import DomainPack, Parameter
 from warmline.domain.understanding import Understanding
 from warmline.policy.choices import resolve_choice
-from warmline.policy.clarify import clarify
+from warmline.policy.clarify import CONVERSATIONAL, clarify
 from warmline.policy.guided import ALL_LABEL, as_list, corrected, current_offer, pick
 from warmline.policy.intents import handle_intent, ontology_choices
 
@@ -165,12 +165,20 @@ def resume_for_param(
     if param.entity and understanding.entity(param.entity):
         reasons.append(Reason(code="slot_filled", detail=f"{param_name} given after it was asked"))
         return handle_intent(state, intent_name, understanding, customer, pack, reasons)
-    if (param.entity or param.choices is not None) and understanding.zone == "out_of_scope":
+    if (param.entity or param.choices is not None) and _no_request(understanding):
         # not the detail (a half address, "I'm not sure") and no new request: ask it again
         detail = f"{param_name}: no value read in the answer"
         reasons.append(Reason(code="slot_unreadable", detail=detail))
         return handle_intent(state, intent_name, understanding, customer, pack, reasons)
     return None
+
+
+def _no_request(understanding: Understanding) -> bool:
+    """Whether the turn reads as no request of its own: out of scope, or, not sure, likeliest a
+    word of conversation ("hmm", "I'm not sure": an affirm or a deny read unsurely)."""
+    if understanding.zone == "out_of_scope":
+        return True
+    return understanding.zone == "clarify" and understanding.intent in CONVERSATIONAL
 
 
 def _correction(

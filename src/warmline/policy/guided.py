@@ -19,7 +19,7 @@ from warmline.domain.conversation import ConversationState, Offer
 from warmline.domain.decision import Decision, Reason
 from warmline.domain.pack import Action, Parameter
 from warmline.domain.understanding import Understanding
-from warmline.policy.labels import ALL_LABEL, DATE, ORDER_DESCRIBED, says_all
+from warmline.policy.labels import ALL_LABEL, ALL_WORDS, DATE, ORDER_DESCRIBED, says_all
 from warmline.policy.labels import pick as pick_labels
 
 __all__ = ["ALL_LABEL", "pick"]  # where the guided actions' callers find them
@@ -28,6 +28,7 @@ _CUE = re.compile(r"\b(no|nope|not|actually|instead|other|wrong|rather|change|me
 _ADD = re.compile(r"\b(also|too|as well|add|plus|another thing)\b", re.I)
 """A value of several added to ("I also want to return the desk lamp")."""
 _NEGATED = re.compile(r"\bnot\b([^,;.!?]*?)(?=,|;|\.|!|\?|\bbut\b|$)", re.I)
+_BOTH = re.compile(r"\bboth\b", re.I)
 ASK = "\x00ask"  # the parameter must be asked for (a sentinel no value can equal)
 
 
@@ -36,6 +37,10 @@ def pick(text: str, labels: tuple[str, ...], many: bool) -> list[int]:
     the text says only as part of another's: "camera" of "the digital camera" is no mention
     of the action camera."""
     picked = pick_labels(text, labels, many)
+    if many and _BOTH.search(text) and says_all(text):
+        # "the kettle and the clock ... send both of them back": the two named, not every item
+        two = pick_labels(ALL_WORDS.sub(" ", text), labels, many)
+        picked = two if len(two) == 2 else picked
     if len(picked) < 2:
         return picked
     said = _words(text)
