@@ -174,7 +174,14 @@ class ConversationState:
             recent_negative=[r.negative for r in readings],
             recent_intents=[r.intent for r in readings],
             recent_values=[r.values for r in readings],
+            answering=self.asked(),
         )
+
+    def asked(self) -> bool:
+        """Whether the bot's last reply asked the customer something: a detail, one of its
+        choices, a yes or no, a fact to verify."""
+        waiting = self.awaiting_param is not None or self.pending is not None
+        return waiting or bool(self.choices) or self.verifying is not None
 
 
 STATUS_AFTER: dict[str, Status] = {

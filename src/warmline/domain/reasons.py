@@ -34,6 +34,7 @@ ReasonCode = Literal[
     # what the turn was read as
     "nlu",
     "context",
+    "request_sentence",
     "affect",
     "unsupported_language",
     "out_of_scope",

@@ -48,6 +48,11 @@ class TurnContext(BaseModel):
     recent_values: list[list[str]] = Field(
         default_factory=list, description="the entity values found in each turn in ``recent``"
     )
+    answering: bool = Field(
+        False,
+        description="the bot's last reply asked the customer something (a detail, a choice, a "
+        "yes or no, a fact to verify): this turn answers it",
+    )
 
 
 class Affect(BaseModel):
@@ -77,6 +82,21 @@ class Affect(BaseModel):
         return max(self.negative, self.frustration, self.urgency, self.confusion)
 
 
+class RequestSentence(BaseModel):
+    """The sentence of a long turn that decided its intent (``nlu/sentences.py``): where it
+    stands, what it was read as, and what the whole turn was read as."""
+
+    model_config = ConfigDict(frozen=True)
+    text: str
+    index: int = Field(description="its place among the turn's sentences, from 1")
+    sentences: int
+    intent: str
+    probability: float
+    whole_intent: str | None = None
+    whole_probability: float = 0.0
+    whole_zone: Zone = "out_of_scope"
+
+
 class Understanding(BaseModel):
     model_config = ConfigDict(frozen=True)
     text: str
@@ -93,6 +113,9 @@ class Understanding(BaseModel):
         None, description="how the recent turns changed the reading, when they did"
     )
     affect: Affect | None = None
+    sentence: RequestSentence | None = Field(
+        None, description="the request sentence that decided a long turn's intent, when one did"
+    )
     topics: list[str] = Field(
         default_factory=list,
         description="regulated topics asked about: health, legal, financial_advice, "

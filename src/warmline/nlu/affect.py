@@ -218,9 +218,11 @@ class AffectDetector:
     ) -> int:
         """Earlier turns that asked the same thing: similar wording (cosine at or above
         ``rephrase_similarity``), the same intent, and no different entity value (asking about
-        two reservations in turn is not repeating oneself)."""
+        two reservations in turn is not repeating oneself). An answer to what the bot just
+        asked repeats nothing, however much it echoes the request ("I'd like to fly on
+        2024-05-24" after "which date?" and an opening that named the date)."""
         n = min(self.config.rephrase_turns, len(context.recent))
-        if n == 0:
+        if n == 0 or context.answering:
             return 0
         earlier = context.recent[-n:]
         intents = context.recent_intents[-n:] if len(context.recent_intents) >= n else [None] * n

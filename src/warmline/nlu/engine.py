@@ -33,6 +33,7 @@ from warmline.nlu.embeddings import Encoder
 from warmline.nlu.entities import EntityExtractor
 from warmline.nlu.intents import FORMAT_VERSION, IntentClassifier, IntentClassifierConfig, Ranking
 from warmline.nlu.language import LanguageDetector, words_of
+from warmline.nlu.sentences import read_request
 from warmline.nlu.topics import regulated_topics
 from warmline.nlu.zones import ZoneThresholds, zone_for
 
@@ -154,6 +155,10 @@ class NluEngine:
         embedding, states = self._embed(cleaned)
         ranking = self.classifier.rank_embeddings(embedding, [cleaned])[0]
         zone, rule = self._zone(ranking)
+        # a long turn: its request sentence decides the intent (nlu/sentences.py)
+        request = read_request(self.classifier, self._zone, cleaned, ranking, zone)
+        if request is not None:
+            ranking, zone, rule = request.ranking, request.zone, request.rule
         used: str | None = None
         if zone != "confident" and self._is_follow_up(cleaned, context):
             joined = self._with_previous(cleaned, context, ranking, zone)
@@ -181,6 +186,7 @@ class NluEngine:
             oos_score=round(ranking.oos_score, 4),
             context=used,
             affect=affect,
+            sentence=request.request if request is not None else None,
             topics=regulated_topics(cleaned),
         )
 

@@ -24,7 +24,7 @@ from warmline.policy.empathy import EmpathyReading, acknowledgement
 from warmline.policy.escalation import escalation_trigger
 from warmline.policy.followups import follow_up, parameter_loop
 from warmline.policy.handover import while_escalated
-from warmline.policy.intents import handle_intent
+from warmline.policy.intents import handle_intent, request_sentence
 from warmline.policy.verification import while_verifying
 
 
@@ -159,6 +159,8 @@ def _new_request(
         return out_of_scope(state, understanding, pack, reasons)
     if understanding.context:
         reasons.append(Reason(code="context", detail=understanding.context))
+    if understanding.sentence is not None:
+        reasons.append(request_sentence(understanding.sentence))
     if understanding.zone == "clarify":
         exclude = ruled_out(state, understanding, customer, pack, reasons)
         return clarify(state, understanding, pack, reasons, exclude=exclude)

@@ -10,7 +10,7 @@ from warmline.domain.conversation import ConversationState
 from warmline.domain.customers import Customer
 from warmline.domain.decision import Decision, Reason
 from warmline.domain.pack import Action, DomainPack, Intent, Parameter
-from warmline.domain.understanding import Understanding
+from warmline.domain.understanding import RequestSentence, Understanding
 from warmline.policy.clarify import CONVERSATIONAL, clarify
 from warmline.policy.guided import (
     ASK,
@@ -54,6 +54,25 @@ def handle_intent(
         return answered
     assert intent.action is not None
     return _for_action(state, intent.action, understanding, customer, pack, reasons, base, extra)
+
+
+def request_sentence(sentence: RequestSentence) -> Reason:
+    """The reason that says which sentence of a long turn decided its intent, and with what
+    score beside the whole turn's reading (``nlu/sentences.py``)."""
+    detail = (
+        f"sentence {sentence.index} of {sentence.sentences} '{sentence.text[:120]}': "
+        f"{sentence.intent} {sentence.probability:.2f} (whole turn: {sentence.whole_zone}, "
+        f"{sentence.whole_intent or 'no intent'} {sentence.whole_probability:.2f})"
+    )
+    values: dict[str, float | str | bool | None] = {
+        "sentence": sentence.index,
+        "sentences": sentence.sentences,
+        "intent": sentence.intent,
+        "probability": sentence.probability,
+        "whole_intent": sentence.whole_intent,
+        "whole_probability": sentence.whole_probability,
+    }
+    return Reason(code="request_sentence", detail=detail, values=values)
 
 
 def _without_action(
