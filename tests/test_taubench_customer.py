@@ -478,3 +478,152 @@ def test_a_product_told_by_its_everyday_word_picks_its_order_and_item() -> None:
     assert customer.reply("Which order are the items from?", labels) == "#W4440002"
     items = ["Bicycle (color blue, type road) - $2195.04", "Bookshelf (color black) - $473.48"]
     assert customer.reply("Which items would you like to exchange?", items) == "Bicycle"
+
+
+# items the instruction keeps, items of one name, exchanges for the same item
+
+CAMERA_ORDER = {
+    "#W7770001": ["Indoor Security Camera", "Desk Lamp", "Wall Clock", "Yoga Mat"],
+}
+CAMERA_ITEMS = [
+    "Indoor Security Camera (resolution 2K) - $190.00",
+    "Desk Lamp (color black) - $30.00",
+    "Wall Clock (color white) - $50.00",
+    "Yoga Mat (thickness 4mm) - $20.00",
+    "All of them",
+]
+
+
+def test_everything_except_an_item_returns_the_others_not_all_of_them() -> None:
+    wanted = (
+        "You want to return everything from order #W7770001 except the security camera, "
+        "with the refund to your paypal."
+    )
+    customer = Customer(wanted, me(CAMERA_ORDER))
+    answer = customer.reply(
+        'Which items would you like to return? You can pick several, or say "all of them".',
+        CAMERA_ITEMS,
+    )
+    assert "Camera" not in answer and answer != "all of them"
+    assert all(name in answer for name in ("Desk Lamp", "Wall Clock", "Yoga Mat"))
+
+
+def return_proposal(order: str, *lines: str) -> str:
+    body = "\n".join(f"- {line}" for line in lines)
+    return (
+        f"Here's the return I'd set up for order {order}:\n{body}\n"
+        "Refund: $80.00 to your PayPal.\nShall I go ahead? Please answer yes or no."
+    )
+
+
+def test_an_item_said_to_be_fine_is_never_claimed_missing() -> None:
+    wanted = (
+        "Your order #W7770001 arrived. You want to return the desk lamp and the wall clock to "
+        "your paypal; the yoga mat is fine. The security camera stays as it is."
+    )
+    customer = Customer(wanted, me(CAMERA_ORDER))
+    both = return_proposal(
+        "#W7770001", "Desk Lamp (color black): $30.00", "Wall Clock (color white): $50.00"
+    )
+    assert customer.reply(both, YES_NO) == "yes"
+    with_mat = return_proposal(
+        "#W7770001", "Desk Lamp (color black): $30.00", "Yoga Mat (thickness 4mm): $20.00"
+    )
+    answer = customer.reply(with_mat, YES_NO)
+    assert answer.startswith("No") and "Yoga Mat" in answer.split("not")[-1]
+    assert "Wall Clock" in answer and "Camera" not in answer
+
+
+def test_items_listed_in_a_sentence_that_only_tells_the_order_are_not_acted_on() -> None:
+    wanted = (
+        "You ordered a desk lamp, a wall clock, a yoga mat and a security camera together. "
+        "The yoga mat is too thin; you want to exchange it for the 6mm one. "
+        "Use your paypal for any difference."
+    )
+    customer = Customer(wanted, me(CAMERA_ORDER))
+    answer = customer.reply(
+        "Which option would you like instead?",
+        ["Wall Clock: color black - $55.00", "Wall Clock: color red - $52.00"],
+    )
+    assert answer.startswith("I only want to exchange the Yoga Mat")
+    assert "Desk Lamp" not in answer and "Camera" not in answer
+
+
+NOTEBOOK_ORDER = {"#W7770002": ["Pet Bed", "Notebook", "Smartphone", "Notebook", "Headphones"]}
+
+
+def test_both_items_of_one_name_must_be_in_the_proposal() -> None:
+    wanted = (
+        "In the order with the pet bed you also got two A5 notebooks and headphones. You want "
+        "to return both notebooks and the headphones, with the refund to your paypal. You keep "
+        "the phone and the pet bed."
+    )
+    customer = Customer(wanted, me(NOTEBOOK_ORDER))
+    one = return_proposal(
+        "#W7770002", "Notebook (size A5): $28.00", "Headphones (color black): $52.00"
+    )
+    answer = customer.reply(one, YES_NO)
+    assert answer.startswith("No") and "both Notebooks" in answer and "Headphones" in answer
+    two = return_proposal(
+        "#W7770002",
+        "Notebook (size A5): $28.00",
+        "Notebook (size A5): $28.00",
+        "Headphones (color black): $52.00",
+    )
+    assert customer.reply(two, YES_NO) == "yes"
+
+
+KETTLE_VARIANTS = [
+    "Electric Kettle: capacity 1L, material glass, color silver - $137.17",
+    "Electric Kettle: capacity 1L, material stainless steel, color silver - $150.00",
+    "Electric Kettle: capacity 1L, material plastic, color black - $140.00",
+    "Electric Kettle: a new one of the same option (capacity 1L, material glass, color white) "
+    "- $155.99",
+]
+KETTLE_PROSE = (
+    "The white glass electric kettle from order #W6660002 leaves limescale everywhere. You "
+    "want to exchange it for a stainless steel one of the same 1-litre size. You'd like it in "
+    "black; if the black one weren't available, silver would do. Any difference goes to your "
+    "paypal."
+)
+
+
+def test_an_exchange_takes_the_second_choice_when_the_first_is_not_offered() -> None:
+    customer = Customer(KETTLE_PROSE, me({"#W6660002": ["Electric Kettle", "Desk Lamp"]}))
+    answer = customer.reply("Which option would you like instead?", KETTLE_VARIANTS)
+    assert answer == KETTLE_VARIANTS[1].rsplit(" - $", 1)[0]
+    black = "Electric Kettle: capacity 1L, material stainless steel, color black - $153.25"
+    customer = Customer(KETTLE_PROSE, me({"#W6660002": ["Electric Kettle", "Desk Lamp"]}))
+    answer = customer.reply("Which option?", [*KETTLE_VARIANTS, black])
+    assert answer == black.rsplit(" - $", 1)[0]
+
+
+def test_the_item_unchanged_is_never_picked_nor_accepted_for_an_exchange() -> None:
+    customer = Customer(KETTLE_PROSE, me({"#W6660002": ["Electric Kettle", "Desk Lamp"]}))
+    same_only = [KETTLE_VARIANTS[0], KETTLE_VARIANTS[3]]
+    answer = customer.reply("Which option would you like instead?", same_only)
+    assert "same option" not in answer and "stainless steel" in answer
+    same = exchange(
+        "#W6660002",
+        "Electric Kettle: capacity 1L, material glass, color white -> a new one of the same "
+        "option ($155.99)",
+    )
+    assert customer.reply(same, YES_NO).startswith("No, I don't want the Electric Kettle")
+
+
+def test_of_two_items_with_one_name_the_one_that_stays_is_refused() -> None:
+    wanted = (
+        "You got two pairs of wireless earbuds in order #W7770003. The blue pair only lasts "
+        "four hours on a charge. You want the blue ones exchanged for blue earbuds with the "
+        "8-hour battery. The black pair is fine and stays as it is. Use your paypal."
+    )
+    customer = Customer(wanted, me({"#W7770003": ["Wireless Earbuds", "Wireless Earbuds"]}))
+    both = exchange(
+        "#W7770003",
+        "Wireless Earbuds: color black, battery life 6 hours -> color blue, battery life 8 "
+        "hours ($267.90 -> $226.49)",
+        "Wireless Earbuds: color blue, battery life 4 hours -> color blue, battery life 8 "
+        "hours ($258.97 -> $226.49)",
+    )
+    answer = customer.reply(both, YES_NO)
+    assert answer.startswith("No") and "color black, battery life 6 hours stays" in answer

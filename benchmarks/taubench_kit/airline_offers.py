@@ -7,8 +7,10 @@ import re
 from dataclasses import dataclass
 
 _FLIGHT_LABEL = re.compile(
-    r"^(?P<legs>HAT\d{3} \d\d:\d\d(?: -> HAT\d{3} \d\d:\d\d)*), (?P<cabin>[a-z ]+) \$(?P<price>[\d.]+)$"
+    r"^(?P<legs>HAT\d{3} \d\d:\d\d(?: -> HAT\d{3} \d\d:\d\d)*)(?:, [^,]+?)*?, (?P<cabin>[a-z ]+) \$(?P<price>[\d.]+)$"
 )
+"""A flight label: its legs first, what else it tells ("nonstop", "1 stop in ORD", "arrives
+10:00 +1 day"), then the cabin and price."""
 BACK = re.compile(
     r"\b(?:(?:come|coming|fly|flying|get|getting|head|heading) )?back\b|\breturn", re.I
 )

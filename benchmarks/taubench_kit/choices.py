@@ -10,8 +10,8 @@ from rapidfuzz import fuzz
 
 from .identity import Identity
 from .instruction import wanted_sentences
-from .options import Variant, option_domain, parse_options, same_value
-from .reading import KIND_SAID, Reading
+from .options import Variant, option_domain, parse_options
+from .reading import EVERY_ITEM, KIND_SAID, Reading
 from .text import ENDS_IN, ITEM_LABEL, ORDER_ID, ORDER_LABEL, label_name, order_number, tokens
 from .wants import cancel_reason, pick_option, wanted_payment, words
 from .wish import Wish, best_variants, describe, fits, settle
@@ -99,11 +99,7 @@ def _label_support(label: str, said: list[str]) -> float:
 
 
 ALL_LABEL = re.compile(r"^\s*all(?: of them| items)?\s*$", re.I)
-ALL_ITEMS = re.compile(
-    r"\ball (?:of )?(?:the |my |your )*items\b|\b(?:return|exchange) (?:the|all) items\b"
-    r"|\beverything\b",
-    re.I,
-)
+ALL_ITEMS = EVERY_ITEM
 
 
 def pick_choices(question: str, choices: list[str], instruction: str) -> list[str]:
@@ -217,6 +213,12 @@ def picked_labels(bot_text: str, choices: list[str], reading: Reading, current: 
     return the_ones_meant(reading, picked, choices)
 
 
+def kept_label(label: str, reading: Reading) -> bool:
+    """An offered item the instruction keeps as it is."""
+    match = ITEM_LABEL.match(label)
+    return bool(match) and reading.kept(match["head"].strip())
+
+
 def dropped_label(label: str, reading: Reading) -> bool:
     head = re.split(r"\s[(-]|:", label, maxsplit=1)[0].strip().lower()
     return any(head == d.lower() for d in reading.dropped)
@@ -282,25 +284,18 @@ def pick_variant(
     same = next((v for v in variants if v.same), None)
     old = same.options if same else current_options(reading, head, seen)
     wish = reading.wish(head, {} if reading.twins(head) else old)
-    if twin_not_meant(reading, head, old, wish):
+    if reading.twin_not_meant(head, old, wish):
         return leave_as_is(reading, head, variants, current)
     if not wish.stated and not wish.strict:
         return leave_as_is(reading, head, variants, current)
-    offered = [(v.options, v.price) for v in variants]
+    # the item as it is is never the change asked for, unless a new one just like it is
+    shown = [v for v in variants if wish.same_model or not (v.same or v.options == old)]
+    offered = [(v.options, v.price) for v in shown]
     wish = settle(wish, offered, old)
     best = best_variants(offered, old, wish)
     if not best:
         return f"None of those is what I want: I'd like the {head} with {describe(wish)}."
-    return variants[best[0]].label
-
-
-def twin_not_meant(reading: Reading, head: str, old: dict[str, str], wish: Wish) -> bool:
-    """Of two items with one name in an order, the one the instruction does not describe
-    ("the stainless steel drip one" is not the black french press)."""
-    if not reading.twins(head) or not wish.described or not old:
-        return False
-    said = [v for vs in wish.described.values() for v in vs]
-    return not any(same_value(v, o) for v in said for o in old.values())
+    return shown[best[0]].label
 
 
 def leave_as_is(reading: Reading, head: str, variants: list[Variant], current: str) -> str:
@@ -353,7 +348,7 @@ def the_ones_meant(reading: Reading, picked: list[str], choices: list[str]) -> l
         if wants and twins:
             if not any(fits(opts, w.current, Wish(w.current)) for w in wants):
                 continue
-        elif twins and twin_not_meant(reading, name, opts, reading.wish(name, {}, "", opts)):
+        elif twins and reading.twin_not_meant(name, opts, reading.wish(name, {}, "", opts)):
             continue
         out.append(label)
     return out or picked

@@ -23,6 +23,7 @@ from .choices import (
     PERSON_CHOICE,
     direct_choice,
     dropped_label,
+    kept_label,
     order_or_action,
     pick_variant,
     picked_labels,
@@ -170,10 +171,12 @@ class Customer:
         if known:
             return known
         picked = picked_labels(bot_text, choices, self.reading, self.current)
+        picked = [c for c in picked if not kept_label(c, self.reading)]
         if picked and self.changed_mind and all(dropped_label(c, self.reading) for c in picked):
             return self._move_on()
         all_asked = re.search(r"\ball of them\b", bot_text)
-        if len(picked) > 1 and all_asked and ALL_ITEMS.search(self.instruction):
+        every = [c for c in choices if not ALL_LABEL.match(c) and not PERSON_CHOICE.search(c)]
+        if len(picked) == len(every) > 1 and all_asked and ALL_ITEMS.search(self.instruction):
             return "all of them"
         if picked:
             return " and ".join(spoken(c, choices) for c in picked)

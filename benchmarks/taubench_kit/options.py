@@ -105,6 +105,25 @@ _UNIT_FORMS = [
     (re.compile(r"(\d+(?:\.\d+)?)\s*-?\s*(?:hours?|hrs?|h)\b"), r"\1 hours"),
     (re.compile(r"(\d+(?:\.\d+)?)\s*-?\s*(?:degrees?|°)"), r"\1 degrees"),
 ]
+_NUMBERS = [
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+]
+#: a number said in words before a unit ("four hours" is "4 hours")
+_NUMBER_WORD = re.compile(
+    rf"\b({'|'.join(_NUMBERS)})(?=\s+(?:hours?|hrs?|inch(?:es)?|feet|foot|ft|lit(?:er|re)s?|"
+    r"pieces?|mm|cm|gb|tb|ml)\b)"
+)
 _SIZE_WORDS = {"XS": "extra small", "S": "small", "M": "medium", "L": "large", "XL": "extra large"}
 GENERIC_VALUES = frozenset({"yes", "no", "none", "full", "half", "small", "large", "medium"})
 
@@ -112,6 +131,7 @@ GENERIC_VALUES = frozenset({"yes", "no", "none", "full", "half", "small", "large
 def norm_tokens(text: str) -> list[str]:
     """Lower-case tokens with units written one way (``5-feet`` and ``5 ft`` are ``5 ft``)."""
     text = text.lower().replace("-", " ")
+    text = _NUMBER_WORD.sub(lambda m: str(_NUMBERS.index(m[1]) + 1), text)
     for pattern, repl in _UNIT_FORMS:
         text = pattern.sub(repl, text)
     found = [t.strip(".") for t in re.findall(r"[a-z0-9.%/+]+", text) if t.strip(".")]

@@ -57,7 +57,12 @@ def name_spots(name: str, text: str, names: list[str]) -> list[tuple[int, int]]:
 
 
 #: the everyday word for a product whose shop name differs
-_EVERYDAY = {"bicycle": ["bike"], "e-reader": ["ereader", "e-book reader"]}
+_EVERYDAY = {
+    "bicycle": ["bike"],
+    "e-reader": ["ereader", "e-book reader"],
+    "vacuum cleaner": ["vacuum"],
+    "t-shirt": ["t shirt", "tshirt"],
+}
 
 
 def _option_next(text: str, end: int) -> bool:
@@ -80,18 +85,23 @@ def item_prose(name: str, instruction: str, names: list[str]) -> str:
     previous_was_it = False
     for sentence in re.split(r"(?<=[.!?;])\s+", instruction):
         spots = [
-            (start, end, n)
+            (start, end, n, role)
             for start, end, n, role in sentence_spots(sentence, names)
             if role != "reference"
         ]
         if not spots:
-            owners = _owners_by_values(sentence, names)
-            if name in owners or (previous_was_it and not owners):
+            owners = [] if STAYS.search(sentence) else _owners_by_values(sentence, names)
+            follows = previous_was_it and not owners and not STAYS.search(sentence)
+            if name in owners or follows:
                 out.append(sentence)
-            previous_was_it = name in owners or (previous_was_it and not owners)
+            previous_was_it = name in owners or follows
             continue
-        mine = [i for i, spot in enumerate(spots) if spot[2].lower() == name.lower()]
-        previous_was_it = bool(mine) and spots[-1][2].lower() == name.lower()
+        mine = [
+            i
+            for i, spot in enumerate(spots)
+            if spot[2].lower() == name.lower() and spot[3] != "kept"
+        ]
+        previous_was_it = bool(mine) and mine[-1] == len(spots) - 1
         for i in mine:
             start = spots[i - 1][1] if i else 0
             end = spots[i + 1][0] if i + 1 < len(spots) else len(sentence)
@@ -106,19 +116,20 @@ def _owners_by_values(sentence: str, names: list[str]) -> list[str]:
     """The products a sentence that names none talks about by their own option values (a
     ``2-piece softshell`` set is the luggage set, not the dumbbells)."""
     catalogue = catalogue_options()
-    values = {
-        n: {v for vs in catalogue.get(n.lower(), {}).values() for v in vs if len(v) > 2}
-        for n in names
-    }
+    every = {n: {v for vs in catalogue.get(n.lower(), {}).values() for v in vs} for n in names}
     tokens = norm_tokens(sentence)
     owners = []
-    for name, own in values.items():
-        others = set().union(*(v for n, v in values.items() if n != name))
-        if any(find_value(v, tokens, "") for v in own - others if v.lower() not in GENERIC_VALUES):
+    for name, own in every.items():
+        # a value is another product's too however it is written ("1L" and "1 liter")
+        others = {" ".join(norm_tokens(v)) for n, vs in every.items() if n != name for v in vs}
+        mine = [v for v in own if len(v) > 2 and " ".join(norm_tokens(v)) not in others]
+        if any(find_value(v, tokens, "") for v in mine if v.lower() not in GENERIC_VALUES):
             owners.append(name)
     return owners
 
 
+#: a sentence about an item that stays as it is ("the black pair is fine and stays as it is")
+STAYS = re.compile(r"\b(?:stays?|remains?)\b(?! (?:with|in|on|at)\b)", re.I)
 _TOGETHER = re.compile(r"\b(?:each|both|them|all|either)\b", re.I)
 _REFERENCE = re.compile(
     r"\b(?:order|one|package|purchase|shipment|box)\b[^,;.]*?"
@@ -127,18 +138,47 @@ _REFERENCE = re.compile(
     r"|\balong(?:side| with)\b[^;.]*$",
     re.I,
 )
-_KEPT_ITEM = re.compile(r"\bkeep(?:ing)?\s+(?:the|my|your|that|this)?\s*(?:\w+\s+){0,2}$", re.I)
+_KEPT_ITEM = re.compile(
+    r"\bkeep(?:ing)?\s+(?:the|my|your|that|this)?\s*(?:\w+\s+){0,2}$"
+    r"|\b(?:except|other than|apart from|all but|everything but)\s+(?:for\s+)?"
+    r"(?:the|my|your|that|this)?\s*(?:\w+\s+){0,2}$",
+    re.I,
+)
+#: what follows a product that stays as it is ("the skateboard is fine", "the boots stay")
+KEPT_AFTER = re.compile(
+    r"^\s*(?:(?:is|are)\s+(?:fine|ok|okay|good|great|perfect)\b(?!\s+(?:with|for|but|if))"
+    r"|(?:(?:can|will|should|may)\s+)?(?:stays?|remains?)\b"
+    r"|(?:you|I)(?:'ll| will)?\s+keep\b)",
+    re.I,
+)
+#: the item just named is kept, said later in its sentence ("you wonder whether the thermostat
+#: comes in another colour, but you decide to keep the black one as it is")
+_KEEPS_IT = re.compile(
+    r"\bkeep (?:it|them|(?:the|this|that) (?:[\w-]+ ){0,4}?(?:one|pair))\b"
+    r"(?: as (?:it|they) (?:is|are))?",
+    re.I,
+)
 _LIST_JOIN = re.compile(r"^[\s,]*(?:and|or)?\s*(?:the|a|an|my|your)?\s*$", re.I)
+#: a sentence that only tells what an order holds ("you ordered a lamp, a clock and a mat")
+_INVENTORY = re.compile(
+    r"\b(?:ordered|bought|purchased|got|received|has|have|had|contains?|includes?)\b", re.I
+)
+_ACTING = re.compile(
+    r"\b(?:want|wants|need|needs|like|return|exchange|cancel|change|swap|replace|refund|modify|"
+    r"send|switch|should)\b",
+    re.I,
+)
 
 
 def sentence_spots(sentence: str, names: list[str]) -> list[tuple[int, int, str, str]]:
     """The products a sentence names, in order, each with how it is meant: ``wanted`` (acted
-    on), ``reference`` (it only tells which order: "the order with the lamp"), or ``kept``
-    ("you'll keep the clock")."""
+    on), ``reference`` (it only tells which order: "the order with the lamp"), ``kept``
+    ("you'll keep the clock", "the clock stays", "everything except the clock") or ``listed``
+    (a sentence that only lists what an order holds: "you ordered a lamp, a clock and a mat")."""
     spots = sorted((start, end, n) for n in names for start, end in name_spots(n, sentence, names))
-    out: list[tuple[int, int, str, str]] = []
+    roles: list[str] = []
     previous = "wanted"
-    for i, (start, end, n) in enumerate(spots):
+    for i, (start, _end, _n) in enumerate(spots):
         stretch = sentence[spots[i - 1][1] if i else 0 : start]
         if _KEPT_ITEM.search(stretch):
             role = "kept"
@@ -149,8 +189,28 @@ def sentence_spots(sentence: str, names: list[str]) -> list[tuple[int, int, str,
         else:
             role = "wanted"
         previous = role
-        out.append((start, end, n, role))
-    return out
+        roles.append(role)
+    _kept_after(sentence, spots, roles)
+    listing = len(spots) > 1 and not _ACTING.search(sentence)
+    if listing and _INVENTORY.search(sentence[: spots[0][0]]):
+        roles = ["listed" if r == "wanted" else r for r in roles]
+    return [(start, end, n, role) for (start, end, n), role in zip(spots, roles, strict=True)]
+
+
+def _kept_after(sentence: str, spots: list[tuple[int, int, str]], roles: list[str]) -> None:
+    """Products said to stay as they are after their name ("the speaker and the earbuds stay
+    as they are"): the last of a list, and those listed with it."""
+    kept_next = False
+    for i in range(len(spots) - 1, -1, -1):
+        end = spots[i + 1][0] if i + 1 < len(spots) else len(sentence)
+        after = sentence[spots[i][1] : end]
+        last = i == len(spots) - 1
+        kept = KEPT_AFTER.match(after) or (last and _KEEPS_IT.search(after))
+        if kept or (kept_next and _LIST_JOIN.match(after)):
+            roles[i] = "kept"
+            kept_next = True
+        else:
+            kept_next = False
 
 
 def wanted_spots(name: str, text: str, names: list[str]) -> list[str]:

@@ -101,6 +101,8 @@ _ACT_SAID = {
     ),
 }
 _KIND_VERB = {"cancel": "cancel", "return": "return", "exchange": "exchange", "modify": "change"}
+_NUMBER = {2: "both", 3: "all three", 4: "all four"}
+_COUNT_WORD = {1: "one", 2: "two", 3: "three"}
 _SEVERAL_SAID = re.compile(r"\b(?:both|all|two|three|every|each)\b", re.I)
 
 
@@ -239,6 +241,18 @@ def _items_objection(reading: Reading, prop: Proposal, verb: str) -> str | None:
             return f"No, I didn't ask to {verb} the {name}."
     for name in dict.fromkeys(listed):
         lines = [line for line in prop.lines if line.name == name]
+        twin = _twin_objection(reading, name, lines, verb)
+        if twin:
+            return twin
+        held = reading.me.orders.get("#" + prop.order, []).count(name)
+        wanted_count = min(reading.count_wanted(name), held)
+        if len(lines) < wanted_count:
+            also = [n for n in dict.fromkeys(listed) if n != name]
+            rest = "".join(f" and the {n}" for n in also)
+            return (
+                f"No, I want to {verb} {_NUMBER[wanted_count]} {name}s{rest}: "
+                f"only {_COUNT_WORD.get(len(lines), str(len(lines)))} {name} is listed."
+            )
         wants = [w for w in reading.dict_wants(name, prop.order) if w.current]
         if wants:
             unmatched = [
@@ -255,6 +269,30 @@ def _items_objection(reading: Reading, prop: Proposal, verb: str) -> str | None:
     if missing:
         return f"No, I want to {verb} the {only}: the {' and the '.join(missing)} is missing."
     return None
+
+
+def _twin_objection(reading: Reading, name: str, lines: list[Line], verb: str) -> str | None:
+    """Of two items with one name listed together, the one the instruction does not describe
+    (it stays as it is)."""
+    if len(lines) < 2 or not reading.twins(name):
+        return None
+    wish = reading.wish(name, {})
+    other = [
+        line
+        for line in lines
+        if reading.twin_not_meant(name, line.old, wish) and line.new != line.old
+    ]
+    meant = [line for line in lines if line not in other]
+    if not other or not meant:
+        return None
+    return (
+        f"No, I only want to {verb} the {name} with {_spoken(meant[0].old)}; "
+        f"the one with {_spoken(other[0].old)} stays as it is."
+    )
+
+
+def _spoken(options: dict[str, str]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in options.items())
 
 
 def _missing(reading: Reading, prop: Proposal, listed: list[str]) -> list[str]:
@@ -275,7 +313,7 @@ def _missing(reading: Reading, prop: Proposal, listed: list[str]) -> list[str]:
         and not any(is_named(n, t, reading.names) for n in reading.names)
     ]
     for name in held:
-        if name in listed or name in missing or name in reading.dropped:
+        if name in listed or name in missing or name in reading.dropped or reading.kept(name):
             continue
         if every and KIND_SAID[family].search(reading.words_said):
             missing.append(name)
@@ -298,9 +336,12 @@ def _options_objection(reading: Reading, prop: Proposal) -> str | None:
         wish = reading.wish(
             line.name, {} if reading.twins(line.name) else line.old, prop.order, line.new
         )
+        if line.new == line.old and not wish.same_model:
+            if not _changes(reading, prop, line, wish):
+                continue
+            wanted = f"; I'd like it with {describe(wish)}" if wish.stated else ""
+            return f"No, I don't want the {line.name} exchanged for the same one{wanted}."
         if not wish.stated and not wish.strict:
-            if prop.kind == "exchange" and line.new == line.old:
-                return f"No, I don't want the {line.name} exchanged for the same one."
             continue
         offered = reading.variants.get(line.name.lower(), [])
         variants = [(v.options, v.price) for v in offered]
@@ -312,6 +353,14 @@ def _options_objection(reading: Reading, prop: Proposal) -> str | None:
         if not ok:
             return f"No, I want the {line.name} with {describe(wish)}."
     return None
+
+
+def _changes(reading: Reading, prop: Proposal, line: Line, wish: Wish) -> bool:
+    """Whether the instruction asks to change this line's item (a delivered item listed for an
+    exchange is one to change; a pending order's item kept as it is may be one not meant)."""
+    if reading.twins(line.name) and reading.twin_not_meant(line.name, line.old, wish):
+        return False
+    return prop.kind == "exchange" or reading.meant(line.name, [*line.old])
 
 
 def _same_options(a: dict[str, str], b: dict[str, str]) -> bool:

@@ -10,8 +10,16 @@ from dataclasses import dataclass, field
 
 from .identity import Identity
 from .instruction import MIND_CHANGE, is_about_them, sentences
-from .options import Variant, catalogue_options, norm_tokens, option_domain, with_colors
-from .products import is_named, item_prose, wanted_spots
+from .options import (
+    Variant,
+    catalogue_options,
+    find_value,
+    norm_tokens,
+    option_domain,
+    same_value,
+    with_colors,
+)
+from .products import STAYS, is_named, item_prose, sentence_spots, wanted_spots
 from .text import ORDER_ID
 from .wants import ItemWant, item_wants
 from .wish import Wish, dict_wish, fits, prose_wish
@@ -35,7 +43,18 @@ _DROPPED = re.compile(
 )
 EVERY_ITEM = re.compile(
     r"\ball (?:of )?(?:the |my |your )*items\b|\b(?:return|exchange) (?:the|all) items\b"
-    r"|\beverything (?:in|from) (?:the|that|this|my|your) order\b|\b(?:whole|entire) order\b",
+    r"|\beverything (?:in|from) (?:the|that|this|my|your) order\b|\b(?:whole|entire) order\b"
+    r"|\beverything (?:else )?(?:except|but|other than|apart from)\b"
+    r"|\b(?:return|exchange|send back|refund)\w* everything\b",
+    re.I,
+)
+
+
+_COUNTS = {"both": 2, "two": 2, "three": 3, "four": 4}
+#: a number of items of one name ("both notebooks", "the two A5 notebooks")
+_COUNTED = re.compile(
+    r"\b(both|two|three|four)\s+(?:of\s+)?(?:(?:the|my|your|these|those)\s+)?"
+    r"(?:[\w-]+\s+){0,2}$",
     re.I,
 )
 
@@ -75,9 +94,26 @@ class Reading:
             found += [n for n in self.names if is_named(n, m["what"], self.names)]
         return found
 
+    def roles(self, name: str) -> list[str]:
+        """How each mention of a product is meant (see ``products.sentence_spots``)."""
+        return wanted_spots(name, self.words_said, self.names)
+
+    @functools.cached_property
+    def acts_on_named(self) -> bool:
+        """Whether the instruction names some product as one to act on (then a product it only
+        lists among what an order holds is not one)."""
+        return any("wanted" in self.roles(n) for n in self.names)
+
     def named(self, name: str) -> bool:
-        roles = wanted_spots(name, self.words_said, self.names)
-        return "wanted" in roles or bool(self.dict_wants(name))
+        roles = self.roles(name)
+        listed = "listed" in roles and not self.acts_on_named
+        return "wanted" in roles or listed or bool(self.dict_wants(name))
+
+    def kept(self, name: str) -> bool:
+        """A product the instruction says stays as it is ("you keep the phone", "the boots
+        stay", "everything except the camera")."""
+        roles = self.roles(name)
+        return "kept" in roles and "wanted" not in roles and not self.dict_wants(name)
 
     def wanted_names(self) -> list[str]:
         """The products the instruction asks about."""
@@ -85,7 +121,10 @@ class Reading:
 
     def meant(self, name: str, keys: list[str]) -> bool:
         """An item the instruction asks about: named, or held in an order it names when it
-        talks about one of the item's options (``change the deck material``)."""
+        talks about one of the item's options (``change the deck material``); never one it
+        keeps."""
+        if self.kept(name):
+            return False
         if self.named(name):
             return True
         orders = {"#" + o.lstrip("#") for o in ORDER_ID.findall(self.said)}
@@ -100,6 +139,44 @@ class Reading:
         """Whether an order holds two items of this name (which one is meant is told by how
         the instruction describes it)."""
         return any(products.count(name) > 1 for products in self.me.orders.values())
+
+    def count_wanted(self, name: str) -> int:
+        """How many items of this name the instruction acts on: two for "both notebooks" or
+        "the two notebooks", else one."""
+        count = 1
+        for sentence in sentences(self.words_said):
+            for start, _end, n, role in sentence_spots(sentence, self.names):
+                before = _COUNTED.search(sentence[max(0, start - 40) : start])
+                if n == name and role == "wanted" and before:
+                    count = max(count, _COUNTS.get(before[1].lower(), 2))
+        return count
+
+    def twin_not_meant(self, head: str, old: dict[str, str], wish: Wish) -> bool:
+        """Of two items with one name in an order, the one the instruction does not describe
+        ("the stainless steel drip one" is not the black french press)."""
+        if not self.twins(head) or not old:
+            return False
+        stated = list(wish.stated.values())
+        kept = [v for v in self.kept_values(head) if not any(same_value(v, s) for s in stated)]
+        if any(same_value(v, o) for v in kept for o in old.values()):
+            return True
+        if not wish.described:
+            return False
+        said = [v for vs in wish.described.values() for v in vs]
+        return not any(same_value(v, o) for v in said for o in old.values())
+
+    def kept_values(self, head: str) -> set[str]:
+        """The option values said of an item that stays as it is ("the black pair is fine and
+        stays as it is"): what tells the one kept from its twin."""
+        domain = catalogue_options().get(head.lower(), {})
+        found: set[str] = set()
+        for sentence in sentences(self.words_said):
+            roles = [r for *_, n, r in sentence_spots(sentence, self.names) if n == head]
+            if not STAYS.search(sentence) and "kept" not in roles:
+                continue
+            tokens = norm_tokens(sentence)
+            found |= {v for key, vs in domain.items() for v in vs if find_value(v, tokens, key)}
+        return found
 
     def order_meant(self, order: str) -> bool:
         """An order the instruction names, or one holding a product it mentions (even only to

@@ -49,6 +49,11 @@ class Wish:
     #: values said of the item that are not wished (how it is now: "the drip one")
     described: dict[str, set[str]] = field(default_factory=dict)
 
+    @property
+    def same_model(self) -> bool:
+        """A new one exactly like the one held ("exchanged for the exact same one")."""
+        return self.strict and not self.stated
+
 
 def settle(wish: Wish, variants: list[tuple[dict[str, str], float]], old: dict[str, str]) -> Wish:
     """The wish to go by: the whole one when an offered variant fits it, else what the last
@@ -93,7 +98,35 @@ _NEGATION = re.compile(
 )
 
 
+#: a second choice: "if the black one weren't available, silver would do", "but if there is
+#: no navy one in L, black with a full zip is fine"
+_OTHERWISE = re.compile(
+    r"(?:,?\s*(?:but|and)\s+)?\bif (?P<cond>[^,;]*?(?:\bno\b|\bnot\b|n't\b|\bnone\b|"
+    r"\bunavailable\b|\bout of stock\b|\bsold out\b)[^,;]*),\s*(?:then\s+)?"
+    r"(?P<alt>(?:[^.;]|\.(?=\d))*)",
+    re.I,
+)
+
+
 def _wish_in(text: str, old: dict[str, str], domain: dict[str, set[str]]) -> Wish:
+    """What one stretch of prose wishes; a second choice it names ("if there is no navy one,
+    black is fine") is the wish to go by when nothing offered fits the first."""
+    second = _OTHERWISE.search(text)
+    if not second:
+        return _plain_wish(text, old, domain)
+    wish = _plain_wish(text[: second.start()] + " " + text[second.end() :], old, domain)
+    alt = _plain_wish(second["alt"], old, domain)
+    wish.fallback = Wish(
+        stated={**wish.stated, **alt.stated},
+        strict=wish.strict,
+        indifferent=wish.indifferent | alt.indifferent,
+        cheapest=wish.cheapest or alt.cheapest,
+        described=wish.described,
+    )
+    return wish
+
+
+def _plain_wish(text: str, old: dict[str, str], domain: dict[str, set[str]]) -> Wish:
     """What one stretch of prose wishes (what follows "instead of", "over", "from"... is what
     it does not want)."""
     text = _NEGATION.sub(" ", text)
