@@ -1,5 +1,6 @@
 """Intent accuracy of the demo packs on long, descriptive first messages (a few sentences of
-context around the request): the one-turn scenarios of ``tests/scenarios/long_openings.yaml``.
+context around the request): the scenarios "<pack> opening N" of
+``tests/scenarios/long_openings.yaml``.
 
 An opening counts as read right when the engine is confident of the intent its request
 sentence asks for; ``top-1`` also counts a right intent the engine was not sure enough of (it
@@ -29,14 +30,14 @@ PACKS = REPO / "src" / "warmline" / "demo" / "packs"
 
 
 def _openings(suite: dict[str, Any]) -> dict[str, list[dict[str, str]]]:
-    """Each one-turn scenario's text and expected intent, by pack."""
+    """The text and expected intent of each scenario named "<pack> opening N ...", by pack."""
     found: dict[str, list[dict[str, str]]] = {}
     for scenario in suite["scenarios"]:
         turns = scenario["turns"]
         intent = turns[0].get("expect", {}).get("intent")
-        if len(turns) != 1 or intent is None:
-            continue
         pack = scenario.get("pack", suite["pack"])
+        if not scenario["name"].startswith(f"{pack} opening ") or intent is None:
+            continue
         found.setdefault(pack, []).append({"text": turns[0]["customer"], "intent": intent})
     return found
 

@@ -24,7 +24,8 @@ from warmline.policy.empathy import EmpathyReading, acknowledgement
 from warmline.policy.escalation import escalation_trigger
 from warmline.policy.followups import follow_up, parameter_loop
 from warmline.policy.handover import while_escalated
-from warmline.policy.intents import handle_intent, request_sentence
+from warmline.policy.intents import handle_intent
+from warmline.policy.reading import request_sentence
 from warmline.policy.verification import while_verifying
 
 

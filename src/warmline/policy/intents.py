@@ -10,7 +10,7 @@ from warmline.domain.conversation import ConversationState
 from warmline.domain.customers import Customer
 from warmline.domain.decision import Decision, Reason
 from warmline.domain.pack import Action, DomainPack, Intent, Parameter
-from warmline.domain.understanding import RequestSentence, Understanding
+from warmline.domain.understanding import Understanding
 from warmline.policy.clarify import CONVERSATIONAL, clarify
 from warmline.policy.guided import (
     ASK,
@@ -19,8 +19,8 @@ from warmline.policy.guided import (
     complete,
     preview_key,
     refused,
-    request_text,
 )
+from warmline.policy.reading import request_words
 from warmline.policy.several import ask_which, not_in_choice, undecided
 
 
@@ -54,25 +54,6 @@ def handle_intent(
         return answered
     assert intent.action is not None
     return _for_action(state, intent.action, understanding, customer, pack, reasons, base, extra)
-
-
-def request_sentence(sentence: RequestSentence) -> Reason:
-    """The reason that says which sentence of a long turn decided its intent, and with what
-    score beside the whole turn's reading (``nlu/sentences.py``)."""
-    detail = (
-        f"sentence {sentence.index} of {sentence.sentences} '{sentence.text[:120]}': "
-        f"{sentence.intent} {sentence.probability:.2f} (whole turn: {sentence.whole_zone}, "
-        f"{sentence.whole_intent or 'no intent'} {sentence.whole_probability:.2f})"
-    )
-    values: dict[str, float | str | bool | None] = {
-        "sentence": sentence.index,
-        "sentences": sentence.sentences,
-        "intent": sentence.intent,
-        "probability": sentence.probability,
-        "whole_intent": sentence.whole_intent,
-        "whole_probability": sentence.whole_probability,
-    }
-    return Reason(code="request_sentence", detail=detail, values=values)
 
 
 def _without_action(
@@ -134,7 +115,7 @@ def _for_action(
         return _not_verified(action_name, pack, reasons, base)
     params, missing = _fill(action_name, action, understanding, state, customer, extra or {})
     params, missing = _fill_choices(
-        action_name, action, (params, missing), state, understanding, customer, reasons
+        action_name, action, (params, missing), state, understanding, customer, pack, reasons
     )
     foreign = _not_on_account(action, params, customer)
     if foreign is not None:
@@ -317,12 +298,13 @@ def _fill_choices(
     state: ConversationState,
     understanding: Understanding,
     customer: Customer | None,
+    pack: DomainPack,
     reasons: list[Reason],
 ) -> tuple[dict[str, str], str | None]:
     """Go on filling from the choices offered this turn (``policy/guided.py``) while the next
     missing parameter has choices the customer's words or ``auto`` settle."""
     params, missing = filled
-    text = request_text(state, understanding)
+    text = request_words(action_name, state, understanding, pack, reasons)
     while missing is not None:
         spec = action.parameters[missing]
         if spec.choices is None:
