@@ -7,14 +7,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from warmline.domain.conversation import ConversationState, fold
-from warmline.domain.decision import Decision
-from warmline.domain.events import ConversationStarted, Decided, MessageReceived
+from warmline.domain.decision import Decision, Reason
+from warmline.domain.events import BotReplied, ConversationStarted, Decided, MessageReceived
 from warmline.domain.pack import DomainPack
 from warmline.domain.understanding import IntentScore, RequestSentence, TurnContext, Understanding
 from warmline.nlu.affect import AffectDetector, load_affect
 from warmline.nlu.embeddings import Encoder
 from warmline.nlu.engine import NluEngine
 from warmline.policy.decide import decide
+from warmline.policy.reading import request_words
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 OPENING = (
@@ -111,3 +112,33 @@ def test_an_answer_to_the_bots_question_is_never_a_repeat(encoder: Encoder) -> N
     answering = earlier.model_copy(update={"answering": True})
     read = detector.read(answer, vector, answering, "book_flight", ["2024-05-24"])
     assert read.repeats == 0 and "rephrasing" not in read.cues
+
+
+def _clarified() -> ConversationState:
+    """An opening the bot was not sure of, and its clarifying question."""
+    question = Decision(
+        kind="clarify", template="clarify", choices=["check a reservation", "talk to a person"]
+    )
+    return fold(
+        [
+            ConversationStarted(at=NOW, pack="mini_airline"),
+            MessageReceived(at=NOW, text=OPENING),
+            Decided(at=NOW, decision=question),
+            BotReplied(at=NOW, text="Which of these?", choices=list(question.choices)),
+        ]
+    )
+
+
+def test_a_request_picked_from_a_clarifying_question_reads_the_opening(
+    mini_pack: DomainPack,
+) -> None:
+    picked = [Reason(code="choice_selected", detail="", values={"intent": "reservation_status"})]
+    for pick in ("check a reservation", "the reservation one"):  # tapped, typed
+        words = request_words(
+            "get_reservation", _clarified(), Understanding(text=pick), mini_pack, list(picked)
+        )
+        assert words.startswith(OPENING)
+    alone = request_words(
+        "get_reservation", _clarified(), Understanding(text="cancel 4WQ150"), mini_pack, []
+    )
+    assert alone == "cancel 4WQ150"  # a new request, not a pick: its own words only
