@@ -157,6 +157,19 @@ def test_both_after_two_items_named_picks_those_two_not_every_item() -> None:
     assert pick("return both of them", labels[:2], many=True) == [0, 1]
 
 
+def test_items_told_as_what_was_ordered_are_not_picked_beside_those_the_request_names(
+    pack: DomainPack,
+) -> None:
+    """ "I ordered the boots and a lamp ... change the lamp": the lamp; told alone, the boots
+    and the lamp are the items meant."""
+    told = "I ordered the hiking boots and a desk lamp, it hasn't shipped. I want the lamp in red"
+    d = decide(with_offers(started(), item_ids=ITEMS), said(told, order("W1")), CUSTOMER, pack)
+    assert json.loads(d.params["item_ids"]) == ["lamp1"]
+    alone = "I ordered the hiking boots and a desk lamp and want my money back"
+    d = decide(with_offers(started(), item_ids=ITEMS), said(alone, order("W1")), CUSTOMER, pack)
+    assert json.loads(d.params["item_ids"]) == ["boots1", "lamp1"]
+
+
 def _asked_items(pack: DomainPack) -> ConversationState:
     text = "return something from W1"
     asked = decide(with_offers(started(), item_ids=ITEMS), said(text, order("W1")), CUSTOMER, pack)

@@ -29,6 +29,11 @@ _ADD = re.compile(r"\b(also|too|as well|add|plus|another thing)\b", re.I)
 """A value of several added to ("I also want to return the desk lamp")."""
 _NEGATED = re.compile(r"\bnot\b([^,;.!?]*?)(?=,|;|\.|!|\?|\bbut\b|$)", re.I)
 _BOTH = re.compile(r"\bboth\b", re.I)
+_ORDER_TOLD = re.compile(
+    r"\bI(?:'ve| have)?\s+(?:just\s+|recently\s+)?(?:ordered|bought|purchased)\b[^.;!?,]*", re.I
+)
+"""What the customer says they ordered ("I ordered some sunglasses and a speaker"): it tells
+the order; the items the rest of the request names are the ones meant, if it names any."""
 ASK = "\x00ask"  # the parameter must be asked for (a sentinel no value can equal)
 
 
@@ -147,6 +152,8 @@ def choose(
     words = text if any(DATE.search(label) for label in offer.labels) else DATE.sub(" ", text)
     if spec.many:  # "the order that had the pet bed in it" tells the order, not the items
         words = ORDER_DESCRIBED.sub(" ", words)
+        rest = _ORDER_TOLD.sub(" ", words)
+        words = rest if pick(rest, offer.labels, spec.many) else words
     picked = pick(words, offer.labels, spec.many) if spec.per is None else []
     if picked:
         labels = [offer.labels[i] for i in picked]
