@@ -627,3 +627,80 @@ def test_of_two_items_with_one_name_the_one_that_stays_is_refused() -> None:
     )
     answer = customer.reply(both, YES_NO)
     assert answer.startswith("No") and "color black, battery life 6 hours stays" in answer
+
+
+ADDRESS_CHOICES = [
+    "change my default address",
+    "change the shipping address of a pending order",
+    "exchange an item",
+    "talk to a person",
+]
+
+
+def test_an_order_sent_elsewhere_is_its_shipping_address_not_the_account() -> None:
+    wanted = (
+        "Your order with the desk lamp is still set to go to your old flat. You want it "
+        "delivered to your home address instead, the one on your account."
+    )
+    customer = Customer(wanted, me(LAMP_ORDER, {"#W5550001": "pending"}))
+    answer = customer.reply("Which of these do you mean?", ADDRESS_CHOICES)
+    assert answer == "change the shipping address of a pending order"
+
+
+def test_an_order_that_should_stay_as_it_is_keeps_its_address() -> None:
+    wanted = (
+        "You want the address on your account changed to 77 Oak Court, Charlotte, NC 28203. "
+        "Your pending order is going to your office and should stay that way."
+    )
+    customer = Customer(wanted, me(LAMP_ORDER, {"#W5550001": "pending"}))
+    assert customer.reply("Which of these do you mean?", ADDRESS_CHOICES) == ADDRESS_CHOICES[0]
+    order = (
+        "I'll change the shipping address of pending order #W5550001\nfrom: 1 Elm St\n"
+        "to: 77 Oak Court, Charlotte, NC 28203, USA.\nShall I go ahead? Please answer yes or no."
+    )
+    assert customer.reply(order, YES_NO).startswith("No, the order should keep its address")
+
+
+def test_an_order_paid_another_way_is_a_change_of_payment_not_a_cancellation() -> None:
+    wanted = (
+        "Your order #W5550001 hasn't shipped yet and was paid with your gift card. You'd like "
+        "the order paid with PayPal instead and the gift card refunded."
+    )
+    customer = Customer(wanted, me(LAMP_ORDER, {"#W5550001": "pending"}))
+    choices = [
+        "change the payment method of a pending order",
+        "cancel a pending order",
+        "return items",
+        "talk to a person",
+    ]
+    assert customer.reply("Which of these do you mean?", choices) == choices[0]
+
+
+def test_the_same_item_but_another_option_is_an_exchange_with_decimals_said() -> None:
+    wanted = (
+        "The silver electric kettle from order #W6660002 clashes with your kitchen. You want "
+        "the same kettle, 1.5 litres in plastic, but in black. Any difference through paypal."
+    )
+    customer = Customer(wanted, me({"#W6660002": ["Electric Kettle"]}))
+    proposal = exchange(
+        "#W6660002",
+        "Electric Kettle: capacity 1.5L, material plastic, color silver -> capacity 1.5L, "
+        "material plastic, color black ($158.90 -> $145.48)",
+    )
+    assert customer.reply(proposal, YES_NO) == "yes"
+
+
+def test_asked_about_the_twin_that_stays_the_customer_says_which_one_is_meant() -> None:
+    wanted = (
+        "From your order #W7770004 with two jigsaw puzzles, the 2000-piece animal puzzle is "
+        "too much for your kids; you want the 1500-piece animal puzzle instead. The 500-piece "
+        "puzzle stays. Use your paypal."
+    )
+    customer = Customer(wanted, me({"#W7770004": ["Jigsaw Puzzle", "Jigsaw Puzzle"]}))
+    choices = [
+        "Jigsaw Puzzle: pieces 1500, theme animals - $46.00",
+        "Jigsaw Puzzle: pieces 1000, theme art - $49.10",
+        "Jigsaw Puzzle: a new one of the same option (pieces 500, theme animals) - $53.53",
+    ]
+    answer = customer.reply("Which option would you like instead?", choices)
+    assert answer.startswith("Not that one") and "pieces 2000" in answer.split("other")[-1]

@@ -13,7 +13,15 @@ from .instruction import wanted_sentences
 from .options import Variant, option_domain, parse_options
 from .reading import EVERY_ITEM, KIND_SAID, Reading
 from .text import ENDS_IN, ITEM_LABEL, ORDER_ID, ORDER_LABEL, label_name, order_number, tokens
-from .wants import cancel_reason, pick_option, wanted_payment, words
+from .wants import (
+    PAYMENT_CHANGE,
+    account_address_asked,
+    cancel_reason,
+    order_shipping_asked,
+    pick_option,
+    wanted_payment,
+    words,
+)
 from .wish import Wish, best_variants, describe, fits, settle
 
 
@@ -90,9 +98,27 @@ def _family_bonus(label: str, said: list[str]) -> float:
     return max(found, default=0.0)
 
 
+def _topic_support(label: str, said: list[str]) -> float | None:
+    """A label changing an order's shipping address, the account's address or an order's
+    payment method: supported by the instruction asking for that change (an order sent
+    somewhere else is no change to the account); None for other labels."""
+    text = " ".join(said)
+    if re.search(r"\bshipping address\b", label, re.I):
+        return 65.0 if order_shipping_asked(text) else 0.0
+    if re.search(r"\b(?:default|account|profile) address\b|\bmy address\b", label, re.I):
+        return 65.0 if account_address_asked(text) else 0.0
+    if re.search(r"\bpayment method\b", label, re.I):
+        return 58.0 if PAYMENT_CHANGE.search(text) else 0.0
+    return None
+
+
 def _label_support(label: str, said: list[str]) -> float:
     """A label naming an action (cancel, return, exchange) is supported only by the instruction
-    asking for that action; any other label by its overlap with the instruction."""
+    asking for that action, one changing an address or a payment by the instruction asking for
+    that change; any other label by its overlap with the instruction."""
+    topic = _topic_support(label, said)
+    if topic is not None:
+        return max(topic, _family_bonus(label, said) if topic else 0.0)
     if tokens(label) & {word for word, _, _ in _ACTIONS}:
         return _family_bonus(label, said)
     return support(label, said)
@@ -260,6 +286,8 @@ def action_by_status(reading: Reading, choices: list[str]) -> str | None:
     text = reading.said
     if not re.search(r"\brefund|\bmoney back\b|\bdon'?t (?:want|need)\b", text, re.I):
         return None
+    if PAYMENT_CHANGE.search(text):
+        return None
     if re.search(r"\breturn|\bcancel|\bsend (?:it|them) back\b", text, re.I):
         return None
     names = reading.wanted_names()
@@ -285,7 +313,8 @@ def pick_variant(
     old = same.options if same else current_options(reading, head, seen)
     wish = reading.wish(head, {} if reading.twins(head) else old)
     if reading.twin_not_meant(head, old, wish):
-        return leave_as_is(reading, head, variants, current)
+        keep = leave_as_is(reading, head, variants, current)
+        return keep if "keep" in keep.lower() else other_twin(head, old, wish, current)
     if not wish.stated and not wish.strict:
         return leave_as_is(reading, head, variants, current)
     # the item as it is is never the change asked for, unless a new one just like it is
@@ -296,6 +325,15 @@ def pick_variant(
     if not best:
         return f"None of those is what I want: I'd like the {head} with {describe(wish)}."
     return shown[best[0]].label
+
+
+def other_twin(head: str, old: dict[str, str], wish: Wish, current: str) -> str:
+    """Asked about the one of two items with one name that stays: which one is meant."""
+    verb = next((v for v in ("exchange", "return", "change") if v in current.lower()), "change")
+    said = ", ".join(f"{k} {' or '.join(sorted(vs))}" for k, vs in wish.described.items())
+    which = f", the one with {said}" if said else ""
+    kept = ", ".join(f"{k} {v}" for k, v in old.items())
+    return f"Not that one: the {head} with {kept} stays as it is. I want to {verb} the other {head}{which}."
 
 
 def leave_as_is(reading: Reading, head: str, variants: list[Variant], current: str) -> str:

@@ -22,7 +22,8 @@ _PERSONA = [
     ),
     re.compile(r"^you are (?:reactive|detail-oriented|not|quite|somewhat|generally)\b", re.I),
     re.compile(r"\b(?:your personality|in your tone|you speak|you like to|you tend to)\b", re.I),
-    re.compile(r"\bwill not say anything\b|\bonly (?:say|provide|answer)\b", re.I),
+    re.compile(r"\bwill not say anything\b|\bonly (?:say|provide|answer|give)\b", re.I),
+    re.compile(r"^you (?:give|provide|share|tell) (?:your|the) [\w ]+ only (?:when|if)\b", re.I),
     re.compile(r"^(?:if|when) the agent\b", re.I),
 ]
 _NEXT_REQUEST = re.compile(

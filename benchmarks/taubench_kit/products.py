@@ -15,12 +15,12 @@ def name_spots(name: str, text: str, names: list[str]) -> list[tuple[int, int]]:
     said_as = "|".join(re.escape(w) for w in [name, *_EVERYDAY.get(name.lower(), [])])
     full = re.compile(rf"\b(?:{said_as})(?:e?s)?\b", re.I)
     spots = [(m.start(), m.end()) for m in full.finditer(text) if not _option_next(text, m.end())]
-    if spots:
-        return spots
     last = name.split()[-1]
     rivals = [
         n for n in names if n.lower() != name.lower() and n.split()[-1].lower() == last.lower()
     ]
+    if spots:
+        return spots + _last_word_too(name, text, spots, rivals)
     if any(re.search(rf"\b{re.escape(n)}(?:e?s)?\b", text, re.I) for n in rivals):
         return []
     if rivals:
@@ -54,6 +54,22 @@ def name_spots(name: str, text: str, names: list[str]) -> list[tuple[int, int]]:
             before = re.search(r"([\w-]+)\s+$", text[:start])
         spots.append((start, m.end()))
     return spots
+
+
+def _last_word_too(
+    name: str, text: str, spots: list[tuple[int, int]], rivals: list[str]
+) -> list[tuple[int, int]]:
+    """Beside a product named in full, the same product told by its last word ("two jigsaw
+    puzzles, the 2000-piece puzzle ..."), when no other product the customer holds ends so."""
+    last = name.split()[-1]
+    if len(name.split()) < 2 or rivals:
+        return []
+    return [
+        (m.start(), m.end())
+        for m in re.finditer(rf"\b{re.escape(last)}(?:e?s)?\b", text, re.I)
+        if not any(start <= m.start() < end for start, end in spots)
+        and not _option_next(text, m.end())
+    ]
 
 
 #: the everyday word for a product whose shop name differs

@@ -12,7 +12,15 @@ from .options import parse_options, same_value
 from .products import is_named
 from .reading import EVERY_ITEM, KIND_SAID, Reading
 from .text import ORDER_ID, tokens
-from .wants import cancel_reason, cancel_reason_said, item_wants, wanted_payment, words
+from .wants import (
+    account_address_asked,
+    cancel_reason,
+    cancel_reason_said,
+    item_wants,
+    order_shipping_asked,
+    wanted_payment,
+    words,
+)
 from .wish import Wish, best_variants, describe, final_text, fits, settle
 
 _RESERVATION = re.compile(r"\b(?=[A-Z]*\d)[A-Z0-9]{6}\b|\b[A-Z]{6}\b")
@@ -183,6 +191,10 @@ def judge(text: str, prop: Proposal, reading: Reading, extra: str | None) -> str
     instruction = reading.instruction
     if prop.kind == "other" and not consistent(text, instruction):
         return "no"
+    if prop.kind == "other":
+        wrong_address = _address_objection(reading, text)
+        if wrong_address:
+            return wrong_address
     found = objection(reading, prop)
     if found:
         return found
@@ -198,6 +210,22 @@ def judge(text: str, prop: Proposal, reading: Reading, extra: str | None) -> str
     if prop.kind == "cancel" and prop.reason and reason is None:
         return "No, that's not my reason: " + cancel_reason_said(instruction)
     return "yes"
+
+
+def _address_objection(reading: Reading, text: str) -> str | None:
+    """An order's shipping address changed when the instruction asks for the account's (or it
+    says the order should stay as it is), or the other way round."""
+    said = reading.said
+    if re.search(r"\bshipping address of\b", text) and not order_shipping_asked(said):
+        if account_address_asked(said):
+            return (
+                "No, the order should keep its address; I want the address on my account changed."
+            )
+        return "No, I didn't ask to change that order's address."
+    account = re.search(r"\bdefault address\b", text)
+    if account and order_shipping_asked(said) and not account_address_asked(said):
+        return "No, I don't want my default address changed; I want my order sent there."
+    return None
 
 
 def already_in(reading: Reading, extra: str, prop: Proposal) -> bool:

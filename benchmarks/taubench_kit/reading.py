@@ -32,7 +32,7 @@ KIND_SAID = {
     "exchange": re.compile(
         r"\bexchange|\bmodify|\bswap|\breplace|\bswitch|\bupgrade|\bdowngrade|\binstead\b"
         r"|\bchang(?:e|ed|ing)\b(?! (?:your|my) mind)|\brather have\b|\bprefer\b"
-        r"|\b(?:the )?same [^.;]*\bbut\b|\bin (?:a )?different\b|\bwant (?:it|them|one) in\b",
+        r"|\b(?:the )?same (?:[^.;]|\.(?=\d))*\bbut\b|\bin (?:a )?different\b|\bwant (?:it|them|one) in\b",
         re.I,
     ),
 }

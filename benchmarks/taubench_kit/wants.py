@@ -216,3 +216,39 @@ def cancel_reason_said(instruction: str) -> str:
     """The reason the instruction gives for a cancellation, in a person's words."""
     mistake = re.search(r"\bmistake|\baccident|\bby error\b", instruction, re.I)
     return "I ordered it by mistake." if mistake else "I no longer need it."
+
+
+#: an address or a payment changed, as the instruction asks for it
+ORDER_SHIPPING = re.compile(
+    r"\b(?:order|package|parcel|it|them)\b[^.]*?\b(?:sent|ship(?:ped|s)?|deliver(?:ed|s)?|"
+    r"going|go|goes|headed|routed)\b[^.]*?\b(?:to|at)\b",
+    re.I,
+)
+_ACCOUNT_ADDRESS = re.compile(
+    r"\b(?:update|change|correct)\w* (?:the |your |my )?(?:default |profile |account |home )?"
+    r"address\b|\bdefault address\b|\b(?:your|my) profile\b"
+    r"|\baddress (?:on|in|of) (?:your|my|the) (?:account|profile)\b[^.]*\b(?:chang|updat)",
+    re.I,
+)
+_STAYS_SO = re.compile(r"\b(?:stays?|remains?|should stay|keep (?:it|that|them))\b", re.I)
+
+
+def order_shipping_asked(said: str) -> bool:
+    """Whether the instruction asks for an order to be sent somewhere else (not an order it
+    says should stay as it is)."""
+    return any(
+        ORDER_SHIPPING.search(s) and not _STAYS_SO.search(s)
+        for s in re.split(r"(?<=[.;])\s+", said)
+    )
+
+
+def account_address_asked(said: str) -> bool:
+    """Whether the instruction asks to change the address on the account itself."""
+    return bool(_ACCOUNT_ADDRESS.search(said)) and not order_shipping_asked(said)
+
+
+PAYMENT_CHANGE = re.compile(
+    r"\bpa(?:id|y)\b[^.]*\binstead\b|\binstead\b[^.]*\bpa(?:id|y)\b"
+    r"|\b(?:change|switch|update)\w* (?:the |my |your )?payment\b",
+    re.I,
+)
