@@ -43,3 +43,14 @@ def test_of_labels_matched_alike_the_one_said_whole_is_picked() -> None:
     assert pick("basic economy", cabins, many=False) == [0]
     # both said only in part: no pick
     assert pick("the water one", ("Water Bottle", "Water Filter"), many=False) == []
+
+
+def test_what_the_customer_denies_picks_no_label() -> None:
+    insurance = ("yes, add travel insurance", "no insurance")
+    assert pick("I don't want travel insurance", insurance, many=False) == []
+    assert pick("No travel insurance.", insurance, many=False) == []
+    assert pick("I do want travel insurance", insurance, many=False) == [0]
+    payment = ("gift card ($131 left)", "travel certificate ($250)", "Mastercard ending 1234")
+    said = "No travel insurance. Use my gift card first and put the rest on my Mastercard."
+    assert pick(said, payment, many=True) == [0, 2]
+    assert pick("not the certificate but the gift card", payment, many=False) == [0]

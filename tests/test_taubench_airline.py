@@ -84,10 +84,10 @@ def test_cities_codes_and_dates_are_read_in_order() -> None:
 
 
 OFFERED = [
-    "HAT101 06:00, economy $210",
-    "HAT102 11:30, economy $180",
+    "HAT101 06:00, nonstop, arrives 09:00, economy $210",
+    "HAT102 11:30, nonstop, arrives 14:30, economy $180",
     "HAT103 19:00, economy $150",
-    "HAT104 02:00 -> HAT105 08:00, economy $99",
+    "HAT104 02:00 -> HAT105 08:00, 1 stop in ORD, arrives 01:00 +1 day, economy $99",
 ]
 
 

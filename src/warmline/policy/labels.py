@@ -129,6 +129,15 @@ _ALL_VERB = re.compile(
 )
 
 
+_DENIED = re.compile(
+    r"\b(?:no|not|without|never|(?:do|does|did|will|would)(?:n't| not)|don't|won't|no longer)"
+    r"\b[^,;.!?]*?(?=[,;.!?]|\bbut\b|\binstead\b|\band (?:I|we|you|put|use|pay)\b|$)",
+    re.I,
+)
+"""What the customer denies, to the end of its clause: "No travel insurance", "I don't want
+the red one", "without bags and I'll pay..." name no label they want."""
+
+
 def says_all(text: str) -> bool:
     """Whether the text asks for every label: "all of them", "both", "return everything"; a
     word for all in a longer sentence ("it doesn't fit everything I carry") does not."""
@@ -148,6 +157,7 @@ def pick(text: str, labels: tuple[str, ...], many: bool) -> list[int]:
     exact = [i for i, label in enumerate(labels) if label.lower() == text.strip().lower()]
     if exact:
         return exact[:1]
+    text = _DENIED.sub(" ", text)
     own = [_tokens(label) for label in labels]
     said = _tokens(text) | _by_ending(text, own)
     common = set.intersection(*own) if len(own) > 1 else set()
