@@ -27,6 +27,8 @@ from warmline.policy.guided import (
     offer_key,
     preview_key,
 )
+from warmline.policy.preferences import preferred
+from warmline.policy.reading import request_words
 from warmline.services.actions import ActionRunner
 from warmline.services.turn.context import Turn
 
@@ -179,7 +181,8 @@ class Guide:
         if spec.per is not None and index is not None:
             elements = as_list(params.get(spec.per))
             context["each"] = elements[index] if index < len(elements) else None
-        return replace(_evaluate(turn, spec, context), basis=_basis(params, name))
+        found = _in_preferred_order(turn, action, _evaluate(turn, spec, context))
+        return replace(found, basis=_basis(params, name))
 
 
 def policy_state(
@@ -237,6 +240,21 @@ def for_the_question(turn: Turn, understanding: Understanding) -> Understanding:
     if len(kept) == len(understanding.entities):
         return understanding
     return understanding.model_copy(update={"entities": kept})
+
+
+def _in_preferred_order(turn: Turn, action: Action, offer: Offer) -> Offer:
+    """The offer with the choices the customer's words prefer first and, when some fit, only
+    those ("the cheapest nonstop", "after 11am": ``policy/preferences.py``)."""
+    understanding = turn.seen.understanding
+    if understanding is None or len(offer.labels) < 2:
+        return offer
+    name = next((n for n, a in turn.pack.actions.items() if a is action), "")
+    said = request_words(name, policy_state(turn, {}, {}), understanding, turn.pack, [])
+    order = preferred(said, offer.labels)
+    if order is None:
+        return offer
+    labels = tuple(offer.labels[i] for i in order)
+    return replace(offer, labels=labels, values=tuple(offer.values[i] for i in order))
 
 
 def _basis(params: dict[str, str], name: str) -> tuple[tuple[str, str], ...]:
