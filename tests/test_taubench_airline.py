@@ -342,3 +342,143 @@ def test_requests_told_in_other_words_are_recognised() -> None:
     assert order.reply("Which of these do you mean?", offered) == "book a new flight"
     cancelled = customer("The airline cancelled your flight; you ask how many bags are free.")
     assert cancelled.reply("Which of these do you mean?", offered) == "checked bag allowance"
+
+
+def test_a_cause_denied_is_something_else_not_health() -> None:
+    rosa = customer(
+        "You want to cancel your Boston to Miami trip. If asked whether the reason is health "
+        "or weather, you say no."
+    )
+    causes = ["health (illness, sick, injury)", "weather (storm, snow)", "something else"]
+    assert rosa.reply("Is it for health or weather reasons, or something else?", causes) == (
+        "something else"
+    )
+
+
+GIFT_CARDS = (
+    "You want to book a one-way trip from Boston to Miami on 2024-06-02 for yourself, with no "
+    "checked bags and no insurance. You want to use up both of your gift cards and put what is "
+    "left on your Mastercard ending in 7990."
+)
+
+
+def test_both_gift_cards_and_the_card_are_all_picked() -> None:
+    methods = ["Mastercard ending 7990", "gift card ($111 left)", "gift card ($276 left)"]
+    ask = "How would you like to pay? You can combine one credit card and three gift cards."
+    assert customer(GIFT_CARDS).reply(ask, [*methods, "All of them"]) == "All of them"
+    answer = customer(GIFT_CARDS).reply(ask, methods)
+    assert all(m in answer for m in methods)
+    card_only = (
+        "Here's the booking I'd make: one-way BOS → MIA in economy.\n"
+        "- HAT103 on 2024-06-02, $150 per passenger\nPassengers: Rosa Vega.\n"
+        "Checked bags: 0. Travel insurance: no.\n"
+        "Total: $150, paid with $150 on your Mastercard ending 7990.\nShall I book it?"
+    )
+    refused = customer(GIFT_CARDS).reply(card_only, ["yes", "no"])
+    assert refused.startswith("No") and "both gift cards" in refused
+
+
+def test_a_passenger_named_in_the_instruction_is_picked() -> None:
+    rosa = customer(
+        "On your Boston to Miami trip, the date of birth of Tomas Rey was entered wrong: it "
+        "should be 1975-11-30. His name is right."
+    )
+    labels = ["Rosa Vega (born 1980-02-29)", "Tomas Rey (born 1975-11-03)"]
+    assert rosa.reply("Which passenger's details should change?", labels) == "Tomas Rey"
+    assert rosa.reply("And their date of birth, as YYYY-MM-DD?", []) == (
+        "Their date of birth is 1975-11-30."
+    )
+
+
+def test_bags_added_are_recognised_as_the_request() -> None:
+    rosa = customer(
+        "You want to add two checked bags to your Boston to Miami trip, paid with your Visa "
+        "ending in 1234."
+    )
+    proposal = (
+        "Here's the change for reservation K7M2QX: 2 checked bags in total, 1 of them free and "
+        "1 paid.\nCharge: $50 to your Visa ending 1234. Shall I add them?"
+    )
+    assert rosa.reply(proposal, ["yes", "no"]) == "yes"
+
+
+def test_a_request_not_offered_is_said_in_words_rather_than_a_wrong_choice() -> None:
+    bags = customer("You want to add two checked bags to your Boston to Miami trip.")
+    offered = ["remove a checked bag", "checked bag allowance", "talk to a person"]
+    assert bags.reply("Which of these do you mean?", offered) == (
+        "I'd like to add checked bags to my reservation."
+    )
+    late = customer("Your flight to Miami is late; you want to know its status.")
+    offered = ["compensation for a cancelled or delayed flight", "talk to a person"]
+    assert late.reply("Which of these do you mean?", offered) == (
+        "I'd like to check the status of my flight."
+    )
+
+
+LABELLED = [
+    "HAT201 09:00, nonstop, arrives 14:00, economy $108",
+    "HAT202 11:00, nonstop, arrives 16:00, economy $166",
+    "HAT203 17:00, nonstop, arrives 22:00, economy $110",
+    "HAT204 22:00, nonstop, arrives 03:00 +1 day, economy $195",
+    "HAT205 12:00 -> HAT206 16:00, 1 stop in DFW, arrives 20:00, economy $90",
+    "HAT207 12:00 -> HAT208 19:00, 1 stop in DFW, arrives 23:00, economy $80",
+]
+
+
+def test_flights_are_picked_by_the_times_the_labels_say() -> None:
+    leaves = "the cheapest economy flight that leaves after 11am; it has to be a nonstop flight"
+    assert pick_offer(LABELLED, leaves) == LABELLED[2]
+    window = "a nonstop flight that leaves between 6am and 8pm"
+    assert pick_offer(LABELLED, window) == LABELLED[0]
+    arrives = (
+        "You would like a nonstop flight, but if there is none, one stop is fine. You must be "
+        "in Miami before 9pm; among the flights that arrive before 9pm you want the cheapest."
+    )
+    assert pick_offer(LABELLED, arrives) == LABELLED[0]
+    assert pick_offer(LABELLED[4:], arrives) == LABELLED[4]
+    assert pick_offer(LABELLED[:1], leaves) is None
+
+
+def test_no_bags_at_all_is_zero_bags() -> None:
+    assert wanted_bags("You will not check any bags and you do not want insurance.") == 0
+    assert wanted_bags("You travel with hand luggage only.") == 0
+    rosa = customer(
+        "You want to book a one-way trip from Boston to Miami on 2024-06-02 for yourself. You "
+        "will not check any bags."
+    )
+    bags = ["0 bags", "1 bag (1 free)", "2 bags (1 free, 1 at $50 each)"]
+    assert rosa.reply("How many checked bags in total, for everyone?", bags) == "0 bags"
+
+
+def test_a_new_flight_leaving_outside_the_hours_asked_is_refused() -> None:
+    rosa = customer(
+        "Your mother flies Boston to Miami on May 20. You want to move her to May 23, on a "
+        "nonstop flight that leaves between 6am and 8pm. Pay with your Visa ending in 1234."
+    )
+    proposal = (
+        "Here's the change for reservation K7M2QX, in economy:\n- now: HAT133 on 2024-05-20\n"
+        "- new: HAT039 on 2024-05-23 at {}\n"
+        "Price difference: $6 for all passengers, charged to your Visa ending 1234.\n"
+        "Shall I make this change? Please answer yes or no."
+    )
+    late = rosa.reply(proposal.format("22:00"), ["yes", "no"])
+    assert late.startswith("No") and "between 6am and 8pm" in late
+    assert rosa.reply(proposal.format("08:00"), ["yes", "no"]) == "yes"
+
+
+def test_not_sure_a_third_time_to_the_same_question_asks_for_a_person() -> None:
+    rosa = customer("You want to book a flight from Boston to Miami for yourself.")
+    bags = ["0 bags", "1 bag (1 free)", "2 bags (1 free, 1 at $50 each)"]
+    asked = "How many checked bags in total, for everyone?"
+    assert rosa.reply(asked, bags) == UNSURE
+    assert rosa.reply("Let me make this clearer. " + asked, bags) == UNSURE
+    assert "person" in rosa.reply("I can see that wasn't clear. " + asked, bags)
+
+
+def test_free_bags_asked_without_paying_is_the_allowance_not_adding_bags() -> None:
+    rosa = customer(
+        "You booked Tomas Rey on your Boston to Miami trip. You want to know how many checked "
+        "bags the two of you can take in total without paying. You don't want to add bags now."
+    )
+    offered = ["add a checked bag", "checked bag allowance", "remove a checked bag"]
+    assert rosa.reply("Which of these do you mean?", offered) == "checked bag allowance"

@@ -704,3 +704,12 @@ def test_asked_about_the_twin_that_stays_the_customer_says_which_one_is_meant() 
     ]
     answer = customer.reply("Which option would you like instead?", choices)
     assert answer.startswith("Not that one") and "pieces 2000" in answer.split("other")[-1]
+
+
+def test_not_sure_a_third_time_to_the_same_question_asks_for_a_person() -> None:
+    customer = Customer("You want help with something you can't name.", me(LAMP_ORDER))
+    asked = "Which of these do you mean?"
+    choices = ["check an order", "product details and availability"]
+    assert customer.reply(asked, choices) == "I'm not sure."
+    assert customer.reply("Let me make this clearer. " + asked, choices) == "I'm not sure."
+    assert "person" in customer.reply("I can see that wasn't clear. " + asked, choices)

@@ -11,8 +11,10 @@ from .airline_offers import leg_text, offers, pick_offer
 from .airline_traveller import Traveller
 from .airline_trips import best_trip, dates_in
 from .airline_wants import (
+    names_a_request,
     passenger_change,
     payment_labels,
+    plain_request,
     request_score,
     spoken_payment,
     wanted_insurance,
@@ -81,9 +83,11 @@ def pick_passenger(traveller: Traveller, question: str, choices: list[str]) -> s
     if not born or len(born) != len(choices):
         return None
     change = passenger_change(traveller.wanted)
-    if change is None:
-        return UNSURE
-    return next((m["name"] for m in born if m["name"] == change[0]), UNSURE)
+    if change is not None:
+        return next((m["name"] for m in born if m["name"] == change[0]), UNSURE)
+    # the one passenger the instruction names (not the traveller, who is named only as "you")
+    named = [m["name"] for m in born if m["name"] in traveller.wanted]
+    return named[0] if len(named) == 1 else UNSURE
 
 
 def pick_disrupted(traveller: Traveller, question: str, choices: list[str]) -> str | None:
@@ -147,6 +151,9 @@ def pick_payment(traveller: Traveller, question: str, choices: list[str]) -> str
     picked = payment_labels(choices, traveller.wanted)
     if not picked:
         return UNSURE
+    every = [c for c in choices if not re.match(r"^\s*all of them\s*$", c, re.I)]
+    if len(every) < len(choices) and len(picked) == len(every) > 1:
+        return next(c for c in choices if c not in every)
     return " and ".join(spoken_payment(p) for p in picked)
 
 
@@ -167,9 +174,12 @@ def pick_request(traveller: Traveller, current: str, choices: list[str]) -> str 
         ),
         reverse=True,
     )
-    if not scored or scored[0][0] <= 0:
-        return None
-    return scored[0][2]
+    if scored and scored[0][0] > 0:
+        return scored[0][2]
+    if any(names_a_request(c) for c in choices):
+        # none of the requests offered is the one wanted: say it in words rather than pick one
+        return plain_request(current) or plain_request(traveller.wanted)
+    return None
 
 
 _PICKS: tuple[Callable[[Traveller, str, list[str]], str | None], ...] = (

@@ -21,7 +21,7 @@ from .airline_trips import Trip, airports_in, trips_of
 from .airline_wants import passenger_change, plain_request, wanted_reason
 from .customer import Customer
 from .identity import identity_answer
-from .talk import UNSURE, is_confirmation, last_question
+from .talk import PERSON_PLEASE, UNSURE, is_confirmation, last_question
 
 _CONDITIONAL = re.compile(r"^(?:if|when|at first|should|in case|unless)\b", re.I)
 
@@ -50,6 +50,9 @@ class AirlineCustomer(Customer):
         self.traveller = Traveller(self.instruction, self.me, self.trips or [])
 
     def reply(self, bot_text: str, choices: list[str]) -> str:
+        return self.unless_unsure_again(bot_text, choices, self._airline_reply(bot_text, choices))
+
+    def _airline_reply(self, bot_text: str, choices: list[str]) -> str:
         if choices and is_confirmation(choices):
             return self.confirm(bot_text)
         if choices:
@@ -69,7 +72,7 @@ class AirlineCustomer(Customer):
         answer = self.answer(question) if question else None
         if answer:
             return answer
-        return super().reply(bot_text, choices)
+        return PERSON_PLEASE if self.looping(bot_text, choices) else self._reply(bot_text, choices)
 
     def answer(self, question: str) -> str | None:
         """The answer to a question without choices, or None for the retail customer's rules."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from .airline_offers import NONSTOP, STOP_FINE, departure_problems, leg_text
 from .airline_traveller import Traveller
 from .airline_trips import airports_in, next_day, trip_score
 from .airline_wants import (
@@ -14,6 +15,7 @@ from .airline_wants import (
     request_score,
     wanted_bags,
     wanted_insurance,
+    wanted_methods,
     wanted_reason,
 )
 
@@ -99,6 +101,7 @@ def _payment_problems(traveller: Traveller, proposal: str) -> list[str]:
 def _flight_problems(traveller: Traveller, proposal: str) -> list[str]:
     new = re.search(r"^\s*- new:(.*)$", proposal, re.M)
     days = re.findall(r"\bon (20\d\d-\d\d-\d\d)\b", new.group(1) if new else "")
+    clocks = re.findall(r"\bat (\d\d:\d\d)\b", new.group(1) if new else "")
     out, back = traveller.dates()
     allowed = _days_allowed(out + back)
     problems = [
@@ -106,6 +109,12 @@ def _flight_problems(traveller: Traveller, proposal: str) -> list[str]:
         for d in days[:1]
         if allowed and not set(days) <= allowed
     ]
+    back = bool(new and re.search(r"\bback\b|\breturn", proposal[: new.start()], re.I))
+    problems += departure_problems(leg_text(traveller.wanted, back), clocks)
+    flights = re.findall(r"\bHAT\d{3}\b", new.group(1) if new else "")
+    only_nonstop = NONSTOP.search(traveller.wanted) and not STOP_FINE.search(traveller.wanted)
+    if only_nonstop and len(flights) > 1 and len(days) == len(flights) and len(set(days)) == 1:
+        problems.append("I want a nonstop flight")
     cabin = re.search(r"\bin (basic economy|economy|business):", proposal)
     wanted = traveller.cabin()
     if cabin and wanted and cabin.group(1).replace(" ", "_") != wanted:
@@ -187,7 +196,27 @@ def _booking_extras(traveller: Traveller, proposal: str) -> list[str]:
     paid = re.findall(r"\$[\d.,]+ on your ([^,.\n]+(?:\(\$[\d.,]+\))?)", proposal)
     if not paid or any(not payment_labels([label], traveller.wanted) for label in paid):
         problems.append(f"I want to pay with my {traveller.payment_named()}")
+    else:
+        problems += _methods_problems(traveller, paid)
     return problems
+
+
+def _methods_problems(traveller: Traveller, paid: list[str]) -> list[str]:
+    """Every payment method the instruction pays with must be used ("use up both of your gift
+    cards and put the rest on the Mastercard" is no booking paid by the card alone)."""
+    used = {"gift card": 0, "certificate": 0, "card": 0}
+    for label in paid:
+        kind = next((k for k in ("gift card", "certificate") if k in label.lower()), "card")
+        used[kind] += 1
+    wanted = wanted_methods(traveller.wanted)
+    short = {k: n for k, n in wanted.items() if used.get(k, 0) < n}
+    if not short:
+        return []
+    said = {"gift card": "gift cards", "certificate": "certificates", "card": "card"}
+    named = [
+        f"{'both' if n == 2 else n} {said[k]}" if n > 1 else f"the {k}" for k, n in wanted.items()
+    ]
+    return [f"I want to pay with {' and '.join(named)}"]
 
 
 def _days_allowed(days: list[str]) -> set[str]:

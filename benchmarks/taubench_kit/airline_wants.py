@@ -20,6 +20,9 @@ def _said(pattern: str, text: str) -> bool:
     return False
 
 
+_MONTH_WORDS = (
+    "january|february|march|april|may|june|july|august|september|october|november|december"
+)
 _BAGS = r"\b(?:checked )?(?:bags?|suitcases?|luggage|baggage)\b"
 #: (label words, what the instruction says for that request, weight)
 _REQUESTS: list[tuple[str, str, float]] = [
@@ -48,7 +51,9 @@ _REQUESTS: list[tuple[str, str, float]] = [
         r"\binstead\b|\bpush\b|\breschedul|\bdifferent (?:flight|date)s?\b|\bfly out on\b"
         r"|\brather (?:leave|fly|depart|go)\b|\b(?:later|earlier) (?:date|day|flight)\b"
         r"|\b(?:switch|change|move) to the (?:cheapest|nonstop|earlier|later)\b"
-        r"|\b(?:change|move) (?:my|the|their|his|her) (?:flight|date)s?\b",
+        r"|\b(?:change|move) (?:my|the|their|his|her) (?:flight|date)s?\b"
+        rf"|\bmove (?:her|him|them|me|us|it|the trip|the flight|my flight) (?:up |back )?to "
+        rf"(?:(?:a|an|the) )?(?:\d|earlier|later|next|following|{_MONTH_WORDS}|flight|date|day)",
         3,
     ),
     (
@@ -59,7 +64,8 @@ _REQUESTS: list[tuple[str, str, float]] = [
     (
         r"\badd a checked bag\b",
         rf"\b(?:want|need|add|bring|take)\w*\b[^.]*{_BAGS}[^.]*\bin total\b"
-        rf"|\b(?:want|need|add|bring|take)\w*\b[^.]*\b(?:more|extra|additional|another)\b[^.]*{_BAGS}",
+        rf"|\b(?:want|need|add|bring|take)\w*\b[^.]*\b(?:more|extra|additional|another)\b[^.]*{_BAGS}"
+        rf"|\badd(?:ing|ed)?\b[^.]*?{_BAGS}",
         3,
     ),
     (
@@ -67,7 +73,12 @@ _REQUESTS: list[tuple[str, str, float]] = [
         rf"\bremov\w*\b[^.]*{_BAGS}|{_BAGS}[^.]*\bremov|\bonly need one\b",
         5,
     ),
-    (r"allowance", r"\bhow many\b[^.]*\bfree\b|\ballowance\b|\bwhat an extra bag costs\b", 5),
+    (
+        r"allowance",
+        r"\bhow many\b[^.]*\b(?:free|without paying|at no (?:extra )?(?:cost|charge)|included)\b"
+        r"|\ballowance\b|\bwhat an extra bag costs\b",
+        5,
+    ),
     (
         r"correct a passenger",
         r"\bmisspel|\bshould be\b|\breplaced? (?:by|with)\b|\btake (?:his|her|their) place\b"
@@ -93,12 +104,19 @@ def request_score(label: str, text: str) -> float:
     score = 0.0
     for label_words, said_as, weight in _REQUESTS:
         if re.search(label_words, label, re.I) and _said(said_as, text):
-            if label_words == r"\badd a checked bag\b" and _said(_REQUESTS[7][1], text):
+            if label_words == r"\badd a checked bag\b" and (
+                _said(_REQUESTS[7][1], text) or _said(_REQUESTS[3][1], text)
+            ):
                 continue
             if label_words == r"number of passengers" and re.search(_BAGS, text, re.I):
                 continue
             score = max(score, weight)
     return score
+
+
+def names_a_request(label: str) -> bool:
+    """Whether a choice label names one of the requests a traveller makes."""
+    return any(re.search(label_words, label, re.I) for label_words, _, _ in _REQUESTS)
 
 
 #: the request in plain words, for a bot that did not understand it the first time
@@ -138,9 +156,20 @@ _NUMBER = {
 }
 
 
+#: no checked bag at all ("you will not check any bags", "hand luggage only")
+_NO_BAGS = re.compile(
+    r"\b(?:not|n't|never) (?:\w+ )?(?:check|bring|take)\w* (?:any )?(?:checked )?"
+    r"(?:bags?|luggage|baggage|suitcases?)\b"
+    r"|\b(?:hand|carry-?on) (?:luggage|baggage|bags?) only\b"
+    r"|\bonly (?:a |with )?(?:hand|carry-?on) (?:luggage|baggage|bags?)\b",
+    re.I,
+)
+
+
 def wanted_bags(text: str, held: int = 0) -> int | None:
-    """The number of checked bags the instruction settles on ("three checked bags in total");
-    bags "more" than a trip ``held`` are added to them ("two more bags")."""
+    """The number of checked bags the instruction settles on ("three checked bags in total",
+    none for "you will not check any bags"); bags "more" than a trip ``held`` are added to them
+    ("two more bags", "add two bags")."""
     counts = []
     number = r"\b(no|zero|one|a|an|two|three|four|five|\d)\s+"
     for m in re.finditer(
@@ -156,7 +185,10 @@ def wanted_bags(text: str, held: int = 0) -> int | None:
         value = _NUMBER.get(m.group(1).lower())
         value = int(m.group(1)) if value is None else value
         total = bool(re.match(r"[^.]{0,25}\b(?:in total|between)", text[m.end() :]))
-        counts.append((total, m.start(), value))
+        added = re.search(r"\badd(?:ing)?\s+(?:\w+\s+)?$", text[max(0, m.start() - 20) : m.start()])
+        counts.append((total, m.start(), value + (held if added and not total else 0)))
+    for m in _NO_BAGS.finditer(text):
+        counts.append((False, m.start(), 0))
     if not counts:
         return None
     totals = [c for c in counts if c[0]]
@@ -176,8 +208,20 @@ def wanted_insurance(text: str) -> str | None:
     return stance
 
 
+#: a cause the instruction denies ("if asked whether the reason is health or weather, you say
+#: no", "it is not because of health")
+_DENIED_CAUSE = re.compile(
+    r"[^.;]*\bif (?:you are |you're |you get )?asked (?:whether|if)\b[^.;]*\b(?:say|answer)s? no\b[^.;]*"
+    r"|\b(?:not|neither)\s+(?:because of |due to |for |about )?(?:the |your |any )?"
+    r"(?:health|weather|sickness|illness)\b(?:\s+(?:or|nor)\s+(?:health|weather))?",
+    re.I,
+)
+
+
 def wanted_reason(text: str) -> str:
-    """Why the trip is cancelled, in the words the pack's question offers."""
+    """Why the trip is cancelled, in the words the pack's question offers (a cause the
+    instruction denies is none)."""
+    text = _DENIED_CAUSE.sub(" ", text)
     if re.search(r"\bairline cancel|\bcancel\w* by the airline\b|\byou cancel", text, re.I):
         return "the airline cancelled the flight"
     if re.search(r"\bhealth\b|\bsick\b|\bill(?:ness)?\b|\bflu\b|\bdoctor\b|\binjur", text, re.I):
@@ -195,6 +239,10 @@ def passenger_change(text: str) -> tuple[str, str, str | None] | None:
     """(old name, new name, new date of birth or None) of a passenger correction."""
     born = re.search(
         rf"(?P<old>{NAME})'s (?:date of birth|birth ?date|dob|birthday)\b[^.]*?"
+        r"\b(?:should be|is actually|is really|is in fact|to) (?P<dob>(?:19|20)\d\d-\d\d-\d\d)",
+        text,
+    ) or re.search(
+        rf"\b(?:date of birth|birth ?date|dob|birthday) of (?P<old>{NAME})\b[^.]*?"
         r"\b(?:should be|is actually|is really|is in fact|to) (?P<dob>(?:19|20)\d\d-\d\d-\d\d)",
         text,
     )
@@ -223,6 +271,27 @@ CARD = re.compile(
 )
 
 
+#: every method of a kind ("use up both of your gift cards", "all your gift cards")
+_EVERY_ONE = re.compile(r"\b(?:both|all|two|three|each)\s+(?:of\s+)?(?:(?:your|my|the)\s+)?$", re.I)
+
+
+def wanted_methods(text: str) -> dict[str, int]:
+    """How many payment methods of each kind the instruction pays with (``gift card``,
+    ``card``, ``certificate``): two gift cards for "use up both of your gift cards"."""
+    counts: dict[str, int] = {}
+    if CARD.search(text) or re.search(r"\bcredit card\b", text, re.I):
+        counts["card"] = 1
+    for kind, pattern in (
+        ("gift card", r"\bgift ?cards?\b"),
+        ("certificate", r"\bcertificates?\b"),
+    ):
+        for m in re.finditer(pattern, text, re.I):
+            every = _EVERY_ONE.search(text[max(0, m.start() - 30) : m.start()])
+            number = {"two": 2, "three": 3}.get(every[0].split()[0].lower(), 2) if every else 1
+            counts[kind] = max(counts.get(kind, 0), number)
+    return counts
+
+
 def payment_labels(choices: list[str], text: str) -> list[str]:
     """The offered payment methods the instruction names, in the order it names them."""
     picked: list[tuple[int, str]] = []
@@ -244,9 +313,10 @@ def payment_labels(choices: list[str], text: str) -> list[str]:
             amounts = re.findall(r"\$(\d+)", near)
             hits = [c for c in choices if kind in c.lower()]
             exact = [c for c in hits if any(f"${a}" in c for a in amounts)]
-            hits = exact or hits
-            if len(hits) == 1:
-                picked.append((m.start(), hits[0]))
+            every = _EVERY_ONE.search(text[max(0, m.start() - 30) : m.start()])
+            hits = hits if every and not exact else exact or hits
+            if len(hits) == 1 or (every and hits):
+                picked += [(m.start(), hit) for hit in hits]
     ordered: list[str] = []
     for _, label in sorted(picked):
         if label not in ordered:

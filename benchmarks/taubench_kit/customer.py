@@ -43,6 +43,7 @@ from .talk import (
     UNSURE,
     free_answer,
     is_confirmation,
+    last_question,
     turn_key,
 )
 from .text import ITEM_LABEL, ORDER_LABEL, without_price
@@ -67,6 +68,8 @@ class Customer:
     declined: list[str] = field(default_factory=list)
     #: every bot turn heard (its question and choices)
     heard: list[str] = field(default_factory=list)
+    #: the questions answered "not sure" (each time)
+    unsure_to: list[str] = field(default_factory=list)
     reading: Reading = field(init=False)
 
     def __post_init__(self) -> None:
@@ -98,10 +101,25 @@ class Customer:
         """The answer to the bot's last turn (its texts joined) and the choices it offered;
         the same question three times in a row (or five in all) asks for a person rather than
         loop."""
+        if self.looping(bot_text, choices):
+            return PERSON_PLEASE
+        return self.unless_unsure_again(bot_text, choices, self._reply(bot_text, choices))
+
+    def looping(self, bot_text: str, choices: list[str]) -> bool:
+        """The same turn heard three times in a row, or five in all."""
         turn = turn_key(bot_text, choices)
         self.heard.append(turn)
-        if self.heard[-3:] == [turn] * 3 or self.heard.count(turn) >= 5:
-            return PERSON_PLEASE
+        return self.heard[-3:] == [turn] * 3 or self.heard.count(turn) >= 5
+
+    def unless_unsure_again(self, bot_text: str, choices: list[str], answer: str) -> str:
+        """Not sure a third time to the same question: a real customer asks for a person."""
+        if answer != UNSURE:
+            return answer
+        question = (last_question(bot_text) or bot_text.strip()[-200:]) + " | " + "|".join(choices)
+        self.unsure_to.append(question)
+        return PERSON_PLEASE if self.unsure_to.count(question) > 2 else answer
+
+    def _reply(self, bot_text: str, choices: list[str]) -> str:
         if choices:
             return self._answer_choices(bot_text, choices)
         answer = identity_answer(bot_text, self.me)
