@@ -713,3 +713,26 @@ def test_not_sure_a_third_time_to_the_same_question_asks_for_a_person() -> None:
     assert customer.reply(asked, choices) == "I'm not sure."
     assert customer.reply("Let me make this clearer. " + asked, choices) == "I'm not sure."
     assert "person" in customer.reply("I can see that wasn't clear. " + asked, choices)
+
+
+def test_both_items_of_one_name_are_picked_and_the_kept_ones_are_not() -> None:
+    wanted = (
+        "In the order with the pet bed you also got two A5 notebooks and headphones. You want "
+        "to return both notebooks and the headphones, with the refund to your paypal. You keep "
+        "the phone and the pet bed."
+    )
+    notebook = "Notebook (cover type soft cover, size A5) - $28.59"
+    choices = [
+        "Pet Bed (size large) - $90.00",
+        notebook,
+        "Smartphone (color black) - $500.00",
+        notebook,
+        "Headphones (color black) - $52.00",
+        "All of them",
+    ]
+    answer = Customer(wanted, me(NOTEBOOK_ORDER)).reply(
+        'Which items would you like to return? You can pick several, or say "all of them".',
+        choices,
+    )
+    assert answer.count(notebook) == 2 and "Headphones" in answer
+    assert "Pet Bed" not in answer and "Smartphone" not in answer

@@ -369,9 +369,9 @@ def the_ones_meant(reading: Reading, picked: list[str], choices: list[str]) -> l
     """Of offered items sharing a name, the ones whose options the instruction names; of
     items picked by a word of another's options (a ``wireless`` mouse is no earbuds), the
     ones the instruction names."""
-    heads = {c: ITEM_LABEL.match(c) for c in picked}
-    named = [c for c, m in heads.items() if m and reading.named(m["head"].strip())]
-    if named and all(heads.values()):
+    heads = [(c, ITEM_LABEL.match(c)) for c in picked]  # two items alike are two labels
+    named = [c for c, m in heads if m and reading.named(m["head"].strip())]
+    if named and all(m for _, m in heads):
         picked = named
     out = []
     for label in picked:

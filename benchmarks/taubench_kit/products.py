@@ -36,7 +36,11 @@ def name_spots(name: str, text: str, names: list[str]) -> list[tuple[int, int]]:
         (
             last[i:]
             for i in range(1, len(last) - 4)
-            if not any(last[i:].lower() in n.lower() for n in names if n.lower() != name.lower())
+            if not any(
+                re.search(rf"\b{re.escape(last[i:])}", n, re.I)
+                for n in names
+                if n.lower() != name.lower()
+            )
             and re.search(rf"\b{re.escape(last[i:])}(?:e?s)?\b", text, re.I)
         ),
         None,
@@ -155,7 +159,8 @@ _REFERENCE = re.compile(
     re.I,
 )
 _KEPT_ITEM = re.compile(
-    r"\bkeep(?:ing)?\s+(?:the|my|your|that|this)?\s*(?:\w+\s+){0,2}$"
+    r"\bkeep(?:ing)?\s+(?:the|my|your|that|this)?\s*(?:\w+\s+){0,2}"
+    r"(?:(?:,\s*|and\s+|or\s+)(?:the\s+|my\s+|your\s+)?(?:\w+\s+){0,2})*$"
     r"|\b(?:except|other than|apart from|all but|everything but)\s+(?:for\s+)?"
     r"(?:the|my|your|that|this)?\s*(?:\w+\s+){0,2}$",
     re.I,
