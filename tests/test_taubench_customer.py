@@ -736,3 +736,28 @@ def test_both_items_of_one_name_are_picked_and_the_kept_ones_are_not() -> None:
     )
     assert answer.count(notebook) == 2 and "Headphones" in answer
     assert "Pet Bed" not in answer and "Smartphone" not in answer
+
+
+def test_an_item_that_came_otherwise_than_wanted_is_an_exchange_without_the_word() -> None:
+    wanted = (
+        "Your lamp from order #W5550001 came in black, but you really wanted red. "
+        "Pay with your paypal."
+    )
+    customer = Customer(wanted, me(LAMP_ORDER))
+    proposal = exchange("#W5550001", "Desk Lamp: color black -> color red ($30.00 -> $32.00)")
+    assert customer.reply(proposal, YES_NO) == "yes"
+    blue = exchange("#W5550001", "Desk Lamp: color black -> color blue ($30.00 -> $32.00)")
+    assert customer.reply(blue, YES_NO).startswith("No")
+
+
+def test_orders_offered_that_hold_none_of_the_products_told_are_none_of_those() -> None:
+    wanted = (
+        "A while back you cancelled an order with a wall clock and a security camera, and you "
+        "want to check how much was refunded. You don't want to change any other order."
+    )
+    held = {**CAMERA_ORDER, "#W7770009": ["Desk Lamp", "Yoga Mat"]}
+    customer = Customer(wanted, me(held))
+    answer = customer.reply(
+        "Which order would you like to cancel?", ["#W7770009 - pending - Desk Lamp, Yoga Mat"]
+    )
+    assert answer.startswith("None of those") and "Wall Clock" in answer

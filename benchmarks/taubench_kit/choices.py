@@ -267,7 +267,8 @@ def none_of_these_orders(reading: Reading, choices: list[str]) -> str | None:
     said = reading.said
     ids = {o.lstrip("#") for o in ORDER_ID.findall(said)}
     ends = ENDS_IN.findall(said)
-    wanted = reading.wanted_names()
+    # the products asked about, else those that only tell which order it is
+    wanted = reading.wanted_names() or reading.telling_names()
     for choice in choices:
         order = order_number(choice)
         held = reading.me.orders.get("#" + order, [])

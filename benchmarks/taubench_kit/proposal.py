@@ -239,7 +239,9 @@ def objection(reading: Reading, prop: Proposal) -> str | None:
     """What a careful person finds wrong in a proposal, in plain words; None when every
     element of it is what the instruction asks for."""
     verb = _KIND_VERB.get(prop.kind, prop.kind)
-    if prop.kind in _KIND_VERB and prop.kind not in reading.kinds(prop.order):
+    kinds = reading.kinds(prop.order)
+    unnamed = not kinds and _wished_change(reading, prop)
+    if prop.kind in _KIND_VERB and prop.kind not in kinds and not unnamed:
         return f"No, I don't want to {verb} that."
     orders = {o.lstrip("#") for o in ORDER_ID.findall(reading.said)}
     if prop.order and orders and prop.order not in orders:
@@ -247,6 +249,20 @@ def objection(reading: Reading, prop: Proposal) -> str | None:
     if prop.kind in ("return", "exchange", "modify"):
         return _items_objection(reading, prop, verb) or _options_objection(reading, prop)
     return None
+
+
+def _wished_change(reading: Reading, prop: Proposal) -> bool:
+    """An exchange or a change the instruction asks for without naming the action ("it came
+    in silver, but you really wanted black"): every changed line is to what it wishes."""
+    changed = [line for line in prop.lines if line.new is not None and line.new != line.old]
+    if prop.kind not in ("exchange", "modify") or not changed:
+        return False
+    for line in changed:
+        wish = reading.wish(line.name, line.old, prop.order, line.new)
+        new = {k: v for k, v in wish.stated.items() if not same_value(v, line.old.get(k, ""))}
+        if not new or not fits(line.new or {}, line.old, wish):
+            return False
+    return True
 
 
 def _items_objection(reading: Reading, prop: Proposal, verb: str) -> str | None:

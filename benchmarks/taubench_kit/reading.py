@@ -119,6 +119,11 @@ class Reading:
         """The products the instruction asks about."""
         return [n for n in self.names if self.named(n)]
 
+    def telling_names(self) -> list[str]:
+        """The products named only to tell which order it is ("an order with wireless
+        headphones and a security camera")."""
+        return [n for n in self.names if {"reference", "listed"} & set(self.roles(n))]
+
     def meant(self, name: str, keys: list[str]) -> bool:
         """An item the instruction asks about: named, or held in an order it names when it
         talks about one of the item's options (``change the deck material``); never one it
