@@ -54,3 +54,8 @@ def test_what_the_customer_denies_picks_no_label() -> None:
     said = "No travel insurance. Use my gift card first and put the rest on my Mastercard."
     assert pick(said, payment, many=True) == [0, 2]
     assert pick("not the certificate but the gift card", payment, many=False) == [0]
+
+
+def test_words_of_a_price_pick_no_count() -> None:
+    bags = ("4 bags (4 free)", "5 bags (4 free, 1 at $50 each)")
+    assert pick("we'll each check one bag", bags, many=False) == []

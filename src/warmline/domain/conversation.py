@@ -47,6 +47,7 @@ class TranscriptLine:
     text: str
     at: datetime
     choices: tuple[str, ...] = ()
+    fact: bool = False  # a customer's answer to a verification question: no words of a request
 
 
 @dataclass(frozen=True)
@@ -269,6 +270,8 @@ def _apply_understanding(state: ConversationState, event: Understood) -> None:
             values.append(mention.value)
     if state.verifying is not None:
         said = {}  # the facts that prove who the customer is are no details of their request
+        if state.transcript and state.transcript[-1].author == "customer":
+            state.transcript[-1] = replace(state.transcript[-1], fact=True)
     for entity, values in said.items():  # a second value is kept beside the first, not over it
         state.slots[entity] = values[0]
         if len(values) > 1:

@@ -113,7 +113,7 @@ def request_text(state: ConversationState, understanding: Understanding) -> str:
     offered: tuple[str, ...] = ()
     for line in state.transcript:
         if line.author == "customer":
-            lines.append("" if _tapped(line.text, offered) else line.text)
+            lines.append("" if line.fact or _tapped(line.text, offered) else line.text)
         offered = line.choices if line.author == "bot" else ()
     since = state.filling.since if state.filling is not None else len(lines)
     if 0 < since < len(lines) and not lines[since] and lines[since - 1]:

@@ -57,6 +57,8 @@ _STOP = frozenset(
         "same",
         "exact",
         "also",
+        "each",
+        "per",
     ]
 )
 _MONTH = (

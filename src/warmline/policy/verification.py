@@ -106,7 +106,7 @@ def _verified(
         return Decision(kind="answer", template="verified", reasons=reasons)
     bound = replace(state, customer_id=check.customer_id, verifying=None)
     # the facts that proved who the customer is (a date of birth) are no details of the request
-    facts_only = understanding.model_copy(update={"entities": []})
+    facts_only = understanding.model_copy(update={"entities": [], "text": ""})
     return handle_intent(bound, intent, facts_only, customer, pack, reasons)
 
 
