@@ -761,3 +761,19 @@ def test_orders_offered_that_hold_none_of_the_products_told_are_none_of_those() 
         "Which order would you like to cancel?", ["#W7770009 - pending - Desk Lamp, Yoga Mat"]
     )
     assert answer.startswith("None of those") and "Wall Clock" in answer
+
+
+def test_an_action_the_instruction_does_not_want_is_never_picked_for_it() -> None:
+    wanted = (
+        "A while back you cancelled an order with a wall clock, and you want to check how much "
+        "was refunded. You don't want to change any of your other orders."
+    )
+    customer = Customer(wanted, me(CAMERA_ORDER))
+    choices = [
+        "change the items of a pending order",
+        "product details and availability",
+        "exchange an item",
+        "talk to a person",
+    ]
+    for asked in ("Which of these do you mean?", "Sorry. Which of these do you mean?"):
+        assert customer.reply(asked, choices) not in choices

@@ -88,9 +88,17 @@ _ACTIONS = [
 ]
 
 
+_NOT_WANTED = re.compile(
+    r"\b(?:don'?t|do not|doesn'?t|does not|not|never|no longer)\s+(?:want|need|wish|plan|intend)"
+    r"\s+to\s+(?:\w+\s+)?(?:change|cancel|return|exchange|modify|update|switch|swap)\w*[^.;,]*",
+    re.I,
+)
+
+
 def _family_bonus(label: str, said: list[str]) -> float:
-    """Support for a label naming an action the instruction asks for in other words."""
-    text = " ".join(said)
+    """Support for a label naming an action the instruction asks for in other words (not one
+    it says it does not want: "you don't want to change any of your other orders")."""
+    text = _NOT_WANTED.sub(" ", " ".join(said))
     label_words = tokens(label)
     found = [
         bonus for word, said_as, bonus in _ACTIONS if word in label_words and said_as.search(text)

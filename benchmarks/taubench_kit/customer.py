@@ -49,6 +49,11 @@ from .talk import (
 from .text import ITEM_LABEL, ORDER_LABEL, without_price
 from .wants import remember_items
 
+#: a choice that names a request ("exchange an item", "check an order")
+_REQUEST_LABEL = re.compile(
+    r"^(?:cancel|return|exchange|change|check|track|update|modify|book|add|remove)\b", re.I
+)
+
 
 @dataclass
 class Customer:
@@ -224,4 +229,7 @@ class Customer:
         offered = [c for c in choices if not PERSON_CHOICE.search(c) and not ALL_LABEL.match(c)]
         if any(ITEM_LABEL.match(c) or ORDER_LABEL.match(c) for c in offered):
             return (self.current or UNSURE) if repeated else UNSURE
+        if sum(bool(_REQUEST_LABEL.search(c)) for c in offered) > 1:
+            # requests offered, none of them the one wanted: never a wrong one
+            return UNSURE
         return spoken(offered[0], choices) if repeated and offered else UNSURE
