@@ -10,6 +10,7 @@ from .airline_offers import NONSTOP, STOP_FINE, departure_problems, leg_text
 from .airline_traveller import Traveller
 from .airline_trips import airports_in, next_day, trip_score
 from .airline_wants import (
+    CARD,
     passenger_change,
     payment_labels,
     request_score,
@@ -212,9 +213,12 @@ def _methods_problems(traveller: Traveller, paid: list[str]) -> list[str]:
     short = {k: n for k, n in wanted.items() if used.get(k, 0) < n}
     if not short:
         return []
-    said = {"gift card": "gift cards", "certificate": "certificates", "card": "card"}
+    card = CARD.search(traveller.wanted)
+    one = {"gift card": "my gift card", "certificate": "my certificate"}
+    one["card"] = f"my {card[0]}" if card else "my credit card"
+    several = {"gift card": "gift cards", "certificate": "certificates", "card": "cards"}
     named = [
-        f"{'both' if n == 2 else n} {said[k]}" if n > 1 else f"the {k}" for k, n in wanted.items()
+        f"{'both' if n == 2 else n} {several[k]}" if n > 1 else one[k] for k, n in wanted.items()
     ]
     return [f"I want to pay with {' and '.join(named)}"]
 
