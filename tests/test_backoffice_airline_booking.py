@@ -209,3 +209,6 @@ async def test_days_with_flights_list_the_dates_after_a_day_with_an_itinerary(
     assert (await client.get(url)).json() == {"dates": ["2024-05-23", "2024-05-24", "2024-05-25"]}
     none = "/airline/flights/days?origin=LAX&destination=DFW&after=2024-06-30&days=3"
     assert (await client.get(none)).json() == {"dates": []}
+    # without a day to start after: from the policy's today (2024-05-15, flown already) on
+    today = "/airline/flights/days?origin=LAX&destination=DFW&days=3"
+    assert (await client.get(today)).json() == {"dates": ["2024-05-16", "2024-05-17"]}

@@ -170,11 +170,11 @@ def _ask_missing(
     params, missing, extra = asked
     action = pack.actions[action_name]
     spec = action.parameters[missing]
-    if spec.choices is not None:
-        return ask_choices(action_name, missing, params, spec, state, reasons, base)
     several = undecided(action, missing, understanding, state, extra)
     if several:
         return ask_which(action_name, missing, params, several, reasons, base)
+    if spec.choices is not None:
+        return ask_choices(action_name, missing, params, spec, state, reasons, base)
     return _ask_for(
         action_name, missing, params, "missing_param", spec, customer, pack, reasons, base
     )

@@ -26,7 +26,7 @@ def undecided(
     own entity ("back on 2024-05-24"), or when the value was chosen or asked for already."""
     spec = action.parameters[name]
     entity = spec.entity
-    if entity is None or spec.many or spec.choices is not None or not spec.required:
+    if entity is None or spec.many or not spec.required:
         return ()
     if name in extra or name == state.awaiting_param:
         return ()  # chosen, or the answer to the question asked: nothing left to tell apart

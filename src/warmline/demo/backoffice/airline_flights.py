@@ -155,12 +155,13 @@ async def days_with_flights(
     store: StoreDep,
     origin: str = Query(min_length=3, max_length=3),
     destination: str = Query(min_length=3, max_length=3),
-    after: str = Query(pattern=r"^\d{4}-\d{2}-\d{2}$"),
-    days: int = Query(7, ge=1, le=14),
+    after: str | None = Query(None, pattern=r"^\d{4}-\d{2}-\d{2}$"),
+    days: int = Query(7, ge=1, le=31),
 ) -> Record:
     """The dates after ``after`` (up to ``days`` of them) with a bookable itinerary: the days a
-    return flight can be chosen on."""
-    start = Date.fromisoformat(after)
+    return flight can be chosen on; without ``after``, from the store's today on (the days a
+    trip can leave on)."""
+    start = Date.fromisoformat(after) if after else store.now.date() - timedelta(days=1)
     found = []
     for n in range(1, days + 1):
         day = (start + timedelta(days=n)).isoformat()
