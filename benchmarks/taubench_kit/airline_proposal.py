@@ -110,8 +110,8 @@ def _flight_problems(traveller: Traveller, proposal: str) -> list[str]:
         for d in days[:1]
         if allowed and not set(days) <= allowed
     ]
-    back = bool(new and re.search(r"\bback\b|\breturn", proposal[: new.start()], re.I))
-    problems += departure_problems(leg_text(traveller.wanted, back), clocks)
+    way_back = bool(new and re.search(r"\bback\b|\breturn", proposal[: new.start()], re.I))
+    problems += departure_problems(leg_text(traveller.wanted, way_back), clocks)
     flights = re.findall(r"\bHAT\d{3}\b", new.group(1) if new else "")
     only_nonstop = NONSTOP.search(traveller.wanted) and not STOP_FINE.search(traveller.wanted)
     if only_nonstop and len(flights) > 1 and len(days) == len(flights) and len(set(days)) == 1:

@@ -250,7 +250,7 @@ def picked_labels(bot_text: str, choices: list[str], reading: Reading, current: 
 def kept_label(label: str, reading: Reading) -> bool:
     """An offered item the instruction keeps as it is."""
     match = ITEM_LABEL.match(label)
-    return bool(match) and reading.kept(match["head"].strip())
+    return reading.kept(match["head"].strip()) if match else False
 
 
 def dropped_label(label: str, reading: Reading) -> bool:
