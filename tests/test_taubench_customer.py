@@ -777,3 +777,18 @@ def test_an_action_the_instruction_does_not_want_is_never_picked_for_it() -> Non
     ]
     for asked in ("Which of these do you mean?", "Sorry. Which of these do you mean?"):
         assert customer.reply(asked, choices) not in choices
+
+
+def test_two_items_an_order_holds_are_not_two_to_change() -> None:
+    wanted = (
+        "In order #W7770005 you ordered two electric kettles. You want to change the white "
+        "glass one to a black plastic one. Pay with your paypal."
+    )
+    customer = Customer(wanted, me({"#W7770005": ["Electric Kettle", "Electric Kettle"]}))
+    proposal = (
+        "Here's the change I'd make to pending order #W7770005:\n"
+        "- Electric Kettle: capacity 1L, material glass, color white -> capacity 1L, material "
+        "plastic, color black ($155.99 -> $140.00)\n"
+        "Price difference: $15.99 refunded to your PayPal.\nShall I go ahead? Please answer yes or no."
+    )
+    assert customer.reply(proposal, YES_NO) == "yes"

@@ -184,7 +184,7 @@ _LIST_JOIN = re.compile(r"^[\s,]*(?:and|or)?\s*(?:the|a|an|my|your)?\s*$", re.I)
 _INVENTORY = re.compile(
     r"\b(?:ordered|bought|purchased|got|received|has|have|had|contains?|includes?)\b", re.I
 )
-_ACTING = re.compile(
+ACTING = re.compile(
     r"\b(?:want|wants|need|needs|like|return|exchange|cancel|change|swap|replace|refund|modify|"
     r"send|switch|should)\b",
     re.I,
@@ -212,7 +212,7 @@ def sentence_spots(sentence: str, names: list[str]) -> list[tuple[int, int, str,
         previous = role
         roles.append(role)
     _kept_after(sentence, spots, roles)
-    listing = len(spots) > 1 and not _ACTING.search(sentence)
+    listing = len(spots) > 1 and not ACTING.search(sentence)
     if listing and _INVENTORY.search(sentence[: spots[0][0]]):
         roles = ["listed" if r == "wanted" else r for r in roles]
     return [(start, end, n, role) for (start, end, n), role in zip(spots, roles, strict=True)]

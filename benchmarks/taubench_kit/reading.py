@@ -19,7 +19,7 @@ from .options import (
     same_value,
     with_colors,
 )
-from .products import STAYS, is_named, item_prose, sentence_spots, wanted_spots
+from .products import ACTING, STAYS, is_named, item_prose, sentence_spots, wanted_spots
 from .text import ORDER_ID
 from .wants import ItemWant, item_wants
 from .wish import Wish, dict_wish, fits, prose_wish
@@ -146,10 +146,13 @@ class Reading:
         return any(products.count(name) > 1 for products in self.me.orders.values())
 
     def count_wanted(self, name: str) -> int:
-        """How many items of this name the instruction acts on: two for "both notebooks" or
-        "the two notebooks", else one."""
+        """How many items of this name the instruction acts on: two for "return both
+        notebooks" or "the two notebooks", else one ("you ordered two coffee makers" only tells
+        what the order holds)."""
         count = 1
         for sentence in sentences(self.words_said):
+            if not ACTING.search(sentence):
+                continue
             for start, _end, n, role in sentence_spots(sentence, self.names):
                 before = _COUNTED.search(sentence[max(0, start - 40) : start])
                 if n == name and role == "wanted" and before:
