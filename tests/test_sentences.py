@@ -111,6 +111,32 @@ def test_context_and_refusals_are_no_requests(sentence: str) -> None:
     assert not is_request(sentence)
 
 
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Use PayPal for any difference, not my gift card.",
+        "Put the difference on my Visa ending in 6367, not the Mastercard I paid with.",
+        "Any price difference should go through my PayPal.",
+        "Please refund the difference to my gift card.",
+        "I'd like to pay the difference with the card ending in 1234.",
+    ],
+)
+def test_how_a_difference_is_paid_is_a_detail_never_a_request(sentence: str) -> None:
+    assert not is_request(sentence)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Please exchange the lamp for the black one and put the difference on my Visa.",
+        "I want to pay for the order with PayPal instead.",
+        "What's the difference between the two kettles?",
+    ],
+)
+def test_a_request_that_also_says_how_a_difference_is_paid_stays_one(sentence: str) -> None:
+    assert is_request(sentence)
+
+
 def test_the_request_sentence_decides_a_long_turn() -> None:
     reading = read(
         OPENING,

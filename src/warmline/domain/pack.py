@@ -288,6 +288,11 @@ class Action(_Model):
         description="a refused dry run's rule -> another action of the pack that handles it: "
         "proposed instead, with the values it shares already filled",
     )
+    ask_again: dict[str, str] = Field(
+        default_factory=dict,
+        description="a refused dry run's rule -> the parameter with choices asked again, the "
+        "refusal said first and every other value kept",
+    )
 
     @model_validator(mode="after")
     def _confirmation(self) -> Action:
@@ -303,6 +308,8 @@ class Action(_Model):
         unknown = used - set(self.parameters) - {"customer_id"}
         if unknown:
             raise ValueError(f"request uses undeclared parameters: {sorted(unknown)}")
+        if set(self.ask_again.values()) - set(self.parameters):
+            raise ValueError(f"ask_again names undeclared parameters: {self.ask_again}")
         self._check_choices()
         return self
 
@@ -316,6 +323,8 @@ class Action(_Model):
             unknown = set(spec.depends_on) - set(self.parameters)
             if unknown or name in spec.depends_on:
                 raise ValueError(f"parameter {name}: depends_on names {sorted(unknown) or name}")
+            if name in self.ask_again.values() and spec.choices is None:
+                raise ValueError(f"parameter {name}: ask_again needs choices")
             if (spec.many or spec.per or spec.auto) and spec.choices is None:
                 raise ValueError(f"parameter {name}: many, per and auto need choices")
             if spec.per is not None:

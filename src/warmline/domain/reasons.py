@@ -61,6 +61,7 @@ ReasonCode = Literal[
     "values_undecided",
     "slot_from_words",
     "slot_auto",
+    "kept_as_is",
     "slot_corrected",
     "slot_added",
     "choices_offered",
@@ -88,6 +89,7 @@ ReasonCode = Literal[
     "backoffice_unavailable",
     "precondition_failed",
     "action_instead",
+    "refusal_asked_again",
 ]
 """What a ``Reason`` can say (its ``code``); stable, for tests, analytics and the docs."""
 

@@ -70,6 +70,22 @@ _NEGATED = re.compile(
 )
 """A refusal ("I do not want to cancel anything", "please don't change the date") says what
 must not happen: never the request of the turn."""
+_DIFFERENCE = re.compile(
+    r"\b(?:any|the|a|price)\s+(?:price\s+)?difference\b|\bdifference\s+in\s+(?:the\s+)?price\b",
+    re.I,
+)
+_PAYING = re.compile(
+    r"\b(?:pay|paid|paying|charge[ds]?|refund(?:ed)?|use|put|settle[ds]?|go(?:es)?\s+(?:on|to|through|"
+    r"back)|card|paypal|visa|mastercard|amex|discover)\b",
+    re.I,
+)
+_OTHER_REQUEST = re.compile(
+    r"\b(?:exchang|swap|chang|return|cancel|modif|replac|switch|upgrad|book|send|ship)\w*",
+    re.I,
+)
+"""How the price difference of an item change or an exchange is paid ("Use PayPal for any
+difference, not my gift card", "put the difference on my Visa ending in 6367"): a detail of
+that request, never a request of its own (not a change of the order's payment method)."""
 
 ZoneOf = Callable[[Ranking], tuple[Zone, str]]
 
@@ -131,9 +147,17 @@ def _clauses(sentence: str) -> list[str]:
 def is_request(sentence: str) -> bool:
     """Whether a sentence carries a cue of asking (a want, a question, an imperative) and
     refuses nothing."""
-    if _NEGATED.search(sentence):
+    if _NEGATED.search(sentence) or pays_difference(sentence):
         return False
     return bool(_CUE.search(sentence) or _IMPERATIVE.search(sentence.strip()))
+
+
+def pays_difference(sentence: str) -> bool:
+    """Whether a sentence only says how a price difference is paid or refunded: a detail of
+    the item change or exchange it goes with, asking for nothing else."""
+    if not _DIFFERENCE.search(sentence) or not _PAYING.search(sentence):
+        return False
+    return not _OTHER_REQUEST.search(sentence)
 
 
 def read_request(

@@ -19,8 +19,9 @@ from warmline.domain.conversation import ConversationState, Offer
 from warmline.domain.decision import Decision, Reason
 from warmline.domain.pack import Action, Parameter
 from warmline.domain.understanding import Understanding
-from warmline.policy.labels import ALL_LABEL, ALL_WORDS, DATE, ORDER_DESCRIBED, says_all
+from warmline.policy.labels import ALL_LABEL, ALL_WORDS, DATE, says_all
 from warmline.policy.labels import pick as pick_labels
+from warmline.policy.meant import items_meant, without_kept
 
 __all__ = ["ALL_LABEL", "pick"]  # where the guided actions' callers find them
 
@@ -29,11 +30,6 @@ _ADD = re.compile(r"\b(also|too|as well|add|plus|another thing)\b", re.I)
 """A value of several added to ("I also want to return the desk lamp")."""
 _NEGATED = re.compile(r"\bnot\b([^,;.!?]*?)(?=,|;|\.|!|\?|\bbut\b|$)", re.I)
 _BOTH = re.compile(r"\bboth\b", re.I)
-_ORDER_TOLD = re.compile(
-    r"\bI(?:'ve| have)?\s+(?:just\s+|recently\s+)?(?:ordered|bought|purchased)\b[^.;!?,]*", re.I
-)
-"""What the customer says they ordered ("I ordered some sunglasses and a speaker"): it tells
-the order; the items the rest of the request names are the ones meant, if it names any."""
 ASK = "\x00ask"  # the parameter must be asked for (a sentinel no value can equal)
 
 
@@ -150,10 +146,9 @@ def choose(
     if offer is None or not offer.values:
         return ASK
     words = text if any(DATE.search(label) for label in offer.labels) else DATE.sub(" ", text)
-    if spec.many:  # "the order that had the pet bed in it" tells the order, not the items
-        words = ORDER_DESCRIBED.sub(" ", words)
-        rest = _ORDER_TOLD.sub(" ", words)
-        words = rest if pick(rest, offer.labels, spec.many) else words
+    if spec.many:  # "the order that had the pet bed", "the boots stay": no items meant
+        meant = items_meant(words)
+        words = next((w for w in meant if pick(w, offer.labels, spec.many)), meant[-1])
     picked = pick(words, offer.labels, spec.many) if spec.per is None else []
     if picked:
         labels = [offer.labels[i] for i in picked]
@@ -286,7 +281,8 @@ def _added(
     desk lamp") appended, and the values read with it dropped (a ``per`` value keeps the
     elements of those already there and is asked for the new ones); None: nothing added."""
     filling = state.filling
-    text = _NEGATED.sub(" ", understanding.text)  # "not the boots, also the lamp": the lamp
+    # "not the boots, also the lamp", "the boots stay, also the lamp": the lamp
+    text = _NEGATED.sub(" ", without_kept(understanding.text))
     if filling is None or not _ADD.search(text) or says_all(text):
         return None  # "all of them too" names no item
     for name, spec in action.parameters.items():
@@ -348,7 +344,7 @@ def _replacement(
     if re.search(r"\bother\b", text, re.I) and same:
         # "the other one": the other of two; of more, the question is asked again
         return offer.values[1 - same[0]] if len(offer.values) == 2 else ""
-    positive = _NEGATED.sub(" ", text)
+    positive = _NEGATED.sub(" ", without_kept(text) if spec.many else text)
     picked = pick(positive, offer.labels, spec.many)
     if not picked:
         return None
@@ -363,34 +359,3 @@ def _norm(value: str) -> str:
 def preview_key(action: str, params: dict[str, str]) -> str:
     """The key of a dry run's refusal in ``state.refusals``: the action and its values."""
     return json.dumps([action, params], sort_keys=True)
-
-
-def refused(
-    action_name: str,
-    action: Action,
-    params: dict[str, str],
-    state: ConversationState,
-    reasons: list[Reason],
-    base: dict[str, Any],
-) -> Decision | None:
-    """The answer when the dry run of the write was refused (None: it was not): the back
-    office's rule in its own words, no confirmation, nothing written."""
-    refusal = state.refusals.get(preview_key(action_name, params))
-    if refusal is None:
-        return None
-    reasons.append(
-        Reason(
-            code="precondition_failed",
-            detail=f"{action_name}: the dry run was refused: {refusal.reason}",
-            values={"rule": refusal.rule, "message": refusal.reason},
-        )
-    )
-    template = "action_not_found" if refusal.rule == "not_found" else None
-    return Decision(
-        kind="answer",
-        action=action_name,
-        params=params,
-        template=template or action.refused or "action_refused",
-        reasons=reasons,
-        **base,
-    )

@@ -12,16 +12,10 @@ from warmline.domain.decision import Decision, Reason
 from warmline.domain.pack import Action, DomainPack, Intent, Parameter
 from warmline.domain.understanding import Understanding
 from warmline.policy.clarify import CONVERSATIONAL, clarify
-from warmline.policy.guided import (
-    ASK,
-    ask_choices,
-    choose,
-    complete,
-    preview_key,
-    refused,
-)
+from warmline.policy.guided import ASK, ask_choices, choose, complete, preview_key
 from warmline.policy.reading import request_words
 from warmline.policy.several import ask_which, not_in_choice, undecided
+from warmline.policy.writes import proposed, refused
 
 
 def handle_intent(
@@ -117,6 +111,9 @@ def _for_action(
     params, missing = _fill_choices(
         action_name, action, (params, missing), state, understanding, customer, pack, reasons
     )
+    params, unchanged = proposed(action_name, action, params, reasons, base)
+    if unchanged is not None:
+        return unchanged  # every element kept as it is: nothing to write
     foreign = _not_on_account(action, params, customer)
     if foreign is not None:
         pname, value = foreign
@@ -135,7 +132,7 @@ def _for_action(
             Reason(code="read_action", detail=f"{action_name} reads only; no confirmation")
         )
         return Decision(kind="act", action=action_name, params=params, reasons=reasons, **base)
-    refusal = refused(action_name, action, params, state, reasons, base)
+    refusal = refused(action_name, pack, params, state, reasons, base)
     if refusal is not None:
         other = _instead(action_name, params, state, understanding, customer, pack, reasons)
         return other or refusal

@@ -48,7 +48,7 @@ class Guide:
         refusals: dict[str, Refusal] = {}
         if seen.understanding is None:
             return offers, refusals
-        for _ in range(2):  # the write, then the one the pack proposes instead of it
+        for _ in range(4):  # the write, the one proposed instead, a question asked again
             decision = decide(
                 policy_state(turn, offers, refusals),
                 seen.understanding,
@@ -57,6 +57,12 @@ class Guide:
                 seen.observations,
                 seen.verification,
             )
+            asked = _asked(turn, decision) if refusals else None
+            if asked is not None and not _current(offers.get(asked[0]), dict(decision.params)):
+                # a refusal asks a question again: its choices read with the values kept
+                key, again, name, index = asked
+                offers[key] = await self.offer(turn, again, name, dict(decision.params), index)
+                continue
             action = turn.pack.actions.get(decision.action or "")
             if decision.kind != "confirm" or action is None or not action.dry_run:
                 break

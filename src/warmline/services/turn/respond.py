@@ -86,11 +86,16 @@ class Replier:
         if empty is not None:  # which question had nothing to offer, for the pack's wording
             context["action"] = empty.values.get("action")
             context["parameter"] = empty.values.get("parameter")
-        refusal = next((r for r in decision.reasons if r.code == "precondition_failed"), None)
+        # the last refusal: that of the action proposed instead, when one was
+        refusal = next(
+            (r for r in reversed(decision.reasons) if r.code == "precondition_failed"), None
+        )
         if outcome is None and refusal is not None:
             context["reason"] = refusal.values.get("message") or ""
         if decision.kind == "clarify" and decision.missing:
             context["prompt"] = self._prompt(turn, decision.action or "", decision.missing)
+            if refusal is not None:  # asked again after a refused dry run: the rule first
+                context["prompt"] = f"{self._refused(turn, decision, context)}\n{context['prompt']}"
         if decision.verify_method and decision.verify_fact:
             context["question"] = self._question(turn, decision.verify_method, decision.verify_fact)
         if decision.callback and turn.seen.contact:
@@ -108,6 +113,16 @@ class Replier:
             return spec.prompt
         words = param.replace("_", " ")
         return turn.runtime.responder.render("ask_for_param", turn.state.arms, param=words)
+
+    def _refused(self, turn: Turn, decision: Decision, context: dict[str, Any]) -> str:
+        """The pack's words for the refused dry run of the decision's action (its
+        ``refused`` template, else the built-in one)."""
+        action = turn.pack.actions.get(decision.action or "")
+        name = (action.refused if action else None) or "action_refused"
+        text, _ = turn.runtime.responder.render_safe(
+            name, "action_refused", turn.state.arms, **context
+        )
+        return text
 
     def _question(self, turn: Turn, method: str, fact: str) -> str:
         """The verification question for ``fact``: the pack's template of that name, or the
