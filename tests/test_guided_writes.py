@@ -72,7 +72,7 @@ def test_an_item_kept_as_it_is_is_left_out_of_the_proposal(pack: DomainPack) -> 
     )
     assert "kept_as_is" in kept.reason_codes()
     assert (kept.missing, kept.choices) == ("new_ids", list(LAMPS.labels))
-    assert (kept.params["item_ids"], kept.params["new_ids"]) == ('["lamp1"]', "[]")
+    assert json.loads(kept.params["item_ids"]) == ["lamp1"], kept.params
     state = _turn(state, KEEP_BOOTS.labels[0], kept)
     chose = decide(
         replace(state, offers={"new_ids[0]": LAMPS, "payment_method_id": PAYMENTS}),
@@ -189,3 +189,29 @@ def test_ask_again_names_a_parameter_with_choices(ask_again: dict[str, str], mes
     action["ask_again"] = ask_again
     with pytest.raises(ValidationError, match=message):
         DomainPack.model_validate(data)
+
+
+def test_an_item_said_to_stay_is_taken_out_and_the_others_keep_their_options(
+    pack: DomainPack,
+) -> None:
+    """Asked about the lamp once the boots' option was chosen, "not that one: the boots stay
+    as they are" takes the boots out with the option chosen for them; the lamp goes on."""
+    text = "change the lamp and the boots from W1, the gift card"
+    boots = Offer(("Boots: size 12 - $130.00",), ("boots12",))
+    offers = {"item_ids": ITEMS, "payment_method_id": PAYMENTS, "new_ids[0]": LAMPS}
+    first = decide(replace(started(), offers=offers), said(text, order("W1")), CUSTOMER, pack)
+    assert json.loads(first.params["item_ids"]) == ["boots1", "lamp1"]
+    state = _turn(started(), text, first)
+    offers["new_ids[0]"], offers["new_ids[1]"] = boots, LAMPS
+    lamp = decide(replace(state, offers=offers), said(boots.labels[0]), CUSTOMER, pack)
+    state = _turn(state, boots.labels[0], lamp)
+    offers["new_ids[0]"] = LAMPS  # read afresh for the lamp, now the first item
+    kept = decide(
+        replace(state, offers=offers),
+        said("Not that one: the hiking boots stay as they are.", intent="deny"),
+        CUSTOMER,
+        pack,
+    )
+    assert "slot_corrected" in kept.reason_codes()
+    assert json.loads(kept.params["item_ids"]) == ["lamp1"], kept.params
+    assert (kept.missing, kept.choices) == ("new_ids", list(LAMPS.labels))

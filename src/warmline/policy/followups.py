@@ -12,7 +12,8 @@ from warmline.domain.pack import DomainPack, Parameter
 from warmline.domain.understanding import Understanding
 from warmline.policy.choices import resolve_choice
 from warmline.policy.clarify import CONVERSATIONAL, clarify
-from warmline.policy.guided import ALL_LABEL, as_list, corrected, current_offer, pick
+from warmline.policy.corrections import corrected
+from warmline.policy.guided import ALL_LABEL, as_list, current_offer, pick
 from warmline.policy.intents import handle_intent, ontology_choices
 
 

@@ -1,8 +1,8 @@
 """Guided actions: parameters whose ``choices`` come from a back office record, filled one
 question at a time (each answerable in one tap), from the customer's own words when they
 already said which, without asking when there is one possible value (``auto``), several at once
-(``many``), one per element of another parameter (``per``), and corrected when the customer
-says "no, the other one".
+(``many``), one per element of another parameter (``per``); corrected when the customer says
+"no, the other one" (``policy/corrections.py``).
 
 Pure: the services layer (``services/turn/guide.py``) evaluates the choices from fresh records
 and hands them in as ``state.offers``; here they are only matched and chosen from.
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import replace
 from typing import Any
 
 from warmline.domain.conversation import ConversationState, Offer
@@ -21,14 +20,13 @@ from warmline.domain.pack import Action, Parameter
 from warmline.domain.understanding import Understanding
 from warmline.policy.labels import ALL_LABEL, ALL_WORDS, DATE, says_all
 from warmline.policy.labels import pick as pick_labels
-from warmline.policy.meant import items_meant, without_kept
+from warmline.policy.meant import items_meant, kept_words
 
 __all__ = ["ALL_LABEL", "pick"]  # where the guided actions' callers find them
 
-_CUE = re.compile(r"\b(no|nope|not|actually|instead|other|wrong|rather|change|meant)\b", re.I)
-_ADD = re.compile(r"\b(also|too|as well|add|plus|another thing)\b", re.I)
+CUE = re.compile(r"\b(no|nope|not|actually|instead|other|wrong|rather|change|meant)\b", re.I)
+ADD = re.compile(r"\b(also|too|as well|add|plus|another thing)\b", re.I)
 """A value of several added to ("I also want to return the desk lamp")."""
-_NEGATED = re.compile(r"\bnot\b([^,;.!?]*?)(?=,|;|\.|!|\?|\bbut\b|$)", re.I)
 _BOTH = re.compile(r"\bboth\b", re.I)
 ASK = "\x00ask"  # the parameter must be asked for (a sentinel no value can equal)
 
@@ -227,133 +225,10 @@ def ask_choices(
 
 
 def is_correction(text: str, offered: tuple[str, ...] = ()) -> bool:
-    """Whether the text corrects a value ("no, the other order"); a tap on one of the labels
-    ``offered`` ("waterproof no") never does."""
-    cue = _CUE.search(text) or _ADD.search(text)
+    """Whether the text corrects a value ("no, the other order", "the boots stay as they
+    are"); a tap on one of the labels ``offered`` ("waterproof no") never does."""
+    cue = CUE.search(text) or ADD.search(text) or kept_words(text)
     return bool(cue) and not _tapped(text, offered)
-
-
-def corrected(
-    state: ConversationState, understanding: Understanding, action: Action, reasons: list[Reason]
-) -> ConversationState | None:
-    """The state with the value the customer corrects replaced and what depended on it dropped
-    (None: the turn corrects nothing)."""
-    filling = state.filling
-    text = understanding.text
-    if filling is None or not is_correction(text, state.choices):
-        return None  # a tap on an offered label ("waterproof no") corrects nothing
-    grown = _added(state, understanding, action, reasons)
-    if grown is not None or not _CUE.search(text):
-        return grown  # "the lamp as well", already there, replaces nothing
-    for name, spec in action.parameters.items():
-        old = filling.params.get(name)
-        if old is None or spec.per is not None:
-            continue
-        new = _replacement(spec, old, name, state, understanding)
-        if new is None or _norm(new) == _norm(old):
-            continue
-        extra = _extra_values(spec, old, new)
-        if extra:  # "no, the lamp and the boots": the boots kept, with what was chosen for them
-            return _grown(state, action, name, extra, reasons)
-        dropped = action.depends_on(name)
-        params = {k: v for k, v in filling.params.items() if k not in dropped and k != name}
-        if new:
-            params[name] = new
-        reasons.append(
-            Reason(
-                code="slot_corrected",
-                detail=f"{name}: {old} -> {new}; dropped {sorted(dropped & set(filling.params))}",
-            )
-        )
-        slots = {k: v for k, v in state.slots.items() if k != spec.entity}
-        if new and spec.entity:
-            slots[spec.entity] = new
-        # the request goes on from this turn: earlier words no longer choose for it
-        moved = replace(filling, params=params, since=state.customer_turns())
-        return replace(state, filling=moved, slots=slots, pending=None, choices=())
-    return None
-
-
-def _added(
-    state: ConversationState, understanding: Understanding, action: Action, reasons: list[Reason]
-) -> ConversationState | None:
-    """The state with what the customer adds to a value of several ("I also want to return the
-    desk lamp") appended, and the values read with it dropped (a ``per`` value keeps the
-    elements of those already there and is asked for the new ones); None: nothing added."""
-    filling = state.filling
-    # "not the boots, also the lamp", "the boots stay, also the lamp": the lamp
-    text = _NEGATED.sub(" ", without_kept(understanding.text))
-    if filling is None or not _ADD.search(text) or says_all(text):
-        return None  # "all of them too" names no item
-    for name, spec in action.parameters.items():
-        old = as_list(filling.params.get(name))
-        offer = current_offer(state, name, None, filling.params)
-        if not spec.many or not old or offer is None or name == state.awaiting_param:
-            continue
-        picked = pick(text, offer.labels, many=True)
-        new = [offer.values[i] for i in picked if offer.values[i] not in old]
-        if new:
-            return _grown(state, action, name, new, reasons)
-    return None
-
-
-def _extra_values(spec: Parameter, old: str, new: str) -> list[str]:
-    """The values a correction of a value of several adds when it keeps every one already
-    there (empty: it drops one, or it is no value of several)."""
-    if not spec.many:
-        return []
-    before, after = as_list(old), as_list(new)
-    if not before or not set(before) < set(after):
-        return []
-    return [v for v in after if v not in before]
-
-
-def _grown(
-    state: ConversationState, action: Action, name: str, new: list[str], reasons: list[Reason]
-) -> ConversationState:
-    """The state with ``new`` appended to the values of ``name``: what was chosen per value
-    already there (``per``) is kept and asked only for the new ones; what else read them is
-    dropped."""
-    filling = state.filling
-    assert filling is not None
-    old = as_list(filling.params.get(name))
-    kept = {k for k, s in action.parameters.items() if s.per == name}
-    dropped = action.depends_on(name) - kept
-    params = {k: v for k, v in filling.params.items() if k not in dropped}
-    params[name] = json.dumps([*old, *new])
-    detail = f"{name}: {old} + {new}; dropped {sorted(dropped & set(filling.params))}"
-    reasons.append(Reason(code="slot_added", detail=detail))
-    moved = replace(filling, params=params, since=state.customer_turns())
-    return replace(state, filling=moved, pending=None, choices=())
-
-
-def _replacement(
-    spec: Parameter, old: str, name: str, state: ConversationState, understanding: Understanding
-) -> str | None:
-    """The value a correction gives ``name`` instead of ``old`` ("": ask for it again), or
-    None."""
-    if spec.entity:
-        mention = understanding.entity(spec.entity)
-        if mention is not None and mention.value.lstrip("#") != old.lstrip("#"):
-            return mention.value
-    offer = current_offer(state, name, None, state.filling.params if state.filling else {})
-    if offer is None or not offer.values:
-        return None
-    text = understanding.text
-    same = [i for i, v in enumerate(offer.values) if _norm(v) == _norm(old)]
-    if re.search(r"\bother\b", text, re.I) and same:
-        # "the other one": the other of two; of more, the question is asked again
-        return offer.values[1 - same[0]] if len(offer.values) == 2 else ""
-    positive = _NEGATED.sub(" ", without_kept(text) if spec.many else text)
-    picked = pick(positive, offer.labels, spec.many)
-    if not picked:
-        return None
-    values = [offer.values[i] for i in picked]
-    return json.dumps(values) if spec.many else values[0]
-
-
-def _norm(value: str) -> str:
-    return value.lstrip("#").upper()
 
 
 def preview_key(action: str, params: dict[str, str]) -> str:

@@ -81,6 +81,11 @@ def without_kept(text: str) -> str:
     return text
 
 
+def kept_words(text: str) -> str:
+    """The clauses of a text that keep what they name ("" when none does)."""
+    return " ".join(text[a:b] for a, b in _clauses(text) if _KEPT.search(text[a:b]))
+
+
 def _clauses(text: str) -> list[tuple[int, int]]:
     """The spans of a text's clauses."""
     spans, start = [], 0
