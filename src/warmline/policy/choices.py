@@ -26,6 +26,25 @@ _ORDINALS = {
     "last": -1,
 }
 _NUMBER = re.compile(r"^\s*(?:option|number|#)?\s*(\d{1,2})\s*[.)]?\s*$", re.I)
+CARDINALS = {
+    "zero": 0,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+}
+"""Numbers said as words, as a count ("four bags"), not a position."""
+_LEADING = re.compile(r"^\s*(\d{1,3})\b")
+_COUNT = re.compile(
+    rf"^\s*(\d{{1,2}}|{'|'.join(CARDINALS)})\b(?:\s+[a-z]+){{0,3}}\s*[.!]?\s*$", re.I
+)
+"""A short answer that is a count ("4", "four", "four bags please")."""
 LABEL_MIN_SCORE = 80.0
 
 
@@ -44,6 +63,9 @@ def resolve_choice(text: str, choices: Sequence[str]) -> int | None:
     begun = [i for i, choice in enumerate(choices) if choice.lower().startswith(lowered)]
     if len(begun) == 1 and len(lowered) >= _MIN_PREFIX:
         return begun[0]
+    counted = _by_count(lowered, choices)
+    if counted is not None:
+        return counted if counted >= 0 else None
     number = _NUMBER.match(lowered)
     if number:
         index = int(number.group(1)) - 1
@@ -59,3 +81,25 @@ def resolve_choice(text: str, choices: Sequence[str]) -> int | None:
     if best is not None and best[1] >= LABEL_MIN_SCORE and len(words) <= 8:
         return int(best[2])
     return None
+
+
+def leading_number(label: str) -> int | None:
+    """The number a label begins with ("4 bags (2 free)": 4), or None."""
+    match = _LEADING.match(label)
+    return int(match[1]) if match else None
+
+
+def _by_count(lowered: str, choices: Sequence[str]) -> int | None:
+    """The choice a count picks: the one whose label says that number first ("four" of "0
+    bags" ... "5 bags" is "4 bags", never the fourth); -1 when the choices are all counts and
+    none is that one; None when the answer is no count, or the labels are none (a number
+    word is then a position)."""
+    match = _COUNT.match(lowered)
+    if match is None:
+        return None
+    said = match[1].lower()
+    number = int(said) if said.isdigit() else CARDINALS[said]
+    leading = [leading_number(choice) for choice in choices]
+    if number in leading:
+        return leading.index(number)
+    return -1 if all(n is not None for n in leading) else None

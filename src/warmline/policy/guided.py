@@ -18,6 +18,7 @@ from warmline.domain.conversation import ConversationState, Offer
 from warmline.domain.decision import Decision, Reason
 from warmline.domain.pack import Action, Parameter
 from warmline.domain.understanding import Understanding
+from warmline.policy.choices import CARDINALS, leading_number
 from warmline.policy.labels import ALL_LABEL, ALL_WORDS, DATE, says_all
 from warmline.policy.labels import pick as pick_labels
 from warmline.policy.meant import items_meant, kept_words
@@ -45,6 +46,36 @@ def pick(text: str, labels: tuple[str, ...], many: bool) -> list[int]:
     said = _words(text)
     named = {i: _words(_item_name(labels[i])) & said for i in picked}
     return [i for i in picked if not any(named[i] < named[j] for j in picked)]
+
+
+_ADDING = re.compile(r"\b(?:add|adding|more|extra|additional|another|plus)\b", re.I)
+_TOTAL = re.compile(r"\b(?:in total|total|altogether|in all)\b", re.I)
+
+
+def counted(text: str, labels: tuple[str, ...]) -> list[int]:
+    """The label a count said of the labels' own noun picks, when every label is such a count
+    ("three checked bags in total", "two bags": "3 bags (...)", "2 bags (...)"); none when
+    several counts are said, or one is said as bags added rather than in total."""
+    leading = [leading_number(label) for label in labels]
+    nouns = {_noun(label) for label in labels}
+    if len(labels) < 2 or None in leading or len(nouns) != 1 or "" in nouns:
+        return []
+    numbers = "|".join(["no", *CARDINALS])
+    found = re.findall(
+        rf"\b(\d{{1,2}}|{numbers})\s+(?:[a-z-]+\s+){{0,2}}?{nouns.pop()}s?\b", text, re.I
+    )
+    said = {int(n) if n.isdigit() else CARDINALS.get(n.lower(), 0) for n in found}
+    if len(said) != 1 or (_ADDING.search(text) and not _TOTAL.search(text)):
+        return []
+    number = said.pop()
+    return [leading.index(number)] if number in leading else []
+
+
+def _noun(label: str) -> str:
+    """The word a count label counts, singular ("3 bags (2 free)": "bag")."""
+    words = label.split()
+    noun = words[1].lower().strip(",.()") if len(words) > 1 else ""
+    return noun[:-1] if noun.endswith("s") else noun
 
 
 def _item_name(label: str) -> str:
@@ -148,6 +179,8 @@ def choose(
         meant = items_meant(words)
         words = next((w for w in meant if pick(w, offer.labels, spec.many)), meant[-1])
     picked = pick(words, offer.labels, spec.many) if spec.per is None else []
+    if not picked and not spec.many and spec.per is None:  # "three checked bags in total"
+        picked = counted(words, offer.labels)
     if picked:
         labels = [offer.labels[i] for i in picked]
         reasons.append(Reason(code="slot_from_words", detail=f"{name}: {labels}"))
