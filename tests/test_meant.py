@@ -89,3 +89,16 @@ def test_the_new_option_asked_for_names_no_item() -> None:
 )
 def test_an_item_named_after_a_new_option_is_still_named(text: str, named: str) -> None:
     assert named in without_new_options(text)
+
+
+def test_an_item_named_after_the_order_described_is_meant() -> None:
+    text = (
+        "From the order that had the hiking boots and the keyboard, the office chair is the "
+        "wrong colour. The boots and the keyboard are perfect."
+    )
+    assert _meant(text) == [1]
+
+
+def test_a_list_of_what_the_order_holds_is_no_new_subject() -> None:
+    text = "My order with the boots, the chair and the keyboard is pending. Cancel it."
+    assert "chair" not in items_meant(text)[-1]

@@ -31,6 +31,16 @@ _ALSO_GOT = re.compile(
 the pet bed and the smartphone | I also got two notebooks"): the items after it are named as
 items, not as the order."""
 
+_NEW_SUBJECT = re.compile(
+    r",\s+(?=(?:the|my|our|his|her|their)\s+(?:(?!and\b|or\b)[a-z-]+\s+){0,3}?"
+    r"(?:is|are|was|were|has|have|had|keeps|won't|doesn't|does|did|didn't|isn't|came|arrived|"
+    r"should|needs|turned|broke|stopped)\b)",
+    re.I,
+)
+"""Where a description of the order ends at a new sentence's subject ("from the order that
+had the tablet and the grill, | the pet bed is the wrong colour"): the item after it is named
+as an item, not as the order."""
+
 _CLAUSE = re.compile(
     r"[.;:!?]+|\b(?:but|while|whereas)\b"
     r"|,\s*(?=(?:and|so|then)\b|(?:I|I'd|I'm|I'll|we|it|they)\b)",
@@ -101,6 +111,7 @@ def items_meant(text: str) -> list[str]:
     the order it describes and the items kept, less also what was told as ordered and the new
     options asked for; then less only what was told as ordered; then less neither (each used
     when the ones before it name no item)."""
-    words = ORDER_DESCRIBED.sub(" ", _ALSO_GOT.sub(", ", without_kept(text)))
+    told = _NEW_SUBJECT.sub("; ", _ALSO_GOT.sub(", ", without_kept(text)))
+    words = ORDER_DESCRIBED.sub(" ", told)
     rest = ORDER_TOLD.sub(" ", words)
     return [without_new_options(rest), rest, words]
