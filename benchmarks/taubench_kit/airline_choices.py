@@ -161,7 +161,7 @@ def pick_travellers(traveller: Traveller, question: str, choices: list[str]) -> 
     if not re.search(r"\bwho is travel+ing\b|\bpassengers?\b", question):
         return None
     wanted = traveller.travellers()
-    picked = [c for c in choices if c.strip() in wanted]
+    picked = [c for c in choices if c.removesuffix(" (you)").strip() in wanted]
     return " and ".join(picked) if picked else UNSURE
 
 

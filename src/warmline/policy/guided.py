@@ -19,7 +19,7 @@ from warmline.domain.decision import Decision, Reason
 from warmline.domain.pack import Action, Parameter
 from warmline.domain.understanding import Understanding
 from warmline.policy.choices import CARDINALS, leading_number
-from warmline.policy.labels import ALL_LABEL, ALL_WORDS, DATE, says_all
+from warmline.policy.labels import ALL_LABEL, ALL_WORDS, DATE, YOU, says_all
 from warmline.policy.labels import pick as pick_labels
 from warmline.policy.meant import items_meant, kept_words
 
@@ -41,8 +41,8 @@ def pick(text: str, labels: tuple[str, ...], many: bool) -> list[int]:
         # "the kettle and the clock ... send both of them back": the two named, not every item
         two = pick_labels(ALL_WORDS.sub(" ", text), labels, many)
         picked = two if len(two) == 2 else picked
-    if len(picked) < 2:
-        return picked
+    if len(picked) < 2 or any(label.endswith(YOU) for label in labels):
+        return picked  # people are picked by name or by "me" (``labels.YOU``), never by part
     said = _words(text)
     named = {i: _words(_item_name(labels[i])) & said for i in picked}
     return [i for i in picked if not any(named[i] < named[j] for j in picked)]

@@ -160,6 +160,74 @@ def pick(text: str, labels: tuple[str, ...], many: bool) -> list[int]:
     if exact:
         return exact[:1]
     text = _DENIED.sub(" ", text)
+    if any(label.endswith(YOU) for label in labels):
+        return _people(text, labels, many)
+    return _matched(text, labels, many)
+
+
+YOU = " (you)"
+"""The end of the label of the verified customer's own entry among people to pick."""
+_SELF = re.compile(
+    r"(?P<before>\w+\s+)?\b(?:me|myself)\b|\balone\b|\bsolo\b|\bjust I\b|\bonly I\b"
+    r"|\band I\b(?!'| (?:am|want|would|need|have|will)\b)|^\s*I\s*[.!]?\s*$|\bI and\b"
+    r"|\bI(?:'m| am) (?:the only one )?(?:travel+ing|flying|going)\b",
+    re.I,
+)
+"""Words for the customer as one of the people meant: "me", "myself", "just me", "alone",
+"Olivia and I"; not "let me", "tell me" nor "book me a flight" (who travels is asked)."""
+_NOT_SELF = frozenset(
+    [
+        "let",
+        "tell",
+        "give",
+        "show",
+        "send",
+        "help",
+        "ask",
+        "book",
+        "get",
+        "find",
+        "buy",
+        "reserve",
+        "call",
+        "email",
+        "text",
+    ]
+)
+
+
+def _says_self(text: str) -> bool:
+    """Whether the text names the customer among the people meant (``_SELF``)."""
+    for match in _SELF.finditer(text):
+        before = (match["before"] or "").strip().lower()
+        listed = re.match(r"\s*(?:and|,|&)", text[match.end() :])  # "book me and Olivia"
+        if before not in _NOT_SELF or listed:
+            return True
+    return False
+
+
+_PERSON = re.compile(
+    r"(?<!\bfrom )(?<!\bto )(?<!\bin )(?<!\bat )(?<!\bvia )\b[A-Z][a-z]+(?:[ -][A-Z][a-z]+)+\b"
+)
+"""A person named by first and last name, "Olivia Taylor"."""
+
+
+def _people(text: str, labels: tuple[str, ...], many: bool) -> list[int]:
+    """The people the text picks: by name, and the customer's own entry by "me", "myself";
+    none (ask) when a person named by name matches no entry: never fewer than were named."""
+    names = [label.removesuffix(YOU) for label in labels]
+    picked = set(_matched(text, tuple(names), many))
+    if _says_self(text):
+        picked |= {i for i, label in enumerate(labels) if label.endswith(YOU)}
+    said = {m.group(0).lower() for m in _PERSON.finditer(text)}
+    unknown = [n for n in said if not any(n in name.lower() for name in names)]
+    if unknown or (picked and not many and len(picked) > 1):
+        return []
+    return sorted(picked)
+
+
+def _matched(text: str, labels: tuple[str, ...], many: bool) -> list[int]:
+    """The labels the text's words pick, ``pick`` less its shortcuts."""
     own = [_tokens(label) for label in labels]
     said = _tokens(text) | _by_ending(text, own)
     common = set.intersection(*own) if len(own) > 1 else set()
