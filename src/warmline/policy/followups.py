@@ -4,6 +4,7 @@ choices, or the missing detail it asked for."""
 from __future__ import annotations
 
 import json
+import re
 
 from warmline.domain.conversation import ConversationState, times_asked_again
 from warmline.domain.customers import Customer
@@ -72,6 +73,17 @@ def parameter_loop(state: ConversationState, decision: Decision) -> Decision:
     )
 
 
+_DENIAL = re.compile(
+    r"^\W*(no|nope|nah|not (?:that|this|what)|that(?:'s| is) not|that isn't|wrong)\b", re.IGNORECASE
+)
+
+
+def _led_by_denial(text: str) -> bool:
+    """A reply that opens with a refusal ("No, I didn't ask for that", "that's not it"): at a
+    confirmation it is a no, whatever follows (a correction it carries was read before)."""
+    return _DENIAL.match(text) is not None
+
+
 def resolve_pending(
     state: ConversationState, understanding: Understanding, reasons: list[Reason]
 ) -> Decision | None:
@@ -91,7 +103,7 @@ def resolve_pending(
             proposal=pending.proposal,
             reasons=reasons,
         )
-    if picked == 1 or (picked is None and intent == "deny"):
+    if picked == 1 or (picked is None and (intent == "deny" or _led_by_denial(understanding.text))):
         reasons.append(Reason(code="declined", detail=f"the customer declined {pending.action}"))
         return Decision(kind="decline", action=pending.action, template="declined", reasons=reasons)
     reasons.append(
