@@ -22,7 +22,7 @@ from warmline.domain.understanding import Understanding
 from warmline.policy.clarify import clarify, out_of_scope, ruled_out
 from warmline.policy.empathy import EmpathyReading, acknowledgement
 from warmline.policy.escalation import escalation_trigger
-from warmline.policy.followups import follow_up, parameter_loop
+from warmline.policy.followups import follow_up, parameter_loop, refused_again
 from warmline.policy.handover import while_escalated
 from warmline.policy.intents import handle_intent
 from warmline.policy.reading import request_sentence
@@ -134,7 +134,7 @@ def _decide(
     followed = follow_up(state, understanding, customer, pack, reasons)
     if followed is None:
         followed = _new_request(state, understanding, customer, pack, reasons)
-    return parameter_loop(state, followed)
+    return parameter_loop(state, refused_again(state, understanding, followed))
 
 
 def _new_request(

@@ -78,10 +78,32 @@ _DENIAL = re.compile(
 )
 
 
-def _led_by_denial(text: str) -> bool:
-    """A reply that opens with a refusal ("No, I didn't ask for that", "that's not it"): at a
-    confirmation it is a no, whatever follows (a correction it carries was read before)."""
-    return _DENIAL.match(text) is not None
+def refused_again(
+    state: ConversationState, understanding: Understanding, decision: Decision
+) -> Decision:
+    """The decision, or a no when the customer answered a proposal with a refusal ("No, I
+    didn't ask for that", "that's not it") and reading the reply as a request would only
+    propose the very same thing again. A refusal that changes something ("no, one that
+    leaves before 8pm") keeps the new proposal."""
+    pending = state.pending
+    if (
+        pending is None
+        or decision.kind != "confirm"
+        or decision.action != pending.action
+        or {k: str(v) for k, v in decision.params.items()} != dict(pending.params)
+        or _DENIAL.match(understanding.text) is None
+    ):
+        return decision
+    reason = Reason(
+        code="declined",
+        detail=f"the customer refused {pending.action}, and their reply proposes nothing else",
+    )
+    return Decision(
+        kind="decline",
+        action=pending.action,
+        template="declined",
+        reasons=[*decision.reasons, reason],
+    )
 
 
 def resolve_pending(
@@ -103,7 +125,7 @@ def resolve_pending(
             proposal=pending.proposal,
             reasons=reasons,
         )
-    if picked == 1 or (picked is None and (intent == "deny" or _led_by_denial(understanding.text))):
+    if picked == 1 or (picked is None and intent == "deny"):
         reasons.append(Reason(code="declined", detail=f"the customer declined {pending.action}"))
         return Decision(kind="decline", action=pending.action, template="declined", reasons=reasons)
     reasons.append(
