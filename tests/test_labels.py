@@ -54,6 +54,14 @@ def test_what_the_customer_denies_picks_no_label() -> None:
     said = "No travel insurance. Use my gift card first and put the rest on my Mastercard."
     assert pick(said, payment, many=True) == [0, 2]
     assert pick("not the certificate but the gift card", payment, many=False) == [0]
+    assert pick("I won't use the certificate", payment, many=False) == []
+
+
+def test_a_complaint_with_a_negated_verb_still_names_the_item() -> None:
+    items = ("Pet Bed (size large) - $193.00", "Notebook (size A5) - $28.59")
+    assert pick("my cat won't sleep on the pet bed", items, many=True) == [0]
+    assert pick("the notebook does not close properly", items, many=True) == [1]
+    assert pick("I don't want the pet bed", items, many=True) == []
 
 
 def test_words_of_a_price_pick_no_count() -> None:

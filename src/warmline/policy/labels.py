@@ -131,13 +131,20 @@ _ALL_VERB = re.compile(
 )
 
 
+_CHOOSING = r"(?:want|need|like|take|use|pick|choose|add|buy|get|pay|care for|go for)"
 _DENIED = re.compile(
-    r"\b(?:no|not|without|never|(?:do|does|did|will|would)(?:n't| not)|don't|won't|no longer)"
-    r"\b[^,;.!?]*?(?=[,;.!?]|\bbut\b|\binstead\b|\band (?:I|we|you|put|use|pay)\b|$)",
+    r"(?:\b(?:no|without|never|no longer)\b"
+    r"|(?<!\bdo )(?<!\bdoes )(?<!\bdid )(?<!\bwill )(?<!\bwould )\bnot\b"
+    r"|\b(?:(?:do|does|did|will|would)(?:n't| not)|don't|won't)\s+(?:really\s+)?"
+    + _CHOOSING
+    + r"\b)"
+    r"[^,;.!?]*?(?=[,;.!?]|\bbut\b|\binstead\b|\band (?:I|we|you|put|use|pay)\b|$)",
     re.I,
 )
 """What the customer denies, to the end of its clause: "No travel insurance", "I don't want
-the red one", "without bags and I'll pay..." name no label they want."""
+the red one", "without bags and I'll pay..." name no label they want. A negated verb that is not
+one of choosing tells what is wrong with a thing, not a refusal of it: "my cat won't sleep on
+the pet bed", "the lamp does not turn on" still name the pet bed and the lamp."""
 
 
 def says_all(text: str) -> bool:
