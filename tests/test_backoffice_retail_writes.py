@@ -251,3 +251,64 @@ async def test_user_orders_lists_each_order_with_its_status_and_item_names(
     assert [o["order_id"] for o in listed["orders"]] == user["orders"]
     unknown = await client.get("/retail/users/nobody_0000/orders")
     assert unknown.status_code == 404
+
+
+TWO_BOTTLES = "%23W3977493"  # sophia_jackson_7119, delivered: 2 Water Bottles among 5 items
+BOTTLE, BOTTLE_CARD = "7533802601", "credit_card_6748580"
+TWO_BACKPACKS = "%23W9093821"  # harper_kovacs_8617, pending: 2 Backpacks among 5 items
+BACKPACK, BACKPACK_CARD = "3557711149", "credit_card_7422485"
+
+
+async def test_return_takes_an_item_the_order_holds_twice_once_per_copy(
+    client: httpx.AsyncClient,
+) -> None:
+    body = {"item_ids": [BOTTLE, BOTTLE], "payment_method_id": BOTTLE_CARD}
+    headers = {"Idempotency-Key": "two-bottles"}
+    url = f"/retail/orders/{TWO_BOTTLES}/return"
+    response = await client.post(url, json=body, headers=headers)
+    assert response.status_code == 200, response.text
+    order = response.json()
+    assert order["return_items"] == [BOTTLE, BOTTLE]
+    summary = order["summary"]
+    assert [i["item_id"] for i in summary["items"]] == [BOTTLE, BOTTLE]
+    assert summary["refund_total"] == 97.18
+    replay = await client.post(url, json=body, headers=headers)
+    assert replay.headers["idempotent-replayed"] == "true" and replay.json() == order
+    stored = (await client.get(f"/retail/orders/{TWO_BOTTLES}")).json()
+    assert stored["return_items"] == [BOTTLE, BOTTLE]
+
+
+async def test_more_copies_than_the_order_holds_are_refused_and_nothing_changes(
+    client: httpx.AsyncClient,
+) -> None:
+    before = (await client.get(f"/retail/orders/{TWO_BOTTLES}")).json()
+    body = {"item_ids": [BOTTLE] * 3, "payment_method_id": BOTTLE_CARD}
+    url = f"/retail/orders/{TWO_BOTTLES}/return"
+    dry = await client.post(url, params={"dry_run": "true"}, json=body)
+    reason = await refused(dry, "item_not_in_order")
+    assert "holds 2 copies of the Water Bottle" in reason and "not 3" in reason
+    assert await refused(await client.post(url, json=body), "item_not_in_order") == reason
+    assert (await client.get(f"/retail/orders/{TWO_BOTTLES}")).json() == before
+    once = {"item_ids": ["2216662955"] * 2, "payment_method_id": BOTTLE_CARD}
+    assert "holds 1 copy of the Laptop" in await refused(
+        await client.post(url, json=once), "item_not_in_order"
+    )
+    unknown = {"item_ids": ["0000000000"], "payment_method_id": BOTTLE_CARD}
+    assert "does not contain item 0000000000" in await refused(
+        await client.post(url, json=unknown), "item_not_in_order"
+    )
+
+
+async def test_both_copies_of_a_pending_item_change_and_a_third_is_refused(
+    client: httpx.AsyncClient,
+) -> None:
+    url = f"/retail/orders/{TWO_BACKPACKS}/items"
+    options = (await client.get(f"/retail/orders/{TWO_BACKPACKS}/options")).json()
+    backpack = next(i for i in options["items"] if i["item_id"] == BACKPACK)
+    other = next(v["item_id"] for v in backpack["variants"] if v["available"] and not v["current"])
+    three = items_body([BACKPACK] * 3, [other] * 3, BACKPACK_CARD)
+    assert "not 3" in await refused(await client.post(url, json=three), "item_not_in_order")
+    response = await client.post(url, json=items_body([BACKPACK] * 2, [other] * 2, BACKPACK_CARD))
+    assert response.status_code == 200, response.text
+    ids = [i["item_id"] for i in response.json()["items"]]
+    assert ids.count(other) == 2 and BACKPACK not in ids

@@ -108,14 +108,27 @@ def require_delivered(order: Record, action: str) -> None:
 
 
 def require_items(order: Record, item_ids: list[str]) -> None:
+    """Refuse item ids the order does not hold, or holds fewer times than listed (an order
+    can hold the same item twice, and tau-bench's tools take it once per copy)."""
     have = Counter(item["item_id"] for item in order["items"])
     missing = Counter(item_ids) - have
-    if missing:
+    if not missing:
+        return
+    item_id = next(iter(missing))
+    if not have[item_id]:
         raise RuleViolation(
             "item_not_in_order",
-            f"Order {order['order_id']} does not contain item {next(iter(missing))}"
-            " (as many times as listed); please check the items of the order.",
+            f"Order {order['order_id']} does not contain item {item_id}; please check the"
+            " items of the order.",
         )
+    held, asked = have[item_id], Counter(item_ids)[item_id]
+    name = item_in(order, item_id)["name"]
+    copies = "1 copy" if held == 1 else f"{held} copies"
+    raise RuleViolation(
+        "item_not_in_order",
+        f"Order {order['order_id']} holds {copies} of the {name} (item {item_id}), not"
+        f" {asked}; no more than {held} can be returned or changed.",
+    )
 
 
 def profile_methods(store: BackOfficeStore, order: Record) -> Record:
