@@ -1,6 +1,7 @@
 """A guided write once its values are chosen (``policy/writes.py``): an element kept as it is
 never reaches the proposal, the dry run or the write, and a refused dry run whose rule the
-pack asks again offers that question again, every other value kept."""
+pack asks again offers that question again, every other value kept; a write refused after the
+yes is told the same way (``policy/outcomes.py``), a person always offered."""
 
 from __future__ import annotations
 
@@ -14,9 +15,12 @@ from pydantic import ValidationError
 from tests.test_guided import CUSTOMER, ITEMS, PAYMENTS, _pack_data, order, said, started
 from tests.test_guided_answers import LAMPS, _turn
 from warmline.domain.conversation import ConversationState, Offer, Refusal
+from warmline.domain.decision import Decision
+from warmline.domain.outcome import ActionOutcome
 from warmline.domain.pack import DomainPack
 from warmline.policy.decide import decide
 from warmline.policy.guided import preview_key
+from warmline.policy.outcomes import after_action, after_refused_write, refused_on_execute
 
 KEEP_BOOTS = Offer(
     ("Boots: keep as it is (size 10) - $199.99", "Boots: size 12, waterproof yes - $130.00"),
@@ -215,3 +219,47 @@ def test_an_item_said_to_stay_is_taken_out_and_the_others_keep_their_options(
     assert "slot_corrected" in kept.reason_codes()
     assert json.loads(kept.params["item_ids"]) == ["lamp1"], kept.params
     assert (kept.missing, kept.choices) == ("new_ids", list(LAMPS.labels))
+
+
+def _refused_after_yes(pack: DomainPack, rule: str, message: str) -> tuple[Decision, Decision]:
+    """The write of ``_proposed`` confirmed, then refused by the back office with ``rule``:
+    the follow-up ``after_action`` gives, and the one told as a refused dry run."""
+    state, params = _proposed(pack)
+    act = Decision(kind="act", intent="return_items", action="return_items", params=params)
+    outcome = ActionOutcome(
+        action="return_items",
+        step="execute",
+        params=params,
+        failure="rejected",
+        error=f"precondition_failed:{rule}",
+        message=message,
+    )
+    follow = after_action(act, outcome, pack.actions["return_items"])
+    assert refused_on_execute(follow)
+    return follow, after_refused_write(follow, state, pack)
+
+
+def test_a_gift_card_refused_after_the_yes_asks_for_another_payment(pack: DomainPack) -> None:
+    follow, told = _refused_after_yes(
+        pack, "insufficient_balance", "The gift card balance of $45.00 does not cover."
+    )
+    reason = next(r for r in follow.reasons if r.code == "precondition_failed")
+    assert reason.values == {
+        "rule": "insufficient_balance",
+        "message": "The gift card balance of $45.00 does not cover.",
+        "step": "execute",
+    }
+    assert (told.kind, told.missing) == ("clarify", "payment_method_id")
+    assert {"precondition_failed", "refusal_asked_again"} <= set(told.reason_codes())
+    assert "payment_method_id" not in told.params  # asked again; every other value kept
+    assert json.loads(told.params["new_ids"]) == ["boots12", "lamp_r"]
+    assert told.choices == [*PAYMENTS.labels, PERSON]
+    assert refused_on_execute(told)
+
+
+def test_a_rule_refused_after_the_yes_is_told_with_a_person_offered(pack: DomainPack) -> None:
+    follow, told = _refused_after_yes(pack, "order_not_delivered", "Order W1 is cancelled.")
+    assert (told.kind, told.template) == ("answer", follow.template)
+    assert told.choices == [PERSON] and told.escalation is None
+    assert told.reason_codes().count("precondition_failed") == 1
+    assert refused_on_execute(told)

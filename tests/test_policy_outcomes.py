@@ -7,7 +7,7 @@ import pytest
 from warmline.domain.decision import Decision, Reason
 from warmline.domain.outcome import ActionOutcome, Failure
 from warmline.domain.pack import DomainPack
-from warmline.policy.outcomes import after_action, after_template_failure
+from warmline.policy.outcomes import after_action, after_template_failure, refused_on_execute
 
 ACT = Decision(
     kind="act",
@@ -49,8 +49,27 @@ def test_a_done_write_is_reported_in_the_actions_success_template(mini_pack: Dom
 def test_a_refusal_is_told_in_the_actions_own_words(mini_pack: DomainPack) -> None:
     action = mini_pack.actions["cancel_reservation"]
     d = after_action(ACT, failed("rejected"), action)
-    assert d.kind == "answer" and d.template == (action.failure or "action_rejected")
+    assert d.kind == "answer" and d.template == (
+        action.refused or action.failure or "action_refused"
+    )
     assert d.escalation is None
+
+
+def test_a_write_refused_after_the_yes_carries_its_rule_and_step(mini_pack: DomainPack) -> None:
+    refused = failed("rejected").model_copy(
+        update={"error": "precondition_failed:already_cancelled"}
+    )
+    d = after_action(ACT, refused, mini_pack.actions["cancel_reservation"])
+    assert d.reason_codes() == ["confirmed", "precondition_failed"] and refused_on_execute(d)
+    assert d.reasons[-1].values == {
+        "rule": "already_cancelled",
+        "message": "the reason",
+        "step": "execute",
+    }
+    dry = after_action(
+        CONFIRM, failed("rejected", "preview"), mini_pack.actions["cancel_reservation"]
+    )
+    assert dry.reasons[-1].values["step"] == "preview" and not refused_on_execute(dry)
 
 
 def test_a_missing_record_is_asked_about_again(mini_pack: DomainPack) -> None:

@@ -58,7 +58,9 @@ def test_a_connector_error_becomes_an_outcome_the_customer_may_hear(
     exc: ConnectorError, failure: str, retryable: bool
 ) -> None:
     outcome = failed("cancel_reservation", "execute", CANCEL, exc)
-    assert (outcome.failure, outcome.retryable, outcome.error) == (failure, retryable, exc.code)
+    # a refusal names the rule, at the write as at its dry run (the event log explains it)
+    code = f"precondition_failed:{exc.rule or 'unknown'}" if failure == "rejected" else exc.code
+    assert (outcome.failure, outcome.retryable, outcome.error) == (failure, retryable, code)
     # only a refusal's own words reach the customer; an outage says its title, not its detail
     assert outcome.message == (exc.message if exc.public else exc.title)
 

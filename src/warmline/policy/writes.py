@@ -13,6 +13,7 @@ from typing import Any
 
 from warmline.domain.conversation import ConversationState, Refusal
 from warmline.domain.decision import Decision, Reason
+from warmline.domain.outcome import Step
 from warmline.domain.pack import Action, DomainPack
 from warmline.policy.guided import as_list, ask_choices, preview_key
 
@@ -65,21 +66,24 @@ def refused(
     state: ConversationState,
     reasons: list[Reason],
     base: dict[str, Any],
+    step: Step = "preview",
 ) -> Decision | None:
     """The answer when the dry run of the write was refused (None: it was not): the back
     office's rule in its own words, no confirmation, nothing written; for a rule the action
     asks again (``ask_again``), that question with its choices and a person's label, every
-    other value kept."""
+    other value kept. ``step``: ``execute`` when the write itself was refused after the yes
+    (``policy/outcomes.py``)."""
     refusal = state.refusals.get(preview_key(action_name, params))
     if refusal is None:
         return None
     action = pack.actions[action_name]
     person = pack.intent_label("human_agent") if "human_agent" in pack.intents else None
+    when = "the dry run was refused" if step == "preview" else "refused after the yes"
     reasons.append(
         Reason(
             code="precondition_failed",
-            detail=f"{action_name}: the dry run was refused: {refusal.reason}",
-            values={"rule": refusal.rule, "message": refusal.reason},
+            detail=f"{action_name}: {when}: {refusal.reason}",
+            values={"rule": refusal.rule, "message": refusal.reason, "step": step},
         )
     )
     again = action.ask_again.get(refusal.rule)

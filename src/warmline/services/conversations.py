@@ -27,7 +27,7 @@ from warmline.domain.events import (
 from warmline.errors import ConversationClosed, EmptyMessage, MessageTooLong
 from warmline.policy.experiments import assign_arms
 from warmline.policy.handover import person_requested
-from warmline.policy.outcomes import after_action, after_template_failure
+from warmline.policy.outcomes import after_action, after_template_failure, refused_on_execute
 from warmline.services.actions import ActionRunner
 from warmline.services.customer_accounts import AccountCache
 from warmline.services.input_text import encodable
@@ -160,6 +160,8 @@ class ConversationService:
             action = turn.pack.actions[outcome.action]
             acted = action_event(outcome, action, turn.at)
             follow = after_action(decision, outcome, action)
+            if refused_on_execute(follow):  # the account read afresh, the choices anew
+                follow = await self.perceiver.after_refusal(turn, follow)
         reply = await self.replier.reply(turn, follow, outcome)
         if reply.problem is not None:
             done = outcome is not None and outcome.ok and outcome.step == "execute"

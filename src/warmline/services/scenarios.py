@@ -18,7 +18,14 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from warmline.domain.customers import dig
-from warmline.domain.events import ActionExecuted, ActionProposed, BotReplied, Escalated, Event
+from warmline.domain.events import (
+    ActionExecuted,
+    ActionProposed,
+    BotReplied,
+    Decided,
+    Escalated,
+    Event,
+)
 from warmline.errors import PackError, PackIssue, WarmlineError
 from warmline.services.runtime import Runtime
 
@@ -47,9 +54,19 @@ class Expect(_Strict):
     )
 
 
+class BackOfficeWrite(_Strict):
+    """A write sent straight to the back office before the turn, as if someone else (the
+    customer on the website, a colleague) changed the account or the order in between."""
+
+    method: Literal["POST", "PUT", "PATCH", "DELETE"] = "POST"
+    path: str
+    body: dict[str, Any] = Field(default_factory=dict)
+
+
 class Turn(_Strict):
     customer: str | None = None
     press: Literal["talk_to_person"] | None = None
+    backoffice: list[BackOfficeWrite] = Field(default_factory=list)
     expect: Expect = Expect()
 
     @model_validator(mode="after")
@@ -184,6 +201,10 @@ def _check_turn(
             failures.append(f"escalation: expected {expect.escalation}, got {triggers or 'none'}")
     if expect.reasons_include:
         codes = decision.reason_codes() if decision else []
+        # a decision taken after the action (a write refused after the yes) is recorded too
+        codes += [
+            c for e in result_events if isinstance(e, Decided) for c in e.decision.reason_codes()
+        ]
         failures += [
             f"reasons lack {c!r} (got {codes})" for c in expect.reasons_include if c not in codes
         ]
@@ -262,18 +283,27 @@ async def _play(
     cid = start.conversation_id
     transcript += [f"bot: {r.text}" for r in start.replies]
     for index, turn in enumerate(scenario.turns, 1):
+        for write in turn.backoffice:
+            transcript.append(f"[back office: {write.method} {write.path}]")
+            await runtime.backoffice.request(write.method, write.path, json=write.body)
         if turn.customer is not None:
             transcript.append(f"customer: {turn.customer}")
             result = await service.post_message(cid, turn.customer)
         else:
             transcript.append("customer: [presses talk to a person]")
             result = await service.request_person(cid)
-        transcript += [f"bot: {r.text}" for r in result.replies]
+        transcript += [_said(r) for r in result.replies]
         failures += [
             f"turn {index}: {f}"
             for f in _check_turn(turn.expect, result.events, result.decision, result.status)
         ]
     return cid
+
+
+def _said(reply: BotReplied) -> str:
+    """A bot's reply in the transcript, with the choices it offered."""
+    offered = f" (choices: {' | '.join(reply.choices)})" if reply.choices else ""
+    return f"bot: {reply.text}{offered}"
 
 
 async def _check_after(runtime: Runtime, after: After, cid: str) -> list[str]:

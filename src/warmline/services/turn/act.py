@@ -52,9 +52,8 @@ def failed(name: str, step: Step, params: dict[str, str], exc: ConnectorError) -
     failure: Failure = "unavailable"
     error = exc.code
     if isinstance(exc, BackOfficeRejected):
-        failure = "rejected"
-        if step == "preview":  # a refused dry run: a precondition of the write does not hold
-            error = f"precondition_failed:{exc.rule or 'unknown'}"
+        failure = "rejected"  # a precondition of the write does not hold (dry run or write)
+        error = f"precondition_failed:{exc.rule or 'unknown'}"
     elif isinstance(exc, BackOfficeNotFound):
         failure = "not_found"
     elif isinstance(exc, BackOfficeCircuitOpen):

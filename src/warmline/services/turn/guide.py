@@ -27,12 +27,13 @@ from warmline.policy.guided import (
     offer_key,
     preview_key,
 )
+from warmline.policy.outcomes import after_refused_write
 from warmline.policy.preferences import preferred
 from warmline.policy.reading import request_words
 from warmline.services.actions import ActionRunner
 from warmline.services.turn.context import Turn
 
-MAX_STEPS = 8  # questions settled in one turn at most (each from the customer's own words)
+MAX_STEPS = 12  # questions settled in one turn at most (each from the customer's own words)
 
 
 class Guide:
@@ -71,6 +72,20 @@ class Guide:
                 break
             refusals[preview_key(decision.action or "", dict(decision.params))] = refusal
         return offers, refusals
+
+    async def after_refusal(self, turn: Turn, follow: Decision) -> Decision:
+        """The follow-up to a write refused after the yes (``policy/outcomes.py``), with the
+        choices of the question it asks again read afresh (the account may have changed)."""
+        offers: dict[str, Offer] = {}
+        decision = follow
+        for _ in range(2):
+            decision = after_refused_write(follow, policy_state(turn, offers, {}), turn.pack)
+            asked = _asked(turn, decision)
+            if asked is None or _current(offers.get(asked[0]), dict(decision.params)):
+                break
+            key, action, name, index = asked
+            offers[key] = await self.offer(turn, action, name, dict(decision.params), index)
+        return decision
 
     async def _dry_run(self, turn: Turn, decision: Decision) -> Refusal | None:
         """The back office's refusal of the write's dry run, or None (it would go through, or

@@ -3,13 +3,15 @@ the customer's account). While a person is on the way or in charge the bot reads
 only looks for a way to call the customer back. A reply to a verification question is read
 for its facts (``services/verification.py``); once they match, the account read is the
 customer's just found. The choices a guided question offers are read last
-(``services/turn/guide.py``)."""
+(``services/turn/guide.py``). When a write is refused after the yes, the account is read
+again (it may be what changed) before the choices of what follows are read."""
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
 
+from warmline.domain.decision import Decision
 from warmline.domain.events import Understood
 from warmline.nlu.values import find_contact
 from warmline.services.customer_accounts import AccountCache
@@ -42,3 +44,13 @@ class Perceiver:
         if offers or refusals:
             turn.seen = replace(turn.seen, offers=offers, refusals=refusals)
         return turn.seen
+
+    async def after_refusal(self, turn: Turn, follow: Decision) -> Decision:
+        """A write refused after the yes (``follow``): the account read afresh, then what
+        follows told as a refused dry run, with its choices read anew."""
+        customer = turn.seen.customer
+        if customer is not None:
+            self.accounts.forget(turn.pack.pack, customer.id)
+            fresh, _ = await self.accounts.get(turn.pack, customer.id)
+            turn.seen = replace(turn.seen, customer=fresh or customer)
+        return await self.guide.after_refusal(turn, follow)

@@ -25,6 +25,7 @@ from warmline.domain.events import (
 )
 from warmline.domain.pack import DomainPack
 from warmline.errors import WarmlineError
+from warmline.policy.outcomes import refused_on_execute
 from warmline.privacy.events import at_rest
 from warmline.services.customer_accounts import AccountCache
 from warmline.services.realtime import Broker
@@ -42,13 +43,18 @@ def consequences(
     reply: Reply,
     opening: str | None,
 ) -> list[Event]:
-    """The events after ``Decided``: the action's, a new escalation, the proposal waiting for
-    a yes, the call-back ticket, the reply (opening with ``opening``), and what the reply
-    itself settles (a disclosure, the end)."""
+    """The events after ``Decided``: the action's (and, for a write refused after the yes, the
+    decision that follows it), a new escalation, the proposal waiting for a yes, the call-back
+    ticket, the reply (opening with ``opening``), and what the reply itself settles (a
+    disclosure, the end)."""
     at = turn.at
     events: list[Event] = []
     if acted is not None:
         events.append(acted)
+    if isinstance(acted, ActionFailed) and refused_on_execute(follow):
+        # the write was refused after the yes: what follows is decided anew and folded (the
+        # question asked again, the values kept for a correction, the choices offered)
+        events.append(Decided(at=at, decision=follow))
     if follow.kind == "decline":
         events.append(ActionDeclined(at=at, action=follow.action or ""))
     if follow.kind == "escalate" and turn.state.status != "escalated" and follow.escalation:

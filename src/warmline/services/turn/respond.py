@@ -65,6 +65,8 @@ class Replier:
     def _choices(decision: Decision) -> list[str]:
         if decision.kind == "confirm":
             return decision.choices or ["yes", "no"]
+        if decision.kind == "answer" and "precondition_failed" in decision.reason_codes():
+            return decision.choices  # a refused write: the way to a person, at least
         return decision.choices if decision.kind == "clarify" else []
 
     async def _context(
