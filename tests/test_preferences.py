@@ -26,6 +26,30 @@ def test_a_time_said_keeps_the_flights_that_leave_then() -> None:
     assert preferred("the last flight before noon", FLIGHTS) == [2, 1]
 
 
+def test_after_a_time_leaves_out_a_flight_that_leaves_at_that_time() -> None:
+    at_noon = ("HAT297 12:00, nonstop, arrives 15:00, economy $99", *FLIGHTS[:1])
+    assert preferred("a flight that leaves after noon", at_noon) == [1]
+    assert preferred("a flight that leaves after 12pm", at_noon) == [1]
+    assert preferred("a flight no earlier than noon", at_noon) == [0, 1]
+
+
+def test_a_morning_that_names_the_day_is_no_time_to_leave() -> None:
+    said = "I have a meeting that morning, so the cheapest nonstop that leaves after 11am"
+    assert preferred(said, FLIGHTS) == [0]
+    assert preferred("a flight in the morning", FLIGHTS) == [1, 2]
+
+
+def test_a_time_to_arrive_by_bounds_the_arrival_not_the_departure() -> None:
+    said = "I must be in Seattle before 9pm; among the flights that arrive before 9pm, the cheapest"
+    late = (*FLIGHTS, "HAT300 20:00, nonstop, arrives 23:30, economy $90")
+    # the 20:00 leaves before 9pm but lands at 23:30; the 22:00 lands at 03:00 the next day
+    assert preferred(said, late) == [1, 2, 4, 3]
+    assert preferred("a flight that lands by 7am", FLIGHTS) == [1]
+    assert wish("the cheapest flight before 9pm") == wish(
+        "the cheapest flight that leaves before 9pm"
+    )
+
+
 def test_a_stop_said_to_be_fine_or_no_nonstop_is_no_wish_for_nonstop() -> None:
     assert preferred("there is no nonstop, so a connection is fine; the cheapest", FLIGHTS) == [
         0,
