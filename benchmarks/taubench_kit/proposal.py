@@ -159,6 +159,16 @@ def _read_line(text: str) -> Line | None:
     return None
 
 
+_COPIES = re.compile(r"^\s*(?P<n>\d{1,2}) x (?P<line>.+?)(?:\s*\(\$[\d,.]+ each\))?\s*$")
+
+
+def _read_copies(text: str) -> list[Line]:
+    """One line per copy: ``2 x Name (options): $97.18 ($48.59 each)`` is two lines."""
+    counted = _COPIES.match(text)
+    line = _read_line(counted["line"] if counted else text)
+    return [line] * (int(counted["n"]) if counted else 1) if line else []
+
+
 def read_proposal(text: str) -> Proposal:
     """The order, the kind of action, each listed item, where money goes and the reason."""
     start = re.search(r"\b(?:Here's|Here is|I'll|I will|I'd)\b", text)
@@ -166,7 +176,7 @@ def read_proposal(text: str) -> Proposal:
     header = re.split(r"\n\s*[-*•]|:\s*\n", body, maxsplit=1)[0]
     kind = next((k for k, p in _HEADER_KINDS if p.search(header)), "other")
     order = ORDER_ID.search(body)
-    lines = [line for line in (_read_line(m["line"]) for m in _BULLET.finditer(body)) if line]
+    lines = [line for m in _BULLET.finditer(body) for line in _read_copies(m["line"])]
     cancelled = _CANCEL_ITEMS.search(body)
     if kind == "cancel" and cancelled and not lines:
         for item in cancelled["items"].split("; "):

@@ -16,6 +16,7 @@ from warmline.policy.clarify import CONVERSATIONAL, clarify
 from warmline.policy.corrections import corrected
 from warmline.policy.guided import ALL_LABEL, as_list, current_offer, pick
 from warmline.policy.intents import handle_intent, ontology_choices
+from warmline.policy.labels import every
 
 
 def follow_up(
@@ -247,7 +248,7 @@ def _many_answer(
     picked = pick(understanding.text, state.choices, many=True)
     tapped = resolve_choice(understanding.text, state.choices)
     if tapped is not None and state.choices[tapped] == ALL_LABEL:
-        picked = [i for i, label in enumerate(state.choices) if label != ALL_LABEL]
+        picked = every(state.choices)  # an item held twice: both copies
     if not picked:
         return None
     values = [_offered_value(state, spec, i) for i in picked]

@@ -19,10 +19,9 @@ from warmline.domain.decision import Decision, Reason
 from warmline.domain.pack import Action, Parameter
 from warmline.domain.understanding import Understanding
 from warmline.policy.choices import CARDINALS, leading_number
-from warmline.policy.labels import ALL_LABEL, ALL_WORDS, DATE, YOU, says_all
+from warmline.policy.labels import ALL_LABEL, ALL_WORDS, DATE, YOU, every, says_all
 from warmline.policy.labels import pick as pick_labels
 from warmline.policy.meant import items_meant, kept_words
-from warmline.policy.several import moved_to
 
 __all__ = ["ALL_LABEL", "pick"]  # where the guided actions' callers find them
 
@@ -175,8 +174,7 @@ def choose(
     offer = current_offer(state, name, index, params)
     if offer is None or not offer.values:
         return ASK
-    dated = any(DATE.search(label) for label in offer.labels)
-    words = moved_to(text) if dated else DATE.sub(" ", text)
+    words = text if any(DATE.search(label) for label in offer.labels) else DATE.sub(" ", text)
     if spec.many:  # "the order that had the pet bed", "the boots stay": no items meant
         meant = items_meant(words)
         words = next((w for w in meant if pick(w, offer.labels, spec.many)), meant[-1])
@@ -241,7 +239,7 @@ def ask_choices(
             kind="answer", template="no_choices", params=params, reasons=reasons, **base
         )
     labels = list(offer.labels) if offer else []
-    if spec.many and len(labels) > 1:
+    if spec.many and len(every(tuple(labels))) > 1:  # two items, or one held twice
         labels.append(ALL_LABEL)  # a tap for every one; its index has no value of its own
     if offer is not None:
         detail = f"{action_name}.{name}: {len(labels)} from {spec.choices.record if spec.choices else ''}"

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 
+from warmline.policy.copies import copies_said, held
+
 ALL_LABEL = "All of them"
 """The extra choice offered with a ``many`` question of more than one label: every label."""
 
@@ -158,18 +160,34 @@ def says_all(text: str) -> bool:
 
 def pick(text: str, labels: tuple[str, ...], many: bool) -> list[int]:
     """The labels the text clearly picks: for one value a single best match, for several every
-    label it names ("all of them", "both": every one); empty when it picks none clearly."""
+    label it names ("all of them", "both": every one); empty when it picks none clearly. Of
+    several, a label is listed once per copy meant (``copies_said``): "both water bottles"
+    lists the one label of the two water bottles twice."""
     if not labels:
         return []
-    if many and says_all(text):
-        return [i for i, label in enumerate(labels) if label != ALL_LABEL]
+    counts, said = copies_said(text, labels) if many else ({}, text)
+    if many and says_all(said):
+        return every(labels, counts)
     exact = [i for i, label in enumerate(labels) if label.lower() == text.strip().lower()]
     if exact:
-        return exact[:1]
+        return exact[:1]  # a tap: one copy of an item held more than once
+    text = said
     text = _DENIED.sub(" ", text)
     if any(label.endswith(YOU) for label in labels):
         return _people(text, labels, many)
-    return _matched(text, labels, many)
+    picked = _matched(text, labels, many)
+    return [i for i in picked for _ in range(counts.get(i, 1))]
+
+
+def every(labels: tuple[str, ...], counts: dict[int, int] | None = None) -> list[int]:
+    """Every label but "All of them", each once per copy it offers (or per copy said)."""
+    counts = counts or {}
+    return [
+        i
+        for i, label in enumerate(labels)
+        if label != ALL_LABEL
+        for _ in range(counts.get(i, held(label)))
+    ]
 
 
 YOU = " (you)"

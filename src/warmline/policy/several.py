@@ -23,7 +23,9 @@ _MOVING = re.compile(
     re.I,
 )
 _NEW_BOOKING = re.compile(
-    r"\b(?:book|booking|reserve|buy|purchase|back|return|returning|inbound)\b", re.I
+    r"\b(?:book|reserve|buy|purchase|back|return|returning|inbound)\b"
+    r"|\bbooking (?:a|an|another|new)\b",
+    re.I,
 )
 """A sentence that books (its "from May 20 to May 24" is a trip out and back), or speaks of the
 flight back, whose dates no move of the day out reads."""
