@@ -22,6 +22,7 @@ from warmline.policy.choices import CARDINALS, leading_number
 from warmline.policy.labels import ALL_LABEL, ALL_WORDS, DATE, YOU, every, says_all
 from warmline.policy.labels import pick as pick_labels
 from warmline.policy.meant import items_meant, kept_words
+from warmline.policy.several import moved_to
 
 __all__ = ["ALL_LABEL", "pick"]  # where the guided actions' callers find them
 
@@ -174,7 +175,8 @@ def choose(
     offer = current_offer(state, name, index, params)
     if offer is None or not offer.values:
         return ASK
-    words = text if any(DATE.search(label) for label in offer.labels) else DATE.sub(" ", text)
+    dated = any(DATE.search(label) for label in offer.labels)
+    words = moved_to(text) if dated else DATE.sub(" ", text)
     if spec.many:  # "the order that had the pet bed", "the boots stay": no items meant
         meant = items_meant(words)
         words = next((w for w in meant if pick(w, offer.labels, spec.many)), meant[-1])
