@@ -35,6 +35,7 @@ def detector(encoder: Encoder) -> AffectDetector:
         ("I need this sorted asap", "urgent_words"),
         ("I still don't understand the fee", "confused_words"),
         ("what do you mean by fare class??", "confused_words"),
+        ("I was charged twice for one ticket", "trouble"),  # real trouble, however calm
     ],
 )
 def test_each_cue_is_found(text: str, cue: str) -> None:
@@ -49,7 +50,6 @@ def test_each_cue_is_found(text: str, cue: str) -> None:
         "I would like to close my account",  # a request, not a threat to leave
         "How many times can I use a disposable card?",
         "Where is my reservation 4WQ150?",
-        "I was charged twice for one ticket",
         "OK",
     ],
 )

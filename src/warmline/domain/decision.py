@@ -13,8 +13,9 @@ DecisionKind = Literal[
 ]
 
 AcknowledgementCause = Literal[
-    "leave_threat", "repeat", "frustration", "urgency", "confusion", "negative"
+    "leave_threat", "repeat", "frustration", "urgency", "confusion", "negative", "trouble"
 ]
+"""What an acknowledgement answers: a feeling, or (``trouble``) real trouble told calmly."""
 
 
 class Reason(BaseModel):
@@ -28,13 +29,21 @@ class Reason(BaseModel):
 
 
 class Acknowledgement(BaseModel):
-    """What the reply acknowledges before anything else: the cause, how strongly, and for a
-    repeated request how many times it has been asked."""
+    """What the reply acknowledges before anything else: the cause, how strongly, for a
+    repeated request how many times it has been asked, and for trouble what happened to what
+    ("arrived broken", "vacuum cleaner")."""
 
     model_config = ConfigDict(frozen=True)
     cause: AcknowledgementCause
     strong: bool = False
     times: int = 0
+    trouble: str | None = None
+    thing: str | None = None
+
+    @property
+    def upset(self) -> bool:
+        """Whether it acknowledges a feeling (every cause but trouble told calmly)."""
+        return self.cause != "trouble"
 
 
 class Decision(BaseModel):

@@ -78,6 +78,8 @@ ReasonCode = Literal[
     "empathy_off",
     "experiment_arm",
     "empathy_buffer_spent",
+    "empathy_answer",
+    "empathy_request",
     "acknowledgements_used_up",
     "person_offered",
     # a person (and the triggers named after themselves)

@@ -55,6 +55,16 @@ class TurnContext(BaseModel):
     )
 
 
+class Trouble(BaseModel):
+    """Real trouble the customer told of (``nlu/affect_cues.py``): what happened, as said
+    ("arrived broken", "charged twice"), and the thing it happened to when the text names it
+    ("vacuum cleaner"; None: "it arrived broken", "I was charged twice")."""
+
+    model_config = ConfigDict(frozen=True)
+    what: str
+    thing: str | None = None
+
+
 class Affect(BaseModel):
     """How the customer seems to feel in this turn, and what in the conversation shows it.
 
@@ -72,7 +82,10 @@ class Affect(BaseModel):
     cues: list[str] = Field(
         default_factory=list,
         description="shouting, profanity, repeat_complaint, leave_threat, urgent_words, "
-        "confused_words, rephrasing, rising_negativity",
+        "confused_words, feeling_words, trouble, rephrasing, rising_negativity",
+    )
+    trouble: Trouble | None = Field(
+        None, description="real trouble told in the turn (the ``trouble`` cue), and to what"
     )
     repeats: int = Field(0, description="earlier customer turns that asked the same thing")
     model: dict[str, float] = Field(default_factory=dict)

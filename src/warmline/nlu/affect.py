@@ -32,7 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from warmline.domain.understanding import Affect, Sentiment, TurnContext
 from warmline.errors import ConfigurationError
-from warmline.nlu.affect_cues import turn_cues
+from warmline.nlu.affect_cues import trouble_in, turn_cues
 from warmline.nlu.affect_models import GROUPS, AffectModel, load_affect_model
 from warmline.nlu.embeddings import Encoder
 
@@ -108,7 +108,7 @@ class AffectDetector:
         whole = self._probabilities(list(texts))
         clause = self._with_clauses(list(texts), whole)
         return [
-            self._combine(w, c, turn_cues(t), 0)
+            self._combine(t, w, c, turn_cues(t), 0)
             for t, w, c in zip(texts, whole, clause, strict=True)
         ]
 
@@ -176,29 +176,33 @@ class AffectDetector:
         negative = float(row[self._index["negative"]])
         if self._rising(context.recent_negative, negative):
             cues.append("rising_negativity")
-        return self._combine(whole[0], row, cues, repeats)
+        return self._combine(text, whole[0], row, cues, repeats)
 
     def _combine(
         self,
+        text: str,
         whole: NDArray[np.float64],
         clause: NDArray[np.float64],
         cues: list[str],
         repeats: int,
     ) -> Affect:
         """``model`` is the whole text's calibrated reading; the scores start from the clause
-        reading and rise to the cues' floors."""
+        reading and rise to the cues' floors; the trouble ``text`` tells of is kept beside."""
         model = {t: round(float(whole[i]), 4) for t, i in self._index.items()}
         scores = {t: float(clause[self._index[t]]) for t in CLAUSE_TARGETS}
         for cue in cues:
             for target, floor in CUE_FLOORS.get(cue, {}).items():
                 scores[target] = max(scores[target], floor)
         scores["negative"] = max(scores["negative"], scores["frustration"])
-        return Affect(
-            **{k: round(v, 4) for k, v in scores.items()},
-            sentiment=self._sentiment(model, cues),
-            cues=cues,
-            repeats=repeats,
-            model=model,
+        return Affect.model_validate(
+            {
+                **{k: round(v, 4) for k, v in scores.items()},
+                "sentiment": self._sentiment(model, cues),
+                "cues": cues,
+                "repeats": repeats,
+                "model": model,
+                "trouble": trouble_in(text),
+            }
         )
 
     @staticmethod

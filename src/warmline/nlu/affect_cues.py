@@ -7,18 +7,31 @@ rules find them; ``affect.py`` turns them into floors under the model's scores.
 Cue codes (stable; they appear in decision reasons):
 
 * ``shouting``: most letters in capitals (at least 8 letters), or "!!" and more
-* ``profanity``: a swear word or insult from a short list, including starred spellings (f*ck)
-* ``repeat_complaint``: having to ask again: "third time I ask", "I already told you", "how many
-  times do I have to", "I keep asking" (not things that happen again: "declined several times")
+* ``profanity``: a swear word, insult or cry of outrage from a short list, including starred
+  spellings (f*ck), "ridiculous", "unacceptable", "outrageous"
+* ``repeat_complaint``: having to ask again: "third time I ask", "I already told you", "I told
+  you", "how many times do I have to", "I keep asking", and not being heard: "you're not
+  listening", "are you even reading" (not things that happen again: "declined several times")
 * ``leave_threat``: "take my business elsewhere", "never flying with you again", "switching to
   another airline", "I'm done with you" (closing an account is a request, not a threat)
 * ``urgent_words``: "urgent", "asap", "right now", "immediately", "emergency", "my flight leaves"
 * ``confused_words``: "I don't understand", "confused", "what do you mean", "makes no sense", "??"
+* ``feeling_words``: the customer says how they feel or judge it: "annoyed", "frustrating",
+  "I'm upset", "fed up", "disappointed", "worried", "terrible", "a nightmare", "ugh", "rude",
+  "I can't believe". No floor:
+  it tells the policy that a high score is the customer's feeling, not the topic's (a request to
+  cancel reads negative too)
+* ``trouble``: real trouble told, however calmly: damaged, broken, arrived broken, never arrived,
+  not received, the wrong item sent, missing, lost bag, stolen, charged twice, double charged,
+  waiting for days or weeks, a flight cancelled on the customer, bumped, downgraded, stranded. No floor either; ``trouble_in`` gives what happened and to what
+  (``Trouble``), for an acknowledgement that names it
 """
 
 from __future__ import annotations
 
 import re
+
+from warmline.domain.understanding import Trouble
 
 _FLAGS = re.I
 
@@ -29,7 +42,8 @@ _PROFANITY = re.compile(
     r"\b(f+u+c+k+\w*|f\*+c?k\w*|f\W?\*+\W?\w*|sh[i1]t+\w*|s\*+t|bullsh[i1]t|crap+y?|"
     r"damn+(ed|it)?|goddamn\w*|wtf|ffs|stfu|bloody|bastards?|ass(hole)?s?|a\*+s|"
     r"bitch\w*|b\*+h|piss(ed)?|dick(head)?s?|idiots?|idiotic|stupid|morons?|"
-    r"useless|ridiculous|pathetic)\b",
+    r"useless|ridiculous|pathetic|unacceptable|outrageous|disgraceful|appalling|disgusting|"
+    r"shameful)\b",
     _FLAGS,
 )
 _ASKING = r"(ask|asked|asking|contact|contacted|contacting|write|wrote|writing|call|called|calling|"
@@ -46,7 +60,10 @@ _REPEAT = re.compile(
     r"|\bi\s+(keep|kept)\s+(asking|telling|saying|repeating|explaining|calling|writing)\b"
     r"|\bi('ve| have)?\s+(already|just)\s+(told|said|asked|explained)\b"
     r"|\bi('ve| have) (asked|told you|said|explained)\b.{0,30}\b(before|already|twice)\b"
-    r"|\b(for the last time|asked (you )?twice|told you twice|asked this before)\b",
+    r"|\b(for the last time|asked (you )?twice|told you twice|asked this before|i told you)\b"
+    r"|\b(you'?re|you are|you aren'?t|you're still|you are still)\s+(not\s+)?"
+    r"(listening|reading)\b|\byou\s+(don'?t|do not|never)\s+(listen|read)\b"
+    r"|\bare you (even |actually )?(listening|reading)\b",
     _FLAGS,
 )
 _LEAVE = re.compile(
@@ -79,6 +96,105 @@ _CONFUSED = re.compile(
 )
 
 
+_FEELING = re.compile(
+    r"\b(annoy(ed|ing)|irritat(ed|ing)|frustrat(ed|ing)|upset(ting)?|angry|furious|livid|fuming|"
+    r"disappoint(ed|ing)|unhappy|fed up|sick (and tired )?of|tired of|had enough|worried|"
+    r"anxious|nervous|stressed|desperate|devastated|gutted|heartbroken|miserable|sad|"
+    r"terrible|awful|horrible|dreadful|worst|nightmare|hate|(so|really|very|getting) mad|"
+    r"mad at|i'?m (\w+ )?concerned|ugh+|argh+|rude|unfair|not fair|unbelievable|"
+    r"can'?t believe|cannot believe|kidding me|(so|really|completely) done with)\b",
+    _FLAGS,
+)
+
+# Real trouble, named: "my vacuum cleaner arrived broken", "the lamp stopped working", "our
+# flight was cancelled on us", "you lost my bag". The thing is one to three words after a
+# determiner, optionally followed by "I ordered" and the like.
+_BROKEN = r"(broken|damaged|smashed|cracked|shattered|dented|scratched|faulty|defective|torn|"
+_BROKEN += r"ripped|in pieces)"
+_HAPPENED = (
+    r"(still\s+)?((arrived|came|was delivered|showed up|turned up)\s+"
+    + _BROKEN
+    + r"|(is|was|are|were|got|has been|have been)\s+("
+    + _BROKEN[1:-1]
+    + r"|missing|lost)"
+    + r"|(never|still hasn'?t|still has not|still didn'?t|still not|hasn'?t|has not|haven'?t|"
+    r"have not|didn'?t|did not)\s+(arrived|arrive|come|came|shown up|turned up|been delivered)"
+    + r"|stopped working|(doesn'?t|does not|won'?t|will not)\s+(work|turn on|switch on|charge))"
+)
+_THING = r"(?P<thing>[a-z][\w'-]*(\s+[a-z][\w'-]*){0,2}?)"
+_ORDERED = r"(\s+(that\s+)?(i|we|you)\s+(ordered|bought|got|received|purchased|sent( me)?))?"
+_NAMED = [
+    re.compile(
+        r"\b(my|the|our)\s+" + _THING + _ORDERED + r"\s+(?P<what>" + _HAPPENED + r")\b", _FLAGS
+    ),
+    re.compile(
+        r"\b(my|our|the)\s+(?P<thing>(connecting )?flight|connection)\s+"
+        r"(?P<what>(was|got|has been)\s+cancell?ed)(\s+on\s+(me|us))?\b",
+        _FLAGS,
+    ),
+    re.compile(
+        r"\b(you|they|the airline|airline|someone|somebody)\s+(guys\s+)?(?P<what>lost|misplaced|"
+        r"damaged|broke)\s+(my|our)\s+(?P<thing>bags?|luggage|suitcases?)\b",
+        _FLAGS,
+    ),
+]
+_NOT_THING = re.compile(
+    r"(a|an|and|or|of|from|for|with|in|on|at|to|by|that|which|who|it|its|i|me|we|you|they|he|"
+    r"she|is|was|are|were|has|have|had|not|this|these|those)",
+    _FLAGS,
+)
+# Real trouble without the thing it happened to.
+_PLAIN = re.compile(
+    r"\b((arrived|came|delivered)\s+"
+    + _BROKEN
+    + r"|(is|are|was|were|'s)\s+"
+    + _BROKEN
+    + r"|damaged in (transit|the post|delivery)|never (arrived|came)|"
+    r"(hasn'?t|has not|didn'?t|did not|still not) (arrived|arrive|come|been delivered)|"
+    r"(haven'?t|hasn'?t|have not|has not|never|still not) (received|got|gotten)|"
+    r"(got|received|sent me|delivered) (the |a )?wrong (item|size|colou?r|order|product)|"
+    r"damaged (delivery|package|parcel|box|item|order)|stolen|stole my|"
+    r"bumped (off|from)|downgraded|"
+    r"missing (from|in) (my|the|our)|(is|are|was|were|came|arrived) (still )?missing|"
+    r"(items?|pieces?|parts?) missing|stopped working|"
+    r"charged (me )?(twice|two times|double)|double[- ]?charged|billed (me )?twice|"
+    r"duplicate (charge|payment)|"
+    r"wait(ed|ing) (for )?(over |more than |almost |nearly |about )?(days|weeks|months|ages|"
+    r"forever|a week|a month|(two|three|four|five|six|several|many|\d+) (days|weeks|months))|"
+    r"(flight|connection) (was |got |has been )?cancell?ed on (me|us)|"
+    r"lost (my |our )?(bags?|luggage|suitcases?)|stranded|stuck at the airport)\b",
+    _FLAGS,
+)
+_CONDITION = re.compile(r"\b(if|in case|whether|what happens|suppose|how to)\b[^.!?,;]*$", _FLAGS)
+_NEGATION = re.compile(r"\b(nothing|none|not|no|never)\s*$", _FLAGS)
+
+
+def trouble_in(text: str) -> Trouble | None:
+    """The real trouble ``text`` tells of, naming the thing when the text does; None when it
+    tells of none (a question "what if my bag is lost?", "nothing is missing" tells of none)."""
+    for pattern in _NAMED:
+        for match in pattern.finditer(text):
+            thing = match.group("thing")
+            if _unreal(text[: match.start()]) or any(
+                _NOT_THING.fullmatch(word) for word in thing.split()
+            ):
+                continue
+            what = match.group("what").lower()
+            if pattern is _NAMED[2]:
+                what = f"{'were' if thing.lower().endswith('s') else 'was'} {what}"
+            return Trouble(what=" ".join(what.split()), thing=" ".join(thing.split()))
+    for match in _PLAIN.finditer(text):
+        if not _unreal(text[: match.start()]):
+            return Trouble(what=" ".join(match.group(0).lower().split()))
+    return None
+
+
+def _unreal(before: str) -> bool:
+    """A condition earlier in the clause ("what if my bag is lost?") or a negation just before
+    ("nothing is missing")."""
+    return bool(_CONDITION.search(before) or _NEGATION.search(before))
+
+
 def shouting(text: str) -> bool:
     """Most letters in capitals, or two or more exclamation marks in a row."""
     if "!!" in text:
@@ -104,4 +220,8 @@ def turn_cues(text: str) -> list[str]:
         found.append("urgent_words")
     if _CONFUSED.search(text):
         found.append("confused_words")
+    if _FEELING.search(text):
+        found.append("feeling_words")
+    if trouble_in(text) is not None:
+        found.append("trouble")
     return found

@@ -59,7 +59,7 @@ def _with_feelings(
     decision: Decision,
 ) -> Decision:
     """The decision with the turn's acknowledgement, or a person when a trigger fires."""
-    empathy = acknowledgement(state, understanding.affect, pack)
+    empathy = acknowledgement(state, understanding, pack, decision)
     ack, reasons = empathy.acknowledgement, list(empathy.reasons)
     trigger = escalation_trigger(state, understanding, customer, pack, ack)
     settled = decision.kind in ("decline", "close") or "confirmed" in decision.reason_codes()

@@ -1,20 +1,90 @@
 """Empathy first: whether a reply opens by acknowledging how the customer feels, and why.
 
-The policy decides the cause (a threat to leave, a repeated request, frustration, urgency,
-confusion, plain negativity, in that order) and how strongly; the responder words it. A calm
-customer gets no acknowledgement at all. The buffer (``Empathy.buffer_turns``) caps how many
-turns in a row open with one: after that the replies go straight to the task until the customer
-calms down, so nobody is smothered in apologies. An experiment arm may switch it off.
+The policy decides the cause and how strongly; the responder words it. The causes, in order: a
+threat to leave, a repeated request, real trouble told (``trouble``: "my vacuum cleaner arrived
+broken", "I was charged twice", "my flight was cancelled on me", acknowledged even when calm,
+unless the customer is shouting, swearing or strongly frustrated, when the feeling comes
+first), frustration, urgency, confusion, plain negativity. A calm customer gets none, and an
+apology to someone who is not upset reads as a script, so a score counts only where the turn
+leaves room for a feeling:
+
+* **The turn's function.** A turn that answers what the bot asked (``ConversationState.asked``):
+  a yes or a no or a correction at a confirmation, a pick among the choices, a detail (an id,
+  an email, a name, a date, a zip code), a verification fact, or any answer of three words or
+  fewer, is read by the step before this one (``followups.py``, ``verification.py``), whose
+  reasons say so (``ANSWERS``). Such a turn is acknowledged only on a cue that the customer is
+  upset (shouting, profanity, a repeat complaint or "you're not listening", a threat to leave,
+  words of feeling, confused words): the model's score alone never does it. A bare "no" at a
+  confirmation scores 0.52 frustration; it is a no, not a complaint (reason ``empathy_answer``).
+* **Requests without feeling.** A request of the pack ("I need to cancel my bag", "I want a
+  refund for order #W...", "I'd like to file a complaint") reads negative because of its topic:
+  on such requests the calibrated model gives 0.5 to 0.7 frustration and up to 0.87 negative
+  ("I need to cancel my reservation" 0.66 and 0.83, "Sorry, I need to change the address on my
+  order" 0.03 and 0.87), as high as some upset requests without a cue ("this is so annoying,
+  where is my reservation?" 0.70 and 0.74). Words of feeling ("annoying", "fed up", "upset",
+  "disappointed", "worried") tell the two apart, so a request is judged at the pack's
+  thresholds when a cue vouches for the cause (``VOUCHES``); without one the model's score must
+  be well above the threshold: half the way from it to certainty (``REQUEST_MARGIN``; with the
+  default thresholds frustration 0.75, urgency and confusion 0.8), or the acknowledgement is
+  withheld (reason ``empathy_request``). Plain negativity is never enough on its own on a
+  request: it is the topic's ("I need to cancel my order" reads 0.90 negative).
+* Anything else (a statement, a turn outside the pack, a greeting) is judged at the thresholds.
+* Words of feeling are enough on their own, on any turn: a customer who says they are upset,
+  fed up or worried is acknowledged even when the model reads the turn calmly ("ugh, none of
+  these are what I asked for"), as frustration, negativity or urgency, whichever score is
+  nearest its threshold.
+
+The buffer (``Empathy.buffer_turns``) caps how many turns in a row open with one: after that the
+replies go straight to the task until the customer calms down, so nobody is smothered in
+apologies. An experiment arm may switch it off.
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 from warmline.domain.conversation import ConversationState
 from warmline.domain.decision import Acknowledgement, AcknowledgementCause, Decision, Reason
 from warmline.domain.pack import DomainPack, Empathy
-from warmline.domain.understanding import Affect
+from warmline.domain.understanding import Affect, Understanding
+from warmline.policy.clarify import CONVERSATIONAL
+
+TurnFunction = Literal["answer", "request", "other"]
+
+ANSWERS: dict[str, str] = {
+    "confirmed": "a yes at a confirmation",
+    "declined": "a no at a confirmation",
+    "slot_corrected": "a correction",
+    "slot_added": "a correction",
+    "kept_as_is": "a correction",
+    "choice_selected": "a pick among the choices",
+    "slot_filled": "a detail asked for",
+    "slot_from_words": "a detail asked for",
+    "slot_unreadable": "a detail asked for",
+    "customer_verified": "a verification fact",
+    "verification_no_match": "a verification fact",
+}
+"""The reason codes of the step before empathy that say the turn answered the bot's question."""
+
+SHORT_ANSWER_WORDS = 3
+"""An answer to the bot's question this short is an answer, whatever the step made of it."""
+
+VOUCHES: dict[str, tuple[AcknowledgementCause, ...]] = {
+    "shouting": ("frustration", "negative"),
+    "profanity": ("frustration", "negative"),
+    "feeling_words": ("frustration", "negative", "urgency"),
+    "confused_words": ("confusion",),
+    "urgent_words": ("urgency",),
+}
+"""The causes each lexical cue vouches for: with one, the model's score is the customer's
+feeling, not the topic's. ``urgent_words`` vouches for nothing in an answer ("tonight" answers
+"which date?")."""
+
+REQUEST_MARGIN = 0.5
+"""On a request no cue vouches for, the share of the way from a threshold to certainty the
+model's score must also cover."""
+
+ANGER = frozenset({"shouting", "profanity"})
 
 
 def affect_reason(affect: Affect) -> Reason:
@@ -33,22 +103,106 @@ def affect_reason(affect: Affect) -> Reason:
     )
 
 
-def _cause(affect: Affect, empathy: Empathy) -> tuple[AcknowledgementCause, float, float] | None:
-    """The cause to acknowledge, with the score that crossed its threshold and the threshold."""
+def turn_function(
+    state: ConversationState, understanding: Understanding, decision: Decision, pack: DomainPack
+) -> tuple[TurnFunction, str]:
+    """What the turn does, as the step before empathy read it: answers the bot's question, makes
+    a request of the pack, or something else; and in words, for the reasons."""
+    if state.asked():
+        answered = [ANSWERS[c] for c in decision.reason_codes() if c in ANSWERS]
+        if answered:
+            return "answer", answered[0]
+        if len(understanding.text.split()) <= SHORT_ANSWER_WORDS:
+            return "answer", "a short answer"
+    intent = understanding.intent
+    if (
+        understanding.zone != "out_of_scope"
+        and intent in pack.intents
+        and intent not in CONVERSATIONAL
+    ):
+        return "request", f"a request ({intent})"
+    return "other", "neither an answer nor a request"
+
+
+class _Due(NamedTuple):
+    """A cause whose score crossed its threshold, and the bar the turn's function sets (None:
+    the score alone acknowledges nothing)."""
+
+    cause: AcknowledgementCause
+    score: float | None
+    threshold: float | None
+    bar: float | None = None
+
+
+def _bar(
+    cause: AcknowledgementCause, threshold: float, affect: Affect, function: TurnFunction
+) -> float | None:
+    """What the score of ``cause`` must reach on a turn of this function."""
+    vouching = [c for c in affect.cues if function != "answer" or c != "urgent_words"]
+    if function == "other" or any(cause in VOUCHES.get(c, ()) for c in vouching):
+        return threshold
+    if function == "answer" or cause == "negative":
+        return None
+    return threshold + (1.0 - threshold) * REQUEST_MARGIN
+
+
+def _cause(
+    affect: Affect, empathy: Empathy, function: TurnFunction
+) -> tuple[_Due | None, _Due | None]:
+    """The cause to acknowledge (with its score and threshold), and the first cause withheld
+    because of the turn's function."""
     if "leave_threat" in affect.cues:
-        return "leave_threat", affect.frustration, empathy.frustration
+        return _Due("leave_threat", affect.frustration, empathy.frustration), None
     if affect.repeats or "repeat_complaint" in affect.cues:
-        return "repeat", affect.frustration, empathy.frustration
+        return _Due("repeat", affect.frustration, empathy.frustration), None
+    trouble = affect.trouble is not None and function != "answer"
+    if trouble and not ANGER & set(affect.cues) and affect.frustration < empathy.strong:
+        return _Due("trouble", None, None), None
     ordered: list[tuple[AcknowledgementCause, float, float]] = [
         ("frustration", affect.frustration, empathy.frustration),
         ("urgency", affect.urgency, empathy.urgency),
         ("confusion", affect.confusion, empathy.confusion),
         ("negative", affect.negative, empathy.negative),
     ]
+    withheld = None
     for cause, score, threshold in ordered:
-        if score >= threshold:
-            return cause, score, threshold
-    return None
+        if score < threshold:
+            continue
+        bar = _bar(cause, threshold, affect, function)
+        if bar is not None and score >= bar:
+            return _Due(cause, score, threshold, bar), None
+        withheld = withheld or _Due(cause, score, threshold, bar)
+    if trouble:
+        return _Due("trouble", None, None), None
+    if "feeling_words" in affect.cues:
+        # the customer says how they feel: the cause nearest its threshold, however low
+        cause, score, threshold = max(
+            (o for o in ordered if o[0] in VOUCHES["feeling_words"]), key=lambda o: o[1] - o[2]
+        )
+        return _Due(cause, score, threshold), None
+    return None, withheld
+
+
+def _withheld_reason(due: _Due, function: TurnFunction, said: str) -> Reason:
+    values: dict[str, float | str | bool | None] = {
+        "cause": due.cause,
+        "score": due.score,
+        "threshold": due.threshold,
+        "bar": due.bar,
+    }
+    if function == "answer":
+        return Reason(
+            code="empathy_answer",
+            detail=f"the turn answers the bot's question ({said}) and no cue says the customer "
+            f"is upset: {due.cause} {due.score} alone acknowledges nothing",
+            values=values,
+        )
+    short = f"is under {due.bar}" if due.bar is not None else "alone acknowledges nothing"
+    return Reason(
+        code="empathy_request",
+        detail=f"{said} with no word of feeling: {due.cause} {due.score} {short}",
+        values=values,
+    )
 
 
 def _arm_without_empathy(state: ConversationState, pack: DomainPack) -> str | None:
@@ -69,17 +223,21 @@ class EmpathyReading(NamedTuple):
 
 
 def acknowledgement(
-    state: ConversationState, affect: Affect | None, pack: DomainPack
+    state: ConversationState, understanding: Understanding, pack: DomainPack, decision: Decision
 ) -> EmpathyReading:
-    """The acknowledgement this turn's reply opens with (or None), and the reasons."""
+    """The acknowledgement this turn's reply opens with (or None), and the reasons; ``decision``
+    is the step the turn led to before feelings, which tells what the turn does."""
+    affect = understanding.affect
     if affect is None:
         return EmpathyReading(None, [])
     reasons = [affect_reason(affect)]
     empathy = pack.empathy
-    found = _cause(affect, empathy)
+    function, said = turn_function(state, understanding, decision, pack)
+    found, withheld = _cause(affect, empathy, function)
     if found is None:
+        if withheld is not None:
+            reasons.append(_withheld_reason(withheld, function, said))
         return EmpathyReading(None, reasons)
-    cause, score, threshold = found
     if not empathy.enabled:
         reasons.append(Reason(code="empathy_off", detail="the pack turns acknowledgements off"))
         return EmpathyReading(None, reasons)
@@ -94,31 +252,46 @@ def acknowledgement(
             Reason(
                 code="empathy_buffer_spent",
                 detail=f"{state.acknowledged_streak} turns in a row already acknowledged "
-                f"{cause}; straight to the task",
+                f"{found.cause}; straight to the task",
                 values={"buffer_turns": empathy.buffer_turns},
             )
         )
         return EmpathyReading(None, reasons, buffer_spent=True)
-    strong = (
-        score >= empathy.strong
-        or cause == "leave_threat"
-        or {"shouting", "profanity"} <= set(affect.cues)
-    )
-    times = affect.repeats + 1 if cause == "repeat" and affect.repeats else 0
+    ack = _acknowledged(found, affect, empathy)
     reasons.append(
         Reason(
             code="empathy_first",
-            detail=f"acknowledge {cause} before anything else",
+            detail=f"acknowledge {found.cause} before anything else ({said})",
             values={
-                "score": score,
-                "threshold": threshold,
-                "strong": strong,
+                "score": found.score,
+                "threshold": found.threshold,
+                "bar": found.bar,
+                "strong": ack.strong,
                 "streak": state.acknowledged_streak,
                 "buffer_turns": empathy.buffer_turns,
             },
         )
     )
-    return EmpathyReading(Acknowledgement(cause=cause, strong=strong, times=times), reasons)
+    return EmpathyReading(ack, reasons)
+
+
+def _acknowledged(found: _Due, affect: Affect, empathy: Empathy) -> Acknowledgement:
+    """The acknowledgement of ``found``: how strongly, how often asked, what trouble."""
+    cause = found.cause
+    strong = cause != "trouble" and (
+        (found.score is not None and found.score >= empathy.strong)
+        or cause == "leave_threat"
+        or set(affect.cues) >= ANGER
+    )
+    times = affect.repeats + 1 if cause == "repeat" and affect.repeats else 0
+    trouble = affect.trouble if cause == "trouble" else None
+    return Acknowledgement(
+        cause=cause,
+        strong=strong,
+        times=times,
+        trouble=trouble.what if trouble else None,
+        thing=trouble.thing if trouble else None,
+    )
 
 
 def acknowledgement_used_up(decision: Decision) -> Decision:

@@ -80,7 +80,7 @@ def _first_reason(
                 f"{rules.frustration_turns} turn(s)",
                 values={"frustration": affect.frustration, "threshold": rules.frustration},
             )
-    if customer is not None and rules.vip_field and ack is not None:
+    if customer is not None and rules.vip_field and ack is not None and ack.upset:
         tiers = set(customer.facts.get(rules.vip_field, [])) & set(rules.vip_tiers)
         if tiers:
             return Reason(

@@ -6,6 +6,10 @@
 * **Acknowledgements**: the opening line of a reply to a distressed customer, per cause (and a
   stronger set for strong frustration), several variants each, so that a conversation never hears
   the same one twice. A pack replaces a cause's variants with ``empathy.acknowledgements``.
+  Real trouble (``trouble``) names the thing the customer named when rendered with
+  ``acknowledgement_context`` ("I'm sorry your vacuum cleaner arrived broken — let's sort it
+  out."); rendered without it (``Responder.acknowledge`` passes only ``asked`` today) or when
+  nothing was named, it says "I'm sorry about that — let's sort it out."
 * **Guardrails**: no template may promise (``I promise``, ``guarantee``) or blame (``your
   fault``, ``you should have``); a pack adds its own phrases with ``persona.forbidden_phrases``.
   The check runs on every template when the pack loads.
@@ -16,7 +20,7 @@ from __future__ import annotations
 import functools
 import re
 
-from warmline.domain.decision import AcknowledgementCause
+from warmline.domain.decision import Acknowledgement, AcknowledgementCause
 from warmline.domain.pack import Register
 
 ACKNOWLEDGEMENTS: dict[str, list[str]] = {
@@ -56,6 +60,16 @@ ACKNOWLEDGEMENTS: dict[str, list[str]] = {
         "I'm sorry you're dealing with this.",
         "That's not the experience we want for you, and I'm sorry.",
         "I'm sorry things haven't gone well.",
+    ],
+    "trouble": [
+        "I'm sorry {% if thing is defined and thing %}your {{ thing }} {{ trouble }}"
+        "{% else %}about that{% endif %} — let's sort it out.",
+        "I'm sorry to hear {% if thing is defined and thing %}your {{ thing }} {{ trouble }}"
+        "{% else %}that{% endif %}. Let's put it right.",
+        "That shouldn't have happened{% if thing is defined and thing %} to your {{ thing }}"
+        "{% endif %}, and I'm sorry. Let's sort it out.",
+        "I'm sorry about the trouble{% if thing is defined and thing %} with your {{ thing }}"
+        "{% endif %}. Let's get it fixed.",
     ],
     "leave_threat": [
         "I'm very sorry we've let you down, and I don't want to lose you as a customer.",
@@ -184,6 +198,13 @@ def guardrail_problems(text: str, extra: list[str]) -> list[str]:
 
 def acknowledgement_key(cause: AcknowledgementCause, strong: bool) -> str:
     return "frustration_strong" if cause == "frustration" and strong else cause
+
+
+def acknowledgement_context(ack: Acknowledgement) -> dict[str, str]:
+    """What an acknowledgement's wording is rendered with: how often a request was made
+    (``asked``) and, for trouble, what happened (``trouble``) to what (``thing``; empty when
+    the customer did not say)."""
+    return {"asked": asked(ack.times), "trouble": ack.trouble or "", "thing": ack.thing or ""}
 
 
 def asked(times: int) -> str:
