@@ -110,6 +110,42 @@ class RequestSentence(BaseModel):
     whole_zone: Zone = "out_of_scope"
 
 
+DialogueAct = Literal[
+    "greeting", "thanks", "goodbye", "affirm", "deny", "correction", "choice", "answer", "request"
+]
+
+
+class Reference(BaseModel):
+    """Words pointing back at what was shown or discussed (``nlu/acts.py``): ``other`` (the
+    other one), ``ordinal`` (``index`` from 1; -1: the last), ``date`` (the one from ``month``,
+    on ``day`` when said), ``that`` (the one discussed)."""
+
+    model_config = ConfigDict(frozen=True)
+    kind: Literal["other", "ordinal", "date", "that"]
+    text: str
+    index: int | None = None
+    month: int | None = None
+    day: int | None = None
+
+
+class DialogueActs(BaseModel):
+    """What a turn does (``nlu/acts.py``): its acts in order (an opener such as a greeting or
+    thanks, then at most one other), the request part of a mixed turn, a correction's wrong and
+    meant phrases, and what its words point back at."""
+
+    model_config = ConfigDict(frozen=True)
+    acts: list[str] = Field(
+        default_factory=lambda: ["request"], description="each a ``DialogueAct``, in order"
+    )
+    request: str | None = None
+    negated: str | None = None
+    meant: str | None = None
+    reference: Reference | None = None
+
+    def has(self, act: DialogueAct) -> bool:
+        return act in self.acts
+
+
 class Understanding(BaseModel):
     model_config = ConfigDict(frozen=True)
     text: str
@@ -133,6 +169,9 @@ class Understanding(BaseModel):
         default_factory=list,
         description="regulated topics asked about: health, legal, financial_advice, "
         "regulated_complaint",
+    )
+    acts: DialogueActs | None = Field(
+        None, description="the turn's dialogue acts (nlu/acts.py): greeting, correction, ..."
     )
 
     @property

@@ -1,0 +1,62 @@
+"""Dialogue acts of a turn (nlu/acts.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from warmline.nlu.acts import read_acts
+
+
+@pytest.mark.parametrize(
+    ("text", "acts", "part"),
+    [
+        ("hi, can you tell me the status of order #W1067251?", ["greeting", "request"],
+         "can you tell me the status of order #W1067251?"),
+        ("thanks! and also cancel order #W4566809", ["thanks", "request"],
+         "cancel order #W4566809"),
+        ("hello there", ["greeting"], None),
+        ("thanks, bye", ["thanks", "goodbye"], None),
+        ("thank you so much, that's all", ["thanks", "goodbye"], None),
+        ("hiking boots are too small, I want to return them", ["request"], None),
+        ("this is my order, hi", ["request"], None),
+        ("no", ["deny"], None),
+        ("nothing arrived yet", ["request"], None),
+        ("yes please", ["affirm"], None),
+        ("#W4566809", ["answer"], None),
+        ("the other one", ["choice"], None),
+        ("the first", ["choice"], None),
+        ("hey, the one from May 17", ["greeting", "choice"], "the one from May 17"),
+    ],
+)
+def test_acts(text: str, acts: list[str], part: str | None) -> None:
+    read = read_acts(text)
+    assert read.acts == acts
+    assert read.request == part
+
+
+@pytest.mark.parametrize(
+    ("text", "negated", "meant"),
+    [
+        ("not the bag, the booking itself", "the bag", "the booking"),
+        ("no, I meant the other order", None, "the other order"),
+        ("not that order, the one from May", "that order", "the one from May"),
+        ("no, not the lamp but the kettle", "the lamp", "the kettle"),
+    ],
+)
+def test_corrections(text: str, negated: str | None, meant: str) -> None:
+    read = read_acts(text)
+    assert read.acts == ["correction"]
+    assert (read.negated, read.meant) == (negated, meant)
+
+
+def test_references() -> None:
+    assert read_acts("the other one").reference.kind == "other"  # type: ignore[union-attr]
+    last = read_acts("the last one").reference
+    assert last is not None and (last.kind, last.index) == ("ordinal", -1)
+    dated = read_acts("the one from May 17").reference
+    assert dated is not None and (dated.kind, dated.month, dated.day) == ("date", 5, 17)
+    month = read_acts("not that order, the one from May").reference
+    assert month is not None and (month.kind, month.month, month.day) == ("date", 5, None)
+    that = read_acts("cancel that order").reference
+    assert that is not None and that.kind == "that"
+    assert read_acts("I want to return my order").reference is None
