@@ -167,8 +167,9 @@ class Understanding(BaseModel):
     )
     topics: list[str] = Field(
         default_factory=list,
-        description="regulated topics asked about: health, legal, financial_advice, "
-        "regulated_complaint",
+        description="topics of the turn (nlu/topics.py): the regulated ones asked about (health, "
+        "legal, financial_advice, regulated_complaint), then the service ones (complaint, "
+        "staff_complaint, health_circumstance)",
     )
     acts: DialogueActs | None = Field(
         None, description="the turn's dialogue acts (nlu/acts.py): greeting, correction, ..."

@@ -34,7 +34,7 @@ from warmline.nlu.entities import EntityExtractor
 from warmline.nlu.intents import FORMAT_VERSION, IntentClassifier, IntentClassifierConfig, Ranking
 from warmline.nlu.language import LanguageDetector, words_of
 from warmline.nlu.sentences import read_request
-from warmline.nlu.topics import regulated_topics
+from warmline.nlu.topics import turn_topics
 from warmline.nlu.zones import ZoneThresholds, zone_for
 
 MAX_NLU_CHARS = 1000
@@ -187,7 +187,7 @@ class NluEngine:
             context=used,
             affect=affect,
             sentence=request.request if request is not None else None,
-            topics=regulated_topics(cleaned),
+            topics=turn_topics(cleaned),
         )
 
     def _embed(self, cleaned: str) -> tuple[Any, Any]:
