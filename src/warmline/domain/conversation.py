@@ -160,6 +160,9 @@ class ConversationState:
     verifying: Verifying | None = None
     verification_failures: int = 0
     asked_again: int = 0  # times in a row the last question was asked again, nothing new said
+    # an action each time the back office refused it (its dry run, or the write after the yes)
+    refused: list[str] = field(default_factory=list)
+    circumstances: list[str] = field(default_factory=list)  # urgent ones told: "health"
 
     def customer_turns(self) -> int:
         return sum(1 for line in self.transcript if line.author == "customer")
@@ -278,6 +281,8 @@ def _apply_understanding(state: ConversationState, event: Understood) -> None:
             state.several[entity] = tuple(values)
         else:
             state.several.pop(entity, None)
+    if "health_circumstance" in u.topics and "health" not in state.circumstances:
+        state.circumstances.append("health")
     state.readings[-1:] = [
         TurnReading(
             u.intent if u.zone != "out_of_scope" else None,
@@ -305,6 +310,7 @@ def _apply_hand_back(state: ConversationState) -> None:
     state.clarify_streak = 0
     state.out_of_scope_count = 0
     state.acknowledged_streak = 0
+    state.refused = []
     state.readings = [TurnReading(None, [], 0.0) for _ in state.readings]
 
 
@@ -337,6 +343,8 @@ def _apply_decision(state: ConversationState, event: Decided) -> None:
         state.acknowledged_streak = 0
     if decision.out_of_scope:
         state.out_of_scope_count += 1
+    if decision.action and "precondition_failed" in decision.reason_codes():
+        state.refused.append(decision.action)
     for key, value in decision.params.items():
         state.slots[key] = value
     state.verifying = _verifying(state, decision)

@@ -18,6 +18,7 @@ _SelfNamed = Literal[
     "clarify_loop",
     "parameter_loop",
     "regulated_topic",
+    "staff_complaint",
     "leave_threat",
     "frustration",
     "vip",
@@ -84,6 +85,7 @@ ReasonCode = Literal[
     "person_offered",
     # a person (and the triggers named after themselves)
     _SelfNamed,
+    "urgent_circumstance",
     "already_escalated",
     "person_owns",
     "callback_requested",

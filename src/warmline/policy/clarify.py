@@ -1,6 +1,7 @@
 """When the bot is not sure: one clarifying question with guided choices, the account ruling
 candidates out, and what happens outside what the bot handles. A loop of either goes to a
-person."""
+person: a turn that settles nothing after a clarifying question, whether it is read as not sure
+again or as out of scope, counts towards the clarify loop."""
 
 from __future__ import annotations
 
@@ -72,7 +73,11 @@ def out_of_scope(
     pack: DomainPack,
     reasons: list[Reason],
 ) -> Decision:
-    """Say what the bot can do; the pack's ``max_out_of_scope``-th such turn goes to a person."""
+    """Say what the bot can do; the pack's ``max_out_of_scope``-th such turn goes to a person.
+    Right after a clarifying question, the turn settled nothing: the question is asked again,
+    or a person takes over (``unsettled``)."""
+    if state.clarify_for:
+        return unsettled(state, understanding, pack, reasons)
     count = state.out_of_scope_count + 1
     limit = pack.thresholds.max_out_of_scope
     reasons.append(
@@ -107,17 +112,9 @@ def clarify(
 ) -> Decision:
     """Ask which of the likeliest intents the customer means (and offer a person); after
     ``max_clarifications`` questions in a row, hand over instead."""
-    streak = state.clarify_streak + 1
-    limit = pack.thresholds.max_clarifications
-    if streak > limit:
-        reasons.append(
-            Reason(
-                code="clarify_loop",
-                detail=f"{streak - 1} questions did not settle it",
-                values={"limit": limit},
-            )
-        )
-        return Decision(kind="escalate", escalation="clarify_loop", reasons=reasons)
+    looped = _clarify_loop(state, pack, reasons)
+    if looped is not None:
+        return looped
     candidates = [
         s.intent
         for s in understanding.ranking
@@ -144,3 +141,54 @@ def clarify(
         choices=[*labels, pack.intent_label("human_agent")],
         reasons=reasons,
     )
+
+
+def unsettled(
+    state: ConversationState,
+    understanding: Understanding,
+    pack: DomainPack,
+    reasons: list[Reason],
+) -> Decision:
+    """A turn read out of scope right after a clarifying question: no progress, like one read
+    as not sure again. The same question is asked again (the same choices), and once the
+    questions in a row pass ``max_clarifications`` a person takes over (``clarify_loop``)."""
+    looped = _clarify_loop(state, pack, reasons)
+    if looped is not None:
+        return looped
+    reasons.append(
+        Reason(
+            code="clarify",
+            detail="the answer to the question settled nothing; asking it again",
+            values={
+                "confidence": round(understanding.confidence, 4),
+                "asked": state.clarify_streak + 1,
+                "limit": pack.thresholds.max_clarifications,
+            },
+        )
+    )
+    return Decision(
+        kind="clarify",
+        confidence=understanding.confidence,
+        template="clarify",
+        choices=list(state.clarify_for),
+        reasons=reasons,
+    )
+
+
+def _clarify_loop(
+    state: ConversationState, pack: DomainPack, reasons: list[Reason]
+) -> Decision | None:
+    """A person, when this turn would ask a clarifying question more than
+    ``max_clarifications`` times in a row (None: it would not)."""
+    streak = state.clarify_streak + 1
+    limit = pack.thresholds.max_clarifications
+    if streak <= limit:
+        return None
+    reasons.append(
+        Reason(
+            code="clarify_loop",
+            detail=f"{streak - 1} questions did not settle it",
+            values={"limit": limit, "asked": streak - 1},
+        )
+    )
+    return Decision(kind="escalate", escalation="clarify_loop", reasons=reasons)

@@ -21,7 +21,7 @@ from warmline.domain.pack import DomainPack
 from warmline.domain.understanding import Understanding
 from warmline.policy.clarify import clarify, out_of_scope, ruled_out
 from warmline.policy.empathy import EmpathyReading, acknowledgement
-from warmline.policy.escalation import escalation_trigger
+from warmline.policy.escalation import at_handover, escalation_trigger
 from warmline.policy.followups import follow_up, parameter_loop, refused_again
 from warmline.policy.handover import while_escalated
 from warmline.policy.intents import handle_intent
@@ -46,6 +46,7 @@ def decide(
         return while_escalated(state, None)
     decision = _decide(state, understanding, customer, pack, verification)
     decision = _with_feelings(state, understanding, customer, pack, decision)
+    decision = at_handover(state, understanding, customer, pack, decision)
     if not observations:
         return decision
     return decision.model_copy(update={"reasons": [*decision.reasons, *observations]})
