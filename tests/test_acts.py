@@ -10,10 +10,16 @@ from warmline.nlu.acts import read_acts
 @pytest.mark.parametrize(
     ("text", "acts", "part"),
     [
-        ("hi, can you tell me the status of order #W1067251?", ["greeting", "request"],
-         "can you tell me the status of order #W1067251?"),
-        ("thanks! and also cancel order #W4566809", ["thanks", "request"],
-         "cancel order #W4566809"),
+        (
+            "hi, can you tell me the status of order #W1067251?",
+            ["greeting", "request"],
+            "can you tell me the status of order #W1067251?",
+        ),
+        (
+            "thanks! and also cancel order #W4566809",
+            ["thanks", "request"],
+            "cancel order #W4566809",
+        ),
         ("hello there", ["greeting"], None),
         ("thanks, bye", ["thanks", "goodbye"], None),
         ("thank you so much, that's all", ["thanks", "goodbye"], None),
@@ -60,3 +66,17 @@ def test_references() -> None:
     that = read_acts("cancel that order").reference
     assert that is not None and that.kind == "that"
     assert read_acts("I want to return my order").reference is None
+
+
+def test_a_correction_amends_the_last_request() -> None:
+    from warmline.nlu.engine import _amended, _last_request
+
+    previous = "I want to cancel my bag on reservation L07WR3"
+    assert _amended(previous, "the bag", "the booking") == (
+        "I want to cancel my booking on reservation L07WR3"
+    )
+    assert _amended("where is my order?", None, "the other order") == (
+        "where is my order? the other order"
+    )
+    assert _last_request(["where is my order?", "#W1787190"]) == "where is my order?"
+    assert _last_request(["ok", "fine"]) == "fine"

@@ -115,6 +115,14 @@ def read_acts(text: str) -> DialogueActs:
     )
 
 
+def without_openers(text: str) -> str:
+    """The text past its greetings and thanks ("thanks, bye": "bye")."""
+    rest = text.strip()
+    while (opener := _opener(rest)) is not None:
+        rest = opener[1]
+    return rest
+
+
 def _opener(text: str) -> tuple[str, str] | None:
     """A greeting or thanks the text opens with, and the rest (None: it opens with neither)."""
     for act, pattern in (("greeting", _GREETING), ("thanks", _THANKS)):

@@ -27,13 +27,14 @@ from pathlib import Path
 from typing import Any
 
 from warmline.domain.pack import DomainPack
-from warmline.domain.understanding import TurnContext, Understanding, Zone
+from warmline.domain.understanding import DialogueActs, TurnContext, Understanding, Zone
+from warmline.nlu.acts import read_acts, without_openers
 from warmline.nlu.affect import AffectDetector
 from warmline.nlu.embeddings import Encoder
 from warmline.nlu.entities import EntityExtractor
 from warmline.nlu.intents import FORMAT_VERSION, IntentClassifier, IntentClassifierConfig, Ranking
 from warmline.nlu.language import LanguageDetector, words_of
-from warmline.nlu.sentences import read_request
+from warmline.nlu.sentences import CONVERSATIONAL, is_request, read_request
 from warmline.nlu.topics import turn_topics
 from warmline.nlu.zones import ZoneThresholds, zone_for
 
@@ -160,10 +161,12 @@ class NluEngine:
         if request is not None:
             ranking, zone, rule = request.ranking, request.zone, request.rule
         used: str | None = None
-        if zone != "confident" and self._is_follow_up(cleaned, context):
-            joined = self._with_previous(cleaned, context, ranking, zone)
-            if joined is not None:
-                ranking, zone, rule, used = joined
+        acts = read_acts(cleaned)  # nlu/acts.py: a mixed turn's request, a correction
+        read = self._by_acts(acts, cleaned, context, ranking, zone)
+        if read is None and zone != "confident" and self._is_follow_up(cleaned, context):
+            read = self._with_previous(cleaned, context, ranking, zone)
+        if read is not None:
+            ranking, zone, rule, used = read
         if zone != "confident" or rule.endswith(_SISTERS):
             notes.append(rule)
         affect = None
@@ -188,6 +191,7 @@ class NluEngine:
             affect=affect,
             sentence=request.request if request is not None else None,
             topics=turn_topics(cleaned),
+            acts=acts,
         )
 
     def _embed(self, cleaned: str) -> tuple[Any, Any]:
@@ -216,6 +220,50 @@ class NluEngine:
             f"(alone: {zone}, {alone.scores[0].intent} {alone.scores[0].probability:.2f})"
         )
         return joined, joined_zone, joined_rule, used
+
+    def _by_acts(
+        self, acts: DialogueActs, text: str, context: TurnContext, whole: Ranking, zone: Zone
+    ) -> tuple[Ranking, Zone, str, str] | None:
+        """The reading the turn's acts give (``nlu/acts.py``), or None: a mixed turn's request
+        part read on its own ("hi, can you ...", "thanks! and also ..."), when it reads better
+        than the whole; a correction ("not the bag, the booking itself") read as the last
+        request amended with what was meant, when that reading is confident."""
+        alone = whole.scores[0] if whole.scores else None
+        goodbye = alone is not None and alone.intent == "goodbye" and zone == "confident"
+        if acts.has("goodbye") and not goodbye:
+            return self._goodbye(acts, text)
+        if acts.has("correction") and acts.meant and context.recent:
+            previous = _last_request(context.recent)
+            amended = _amended(previous, acts.negated, acts.meant)
+            ranking = self.classifier.rank([clean_text(amended)])[0]
+            read_zone, rule = self._zone(ranking)
+            meant = ranking.scores[0].intent if ranking.scores else None
+            if read_zone == "confident" and meant not in CONVERSATIONAL:
+                used = f"a correction of '{previous[:80]}', read as '{amended[:120]}': {meant}"
+                return ranking, read_zone, rule, used
+        if acts.request is None or (
+            zone == "confident" and alone is not None and alone.intent not in CONVERSATIONAL
+        ):
+            return None
+        ranking = self.classifier.rank([acts.request])[0]
+        read_zone, rule = self._zone(ranking)
+        top = ranking.scores[0] if ranking.scores else None
+        if top is None or top.intent in CONVERSATIONAL or read_zone == "out_of_scope":
+            return None
+        if read_zone != "confident" and alone is not None and top.probability <= alone.probability:
+            return None
+        used = f"{'+'.join(acts.acts)}: the request '{acts.request[:80]}' read on its own"
+        return ranking, read_zone, rule, used
+
+    def _goodbye(self, acts: DialogueActs, text: str) -> tuple[Ranking, Zone, str, str] | None:
+        """A goodbye after thanks or a greeting ("thanks, bye"), read without them, when that
+        reading is a confident goodbye: the turn ends the conversation."""
+        rest = without_openers(text)
+        ranking = self.classifier.rank([rest])[0]
+        read_zone, rule = self._zone(ranking)
+        if read_zone != "confident" or ranking.scores[0].intent != "goodbye":
+            return None
+        return ranking, read_zone, rule, f"{'+'.join(acts.acts)}: '{rest[:40]}' read on its own"
 
     def _zone(self, ranking: Ranking) -> tuple[Zone, str]:
         """The zone of ``ranking``; two sister intents ranked first and second (one's action
@@ -249,3 +297,27 @@ class NluEngine:
         if not context.recent:
             return False
         return len(text.split()) <= FOLLOW_UP_MAX_WORDS and bool(_FOLLOW_UP.search(text))
+
+
+def _last_request(recent: list[str]) -> str:
+    """The customer's last turn that asked for something (the last turn when none did)."""
+    for text in reversed(recent):
+        if is_request(clean_text(text)):
+            return text
+    return recent[-1]
+
+
+def _amended(previous: str, negated: str | None, meant: str) -> str:
+    """The previous request with what the customer now means in place of what they did not
+    ("cancel my bag" with "the booking" for "the bag": "cancel my booking"), or with what
+    they meant added when the wrong words are not in it."""
+    words = [w for w in re.findall(r"[\w']+", negated or "") if w.lower() not in _DETERMINERS]
+    head = re.sub(rf"^(?:{'|'.join(_DETERMINERS)})\s+", "", meant, flags=re.I)
+    if words:
+        wrong = re.compile(rf"\b{re.escape(words[-1])}\b", re.I)
+        if wrong.search(previous):
+            return wrong.sub(head, previous, count=1)
+    return f"{previous} {meant}"
+
+
+_DETERMINERS = ("the", "that", "this", "my", "a", "an", "those", "these")

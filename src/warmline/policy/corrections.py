@@ -6,6 +6,7 @@ with a changed value is dropped and asked again (``policy/guided.py`` chooses)."
 
 from __future__ import annotations
 
+import calendar
 import json
 import re
 from dataclasses import replace
@@ -13,7 +14,7 @@ from dataclasses import replace
 from warmline.domain.conversation import ConversationState
 from warmline.domain.decision import Reason
 from warmline.domain.pack import Action, Parameter
-from warmline.domain.understanding import Understanding
+from warmline.domain.understanding import Reference, Understanding
 from warmline.policy.guided import ADD, CUE, as_list, current_offer, is_correction, pick
 from warmline.policy.labels import says_all
 from warmline.policy.meant import kept_words, without_kept
@@ -182,3 +183,72 @@ def _replacement(
 
 def _norm(value: str) -> str:
     return value.lstrip("#").upper()
+
+
+def reopened(
+    state: ConversationState, understanding: Understanding, action: Action, reasons: list[Reason]
+) -> tuple[ConversationState, dict[str, str]] | None:
+    """A request already answered, re-opened by a correction or a reference back to what was
+    shown ("no, I meant the other order", "not that order, the one from May", "the first"):
+    the state without the value it replaces and the value picked from the choices the bot
+    showed last, when they tell it (an empty value: asked again). None: the turn re-opens
+    nothing."""
+    acts = understanding.acts
+    if acts is None or state.filling is not None:
+        return None
+    reference = acts.reference
+    if reference is None or reference.kind == "that":
+        return None  # "no, I meant the exchange": a request of its own; "that order": the same
+    if not acts.has("correction") and not acts.has("choice"):
+        return None
+    for name, spec in action.parameters.items():
+        old = state.slots.get(spec.entity or "")
+        if old is None or understanding.entity(spec.entity or "") is not None:
+            continue
+        shown = _shown_values(state, old)
+        new = _referred(shown, old, reference) if shown else ""
+        slots = {k: v for k, v in state.slots.items() if k != spec.entity}
+        detail = f"{name}: {old} -> {new or 'asked again'} ({acts.meant or acts.acts[-1]})"
+        reasons.append(Reason(code="request_reopened", detail=detail, values={"shown": len(shown)}))
+        return replace(state, slots=slots, pending=None, choices=()), ({name: new} if new else {})
+    return None
+
+
+def _shown_values(state: ConversationState, old: str) -> list[tuple[str, str]]:
+    """The labels and values of the choices the bot showed last, in their order: a label's
+    value is its word shaped as ``old`` ("#W1067251 - delivered - ...", "SWY6D2: DEN -> LGA")."""
+    for line in reversed(state.transcript):
+        if line.author != "bot" or not line.choices:
+            continue
+        values = [(label, _value_in(label, old)) for label in line.choices]
+        return [(label, v) for label, v in values if v is not None]
+    return []
+
+
+def _value_in(label: str, old: str) -> str | None:
+    """The first word of ``label`` shaped as the value ``old``: as long, letters and digits."""
+    bare = old.lstrip("#")
+    words: list[str] = re.findall(r"#?\w+", label)
+    for word in words:
+        plain = word.lstrip("#")
+        same = len(plain) == len(bare) and plain.isalnum() and any(c.isdigit() for c in plain)
+        if same and word.startswith("#") == old.startswith("#"):
+            return word
+    return None
+
+
+def _referred(shown: list[tuple[str, str]], old: str, reference: Reference) -> str:
+    """The value of ``shown`` the reference picks ("": it picks none, or several): the n-th,
+    the other one than ``old``, or the one whose label says the date."""
+    if reference.kind == "ordinal" and reference.index is not None:
+        index = reference.index - 1 if reference.index > 0 else len(shown) + reference.index
+        return shown[index][1] if 0 <= index < len(shown) else ""
+    others = [(label, v) for label, v in shown if _norm(v) != _norm(old)]
+    if reference.kind == "date" and reference.month is not None:
+        month = calendar.month_name[reference.month][:3]
+        day = rf"\s+0?{reference.day}\b" if reference.day is not None else ""
+        said = re.compile(rf"\b{month}[a-z]*{day}", re.I)
+        others = [(label, v) for label, v in others if said.search(label)]
+    elif reference.kind != "other":
+        return ""
+    return others[0][1] if len(others) == 1 else ""

@@ -25,7 +25,7 @@ from warmline.policy.escalation import at_handover, escalation_trigger
 from warmline.policy.followups import follow_up, parameter_loop, refused_again
 from warmline.policy.handover import while_escalated
 from warmline.policy.intents import handle_intent
-from warmline.policy.reading import request_sentence
+from warmline.policy.reading import dialogue_acts, request_sentence
 from warmline.policy.verification import while_verifying
 
 
@@ -113,6 +113,9 @@ def _decide(
     """The step for this turn, before feelings and triggers: a person if asked for, else an
     answer to what the bot asked (a verification question first), else a new request."""
     reasons: list[Reason] = [_nlu_reason(understanding, pack)]
+    acts = dialogue_acts(understanding.acts)
+    if acts is not None:
+        reasons.append(acts)
     intent = understanding.intent
     facts = verification is not None and bool(verification.given)  # not a request for a person
     if (

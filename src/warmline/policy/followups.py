@@ -13,7 +13,7 @@ from warmline.domain.pack import DomainPack, Parameter
 from warmline.domain.understanding import Understanding
 from warmline.policy.choices import resolve_choice
 from warmline.policy.clarify import CONVERSATIONAL, clarify
-from warmline.policy.corrections import corrected
+from warmline.policy.corrections import corrected, reopened
 from warmline.policy.guided import ALL_LABEL, as_list, current_offer, pick
 from warmline.policy.intents import handle_intent, ontology_choices
 from warmline.policy.labels import every
@@ -42,8 +42,10 @@ def follow_up(
         if picked is not None:
             return from_choice(state, understanding, customer, pack, picked, reasons)
     if state.awaiting_param and state.awaiting_intent:
-        return resume_for_param(state, understanding, customer, pack, reasons)
-    return None
+        resumed = resume_for_param(state, understanding, customer, pack, reasons)
+        if resumed is not None:
+            return resumed
+    return _reopened(state, understanding, customer, pack, reasons)
 
 
 MAX_ASKED_AGAIN = 1
@@ -232,6 +234,30 @@ def _correction(
     if fixed is None:
         return None
     return handle_intent(fixed, filling.intent, understanding, customer, pack, reasons)
+
+
+def _reopened(
+    state: ConversationState,
+    understanding: Understanding,
+    customer: Customer | None,
+    pack: DomainPack,
+    reasons: list[Reason],
+) -> Decision | None:
+    """The request last answered, re-opened by a correction or a reference back to what was
+    shown ("no, I meant the other order", "the first one"), unless the turn reads with
+    confidence as another request of its own."""
+    intent = pack.intents.get(state.last_intent or "")
+    if intent is None or intent.action is None or intent.action not in pack.actions:
+        return None
+    other = understanding.intent not in (None, state.last_intent, *CONVERSATIONAL)
+    if understanding.zone == "confident" and other:
+        return None
+    found = reopened(state, understanding, pack.actions[intent.action], reasons)
+    if found is None:
+        return None
+    again, extra = found
+    assert state.last_intent is not None
+    return handle_intent(again, state.last_intent, understanding, customer, pack, reasons, extra)
 
 
 def _many_answer(

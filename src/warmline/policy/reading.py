@@ -9,7 +9,7 @@ from dataclasses import replace
 from warmline.domain.conversation import ConversationState, Filling
 from warmline.domain.decision import Reason
 from warmline.domain.pack import DomainPack
-from warmline.domain.understanding import RequestSentence, Understanding
+from warmline.domain.understanding import DialogueActs, RequestSentence, Understanding
 from warmline.policy.choices import resolve_choice
 from warmline.policy.guided import request_text
 
@@ -31,6 +31,25 @@ def request_sentence(sentence: RequestSentence) -> Reason:
         "whole_probability": sentence.whole_probability,
     }
     return Reason(code="request_sentence", detail=detail, values=values)
+
+
+def dialogue_acts(acts: DialogueActs | None) -> Reason | None:
+    """The reason that says what the turn does besides asking (``nlu/acts.py``): a greeting
+    or thanks before its request, a correction, a reference back (None: a plain request)."""
+    if acts is None or (acts.acts == ["request"] and acts.reference is None):
+        return None
+    parts = ["+".join(acts.acts)]
+    if acts.request:
+        parts.append(f"request '{acts.request[:120]}'")
+    if acts.meant:
+        parts.append(f"not '{acts.negated or ''}' but '{acts.meant[:80]}'")
+    if acts.reference is not None:
+        parts.append(f"points back at '{acts.reference.text}'")
+    values: dict[str, float | str | bool | None] = {
+        "acts": "+".join(acts.acts),
+        "reference": acts.reference.kind if acts.reference is not None else None,
+    }
+    return Reason(code="dialogue_acts", detail="; ".join(parts), values=values)
 
 
 def request_words(
