@@ -56,6 +56,7 @@ ReasonCode = Literal[
     "confirmed",
     "declined",
     "confirmation_abandoned",
+    "confirmation_unsure",
     "choice_selected",
     "choice_unknown",
     "slot_filled",

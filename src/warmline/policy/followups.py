@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 
-from warmline.domain.conversation import ConversationState, times_asked_again
+from warmline.domain.conversation import ConversationState, PendingAction, times_asked_again
 from warmline.domain.customers import Customer
 from warmline.domain.decision import Decision, Reason
 from warmline.domain.pack import DomainPack, Parameter
@@ -118,6 +118,8 @@ def resolve_pending(
     assert pending is not None
     picked = resolve_choice(understanding.text, ("yes", "no")) if state.choices else None
     intent = understanding.intent if understanding.zone != "out_of_scope" else None
+    if picked is None and _unsure(understanding):
+        return _asked_again(state, pending, reasons)
     if picked == 0 or (picked is None and intent == "affirm"):
         reasons.append(Reason(code="confirmed", detail=f"the customer confirmed {pending.action}"))
         return Decision(
@@ -138,6 +140,43 @@ def resolve_pending(
         )
     )
     return None
+
+
+_UNSURE = re.compile(
+    r"\b(not (so |too |quite |really )?sure|unsure|(do ?n[o']?t|dunno|no) (really )?know|dunno|"
+    r"maybe|perhaps|possibly|let me (think|check|see|sleep on)|think about it|hold on|hang on|"
+    r"not yet|not now|give me a (minute|moment|second|sec)|undecided|hm+|um+|uh+)\b",
+    re.I,
+)
+
+
+def _unsure(understanding: Understanding) -> bool:
+    """Whether a reply to a confirmation hedges ("hmm, I'm not sure", "maybe", "let me think")
+    or is a yes or a no read without confidence: never a yes, and not a no either."""
+    if _UNSURE.search(understanding.text):
+        return True
+    return understanding.zone == "clarify" and understanding.intent in ("affirm", "deny")
+
+
+def _asked_again(
+    state: ConversationState, pending: PendingAction, reasons: list[Reason]
+) -> Decision:
+    """The same proposal put again, through a fresh dry run: nothing is done without a yes."""
+    reasons.append(
+        Reason(
+            code="confirmation_unsure",
+            detail=f"the reply to {pending.action} is neither a clear yes nor a clear no; "
+            "nothing was done and the confirmation is asked again",
+        )
+    )
+    return Decision(
+        kind="confirm",
+        intent=state.last_intent,
+        action=pending.action,
+        params=dict(pending.params),
+        choices=["yes", "no"],
+        reasons=reasons,
+    )
 
 
 def from_choice(
