@@ -45,7 +45,6 @@ def test_each_cue_is_found(text: str, cue: str) -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        "My card was declined several times",  # it happened again; they did not ask again
         "I entered the wrong pin too many times",
         "I would like to close my account",  # a request, not a threat to leave
         "How many times can I use a disposable card?",
@@ -55,6 +54,11 @@ def test_each_cue_is_found(text: str, cue: str) -> None:
 )
 def test_ordinary_requests_carry_no_cue(text: str) -> None:
     assert turn_cues(text) == []
+
+
+def test_trouble_that_happened_again_is_no_repeated_request() -> None:
+    # a refused card is trouble; "several times" is what happened, not the customer asking again
+    assert turn_cues("My card was declined several times") == ["trouble"]
 
 
 def test_the_shipped_model_scores_calm_and_upset_turns_apart(detector: AffectDetector) -> None:

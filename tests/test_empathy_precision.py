@@ -272,3 +272,47 @@ def test_words_of_feeling_are_enough_on_their_own(mini_pack: DomainPack) -> None
     state.choices = ("check a reservation", "cancel a reservation")
     ack = decide(state, said(text, calm_scores), CUSTOMER, mini_pack).acknowledgement
     assert ack is not None and ack.cause == "frustration"  # 0.3 is nearer 0.5 than 0.45 is 0.75
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I still haven't received my card",
+        "my transfer hasn't arrived yet",
+        "my card was declined at the shop",
+        "why did my top-up fail?",
+        "the app keeps crashing",
+        "my contactless is not working anywhere",
+        "why was I charged a fee?",
+        "I see an extra fee after my transfer",
+        "there's a direct debit I didn't authorize",
+        "the exchange rate on my payment isn't right",
+        "I'm locked out of my account",
+        "the top-up is still pending and it has been a long time",
+        "my connecting flight was moved without notice",
+        "the ATM will not let me take cash out",
+    ],
+)
+def test_flat_reports_of_trouble_are_trouble(text: str) -> None:
+    assert trouble_in(text) is not None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "how long does delivery take?",
+        "when will my transfer arrive",
+        "will my card be declined abroad?",
+        "what happens if my payment fails?",
+        "is there an additional fee for bags?",
+        "how are international payments charged?",
+        "I've never used my card abroad, what fees apply?",
+        "I'm not working today, can you call me?",
+        "the transfer has gone through, thanks",
+        "it's been a long time since I flew with you",
+        "have you cancelled my order yet?",
+        "I thought I lost my card but I found it",
+    ],
+)
+def test_questions_and_calm_statements_about_the_same_things_are_not(text: str) -> None:
+    assert trouble_in(text) is None

@@ -23,7 +23,12 @@ Cue codes (stable; they appear in decision reasons):
   cancel reads negative too)
 * ``trouble``: real trouble told, however calmly: damaged, broken, arrived broken, never arrived,
   not received, the wrong item sent, missing, lost bag, stolen, charged twice, double charged,
-  waiting for days or weeks, a flight cancelled on the customer, bumped, downgraded, stranded. No floor either; ``trouble_in`` gives what happened and to what
+  waiting for days or weeks, a flight cancelled on the customer, bumped, downgraded, stranded;
+  and the flat reports a support queue hears most (``_FAMILIES``): a payment declined or failed,
+  money or a transfer not arrived or still pending, an unexpected fee or wrong amount, an
+  unauthorised payment, something not working or crashing, locked out, a change made on the
+  customer without asking, a lost card reported. Questions about what would happen ("will my
+  card be declined?", "is there a fee?", "how long does delivery take?") tell of none. No floor either; ``trouble_in`` gives what happened and to what
   (``Trouble``), for an acknowledgement that names it
 """
 
@@ -110,7 +115,7 @@ _FEELING = re.compile(
 # flight was cancelled on us", "you lost my bag". The thing is one to three words after a
 # determiner, optionally followed by "I ordered" and the like.
 _BROKEN = r"(broken|damaged|smashed|cracked|shattered|dented|scratched|faulty|defective|torn|"
-_BROKEN += r"ripped|in pieces)"
+_BROKEN += r"ripped|bent|stained|in pieces)"
 _HAPPENED = (
     r"(still\s+)?((arrived|came|was delivered|showed up|turned up)\s+"
     + _BROKEN
@@ -165,6 +170,122 @@ _PLAIN = re.compile(
     r"lost (my |our )?(bags?|luggage|suitcases?)|stranded|stuck at the airport)\b",
     _FLAGS,
 )
+# Trouble told the way support queues hear it most, without a broken thing: money or a transfer
+# that did not arrive, a payment refused or failed, a fee or amount the customer did not expect,
+# something that stopped working, a change made on the customer. Each family is past or present
+# fact; questions about what would happen ("will any ATM decline my card?", "is there a fee for
+# top-ups?", "how long does delivery take?") match none of them.
+_MONEY_THING = r"(payments?|transfers?|top[- ]?ups?|withdrawals?|transactions?|deposits?|refunds?|"
+_MONEY_THING += r"money|funds|cash|cheques?|checks?|charges?|debits?)"
+_FAMILIES = [
+    # refused or failed: "my card was declined", "why did my top-up fail?", "it didn't go through"
+    re.compile(
+        r"\b(was|were|got|been|being|is|are|keeps?|keep getting|keeps getting)\s+(getting\s+)?"
+        r"(declined|rejected|refused|denied|bounced|reversed|reverted)\b"
+        r"|\b(declined|rejected)\s+(once|twice|again|several times)\b"
+        r"|\b(has|have)\s+(been\s+)?(reverted|reversed|bounced)\b"
+        r"|\b(continually|constantly|always|repeatedly)\s+(declines?|rejects?|refuses?)\b"
+        r"|\brefused\s+to\b"
+        r"|\b(failed|keeps? failing)\b|\bdid\s+(my|the|it|this|that)\s+([\w-]+\s+){0,2}fail\b"
+        r"|\b(didn'?t|did not|didnt|hasn'?t|has not|won'?t|isn'?t|is not)\s+(go|gone|going)\s+"
+        r"through\b"
+        r"|\b(didn'?t|didnt|did not|hasn'?t|has not|have not|haven'?t|wasn'?t|was not|not)\s+"
+        r"(been\s+|being\s+)?(processed|process|complete|completed|posted|post|cleared|credited|"
+        r"transferred|accepted)\b",
+        _FLAGS,
+    ),
+    # not working: "the app keeps crashing", "it's not working", "the ATM will not let me"
+    re.compile(
+        r"(?<!\bi )(?<!\bwe )(?<!\bi'm )(?<!\bi am )\b(isn'?t|is not|aren'?t|are not|wasn'?t|"
+        r"was not|not|didn'?t|didnt|did not|doesn'?t|does not|don'?t|do not|won'?t|will not)\s+"
+        r"work(ing|s)?\b"
+        r"|\b(for some reason|somehow)\s+(i\s+|it\s+)?(can'?t|cannot|won'?t|isn'?t|doesn'?t)\b"
+        r"|\bkeeps?\s+(crashing|freezing|failing|leaking|breaking|logging me out|"
+        r"disconnecting|declining|rejecting|closing)\b|\b(crashed|crashes|froze|leaks|leaking)\b"
+        r"|\blocked out\b|\b(won'?t|will not|wouldn'?t|would not|doesn'?t|does not|didn'?t|"
+        r"did not)\s+let\s+me\b"
+        r"|\b(card|money|cash)\s+(got|is|was)\s+(stuck|swallowed|eaten|retained)\b"
+        r"|\bwhy\s+(can'?t|cannot|won'?t|didn'?t|did not|doesn'?t|isn'?t|hasn'?t|has not|wasn'?t)"
+        r"\s+(i|my|the|it)\b",
+        _FLAGS,
+    ),
+    # not arrived or not there: "my transfer hasn't arrived", "it isn't in my account",
+    # "still no refund", "pending for a long time", "the money has vanished"
+    re.compile(
+        r"\b(isn'?t|is not|aren'?t|are not|not|never)\s+(showing\s+)?(up\s+)?(in|on)\s+my\s+"
+        r"(account|balance|statement|card)\b"
+        r"|\b(not|isn'?t|is not)\s+showing\s+up\b"
+        r"|\bno\s+(money|funds|payment|refund|cash)\s+(has|have)\s+(been\s+)?"
+        r"(put|added|credited|arrived|come|received|paid)\b"
+        r"|\bstill\s+no\s+(refund|money|payment|reply|response|answer|sign|word|update)\b"
+        r"|\b(it|it'?s|is)\s+still\s+pending\b"
+        r"|\bpending\s+(for\s+)?(a long time|ages|too long|days|weeks|hours|over|some time)\b"
+        r"|\b(it'?s|it has|it has been|has been|it'?s been)\s+(been\s+)?(a long time|ages|"
+        r"too long|forever)\b(?!\s+since)"
+        r"|\b(i'?ve|i have|we'?ve|we have|still)\s+(been\s+)?waiting\b"
+        r"|\b"
+        + _MONEY_THING
+        + r"\s+(has|have|had)?\s*(just\s+)?(vanished|disappeared|gone missing)\b"
+        r"|\b(is|are|has|have)\s+(gone|disappeared|vanished)\s+from\s+my\b"
+        r"|\b(says|shows|showing|marked( as)?)\s+delivered\s+but\b"
+        r"|\bdelivered\s+to\s+(a|the)\s+(different|wrong)\b|\breturned\s+to\s+sender\b"
+        r"|\b(parcel|package|order|bags?|luggage|suitcases?|delivery|shipment)\s+"
+        r"(lost|missing|stolen)\b"
+        r"|\b(shows|showing|says|listed as)\s+(cancell?ed|delayed)\b",
+        _FLAGS,
+    ),
+    # money taken unexpectedly: "why was I charged a fee?", "I see an extra fee",
+    # "a direct debit that I didn't authorize", "the exchange rate isn't right"
+    re.compile(
+        r"\b(was|were|got|been|being|did\s+i\s+get|did\s+we\s+get)\s+charged\b"
+        r"|\bcharged\s+me\b|\bmade\s+to\s+pay\b|\bwho\s+(charged|debited|took)\b"
+        r"|\bwhy\b[^.?!]{0,40}\b(fee|fees|charge|charges|charged)\b"
+        r"|\b(see|seeing|saw|noticed?|found|got)\s+(a|an|this|some)?\s*(extra|additional|service)"
+        r"\s+(fee|charge|payment|transaction|debit|withdrawal)"
+        r"|\b(strange|unexpected|unknown|unrecogni[sz]ed|weird|odd|mysterious|suspicious|random)"
+        r"\s+(fee|charge|payment|transaction|debit|withdrawal)"
+        r"|\b(fee|charge|payment|transaction|debit)\s+(that\s+)?(showed up|shows up|appeared|"
+        r"popped up)\b"
+        r"|\b(i|we)\s+(didn'?t|did not|never|don'?t think (i|we))\s+(authori[sz]e|recogni[sz]e|"
+        r"((make|made|approve|agree to)\b[^.?!]{0,15}\b(payment|charge|transaction|purchase|"
+        r"withdrawal|debit|transfer)))"
+        r"|\b(i|we)\s+(haven'?t|have not|didn'?t|did not|never)\s+used\s+my\s+card\b[^.?!]{0,30}"
+        r"\b(but|yet)\b"
+        r"|\b(see|seeing|there are)\s+(two|2|duplicate|double)\s+(charges|payments|transactions|"
+        r"debits|withdrawals)\b|\bit\s+shows\s+(two|2|double)\b"
+        r"|\bnever\s+seen\s+before\b|\b(unauthori[sz]ed|fraudulent)\b|\bis\s+(it|this)\s+fraud\b"
+        r"|\b(someone|somebody)\s+(else\s+)?(has\s+)?(used|took|withdrew|charged|spent|accessed)\b"
+        r"|\b(charg\w*|paid|payments?|billed|debited|taken)\b[^.?!]{0,25}\btwice\b"
+        r"|\b(amount|rate|price|total|balance|charge|fee|bill|refund|sum)\b[^.?!]{0,30}?\b("
+        r"(is|was|are|were|seems|looks)\s+(wrong|incorrect|off)|(isn'?t|wasn'?t|is not|was not)\s+"
+        r"(right|correct))\b|\bincorrectly\b"
+        r"|\bdifferent\s+(than|from)\s+what\s+(i|we)\b|\bdouble\s+what\b",
+        _FLAGS,
+    ),
+    # done to the customer: "my flight got changed", "the connecting flight was moved",
+    # "the app cancelled it", "you shipped it anyway", "closed without a reply"
+    re.compile(
+        r"\b(flight|outbound|return|connection|departure|seats?|transaction|payment|transfer|"
+        r"withdrawal|top[- ]?up)\s+(was|were|got|has been|have been|had been)\s+(moved|changed|"
+        r"rescheduled|delayed|cancell?ed|pushed back|bumped|reassigned)\b"
+        r"|\b(app|system|bank|airline|website)\s+cancell?ed\s+(it|my|our|the)\b"
+        r"|\b(shipped|sent|charged|processed|booked|billed)\s+(it\s+|me\s+)?anyway\b"
+        r"|\bwithout\s+(a\s+|any\s+)?(reply|response|answer|explanation|notice|warning|"
+        r"(me |us |anyone )?(asking|telling|knowing)|my (consent|permission))\b"
+        r"|\b(get|got|getting|given)\s+(a\s+)?(different|conflicting)\s+answers?\b"
+        r"|\b(arrived|came)\s+with\s+(a|an|some)\s+(\w+\s+)?" + _BROKEN + r"|\bmou?ld\b"
+        r"|\bmade\s+(me|us)\s+miss\b"
+        r"|\b(someone|somebody)\s+else'?s\s+(order|package|parcel|item|bag|luggage)\b"
+        r"|\b(get|got|getting|received|sent|gave me|delivered)\s+(me\s+)?(the|a|an)\s+"
+        r"(same\s+)?wrong\b"
+        r"|\bordered\b[^.?!]{1,30}\b(and|but)\s+(got|received)\s+(a\s+|an\s+)?(size|different|"
+        r"another|something else|\d)"
+        r"|\b(report|reporting|file a report)\b[^.?!]{0,30}\b(lost|stolen|missing)\b"
+        r"|(?<!thought i )(?<!thought we )\b(lost|misplaced)\s+(my|our|a|an)\s+([\w-]+\s+){0,2}(card|wallet|phone|"
+        r"passport)\b|\b(card|phone|wallet)\s+as\s+(lost|stolen|missing)\b",
+        _FLAGS,
+    ),
+]
 _CONDITION = re.compile(r"\b(if|in case|whether|what happens|suppose|how to)\b[^.!?,;]*$", _FLAGS)
 _NEGATION = re.compile(r"\b(nothing|none|not|no|never)\s*$", _FLAGS)
 
@@ -183,9 +304,10 @@ def trouble_in(text: str) -> Trouble | None:
             if pattern is _NAMED[2]:
                 what = f"{'were' if thing.lower().endswith('s') else 'was'} {what}"
             return Trouble(what=" ".join(what.split()), thing=" ".join(thing.split()))
-    for match in _PLAIN.finditer(text):
-        if not _unreal(text[: match.start()]):
-            return Trouble(what=" ".join(match.group(0).lower().split()))
+    for plain in (_PLAIN, *_FAMILIES):
+        for match in plain.finditer(text):
+            if not _unreal(text[: match.start()]):
+                return Trouble(what=" ".join(match.group(0).lower().split()))
     return None
 
 
