@@ -232,6 +232,10 @@ def test_requests_and_questions_tell_of_no_trouble(text: str) -> None:
         ("I'm really disappointed with the service", "feeling_words"),
         ("I'm worried my package got lost", "feeling_words"),
         ("this is unacceptable", "profanity"),
+        ("no no no, that's not what I asked for", "feeling_words"),
+        ("what? no, I never asked for business", "feeling_words"),
+        ("that doesn't help me at all", "feeling_words"),
+        ("I just want my money back", "feeling_words"),
     ],
 )
 def test_the_cues_of_an_upset_customer(text: str, cue: str) -> None:
@@ -239,7 +243,15 @@ def test_the_cues_of_an_upset_customer(text: str, cue: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["I need to cancel my bag", "I'd like to file a complaint", "no", "the second one"]
+    "text",
+    [
+        "I need to cancel my bag",
+        "I'd like to file a complaint",
+        "no",
+        "the second one",
+        "that helps, thanks",
+        "I just want to change my seat",
+    ],
 )
 def test_calm_requests_and_answers_carry_no_word_of_feeling(text: str) -> None:
     assert turn_cues(text) == []

@@ -18,7 +18,8 @@ Cue codes (stable; they appear in decision reasons):
 * ``confused_words``: "I don't understand", "confused", "what do you mean", "makes no sense", "??"
 * ``feeling_words``: the customer says how they feel or judge it: "annoyed", "frustrating",
   "I'm upset", "fed up", "disappointed", "worried", "terrible", "a nightmare", "ugh", "rude",
-  "I can't believe". No floor:
+  "I can't believe", and exasperation at the last answer: "that's not what I asked for", "I
+  never asked for", "that doesn't help at all", "I just want my money back". No floor:
   it tells the policy that a high score is the customer's feeling, not the topic's (a request to
   cancel reads negative too)
 * ``trouble``: real trouble told, however calmly: damaged, broken, arrived broken, never arrived,
@@ -107,7 +108,12 @@ _FEELING = re.compile(
     r"anxious|nervous|stressed|desperate|devastated|gutted|heartbroken|miserable|sad|"
     r"terrible|awful|horrible|dreadful|worst|nightmare|hate|(so|really|very|getting) mad|"
     r"mad at|i'?m (\w+ )?concerned|ugh+|argh+|rude|unfair|not fair|unbelievable|"
-    r"can'?t believe|cannot believe|kidding me|(so|really|completely) done with)\b",
+    r"can'?t believe|cannot believe|kidding me|(so|really|completely) done with)\b"
+    # exasperation said as a judgement of the last answer: "that's not what I asked for"
+    r"|\b(that'?s|this is|it'?s|that is)\s+not\s+what\s+i\s+(asked|ordered|wanted|paid)\s+for\b"
+    r"|\bi\s+never\s+asked\s+for\b|\bno\s+help\s+at\s+all\b"
+    r"|\b(doesn'?t|does not|didn'?t|did not|isn'?t|is not)\s+help(ing|ful)?(\s+me)?\s+at\s+all\b"
+    r"|\bi\s+just\s+want\s+(my\s+money\s+back|(it|this)\s+(fixed|sorted|to work))\b",
     _FLAGS,
 )
 
