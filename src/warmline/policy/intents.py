@@ -43,7 +43,7 @@ def handle_intent(
         return clarify(state, understanding, pack, reasons, exclude=(name,))
     if not _bound(state, customer) and intent.requires_account:
         return _not_verified(name, pack, reasons, base)
-    answered = _without_action(name, intent, customer, reasons, base)
+    answered = _without_action(state, name, intent, customer, reasons, base)
     if answered is not None:
         return answered
     assert intent.action is not None
@@ -51,6 +51,7 @@ def handle_intent(
 
 
 def _without_action(
+    state: ConversationState,
     name: str,
     intent: Intent,
     customer: Customer | None,
@@ -60,7 +61,7 @@ def _without_action(
     """A conversational reply, a person, a missing record or a template answer; None when the
     intent runs an action."""
     if name in CONVERSATIONAL:
-        template = {"affirm": "nothing_pending", "deny": "nothing_pending"}.get(name, name)
+        template = _conversational_template(state, name)
         reasons.append(Reason(code="conversational", detail=name))
         if name == "goodbye":
             return Decision(kind="close", template=template, reasons=reasons, **base)
@@ -91,6 +92,18 @@ def _without_action(
         reasons.append(Reason(code="template_answer", detail=intent.response))
         return Decision(kind="answer", template=intent.response, reasons=reasons, **base)
     return None
+
+
+def _conversational_template(state: ConversationState, name: str) -> str:
+    """A yes or a no to nothing the bot asked is what a person means by it: "ok" after an
+    answer is "anything else?"; "never mind" to a question drops it; a plain no closes the
+    topic politely."""
+    if name == "affirm":
+        return "anything_else"
+    if name == "deny":
+        asked = state.awaiting_param or state.clarify_for or state.filling
+        return "dropped" if asked else "nothing_else"
+    return name
 
 
 def _for_action(

@@ -8,14 +8,18 @@ and every template is checked against the guardrails when the pack loads (``voic
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from typing import Any
 
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
+from warmline.domain.customers import facts_from_profile
 from warmline.domain.decision import Acknowledgement
 from warmline.domain.pack import DomainPack
 from warmline.errors import PackError, PackIssue
+from warmline.policy.intents import needs_customer
 from warmline.services.voice import (
     ACKNOWLEDGEMENTS,
     acknowledgement_key,
@@ -45,11 +49,17 @@ BUILTIN_TEMPLATES: dict[str, str] = {
         "Yes, I'm an AI assistant, not a person. If you'd rather talk to someone from our team, "
         'say "talk to a person" or use the button, and I\'ll hand you over.'
     ),
-    "nothing_pending": "There's nothing waiting for your answer right now. What can I help with?",
+    "nothing_pending": "Sorry, I'm not sure what that answers. What can I help you with?",
+    "anything_else": "Anything else I can help with?",
+    "dropped": "No problem, we'll leave that. Is there anything else I can help with?",
+    "nothing_else": "All right. If anything else comes up, just write to me here.",
     "declined": "Okay, I haven't changed anything. Is there something else I can help with?",
     "out_of_scope": (
-        "I'm sorry, I can't help with that here. I can help with {{ topics }}. "
-        "If you'd like, I can connect you with a person."
+        "I'm sorry, I can't help with that here."
+        "{% if capabilities %} I can {{ capabilities|spoken_list }}.{% endif %}"
+        "{% if capabilities_after_verifying %} Once I've confirmed it's you, I can "
+        "{{ 'also ' if capabilities else '' }}{{ capabilities_after_verifying|spoken_list }}."
+        "{% endif %} If you'd like, I can connect you with a person."
     ),
     "unsupported_language": (
         "I'm sorry, I can only help in {{ languages }} here. If you'd like, I can connect you "
@@ -70,7 +80,7 @@ BUILTIN_TEMPLATES: dict[str, str] = {
     "verify_ask": "I can help with that once I know it's you. {{ question }}",
     "verify_next": "Thank you. {{ question }}",
     "verify_no_match": "I couldn't match those details. {{ question }}",
-    "verified": "Thank you, that's you. What can I help you with?",
+    "verified": "Thank you, I've confirmed it's you. What can I help you with?",
     "verification_failed": (
         "I couldn't match those details, so I can't look at the account here. I'm connecting "
         "you with a person from our team who can check your identity. {{ wait_sentence }}"
@@ -129,6 +139,42 @@ BUILTIN_TEMPLATES: dict[str, str] = {
     ),
 }
 
+VARIANTS: dict[str, list[str]] = {
+    "escalated_waiting": [
+        "Thanks, I've added that to your conversation, so the person who picks it up will see "
+        "it. {{ wait_sentence }}",
+        "Got it, I've passed that on as well. {{ wait_sentence }}",
+        "That's with our team too. {{ wait_sentence }}",
+    ],
+    "wait_nobody": [
+        "Our team still isn't signed in, I'm afraid. If you leave an email address or phone "
+        "number, we'll get back to you.",
+        "There's still nobody free on our team. An email address or phone number here is all "
+        "we need to get back to you.",
+    ],
+    "wait_soon": ["Someone should join you any moment now.", "It shouldn't be long now."],
+    "wait_about": [
+        "The wait is now {{ wait }}.",
+        "Someone should join you in {{ wait }}.",
+    ],
+}
+"""Other wordings of a line a conversation may hear again and again (waiting for a person):
+each time the one it has heard least recently. A pack that words a line itself gives its own
+others as ``name~1``, ``name~2``, ..."""
+
+
+def spoken(phrases: list[str], conjunction: str = "or") -> str:
+    """``a``, ``a or b``, ``a, b, or c``: a list as a person says it."""
+    if len(phrases) <= 2:
+        return f" {conjunction} ".join(phrases)
+    return f"{', '.join(phrases[:-1])}, {conjunction} {phrases[-1]}"
+
+
+def capability_phrase(label: str) -> str:
+    """An intent's label (the customer's words: "change my flights") as what the bot can do
+    ("change your flights")."""
+    return re.sub(r"\bmy\b", "your", label)
+
 
 class Responder:
     """Renders templates of one pack, with the built-ins underneath."""
@@ -136,9 +182,14 @@ class Responder:
     def __init__(self, pack: DomainPack) -> None:
         self.pack = pack
         self._env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+        self._env.filters["spoken_list"] = self.spoken_list
         sources: dict[str, tuple[str, str]] = {
             name: (text, f"templates.{name}") for name, text in BUILTIN_TEMPLATES.items()
         }
+        for name, others in VARIANTS.items():
+            if name not in pack.templates:  # a pack's own wording, its own others only
+                for i, text in enumerate(others, 1):
+                    sources[f"{name}~{i}"] = (text, f"built-in {name}~{i}")
         sources.update({n: (t, f"templates.{n}") for n, t in pack.templates.items()})
         sources["greeting"] = (pack.persona.greeting, "persona.greeting")
         for action_name, action in pack.actions.items():
@@ -178,6 +229,11 @@ class Responder:
                 self._acks.setdefault(name.split(":")[1], []).append(name)
         if issues:
             raise PackError(issues)
+        self._variants = {
+            name: sorted(n for n in self._compiled if n.startswith(f"{name}~"))
+            for name in self._compiled
+            if "~" not in name
+        }
 
     def _template(self, name: str, arms: dict[str, str] | None) -> Any:
         for experiment, arm in (arms or {}).items():
@@ -186,15 +242,43 @@ class Responder:
                 return override
         return self._compiled.get(name)
 
-    def render(self, name: str, arms: dict[str, str] | None = None, **context: Any) -> str:
+    def render(
+        self,
+        name: str,
+        arms: dict[str, str] | None = None,
+        said: Sequence[str] = (),
+        **context: Any,
+    ) -> str:
+        """The reply ``name`` words; when the conversation has ``said`` it already and the line
+        has other wordings (``VARIANTS``), the one heard least recently."""
+        others = self._variants.get(name, [])
+        if said and others and self._template(name, arms) is self._compiled.get(name):
+            return self._varied([name, *others], arms, said, context)
+        return self._render(name, arms, **context)
+
+    def _varied(
+        self, names: list[str], arms: dict[str, str] | None, said: Sequence[str], context: Any
+    ) -> str:
+        """The first wording of ``names`` not yet heard, else the next after the last heard.
+        A wording is compared without its wait sentence, which varies on its own."""
+        bare = [self._render(n, arms, **{**context, "wait_sentence": ""}) for n in names]
+        heard = [i for line in said for i, text in enumerate(bare) if text and text in line]
+        fresh = [i for i in range(len(names)) if i not in heard]
+        pick = fresh[0] if fresh else (heard[-1] + 1) % len(names)
+        return self._render(names[pick], arms, **context)
+
+    def _render(self, name: str, arms: dict[str, str] | None = None, **context: Any) -> str:
         template = self._template(name, arms)
         if template is None:
             raise PackError(
                 [PackIssue(self.pack.pack, None, f"templates.{name}", "no such template")]
             )
+        now, later = self.capabilities(context.get("customer"))
         base = {
             "persona": self.pack.persona,
-            "topics": self.topics(),
+            "topics": self.spoken_list(now or later, "and"),
+            "capabilities": now,
+            "capabilities_after_verifying": later,
             "languages": self.languages(),
             "wait_sentence": "",
         }
@@ -255,12 +339,34 @@ class Responder:
         names = [LANGUAGE_NAMES.get(code.split("-")[0], code) for code in self.pack.languages]
         return " or ".join(names)
 
-    def topics(self) -> str:
-        names = [self.pack.intent_label(n) for n, i in self.pack.intents.items() if not i.builtin][
-            :4
-        ]
-        return (
-            ", ".join(names[:-1]) + (" and " if len(names) > 1 else "") + names[-1]
-            if names
-            else "your requests"
-        )
+    def capabilities(self, profile: dict[str, Any] | None) -> tuple[list[str], list[str]]:
+        """The intents whose action the bot can run for this customer now, in the pack's
+        order, and those it can run once a guest is verified. Intents that only answer (a
+        policy, a "that can't be done") are no capability; nor is one whose record the
+        customer's account does not hold (no reservation to cancel)."""
+        account = self.pack.account
+        facts = facts_from_profile(profile, account.fields) if profile and account else {}
+        now: list[str] = []
+        later: list[str] = []
+        for name, intent in self.pack.intents.items():
+            action = self.pack.actions.get(intent.action or "")
+            if action is None or intent.builtin:
+                continue
+            personal = bool(intent.requires_account) or needs_customer(action)
+            if not profile and personal:
+                later.append(name)
+            elif not (profile and intent.requires_account) or facts.get(intent.requires_account):
+                now.append(name)
+        return now, later
+
+    def spoken_list(
+        self, names: Sequence[str], conjunction: str = "or", words: dict[str, str] | None = None
+    ) -> str:
+        """Intents as what the bot can do, in a sentence: each in ``words`` (a pack's wording;
+        an empty one leaves the intent out) or as its label; the same phrase once."""
+        phrases: list[str] = []
+        for name in names:
+            phrase = (words or {}).get(name, capability_phrase(self.pack.intent_label(name)))
+            if phrase and phrase not in phrases:
+                phrases.append(phrase)
+        return spoken(phrases, conjunction)

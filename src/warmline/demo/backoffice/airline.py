@@ -220,7 +220,11 @@ async def get_user(user_id: str, store: StoreDep) -> Record:
 
 @router.get("/reservations/{reservation_id}")
 async def get_reservation(reservation_id: str, store: StoreDep) -> Record:
-    return reservation_view(store.reservation(reservation_id))
+    """The reservation, with ``when`` as its line in the customer's list has it (``past``,
+    ``under_way`` or ``upcoming``), so a trip behind the traveller is told as one."""
+    res = store.reservation(reservation_id)
+    when = reservation_summary(res, store.now.date().isoformat())["when"]
+    return {**reservation_view(res), "when": when}
 
 
 @router.get("/reservations/{reservation_id}/cancellation")

@@ -80,6 +80,7 @@ class Replier:
         context: dict[str, Any] = {
             "params": decision.params,
             "customer": customer.profile if customer else {},
+            "said": _said(turn),  # a line heard before is worded another way, where it can be
         }
         if outcome is not None:
             context["record" if outcome.step == "preview" else "result"] = outcome.result
@@ -139,12 +140,18 @@ class Replier:
         if self.wait_estimate is None:
             return ""
         seconds = await self.wait_estimate(conversation_id, pack)
-        responder, arms = turn.runtime.responder, turn.state.arms
+        responder, arms, said = turn.runtime.responder, turn.state.arms, _said(turn)
         if seconds is None:
-            text = responder.render("wait_nobody", arms)
+            text = responder.render("wait_nobody", arms, said)
         elif seconds < SOON_S:
-            text = responder.render("wait_soon", arms)
+            text = responder.render("wait_soon", arms, said)
         else:
             minutes = round(seconds / 60)
-            text = responder.render("wait_about", arms, wait=in_words(seconds), minutes=minutes)
+            wait = in_words(seconds)
+            text = responder.render("wait_about", arms, said, wait=wait, minutes=minutes)
         return f"{text} " if text else ""
+
+
+def _said(turn: Turn) -> list[str]:
+    """What the bot has said in this conversation so far."""
+    return [line.text for line in turn.state.transcript if line.author == "bot"]
