@@ -55,6 +55,7 @@ async def test_a_vacuum_cleaner_arrived_broken_gets_the_trouble_acknowledgement(
     assert ack is not None and ack.cause == "trouble"
     assert (ack.thing, ack.trouble) == ("vacuum cleaner", "arrived broken")
     assert reply.startswith("Sorry") and "frustrat" not in reply  # the casual register
+    assert "vacuum cleaner arrived broken" in reply  # the reply names what went wrong
 
 
 async def test_an_angry_retail_customer_is_still_acknowledged(retail: Runtime) -> None:

@@ -22,9 +22,9 @@ from warmline.errors import PackError, PackIssue
 from warmline.policy.intents import needs_customer
 from warmline.services.voice import (
     ACKNOWLEDGEMENTS,
+    acknowledgement_context,
     acknowledgement_key,
     apply_register,
-    asked,
     guardrail_problems,
 )
 
@@ -328,7 +328,7 @@ class Responder:
         """The acknowledgement for ``ack``, never one of ``used`` (those said already in this
         conversation); variants rotate with how many were said. None when all are used."""
         names = self._acks[acknowledgement_key(ack.cause, ack.strong)]
-        texts = [self.render(n, arms, asked=asked(ack.times)) for n in names]
+        texts = [self.render(n, arms, **acknowledgement_context(ack)) for n in names]
         for step in range(len(texts)):
             text = texts[(len(used) + step) % len(texts)]
             if text not in used:
