@@ -134,7 +134,10 @@ async def test_handoff_endpoint_escalates(client: httpx.AsyncClient) -> None:
 async def test_openapi_is_served(client: httpx.AsyncClient) -> None:
     r = await client.get("/openapi.json")
     assert "/api/conversations/{conversation_id}/messages" in r.json()["paths"]
-    assert (await client.get("/docs")).status_code == 200
+    html = (await client.get("/docs")).text
+    assert "/static/api-docs/" in html and "https://" not in html and "<script>" not in html
+    swagger = await client.get("/static/api-docs/swagger-ui-bundle.js")
+    assert swagger.status_code == 200 and "SwaggerUIBundle" in swagger.text
 
 
 async def test_each_turn_is_published_to_live_subscribers(

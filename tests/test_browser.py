@@ -203,3 +203,30 @@ def test_a_person_takes_over_from_the_chat_page_through_the_console(  # type: ig
     customer.screenshot(path=str(DOCS / "chat-with-agent.png"), full_page=True)
     customer.close()
     agent.close()
+
+
+def _only_this_server(page, base_url: str) -> list[str]:  # type: ignore[no-untyped-def]
+    """Abort every request to another origin and keep its URL: the page must not need one."""
+    outside: list[str] = []
+
+    def route(r) -> None:  # type: ignore[no-untyped-def]
+        if r.request.url.startswith(base_url) or r.request.url.startswith(("data:", "blob:")):
+            r.continue_()
+        else:
+            outside.append(r.request.url)
+            r.abort()
+
+    page.route("**/*", route)
+    return outside
+
+
+def test_the_api_page_renders_with_no_internet(base_url: str, browser) -> None:  # type: ignore[no-untyped-def]
+    page = _page(browser, viewport={"width": 1200, "height": 900})
+    refused: list[str] = []
+    page.on("console", lambda m: refused.append(m.text) if "Content Security" in m.text else None)
+    outside = _only_this_server(page, base_url)
+    page.goto(base_url + "/docs")
+    page.wait_for_selector(".opblock-summary-path")
+    assert "/api/conversations" in page.inner_text("body")
+    assert outside == [] and refused == []
+    page.close()

@@ -20,7 +20,7 @@ from warmline.api.sessions import SESSION_COOKIE, Revocations
 from warmline.api.throttle import RateLimits, Throttle, open_storage
 from warmline.services.runtime import Runtime
 from warmline.settings import Settings, get_settings, kept_secret_key
-from warmline.web import console, pages
+from warmline.web import api_docs, console, pages
 
 
 def _lifespan(
@@ -96,6 +96,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app = FastAPI(
         title="warmline",
         version="0.1.0",
+        docs_url=None,
+        redoc_url=None,
         lifespan=_lifespan(settings, runtime),
         description="An AI first line for customer service that knows when it is unsure.",
     )
@@ -107,7 +109,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(api_router)
     app.include_router(agent_router)
     app.add_api_route("/healthz", healthz, methods=["GET"], tags=["ops"])
+    app.mount(api_docs.ASSETS_URL, api_docs.assets(), name="api-docs-assets")
     app.mount("/static", pages.static_files(), name="static")
+    app.include_router(api_docs.router)
     app.include_router(pages.router)
     app.include_router(console.router)
     return app

@@ -3,9 +3,9 @@
 - ``Content-Security-Policy``: scripts, styles, images and connections from this origin only
   (no inline script, no inline style: htmx's indicator styles are off in ``base.html``), forms
   post here only, and ``frame-ancestors 'none'``, except that the customer's pages (``/`` and
-  ``/chat...``) may be framed by ``WARMLINE_EMBED_ORIGINS``. The OpenAPI pages (``/docs``,
-  ``/redoc``) load their viewer from a CDN with an inline starter script and get a policy of
-  their own that allows just that.
+  ``/chat...``) may be framed by ``WARMLINE_EMBED_ORIGINS``. The API page (``/docs``)
+  loads Swagger UI from this server (``web/api_docs.py``) with no inline script; its policy
+  adds only the inline styles Swagger UI sets.
 - ``X-Frame-Options: DENY`` where nothing may frame the page (older browsers),
   ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: same-origin``, a
   ``Permissions-Policy`` that turns off camera, microphone, geolocation, payment and USB,
@@ -23,12 +23,11 @@ BASE_POLICY = (
     "form-action 'self'"
 )
 DOCS_POLICY = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "img-src 'self' data: https://fastapi.tiangolo.com; connect-src 'self'; "
-    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; font-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
-DOCS_PATHS = ("/docs", "/redoc")
+DOCS_PATHS = ("/docs",)
 EMBEDDABLE = ("/chat",)
 PERMISSIONS = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
 HSTS = "max-age=31536000; includeSubDomains"
