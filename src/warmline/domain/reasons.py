@@ -84,6 +84,7 @@ ReasonCode = Literal[
     "empathy_buffer_spent",
     "empathy_answer",
     "empathy_request",
+    "empathy_not_upset",
     "acknowledgements_used_up",
     "person_offered",
     # a person (and the triggers named after themselves)
@@ -97,6 +98,9 @@ ReasonCode = Literal[
     "precondition_failed",
     "action_instead",
     "refusal_asked_again",
+    # how the reply is put
+    "opener_returned",
+    "left_while_waiting",
 ]
 """What a ``Reason`` can say (its ``code``); stable, for tests, analytics and the docs."""
 

@@ -24,8 +24,9 @@ _GREETING = re.compile(
     r"(?:\s+(?:there|again|team|all|everyone))?" + _SEP,
     re.I,
 )
+_PRAISE = r"(?:cool|great|perfect|awesome|nice|excellent|wonderful|brilliant|lovely|fantastic|amazing|super|sweet|neat|good)"
 _THANKS = re.compile(
-    r"^(?:thanks|thank\s+you|thx|ty|cheers|many\s+thanks|great,?\s+thanks|ok(?:ay)?,?\s+thanks)"
+    rf"^(?:(?:ok(?:ay)?|{_PRAISE}),?\s+)?(?:thanks|thank\s+you|thx|ty|cheers|many\s+thanks)"
     r"(?:\s+(?:so|very)\s+much|\s+a\s+lot|\s+again)?" + _SEP,
     re.I,
 )
@@ -35,11 +36,25 @@ _GOODBYE = re.compile(
     r"have\s+a\s+(?:good|nice)\s+(?:day|one))\b",
     re.I,
 )
+_AGREE = (
+    r"sounds?\s+(?:good|great|fine|perfect|right|like\s+a\s+plan)(?:\s+to\s+me)?|that\s+works|"
+    r"works\s+for\s+me|(?:that(?:'s|\s+is)\s+)?fine\s+(?:by|with)\s+me|let'?s\s+do\s+(?:it|that)|"
+    r"please\s+do"
+)
 _AFFIRM = re.compile(
-    r"^(?:yes|yeah|yep|yup|sure|ok|okay|correct|right|confirm(?:ed)?|go\s+ahead|do\s+it)"
-    r"(?:\s+(?:please|thanks|go\s+ahead|do\s+it|that'?s\s+right))*\W*$",
+    rf"^(?:(?:ok(?:ay)?|{_PRAISE})\W+)*"
+    rf"(?:yes|yeah|yep|yup|sure|ok|okay|correct|right|confirm(?:ed)?|go\s+ahead|do\s+it|{_AGREE})"
+    r"(?:\W*\s(?:please|thanks|go\s+ahead|do\s+it|that'?s\s+right))*\W*$",
     re.I,
 )
+"""A yes: "yes", "ok", "sure", "go ahead", and agreement with what was proposed ("sounds good",
+"that works", "perfect, go ahead"). A word of praise alone ("cool", "perfect") is no yes."""
+_ACKNOWLEDGE = re.compile(
+    rf"^(?:(?:oh|ok(?:ay)?|very|so|really|that(?:'s|\s+is)|how)\W+)*{_PRAISE}(?:\W+{_PRAISE})*\W*$",
+    re.I,
+)
+"""An acknowledgement: praise that answers nothing ("cool", "great!", "ok perfect", "that's
+awesome"). Like "ok" after an answer it asks for nothing; at a confirmation it is no yes."""
 _DENY = re.compile(r"^(?:no|nope|nah|no\s+thanks?|no\s+thank\s+you|don'?t)\W*$", re.I)
 _NOT_X_Y = re.compile(
     r"^(?:no\W+|nope\W+|sorry\W+|actually\W+)*(?:it(?:'s|\s+is|\s+was)\s+)?not\s+"
@@ -54,7 +69,7 @@ _I_MEANT = re.compile(
 )
 _INSTEAD = re.compile(r"^(?:no\W+|actually\W+)+(?P<meant>.+?)\s+instead\W*$", re.I)
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "last": -1}
-_MONTHS = [
+MONTHS = (
     "january",
     "february",
     "march",
@@ -67,7 +82,22 @@ _MONTHS = [
     "october",
     "november",
     "december",
-]
+)
+"""The months, in order: the one list the NLU and the policy read month names with."""
+MONTH_NAME = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+)
+"""A month's name, whole or short ("September", "Sept", "Sep"), as a regular expression."""
+
+
+def month_number(name: str) -> int | None:
+    """The month (1 to 12) a name matched by ``MONTH_NAME`` says (None: no month)."""
+    short = [month[:3] for month in MONTHS]
+    head = name.strip().lower()[:3]
+    return short.index(head) + 1 if head in short else None
+
+
 _THING = r"(?:one|order|reservation|booking|trip|flight|item|address|card)"
 _OTHER = re.compile(rf"\b(?:the\s+)?other\s+{_THING}\b|\bthe\s+other\b", re.I)
 _ORDINAL = re.compile(
@@ -75,7 +105,7 @@ _ORDINAL = re.compile(
 )
 _FROM_DATE = re.compile(
     rf"\b(?:the\s+)?(?:one|{_THING})\s+(?:from|in|on|of|for|dated)\s+"
-    rf"(?P<month>{'|'.join(_MONTHS)})(?:\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?)?\b",
+    rf"(?P<month>{MONTH_NAME})\.?(?:\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?)?\b",
     re.I,
 )
 _THAT = re.compile(
@@ -123,6 +153,14 @@ def without_openers(text: str) -> str:
     return rest
 
 
+def says_goodbye(text: str) -> bool:
+    """Whether the turn takes leave ("bye", "thanks, bye", "ok bye then", "that's all")."""
+    rest = re.sub(
+        r"^(?:(?:ok(?:ay)?|alright|all\s+right|fine|well)\W+)+", "", without_openers(text)
+    )
+    return _GOODBYE.match(rest) is not None
+
+
 def _opener(text: str) -> tuple[str, str] | None:
     """A greeting or thanks the text opens with, and the rest (None: it opens with neither)."""
     for act, pattern in (("greeting", _GREETING), ("thanks", _THANKS)):
@@ -142,6 +180,8 @@ def _main_act(rest: str, reference: Reference | None) -> tuple[str | None, str |
         return "affirm", None, None
     if _DENY.match(rest):
         return "deny", None, None
+    if _ACKNOWLEDGE.match(rest):
+        return "acknowledge", None, None
     for pattern in (_NOT_X_Y, _I_MEANT, _INSTEAD):
         match = pattern.match(rest)
         if match is not None:
@@ -159,7 +199,7 @@ def read_reference(text: str) -> Reference | None:
     the one discussed (None: nothing)."""
     dated = _FROM_DATE.search(text)
     if dated is not None:
-        month = _MONTHS.index(dated["month"].lower()) + 1
+        month = month_number(dated["month"])
         day = int(dated["day"]) if dated["day"] else None
         return Reference(kind="date", month=month, day=day, text=dated[0])
     other = _OTHER.search(text)

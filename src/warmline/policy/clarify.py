@@ -100,7 +100,24 @@ def out_of_scope(
             out_of_scope=True,
             reasons=reasons,
         )
+    reasons.extend(_capabilities_ruled_out(state, pack))
     return Decision(kind="answer", template="out_of_scope", out_of_scope=True, reasons=reasons)
+
+
+def _capabilities_ruled_out(state: ConversationState, pack: DomainPack) -> list[Reason]:
+    """What the bot can do that the customer's records rule out, so the out-of-scope reply
+    does not offer it: an action whose first question, evaluated from the records, has
+    nothing to offer (no pending order to cancel, no delivered one to return); the reason's
+    ``values.intent`` names it."""
+    out = []
+    for name, intent in pack.intents.items():
+        action = pack.actions.get(intent.action or "")
+        param = first_choice(action) if action is not None else None
+        offer = state.offers.get(candidate_key(intent.action or "", param or ""))
+        if param is not None and offer is not None and not offer.values:
+            why = f"'{name}': no record on the account fits its {param}; not offered"
+            out.append(Reason(code="account_rules_out", detail=why, values={"intent": name}))
+    return out
 
 
 def clarify(
@@ -192,3 +209,21 @@ def _clarify_loop(
         )
     )
     return Decision(kind="escalate", escalation="clarify_loop", reasons=reasons)
+
+
+def without_values(decision: Decision, values: list[str]) -> Decision:
+    """A question asked again without the choices of ``values`` (a choice's value, or its
+    label when it has none; ids compared without '#' or case): "no, I meant the other order"
+    of three is not offered the one just shown."""
+    bare = {v.lstrip("#").upper() for v in values}
+    offered, labels = decision.choice_values, decision.choices
+    if decision.kind != "clarify" or not bare or len(labels) < 2:
+        return decision
+    said = [offered[i] if i < len(offered) else label for i, label in enumerate(labels)]
+    kept = [i for i, value in enumerate(said) if value.lstrip("#").upper() not in bare]
+    return decision.model_copy(
+        update={
+            "choices": [labels[i] for i in kept],
+            "choice_values": [offered[i] for i in kept if i < len(offered)],
+        }
+    )

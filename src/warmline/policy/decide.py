@@ -47,6 +47,7 @@ def decide(
     decision = _decide(state, understanding, customer, pack, verification)
     decision = _with_feelings(state, understanding, customer, pack, decision)
     decision = at_handover(state, understanding, customer, pack, decision)
+    decision = returned_opener(state, understanding, decision)
     if not observations:
         return decision
     return decision.model_copy(update={"reasons": [*decision.reasons, *observations]})
@@ -148,7 +149,12 @@ def _new_request(
     pack: DomainPack,
     reasons: list[Reason],
 ) -> Decision:
-    """A request read on its own: another language, out of scope, not sure, or an intent."""
+    """A request read on its own: an acknowledgement ("cool", "sounds good": like "ok", is
+    there anything else?), another language, out of scope, not sure, or an intent."""
+    acts = understanding.acts
+    if acts is not None and acts.acts[-1] in ("acknowledge", "affirm"):
+        reasons.append(Reason(code="conversational", detail=f"{acts.acts[-1]}: nothing asked"))
+        return Decision(kind="answer", template="anything_else", reasons=reasons)
     if understanding.language not in pack.languages:
         reasons.append(
             Reason(
@@ -170,6 +176,41 @@ def _new_request(
         exclude = ruled_out(state, understanding, customer, pack, reasons)
         return clarify(state, understanding, pack, reasons, exclude=exclude)
     return handle_intent(state, understanding.intent, understanding, customer, pack, reasons)
+
+
+RETURNED = {"greeting": "greet", "thanks": "thanks"}
+"""The openers a reply returns ("Hi!", "You're welcome."), and the intent that answers each
+on its own: a turn read as that intent is answered by its template, which says it already."""
+
+
+def returned_opener(
+    state: ConversationState, understanding: Understanding, decision: Decision
+) -> Decision:
+    """The decision, with the greeting or thanks the turn opened with returned before the reply
+    ("hi! where is my order?": "Hi! ..."; "thanks! and also ...": "You're welcome. ..."), as a
+    person would: not when the reply answers the opener itself (a greeting, a goodbye), not
+    when it opens with an acknowledgement of how the customer feels, not when an earlier turn
+    was a greeting on its own (the bot greeted then), nor after a turn that was thanks.
+    Whether this conversation has heard the words already is the respond stage's to check."""
+    acts = understanding.acts
+    if acts is None or len(acts.acts) < 2 or acts.has("goodbye"):
+        return decision
+    opener = next((a for a in acts.acts if a in RETURNED), None)
+    answered = decision.template in ("greet", "thanks", "goodbye") or decision.kind == "close"
+    if opener is None or answered or decision.acknowledgement is not None:
+        return decision
+    # a greeting answered on its own earlier (the bot greeted then); thanks just before
+    earlier = [r.intent for r in state.readings[-1:] if opener == "thanks"] or [
+        r.intent for r in state.readings
+    ]
+    if RETURNED[opener] in earlier:
+        return decision
+    reason = Reason(
+        code="opener_returned",
+        detail=f"the turn opened with a {opener}; the reply returns it",
+        values={"opener": opener},
+    )
+    return decision.model_copy(update={"reasons": [*decision.reasons, reason]})
 
 
 def _nlu_reason(understanding: Understanding, pack: DomainPack) -> Reason:

@@ -24,7 +24,7 @@ should know it is urgent (reason ``urgent_circumstance``).
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 from warmline.domain.conversation import ConversationState
 from warmline.domain.customers import Customer
@@ -184,9 +184,23 @@ def at_handover(
         told.append("health")
     if decision.kind != "escalate" or not told:
         return decision
-    urgent = Reason(
+    return decision.model_copy(update={"reasons": [*decision.reasons, urgent_reason(told)]})
+
+
+Priority = Literal["urgent", "normal"]
+
+
+def handover_priority(state: ConversationState) -> Priority:
+    """A waiting conversation's place in the agent queue: ``urgent`` (served before every
+    ``normal`` one, whatever their waits) once the customer told a circumstance that makes it
+    urgent, the rule ``at_handover`` marks the handover with."""
+    return "urgent" if state.circumstances else "normal"
+
+
+def urgent_reason(told: list[str]) -> Reason:
+    """The reason a handover is urgent: the circumstances told (``urgent_circumstance``)."""
+    return Reason(
         code="urgent_circumstance",
         detail=f"a {' and '.join(told)} circumstance was told: the handover is urgent",
         values={"priority": "urgent", "circumstance": told[0]},
     )
-    return decision.model_copy(update={"reasons": [*decision.reasons, urgent]})

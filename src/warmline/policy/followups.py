@@ -12,7 +12,7 @@ from warmline.domain.decision import Decision, Reason
 from warmline.domain.pack import DomainPack, Parameter
 from warmline.domain.understanding import Understanding
 from warmline.policy.choices import resolve_choice
-from warmline.policy.clarify import CONVERSATIONAL, clarify
+from warmline.policy.clarify import CONVERSATIONAL, clarify, without_values
 from warmline.policy.corrections import corrected, reopened
 from warmline.policy.guided import ALL_LABEL, as_list, current_offer, pick
 from warmline.policy.intents import handle_intent, ontology_choices
@@ -118,9 +118,10 @@ def resolve_pending(
     assert pending is not None
     picked = resolve_choice(understanding.text, ("yes", "no")) if state.choices else None
     intent = understanding.intent if understanding.zone != "out_of_scope" else None
-    if picked is None and _unsure(understanding):
+    agreed = understanding.acts is not None and understanding.acts.has("affirm")
+    if picked is None and not agreed and _unsure(understanding):
         return _asked_again(state, pending, reasons)
-    if picked == 0 or (picked is None and intent == "affirm"):
+    if picked == 0 or (picked is None and (intent == "affirm" or agreed)):
         reasons.append(Reason(code="confirmed", detail=f"the customer confirmed {pending.action}"))
         return Decision(
             kind="act",
@@ -151,9 +152,13 @@ _UNSURE = re.compile(
 
 
 def _unsure(understanding: Understanding) -> bool:
-    """Whether a reply to a confirmation hedges ("hmm, I'm not sure", "maybe", "let me think")
-    or is a yes or a no read without confidence: never a yes, and not a no either."""
+    """Whether a reply to a confirmation hedges ("hmm, I'm not sure", "maybe", "let me think"),
+    only acknowledges ("cool", "perfect": praise, no yes), or is a yes or a no read without
+    confidence: never a yes, and not a no either. A yes in so many words ("yes", "sounds good",
+    ``nlu/acts.py``) is a yes however confident the intent."""
     if _UNSURE.search(understanding.text):
+        return True
+    if understanding.acts is not None and "acknowledge" in understanding.acts.acts:
         return True
     return understanding.zone == "clarify" and understanding.intent in ("affirm", "deny")
 
@@ -284,7 +289,8 @@ def _reopened(
 ) -> Decision | None:
     """The request last answered, re-opened by a correction or a reference back to what was
     shown ("no, I meant the other order", "the first one"), unless the turn reads with
-    confidence as another request of its own."""
+    confidence as another request of its own. Asked again, the question leaves out the
+    value the customer just said was not the one."""
     intent = pack.intents.get(state.last_intent or "")
     if intent is None or intent.action is None or intent.action not in pack.actions:
         return None
@@ -296,7 +302,11 @@ def _reopened(
         return None
     again, extra = found
     assert state.last_intent is not None
-    return handle_intent(again, state.last_intent, understanding, customer, pack, reasons, extra)
+    decision = handle_intent(
+        again, state.last_intent, understanding, customer, pack, reasons, extra
+    )
+    dropped = [v for k, v in state.slots.items() if k not in again.slots]
+    return without_values(decision, dropped)
 
 
 def _many_answer(

@@ -11,12 +11,17 @@ from __future__ import annotations
 from warmline.domain.conversation import ConversationState
 from warmline.domain.decision import Decision, Reason
 from warmline.domain.events import ContactMedium
+from warmline.policy.escalation import handover_priority, urgent_reason
 
 
-def while_escalated(state: ConversationState, contact_medium: ContactMedium | None) -> Decision:
+def while_escalated(
+    state: ConversationState, contact_medium: ContactMedium | None, leaving: bool = False
+) -> Decision:
     """The decision for a customer message once the conversation is with the team;
     ``contact_medium`` is how the message offers to be contacted ("email", "phone"), if it
-    does. ``template`` None: the bot stays silent."""
+    does; ``leaving``: it takes leave ("bye"). Nothing but a person ends the wait, so a
+    goodbye is answered with the truth: the place in the queue is kept and a person will
+    reply here. ``template`` None: the bot stays silent."""
     assert state.status == "escalated"
     if state.owner:
         reason = Reason(
@@ -34,10 +39,17 @@ def while_escalated(state: ConversationState, contact_medium: ContactMedium | No
             callback=True,
             reasons=reasons,
         )
+    if leaving:
+        reasons.append(
+            Reason(
+                code="left_while_waiting",
+                detail="the customer took leave; the conversation keeps its place in the queue",
+            )
+        )
     return Decision(
         kind="escalate",
         escalation=state.escalation,
-        template="escalated_waiting",
+        template="escalated_leaving" if leaving else "escalated_waiting",
         reasons=reasons,
     )
 
@@ -46,7 +58,9 @@ def person_requested(state: ConversationState) -> Decision | None:
     """The "talk to a person" control: honoured at once (None: a person has it already)."""
     if state.status == "escalated":
         return None
-    reason = Reason(code="customer_request", detail="the customer pressed 'talk to a person'")
+    reasons = [Reason(code="customer_request", detail="the customer pressed 'talk to a person'")]
+    if handover_priority(state) == "urgent":
+        reasons.append(urgent_reason(list(state.circumstances)))
     return Decision(
-        kind="escalate", escalation="customer_request", template="escalated", reasons=[reason]
+        kind="escalate", escalation="customer_request", template="escalated", reasons=reasons
     )

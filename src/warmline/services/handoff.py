@@ -23,7 +23,8 @@ from warmline.domain.events import (
     WrappedUp,
 )
 from warmline.domain.packet import Packet
-from warmline.errors import ConflictError, ConversationClosed, InputError
+from warmline.errors import ConflictError, ConversationClosed, InputError, WarmlineError
+from warmline.policy.escalation import Priority, handover_priority
 from warmline.services.conversations import ConversationService, TurnResult
 from warmline.services.input_text import encodable
 from warmline.services.packs import PackRuntime
@@ -43,6 +44,7 @@ class QueueItem:
     skill: str | None
     waiting_s: float
     sla_wait_s: float
+    priority: Priority = "normal"
 
     @property
     def sla_breached(self) -> bool:
@@ -64,11 +66,14 @@ class HandoffService:
         self._breached: set[str] = set()
         conversations.replier.wait_estimate = self.estimate
 
-    async def estimate(self, conversation_id: str | None, pack: str | None = None) -> float | None:
+    async def estimate(
+        self, conversation_id: str | None, pack: str | None = None, *, urgent: bool = False
+    ) -> float | None:
         """Seconds until a person takes ``conversation_id`` (None: a conversation of ``pack``
-        about to join the queue), from its place among those needing the same skill, the free
-        slots of agents with that skill and the handle time observed lately; None when no such
-        agent is signed in."""
+        about to join the queue, behind the urgent ones only when ``urgent``), from its place
+        among those needing the same skill (urgent ones first), the free slots of agents with
+        that skill and the handle time observed lately; None when no such agent is signed
+        in."""
         queue = await self.queue()
         ids = [item.conversation_id for item in queue]
         skill = None
@@ -77,14 +82,20 @@ class HandoffService:
         elif pack is not None:
             skill = self.conversations.pack(pack).pack.handoff.skill
         same = [i.conversation_id for i in queue if i.skill == skill]
-        position = same.index(conversation_id) if conversation_id in same else len(same)
+        ahead = [i for i in queue if i.skill == skill and i.priority == "urgent"]
+        if conversation_id in same:
+            position = same.index(conversation_id)
+        else:
+            position = len(ahead) if urgent else len(same)
         handle = observed_handle_time(self.presence.handle_times, self.default_handle_s)
         slots, free = self.presence.slots(skill), self.presence.free(skill)
         return wait_for_position(position, slots, free, handle)
 
     async def queue(self, agent: str | None = None) -> list[QueueItem]:
-        """Conversations waiting for a person, the longest waiting first; with ``agent``,
-        only those their skills cover. A wait past the pack's service level is logged once."""
+        """Conversations waiting for a person, the urgent ones first (``handover_priority``:
+        a circumstance told that makes the handover urgent), then the longest waiting; with
+        ``agent``, only those their skills cover. A wait past the pack's service level is
+        logged once."""
         now = self.clock.now()
         items = []
         waiting_now: set[str] = set()
@@ -99,6 +110,7 @@ class HandoffService:
                 handoff.skill,
                 (now - since).total_seconds(),
                 handoff.sla_wait_s,
+                await self._priority(summary.id),
             )
             waiting_now.add(item.conversation_id)
             if item.sla_breached and item.conversation_id not in self._breached:
@@ -113,7 +125,17 @@ class HandoffService:
             if presence is None or presence.covers(item.skill):
                 items.append(item)
         self._breached &= waiting_now  # forget conversations no longer waiting
-        return items
+        return sorted(items, key=lambda item: item.priority != "urgent")  # stable: waits kept
+
+    async def _priority(self, conversation_id: str) -> Priority:
+        """The waiting conversation's priority, from its state (cached); one whose log cannot
+        be read is logged and queued as normal, not left out of the queue."""
+        try:
+            state = await self.conversations.states.working(conversation_id)
+        except WarmlineError:
+            log.exception("conversation %s: priority unknown, queued as normal", conversation_id)
+            return "normal"
+        return handover_priority(state)
 
     async def claim(self, conversation_id: str, agent: str) -> Packet:
         """Take the conversation; exactly one of two agents claiming at once wins."""

@@ -113,6 +113,13 @@ BUILTIN_TEMPLATES: dict[str, str] = {
         "You're back with {{ persona.name }}, {{ persona.company }}'s AI assistant. What else can "
         'I help with? Say "talk to a person" any time to reach our team again.'
     ),
+    "escalated_leaving": (
+        "All right, take care. Your place with our team is kept, and a person will reply here "
+        "in this chat, so come back to it whenever suits you."
+        "{% if callback %} We'll also contact you as you asked.{% endif %}"
+    ),
+    "opener_greeting": "Hi!",
+    "opener_thanks": "You're welcome.",
     "escalated_waiting": (
         "Your conversation is with our team now; a person will reply here. I've passed your "
         "message on. {{ wait_sentence }}"
@@ -273,7 +280,7 @@ class Responder:
             raise PackError(
                 [PackIssue(self.pack.pack, None, f"templates.{name}", "no such template")]
             )
-        now, later = self.capabilities(context.get("customer"))
+        now, later = self.capabilities(context.get("customer"), context.get("ruled_out", ()))
         base = {
             "persona": self.pack.persona,
             "topics": self.spoken_list(now or later, "and"),
@@ -339,18 +346,21 @@ class Responder:
         names = [LANGUAGE_NAMES.get(code.split("-")[0], code) for code in self.pack.languages]
         return " or ".join(names)
 
-    def capabilities(self, profile: dict[str, Any] | None) -> tuple[list[str], list[str]]:
+    def capabilities(
+        self, profile: dict[str, Any] | None, ruled_out: Sequence[str] = ()
+    ) -> tuple[list[str], list[str]]:
         """The intents whose action the bot can run for this customer now, in the pack's
         order, and those it can run once a guest is verified. Intents that only answer (a
         policy, a "that can't be done") are no capability; nor is one whose record the
-        customer's account does not hold (no reservation to cancel)."""
+        customer's account does not hold (no reservation to cancel), nor one ``ruled_out``
+        by the records (no pending order to cancel: ``policy/clarify.py``)."""
         account = self.pack.account
         facts = facts_from_profile(profile, account.fields) if profile and account else {}
         now: list[str] = []
         later: list[str] = []
         for name, intent in self.pack.intents.items():
             action = self.pack.actions.get(intent.action or "")
-            if action is None or intent.builtin:
+            if action is None or intent.builtin or name in ruled_out:
                 continue
             personal = bool(intent.requires_account) or needs_customer(action)
             if not profile and personal:

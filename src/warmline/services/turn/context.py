@@ -19,8 +19,9 @@ from warmline.services.packs import PackRuntime
 class Perception:
     """What the perceive stage read: the understanding (None: the conversation is with the
     team and was not read), the customer's account, how it was read, a contact the customer
-    left, what the reply did for the verification under way, and the choices of the guided
-    parameters the decision asks for, read from fresh records (``services/turn/guide.py``)."""
+    left, what the reply did for the verification under way, the choices of the guided
+    parameters the decision asks for, read from fresh records (``services/turn/guide.py``),
+    and, while the conversation is with the team, whether the message takes leave."""
 
     understanding: Understanding | None = None
     customer: Customer | None = None
@@ -29,6 +30,7 @@ class Perception:
     verification: VerificationCheck | None = None
     offers: dict[str, Offer] = field(default_factory=dict)
     refusals: dict[str, Refusal] = field(default_factory=dict)
+    leaving: bool = False  # while with the team: the message takes leave ("bye")
 
 
 @dataclass
@@ -39,6 +41,7 @@ class Turn:
     at: datetime
     seen: Perception = field(default_factory=Perception)
     events: list[Event] = field(default_factory=list)
+    opener: str | None = None  # the greeting or thanks the reply returns first ("Hi!")
 
     @property
     def pack(self) -> DomainPack:

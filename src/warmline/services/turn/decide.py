@@ -1,5 +1,6 @@
-"""Decide: the policy's decision for the turn (``policy/``), and whether the acknowledgement it
-asks for can still be worded without repeating one this conversation has heard."""
+"""Decide: the policy's decision for the turn (``policy/``), whether the acknowledgement it
+asks for can still be worded without repeating one this conversation has heard, and the
+greeting or thanks the reply returns first (``opener_returned``), unless already heard."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ def decide_turn(turn: Turn, replier: Replier) -> tuple[Decision, str | None]:
     seen = turn.seen
     if seen.understanding is None:
         medium = seen.contact[0] if seen.contact else None
-        return while_escalated(turn.state, medium), None
+        return while_escalated(turn.state, medium, seen.leaving), None
     decision = decide(
         policy_state(turn, seen.offers, seen.refusals),
         seen.understanding,
@@ -27,7 +28,9 @@ def decide_turn(turn: Turn, replier: Replier) -> tuple[Decision, str | None]:
         seen.observations,
         seen.verification,
     )
-    return settle_acknowledgement(turn, decision, replier)
+    decision, opening = settle_acknowledgement(turn, decision, replier)
+    turn.opener = None if opening else replier.returned_opener(turn, decision)
+    return decision, opening
 
 
 def settle_acknowledgement(

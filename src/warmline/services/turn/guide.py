@@ -137,9 +137,12 @@ class Guide:
         self, turn: Turn, decision: Decision, offers: dict[str, Offer]
     ) -> dict[str, Offer]:
         """For a clarifying question to a known customer, the first question of each request
-        it offers, evaluated from the records: one with nothing to offer is ruled out
+        it offers, and for the out-of-scope reply (which says what the bot can do) that of
+        every request, evaluated from the records: one with nothing to offer is ruled out
         (``policy/clarify.py``); those already evaluated are not read again."""
-        if decision.kind != "clarify" or decision.missing or turn.seen.customer is None:
+        clarifying = decision.kind == "clarify" and not decision.missing
+        outside = decision.kind == "answer" and decision.template == "out_of_scope"
+        if not (clarifying or outside) or turn.seen.customer is None:
             return {}
         pack, found = turn.pack, {}
         for name, intent in pack.intents.items():
@@ -148,7 +151,7 @@ class Guide:
             key = candidate_key(intent.action or "", param or "")
             if action is None or param is None or key in offers or key in found:
                 continue
-            if pack.intent_label(name) in decision.choices:
+            if outside or pack.intent_label(name) in decision.choices:
                 found[key] = await self.offer(turn, action, param, {}, None)
         return found
 

@@ -1,6 +1,6 @@
 """Perceive: what the customer's message says, read with the context it needs (recent turns,
 the customer's account). While a person is on the way or in charge the bot reads no intent; it
-only looks for a way to call the customer back. A reply to a verification question is read
+only looks for a way to call the customer back, and whether they take leave. A reply to a verification question is read
 for its facts (``services/verification.py``); once they match, the account read is the
 customer's just found. The choices a guided question offers are read last
 (``services/turn/guide.py``). When a write is refused after the yes, the account is read
@@ -13,6 +13,7 @@ from dataclasses import replace
 
 from warmline.domain.decision import Decision
 from warmline.domain.events import Understood
+from warmline.nlu.acts import says_goodbye
 from warmline.nlu.values import find_contact
 from warmline.services.customer_accounts import AccountCache
 from warmline.services.turn.context import Perception, Turn
@@ -29,7 +30,7 @@ class Perceiver:
     async def perceive(self, turn: Turn, text: str) -> Perception:
         """Read ``text``; keep what was read on the turn (``turn.seen``) and record it."""
         if turn.state.status == "escalated":
-            turn.seen = Perception(contact=find_contact(text))
+            turn.seen = Perception(contact=find_contact(text), leaving=says_goodbye(text))
             return turn.seen
         understanding = await asyncio.to_thread(
             turn.runtime.nlu.understand, text, turn.state.turn_context(turn.at)

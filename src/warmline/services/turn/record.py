@@ -45,7 +45,8 @@ def consequences(
 ) -> list[Event]:
     """The events after ``Decided``: the action's (and, for a write refused after the yes, the
     decision that follows it), a new escalation, the proposal waiting for a yes, the call-back
-    ticket, the reply (opening with ``opening``), and what the reply itself settles (a
+    ticket, the reply (opening with the greeting or thanks it returns, else with ``opening``,
+    the acknowledgement), and what the reply itself settles (a
     disclosure, the end)."""
     at = turn.at
     events: list[Event] = []
@@ -68,7 +69,7 @@ def consequences(
         medium, contact = turn.seen.contact
         events.append(CallbackRequested(at=at, contact=contact, medium=medium))
     if reply.text is not None:
-        text = f"{opening} {reply.text}" if opening else reply.text
+        text = " ".join(t for t in (turn.opener, opening, reply.text) if t)
         events.append(
             BotReplied(at=at, text=text, choices=reply.choices, acknowledgement=opening or None)
         )

@@ -5,18 +5,28 @@ a pack words and translates every one."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from warmline.analytics.waits import in_words
 from warmline.domain.decision import Acknowledgement, Decision
 from warmline.domain.outcome import ActionOutcome
 from warmline.services.turn.context import Turn
 
-WaitEstimate = Callable[[str | None, str | None], Awaitable[float | None]]
-"""Seconds until a person takes a conversation (by id, or a new one of a pack); None when
-nobody who could is signed in."""
+
+class WaitEstimate(Protocol):
+    """Seconds until a person takes a conversation (by id, or a new one of a pack, ``urgent``
+    when its handover is: served before the others); None when nobody who could is signed
+    in."""
+
+    def __call__(
+        self, conversation_id: str | None, pack: str | None, /, *, urgent: bool = ...
+    ) -> Awaitable[float | None]: ...
+
+
+OPENERS = {"greeting": "opener_greeting", "thanks": "opener_thanks"}
+"""The template that returns each opener (``opener_returned``)."""
 
 DEFAULT_TEMPLATES = {"escalate": "escalated", "decline": "declined", "clarify": "clarify"}
 SOON_S = 30.0
@@ -40,6 +50,21 @@ class Replier:
         """The acknowledgement's wording, never one this conversation has heard (None: each
         wording has been said already)."""
         return turn.runtime.responder.acknowledge(ack, turn.state.acknowledgements, turn.state.arms)
+
+    def returned_opener(self, turn: Turn, decision: Decision) -> str | None:
+        """The words returning the greeting or thanks the turn opened with, when the policy
+        asks for them (``opener_returned``) and the conversation has not heard them where it
+        would repeat: a greeting once in it, thanks not twice in a row (None: none)."""
+        reason = next((r for r in decision.reasons if r.code == "opener_returned"), None)
+        name = OPENERS.get(str(reason.values.get("opener"))) if reason is not None else None
+        if name is None:
+            return None
+        text, _ = turn.runtime.responder.try_render(name, turn.state.arms)
+        said = _said(turn)
+        heard = said if name == "opener_greeting" else said[-1:]
+        if not text or any(line.startswith(text) for line in heard):
+            return None
+        return text
 
     async def reply(self, turn: Turn, decision: Decision, outcome: ActionOutcome | None) -> Reply:
         """The reply to ``decision`` (the follow-up one, once an action has run)."""
@@ -85,6 +110,10 @@ class Replier:
         if outcome is not None:
             context["record" if outcome.step == "preview" else "result"] = outcome.result
             context["reason"] = outcome.message
+        ruled_out = [
+            r.values.get("intent") for r in decision.reasons if r.code == "account_rules_out"
+        ]
+        context["ruled_out"] = [name for name in ruled_out if name]  # not offered as capabilities
         empty = next((r for r in decision.reasons if r.code == "no_choices"), None)
         if empty is not None:  # which question had nothing to offer, for the pack's wording
             context["action"] = empty.values.get("action")
@@ -106,8 +135,11 @@ class Replier:
             context["reference"] = turn.conversation_id[:8].upper()
         if name == "escalated_waiting":
             context["wait_sentence"] = await self._wait(turn, turn.conversation_id, None)
+        elif name == "escalated_leaving":
+            context["callback"] = turn.state.callback is not None
         elif decision.kind == "escalate" and turn.state.status != "escalated":
-            context["wait_sentence"] = await self._wait(turn, None, turn.pack.pack)
+            urgent = "urgent_circumstance" in decision.reason_codes()
+            context["wait_sentence"] = await self._wait(turn, None, turn.pack.pack, urgent)
         return context
 
     def _prompt(self, turn: Turn, action: str, param: str) -> str:
@@ -135,11 +167,17 @@ class Replier:
             return turn.runtime.responder.render(spec.ask, turn.state.arms)
         return spec.ask
 
-    async def _wait(self, turn: Turn, conversation_id: str | None, pack: str | None) -> str:
-        """What the customer is told about the wait for a person, from live queue figures."""
+    async def _wait(
+        self, turn: Turn, conversation_id: str | None, pack: str | None, urgent: bool = False
+    ) -> str:
+        """What the customer is told about the wait for a person, from live queue figures (an
+        urgent handover waits only behind the urgent ones)."""
         if self.wait_estimate is None:
             return ""
-        seconds = await self.wait_estimate(conversation_id, pack)
+        if urgent:
+            seconds = await self.wait_estimate(conversation_id, pack, urgent=True)
+        else:
+            seconds = await self.wait_estimate(conversation_id, pack)
         responder, arms, said = turn.runtime.responder, turn.state.arms, _said(turn)
         if seconds is None:
             text = responder.render("wait_nobody", arms, said)
