@@ -14,6 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from warmline.domain.console import ConsoleSpec
 from warmline.domain.decision import AcknowledgementCause
 
 Risk = Literal["read", "write", "destructive"]
@@ -482,6 +483,10 @@ class DomainPack(_Model):
     verification: list[VerificationMethod] = Field(
         default_factory=list,
         description="in-conversation verification; empty: only identity tokens bind a customer",
+    )
+    console: ConsoleSpec = Field(
+        default_factory=ConsoleSpec,
+        description="what the agent console shows of a customer, and the saved replies",
     )
 
     @field_validator("pack")
