@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response, status
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Request, Response, status
 from sse_starlette.sse import EventSourceResponse
 
 from warmline.api.access import ConversationAccess, IdentityDep, KeysDep, grant
@@ -30,7 +32,8 @@ PROBLEMS = documented(
         "that does not verify (identity_rejected), or a request from another site's page "
         "(cross_origin)",
         404: "no such pack",
-        409: "the conversation has ended (conversation_closed) or changed meanwhile (conflict)",
+        409: "the conversation has ended (conversation_closed), changed meanwhile (conflict), "
+        "or has been rated already (conflict)",
         413: "the body or the message is too long (request_too_large, message_too_long)",
         422: "a field is invalid (validation_error), the message is empty (empty_message) or a "
         "text holds a control character (invalid_text)",
@@ -71,10 +74,24 @@ async def start_conversation(
 
 @router.post("/conversations/{conversation_id}/messages", response_model=TurnOut)
 async def post_message(
-    conversation_id: ConversationAccess, body: PostMessage, conversations: ConversationsDep
+    conversation_id: ConversationAccess,
+    body: PostMessage,
+    conversations: ConversationsDep,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            max_length=128,
+            description="one key per message, made by the client (a UUID): a retry with the "
+            "same key returns the first answer and records nothing again",
+        ),
+    ] = None,
 ) -> TurnOut:
-    """Post a customer message; returns the reply and a summary of the decision with its reasons."""
-    return TurnOut.of(await conversations.post_message(conversation_id, body.text))
+    """Post a customer message; returns the reply and a summary of the decision with its reasons.
+    With an ``Idempotency-Key`` header (or ``idempotency_key`` in the body), a second post with
+    the same key runs no turn: it returns the replies of the first."""
+    key = idempotency_key or body.idempotency_key
+    return TurnOut.of(await conversations.post_message(conversation_id, body.text, key))
 
 
 @router.post("/conversations/{conversation_id}/handoff", response_model=TurnOut)
@@ -92,7 +109,8 @@ async def request_person(
 async def give_feedback(
     conversation_id: ConversationAccess, body: GiveFeedback, conversations: ConversationsDep
 ) -> None:
-    """The customer's rating of the conversation (CSAT); the last one given counts."""
+    """The customer's rating of the conversation (CSAT), once: a second rating of the same
+    conversation is refused with 409 (conflict) and changes nothing."""
     await conversations.give_feedback(conversation_id, body.rating, body.comment)
 
 

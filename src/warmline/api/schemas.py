@@ -43,6 +43,12 @@ class PostMessage(BaseModel):
         "at most WARMLINE_MAX_MESSAGE_CHARS (2000 unless configured; longer: 413)",
         json_schema_extra={"pattern": MESSAGE_PATTERN, "maxLength": MAX_MESSAGE_CHARS},
     )
+    idempotency_key: CleanText | None = Field(
+        None,
+        max_length=128,
+        description="one key per message, made by the client (a UUID); the Idempotency-Key "
+        "header does the same: a retry with the same key returns the first answer",
+    )
 
 
 class GiveFeedback(BaseModel):

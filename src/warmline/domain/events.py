@@ -36,6 +36,9 @@ class MessageReceived(_Event):
 
     kind: Literal["message_received"] = "message_received"
     text: str
+    idempotency_key: str | None = None
+    """The key the client sent with the message (one per message it means to send once):
+    a second post with it returns this turn's result; None in events stored before keys."""
 
 
 class Understood(_Event):

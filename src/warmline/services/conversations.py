@@ -4,27 +4,18 @@ any other change under the conversation's lock.
 A customer turn runs the stages of ``services/turn/`` in order: perceive, decide, act,
 respond, record. Every decision is the policy's (``policy/``); every sentence is the pack's
 (``services/responder.py``); the turn's events are appended in one transaction and the state is
-a fold over the log.
-"""
+a fold over the log."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
 
+from warmline.domain import events as ev
 from warmline.domain.conversation import ConversationState, fold
 from warmline.domain.decision import Decision
-from warmline.domain.events import (
-    BotReplied,
-    ConversationStarted,
-    Decided,
-    Disclosed,
-    Event,
-    ExperimentAssigned,
-    FeedbackGiven,
-    MessageReceived,
-)
-from warmline.errors import ConversationClosed, EmptyMessage, MessageTooLong
+from warmline.domain.events import Event
+from warmline.errors import ConflictError, ConversationClosed, EmptyMessage, MessageTooLong
 from warmline.policy.experiments import assign_arms
 from warmline.policy.handover import person_requested
 from warmline.policy.outcomes import after_action, after_template_failure, refused_on_execute
@@ -47,6 +38,7 @@ from warmline.storage.conversations import ConversationRepository
 from warmline.types import Clock
 
 __all__ = ["ConversationService", "TurnResult"]
+Maker = Callable[[ConversationState, PackRuntime], list[Event]]
 
 
 class ConversationService:
@@ -85,28 +77,21 @@ class ConversationService:
         verified_by: str | None = None,
     ) -> TurnResult:
         """A new conversation, opened by the greeting that says the bot is an AI.
-
         ``customer_id`` binds it to that customer: callers pass one only once they have verified
         it (``services/identity.py``), and say how in ``verified_by``."""
         runtime, conversation_id, now = self.pack(pack), str(uuid.uuid4()), self.clock.now()
-        arms = assign_arms(runtime.pack, conversation_id)
+        arms, name = assign_arms(runtime.pack, conversation_id), runtime.pack.pack
+        greeting = ev.BotReplied(at=now, text=runtime.responder.greeting(arms))
         events: list[Event] = [
-            ConversationStarted(
-                at=now,
-                pack=runtime.pack.pack,
-                customer_id=customer_id,
-                channel=channel,
-                verified_by=verified_by,
+            ev.ConversationStarted(
+                at=now, pack=name, customer_id=customer_id, channel=channel, verified_by=verified_by
             ),
-            *(ExperimentAssigned(at=now, experiment=e, arm=a) for e, a in arms.items()),
-            BotReplied(at=now, text=runtime.responder.greeting(arms)),
-            Disclosed(at=now, how="greeting"),
+            *(ev.ExperimentAssigned(at=now, experiment=e, arm=a) for e, a in arms.items()),
+            greeting,
+            ev.Disclosed(at=now, how="greeting"),
         ]
-        await self.repo.create(
-            conversation_id, runtime.pack.pack, customer_id, channel, events, now
-        )
-        replies = [e for e in events if isinstance(e, BotReplied)]
-        return TurnResult(conversation_id, replies, None, events)
+        await self.repo.create(conversation_id, name, customer_id, channel, events, now)
+        return TurnResult(conversation_id, [greeting], None, events)
 
     async def state(self, conversation_id: str) -> tuple[ConversationState, list[Event]]:
         """The state and the whole event log, read from the database."""
@@ -117,22 +102,40 @@ class ConversationService:
         stripped = encodable(text).strip()
         if not stripped:
             raise EmptyMessage("the message is empty")
-        if len(text) > self.max_message_chars:
-            raise MessageTooLong(
-                f"the message has {len(text)} characters; the limit is {self.max_message_chars}"
-            )
+        if len(text) > (limit := self.max_message_chars):
+            raise MessageTooLong(f"the message has {len(text)} characters; the limit is {limit}")
         return stripped
 
-    async def post_message(self, conversation_id: str, text: str) -> TurnResult:
-        """The customer's turn: perceive, decide, act, respond, record."""
+    async def post_message(
+        self, conversation_id: str, text: str, idempotency_key: str | None = None
+    ) -> TurnResult:
+        """The customer's turn: perceive, decide, act, respond, record. A second post with the
+        message's ``idempotency_key`` runs no turn: it returns the first one's result."""
         text = self.validate_text(text)
+        key = encodable(idempotency_key or "", "the idempotency key").strip() or None
         async with self.locks.hold(conversation_id):
+            earlier = await self._earlier_turn(conversation_id, key) if key else None
+            if earlier is not None:
+                return earlier
             turn = await self._begin(conversation_id)
-            turn.add(MessageReceived(at=turn.at, text=text))
+            turn.add(ev.MessageReceived(at=turn.at, text=text, idempotency_key=key))
             await self.perceiver.perceive(turn, text)
             decision, opening = decide_turn(turn, self.replier)
             await self._carry_out(turn, decision, opening)
             return await self.recorder.record(turn, decision)
+
+    async def _earlier_turn(self, conversation_id: str, key: str) -> TurnResult | None:
+        """The result of the turn that recorded the message with ``key``, read from the log."""
+        log = await self.repo.events(conversation_id)
+        keys = [e.idempotency_key if isinstance(e, ev.MessageReceived) else None for e in log]
+        if key not in keys:
+            return None
+        start = keys.index(key)  # the turn: the message and the events recorded at its time
+        end = next((j for j in range(start, len(log)) if log[j].at != log[start].at), len(log))
+        turn = log[start:end]
+        replies = [e for e in turn if isinstance(e, ev.BotReplied)]
+        decision = next((e.decision for e in turn if isinstance(e, ev.Decided)), None)
+        return TurnResult(conversation_id, replies, decision, turn, fold(log[:end]).status)
 
     async def request_person(self, conversation_id: str) -> TurnResult:
         """The "talk to a person" control: always honoured at once."""
@@ -153,7 +156,7 @@ class ConversationService:
     async def _carry_out(self, turn: Turn, decision: Decision, opening: str | None) -> None:
         """Record the decision, act on it, and say what happened; the policy decides what
         follows an action and a reply that cannot be worded."""
-        turn.add(Decided(at=turn.at, decision=decision))
+        turn.add(ev.Decided(at=turn.at, decision=decision))
         follow, outcome, acted = decision, None, None
         if decision.kind in ("confirm", "act"):
             outcome = await self.actor.run(turn, decision)
@@ -169,25 +172,26 @@ class ConversationService:
             reply = await self.replier.reply(turn, follow, outcome)
         turn.add(*consequences(turn, follow, acted, reply, opening))
 
-    async def transact(
-        self,
-        conversation_id: str,
-        make: Callable[[ConversationState, PackRuntime], list[Event]],
-    ) -> TurnResult:
+    async def transact(self, conversation_id: str, make: Maker) -> TurnResult:
         """Append the events ``make`` builds from the current state, under the conversation's
         lock and with the version it read: of two writers that race, exactly one wins and the
         other gets ``ConflictError``. ``make`` raises to refuse."""
         async with self.locks.hold(conversation_id):
             state = await self.states.working(conversation_id)
-            runtime = self.pack(state.pack)
-            turn = Turn(conversation_id, state, runtime, self.clock.now())
-            turn.add(*make(state, runtime))
+            turn = Turn(conversation_id, state, self.pack(state.pack), self.clock.now())
+            turn.add(*make(state, turn.runtime))
             if not turn.events:
                 return TurnResult(conversation_id, [], None, [], state.status)
             return await self.recorder.record(turn, None)
 
     async def give_feedback(self, conversation_id: str, rating: int, comment: str = "") -> None:
-        """The customer's rating of the conversation (1-5); the last one given counts."""
+        """The customer's rating of the conversation (1-5), once: a second rating of the same
+        conversation is refused (``ConflictError``, 409) and changes nothing."""
         comment = encodable(comment, "the comment")
-        event = FeedbackGiven(at=self.clock.now(), rating=rating, comment=comment)
-        await self.transact(conversation_id, lambda state, runtime: [event])
+
+        def make(state: ConversationState, runtime: PackRuntime) -> list[Event]:
+            if state.ratings:
+                raise ConflictError("this conversation has been rated already")
+            return [ev.FeedbackGiven(at=self.clock.now(), rating=rating, comment=comment)]
+
+        await self.transact(conversation_id, make)
