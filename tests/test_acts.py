@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from warmline.nlu.acts import read_acts
+from warmline.nlu.acts import MONTHS, read_acts, says_goodbye
 
 
 @pytest.mark.parametrize(
@@ -32,6 +32,17 @@ from warmline.nlu.acts import read_acts
         ("the other one", ["choice"], None),
         ("the first", ["choice"], None),
         ("hey, the one from May 17", ["greeting", "choice"], "the one from May 17"),
+        ("sounds good", ["affirm"], None),
+        ("perfect, go ahead", ["affirm"], None),
+        ("that works for me", ["affirm"], None),
+        ("cool", ["acknowledge"], None),
+        ("great!", ["acknowledge"], None),
+        ("ok perfect", ["acknowledge"], None),
+        ("that's awesome", ["acknowledge"], None),
+        ("perfect, thanks", ["thanks"], None),
+        ("hmm, I'm not sure", ["request"], None),
+        ("coolant for my car", ["request"], None),
+        ("great, and cancel order #W4566809", ["request"], None),
     ],
 )
 def test_acts(text: str, acts: list[str], part: str | None) -> None:
@@ -80,3 +91,28 @@ def test_a_correction_amends_the_last_request() -> None:
     )
     assert _last_request(["where is my order?", "#W1787190"]) == "where is my order?"
     assert _last_request(["ok", "fine"]) == "fine"
+
+
+def test_praise_alone_is_an_acknowledgement_and_no_yes() -> None:
+    for text in ("cool", "great", "perfect", "awesome", "nice!", "cool cool"):
+        assert read_acts(text).acts == ["acknowledge"], text
+    for text in ("sounds good", "sounds good to me", "that works", "yes please", "ok"):
+        assert read_acts(text).acts == ["affirm"], text
+
+
+def test_a_goodbye_is_heard_behind_small_words() -> None:
+    for text in ("bye", "thanks, bye", "ok, bye", "okay bye then", "that's all"):
+        assert says_goodbye(text), text
+    for text in ("by the way, still waiting", "hello?", "goodness, still nobody"):
+        assert not says_goodbye(text), text
+
+
+def test_months_whole_or_short() -> None:
+    assert len(MONTHS) == 12 and MONTHS[8] == "september"
+    for text, month in (
+        ("the one from Sept 5", 9),
+        ("the one from sep 5", 9),
+        ("the one in Dec", 12),
+    ):
+        reference = read_acts(text).reference
+        assert reference is not None and reference.month == month, text

@@ -37,7 +37,7 @@ _GOODBYE = re.compile(
     re.I,
 )
 _AGREE = (
-    r"sounds?\s+(?:good|great|fine|perfect|right|like\s+a\s+plan)(?:\s+to\s+me)?|that\s+works|"
+    r"sounds?\s+(?:good|great|fine|perfect|right|like\s+a\s+plan)(?:\s+to\s+me)?|that\s+works(?:\s+for\s+me)?|"
     r"works\s+for\s+me|(?:that(?:'s|\s+is)\s+)?fine\s+(?:by|with)\s+me|let'?s\s+do\s+(?:it|that)|"
     r"please\s+do"
 )
