@@ -108,11 +108,13 @@ def _capabilities_ruled_out(state: ConversationState, pack: DomainPack) -> list[
     """What the bot can do that the customer's records rule out, so the out-of-scope reply
     does not offer it: an action whose first question, evaluated from the records, has
     nothing to offer (no pending order to cancel, no delivered one to return); the reason's
-    ``values.intent`` names it."""
+    ``values.intent`` names it. A read stays offered: the customer may name a record the
+    account does not list."""
     out = []
     for name, intent in pack.intents.items():
         action = pack.actions.get(intent.action or "")
-        param = first_choice(action) if action is not None else None
+        write = action is not None and action.risk != "read"
+        param = first_choice(action) if action is not None and write else None
         offer = state.offers.get(candidate_key(intent.action or "", param or ""))
         if param is not None and offer is not None and not offer.values:
             why = f"'{name}': no record on the account fits its {param}; not offered"

@@ -151,6 +151,8 @@ class Guide:
             key = candidate_key(intent.action or "", param or "")
             if action is None or param is None or key in offers or key in found:
                 continue
+            if outside and action.risk == "read":
+                continue  # a read stays offered whatever the records (``policy/clarify.py``)
             if outside or pack.intent_label(name) in decision.choices:
                 found[key] = await self.offer(turn, action, param, {}, None)
         return found
