@@ -66,6 +66,21 @@ class Empathy(_Model):
     confusion: float = Field(0.6, ge=0.0, le=1.0)
     negative: float = Field(0.75, ge=0.0, le=1.0)
     strong: float = Field(0.8, ge=0.0, le=1.0)
+    upset: float = Field(
+        0.57,
+        ge=0.0,
+        le=1.0,
+        description="on a request or a statement, the upset detector's probability at or above "
+        "which the reply acknowledges the customer, and which a score with no cue vouching for "
+        "it must also reach (chosen by cross-validation on the detector's training set)",
+    )
+    upset_floor: float = Field(
+        0.14,
+        ge=0.0,
+        le=1.0,
+        description="on a request or a statement, under this probability of the upset detector "
+        "no cue but a threat to leave or a repeat acknowledges (capitals, 'right now')",
+    )
     buffer_turns: int = Field(
         2, ge=0, description="acknowledged turns in a row before replies go straight to the task"
     )

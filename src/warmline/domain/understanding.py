@@ -89,6 +89,11 @@ class Affect(BaseModel):
     )
     repeats: int = Field(0, description="earlier customer turns that asked the same thing")
     model: dict[str, float] = Field(default_factory=dict)
+    upset: float | None = Field(
+        None,
+        description="the upset detector's calibrated probability that the customer is upset "
+        "(shows feeling or tells of real trouble; ``nlu/upset.py``); None: not read",
+    )
 
     @property
     def distress(self) -> float:

@@ -1,6 +1,6 @@
 """Affect: how the customer seems to feel in one turn, and across the conversation.
 
-Two parts:
+Three parts:
 
 * **The affect model** (``affect_models.py``) reuses what the shared encoder computed for the
   turn: the shipped one runs the encoder's last two layers, fine-tuned on GoEmotions, on the
@@ -12,6 +12,9 @@ Two parts:
   I ask", threats to leave, urgent and confused wording, the same request rephrased (cosine of
   the turn with an earlier one), and negativity rising over the last turns. ``CUE_FLOORS`` gives
   each cue's floor; ``Affect.model`` keeps the model's own figures.
+* **The upset detector** (``upset.py``): from the same embedding and the turn's cues, the
+  calibrated probability that the customer is upset, trained on support messages rather than
+  comments (``Affect.upset``); the acknowledgement decision reads it (``policy/empathy.py``).
 
 With ``clause_reading``, the distress targets (negative, frustration, urgency, confusion) are also
 read clause by clause and the highest kept, for a complaint wrapped round a request.
@@ -35,6 +38,7 @@ from warmline.errors import ConfigurationError
 from warmline.nlu.affect_cues import trouble_in, turn_cues
 from warmline.nlu.affect_models import GROUPS, AffectModel, load_affect_model
 from warmline.nlu.embeddings import Encoder
+from warmline.nlu.upset import UpsetModel, load_upset_model
 
 __all__ = ["GROUPS", "AffectConfig", "AffectDetector", "clauses", "load_affect"]
 
@@ -73,6 +77,9 @@ class AffectConfig(BaseModel):
     clause_reading: bool = Field(
         False, description="also read the distress targets clause by clause, keeping the highest"
     )
+    upset_dir: Path | None = Field(
+        None, description="folder with an upset detector (upset.json); None: the shipped one"
+    )
     rephrase_similarity: float = Field(
         0.75, ge=0.0, le=1.0, description="cosine at or above which a turn repeats an earlier one"
     )
@@ -85,7 +92,11 @@ class AffectDetector:
     """Reads affect from a turn's embedding, its words and the conversation before it."""
 
     def __init__(
-        self, encoder: Encoder, model: AffectModel, config: AffectConfig | None = None
+        self,
+        encoder: Encoder,
+        model: AffectModel,
+        config: AffectConfig | None = None,
+        upset: UpsetModel | None = None,
     ) -> None:
         # The weights, not the arithmetic: one file run in int8 or float32 gives the same states
         # up to rounding (benchmarks: affect_targets.py --precision).
@@ -94,6 +105,12 @@ class AffectDetector:
                 f"the affect model was trained on encoder '{model.encoder_name}', not "
                 f"'{encoder.weights_name}'; train one for this encoder with scripts/train_affect.py"
             )
+        if upset is not None and upset.encoder_name != encoder.weights_name:
+            raise ConfigurationError(
+                f"the upset detector was trained on encoder '{upset.encoder_name}', not "
+                f"'{encoder.weights_name}'; train one with scripts/build_upset_set.py train"
+            )
+        self.upset = upset
         self.encoder = encoder
         self.model = model
         self.config = config or AffectConfig()
@@ -105,11 +122,14 @@ class AffectDetector:
         """Each text on its own, with no conversation around it."""
         if not texts:
             return []
-        whole = self._probabilities(list(texts))
+        embeddings, states = self._encoded(list(texts))
+        whole = self._probabilities(list(texts), embeddings, states)
         clause = self._with_clauses(list(texts), whole)
+        cues = [turn_cues(t) for t in texts]
+        upset = self._upset(embeddings, cues)
         return [
-            self._combine(t, w, c, turn_cues(t), 0)
-            for t, w, c in zip(texts, whole, clause, strict=True)
+            self._combine(t, w, c, found, 0, u)
+            for t, w, c, found, u in zip(texts, whole, clause, cues, upset, strict=True)
         ]
 
     def model_probabilities(self, texts: Sequence[str]) -> NDArray[np.float64]:
@@ -123,14 +143,25 @@ class AffectDetector:
         states: list[NDArray[np.float32]] | None = None,
     ) -> NDArray[np.float64]:
         """The model's probabilities for ``texts``, encoding what was not given."""
-        name = self.model.state_output
-        if name is not None and states is None:
-            pairs = [self.encoder.encode_with_states(t, name) for t in texts]
-            embeddings = np.vstack([e for e, _ in pairs])
-            states = [st for _, st in pairs]
-        if embeddings is None:
-            embeddings = self.encoder.encode(texts)
+        if embeddings is None or (self.model.state_output is not None and states is None):
+            embeddings, states = self._encoded(texts)
         return self.model.probabilities(embeddings, states)
+
+    def _encoded(
+        self, texts: list[str]
+    ) -> tuple[NDArray[np.float32], list[NDArray[np.float32]] | None]:
+        """The embeddings of ``texts`` and, when the model reads them, their token states."""
+        name = self.model.state_output
+        if name is None:
+            return self.encoder.encode(texts), None
+        pairs = [self.encoder.encode_with_states(t, name) for t in texts]
+        return np.vstack([e for e, _ in pairs]), [st for _, st in pairs]
+
+    def _upset(self, embeddings: NDArray[np.float32], cues: list[list[str]]) -> list[float | None]:
+        """The upset detector's probability for each turn (None without a detector)."""
+        if self.upset is None:
+            return [None] * len(cues)
+        return [round(float(p), 4) for p in self.upset.probabilities(embeddings, cues)]
 
     def _with_clauses(self, texts: list[str], probs: NDArray[np.float64]) -> NDArray[np.float64]:
         """Distress targets read clause by clause too, keeping the highest: a complaint wrapped
@@ -170,13 +201,14 @@ class AffectDetector:
         )
         row = self._with_clauses([text], whole)[0]
         cues = turn_cues(text)
+        (upset,) = self._upset(embedding[None, :], [cues])
         repeats = self._repeats(embedding, context, intent, set(values))
         if repeats:
             cues.append("rephrasing")
         negative = float(row[self._index["negative"]])
         if self._rising(context.recent_negative, negative):
             cues.append("rising_negativity")
-        return self._combine(text, whole[0], row, cues, repeats)
+        return self._combine(text, whole[0], row, cues, repeats, upset)
 
     def _combine(
         self,
@@ -185,9 +217,11 @@ class AffectDetector:
         clause: NDArray[np.float64],
         cues: list[str],
         repeats: int,
+        upset: float | None = None,
     ) -> Affect:
         """``model`` is the whole text's calibrated reading; the scores start from the clause
-        reading and rise to the cues' floors; the trouble ``text`` tells of is kept beside."""
+        reading and rise to the cues' floors; the trouble ``text`` tells of and the upset
+        detector's probability are kept beside."""
         model = {t: round(float(whole[i]), 4) for t, i in self._index.items()}
         scores = {t: float(clause[self._index[t]]) for t in CLAUSE_TARGETS}
         for cue in cues:
@@ -202,6 +236,7 @@ class AffectDetector:
                 "repeats": repeats,
                 "model": model,
                 "trouble": trouble_in(text),
+                "upset": upset,
             }
         )
 
@@ -267,6 +302,8 @@ class AffectDetector:
 
 
 def load_affect(encoder: Encoder, config: AffectConfig | None = None) -> AffectDetector:
-    """The affect detector for ``encoder``, with the shipped model unless ``config`` names one."""
+    """The affect detector for ``encoder``, with the shipped affect model and upset detector
+    unless ``config`` names others."""
     config = config or AffectConfig()
-    return AffectDetector(encoder, load_affect_model(config.model_dir), config)
+    model = load_affect_model(config.model_dir)
+    return AffectDetector(encoder, model, config, load_upset_model(config.upset_dir))

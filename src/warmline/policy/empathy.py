@@ -99,6 +99,7 @@ def affect_reason(affect: Affect) -> Reason:
             "urgency": affect.urgency,
             "confusion": affect.confusion,
             "repeats": affect.repeats,
+            "upset": affect.upset,
         },
     )
 
@@ -126,24 +127,48 @@ def turn_function(
 
 class _Due(NamedTuple):
     """A cause whose score crossed its threshold, and the bar the turn's function sets (None:
-    the score alone acknowledges nothing)."""
+    the score alone acknowledges nothing); ``detector``: the upset detector decided (it read
+    the customer upset, or, on a withheld cause, calm)."""
 
     cause: AcknowledgementCause
     score: float | None
     threshold: float | None
     bar: float | None = None
+    detector: bool = False
+
+
+def _vouched(cause: AcknowledgementCause, affect: Affect, function: TurnFunction) -> bool:
+    """Whether a lexical cue of the turn vouches for ``cause``."""
+    vouching = [c for c in affect.cues if function != "answer" or c != "urgent_words"]
+    return any(cause in VOUCHES.get(c, ()) for c in vouching)
 
 
 def _bar(
     cause: AcknowledgementCause, threshold: float, affect: Affect, function: TurnFunction
 ) -> float | None:
     """What the score of ``cause`` must reach on a turn of this function."""
-    vouching = [c for c in affect.cues if function != "answer" or c != "urgent_words"]
-    if function == "other" or any(cause in VOUCHES.get(c, ()) for c in vouching):
+    if function == "other" or _vouched(cause, affect, function):
         return threshold
     if function == "answer" or cause == "negative":
         return None
     return threshold + (1.0 - threshold) * REQUEST_MARGIN
+
+
+def _under_floor(found: _Due, affect: Affect, empathy: Empathy, function: TurnFunction) -> bool:
+    """Whether the upset detector reads the customer so calm (under ``Empathy.upset_floor``)
+    that a cue alone does not acknowledge them: "CAN I CHANGE MY SEAT" shouts nothing. A threat
+    to leave and a repeat stand whatever it reads; an answer is not its to judge."""
+    if found.cause in ("leave_threat", "repeat") or function == "answer":
+        return False
+    return affect.upset is not None and affect.upset < empathy.upset_floor
+
+
+def _upset(affect: Affect, empathy: Empathy, function: TurnFunction) -> bool | None:
+    """Whether the upset detector reads the customer upset on this turn (None: it does not
+    judge it: an answer to the bot's question, or no detector)."""
+    if function == "answer" or affect.upset is None:
+        return None
+    return affect.upset >= empathy.upset
 
 
 def _cause(
@@ -164,32 +189,54 @@ def _cause(
         ("confusion", affect.confusion, empathy.confusion),
         ("negative", affect.negative, empathy.negative),
     ]
+    upset = _upset(affect, empathy, function)
     withheld = None
     for cause, score, threshold in ordered:
         if score < threshold:
             continue
         bar = _bar(cause, threshold, affect, function)
         if bar is not None and score >= bar:
-            return _Due(cause, score, threshold, bar), None
+            # a score no cue vouches for counts only when the detector agrees
+            if upset is not False or _vouched(cause, affect, function):
+                return _Due(cause, score, threshold, bar), None
+            withheld = withheld or _Due(cause, score, threshold, bar, detector=True)
         withheld = withheld or _Due(cause, score, threshold, bar)
     if trouble:
         return _Due("trouble", None, None), None
-    if "feeling_words" in affect.cues:
-        # the customer says how they feel: the cause nearest its threshold, however low
+    if "feeling_words" in affect.cues or upset:
+        # the customer says how they feel, or the detector reads them upset: the cause nearest
+        # its threshold, however low
         cause, score, threshold = max(
             (o for o in ordered if o[0] in VOUCHES["feeling_words"]), key=lambda o: o[1] - o[2]
         )
-        return _Due(cause, score, threshold), None
+        by_detector = "feeling_words" not in affect.cues
+        return _Due(cause, score, threshold, detector=by_detector), None
     return None, withheld
 
 
-def _withheld_reason(due: _Due, function: TurnFunction, said: str) -> Reason:
+def _withheld_reason(
+    due: _Due, function: TurnFunction, said: str, affect: Affect, empathy: Empathy
+) -> Reason:
     values: dict[str, float | str | bool | None] = {
         "cause": due.cause,
         "score": due.score,
         "threshold": due.threshold,
         "bar": due.bar,
     }
+    if due.detector:
+        floor = affect.upset is not None and affect.upset < empathy.upset_floor
+        bar = f"floor {empathy.upset_floor}" if floor else f"threshold {empathy.upset}"
+        return Reason(
+            code="empathy_not_upset",
+            detail=f"{said}: {due.cause} would be acknowledged on its score or cues alone, but "
+            f"the upset detector reads the customer calm ({affect.upset} under its {bar})",
+            values={
+                **values,
+                "upset": affect.upset,
+                "upset_threshold": empathy.upset,
+                "upset_floor": empathy.upset_floor,
+            },
+        )
     if function == "answer":
         return Reason(
             code="empathy_answer",
@@ -234,9 +281,12 @@ def acknowledgement(
     empathy = pack.empathy
     function, said = turn_function(state, understanding, decision, pack)
     found, withheld = _cause(affect, empathy, function)
+    if found is not None and _under_floor(found, affect, empathy, function):
+        withheld = found._replace(detector=True)
+        found = None
     if found is None:
         if withheld is not None:
-            reasons.append(_withheld_reason(withheld, function, said))
+            reasons.append(_withheld_reason(withheld, function, said, affect, empathy))
         return EmpathyReading(None, reasons)
     if not empathy.enabled:
         reasons.append(Reason(code="empathy_off", detail="the pack turns acknowledgements off"))
@@ -258,21 +308,35 @@ def acknowledgement(
         )
         return EmpathyReading(None, reasons, buffer_spent=True)
     ack = _acknowledged(found, affect, empathy)
-    reasons.append(
-        Reason(
-            code="empathy_first",
-            detail=f"acknowledge {found.cause} before anything else ({said})",
-            values={
-                "score": found.score,
-                "threshold": found.threshold,
-                "bar": found.bar,
-                "strong": ack.strong,
-                "streak": state.acknowledged_streak,
-                "buffer_turns": empathy.buffer_turns,
-            },
-        )
-    )
+    reasons.append(_first_reason(found, ack, affect, empathy, said, state.acknowledged_streak))
     return EmpathyReading(ack, reasons)
+
+
+def _first_reason(
+    found: _Due, ack: Acknowledgement, affect: Affect, empathy: Empathy, said: str, streak: int
+) -> Reason:
+    """The ``empathy_first`` reason: the cause, the score and bar behind it, and the upset
+    detector's probability with its threshold."""
+    detail = f"acknowledge {found.cause} before anything else ({said})"
+    if found.detector:
+        detail += (
+            f"; the upset detector reads the customer upset ({affect.upset} >= {empathy.upset})"
+        )
+    return Reason(
+        code="empathy_first",
+        detail=detail,
+        values={
+            "score": found.score,
+            "threshold": found.threshold,
+            "bar": found.bar,
+            "strong": ack.strong,
+            "streak": streak,
+            "buffer_turns": empathy.buffer_turns,
+            "upset": affect.upset,
+            "upset_threshold": empathy.upset,
+            "upset_floor": empathy.upset_floor,
+        },
+    )
 
 
 def _acknowledged(found: _Due, affect: Affect, empathy: Empathy) -> Acknowledgement:
