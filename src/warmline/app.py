@@ -20,7 +20,7 @@ from warmline.api.sessions import SESSION_COOKIE, Revocations
 from warmline.api.throttle import RateLimits, Throttle, open_storage
 from warmline.services.runtime import Runtime
 from warmline.settings import Settings, get_settings, kept_secret_key
-from warmline.web import api_docs, console, pages
+from warmline.web import api_docs, console, pages, widget
 
 
 def _lifespan(
@@ -113,5 +113,6 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.mount("/static", pages.static_files(), name="static")
     app.include_router(api_docs.router)
     app.include_router(pages.router)
+    app.include_router(widget.router)
     app.include_router(console.router)
     return app
