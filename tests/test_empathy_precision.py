@@ -328,3 +328,79 @@ def test_flat_reports_of_trouble_are_trouble(text: str) -> None:
 )
 def test_questions_and_calm_statements_about_the_same_things_are_not(text: str) -> None:
     assert trouble_in(text) is None
+
+
+# The upset detector (nlu/upset.py): its probability gates what a score or a cue alone would do
+# on a request or a statement; answers keep the cues only. Defaults: threshold 0.65, floor 0.04.
+
+
+def test_a_score_alone_on_a_request_needs_the_detector_to_agree(mini_pack: DomainPack) -> None:
+    text = "I need to cancel my reservation"
+    very = Affect(frustration=0.8, negative=0.9, upset=0.2)  # over the raised bar of 0.75
+    d = decide(fresh(), said(text, very, "cancel_reservation"), CUSTOMER, mini_pack)
+    assert d.acknowledgement is None
+    withheld = next(r for r in d.reasons if r.code == "empathy_not_upset")
+    assert withheld.values["upset"] == 0.2 and withheld.values["upset_threshold"] == 0.65
+    assert "calm" in withheld.detail
+    agreed = very.model_copy(update={"upset": 0.9})
+    ack = decide(fresh(), said(text, agreed, "cancel_reservation"), CUSTOMER, mini_pack)
+    assert ack.acknowledgement == Acknowledgement(cause="frustration", strong=True)
+
+
+def test_a_statement_outside_the_pack_needs_the_detector_to_agree(mini_pack: DomainPack) -> None:
+    calm = PLAIN_CANCEL.model_copy(update={"upset": 0.3})
+    d = decide(fresh(), said("this whole trip", calm, zone="out_of_scope"), None, mini_pack)
+    assert d.acknowledgement is None and "empathy_not_upset" in d.reason_codes()
+
+
+def test_the_detector_acknowledges_an_upset_request_no_score_or_cue_shows(
+    mini_pack: DomainPack,
+) -> None:
+    text = "it's been two weeks and my refund is nowhere"
+    quiet = Affect(frustration=0.3, negative=0.45, urgency=0.1, upset=0.88)
+    d = decide(fresh(), said(text, quiet, "cancel_reservation"), CUSTOMER, mini_pack)
+    assert d.acknowledgement == Acknowledgement(cause="frustration")
+    rule = next(r for r in d.reasons if r.code == "empathy_first")
+    assert rule.values["upset"] == 0.88 and rule.values["upset_threshold"] == 0.65
+    assert "upset detector" in rule.detail
+    affect = next(r for r in d.reasons if r.code == "affect")
+    assert affect.values["upset"] == 0.88
+
+
+def test_capitals_on_a_calm_question_acknowledge_nothing_under_the_floor(
+    mini_pack: DomainPack,
+) -> None:
+    text = "WHAT IS THE BAGGAGE ALLOWANCE ON MY BOOKING"
+    assert turn_cues(text) == ["shouting"]
+    shouted = Affect(frustration=0.65, negative=0.65, cues=["shouting"], upset=0.01)
+    d = decide(fresh(), said(text, shouted, "baggage_allowance"), CUSTOMER, mini_pack)
+    assert d.acknowledgement is None
+    withheld = next(r for r in d.reasons if r.code == "empathy_not_upset")
+    assert withheld.values["upset_floor"] == 0.04 and "floor" in withheld.detail
+    # over the floor the cue still vouches for the score, as without a detector
+    unsure = shouted.model_copy(update={"upset": 0.3})
+    again = decide(fresh(), said(text, unsure, "baggage_allowance"), CUSTOMER, mini_pack)
+    assert again.acknowledgement is not None and again.acknowledgement.cause == "frustration"
+
+
+def test_trouble_the_detector_reads_as_calm_is_not_acknowledged(mini_pack: DomainPack) -> None:
+    text = "how do I report a scarf I left at the gate, no rush"
+    calm = Affect(frustration=0.1, negative=0.2, cues=["trouble"], trouble=BROKEN, upset=0.02)
+    assert decide(fresh(), said(text, calm), None, mini_pack).acknowledgement is None
+    upset = calm.model_copy(update={"upset": 0.5})
+    ack = decide(fresh(), said(text, upset), None, mini_pack).acknowledgement
+    assert ack is not None and ack.cause == "trouble"
+
+
+def test_a_threat_to_leave_stands_whatever_the_detector_reads(mini_pack: DomainPack) -> None:
+    text = "I'm done with you, never flying with you again"
+    leaving = Affect(frustration=0.85, negative=0.85, cues=["leave_threat"], upset=0.01)
+    ack = decide(fresh(), said(text, leaving), None, mini_pack).acknowledgement
+    assert ack is not None and ack.cause == "leave_threat"
+
+
+def test_an_answer_is_not_the_detectors_to_judge(mini_pack: DomainPack) -> None:
+    """A "no" at a confirmation with a high upset reading and no cue gets none."""
+    bare = BARE_NO.model_copy(update={"upset": 0.95})
+    d = decide(confirming(), said("no", bare, "deny"), CUSTOMER, mini_pack)
+    assert d.acknowledgement is None and "empathy_answer" in d.reason_codes()

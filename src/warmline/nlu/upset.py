@@ -176,15 +176,17 @@ def fit_features(
     cues: Sequence[Sequence[str]],
     labels: Sequence[bool],
     encoder_name: str,
+    c_grid: Sequence[float] = C_GRID,
 ) -> tuple[UpsetModel, dict[str, Any]]:
-    """:func:`fit` from the embeddings and cue codes already read."""
+    """:func:`fit` from the embeddings and cue codes already read; the regularisation ``C`` is
+    the one of ``c_grid`` with the least out-of-fold log loss."""
     from sklearn.linear_model import LogisticRegression
 
     x = np.hstack([np.asarray(embeddings, dtype=np.float64), cue_flags(cues)])
     y = np.asarray(labels, dtype=bool)
-    losses = {c: _oof_logits(x, y, c)[1] for c in C_GRID}
-    best_c = min(C_GRID, key=lambda c: losses[c])
-    oof, _ = _oof_logits(x, y, best_c)
+    runs = {c: _oof_logits(x, y, c) for c in c_grid}
+    best_c = min(c_grid, key=lambda c: runs[c][1])
+    oof = runs[best_c][0]
     scale, shift = _platt(oof, y)
     probs = _sigmoid(scale * oof + shift)
     threshold = choose_threshold(probs, y, MAX_FPR)
@@ -195,7 +197,7 @@ def fit_features(
         "rows": len(y),
         "upset": int(y.sum()),
         "C": best_c,
-        "cv_log_loss": {str(c): round(v, 4) for c, v in losses.items()},
+        "cv_log_loss": {str(c): round(run[1], 4) for c, run in runs.items()},
         "cv_at_threshold": _figures(probs, y, threshold),
         "cv_at_half": _figures(probs, y, 0.5),
         "floor": floor,
