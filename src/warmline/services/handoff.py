@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from warmline.analytics.waits import observed_handle_time, wait_for_position
-from warmline.domain.conversation import ConversationState
+from warmline.domain.conversation import ConversationState, fold
 from warmline.domain.events import (
     AgentJoined,
     AgentLeft,
@@ -64,6 +64,7 @@ class HandoffService:
         self.presence = presence or Presence(conversations.clock)
         self.default_handle_s = default_handle_s
         self._breached: set[str] = set()
+        self._priorities: dict[tuple[str, datetime], Priority] = {}
         conversations.replier.wait_estimate = self.estimate
 
     async def estimate(
@@ -110,7 +111,7 @@ class HandoffService:
                 handoff.skill,
                 (now - since).total_seconds(),
                 handoff.sla_wait_s,
-                await self._priority(summary.id),
+                await self._priority(summary.id, since),
             )
             waiting_now.add(item.conversation_id)
             if item.sla_breached and item.conversation_id not in self._breached:
@@ -125,17 +126,25 @@ class HandoffService:
             if presence is None or presence.covers(item.skill):
                 items.append(item)
         self._breached &= waiting_now  # forget conversations no longer waiting
+        self._priorities = {k: p for k, p in self._priorities.items() if k[0] in waiting_now}
         return sorted(items, key=lambda item: item.priority != "urgent")  # stable: waits kept
 
-    async def _priority(self, conversation_id: str) -> Priority:
-        """The waiting conversation's priority, from its state (cached); one whose log cannot
-        be read is logged and queued as normal, not left out of the queue."""
-        try:
-            state = await self.conversations.states.working(conversation_id)
-        except WarmlineError:
-            log.exception("conversation %s: priority unknown, queued as normal", conversation_id)
-            return "normal"
-        return handover_priority(state)
+    async def _priority(self, conversation_id: str, since: datetime) -> Priority:
+        """The priority of the conversation handed over at ``since``, folded from its log once
+        per handover (nothing is read from a conversation while it waits, so it holds; the
+        turns' cached states are not touched outside their lock). One whose log cannot be
+        read is logged and queued as normal, not left out of the queue."""
+        key = (conversation_id, since)
+        if key not in self._priorities:
+            try:
+                state = fold(await self.conversations.repo.events(conversation_id))
+            except WarmlineError:
+                log.exception(
+                    "conversation %s: priority unknown, queued as normal", conversation_id
+                )
+                return "normal"
+            self._priorities[key] = handover_priority(state)
+        return self._priorities[key]
 
     async def claim(self, conversation_id: str, agent: str) -> Packet:
         """Take the conversation; exactly one of two agents claiming at once wins."""
