@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from warmline.nlu.acts import MONTHS, read_acts, says_goodbye
+from warmline.domain.dates import MONTHS
+from warmline.nlu.acts import read_acts, says_goodbye
 
 
 @pytest.mark.parametrize(

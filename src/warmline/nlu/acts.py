@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 
+from warmline.domain.dates import MONTH_NAME, month_number
 from warmline.domain.understanding import DialogueActs, Reference
 
 _SEP = r"(?:\s*[,.!;:\-]+\s*|\s+|$)"
@@ -69,35 +70,6 @@ _I_MEANT = re.compile(
 )
 _INSTEAD = re.compile(r"^(?:no\W+|actually\W+)+(?P<meant>.+?)\s+instead\W*$", re.I)
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "last": -1}
-MONTHS = (
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-)
-"""The months, in order: the one list the NLU and the policy read month names with."""
-MONTH_NAME = (
-    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
-    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
-)
-"""A month's name, whole or short ("September", "Sept", "Sep"), as a regular expression."""
-
-
-def month_number(name: str) -> int | None:
-    """The month (1 to 12) a name matched by ``MONTH_NAME`` says (None: no month)."""
-    short = [month[:3] for month in MONTHS]
-    head = name.strip().lower()[:3]
-    return short.index(head) + 1 if head in short else None
-
-
 _THING = r"(?:one|order|reservation|booking|trip|flight|item|address|card)"
 _OTHER = re.compile(rf"\b(?:the\s+)?other\s+{_THING}\b|\bthe\s+other\b", re.I)
 _ORDINAL = re.compile(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from warmline.domain.dates import MONTH_NAME, month_number
 from warmline.policy.copies import copies_said, held
 
 ALL_LABEL = "All of them"
@@ -63,20 +64,15 @@ _STOP = frozenset(
         "per",
     ]
 )
-_MONTH = (
-    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
-    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
-)
 DATE = re.compile(
     r"\b(?P<year>\d{4})-(?P<month>\d{1,2})-(?P<day>\d{1,2})\b"
-    rf"|\b(?P<name>{_MONTH})\.?\s+(?P<nday>\d{{1,2}})(?:st|nd|rd|th)?\b(?![:.]\d)"
-    rf"|\b(?P<dayn>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<namen>{_MONTH})\b",
+    rf"|\b(?P<name>{MONTH_NAME})\.?\s+(?P<nday>\d{{1,2}})(?:st|nd|rd|th)?\b(?![:.]\d)"
+    rf"|\b(?P<dayn>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<namen>{MONTH_NAME})\b",
     re.I,
 )
 """A date, as "2024-05-20", "May 20", "May 20th" or "20th of May". A date said is matched only
 against labels that hold a date, whatever its form: "2024-05-20" is no 20:00, and picks the
 trip of "May 20"."""
-_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _MONEY = re.compile(r"\$?\d[\d,]*\.\d\d\b")
 _ENDING = re.compile(
     r"\b(?:ends?|ending|last(?:\s+\w+)?\s+digits?(?:\s+are)?)(?:\s+(?:in|with|on|of))?\s+#?(\d{2,})\b",
@@ -89,7 +85,7 @@ def _day(match: re.Match[str]) -> str:
     """A date as one word of its month and day ("on0520"), whatever form it was written in; a
     year said is not needed to match a label that leaves it out."""
     name = match["name"] or match["namen"]
-    month = _MONTHS.index(name[:3].lower()) + 1 if name else int(match["month"])
+    month = (month_number(name) or 0) if name else int(match["month"])
     day = int(match["day"] or match["nday"] or match["dayn"])
     if not (1 <= month <= 12 and 1 <= day <= 31):
         return " "
