@@ -130,8 +130,8 @@ def test_a_frustrated_customer_hears_an_acknowledgement_first_and_can_rate(  # t
     reply = page.locator(".msg.bot").last.inner_text()
     assert reply.index("sorry") < reply.index("4WQ150")  # the person first, then the problem
     page.click("#rating button[value='4']")
-    page.wait_for_selector(".notice")
-    assert "4 out of 5" in page.inner_text(".notice")
+    page.wait_for_selector("#rating.rated")  # rated once: the buttons give way to thanks
+    assert page.inner_text("#rating") == "Thanks for your rating."
     page.close()
 
 
@@ -230,3 +230,87 @@ def test_the_api_page_renders_with_no_internet(base_url: str, browser) -> None: 
     assert "/api/conversations" in page.inner_text("body")
     assert outside == [] and refused == []
     page.close()
+
+
+# --- the agent console ---------------------------------------------------------------------
+
+
+def _serious(page) -> list[str]:  # type: ignore[no-untyped-def]
+    """axe-core's serious and critical violations on the page, each with where it is."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    found = Axe().run(page).response["violations"]
+    return [
+        f"{v['id']}: {[n['target'] for n in v['nodes']]}"
+        for v in found
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def test_an_agent_works_a_conversation_in_the_console(base_url: str, browser) -> None:  # type: ignore[no-untyped-def]
+    customer = _page(browser)
+    customer.goto(base_url + "/?customer=chen_jackson_3290")
+    customer.click("#start")
+    customer.wait_for_selector(".msg.bot")
+    for n, text in enumerate(
+        (
+            "where is my reservation 4WQ150?",
+            "and what about DDHPNX?",
+            "is my flight on time?",
+            "This is the THIRD time I ask!!! I want to talk to a human",
+        ),
+        start=1,
+    ):
+        customer.fill("#text", text)
+        customer.click("#send")
+        customer.locator(".msg.bot").nth(n).wait_for()
+    customer.wait_for_selector("#status")
+    conversation = customer.get_attribute("main[data-conversation]", "data-conversation")
+
+    agent = _page(browser, viewport={"width": 1280, "height": 900})
+    refused: list[str] = []
+    agent.on("console", lambda m: refused.append(m.text) if "Content Security" in m.text else None)
+    agent.goto(base_url + "/console")
+    agent.fill("#agent-name", "ana")
+    agent.fill("#agent-password", "agent")
+    agent.click("#signin")
+    row = agent.locator(f"tr[data-conversation='{conversation}']")
+    row.wait_for()
+    assert int(row.locator(".unread").inner_text().split()[0]) >= 4  # every message unread
+    assert "Horizon Air" in row.inner_text()
+    agent.wait_for_function("document.title.startsWith('(')")  # "(4) warmline console"
+    assert agent.title().endswith(") warmline console")
+    assert agent.get_attribute("#sound-toggle", "aria-pressed") == "false"  # off by default
+    agent.click("#sound-toggle")
+    assert agent.evaluate("localStorage.getItem('warmline.console.sound')") == "on"
+    assert _serious(agent) == []
+    agent.screenshot(path=str(DOCS / "console-queue.png"), full_page=True)
+
+    row.locator("button.claim").click()
+    agent.wait_for_selector("#summary")
+    assert agent.get_attribute("#sound-toggle", "aria-pressed") == "true"  # kept
+    at_bottom = "(() => { const l = document.getElementById('log');"
+    at_bottom += " return l.scrollTop + l.clientHeight >= l.scrollHeight - 2; })()"
+    assert agent.evaluate(at_bottom)  # opened at the latest message
+    times = agent.locator("#log .msg time")
+    assert times.count() == agent.locator("#log .msg").count()
+    assert len(times.first.inner_text()) == 5 and times.first.get_attribute("title")
+    profile = agent.inner_text("#customer")
+    assert "Chen Jackson" in profile and "Seattle" in profile and "first_name" not in profile
+    assert "4WQ150" in profile
+
+    agent.fill("#text", "/greet")
+    agent.press("#text", "Tab")
+    assert agent.input_value("#text").startswith("Hi Chen, I'm ana from Horizon Air.")
+    agent.click("#send")
+    customer.wait_for_selector(".msg.agent")
+    customer.fill("#text", "thanks, one more thing about my bags")
+    customer.click("#send")
+    agent.locator("#log .msg.customer p", has_text="one more thing").wait_for()
+    agent.locator("#summary li", has_text="one more thing").wait_for()  # re-rendered live
+    assert agent.evaluate(at_bottom)  # stayed at the latest message
+    assert _serious(agent) == []
+    assert refused == []
+    agent.screenshot(path=str(DOCS / "console.png"), full_page=True)
+    customer.close()
+    agent.close()
