@@ -404,3 +404,15 @@ def test_an_answer_is_not_the_detectors_to_judge(mini_pack: DomainPack) -> None:
     bare = BARE_NO.model_copy(update={"upset": 0.95})
     d = decide(confirming(), said("no", bare, "deny"), CUSTOMER, mini_pack)
     assert d.acknowledgement is None and "empathy_answer" in d.reason_codes()
+
+
+def test_trouble_told_flatly_that_only_the_detector_reads_is_acknowledged_as_trouble(
+    mini_pack: DomainPack,
+) -> None:
+    text = "you moved my flight to 5am and never asked me"
+    assert turn_cues(text) == []
+    flat = Affect(frustration=0.24, negative=0.27, urgency=0.01, upset=0.97)
+    d = decide(fresh(), said(text, flat), None, mini_pack)
+    assert d.acknowledgement == Acknowledgement(cause="trouble")
+    rule = next(r for r in d.reasons if r.code == "empathy_first")
+    assert "upset detector" in rule.detail and rule.values["upset"] == 0.97

@@ -29,6 +29,14 @@ leaves room for a feeling:
   withheld (reason ``empathy_request``). Plain negativity is never enough on its own on a
   request: it is the topic's ("I need to cancel my order" reads 0.90 negative).
 * Anything else (a statement, a turn outside the pack, a greeting) is judged at the thresholds.
+* **The upset detector** (``Affect.upset``, ``nlu/upset.py``) judges requests and statements,
+  never answers. At or above ``Empathy.upset`` the customer is acknowledged: with the cause
+  the scores and cues name, or ``trouble`` when no score shows a feeling ("you moved my
+  flight to 5am and never asked me"). A score that no cue vouches for counts only when the
+  detector agrees; under ``Empathy.upset_floor`` no cue but a threat to leave or a repeat
+  counts either ("WHAT IS MY BAGGAGE ALLOWANCE" is typed in capitals, not shouted). Both
+  withheld ones give reason ``empathy_not_upset``; without a detector (``Affect.upset`` None)
+  the rules above stand alone.
 * Words of feeling are enough on their own, on any turn: a customer who says they are upset,
   fed up or worried is acknowledged even when the model reads the turn calmly ("ugh, none of
   these are what I asked for"), as frustration, negativity or urgency, whichever score is
@@ -83,6 +91,10 @@ feeling, not the topic's. ``urgent_words`` vouches for nothing in an answer ("to
 REQUEST_MARGIN = 0.5
 """On a request no cue vouches for, the share of the way from a threshold to certainty the
 model's score must also cover."""
+
+FLAT_SHARE = 0.5
+"""When the upset detector alone acknowledges, and no feeling score reaches this share of its
+threshold, the customer told of trouble flatly: the cause is ``trouble``."""
 
 ANGER = frozenset({"shouting", "profanity"})
 
@@ -209,8 +221,13 @@ def _cause(
         cause, score, threshold = max(
             (o for o in ordered if o[0] in VOUCHES["feeling_words"]), key=lambda o: o[1] - o[2]
         )
-        by_detector = "feeling_words" not in affect.cues
-        return _Due(cause, score, threshold, detector=by_detector), None
+        if "feeling_words" in affect.cues:
+            return _Due(cause, score, threshold), None
+        if score < threshold * FLAT_SHARE:
+            # no score shows a feeling: trouble told flatly ("it's the fourth day and nobody
+            # has told me where my bag is"), acknowledged as trouble
+            return _Due("trouble", None, None, detector=True), None
+        return _Due(cause, score, threshold, detector=True), None
     return None, withheld
 
 
