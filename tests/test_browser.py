@@ -247,6 +247,10 @@ def _serious(page) -> list[str]:  # type: ignore[no-untyped-def]
     ]
 
 
+def _clip(width: int, height: int) -> dict[str, int]:
+    return {"x": 0, "y": 0, "width": width, "height": height}
+
+
 def test_an_agent_works_a_conversation_in_the_console(base_url: str, browser) -> None:  # type: ignore[no-untyped-def]
     customer = _page(browser)
     customer.goto(base_url + "/?customer=chen_jackson_3290")
@@ -267,7 +271,8 @@ def test_an_agent_works_a_conversation_in_the_console(base_url: str, browser) ->
     customer.wait_for_selector("#status")
     conversation = customer.get_attribute("main[data-conversation]", "data-conversation")
 
-    agent = _page(browser, viewport={"width": 1280, "height": 900})
+    # tall enough for the whole packet: a full-page capture would resize the transcript's box
+    agent = _page(browser, viewport={"width": 1280, "height": 1500})
     refused: list[str] = []
     agent.on("console", lambda m: refused.append(m.text) if "Content Security" in m.text else None)
     agent.goto(base_url + "/console")
@@ -284,7 +289,7 @@ def test_an_agent_works_a_conversation_in_the_console(base_url: str, browser) ->
     agent.click("#sound-toggle")
     assert agent.evaluate("localStorage.getItem('warmline.console.sound')") == "on"
     assert _serious(agent) == []
-    agent.screenshot(path=str(DOCS / "console-queue.png"), full_page=True)
+    agent.screenshot(path=str(DOCS / "console-queue.png"), clip=_clip(1280, 400))
 
     row.locator("button.claim").click()
     agent.wait_for_selector("#summary")
@@ -309,8 +314,9 @@ def test_an_agent_works_a_conversation_in_the_console(base_url: str, browser) ->
     agent.locator("#log .msg.customer p", has_text="one more thing").wait_for()
     agent.locator("#summary li", has_text="one more thing").wait_for()  # re-rendered live
     assert agent.evaluate(at_bottom)  # stayed at the latest message
+    assert len(agent.locator("#log .msg time").last.inner_text()) == 5  # live ones too
     assert _serious(agent) == []
     assert refused == []
-    agent.screenshot(path=str(DOCS / "console.png"), full_page=True)
+    agent.screenshot(path=str(DOCS / "console.png"))
     customer.close()
     agent.close()

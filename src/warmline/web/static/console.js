@@ -118,13 +118,13 @@
     who.textContent = data.author;
     var time = document.createElement("time");
     time.setAttribute("datetime", new Date().toISOString());
-    localTime(time);
     var p = document.createElement("p");
     p.textContent = data.text;
     div.appendChild(who);
     div.appendChild(document.createTextNode(" "));
     div.appendChild(time);
     div.appendChild(p);
+    localTime(time);
     var stick = atBottom;
     log.appendChild(div);
     if (stick) { toBottom(); } else if (jump) { jump.hidden = false; }
