@@ -40,8 +40,10 @@ def live_stack(
     packs: str = '["airline", "retail"]',
     default_pack: str = "airline",
     model_dir: Path | None = None,
+    extra_env: dict[str, str] | None = None,
 ) -> Iterator[str]:
-    """Start the back office and `warmline serve`; yield warmline's base URL."""
+    """Start the back office and `warmline serve`; yield warmline's base URL. ``extra_env``
+    adds or overrides settings (``WARMLINE_EMBED_ORIGINS`` for a host page, say)."""
     bo_port, port = free_port(), free_port()
     env = {
         **os.environ,
@@ -56,6 +58,7 @@ def live_stack(
         # one test client is one address: limits a real customer would never meet
         "WARMLINE_START_LIMIT": "10000/minute",
         "WARMLINE_MESSAGE_LIMIT": "100000/minute",
+        **(extra_env or {}),
     }
     backoffice = subprocess.Popen(
         [sys.executable, "-m", "warmline.demo.backoffice", "--port", str(bo_port)], env=env

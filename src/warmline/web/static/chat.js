@@ -22,6 +22,7 @@
   var status = document.getElementById("status");
   var ended = document.getElementById("ended");
   var handoff = document.getElementById("handoff");
+  var disclosure = document.getElementById("disclosure");
   var RETRY_MS = [500, 1000, 2000, 4000, 8000];
   var pending = null;   // the post under way: {form, tries, timer}
   var held = [];        // live messages that came while a post was under way
@@ -42,7 +43,7 @@
       if (t.dataset.local) { return; }
       var when = new Date(t.getAttribute("datetime"));
       if (isNaN(when.getTime())) { return; }
-      t.textContent = when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+      t.textContent = when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
       t.title = when.toLocaleString();
       t.dataset.local = "1";
     });
@@ -106,6 +107,7 @@
     var bots = log.querySelectorAll(".msg.bot");
     var last = bots[bots.length - 1];
     log.querySelectorAll(".choices").forEach(function (group) {
+      if (pending && group.contains(pending.form)) { return; }  // gone once its answer is in
       if (!last || !last.contains(group) || main.dataset.ended === "1") { group.remove(); }
     });
     scrollDown();
@@ -116,6 +118,8 @@
     badge.textContent = name ? name + " (team)" : "AI assistant";
     badge.classList.toggle("person", Boolean(name));
     typingText.textContent = (name ? name + " is" : "The AI assistant is") + " writing…";
+    disclosure.textContent = name ? "You're chatting with " + name + " from our team."
+      : "You're chatting with an AI assistant. A person is always one click away.";
     if (handoff) { handoff.hidden = Boolean(name) || main.dataset.ended === "1"; }
   }
 
@@ -202,6 +206,7 @@
     held = [];
     input.readOnly = false;
     send.disabled = false;
+    settle();
   }
 
   document.body.addEventListener("htmx:beforeRequest", function (event) {
@@ -262,6 +267,13 @@
     marks.forEach(function (m) { m.remove(); });
     settle();
   });
+
+  // in the widget's iframe, Escape closes the panel around it (widget.js listens)
+  if (main.classList.contains("embedded") && window.parent !== window) {
+    document.addEventListener("keydown", function (event) {
+      if (event.key === "Escape") { window.parent.postMessage("warmline:close", "*"); }
+    });
+  }
 
   settle();
   if (main.dataset.ended === "1") { showEnded(); }

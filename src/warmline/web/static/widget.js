@@ -57,6 +57,12 @@
   var frame = el("iframe", { name: name, id: "warmline-frame", title: "Chat with us" }, {
     border: "0", width: "100%", flex: "1 1 auto", display: "block"
   });
+  var title = el("span", {}, {
+    flex: "1 1 auto", padding: "0 10px", color: "#ffffff",
+    font: "600 15px/1.2 system-ui, -apple-system, 'Segoe UI', sans-serif"
+  });
+  title.textContent = data.label || "Chat with us";
+  bar.appendChild(title);
   bar.appendChild(close);
   panel.appendChild(bar);
   panel.appendChild(frame);
@@ -96,6 +102,9 @@
     if (panel.style.display === "none") { open(); } else { hide(); }
   });
   close.addEventListener("click", hide);
+  window.addEventListener("message", function (event) {  // Escape inside the chat
+    if (event.origin === base && event.data === "warmline:close") { hide(); }
+  });
   document.addEventListener("keydown", function (event) {
     if (event.key === "Escape" && panel.style.display !== "none") { hide(); }
   });
