@@ -9,6 +9,10 @@ fused with a character and word n-gram model, saved without pickle.
 * Robustness: every training text also trains, at ``typo_weight``, as a copy with keyboard
   typos in about a tenth of its words (``typos.py``); an intent with fewer than
   ``SMALL_DATA_PER_CLASS`` examples also learns from its own name in words.
+* Spelling: before ranking, a word neither in the training texts nor in English is corrected to
+  the nearest known word, and text-speak is written out (``spelling.py``); both views read the
+  corrected text. A row given with its embedding (``rank_embeddings``) is re-encoded when its
+  text changed.
 * Out of scope: ``oos_score`` (``oos.py``) is fitted on the same held-out folds as the
   temperature. Examples labelled ``oos`` train a reject class of their own.
 
@@ -39,9 +43,10 @@ from warmline.nlu import tfidf
 from warmline.nlu.calibration import fit_temperature, softmax
 from warmline.nlu.embeddings import Encoder
 from warmline.nlu.oos import OOS, OosScale
+from warmline.nlu.spelling import Speller
 from warmline.nlu.typos import typo_set
 
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 SMALL_DATA_PER_CLASS = 30
 NEAREST_DIMENSIONS = 256
 RANKED = 10
@@ -60,6 +65,9 @@ class IntentClassifierConfig(BaseModel):
     )
     name_examples: bool = Field(
         True, description="an intent with few examples also learns from its own name"
+    )
+    spelling: bool = Field(
+        True, description="correct unknown words and write out text-speak before ranking"
     )
     max_iter: int = Field(3000, ge=10)
     seed: int = 0
@@ -121,6 +129,7 @@ class IntentClassifier:
         self._ngram_coef: np.ndarray | None = None
         self._ngram_coef_t: np.ndarray | None = None  # features x classes, contiguous: fast
         self._ngram_intercept: np.ndarray | None = None
+        self.speller: Speller | None = None
 
     # -- training -------------------------------------------------------------------------
 
@@ -167,6 +176,7 @@ class IntentClassifier:
         texts = list(texts)
         report("training", 0.0)
         y_idx = self._fit_views(embeddings, texts, labels, copies)
+        self.speller = Speller.from_texts(texts) if self.config.spelling else None
         self._projection = _projection(embeddings)
         self._examples = self._near_space(embeddings)
         report("training", 0.5)
@@ -319,7 +329,23 @@ class IntentClassifier:
     def probabilities(self, embeddings: np.ndarray, texts: Sequence[str]) -> np.ndarray:
         return softmax(self._logits(embeddings, texts), self.temperature)
 
+    def corrected(self, texts: Sequence[str]) -> list[str]:
+        """The texts as ranked: spelling corrected when the model does that."""
+        if self.speller is None:
+            return list(texts)
+        return [self.speller.correct(t) for t in texts]
+
     def rank_embeddings(self, embeddings: np.ndarray, texts: Sequence[str]) -> list[Ranking]:
+        """Rank rows given with their embeddings; a row whose text the spelling correction
+        changes is re-encoded, so that both views read the corrected text."""
+        fixed = self.corrected(texts)
+        changed = [i for i, (a, b) in enumerate(zip(texts, fixed, strict=True)) if a != b]
+        if changed:
+            embeddings = np.array(embeddings, copy=True)
+            embeddings[changed] = self.encoder.encode([fixed[i] for i in changed])
+        return self._rank(embeddings, fixed)
+
+    def _rank(self, embeddings: np.ndarray, texts: Sequence[str]) -> list[Ranking]:
         probs = self.probabilities(embeddings, texts)
         assert self._examples is not None
         nearest = (self._near_space(embeddings) @ self._examples.T).max(axis=1)
@@ -334,7 +360,8 @@ class IntentClassifier:
         return rankings
 
     def rank(self, texts: Sequence[str]) -> list[Ranking]:
-        return self.rank_embeddings(self.encoder.encode(list(texts)), texts)
+        fixed = self.corrected(texts)
+        return self._rank(self.encoder.encode(fixed), fixed)
 
     # -- storage --------------------------------------------------------------------------
 
@@ -366,6 +393,8 @@ class IntentClassifier:
             }
             meta["chars_vocabulary"] = {k: int(v) for k, v in self._chars.vocabulary_.items()}
             meta["words_vocabulary"] = {k: int(v) for k, v in self._words.vocabulary_.items()}
+        if self.speller is not None:
+            meta["spelling_words"] = self.speller.words
         np.savez_compressed(directory / "intents.npz", **arrays)  # type: ignore[arg-type]
         (directory / "intents.json").write_text(json.dumps(meta), "utf-8")
 
@@ -388,6 +417,8 @@ class IntentClassifier:
         model._intercept = arrays["intercept"]
         model._examples = arrays["examples"]
         model._projection = arrays.get("projection", None)
+        if "spelling_words" in meta:
+            model.speller = Speller(meta["spelling_words"])
         if "ngram_coef" in arrays:
             model._chars, model._words = _ngrams(), _words()
             model._chars.vocabulary_ = meta["chars_vocabulary"]
