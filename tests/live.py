@@ -20,7 +20,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_for(url: str, proc: subprocess.Popen[bytes], timeout_s: float = 180.0) -> None:
+def wait_for(url: str, proc: subprocess.Popen[bytes], timeout_s: float = 900.0) -> None:
+    """Wait until ``url`` answers 200. The limit only guards against a hang: a first start
+    trains both demo packs, which takes minutes on a small busy machine."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
