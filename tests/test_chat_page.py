@@ -136,10 +136,17 @@ async def test_the_start_page_takes_the_pack_and_the_embedding(client: httpx.Asy
     page = (await client.get("/?pack=mini_airline&embed=1")).text
     assert re.search(r'<option value="mini_airline"\s+selected', page)
     assert 'name="embed" value="1"' in page
-    started = await client.post("/chat", data={"customer_id": USER, "embed": "1"})
-    assert started.headers["location"].endswith("?embed=1")
-    framed = await client.get(started.headers["location"])
-    assert "card chat embedded" in framed.text
+    framed = await client.post("/chat", data={"customer_id": USER, "embed": "1"})
+    assert framed.status_code == 200 and "card chat embedded" in framed.text
+    token = re.search(r'data-token="([^"]+)"', framed.text)  # for a frame that gets no cookie
+    cid = re.search(r'data-conversation="([^"]+)"', framed.text)
+    assert token and cid
+    client.cookies.clear()
+    bearer = {"authorization": f"Bearer {token.group(1)}", **HX}
+    sent = await client.post(f"/chat/{cid.group(1)}/messages", data={"text": "hi"}, headers=bearer)
+    assert sent.status_code == 200 and "hi" in sent.text
+    plain = await client.get(f"/chat/{await _chat(client)}")
+    assert "data-token" not in plain.text  # a page of its own site keeps the HttpOnly cookie
 
 
 def test_changes_of_owner_become_live_events_with_the_persons_name(model_cache) -> None:  # type: ignore[no-untyped-def]

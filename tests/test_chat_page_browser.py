@@ -43,11 +43,13 @@ class _Quiet(SimpleHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    """Another site: a static page server on a second loopback port."""
+    """Another site: a static page server on a second loopback port, named ``localhost``
+    (warmline is ``127.0.0.1``): another origin and another site, so the chat's iframe gets
+    no SameSite cookie, as on a real shop's page."""
     folder = tmp_path_factory.mktemp("host")
     server = ThreadingHTTPServer(("127.0.0.1", free_port()), partial(_Quiet, directory=folder))
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", folder
+    yield f"http://localhost:{server.server_address[1]}", folder
     server.shutdown()
 
 
@@ -287,6 +289,16 @@ def test_the_widget_opens_the_chat_on_another_sites_page(  # type: ignore[no-unt
     assert frame.locator(".msg.customer p").inner_text() == "where is my order?"
     assert _serious(page, iframes=False) == []
     page.screenshot(path=str(DOCS / "widget.png"))
+    frame.locator("#talk-to-person").click()  # a person joins: the live stream reaches the frame
+    frame.locator("#status").wait_for()
+    cid = frame.locator("main").get_attribute("data-conversation")
+    assert frame.locator("main").get_attribute("data-token")  # no cookie here: the header
+    agent, call = _agent(browser, base_url, "dana")
+    call(f"{cid}/claim")
+    frame.locator(".sys", has_text="Dana from the team has joined").wait_for()
+    assert frame.locator("#ai-badge").inner_text() == "Dana (team)"
+    agent.close()
+    frame.locator("#text").focus()
     page.keyboard.press("Escape")  # in the chat, inside the iframe
     page.wait_for_selector("#warmline-panel", state="hidden")
     expect(page.locator("#warmline-launcher")).to_be_focused()

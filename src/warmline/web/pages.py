@@ -179,6 +179,7 @@ async def start_chat(
     conversations: ConversationsDep,
     identity: IdentityDep,
     keys: KeysDep,
+    settings: SettingsDep,
     pack: Annotated[str, Form()] = "",
     customer_id: Annotated[str, Form(max_length=128)] = "",
     identity_token: Annotated[str, Form(max_length=4096)] = "",
@@ -188,7 +189,8 @@ async def start_chat(
 ) -> Response:
     """Start a chat: bound to a customer only by a verified identity token (or, with the
     development picker, the id typed in), or, for "Start a new chat" after one ended, to that
-    one's customer; the conversation's key goes into its cookies."""
+    one's customer; the conversation's key goes into its cookies. With ``embed`` (the widget's
+    iframe) the answer is the chat page itself, holding the key for a cookie-less frame."""
     try:
         if after:
             who = await _continued(conversations, keys, after, after_token)
@@ -202,20 +204,29 @@ async def start_chat(
         "web",
         verified_by=who.verified_by if who else None,
     )
-    where = f"/chat/{result.conversation_id}" + ("?embed=1" if embed == "1" else "")
-    response = RedirectResponse(where, status_code=303)
-    grant(request, response, result.conversation_id, keys.issue(result.conversation_id))
+    cid, token = result.conversation_id, keys.issue(result.conversation_id)
+    if embed == "1":  # in an iframe, perhaps of another site: the page itself holds the token
+        response = await _chat_view(
+            request, conversations, settings, keys, cid, embed=True, token=token
+        )
+    else:
+        response = RedirectResponse(f"/chat/{cid}", status_code=303)
+    grant(request, response, cid, token)
     return response
 
 
-@router.get("/chat/{conversation_id}", response_class=HTMLResponse)
-async def chat_page(
-    conversation_id: ConversationAccess,
+async def _chat_view(
     request: Request,
     conversations: ConversationsDep,
-    settings: SettingsDep,
+    settings: Settings,
     keys: KeysDep,
+    conversation_id: str,
+    *,
+    embed: bool,
+    token: str = "",
 ) -> Response:
+    """The chat page; with ``token``, the page sends it as a header (in another site's iframe,
+    where the browser sends no SameSite cookie)."""
     state, log = await conversations.state(conversation_id)
     persona = conversations.pack(state.pack).pack.persona
     return templates.TemplateResponse(
@@ -228,10 +239,24 @@ async def chat_page(
             "lines": _log_lines(settings, log),
             "customer_id": state.customer_id,
             "after_token": keys.issue(f"after:{conversation_id}"),
-            "embed": request.query_params.get("embed") == "1",
+            "embed": embed,
+            "token": token,
             **_view(settings, state),
         },
+        headers={"Cache-Control": "no-store"},
     )
+
+
+@router.get("/chat/{conversation_id}", response_class=HTMLResponse)
+async def chat_page(
+    conversation_id: ConversationAccess,
+    request: Request,
+    conversations: ConversationsDep,
+    settings: SettingsDep,
+    keys: KeysDep,
+) -> Response:
+    embed = request.query_params.get("embed") == "1"
+    return await _chat_view(request, conversations, settings, keys, conversation_id, embed=embed)
 
 
 @router.get("/chat/{conversation_id}/log", response_class=HTMLResponse)

@@ -150,23 +150,24 @@
 
   // --- live events ---------------------------------------------------------------------
   var readyCount = 0;
-  var source = new EventSource("/api/conversations/" + encodeURIComponent(id) + "/stream");
-  source.addEventListener("ready", function () {
+  var handlers = {};
+  function on(kind, handle) { handlers[kind] = handle; }
+  function dispatch(kind, text) {
+    if (!handlers[kind]) { return; }
+    handlers[kind](JSON.parse(text || "{}"));
+    settle();
+  }
+  on("ready", function () {
     readyCount += 1;
     if (readyCount > 1 && !pending && window.htmx) {  // back after a break: read what was said
       htmx.ajax("GET", "/chat/" + id + "/log", { target: "#log", swap: "innerHTML" });
     }
   });
-  source.addEventListener("message", function (event) {
-    var data = JSON.parse(event.data);
+  on("message", function (data) {
     if (data.author === "customer") { return; }  // the page shows its own messages
     if (pending && data.author === "bot") { held.push(data); return; }
     addMessage(data);
-    settle();
   });
-  function on(kind, handle) {
-    source.addEventListener(kind, function (event) { handle(JSON.parse(event.data)); settle(); });
-  }
   on("agent_joined", function (d) {
     showOwner(d.agent);
     showWaiting(false);
@@ -190,6 +191,64 @@
   });
   on("escalated", function () { if (!main.dataset.owner) { showWaiting(true); } });
   on("status", function (d) { if (d.status === "resolved") { showEnded(); } });
+
+  var streamUrl = "/api/conversations/" + encodeURIComponent(id) + "/stream";
+  var token = main.dataset.token || "";
+
+  // In another site's iframe the browser sends no SameSite cookie: the page holds the
+  // conversation's token and sends it as a header, on every htmx request and on the stream
+  // (read with fetch, since EventSource sends no header).
+  function streamWithToken() {
+    var backoff = 1000;
+    function handleBlock(block) {
+      var kind = "message";
+      var data = [];
+      block.split(/\r?\n/).forEach(function (line) {
+        if (line.indexOf("event:") === 0) { kind = line.slice(6).trim(); }
+        if (line.indexOf("data:") === 0) { data.push(line.slice(5).replace(/^ /, "")); }
+      });
+      if (data.length) { dispatch(kind, data.join("\n")); }
+    }
+    function connect() {
+      fetch(streamUrl, {
+        headers: { Authorization: "Bearer " + token, Accept: "text/event-stream" },
+        cache: "no-store"
+      }).then(function (response) {
+        if (!response.ok || !response.body) { throw new Error("stream " + response.status); }
+        backoff = 1000;
+        var reader = response.body.getReader();
+        var decoder = new TextDecoder();
+        var buffer = "";
+        function pump() {
+          return reader.read().then(function (chunk) {
+            if (chunk.done) { throw new Error("the stream ended"); }
+            buffer += decoder.decode(chunk.value, { stream: true });
+            var blocks = buffer.split(/\r?\n\r?\n/);
+            buffer = blocks.pop();
+            blocks.forEach(handleBlock);
+            return pump();
+          });
+        }
+        return pump();
+      }).catch(function () {
+        setTimeout(connect, backoff);
+        backoff = Math.min(backoff * 2, 30000);
+      });
+    }
+    connect();
+  }
+
+  if (token) {
+    document.body.addEventListener("htmx:configRequest", function (event) {
+      event.detail.headers.Authorization = "Bearer " + token;
+    });
+    streamWithToken();
+  } else {
+    var source = new EventSource(streamUrl);
+    Object.keys(handlers).forEach(function (kind) {
+      source.addEventListener(kind, function (event) { dispatch(kind, event.data); });
+    });
+  }
 
   // --- posting -------------------------------------------------------------------------
   function isMessageForm(form) {
