@@ -234,9 +234,11 @@ def test_a_lost_answer_is_sent_again_and_recorded_once(base_url: str, browser) -
     page = _page(browser)
     cid = _start(page, base_url)
     reached: list[int] = []
+    disabled: list[bool] = []
 
     def drop_first_answer(route) -> None:  # type: ignore[no-untyped-def]
         if reached:
+            disabled.append(page.is_disabled("#send"))  # still off while it is sent again
             route.continue_()
             return
         reached.append(route.fetch().status)  # the server got it and answered ...
@@ -246,7 +248,7 @@ def test_a_lost_answer_is_sent_again_and_recorded_once(base_url: str, browser) -
     page.fill("#text", "where is my reservation 4WQ150?")
     page.click("#send")
     page.locator(".msg.bot").nth(1).wait_for()
-    assert reached == [200]
+    assert reached == [200] and disabled == [True]
     assert page.locator(".msg.customer").count() == 1 and page.locator(".msg.bot").count() == 2
     events = page.request.get(f"{base_url}/api/conversations/{cid}/events").json()
     assert sum(1 for e in events if e["event"]["kind"] == "message_received") == 1
