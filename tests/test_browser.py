@@ -318,5 +318,13 @@ def test_an_agent_works_a_conversation_in_the_console(base_url: str, browser) ->
     assert _serious(agent) == []
     assert refused == []
     agent.screenshot(path=str(DOCS / "console.png"))
+
+    agent.goto(base_url + "/console")  # search by what the customer wrote, from the queue page
+    agent.fill("#search-q", "one more thing about my bags")
+    agent.click("#search-go")
+    found = agent.locator(f"tr[data-result='{conversation}']")
+    found.wait_for()
+    assert "chen_jackson_3290" in found.inner_text()
+    assert _serious(agent) == []
     customer.close()
     agent.close()
