@@ -21,16 +21,20 @@ dependency of the product)::
     WARMLINE_ENCODER_PRECISION=int8 /tmp/dialect-venv/bin/python benchmarks/dialects.py eval \\
         [--augment] --json /tmp/dialects.json
 
+``eval --holdout`` is for choosing, never the test split: the model fits on 80 % of BANKING77
+train (stratified, seed 0) and scores the other 20 % (2,001 rows), rewritten into every group
+with the train seed (``holdout_<group>.csv`` in the cache, built on first use).
+
 Rows: the register groups rewrite all 3,080 test sentences; each dialect a fixed-seed sample
 of 1,000 (``--dialect-rows``; Multi-VALUE parses every sentence), and its gap is taken against
 standard English on the same 1,000 rows, with the paired standard error. ``--augment`` adds one
 rewritten copy of 4,500 training rows (``--augment-rows``), the group drawn per row.
 
 The classifier is ``IntentClassifier`` with its shipped configuration (both views, typo
-copies, intent names), trained on all 10,003 training rows; only the 5 calibration folds are
-skipped (``calibration_folds=0``): they fit the temperature and the out-of-scope scale, which
-change no top-1 intent, so the closed accuracy is the one ``warmline nlu train`` + ``warmline
-nlu eval`` report, without the five refits. Predictions go through ``IntentModel.predict``
+copies, intent names, spelling correction), trained on all 10,003 training rows; only the 5
+calibration folds are skipped (``calibration_folds=0``): they fit the temperature and the
+out-of-scope scale, which change no top-1 intent, so the closed accuracy is the one ``warmline nlu
+train`` + ``warmline nlu eval`` report, without the five refits. Predictions go through ``IntentModel.predict``
 (``clean_text`` first), as served.
 
 Multi-VALUE offline (``multivalue_offline``): at import the package downloads spaCy's model
@@ -347,11 +351,13 @@ def train(texts: list[str], labels: list[str], saved: Path, retrain: bool):  # t
     return model
 
 
-def score(model, cache: Path, groups: list[str]) -> dict[str, dict[str, float]]:  # type: ignore[no-untyped-def]
-    """Accuracy per group, and the gap to standard English on the same test rows."""
+def score(
+    model, cache: Path, groups: list[str], split: str = "test"
+) -> dict[str, dict[str, float]]:  # type: ignore[no-untyped-def]
+    """Accuracy per group, and the gap to standard English on the same rows of ``split``."""
     hits: dict[str, dict[int, bool]] = {}
     for group in dict.fromkeys([STANDARD, *groups]):
-        rows, texts, gold = read_set(set_path(cache, "test", group))
+        rows, texts, gold = read_set(set_path(cache, split, group))
         predicted = [p.intent for p in model.predict(texts)]
         hits[group] = {r: p == g for r, p, g in zip(rows, predicted, gold, strict=True)}
     results: dict[str, dict[str, float]] = {}
@@ -371,20 +377,42 @@ def score(model, cache: Path, groups: list[str]) -> dict[str, dict[str, float]]:
     return results
 
 
+HOLDOUT = 0.2
+"""``--holdout``: the share of BANKING77 train held out (stratified, seed 0) for choosing."""
+
+
+def holdout(root: Path, cache: Path, groups: list[str]) -> tuple[list[str], list[str]]:
+    """The train rows a ``--holdout`` model fits on; the other rows, rewritten into every group
+    with the train seed, are written as the ``holdout`` split (all of them, dialects too)."""
+    from sklearn.model_selection import StratifiedShuffleSplit
+
+    texts, labels = banking(root, "train")
+    splitter = StratifiedShuffleSplit(n_splits=1, test_size=HOLDOUT, random_state=0)
+    fit, held = (sorted(part) for part in next(splitter.split(texts, labels)))
+    for group in dict.fromkeys([STANDARD, *groups]):
+        path = set_path(cache, "holdout", group)
+        if not path.exists():
+            out = rewrite(group, [texts[i] for i in held], SEEDS["train"], cache)
+            write_set(path, held, out, [labels[i] for i in held])
+    return [texts[i] for i in fit], [labels[i] for i in fit]
+
+
 def evaluate(
-    root: Path, cache: Path, groups: list[str], augment: bool, retrain: bool
+    root: Path, cache: Path, groups: list[str], augment: bool, retrain: bool, held: bool = False
 ) -> dict[str, object]:
     texts, labels = banking(root, "train")
+    if held:
+        texts, labels = holdout(root, cache, groups)
     if augment:
         _, extra, extra_labels = read_set(cache / "train_augment.csv")
         texts, labels = texts + extra, labels + extra_labels
     started = time.perf_counter()
-    saved = cache / ("model_augment" if augment else "model_standard")
+    saved = cache / (("model_augment" if augment else "model_standard") + held * "_holdout")
     verb = "loaded" if (saved / "zones.json").exists() and not retrain else "trained"
     model = train(texts, labels, saved, retrain)
     trained = time.perf_counter() - started
     print(f"{len(texts)} training rows; model {verb} from/into {saved} in {trained:.0f} s")
-    results = score(model, cache, groups)
+    results = score(model, cache, groups, "holdout" if held else "test")
     print(f"{'group':<16}{'rows':>6}{'accuracy':>10}{'standard, same rows':>21}{'gap':>7}{'se':>6}")
     for group, row in results.items():
         print(
@@ -394,6 +422,7 @@ def evaluate(
     return {
         "train_rows": len(texts),
         "augment": augment,
+        "split": "holdout" if held else "test",
         "train_s": round(trained),
         "groups": results,
     }
@@ -416,16 +445,25 @@ def main(argv: list[str] | None = None) -> None:
         "--augment-rows", type=int, default=4500, help="build --split train: rows rewritten"
     )
     parser.add_argument("--augment", action="store_true", help="eval: add train_augment.csv")
+    parser.add_argument(
+        "--holdout",
+        action="store_true",
+        help="eval: fit on 80 %% of train, score its other 20 %% rewritten (for choosing)",
+    )
     parser.add_argument("--retrain", action="store_true", help="eval: ignore a saved model")
     parser.add_argument("--json", type=Path, help="eval: write the figures here")
     args = parser.parse_args(argv)
+    if args.holdout and args.augment:
+        parser.error("--holdout with --augment would train on rewrites of held-out rows")
     os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
     if args.step == "build" and args.split == "train":
         build_augment(args.datasets, args.cache, args.augment_rows)
     elif args.step == "build":
         build(args.datasets, args.cache, args.groups, args.dialect_rows)
     else:
-        report = evaluate(args.datasets, args.cache, args.groups, args.augment, args.retrain)
+        report = evaluate(
+            args.datasets, args.cache, args.groups, args.augment, args.retrain, args.holdout
+        )
         if args.json:
             args.json.write_text(json.dumps(report, indent=2), encoding="utf-8")
 
