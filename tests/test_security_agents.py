@@ -236,6 +236,8 @@ async def test_an_agent_reads_no_conversation_that_is_neither_waiting_nor_theirs
         for cid in (open_one, bens):
             assert (await ana.get(f"/api/agent/conversations/{cid}/packet")).status_code == 403
             assert (await ana.get(f"/console/c/{cid}")).status_code == 403
+            assert (await ana.get(f"/console/c/{cid}/packet")).status_code == 403
+            assert (await ana.post(f"/console/c/{cid}/seen")).status_code == 403
             assert (await ana.post(f"/api/agent/conversations/{cid}/claim")).status_code == 409
             assert (await sue.get(f"/api/agent/conversations/{cid}/packet")).status_code == 200
         reply = await ana.post(f"/api/agent/conversations/{bens}/messages", json={"text": "hi"})

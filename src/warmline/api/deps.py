@@ -53,16 +53,22 @@ def role_required(role: Role) -> Callable[[Request], Awaitable[Agent]]:
     return agent_with_role
 
 
-async def check_may_read(runtime: Runtime, agent: Agent, conversation_id: str) -> None:
+async def check_may_read(
+    runtime: Runtime, agent: Agent, conversation_id: str, audited: bool = True
+) -> None:
     """An agent reads a conversation (its packet: the customer's account) only while it waits
     for a person or is theirs; a supervisor reads any. Else 403 (404 when there is none).
-    Each read allowed is written to the audit log."""
+    Each read allowed is written to the audit log (``audited``: a check that reads nothing,
+    such as marking messages read, is not)."""
     if not agent.may("supervisor"):
         state, _ = await runtime.conversations.state(conversation_id)
         waiting = state.status == "escalated" and state.owner is None
         if not waiting and state.owner != agent.name:
             raise Forbidden("this conversation is neither waiting for a person nor yours")
-    await runtime.audit.record(agent.name, "conversation.read", conversation_id, role=agent.role)
+    if audited:
+        await runtime.audit.record(
+            agent.name, "conversation.read", conversation_id, role=agent.role
+        )
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]

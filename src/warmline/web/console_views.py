@@ -76,7 +76,9 @@ async def packet_fragment(
 async def seen(
     conversation_id: str, request: Request, agent: ConsoleAgent, runtime: RuntimeDep
 ) -> Response:
-    """The agent has read every message shown so far (the page says so as they arrive)."""
+    """The agent has read every message shown so far (the page says so as they arrive); only
+    for a conversation the agent may read, so it tells nothing of the others."""
+    await check_may_read(runtime, agent, conversation_id, audited=False)
     state, _ = await runtime.conversations.state(conversation_id)
     read_marks(request).mark(agent.name, conversation_id, len(state.transcript))
     return Response(status_code=204)
