@@ -9,7 +9,7 @@ import pytest
 
 from warmline.nlu.embeddings import Encoder
 from warmline.nlu.intents import IntentClassifier, IntentClassifierConfig
-from warmline.nlu.spelling import Speller, edits1
+from warmline.nlu.spelling import Speller, edits1, english_words
 
 PACK_TEXTS = [
     "I want to top up my card",
@@ -59,6 +59,11 @@ def test_unknown_words_and_text_speak_are_corrected(
 )
 def test_ids_names_numbers_and_known_words_stay_as_written(speller: Speller, text: str) -> None:
     assert speller.correct(text) == text
+
+
+def test_english_words_outside_the_pack_are_known_and_reached(speller: Speller) -> None:
+    assert len(english_words()) > 80_000
+    assert speller.correct("I did not recieve it yesterdya") == "I did not receive it yesterday"
 
 
 def test_a_word_with_no_known_word_one_edit_away_stays(speller: Speller) -> None:
