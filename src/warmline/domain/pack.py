@@ -67,7 +67,7 @@ class Empathy(_Model):
     negative: float = Field(0.75, ge=0.0, le=1.0)
     strong: float = Field(0.8, ge=0.0, le=1.0)
     upset: float = Field(
-        0.65,
+        0.67,
         ge=0.0,
         le=1.0,
         description="on a request or a statement, the upset detector's probability at or above "
@@ -75,7 +75,7 @@ class Empathy(_Model):
         "it must also reach (chosen by cross-validation on the detector's training set)",
     )
     upset_floor: float = Field(
-        0.04,
+        0.17,
         ge=0.0,
         le=1.0,
         description="on a request or a statement, under this probability of the upset detector "
