@@ -37,8 +37,13 @@ def _fail(exc: WarmlineError) -> None:
 def serve(
     host: Annotated[str | None, typer.Option(help="address to bind")] = None,
     port: Annotated[int | None, typer.Option(help="port to bind")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, help="worker processes (more than one: PostgreSQL and NATS)"),
+    ] = None,
 ) -> None:
-    """Run the web server (chat page, API, OpenAPI at /docs); its logs mask personal data."""
+    """Run the web server (chat page, API, OpenAPI at /docs); its logs mask personal data.
+    Several workers share PostgreSQL and NATS JetStream (docs/scaling.md)."""
     import uvicorn
     import uvicorn.config
 
@@ -48,18 +53,55 @@ def serve(
 
     try:
         settings = get_settings()
+        count = workers or settings.workers
+        if count > 1:
+            _check_workers(settings, count)
     except WarmlineError as exc:
         _fail(exc)
         return
     install()  # the last-resort handler, for libraries' records that reach no other
-    uvicorn.run(
-        create_app(settings),
-        host=host or settings.host,
-        port=port or settings.port,
-        log_level=settings.log_level,
-        log_config=server_log_config(uvicorn.config.LOGGING_CONFIG, settings.log_level),
-        access_log=False,
-    )
+    options: dict[str, Any] = {
+        "host": host or settings.host,
+        "port": port or settings.port,
+        "log_level": settings.log_level,
+        "log_config": server_log_config(uvicorn.config.LOGGING_CONFIG, settings.log_level),
+        "access_log": False,
+    }
+    if count == 1:
+        uvicorn.run(create_app(settings), **options)
+    else:  # each worker builds its own app (and runtime) from the same environment
+        uvicorn.run("warmline.cli:worker_app", factory=True, workers=count, **options)
+
+
+def _check_workers(settings: Any, count: int) -> None:
+    """Several workers need a shared database and a shared live feed: refuse SQLite (one
+    writer, one process) and a missing NATS; migrate once here, before the workers start."""
+    from warmline.errors import ConfigurationError
+    from warmline.services.database import migrate
+    from warmline.storage.database import is_sqlite
+
+    if is_sqlite(settings.database_url):
+        raise ConfigurationError(
+            f"--workers {count} needs PostgreSQL (WARMLINE_DATABASE_URL=postgresql+asyncpg://...): "
+            "the embedded SQLite database serves one process; run one worker, or see "
+            "docs/scaling.md"
+        )
+    if not settings.nats_url:
+        raise ConfigurationError(
+            f"--workers {count} needs WARMLINE_NATS_URL (NATS with JetStream): without it a "
+            "customer's live stream on one worker would miss what another records; see "
+            "docs/scaling.md"
+        )
+    asyncio.run(migrate(settings))
+
+
+def worker_app() -> Any:
+    """The app of one worker of ``warmline serve --workers N`` (uvicorn's factory)."""
+    from warmline.app import create_app
+    from warmline.privacy.logs import install
+
+    install()
+    return create_app()
 
 
 @app.command()

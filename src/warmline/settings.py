@@ -149,6 +149,32 @@ class Settings(BaseSettings):
         description="Redis URL (redis://host:6379) shared by every worker for rate limits, "
         "sign-in throttling and revoked sessions; unset: kept in each process's memory",
     )
+    nats_url: str | None = Field(
+        None,
+        description="NATS server with JetStream (nats://host:4222) through which every worker "
+        "shares live events (docs/scaling.md); unset: live events stay in the process",
+    )
+    nats_stream: str = Field(
+        "WARMLINE", pattern=r"^[A-Za-z0-9_-]+$", description="the JetStream stream of live events"
+    )
+    nats_max_age_s: float = Field(
+        3600.0, gt=0, description="longest the stream keeps a live event (the database keeps all)"
+    )
+    nats_max_bytes: int = Field(
+        256 * 1024 * 1024, ge=1024 * 1024, description="most bytes the stream keeps, oldest dropped"
+    )
+    workers: int = Field(
+        1,
+        ge=1,
+        description="processes `warmline serve` runs; more than one needs PostgreSQL and NATS "
+        "(docs/scaling.md)",
+    )
+    lock_timeout_s: float = Field(
+        30.0,
+        gt=0,
+        description="longest a turn waits for its conversation's lock held by another worker "
+        "(PostgreSQL)",
+    )
     signin_limit_per_name: str = Field(
         "5/minute", description="failed sign-ins allowed per agent name (moving window)"
     )

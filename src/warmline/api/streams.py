@@ -10,6 +10,9 @@ Events, each a JSON object in ``data``:
 - ``escalated``, ``agent_joined``, ``agent_left``, ``handed_back``, ``wrapped_up``: who owns
   the conversation changed; ``agent`` is the person's display name (``""`` for escalated),
   ``at`` the time. A page shows who the customer is talking to from these alone.
+
+The stream ends when the live feed between workers breaks or comes back (docs/scaling.md): the
+client reconnects, and a second ``ready`` tells it to read what it may have missed.
 """
 
 from __future__ import annotations
@@ -79,8 +82,10 @@ async def conversation_stream(runtime: Runtime, conversation_id: str) -> EventSo
     async def messages() -> AsyncIterator[dict[str, str]]:
         async with runtime.broker.subscribe(conversation_id) as queue:
             yield {"event": "ready", "data": "{}"}
-            while True:
-                for item in stream_items(runtime.settings, await queue.get()):
+            while (event := await queue.get()) is not None:
+                for item in stream_items(runtime.settings, event):
                     yield item
+            # the live feed between workers broke: ending the stream makes the client reconnect
+            # (EventSource does by itself) and read what it missed; see docs/scaling.md
 
     return EventSourceResponse(messages(), ping=15)

@@ -1,4 +1,9 @@
-"""In-process fan-out of new conversation events to live subscribers (the SSE stream)."""
+"""In-process fan-out of new conversation events to live subscribers (the SSE stream).
+
+A subscriber reads events from its queue; ``None`` means the live feed broke (the broker
+between workers lost its server, or got it back): the subscriber ends its stream, the client
+reconnects and reads what it missed from the database. The in-process broker never breaks;
+``services/realtime_nats.py`` shares the events between workers and may."""
 
 from __future__ import annotations
 
@@ -14,18 +19,22 @@ QUEUE_LIMIT = 256
 
 class Broker:
     def __init__(self) -> None:
-        self._subscribers: dict[str, set[asyncio.Queue[Event]]] = defaultdict(set)
+        self._subscribers: dict[str, set[asyncio.Queue[Event | None]]] = defaultdict(set)
 
     def publish(self, conversation_id: str, events: Sequence[Event]) -> None:
         for queue in list(self._subscribers.get(conversation_id, ())):
             for event in events:
-                if queue.full():  # a subscriber that does not read loses the oldest, not us
-                    queue.get_nowait()
-                queue.put_nowait(event)
+                _put(queue, event)
+
+    def interrupt(self) -> None:
+        """Tell every subscriber that the live feed broke (each reads ``None``)."""
+        for queues in list(self._subscribers.values()):
+            for queue in list(queues):
+                _put(queue, None)
 
     @asynccontextmanager
-    async def subscribe(self, conversation_id: str) -> AsyncIterator[asyncio.Queue[Event]]:
-        queue: asyncio.Queue[Event] = asyncio.Queue(QUEUE_LIMIT)
+    async def subscribe(self, conversation_id: str) -> AsyncIterator[asyncio.Queue[Event | None]]:
+        queue: asyncio.Queue[Event | None] = asyncio.Queue(QUEUE_LIMIT)
         self._subscribers[conversation_id].add(queue)
         try:
             yield queue
@@ -33,3 +42,12 @@ class Broker:
             self._subscribers[conversation_id].discard(queue)
             if not self._subscribers[conversation_id]:
                 del self._subscribers[conversation_id]
+
+    async def aclose(self) -> None:
+        """Nothing to close in the process."""
+
+
+def _put(queue: asyncio.Queue[Event | None], item: Event | None) -> None:
+    if queue.full():  # a subscriber that does not read loses the oldest, not us
+        queue.get_nowait()
+    queue.put_nowait(item)

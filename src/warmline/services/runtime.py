@@ -18,12 +18,14 @@ from warmline.services.actions import ActionRunner
 from warmline.services.audit import AuditLog
 from warmline.services.conversations import ConversationService
 from warmline.services.handoff import HandoffService
+from warmline.services.locks import ConversationLocks
 from warmline.services.packets import Packets
 from warmline.services.packs import PackRegistry, PackRuntime, load_runtime
 from warmline.services.presence import Presence
 from warmline.services.realtime import Broker
 from warmline.services.reports import Reports
 from warmline.settings import Settings
+from warmline.storage.advisory_locks import AdvisoryLocks
 from warmline.storage.audit import AuditRepository
 from warmline.storage.conversations import ConversationRepository
 from warmline.storage.database import (
@@ -62,6 +64,31 @@ async def load_packs(settings: Settings, encoder: Encoder | None) -> PackRegistr
         packs[runtime.pack.pack] = runtime
         aliases[source] = aliases[Path(source).stem] = runtime.pack.pack
     return PackRegistry(packs, settings.default_pack, aliases)
+
+
+async def open_broker(settings: Settings) -> Broker:
+    """The live events' broker: shared by every worker through NATS JetStream when
+    ``nats_url`` is set, else in the process."""
+    if settings.nats_url is None:
+        return Broker()
+    from warmline.services.realtime_nats import NatsBroker  # only with NATS configured
+
+    return await NatsBroker.connect(
+        settings.nats_url,
+        stream=settings.nats_stream,
+        max_age_s=settings.nats_max_age_s,
+        max_bytes=settings.nats_max_bytes,
+    )
+
+
+def conversation_locks(settings: Settings) -> ConversationLocks:
+    """One turn at a time per conversation: in the process on SQLite (one process), and also
+    in the database on PostgreSQL, where several workers may share it."""
+    if is_sqlite(settings.database_url):
+        return ConversationLocks()
+    return ConversationLocks(
+        AdvisoryLocks(settings.database_url, timeout_s=settings.lock_timeout_s)
+    )
 
 
 def warm(packs: PackRegistry) -> None:
@@ -119,7 +146,7 @@ class Runtime:
             circuit_threshold=settings.backoffice_circuit_threshold,
             circuit_open_s=settings.backoffice_circuit_open_s,
         )
-        broker = Broker()
+        broker = await open_broker(settings)
         service = ConversationService(
             repo,
             packs,
@@ -130,6 +157,7 @@ class Runtime:
             account_ttl_s=settings.account_ttl_s,
             verification_attempts=settings.verification_attempts,
         )
+        service.locks = conversation_locks(settings)
         presence = Presence(service.clock, settings.agent_capacity)
         handoff = HandoffService(service, presence, default_handle_s=settings.handle_time_s)
         background: list[asyncio.Task[None]] = []
@@ -145,5 +173,7 @@ class Runtime:
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
         await self.backoffice.aclose()
+        await self.broker.aclose()
+        await self.conversations.locks.aclose()
         await self.repository.aclose()
         await self._engine.dispose()  # type: ignore[attr-defined]
