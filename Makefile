@@ -8,6 +8,7 @@ STAMP   := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 PG_URL  ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
 REDIS_URL ?= redis://127.0.0.1:6379/15
+NATS_URL ?= nats://127.0.0.1:4222
 
 .PHONY: demo test setup browser lint typecheck unit scenarios bench clean
 
@@ -40,6 +41,7 @@ typecheck: $(STAMP)
 unit: $(STAMP) browser
 	WARMLINE_ENCODER_PRECISION=int8 \
 	  WARMLINE_TEST_POSTGRES_URL=$(PG_URL) WARMLINE_TEST_REDIS_URL=$(REDIS_URL) \
+	  WARMLINE_TEST_NATS_URL=$(NATS_URL) \
 	  WARMLINE_TEST_CHROMIUM=$(CHROMIUM) \
 	  $(BIN)/pytest -q -m "" --junitxml=reports/pytest.xml
 
