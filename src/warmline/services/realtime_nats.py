@@ -62,6 +62,7 @@ class NatsBroker(Broker):
         self._watched: dict[str, Subscription] = {}
         self._watchers: Counter[str] = Counter()
         self._sending: set[asyncio.Task[None]] = set()
+        self._closing = False
 
     @classmethod
     async def connect(
@@ -183,6 +184,8 @@ class NatsBroker(Broker):
         log.warning("NATS: %r", exc)
 
     async def _on_disconnected(self) -> None:
+        if self._closing:
+            return
         if self.connected:
             log.warning("NATS connection lost: live updates between workers paused")
         self.connected = False
@@ -194,6 +197,7 @@ class NatsBroker(Broker):
         self.interrupt()  # each subscriber reads what it missed, then follows live again
 
     async def aclose(self) -> None:
+        self._closing = True
         if self._sending:
             await asyncio.wait(set(self._sending), timeout=PUBLISH_TIMEOUT_S)
         if self._nc is not None and not self._nc.is_closed:
