@@ -204,3 +204,28 @@ async def test_a_nats_outage_fails_no_turn_and_subscribers_are_told_twice(
                 assert await next_events(remote, len(after.events)) == after.events
     finally:
         await other.aclose()
+
+
+@pytest.mark.parametrize(
+    ("database", "nats", "refusal"),
+    [
+        ("sqlite+aiosqlite:///:memory:", NATS_URL or "nats://127.0.0.1:4222", "needs PostgreSQL"),
+        ("postgresql+asyncpg://warmline@127.0.0.1:1/none", None, "needs WARMLINE_NATS_URL"),
+    ],
+)
+def test_serve_refuses_several_workers_without_a_shared_database_and_feed(
+    database: str, nats: str | None, refusal: str
+) -> None:
+    from typer.testing import CliRunner
+
+    from warmline.cli import app
+
+    env = {
+        "WARMLINE_DATABASE_URL": database,
+        "WARMLINE_NATS_URL": nats,
+        "WARMLINE_WORKERS": None,
+        "WARMLINE_SECRET_KEY": "k" * 40,
+    }
+    result = CliRunner().invoke(app, ["serve", "--workers", "2"], env=env)
+    assert result.exit_code == 2
+    assert refusal in " ".join(result.output.split())

@@ -47,16 +47,11 @@ def process(command: list[str], env: dict[str, str], health: str) -> Iterator[No
             proc.kill()
 
 
-@pytest.fixture(scope="module")
-def workers(
-    postgres_database: str, model_cache: Path, mini_nlu: NluEngine
-) -> Iterator[tuple[str, str]]:
-    """The back office and two warmline workers sharing the database, NATS, the secret key and
-    the trained models (``mini_nlu`` trained them into ``model_cache`` first)."""
-    bo_port, ports = free_port(), (free_port(), free_port())
-    env = {
+def shared_env(database: str, model_cache: Path, bo_port: int) -> dict[str, str]:
+    """What every worker shares: the database, NATS, the secret key and the trained models."""
+    return {
         **os.environ,
-        "WARMLINE_DATABASE_URL": postgres_database,
+        "WARMLINE_DATABASE_URL": database,
         "WARMLINE_NATS_URL": str(NATS_URL),
         "WARMLINE_SECRET_KEY": secrets.token_urlsafe(48),
         "WARMLINE_BACKOFFICE_URL": f"http://127.0.0.1:{bo_port}",
@@ -67,22 +62,33 @@ def workers(
         "WARMLINE_ENVIRONMENT": "test",
         "WARMLINE_CUSTOMER_PICKER": "1",
     }
+
+
+def serve(port: int, *options: str) -> list[str]:
+    return [sys.executable, "-m", "warmline.cli", "serve", "--port", str(port), *options]
+
+
+@pytest.fixture(scope="module")
+def backoffice_and_env(
+    postgres_database: str, model_cache: Path, mini_nlu: NluEngine
+) -> Iterator[dict[str, str]]:
+    """The reference back office, and the environment of workers that use it
+    (``mini_nlu`` trained the models into ``model_cache`` first)."""
+    bo_port = free_port()
+    env = shared_env(postgres_database, model_cache, bo_port)
+    command = [sys.executable, "-m", "warmline.demo.backoffice", "--port", str(bo_port)]
+    with process(command, env, f"http://127.0.0.1:{bo_port}/_health"):
+        yield env
+
+
+@pytest.fixture(scope="module")
+def workers(backoffice_and_env: dict[str, str]) -> Iterator[tuple[str, str]]:
+    """Two warmline workers, each a `warmline serve` of its own on a port of its own."""
+    ports = (free_port(), free_port())
     with ExitStack() as stack:
-        stack.enter_context(
-            process(
-                [sys.executable, "-m", "warmline.demo.backoffice", "--port", str(bo_port)],
-                env,
-                f"http://127.0.0.1:{bo_port}/_health",
-            )
-        )
         for port in ports:  # one after the other: the first migrates the new database
-            stack.enter_context(
-                process(
-                    [sys.executable, "-m", "warmline.cli", "serve", "--port", str(port)],
-                    env,
-                    f"http://127.0.0.1:{port}/healthz",
-                )
-            )
+            health = f"http://127.0.0.1:{port}/healthz"
+            stack.enter_context(process(serve(port), backoffice_and_env, health))
         yield f"http://127.0.0.1:{ports[0]}", f"http://127.0.0.1:{ports[1]}"
 
 
@@ -147,3 +153,22 @@ def test_a_customer_on_one_worker_and_an_agent_on_another_see_each_other_live(
         reply = agent.post(f"/api/agent/conversations/{cid}/messages", json={"text": "Hi, Ana"})
         assert reply.status_code == 204, reply.text
         assert next_message(on_a, "agent")["text"] == "Hi, Ana"  # recorded on B
+
+
+def test_serve_with_two_workers_serves_turns(backoffice_and_env: dict[str, str]) -> None:
+    port = free_port()
+    command = serve(port, "--workers", "2")  # migrates, then starts both
+    base_url = f"http://127.0.0.1:{port}"
+    with (
+        process(command, backoffice_and_env, f"{base_url}/healthz"),
+        httpx.Client(base_url=base_url, timeout=LIMIT_S) as client,
+    ):
+        for _ in range(3):  # whichever worker takes each request
+            started = client.post("/api/conversations", json={}).json()
+            cid, token = started["conversation_id"], started["conversation_token"]
+            reply = client.post(
+                f"/api/conversations/{cid}/messages",
+                json={"text": "hello"},
+                headers={"authorization": f"Bearer {token}"},
+            )
+            assert reply.status_code == 200 and reply.json()["replies"]
