@@ -74,24 +74,12 @@ def serve(
 
 
 def _check_workers(settings: Any, count: int) -> None:
-    """Several workers need a shared database and a shared live feed: refuse SQLite (one
-    writer, one process) and a missing NATS; migrate once here, before the workers start."""
-    from warmline.errors import ConfigurationError
+    """Refuse what several workers cannot share (``check_workers``); migrate once here, before
+    the workers start."""
     from warmline.services.database import migrate
-    from warmline.storage.database import is_sqlite
+    from warmline.services.runtime import check_workers
 
-    if is_sqlite(settings.database_url):
-        raise ConfigurationError(
-            f"--workers {count} needs PostgreSQL (WARMLINE_DATABASE_URL=postgresql+asyncpg://...): "
-            "the embedded SQLite database serves one process; run one worker, or see "
-            "docs/scaling.md"
-        )
-    if not settings.nats_url:
-        raise ConfigurationError(
-            f"--workers {count} needs WARMLINE_NATS_URL (NATS with JetStream): without it a "
-            "customer's live stream on one worker would miss what another records; see "
-            "docs/scaling.md"
-        )
+    check_workers(settings, count)
     asyncio.run(migrate(settings))
 
 

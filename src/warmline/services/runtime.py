@@ -12,6 +12,7 @@ import httpx
 
 from warmline.connectors.backoffice import BackOfficeClient
 from warmline.domain.understanding import TurnContext
+from warmline.errors import ConfigurationError
 from warmline.nlu.affect import AffectConfig, load_affect
 from warmline.nlu.embeddings import Encoder, EncoderConfig, load_encoder
 from warmline.services.actions import ActionRunner
@@ -79,6 +80,25 @@ async def open_broker(settings: Settings) -> Broker:
         max_age_s=settings.nats_max_age_s,
         max_bytes=settings.nats_max_bytes,
     )
+
+
+def check_workers(settings: Settings, count: int) -> None:
+    """Several workers need a shared database and a shared live feed: SQLite (one writer, one
+    process) and a missing NATS are refused with a ``ConfigurationError`` that says so."""
+    if count <= 1:
+        return
+    if is_sqlite(settings.database_url):
+        raise ConfigurationError(
+            f"--workers {count} needs PostgreSQL (WARMLINE_DATABASE_URL=postgresql+asyncpg://...): "
+            "the embedded SQLite database serves one process; run one worker, or see "
+            "docs/scaling.md"
+        )
+    if not settings.nats_url:
+        raise ConfigurationError(
+            f"--workers {count} needs WARMLINE_NATS_URL (NATS with JetStream): without it a "
+            "customer's live stream on one worker would miss what another records; see "
+            "docs/scaling.md"
+        )
 
 
 def conversation_locks(settings: Settings) -> ConversationLocks:
