@@ -229,3 +229,18 @@ def test_serve_refuses_several_workers_without_a_shared_database_and_feed(
     result = CliRunner().invoke(app, ["serve", "--workers", "2"], env=env)
     assert result.exit_code == 2
     assert refusal in " ".join(result.output.split())
+
+
+async def test_a_stream_ends_when_the_live_feed_breaks(
+    runtime: Runtime, client: httpx.AsyncClient
+) -> None:
+    started = (await client.post("/api/conversations", json={})).json()
+    cid, token = started["conversation_id"], started["conversation_token"]
+    stream = asyncio.create_task(
+        client.get(f"/api/conversations/{cid}/stream", headers={"authorization": f"Bearer {token}"})
+    )
+    await until(lambda: cid in runtime.broker._subscribers, "subscribed")
+    runtime.broker.interrupt()  # what a NATS broker does when its connection drops or returns
+    response = await asyncio.wait_for(stream, WAIT_S)  # ended: the client reconnects
+    assert response.status_code == 200 and "event: ready" in response.text
+    assert cid not in runtime.broker._subscribers

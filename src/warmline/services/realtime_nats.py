@@ -140,8 +140,8 @@ class NatsBroker(Broker):
     @asynccontextmanager
     async def subscribe(self, conversation_id: str) -> AsyncIterator[asyncio.Queue[Event | None]]:
         async with super().subscribe(conversation_id) as queue:
-            await self._watch(conversation_id)
             try:
+                await self._watch(conversation_id)
                 yield queue
             finally:
                 await self._unwatch(conversation_id)
@@ -153,10 +153,10 @@ class NatsBroker(Broker):
         if conversation_id in self._watched or self._nc is None:
             return
         subject = subject_of(conversation_id)
-        self._watched[conversation_id] = await self._nc.subscribe(subject, cb=self._on_message)
         try:
+            self._watched[conversation_id] = await self._nc.subscribe(subject, cb=self._on_message)
             await self._nc.flush(timeout=int(PUBLISH_TIMEOUT_S))
-        except Exception as exc:  # cut off: the subscription is renewed on reconnect
+        except Exception as exc:  # cut off: renewed on reconnect, this worker's events meanwhile
             log.warning("live events from other workers paused: %r", exc)
 
     async def _unwatch(self, conversation_id: str) -> None:
