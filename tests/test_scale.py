@@ -244,3 +244,13 @@ async def test_a_stream_ends_when_the_live_feed_breaks(
     response = await asyncio.wait_for(stream, WAIT_S)  # ended: the client reconnects
     assert response.status_code == 200 and "event: ready" in response.text
     assert cid not in runtime.broker._subscribers
+
+
+async def test_a_nats_server_unreachable_at_start_is_a_clear_error() -> None:
+    from warmline.errors import ConfigurationError
+
+    url = f"nats://127.0.0.1:{free_port()}"  # nothing listens there
+    with pytest.raises(ConfigurationError, match="cannot use NATS at"):
+        await asyncio.wait_for(
+            NatsBroker.connect(url, stream="WARMLINE", max_age_s=60, max_bytes=2**20), WAIT_S
+        )

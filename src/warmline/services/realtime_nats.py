@@ -39,6 +39,7 @@ from warmline.services.realtime import Broker
 log = logging.getLogger("warmline.realtime")
 SUBJECT_PREFIX = "warmline.conv."
 PUBLISH_TIMEOUT_S = 2.0
+START_ATTEMPTS = 3  # connecting at start, a second apart; afterwards reconnecting never stops
 _PLAIN = re.compile(r"[A-Za-z0-9_-]+")
 
 
@@ -76,7 +77,7 @@ class NatsBroker(Broker):
                 url,
                 name=f"warmline-{broker.origin[:8]}",
                 connect_timeout=2,
-                max_reconnect_attempts=-1,
+                max_reconnect_attempts=START_ATTEMPTS,
                 reconnect_time_wait=1,
                 pending_size=0,  # no buffering while cut off: a publish fails at once
                 no_echo=True,  # this worker's own events are delivered in the process
@@ -84,6 +85,7 @@ class NatsBroker(Broker):
                 disconnected_cb=broker._on_disconnected,
                 reconnected_cb=broker._on_reconnected,
             )
+            broker._nc.options["max_reconnect_attempts"] = -1  # once in: reconnect for ever
             await broker._ensure_stream(max_age_s, max_bytes)
         except (OSError, TimeoutError, nats.errors.Error) as exc:
             await broker.aclose()
