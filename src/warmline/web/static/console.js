@@ -131,6 +131,20 @@
   }
 
   var source = new EventSource("/api/agent/conversations/" + encodeURIComponent(id) + "/stream");
+  // Back after a break in the live feed (a network drop, a broker outage): what was said in
+  // between is in the database, so the page is read again, unless a reply is being written.
+  var readyCount = 0;
+  source.addEventListener("ready", function () {
+    readyCount += 1;
+    if (readyCount < 2) { return; }
+    var draft = document.getElementById("text");
+    if (!draft || !draft.value.trim()) { window.location.reload(); return; }
+    if (document.getElementById("reconnected")) { return; }
+    var note = document.createElement("div");
+    note.id = "reconnected"; note.className = "notice"; note.setAttribute("role", "status");
+    note.textContent = "The live feed was interrupted: reload the page to see anything missed.";
+    log.appendChild(note);
+  });
   source.addEventListener("message", function (event) {
     var data = JSON.parse(event.data);
     append(data);
