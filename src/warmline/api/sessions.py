@@ -5,7 +5,10 @@ The session cookie (``warmline_agent``, signed with the secret key by Starlette'
 generation and a CSRF token. Sign-out revokes the session id server-side, and a supervisor's
 "sign this agent out" bumps the agent's generation, so an old cookie is useless afterwards even
 though its signature is still good. Revocations live in the ``limits`` storage (memory, or
-Redis shared by every worker) for as long as a session can live.
+Redis shared by every worker) for as long as a session can live. When that store cannot be
+reached, the check fails closed: the request is refused with 503 (``StorageError``) and the
+session kept, so a revoked session never comes back to life during a Redis outage, and the
+agent carries on once Redis is back (docs/security.md).
 
 The role is read from ``WARMLINE_AGENTS`` on every request, so a changed role or a removed
 account takes effect at once; with the development shared password, the role given at sign-in.
@@ -18,11 +21,13 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from collections.abc import Awaitable
 from dataclasses import dataclass
 
 from fastapi import Request
 from limits.aio.storage import Storage
 
+from warmline.api.throttle import STORE_ERRORS, StoreFailures
 from warmline.errors import Forbidden, NotSignedIn
 from warmline.services.agent_accounts import SignedIn, has_role
 from warmline.settings import Role, Settings
@@ -50,19 +55,29 @@ class Revocations:
     def __init__(self, storage: Storage, max_age_s: int) -> None:
         self.storage = storage
         self.max_age_s = max_age_s
+        self.failures = StoreFailures("the agent's session")
+
+    async def _call(self, call: Awaitable[int]) -> int:
+        """``call``'s answer; ``StorageError`` (503, counted and logged) when the store
+        cannot be reached."""
+        try:
+            return await call
+        except STORE_ERRORS as exc:
+            raise self.failures.failed(exc) from None
 
     async def revoke(self, session_id: str) -> None:
-        await self.storage.incr(f"warmline/revoked/{session_id}", self.max_age_s)
+        await self._call(self.storage.incr(f"warmline/revoked/{session_id}", self.max_age_s))
 
     async def revoked(self, session_id: str) -> bool:
-        return await self.storage.get(f"warmline/revoked/{session_id}") > 0
+        return await self._call(self.storage.get(f"warmline/revoked/{session_id}")) > 0
 
     async def generation(self, agent: str) -> int:
-        return await self.storage.get(f"warmline/agent-generation/{agent}")
+        return await self._call(self.storage.get(f"warmline/agent-generation/{agent}"))
 
     async def revoke_agent(self, agent: str) -> None:
         """Every session ``agent`` holds now ends."""
-        await self.storage.incr(f"warmline/agent-generation/{agent}", self.max_age_s)
+        key = f"warmline/agent-generation/{agent}"
+        await self._call(self.storage.incr(key, self.max_age_s))
 
 
 def _revocations(request: Request) -> Revocations:
@@ -101,11 +116,15 @@ async def start_session(request: Request, who: SignedIn) -> None:
 
 
 async def end_session(request: Request) -> None:
-    """Sign-out: the session id is revoked server-side, then the cookie cleared."""
+    """Sign-out: the session id is revoked server-side, then the cookie cleared. When the
+    revocation cannot be recorded (the store is away) the cookie is cleared all the same and
+    the 503 says the sign-out is not complete."""
     session_id = request.session.get("sid")
-    if isinstance(session_id, str):
-        await _revocations(request).revoke(session_id)
-    request.session.clear()
+    try:
+        if isinstance(session_id, str):
+            await _revocations(request).revoke(session_id)
+    finally:
+        request.session.clear()
 
 
 async def session_agent(request: Request) -> Agent:

@@ -4,16 +4,23 @@ and the chat page alike), and failed agent sign-ins per name and per address (th
 
 The counters live in one ``limits`` storage: each process's memory by default, Redis when
 ``WARMLINE_REDIS_URL`` is set, so that every worker counts together. A refusal is a 429
-problem response with ``Retry-After``."""
+problem response with ``Retry-After``.
+
+When the storage (Redis) cannot be reached, ``Throttle`` counts the failure, logs a warning (at
+most one a minute) and raises ``StorageError`` (503): a sign-in is refused rather than left
+unthrottled. The customers' limits fail open instead: ``RateLimits`` lets the request through,
+so a Redis outage never turns a customer's message into an error (docs/scaling.md)."""
 
 from __future__ import annotations
 
 import functools
+import logging
 import math
 import re
 import time
 
 import limits
+from coredis.exceptions import RedisError
 from limits.aio.storage import Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import ConfigurationError as LimitsConfigurationError
@@ -21,10 +28,37 @@ from limits.storage import storage_from_string
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from warmline.api.limits import send_problem
-from warmline.errors import ConfigurationError, RateLimited
+from warmline.errors import ConfigurationError, RateLimited, StorageError
+
+log = logging.getLogger("warmline.throttle")
 
 _STARTS = re.compile(r"^/(?:api/conversations|chat)/?$")
 _MESSAGES = re.compile(r"^/(?:api/conversations|chat)/[^/]+/messages/?$")
+STORE_ERRORS = (RedisError, OSError, TimeoutError)
+"""What a storage that cannot be reached raises (coredis' errors, refused connections)."""
+WARN_EVERY_S = 60.0
+
+
+class StoreFailures:
+    """Failures of the shared store: counted, and logged as a warning at most once a minute."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        self.count = 0
+        self._warned_at = -WARN_EVERY_S
+
+    def failed(self, exc: BaseException) -> StorageError:
+        """Count ``exc``, warn when due, and return the 503 error that says so."""
+        self.count += 1
+        if time.monotonic() - self._warned_at >= WARN_EVERY_S:
+            self._warned_at = time.monotonic()
+            log.warning(
+                "%s: the shared store cannot be reached (%d failures so far): %r",
+                self.what,
+                self.count,
+                exc,
+            )
+        return StorageError(f"{self.what} cannot be checked now; try again shortly")
 
 
 def open_storage(redis_url: str | None) -> Storage:
@@ -51,6 +85,7 @@ class Throttle:
     def __init__(self, storage: Storage) -> None:
         self.storage = storage
         self.limiter = MovingWindowRateLimiter(storage)
+        self.failures = StoreFailures("the rate limit")
 
     async def _retry_after(self, item: limits.RateLimitItem, key: tuple[str, ...]) -> int:
         stats = await self.limiter.get_window_stats(item, *key)
@@ -59,15 +94,23 @@ class Throttle:
     async def hit(self, rate: str, *key: str) -> None:
         """Count one more under ``rate`` for ``key``; ``RateLimited`` when over it."""
         item = _parsed(rate)
-        if not await self.limiter.hit(item, *key):
-            wait = await self._retry_after(item, key)
+        try:
+            allowed = await self.limiter.hit(item, *key)
+            wait = 0 if allowed else await self._retry_after(item, key)
+        except STORE_ERRORS as exc:
+            raise self.failures.failed(exc) from None
+        if not allowed:
             raise RateLimited(f"too many requests; try again in {wait} s", wait)
 
     async def check(self, rate: str, *key: str) -> None:
         """``RateLimited`` when ``key`` has used up ``rate`` already; counts nothing."""
         item = _parsed(rate)
-        if not await self.limiter.test(item, *key):
-            wait = await self._retry_after(item, key)
+        try:
+            allowed = await self.limiter.test(item, *key)
+            wait = 0 if allowed else await self._retry_after(item, key)
+        except STORE_ERRORS as exc:
+            raise self.failures.failed(exc) from None
+        if not allowed:
             raise RateLimited(f"too many attempts; try again in {wait} s", wait)
 
 
@@ -81,7 +124,9 @@ def client_address(scope: Scope) -> str:
 class RateLimits:
     """ASGI middleware: per client address, at most ``start_limit`` conversation starts and
     ``message_limit`` messages (``POST /api/conversations``, ``POST /chat`` and their
-    ``.../messages``); over it, a 429 problem with ``Retry-After`` before any route runs."""
+    ``.../messages``); over it, a 429 problem with ``Retry-After`` before any route runs.
+    When the storage cannot be reached the request goes through uncounted (fail open; the
+    throttle has counted and logged the failure)."""
 
     def __init__(
         self, app: ASGIApp, throttle: Throttle, start_limit: str, message_limit: str
@@ -107,6 +152,8 @@ class RateLimits:
             kind, limit = rate
             try:
                 await self.throttle.hit(limit, "warmline", kind, client_address(scope))
+            except StorageError:
+                pass  # fail open: a customer is not refused for the limiter's outage
             except RateLimited as exc:
                 await send_problem(
                     send,
