@@ -147,7 +147,25 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(
         None,
         description="Redis URL (redis://host:6379) shared by every worker for rate limits, "
-        "sign-in throttling and revoked sessions; unset: kept in each process's memory",
+        "sign-in throttling, revoked sessions, agent presence and read marks; unset: kept in "
+        "each process's memory",
+    )
+    redis_prefix: str = Field(
+        "warmline:",
+        pattern=r"^[A-Za-z0-9_.:-]*$",
+        description="prefix of the presence and read-mark keys in Redis (one per deployment)",
+    )
+    presence_ttl_s: int = Field(
+        12 * 3600,
+        ge=60,
+        description="with Redis: an agent leaves the shift this long after their last change "
+        "(sign-in, claim, release) unless the console puts them back",
+    )
+    shared_refresh_s: float = Field(
+        1.0,
+        gt=0,
+        le=60,
+        description="with Redis: how often a worker reads presence and read marks back",
     )
     nats_url: str | None = Field(
         None,

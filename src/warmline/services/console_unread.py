@@ -4,8 +4,9 @@ count in its page title.
 A conversation's unread messages are the customer's messages after the last line the agent
 saw (the conversation page marks what it shows, and every message it receives live). A
 conversation the agent never opened has every customer message unread. Kept in the server
-process's memory, like who is on shift (``services/presence.py``): a restart, or another
-worker, starts every agent with nothing read."""
+process's memory, like who is on shift (``services/presence.py``): a restart starts every agent
+with nothing read. With ``WARMLINE_REDIS_URL``, ``SharedReadMarks`` (``services/shared_state.py``)
+keeps them in Redis for every worker; the runtime holds the one to use (``Runtime.read_marks``)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """Who is on shift: agents signed in, the skills they cover, how many conversations each can
 hold at once, and the conversations each holds; with the handle times observed as conversations
-end. Held in the process (one server); several servers would share it through Redis.
+end. Held in the process (one server); with ``WARMLINE_REDIS_URL``, ``services/shared_state.py``
+keeps this in step with every other worker through Redis.
 """
 
 from __future__ import annotations

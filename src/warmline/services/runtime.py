@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Self
@@ -17,6 +17,7 @@ from warmline.nlu.affect import AffectConfig, load_affect
 from warmline.nlu.embeddings import Encoder, EncoderConfig, load_encoder
 from warmline.services.actions import ActionRunner
 from warmline.services.audit import AuditLog
+from warmline.services.console_unread import ReadMarks
 from warmline.services.conversations import ConversationService
 from warmline.services.handoff import HandoffService
 from warmline.services.locks import ConversationLocks
@@ -111,6 +112,24 @@ def conversation_locks(settings: Settings) -> ConversationLocks:
     )
 
 
+async def shared_state(
+    settings: Settings, clock: Clock, background: list[asyncio.Task[None]]
+) -> tuple[Presence, ReadMarks]:
+    """Who is on shift and the console's read marks: in the process, or shared by every worker
+    through Redis when ``redis_url`` is set (read once now, then kept in step by a background
+    task; Redis away at start is logged and the worker starts with its own view)."""
+    if not settings.redis_url:
+        return Presence(clock, settings.agent_capacity), ReadMarks()
+    from warmline.services.shared_state import SharedPresence, SharedReadMarks, SharedStore
+
+    store = SharedStore(settings.redis_url, settings.redis_prefix, settings.shared_refresh_s)
+    presence = SharedPresence(clock, store, settings.agent_capacity, ttl_s=settings.presence_ttl_s)
+    marks = SharedReadMarks(store)
+    await store.sync()
+    background.append(asyncio.create_task(store.run()))
+    return presence, marks
+
+
 def warm(packs: PackRegistry) -> None:
     """Read one turn with each pack, so that everything loaded on first use (the language
     identifier, the date parser, the model sessions' first run) is loaded now."""
@@ -130,6 +149,7 @@ class Runtime:
     audit: AuditLog
     _engine: object
     _background: list[asyncio.Task[None]]
+    read_marks: ReadMarks = field(default_factory=ReadMarks)
 
     @property
     def packets(self) -> Packets:
@@ -178,20 +198,33 @@ class Runtime:
             verification_attempts=settings.verification_attempts,
         )
         service.locks = conversation_locks(settings)
-        presence = Presence(service.clock, settings.agent_capacity)
-        handoff = HandoffService(service, presence, default_handle_s=settings.handle_time_s)
         background: list[asyncio.Task[None]] = []
+        presence, marks = await shared_state(settings, service.clock, background)
+        handoff = HandoffService(service, presence, default_handle_s=settings.handle_time_s)
         if is_sqlite(settings.database_url) and ":memory:" not in settings.database_url:
             background.append(asyncio.create_task(checkpoint_forever(engine)))
         audit = AuditLog(AuditRepository(session_factory(engine)), service.clock)
         return cls(
-            settings, service, handoff, repo, client, packs, broker, audit, engine, background
+            settings,
+            service,
+            handoff,
+            repo,
+            client,
+            packs,
+            broker,
+            audit,
+            engine,
+            background,
+            marks,
         )
 
     async def aclose(self) -> None:
         for task in self._background:
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
+        store = getattr(self.handoff.presence, "store", None)
+        if store is not None:  # what this worker changed last reaches Redis before it goes
+            await store.sync()
         await self.backoffice.aclose()
         await self.broker.aclose()
         await self.conversations.locks.aclose()
