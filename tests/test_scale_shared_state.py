@@ -72,6 +72,22 @@ async def test_two_runtimes_on_one_redis_share_presence_handle_times_and_read_ma
 
 
 @needs_redis
+async def test_a_bare_sign_in_on_another_worker_keeps_the_skills_and_capacity_chosen() -> None:
+    assert REDIS_URL is not None
+    prefix = f"test-{uuid.uuid4().hex}:"
+    one, two = SharedStore(REDIS_URL, prefix), SharedStore(REDIS_URL, prefix)
+    here, there = SharedPresence(SystemClock(), one), SharedPresence(SystemClock(), two)
+    here.sign_in("ben", ("retail",), 1)
+    await one.sync()
+    there.sign_in("ben")  # put back by a console request before the sign-in is seen there
+    assert there.agents["ben"].capacity == 3
+    await two.sync()
+    await one.sync()
+    assert here.agents["ben"].capacity == there.agents["ben"].capacity == 1
+    assert there.agents["ben"].skills == {"retail"}
+
+
+@needs_redis
 async def test_an_agent_on_shift_expires_after_the_ttl() -> None:
     assert REDIS_URL is not None
     store = SharedStore(REDIS_URL, f"test-{uuid.uuid4().hex}:")

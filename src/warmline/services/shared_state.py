@@ -30,9 +30,9 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Literal
 
-from coredis import Redis
+from coredis import PureToken, Redis
 from coredis.exceptions import RedisError
 
 from warmline.services.console_unread import ReadMarks
@@ -128,13 +128,19 @@ class SharedPresence(Presence):
     def sign_in(
         self, agent: str, skills: tuple[str, ...] = (), capacity: int | None = None
     ) -> None:
+        """As ``Presence.sign_in``; a bare ``sign_in(agent)`` (the console putting back an agent
+        it does not see on shift) writes only when Redis has no entry for them, so it never
+        replaces the skills and capacity chosen at sign-in on another worker."""
         super().sign_in(agent, skills, capacity)
         shown = self.agents[agent]
         info = json.dumps({"skills": sorted(shown.skills), "capacity": shown.capacity})
         redis, (info_key, active_key) = self.store.redis, self._keys(agent)
+        bare = not skills and capacity is None
+        only_new: Literal[PureToken.NX] | None = PureToken.NX if bare else None
 
         async def write() -> None:
-            await redis.set(info_key, info, ex=self.ttl_s)
+            await redis.set(info_key, info, condition=only_new, ex=self.ttl_s)
+            await redis.expire(info_key, self.ttl_s)
             await redis.sadd(self.store.key("presence", "agents"), [agent])
             await redis.expire(active_key, self.ttl_s)
 
