@@ -129,6 +129,9 @@ async def test_unread_counts_follow_what_the_agent_has_seen(
     assert _unread(queue, cid) == 1 and 'data-unread="1"' in queue
     assert (await client.post(f"/console/c/{cid}/seen")).status_code == 204
     assert _unread((await client.get("/console/queue")).text, cid) == 0
+    # the runtime's marks: shared by every worker through Redis when one is configured
+    state, _ = await runtime.conversations.state(cid)
+    assert runtime.read_marks.seen("ana", cid) == len(state.transcript)
 
 
 async def test_the_packet_fragment_follows_the_conversation(

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from warmline.api.deps import HandoffDep
+from warmline.api.deps import HandoffDep, get_runtime
 from warmline.api.sessions import Agent, csrf_token, session_agent
 from warmline.errors import NotSignedIn
 from warmline.services.console_unread import ReadMarks
@@ -70,8 +70,6 @@ def render(
 
 
 def read_marks(request: Request) -> ReadMarks:
-    """What each agent has read, kept with the app (one per server process)."""
-    marks: ReadMarks | None = getattr(request.app.state, "console_read_marks", None)
-    if marks is None:
-        marks = request.app.state.console_read_marks = ReadMarks()
-    return marks
+    """What each agent has read: the runtime's marks, shared by every worker through Redis
+    when ``WARMLINE_REDIS_URL`` is set (``services/shared_state.py``), else this process's."""
+    return get_runtime(request).read_marks
