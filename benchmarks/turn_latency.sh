@@ -18,6 +18,12 @@
 #   START_LIMIT, MESSAGE_LIMIT [100000/minute, 1000000/minute]  the server's per-address limits:
 #                    Locust is one address, so the defaults (meant for one customer) are lifted
 #   KEEP_TMP [0]     1: keep the temporary folder (database, trained models, server logs)
+#   WORKERS [1]      worker processes (`warmline serve --workers N`); more than one needs
+#                    PostgreSQL and NATS, so WORKERS > 1 runs on a fresh PostgreSQL database
+#   POSTGRES [0]     1: PostgreSQL even with one worker (a fresh database, dropped afterwards)
+#   PG_ADMIN_URL [postgresql://postgres@127.0.0.1:5432/postgres]  where that database is made
+#   NATS_URL [nats://127.0.0.1:4222]  used with PostgreSQL
+#   MODEL_DIR [a temporary folder]  trained models to reuse (var/models after `make demo`)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -39,6 +45,11 @@ AUX_CPUS="${AUX_CPUS:-1}"
 PROFILE_S="${PROFILE_S:-0}"
 PYSPY_ARGS="${PYSPY_ARGS:-}"
 KEEP_TMP="${KEEP_TMP:-0}"
+WORKERS="${WORKERS:-1}"
+POSTGRES="${POSTGRES:-0}"
+if ((WORKERS > 1)); then POSTGRES=1; fi
+PG_ADMIN_URL="${PG_ADMIN_URL:-postgresql://postgres@127.0.0.1:5432/postgres}"
+NATS_URL="${NATS_URL:-nats://127.0.0.1:4222}"
 OUTDIR="${OUTDIR:-reports/bench/turn-latency-$(date -u +%Y%m%dT%H%M%SZ)}"
 HOST="http://127.0.0.1:${PORT}"
 
@@ -59,6 +70,7 @@ fi
 BO_PID=""
 SERVER_PID=""
 SPY_PID=""
+PG_DB=""
 cleanup() {
   local pid
   for pid in $SPY_PID $SERVER_PID $BO_PID; do
@@ -67,6 +79,9 @@ cleanup() {
   for pid in $SPY_PID $SERVER_PID $BO_PID; do
     wait "$pid" 2>/dev/null || true
   done
+  if [[ -n "$PG_DB" ]]; then
+    psql -q "$PG_ADMIN_URL" -c "DROP DATABASE IF EXISTS $PG_DB" >/dev/null 2>&1 || true
+  fi
   if [[ "$KEEP_TMP" == "1" ]]; then
     echo "kept $TMP"
   else
@@ -101,8 +116,11 @@ wait_healthy() {  # url pid name
   done
 }
 
-cpu_seconds() {  # utime + stime of a pid, in seconds
-  awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$1/stat"
+cpu_seconds() {  # utime + stime of a pid and its child processes (the workers), in seconds
+  local pids
+  pids="$1 $(pgrep -P "$1" | tr '\n' ' ')"
+  for pid in $pids; do cat "/proc/$pid/stat" 2>/dev/null; done |
+    awk -v hz="$(getconf CLK_TCK)" '{ s += $14 + $15 } END { print s / hz }'
 }
 
 "${AUX_PIN[@]}" python -m warmline.demo.backoffice --host 127.0.0.1 --port "$BO_PORT" \
@@ -114,21 +132,31 @@ BO_PID=$!
 WARMLINE_IDENTITY_SECRET="$(python -c 'import secrets; print(secrets.token_urlsafe(32))')"
 export WARMLINE_IDENTITY_SECRET
 
+DATABASE_URL="sqlite+aiosqlite:///$TMP/bench.db"
+if [[ "$POSTGRES" == "1" ]]; then
+  PG_DB="warmline_bench_$$"
+  psql -q "$PG_ADMIN_URL" -c "CREATE DATABASE $PG_DB" >/dev/null
+  DATABASE_URL="postgresql+asyncpg://${PG_ADMIN_URL#postgresql://}"
+  DATABASE_URL="${DATABASE_URL%/*}/$PG_DB"
+  export WARMLINE_NATS_URL="$NATS_URL"
+fi
+
 # The load talks to the airline pack only; loading just it keeps start-up short.
-WARMLINE_DATABASE_URL="sqlite+aiosqlite:///$TMP/bench.db" \
+WARMLINE_DATABASE_URL="$DATABASE_URL" \
 WARMLINE_BACKOFFICE_URL="http://127.0.0.1:$BO_PORT" \
-WARMLINE_MODEL_DIR="$TMP/models" \
+WARMLINE_MODEL_DIR="${MODEL_DIR:-$TMP/models}" \
 WARMLINE_PACKS='["airline"]' \
 WARMLINE_LOG_LEVEL=warning \
 WARMLINE_START_LIMIT="${START_LIMIT:-100000/minute}" \
 WARMLINE_MESSAGE_LIMIT="${MESSAGE_LIMIT:-1000000/minute}" \
-  "${SERVER_PIN[@]}" warmline serve --host 127.0.0.1 --port "$PORT" >"$TMP/server.log" 2>&1 &
+  "${SERVER_PIN[@]}" warmline serve --host 127.0.0.1 --port "$PORT" --workers "$WORKERS" \
+  >"$TMP/server.log" 2>&1 &
 SERVER_PID=$!
 
 wait_healthy "http://127.0.0.1:$BO_PORT/_health" "$BO_PID" backoffice
 wait_healthy "$HOST/healthz" "$SERVER_PID" server
 
-LOCUST=("${AUX_PIN[@]}" locust -f benchmarks/locustfile.py --headless --host "$HOST" --only-summary
+LOCUST=("${AUX_PIN[@]}" /usr/bin/time -f "%U %S" -o "$TMP/locust.cpu" locust -f benchmarks/locustfile.py --headless --host "$HOST" --only-summary
   --loglevel WARNING)
 
 if [[ "$WARMUP" != "0" ]]; then
@@ -150,6 +178,7 @@ rc=0
   2>&1 | tee "$OUTDIR/locust.log" >&2 || rc=$?
 server_cpu="$(awk -v a="$server_cpu_0" -v b="$(cpu_seconds "$SERVER_PID")" 'BEGIN { print b - a }')"
 bo_cpu="$(awk -v a="$bo_cpu_0" -v b="$(cpu_seconds "$BO_PID")" 'BEGIN { print b - a }')"
+locust_cpu="$(awk '{ print $1 + $2 }' "$TMP/locust.cpu" 2>/dev/null || echo 0)"
 if [[ -n "$SPY_PID" ]]; then
   wait "$SPY_PID" || true
   SPY_PID=""
@@ -157,14 +186,15 @@ fi
 
 CPU_MODEL="$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
 python - "$OUTDIR/turns_stats.csv" "$server_cpu" "$bo_cpu" "$(nproc)" "$CPU_MODEL" "$PINNING" \
-  "$USERS" "$DURATION" <<'PY' | tee "$OUTDIR/summary.txt"
+  "$USERS" "$DURATION" "$WORKERS" "$DATABASE_URL" "$locust_cpu" <<'PY' | tee "$OUTDIR/summary.txt"
 import csv
 import os
 import sys
 
-path, server_cpu, bo_cpu, cores, model, pinning, users, duration = sys.argv[1:]
+path, server_cpu, bo_cpu, cores, model, pinning, users, duration, workers, db, locust = sys.argv[1:]
 rows = {row["Name"]: row for row in csv.DictReader(open(path))}
 print(f"machine: {cores} CPUs, {model}; pinning: {pinning}")
+print(f"server: {workers} worker(s) on {db.split(':')[0]}")
 pace = os.environ.get("TURNS_PER_S_PER_USER")
 print(f"load: {users} conversations, {duration}, "
       + (f"Poisson arrivals, {pace} turns/s per conversation" if pace else "no think time"))
@@ -181,6 +211,11 @@ if turn and int(turn["Request Count"]):
     n = int(turn["Request Count"]) + int(rows.get("start", {}).get("Request Count", 0) or 0)
     print(f"CPU per request (turns and starts): server {1000 * float(server_cpu) / n:.1f} ms, "
           f"back office {1000 * float(bo_cpu) / n:.1f} ms")
+    total = float(server_cpu) + float(bo_cpu) + float(locust)
+    if total:
+        print(f"CPU shares: server {float(server_cpu) / total:.0%}, back office "
+              f"{float(bo_cpu) / total:.0%}, load generator {float(locust) / total:.0%} "
+              "(the measured run)")
 PY
 echo "results in $OUTDIR" >&2
 exit "$rc"
