@@ -178,7 +178,7 @@ rc=0
   2>&1 | tee "$OUTDIR/locust.log" >&2 || rc=$?
 server_cpu="$(awk -v a="$server_cpu_0" -v b="$(cpu_seconds "$SERVER_PID")" 'BEGIN { print b - a }')"
 bo_cpu="$(awk -v a="$bo_cpu_0" -v b="$(cpu_seconds "$BO_PID")" 'BEGIN { print b - a }')"
-locust_cpu="$(awk '{ print $1 + $2 }' "$TMP/locust.cpu" 2>/dev/null || echo 0)"
+locust_cpu="$(awk 'END { print $1 + $2 }' "$TMP/locust.cpu" 2>/dev/null || echo 0)"
 if [[ -n "$SPY_PID" ]]; then
   wait "$SPY_PID" || true
   SPY_PID=""

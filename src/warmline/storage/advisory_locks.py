@@ -36,8 +36,11 @@ class AdvisoryLocks:
     waiting longer than ``timeout_s`` for it is a ``StorageError``."""
 
     def __init__(self, url: str, *, pool_size: int = 10, timeout_s: float = 30.0) -> None:
+        # A fixed pool, no overflow: under a burst, turns wait here for a connection (up to
+        # ``timeout_s``) instead of opening more than the server allows; with the main pool
+        # (5 + 10) a worker holds at most 25 connections, four workers 100.
         self._engine = create_async_engine(
-            url, pool_pre_ping=True, pool_size=pool_size, max_overflow=4 * pool_size
+            url, pool_pre_ping=True, pool_size=pool_size, max_overflow=0, pool_timeout=timeout_s
         )
         self._timeout = f"{int(timeout_s * 1000)}ms"
 
