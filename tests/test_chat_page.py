@@ -98,6 +98,16 @@ async def test_a_form_post_twice_with_one_key_is_one_message(
     assert "4WQ150" in by_header.text
     _, events = await runtime.conversations.state(cid)
     assert sum(1 for e in events if e.kind == "message_received") == 1
+    # a key too long is refused, never cut: two keys alike in 128 characters are two messages
+    for long_key in ("k" * 128 + "1", "k" * 128 + "2"):
+        refused = await client.post(
+            f"/chat/{cid}/messages",
+            data={"text": "hi"},
+            headers={**HX, "Idempotency-Key": long_key},
+        )
+        assert "longer than 128 characters" in refused.text
+    _, events = await runtime.conversations.state(cid)
+    assert sum(1 for e in events if e.kind == "message_received") == 1
 
 
 async def test_without_script_a_post_shows_the_page_again(client: httpx.AsyncClient) -> None:

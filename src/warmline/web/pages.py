@@ -285,7 +285,10 @@ async def send(
     """The composer's post: the answer is the customer's message as recorded and the replies
     (htmx), or, without script, the page again. ``idempotency_key`` (from the form, or the
     ``Idempotency-Key`` header) makes a retried post return the first answer."""
-    key = idempotency_key or request.headers.get("idempotency-key", "")[:128]
+    key = idempotency_key or request.headers.get("idempotency-key", "")
+    if len(key) > 128:  # never cut: two keys alike in their first 128 characters are not one
+        notice = "the idempotency key is longer than 128 characters"
+        return templates.TemplateResponse(request, "_notice.html", {"notice": notice})
     context: dict[str, object] = {"conversation_id": conversation_id}
     try:
         result = await conversations.post_message(conversation_id, text, key or None)
