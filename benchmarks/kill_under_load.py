@@ -34,10 +34,10 @@ import jwt
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from benchmarks.http_turns import CUSTOMERS  # noqa: E402
 from tests.live import free_port, wait_for  # noqa: E402
 
 SECRET = "kill-under-load-benchmark-identity-secret-0123456789"
-CUSTOMERS = ["chen_jackson_3290", "harper_lopez_1489", "mohamed_taylor_9830"]
 TEXTS = [
     "where is my reservation {r}?",
     "how many bags can I bring?",
@@ -48,11 +48,7 @@ TEXTS = [
     "thanks",
     "ok",
 ]
-RESERVATIONS = {
-    "chen_jackson_3290": "4WQ150",
-    "harper_lopez_1489": "T1QOBS",
-    "mohamed_taylor_9830": "WPK8DQ",
-}
+RESERVATIONS = {who: reservation for who, reservation, _ in CUSTOMERS}
 
 
 async def _post(urls: list[str], first: int, path: str, **kw: object) -> tuple[int, dict]:
@@ -73,7 +69,7 @@ async def _post(urls: list[str], first: int, path: str, **kw: object) -> tuple[i
 
 
 async def conversation(urls: list[str], n: int, record: dict[str, object]) -> None:
-    who = CUSTOMERS[n % len(CUSTOMERS)]
+    who = CUSTOMERS[n % len(CUSTOMERS)][0]
     token = jwt.encode({"sub": who, "exp": int(time.time()) + 3600}, SECRET, algorithm="HS256")
     first = n % len(urls)
     first, started = await _post(

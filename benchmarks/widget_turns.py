@@ -31,20 +31,14 @@ import jwt
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from benchmarks.http_turns import CUSTOMERS  # noqa: E402
+from benchmarks.http_turns import TURNS as HTTP_TURNS  # noqa: E402
 from tests.live import free_port, live_stack  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 SECRET = "widget-turns-benchmark-identity-secret-0123456789"
-CUSTOMER = ("chen_jackson_3290", "4WQ150", "HAT170")
-TURNS = [
-    "where is my reservation {reservation}?",
-    "how many bags can I bring?",
-    "I need to cancel my bag",
-    "am I talking to a bot?",
-    "what is the status of flight {flight}?",
-    "can you check reservation {reservation} again please",
-    "thanks",
-]
+CUSTOMER = CUSTOMERS[0]
+TURNS = HTTP_TURNS[1:]  # the HTTP benchmark's turns, without its opening "hello"
 
 
 class _Quiet(SimpleHTTPRequestHandler):

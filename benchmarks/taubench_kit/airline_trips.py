@@ -9,27 +9,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from warmline.domain.dates import MONTHS
+
 YEAR = "2024"
 TODAY = "2024-05-15"
-_MONTHS = {
-    m: i + 1
-    for i, m in enumerate(
-        [
-            "january",
-            "february",
-            "march",
-            "april",
-            "may",
-            "june",
-            "july",
-            "august",
-            "september",
-            "october",
-            "november",
-            "december",
-        ]
-    )
-}
+_MONTHS = {m: i + 1 for i, m in enumerate(MONTHS)}
 _MONTH_NAMES = "|".join(list(_MONTHS) + [m[:3] for m in _MONTHS])
 _DATE = re.compile(
     rf"\b(?P<iso>20\d\d-\d\d-\d\d)\b"
