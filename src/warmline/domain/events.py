@@ -49,6 +49,9 @@ class Understood(_Event):
 class Decided(_Event):
     kind: Literal["decided"] = "decided"
     decision: Decision
+    trace_id: str | None = None
+    """The trace (OpenTelemetry, 32 hex digits) of the turn that decided, when traces are on
+    (docs/observability.md): the decision in the log links to its spans; None otherwise."""
 
 
 class ActionProposed(_Event):
@@ -72,6 +75,12 @@ class ActionExecuted(_Event):
     risk: str
     idempotency_key: str | None = None
     result: dict[str, Any] = Field(default_factory=dict)
+    approval_id: str | None = Field(
+        None, description="the approval it ran after (a person executed it from the console)"
+    )
+    reasons: list[Reason] = Field(
+        default_factory=list, description="why it ran: its rollout mode and the limit checked"
+    )
 
 
 class ActionFailed(_Event):
@@ -81,6 +90,40 @@ class ActionFailed(_Event):
     error: str
     reason: str
     retryable: bool = False
+
+
+class ActionAwaitingApproval(_Event):
+    """A confirmed write that did not run: its rollout mode (``shadow``: only proposed;
+    ``supervised`` or ``autonomous`` over a limit: held for approval) sent it to a person in the
+    console's approval queue, with the idempotency key it will run with and the reasons."""
+
+    kind: Literal["action_awaiting_approval"] = "action_awaiting_approval"
+    approval_id: str
+    action: str
+    params: dict[str, str]
+    mode: Literal["shadow", "supervised", "autonomous"]
+    idempotency_key: str
+    reasons: list[Reason] = Field(default_factory=list)
+
+
+class ActionApproved(_Event):
+    """A person executed a write held for approval (the ``action_executed`` event follows)."""
+
+    kind: Literal["action_approved"] = "action_approved"
+    approval_id: str
+    action: str
+    by: str
+    note: str = ""
+
+
+class ActionRejected(_Event):
+    """A person rejected a write held for approval: nothing was written."""
+
+    kind: Literal["action_rejected"] = "action_rejected"
+    approval_id: str
+    action: str
+    by: str
+    note: str = ""
 
 
 class CustomerVerified(_Event):
@@ -201,6 +244,9 @@ Event = Annotated[
     | ActionDeclined
     | ActionExecuted
     | ActionFailed
+    | ActionAwaitingApproval
+    | ActionApproved
+    | ActionRejected
     | CustomerVerified
     | VerificationFailed
     | BotReplied
