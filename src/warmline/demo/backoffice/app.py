@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import httpx
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -24,6 +25,7 @@ from warmline.demo.backoffice import (
     airline_flights,
     retail,
     retail_orders,
+    stock_routes,
 )
 from warmline.demo.backoffice.idempotency import IdempotencyCache, IdempotencyMiddleware
 from warmline.demo.backoffice.store import (
@@ -32,6 +34,7 @@ from warmline.demo.backoffice.store import (
     RecordNotFound,
     RuleViolation,
 )
+from warmline.demo.backoffice.stock_events import StockEvents
 from warmline.demo.backoffice.switches import SwitchBoard, Switches, SwitchesMiddleware
 
 
@@ -43,15 +46,37 @@ class BackOfficeConfig(BaseModel):
     outage: bool = False
     seed: int | None = Field(None, description="seed of the error-rate dice (tests)")
     now: datetime = Field(POLICY_NOW, description="the policy's 'current time' (EST, naive)")
+    nats_url: str | None = Field(None, description="publish stock changes to NATS JetStream")
+    nats_stream: str = Field("BACKOFFICE_STOCK", description="the JetStream stream of them")
+    nats_subject: str = Field("backoffice.stock", description="subject prefix (.<item_id>)")
+    webhook_urls: list[str] = Field(
+        default_factory=list, description="POST every stock change to these URLs"
+    )
+    webhook_secret: str = Field("", description="the HMAC key of X-Stock-Signature")
 
     def switches(self) -> Switches:
         return Switches(latency_ms=self.latency_ms, error_rate=self.error_rate, outage=self.outage)
 
 
-def create_app(config: BackOfficeConfig | None = None) -> FastAPI:
+def create_app(
+    config: BackOfficeConfig | None = None,
+    *,
+    webhook_transport: httpx.AsyncBaseTransport | None = None,
+) -> FastAPI:
+    """The app; ``webhook_transport`` carries the stock webhooks (tests: an ASGI transport)."""
     config = config or BackOfficeConfig()
     app = FastAPI(title="warmline reference back office", version="1.0", docs_url="/_docs")
     store = BackOfficeStore(now=config.now)
+    events = StockEvents(
+        nats_url=config.nats_url,
+        stream=config.nats_stream,
+        subject=config.nats_subject,
+        webhook_urls=config.webhook_urls,
+        webhook_secret=config.webhook_secret,
+        transport=webhook_transport,
+    )
+    store.stock.listeners.append(events)
+    app.state.stock_events = events
     board = SwitchBoard(config.switches(), seed=config.seed)
     cache = IdempotencyCache()
     app.state.store = store
@@ -64,6 +89,7 @@ def create_app(config: BackOfficeConfig | None = None) -> FastAPI:
     app.include_router(airline_booking.router)
     app.include_router(retail.router)
     app.include_router(retail_orders.router)
+    app.include_router(stock_routes.router)
     _add_ops_routes(app, store, board, cache)
     _add_error_handlers(app)
     # The last middleware added runs first: faults are applied before idempotency, so an
@@ -94,6 +120,11 @@ def _add_ops_routes(
         store.reset()
         cache.clear()
         return {"status": "reset"}
+
+    @app.get("/_admin/writes", tags=["ops"])
+    async def writes() -> dict[str, object]:
+        """Writes run per path (reached, applied, replayed) and applied per idempotency key."""
+        return cache.writes.report()
 
     @app.get("/_admin/rules", tags=["ops"])
     async def rules() -> dict[str, dict[str, str]]:

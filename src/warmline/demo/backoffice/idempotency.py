@@ -5,6 +5,13 @@ requests with that key get the stored status and body back, with ``Idempotent-Re
 Responses of 500 and above are not stored, so a failed attempt may be retried with the same
 key. Reusing a key for a different request (method, path or body) is refused with 422.
 Requests with one key are serialised; ``clear()`` (``POST /_admin/reset``) forgets all keys.
+
+Every write that reaches the back office's handlers is counted, with a key or without, per
+path (one record's one operation: ``/airline/reservations/4WQ150/cancel``): ``reached`` (the
+handler ran), ``applied`` (it answered 2xx: the side effect happened), ``replayed`` (a stored
+answer was sent instead, nothing ran); and ``applied`` per key. Dry runs and ``/_admin`` are
+not writes. ``GET /_admin/writes`` shows the counts: the proof that retries, resent messages
+and double confirmations changed the back office once.
 """
 
 from __future__ import annotations
@@ -12,7 +19,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from urllib.parse import parse_qs
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -29,14 +37,52 @@ class StoredResponse:
     body: bytes
 
 
+@dataclass
+class WriteCounts:
+    """The writes the back office ran, per path, and those applied per idempotency key."""
+
+    reached: Counter[str] = field(default_factory=Counter)
+    applied: Counter[str] = field(default_factory=Counter)
+    replayed: Counter[str] = field(default_factory=Counter)
+    applied_by_key: Counter[str] = field(default_factory=Counter)
+
+    def ran(self, path: str, key: str | None, status: int) -> None:
+        self.reached[path] += 1
+        if 200 <= status < 300:
+            self.applied[path] += 1
+            if key is not None:
+                self.applied_by_key[key] += 1
+
+    def clear(self) -> None:
+        for counts in (self.reached, self.applied, self.replayed, self.applied_by_key):
+            counts.clear()
+
+    def report(self) -> dict[str, object]:
+        paths = sorted(set(self.reached) | set(self.replayed))
+        return {
+            "by_path": {
+                path: {
+                    "reached": self.reached[path],
+                    "applied": self.applied[path],
+                    "replayed": self.replayed[path],
+                }
+                for path in paths
+            },
+            "by_key": dict(sorted(self.applied_by_key.items())),
+            "applied": sum(self.applied.values()),
+        }
+
+
 class IdempotencyCache:
     def __init__(self) -> None:
         self.responses: dict[str, StoredResponse] = {}
         self.locks: dict[str, asyncio.Lock] = {}
+        self.writes = WriteCounts()
 
     def clear(self) -> None:
         self.responses.clear()
         self.locks.clear()
+        self.writes.clear()
 
 
 class IdempotencyMiddleware:
@@ -45,9 +91,12 @@ class IdempotencyMiddleware:
         self.cache = cache
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not _is_write(scope):
+            await self.app(scope, receive, send)
+            return
         key = _key(scope)
         if key is None:
-            await self.app(scope, receive, send)
+            await self._counted(scope, receive, send)
             return
         body = await _read_body(receive)
         query = scope.get("query_string", b"").decode("latin-1")
@@ -58,6 +107,8 @@ class IdempotencyMiddleware:
         async with lock:
             stored = self.cache.responses.get(key)
             if stored is not None:
+                if stored.fingerprint == fingerprint:
+                    self.cache.writes.replayed[scope["path"]] += 1
                 await _replay(send, stored, fingerprint)
                 return
             await self._run(scope, body, send, key, fingerprint)
@@ -86,15 +137,32 @@ class IdempotencyMiddleware:
             await send(message)
 
         await self.app(scope, replay_receive, capture)
+        self.cache.writes.ran(scope["path"], key, status)
         if 0 < status < 500:
             self.cache.responses[key] = StoredResponse(fp, status, headers, b"".join(chunks))
 
+    async def _counted(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A write without a key: run it once, as asked, and count it."""
+        status = 0
+
+        async def watch(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        await self.app(scope, receive, watch)
+        self.cache.writes.ran(scope["path"], None, status)
+
+
+def _is_write(scope: Scope) -> bool:
+    """A write to the data: not a read, not ``/_admin`` or ``/_health``, not a dry run."""
+    if scope["type"] != "http" or scope["method"] not in WRITE_METHODS:
+        return False
+    return not (scope["path"].startswith("/_") or _is_dry_run(scope))
+
 
 def _key(scope: Scope) -> str | None:
-    if scope["type"] != "http" or scope["method"] not in WRITE_METHODS:
-        return None
-    if scope["path"].startswith("/_") or _is_dry_run(scope):
-        return None
     for name, value in scope.get("headers", []):
         if name == HEADER and value.strip():
             return str(value.decode("latin-1").strip())
