@@ -9,10 +9,13 @@ from typing import Literal, assert_never
 
 from warmline.domain.decision import Decision
 from warmline.domain.events import (
+    ActionApproved,
+    ActionAwaitingApproval,
     ActionDeclined,
     ActionExecuted,
     ActionFailed,
     ActionProposed,
+    ActionRejected,
     AgentJoined,
     AgentLeft,
     AgentMessage,
@@ -163,6 +166,8 @@ class ConversationState:
     # an action each time the back office refused it (its dry run, or the write after the yes)
     refused: list[str] = field(default_factory=list)
     circumstances: list[str] = field(default_factory=list)  # urgent ones told: "health"
+    # writes held for a person's approval (their rollout mode): idempotency key -> action
+    awaiting_approval: dict[str, str] = field(default_factory=dict)
 
     def customer_turns(self) -> int:
         return sum(1 for line in self.transcript if line.author == "customer")
@@ -226,8 +231,15 @@ def apply(state: ConversationState, event: Event) -> ConversationState:
         case ActionDeclined():
             state.pending, state.filling, state.several = None, None, {}
         case ActionExecuted():
-            state.pending, state.filling, state.several = None, None, {}
+            # one a person approved later leaves the request under way alone
+            if not event.approved:
+                state.pending, state.filling, state.several = None, None, {}
             state.actions_done.append(event.action)
+        case ActionAwaitingApproval():
+            state.pending, state.filling, state.several = None, None, {}
+            state.awaiting_approval[event.idempotency_key] = event.action
+        case ActionApproved() | ActionRejected():
+            state.awaiting_approval.pop(event.idempotency_key, None)
         case ActionFailed():
             state.pending, state.filling, state.several = None, None, {}
             state.actions_failed.append(event.action)

@@ -75,8 +75,8 @@ class ActionExecuted(_Event):
     risk: str
     idempotency_key: str | None = None
     result: dict[str, Any] = Field(default_factory=dict)
-    approval_id: str | None = Field(
-        None, description="the approval it ran after (a person executed it from the console)"
+    approved: bool = Field(
+        False, description="a person executed it from the console's approval queue"
     )
     reasons: list[Reason] = Field(
         default_factory=list, description="why it ran: its rollout mode and the limit checked"
@@ -98,11 +98,10 @@ class ActionAwaitingApproval(_Event):
     console's approval queue, with the idempotency key it will run with and the reasons."""
 
     kind: Literal["action_awaiting_approval"] = "action_awaiting_approval"
-    approval_id: str
     action: str
     params: dict[str, str]
     mode: Literal["shadow", "supervised", "autonomous"]
-    idempotency_key: str
+    idempotency_key: str = Field(description="the write's key: it names the approval too")
     reasons: list[Reason] = Field(default_factory=list)
 
 
@@ -110,7 +109,7 @@ class ActionApproved(_Event):
     """A person executed a write held for approval (the ``action_executed`` event follows)."""
 
     kind: Literal["action_approved"] = "action_approved"
-    approval_id: str
+    idempotency_key: str
     action: str
     by: str
     note: str = ""
@@ -120,7 +119,7 @@ class ActionRejected(_Event):
     """A person rejected a write held for approval: nothing was written."""
 
     kind: Literal["action_rejected"] = "action_rejected"
-    approval_id: str
+    idempotency_key: str
     action: str
     by: str
     note: str = ""

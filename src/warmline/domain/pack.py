@@ -281,6 +281,44 @@ class HttpRequest(_Model):
         return found
 
 
+RolloutMode = Literal["shadow", "supervised", "autonomous"]
+ROLLOUT_MODES: tuple[RolloutMode, ...] = ("shadow", "supervised", "autonomous")
+
+
+class Rollout(_Model):
+    """How far a write is trusted to run on its own (``policy/rollout.py``, docs/rollout.md):
+    ``shadow`` (proposed only: a person executes or rejects it from the console),
+    ``supervised`` (a write at or above ``approve_from`` risk, or over the limit, waits for a
+    person's approval) or ``autonomous`` (runs within the limit). A supervisor changes the
+    mode at run time; leaving shadow needs ``min_agreement`` over ``min_cases`` decided cases."""
+
+    mode: RolloutMode = Field(
+        "autonomous", description="the declared mode; a supervisor's change overrides it"
+    )
+    approve_from: Literal["write", "destructive"] = Field(
+        "write", description="supervised: the risk from which a write waits for approval"
+    )
+    max_amount: float | None = Field(
+        None, gt=0, description="the largest amount that runs without a person's approval"
+    )
+    amount_from: str | None = Field(
+        None,
+        pattern=r"^(params|record)\.[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$",
+        description="where the amount is read: params.<parameter>, or record.<field> of the "
+        "write's dry run, read again just before it runs",
+    )
+    min_cases: int = Field(20, ge=1, description="shadow cases decided before promotion")
+    min_agreement: float = Field(
+        0.9, ge=0.0, le=1.0, description="share of shadow cases executed unchanged to promote"
+    )
+
+    @model_validator(mode="after")
+    def _limit(self) -> Rollout:
+        if (self.max_amount is None) != (self.amount_from is None):
+            raise ValueError("max_amount and amount_from go together: the limit and its field")
+        return self
+
+
 class Action(_Model):
     description: str = ""
     risk: Risk
@@ -309,6 +347,10 @@ class Action(_Model):
         description="a refused dry run's rule -> the parameter with choices asked again, the "
         "refusal said first and every other value kept",
     )
+    rollout: Rollout = Field(
+        default_factory=Rollout,
+        description="rollout mode, limits and the bar for promotion out of shadow (writes only)",
+    )
 
     @model_validator(mode="after")
     def _confirmation(self) -> Action:
@@ -326,8 +368,21 @@ class Action(_Model):
             raise ValueError(f"request uses undeclared parameters: {sorted(unknown)}")
         if set(self.ask_again.values()) - set(self.parameters):
             raise ValueError(f"ask_again names undeclared parameters: {self.ask_again}")
+        self._check_rollout()
         self._check_choices()
         return self
+
+    def _check_rollout(self) -> None:
+        if self.risk == "read" and self.rollout != Rollout():
+            raise ValueError("rollout: a read action always runs; only writes take a rollout")
+        source = self.rollout.amount_from or ""
+        if source.startswith("params.") and source.split(".")[1] not in self.parameters:
+            raise ValueError(f"rollout.amount_from names an undeclared parameter: {source}")
+        if source.startswith("record.") and self.preview_request() is None:
+            raise ValueError(
+                "rollout.amount_from reads the dry run's record: the action needs "
+                "'dry_run' or 'preview'"
+            )
 
     def _check_choices(self) -> None:
         names = list(self.parameters)

@@ -99,6 +99,13 @@ ReasonCode = Literal[
     "action_instead",
     "refusal_asked_again",
     # how the reply is put
+    # the write's rollout mode, after the yes (policy/rollout.py)
+    "rollout_autonomous",
+    "rollout_supervised",
+    "rollout_shadow",
+    "rollout_within_limit",
+    "rollout_over_limit",
+    "rollout_amount_unknown",
     "opener_returned",
     "left_while_waiting",
 ]
