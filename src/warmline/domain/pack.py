@@ -563,6 +563,43 @@ class DomainPack(_Model):
     @classmethod
     def _name(cls, value: str) -> str:
         if not _NAME.match(value):
+class AnomalySettings(_Model):
+    """Anomaly holds (``policy/anomaly.py``, docs/anomaly.md): each write's proposals,
+    executions and amount are counted in windows of ``window_s`` seconds; when the current
+    window reaches ``factor`` x the mean of the ``baseline_windows`` before it (never under
+    ``min_count``, ``min_amount`` for the amount), the action is held for every customer until
+    a supervisor releases it."""
+
+    enabled: bool = True
+    window_s: int = Field(60, ge=1, le=86_400, description="the length of one window, seconds")
+    baseline_windows: int = Field(
+        10, ge=1, le=1_000, description="how many windows before the current one make the baseline"
+    )
+    factor: float = Field(3.0, gt=1.0, description="held at this many times the baseline")
+    min_count: int = Field(
+        20, ge=1, description="the floor of a count's baseline: a quiet action is not held at once"
+    )
+    min_amount: float = Field(500.0, gt=0, description="the floor of the amount's baseline")
+    amount_fields: dict[str, str] = Field(
+        default_factory=dict,
+        description="per action, where its amount is read: params.<parameter> or result.<field>",
+    )
+
+    @field_validator("amount_fields")
+    @classmethod
+    def _fields(cls, value: dict[str, str]) -> dict[str, str]:
+        for action, where in value.items():
+            if not _AMOUNT_FIELD.match(where):
+                raise ValueError(
+                    f"amount field of '{action}' is '{where}'; expected params.<parameter> or "
+                    "result.<field> (dots for nested fields)"
+                )
+        return value
+
+
+_AMOUNT_FIELD = re.compile(r"^(params|result)\.[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+
+
             raise ValueError("pack name must be lower_snake_case")
         return value
 
@@ -587,6 +624,10 @@ class DomainPack(_Model):
                     (("actions", name, "success"), f"unknown template '{action.success}'")
                 )
             if action.failure and action.failure not in self.templates:
+    anomaly: AnomalySettings = Field(
+        default_factory=AnomalySettings,
+        description="when a write whose volume jumps is held for everyone (docs/anomaly.md)",
+    )
                 problems.append(
                     (("actions", name, "failure"), f"unknown template '{action.failure}'")
                 )
@@ -617,3 +658,6 @@ class DomainPack(_Model):
         if intent and intent.label:
             return intent.label
         return name.replace("_", " ")
+        for name in self.anomaly.amount_fields:
+            if name not in self.actions:
+                problems.append((("anomaly", "amount_fields", name), f"unknown action '{name}'"))

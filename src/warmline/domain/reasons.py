@@ -25,6 +25,7 @@ _SelfNamed = Literal[
     "circuit_open",
     "template_failed",
     "verification_failed",
+    "action_on_hold",
 ]
 """The triggers recorded as a reason of the same name."""
 

@@ -11,7 +11,7 @@ triggers that hand over (``escalation.py``, ``handover.py``); what follows an ac
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from warmline.domain.conversation import ConversationState
@@ -19,6 +19,7 @@ from warmline.domain.customers import Customer, VerificationCheck
 from warmline.domain.decision import Decision, Reason
 from warmline.domain.pack import DomainPack
 from warmline.domain.understanding import Understanding
+from warmline.policy.anomaly import Hold, on_hold
 from warmline.policy.clarify import clarify, out_of_scope, ruled_out
 from warmline.policy.empathy import EmpathyReading, acknowledgement
 from warmline.policy.escalation import at_handover, escalation_trigger
@@ -36,15 +37,18 @@ def decide(
     pack: DomainPack,
     observations: Sequence[Reason] = (),
     verification: VerificationCheck | None = None,
+    holds: Mapping[str, Hold] | None = None,
 ) -> Decision:
     """The decision for one turn; a distressed customer's reply opens with an acknowledgement
     (``empathy.py``) whatever the step after it, and the triggers of ``escalation.py`` hand the
     conversation to a person whatever the step would have been. ``observations`` (how the
     account was read) are added to the reasons; ``verification`` is what the reply did for
-    the pack's verification under way (``verification.py``)."""
+    the pack's verification under way (``verification.py``). A write on hold (``holds``,
+    by action) is neither proposed nor run (``anomaly.py``)."""
     if state.status == "escalated":
         return while_escalated(state, None)
     decision = _decide(state, understanding, customer, pack, verification)
+    decision = on_hold(decision, holds or {}, pack)
     decision = _with_feelings(state, understanding, customer, pack, decision)
     decision = at_handover(state, understanding, customer, pack, decision)
     decision = returned_opener(state, understanding, decision)

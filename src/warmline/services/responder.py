@@ -99,6 +99,11 @@ BUILTIN_TEMPLATES: dict[str, str] = {
         "I'm connecting you with a person from our team now. {{ wait_sentence }}They'll see our "
         "conversation, so you won't need to repeat yourself."
     ),
+    "action_on_hold": (
+        "I can't make that change right now: changes like this are paused for a check on our "
+        "side, and nothing has been changed. I'm connecting you with a person from our team "
+        "who can help. {{ wait_sentence }}"
+    ),
     "wait_soon": "Someone will be with you in a moment.",
     "wait_about": "Someone should be with you in {{ wait }}.",
     "wait_nobody": (

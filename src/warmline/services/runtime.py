@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Self
 
 import httpx
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from warmline.connectors.backoffice import BackOfficeClient
 from warmline.domain.understanding import TurnContext
@@ -16,6 +17,7 @@ from warmline.errors import ConfigurationError
 from warmline.nlu.affect import AffectConfig, load_affect
 from warmline.nlu.embeddings import Encoder, EncoderConfig, load_encoder
 from warmline.services.actions import ActionRunner
+from warmline.services.anomaly import AnomalyGuard
 from warmline.services.audit import AuditLog
 from warmline.services.console_unread import ReadMarks
 from warmline.services.conversations import ConversationService
@@ -26,8 +28,10 @@ from warmline.services.packs import PackRegistry, PackRuntime, load_runtime
 from warmline.services.presence import Presence
 from warmline.services.realtime import Broker
 from warmline.services.reports import Reports
+from warmline.services.turn.holds import CountingRecorder, HoldingPerceiver
 from warmline.settings import Settings
 from warmline.storage.advisory_locks import AdvisoryLocks
+from warmline.storage.anomaly import AnomalyRepository
 from warmline.storage.audit import AuditRepository
 from warmline.storage.conversations import ConversationRepository
 from warmline.storage.database import (
@@ -130,6 +134,20 @@ async def shared_state(
     return presence, marks
 
 
+def anomaly_holds(
+    settings: Settings, engine: AsyncEngine, service: ConversationService, audit: AuditLog
+) -> AnomalyGuard:
+    """Anomaly holds around every turn (``services/turn/holds.py``): the holds read before the
+    policy decides, the turn's writes counted once it is recorded; in the database every
+    worker shares."""
+    postgres = not is_sqlite(settings.database_url)
+    repo = AnomalyRepository(session_factory(engine), postgres=postgres)
+    guard = AnomalyGuard(repo, service.clock, audit)
+    service.perceiver = HoldingPerceiver(service.perceiver, guard)
+    service.recorder = CountingRecorder(service.recorder, guard)
+    return guard
+
+
 def warm(packs: PackRegistry) -> None:
     """Read one turn with each pack, so that everything loaded on first use (the language
     identifier, the date parser, the model sessions' first run) is loaded now."""
@@ -150,6 +168,7 @@ class Runtime:
     _engine: object
     _background: list[asyncio.Task[None]]
     read_marks: ReadMarks = field(default_factory=ReadMarks)
+    anomaly: AnomalyGuard | None = None  # None: a runtime assembled without anomaly holds
 
     @property
     def packets(self) -> Packets:
@@ -204,6 +223,7 @@ class Runtime:
         if is_sqlite(settings.database_url) and ":memory:" not in settings.database_url:
             background.append(asyncio.create_task(checkpoint_forever(engine)))
         audit = AuditLog(AuditRepository(session_factory(engine)), service.clock)
+        anomaly = anomaly_holds(settings, engine, service, audit)
         return cls(
             settings,
             service,
@@ -216,6 +236,7 @@ class Runtime:
             engine,
             background,
             marks,
+            anomaly,
         )
 
     async def aclose(self) -> None:

@@ -12,6 +12,7 @@ from warmline.domain.decision import Decision, Reason
 from warmline.domain.events import BotReplied, ContactMedium, Event
 from warmline.domain.pack import DomainPack
 from warmline.domain.understanding import Understanding
+from warmline.policy.anomaly import Hold
 from warmline.services.packs import PackRuntime
 
 
@@ -21,7 +22,7 @@ class Perception:
     team and was not read), the customer's account, how it was read, a contact the customer
     left, what the reply did for the verification under way, the choices of the guided
     parameters the decision asks for, read from fresh records (``services/turn/guide.py``),
-    and, while the conversation is with the team, whether the message takes leave."""
+    the pack's writes on hold (``services/turn/holds.py``), and, while the conversation is with the team, whether the message takes leave."""
 
     understanding: Understanding | None = None
     customer: Customer | None = None
@@ -31,6 +32,7 @@ class Perception:
     offers: dict[str, Offer] = field(default_factory=dict)
     refusals: dict[str, Refusal] = field(default_factory=dict)
     leaving: bool = False  # while with the team: the message takes leave ("bye")
+    holds: dict[str, Hold] = field(default_factory=dict)  # the pack's writes on hold
 
 
 @dataclass

@@ -27,6 +27,7 @@ def decide_turn(turn: Turn, replier: Replier) -> tuple[Decision, str | None]:
         turn.pack,
         seen.observations,
         seen.verification,
+        seen.holds,
     )
     decision, opening = settle_acknowledgement(turn, decision, replier)
     turn.opener = None if opening else replier.returned_opener(turn, decision)
