@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import sys
 import time
+import uuid
 from collections.abc import Callable
 
 import httpx
@@ -234,3 +236,147 @@ async def test_refusals_and_missing_records_never_open_the_circuit() -> None:
         with pytest.raises(BackOfficeNotFound):
             await client.get("/airline/flights/NOPE")
     await client.aclose()
+
+
+def _down(request: httpx.Request) -> httpx.Response:
+    return httpx.Response(503, json={"reason": "down"})
+
+
+def _breaker_client(handler: Handler, **options: object) -> BackOfficeClient:
+    settings: dict[str, object] = {"retries": 0, "backoff_s": 0, "circuit_threshold": 2}
+    settings.update(options)
+    return BackOfficeClient(
+        "http://bo.test",
+        transport=httpx.MockTransport(handler),
+        **settings,  # type: ignore[arg-type]
+    )
+
+
+async def test_reads_and_writes_have_breakers_of_their_own() -> None:
+    from warmline.errors import BackOfficeCircuitOpen
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            return _down(request)
+        return httpx.Response(200, json={"ok": True})
+
+    async with _breaker_client(handler, circuit_open_s=60) as client:
+        for _ in range(2):
+            with pytest.raises(BackOfficeUnavailable):
+                await client.request("POST", "/airline/reservations/A/cancel", json={})
+        with pytest.raises(BackOfficeCircuitOpen):
+            await client.request("POST", "/airline/reservations/B/cancel", json={})
+        assert await client.get("/airline/reservations/A") == {"ok": True}  # reads go on
+        assert await client.circuit_open("write") and not await client.circuit_open("read")
+        states = await client.breaker_states()
+    assert states["write"].state == "open" and states["write"].threshold == 2
+    assert states["write"].opened_at is not None
+    assert states["read"].state == "closed" and states["read"].failures == 0
+
+
+async def test_a_named_operation_opens_alone() -> None:
+    from warmline.errors import BackOfficeCircuitOpen
+
+    async with _breaker_client(_down, circuit_threshold=2, circuit_open_s=60) as client:
+        for _ in range(2):
+            with pytest.raises(BackOfficeUnavailable):
+                await client.request("POST", "/x", json={}, operation="write:air.cancel")
+        with pytest.raises(BackOfficeCircuitOpen, match=r"write:air\.cancel"):
+            await client.request("POST", "/x", json={}, operation="write:air.cancel")
+        with pytest.raises(BackOfficeUnavailable) as other:
+            await client.request("POST", "/y", json={}, operation="write:air.book")
+        states = await client.breaker_states()
+    assert not isinstance(other.value, BackOfficeCircuitOpen)
+    assert states["write:air.book"].state == "closed" and states["write:air.book"].failures == 1
+
+
+async def test_slow_calls_open_the_breaker_and_their_answers_are_still_used() -> None:
+    from warmline.errors import BackOfficeCircuitOpen
+
+    async def slow(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(0.06)
+        return httpx.Response(200, json={"ok": True})
+
+    async with _breaker_client(slow, slow_call_s=0.03, circuit_open_s=60) as client:
+        assert await client.get("/airline/flights/HAT170") == {"ok": True}
+        assert await client.get("/airline/flights/HAT170") == {"ok": True}
+        with pytest.raises(BackOfficeCircuitOpen):
+            await client.get("/airline/flights/HAT170")
+        assert (await client.breaker_states())["read"].state == "open"
+
+
+async def test_without_a_slow_limit_slow_calls_never_open_it() -> None:
+    async def slow(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(0.02)
+        return httpx.Response(200, json={"ok": True})
+
+    async with _breaker_client(slow, slow_call_s=None, circuit_threshold=1) as client:
+        for _ in range(3):
+            assert await client.get("/airline/flights/HAT170") == {"ok": True}
+        assert (await client.breaker_states())["read"].state == "closed"
+
+
+async def test_after_its_pause_one_call_goes_through_and_a_success_closes_it() -> None:
+    answers = iter([_down, lambda r: httpx.Response(200, json={"ok": True})])
+    current: list[Handler] = [next(answers)]
+
+    async with _breaker_client(
+        lambda r: current[0](r), circuit_threshold=1, circuit_open_s=0.05
+    ) as client:
+        with pytest.raises(BackOfficeUnavailable):
+            await client.get("/x")
+        current[0] = next(answers)
+        await asyncio.sleep(0.06)  # longer than the pause: half-open
+        assert (await client.breaker_states())["read"].state == "half-open"
+        assert await client.get("/x") == {"ok": True}
+        assert (await client.breaker_states())["read"].state == "closed"
+
+
+REDIS_URL = os.environ.get("WARMLINE_TEST_REDIS_URL")
+
+
+@pytest.mark.skipif(not REDIS_URL, reason="WARMLINE_TEST_REDIS_URL is not set")
+async def test_two_workers_share_one_breaker_through_redis() -> None:
+    from warmline.errors import BackOfficeCircuitOpen
+
+    prefix = f"warmline-test-{uuid.uuid4().hex}:"
+    calls: list[str] = []
+
+    def down(request: httpx.Request) -> httpx.Response:
+        calls.append(request.url.path)
+        return _down(request)
+
+    options = {"circuit_open_s": 60, "redis_url": REDIS_URL, "redis_prefix": prefix}
+    async with (
+        _breaker_client(down, **options) as first,
+        _breaker_client(down, **options) as second,
+    ):
+        with pytest.raises(BackOfficeUnavailable):
+            await first.request("POST", "/a", json={}, operation="write:air.cancel")
+        assert (await second.breaker_states())["write:air.cancel"].failures == 1
+        with pytest.raises(BackOfficeUnavailable):
+            await second.request("POST", "/b", json={}, operation="write:air.cancel")
+        with pytest.raises(BackOfficeCircuitOpen):
+            await first.request("POST", "/c", json={}, operation="write:air.cancel")
+        assert await second.circuit_open("write:air.cancel")
+        assert (await first.breaker_states())["write:air.cancel"].state == "open"
+        assert first.breakers.shared
+        redis = first.breakers.factory.uow.contexts.redis  # type: ignore[attr-defined]
+        await redis.delete([f"{prefix}breaker:write:air.cancel", f"{prefix}breakers"])
+    assert calls == ["/a", "/b"]  # the open circuit was shared: /c never left
+
+
+async def test_an_unreachable_redis_leaves_each_worker_its_own_breakers(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from warmline.errors import BackOfficeCircuitOpen
+
+    options = {"circuit_open_s": 60, "redis_url": f"redis://127.0.0.1:{_free_port()}/0"}
+    async with _breaker_client(_down, **options) as client:
+        for _ in range(2):
+            with pytest.raises(BackOfficeUnavailable):
+                await client.get("/x")
+        with pytest.raises(BackOfficeCircuitOpen):
+            await client.get("/x")
+        assert (await client.breaker_states())["read"].state == "open"
+    assert "Redis failed" in caplog.text

@@ -65,6 +65,12 @@ class Settings(BaseSettings):
     backoffice_circuit_open_s: float = Field(
         30.0, gt=0, description="seconds an open back-office circuit fails calls at once"
     )
+    backoffice_slow_call_s: float = Field(
+        2.0,
+        gt=0,
+        description="a back-office call slower than this counts as a failure for its "
+        "operation's circuit breaker (its answer is still used)",
+    )
     account_ttl_s: float = Field(
         10.0,
         ge=0,

@@ -17,11 +17,15 @@ Retries (tenacity, bounded, short exponential backoff) only where a repeat canno
 twice: reads (GET, HEAD) and writes that carry an ``Idempotency-Key``. A write without a key is
 sent exactly once.
 
-A circuit breaker (purgatory) counts calls that end unavailable (after their retries): after
-``circuit_threshold`` in a row the circuit opens and every call fails at once with
-``BackOfficeCircuitOpen`` for ``circuit_open_s`` seconds; then calls go through again, the
-first failure reopens it and a success closes it. Refusals,
-missing records and other answers of a working back office never count.
+Circuit breakers (purgatory, ``connectors/breakers.py``), one per operation: ``read`` for
+reads, ``write`` for writes, or the name the caller gives (the actions runtime names each pack
+write, ``write:<pack>.<action>``). A breaker counts calls that end unavailable (after their
+retries) and calls slower than ``slow_call_s`` (2 s by default; their answer is still
+returned): after ``circuit_threshold`` in a row it opens and every call of that operation fails
+at once with ``BackOfficeCircuitOpen`` for ``circuit_open_s`` seconds; then calls go through
+again, the first failure or slow call reopens it and a success closes it. Refusals, missing
+records and other answers of a working back office never count. With ``redis_url`` the
+breakers' state is shared by every worker. ``breaker_states()`` shows them all.
 """
 
 from __future__ import annotations
@@ -30,7 +34,6 @@ from types import TracebackType
 from typing import Any
 
 import httpx
-from purgatory import AsyncCircuitBreakerFactory
 from purgatory.domain.model import OpenedState
 from pydantic import BaseModel, Field
 from tenacity import (
@@ -40,6 +43,7 @@ from tenacity import (
     wait_exponential,
 )
 
+from warmline.connectors.breakers import Breakers, BreakerState
 from warmline.errors import (
     BackOfficeCircuitOpen,
     BackOfficeNotFound,
@@ -59,6 +63,11 @@ class BackOfficeClientConfig(BaseModel):
     backoff_s: float = Field(0.1, ge=0, le=5, description="first wait between attempts")
     circuit_threshold: int = Field(5, ge=1, description="unavailable calls in a row that open it")
     circuit_open_s: float = Field(30.0, gt=0, description="how long the circuit stays open")
+    slow_call_s: float | None = Field(
+        2.0, gt=0, description="a call slower than this counts as a failure; None: never"
+    )
+    redis_url: str | None = Field(None, description="share the breakers' state through Redis")
+    redis_prefix: str = Field("warmline:", description="prefix of the breakers' Redis keys")
 
 
 class BackOfficeClient:
@@ -74,6 +83,9 @@ class BackOfficeClient:
         backoff_s: float = 0.1,
         circuit_threshold: int = 5,
         circuit_open_s: float = 30.0,
+        slow_call_s: float | None = 2.0,
+        redis_url: str | None = None,
+        redis_prefix: str = "warmline:",
     ) -> None:
         self.config = BackOfficeClientConfig(
             base_url=base_url,
@@ -82,13 +94,19 @@ class BackOfficeClient:
             backoff_s=backoff_s,
             circuit_threshold=circuit_threshold,
             circuit_open_s=circuit_open_s,
+            slow_call_s=slow_call_s,
+            redis_url=redis_url,
+            redis_prefix=redis_prefix,
         )
-        self._breakers = AsyncCircuitBreakerFactory(
-            default_threshold=circuit_threshold,
-            default_ttl=circuit_open_s,
+        self.breakers = Breakers(
+            circuit_threshold,
+            circuit_open_s,
+            slow_call_s,
             exclude=[
                 (ConnectorError, lambda exc: not isinstance(exc, BackOfficeUnavailable)),
             ],
+            redis_url=redis_url,
+            redis_prefix=redis_prefix,
         )
         self._client = httpx.AsyncClient(
             base_url=base_url,
@@ -109,6 +127,9 @@ class BackOfficeClient:
             backoff_s=config.backoff_s,
             circuit_threshold=config.circuit_threshold,
             circuit_open_s=config.circuit_open_s,
+            slow_call_s=config.slow_call_s,
+            redis_url=config.redis_url,
+            redis_prefix=config.redis_prefix,
         )
 
     async def __aenter__(self) -> BackOfficeClient:
@@ -124,6 +145,15 @@ class BackOfficeClient:
 
     async def aclose(self) -> None:
         await self._client.aclose()
+        await self.breakers.aclose()
+
+    async def breaker_states(self) -> dict[str, BreakerState]:
+        """Each operation's breaker (closed, open or half-open, failures in a row, opened at)."""
+        return await self.breakers.states()
+
+    async def circuit_open(self, operation: str) -> bool:
+        """True while calls of ``operation`` would fail at once (its breaker is open)."""
+        return await self.breakers.is_open(operation)
 
     async def get(self, path: str) -> dict[str, Any]:
         return await self.request("GET", path)
@@ -143,15 +173,19 @@ class BackOfficeClient:
         *,
         json: dict[str, Any] | None = None,
         idempotency_key: str | None = None,
+        operation: str | None = None,
     ) -> dict[str, Any]:
-        """Send one call and return its JSON object; raise only warmline's connector errors."""
+        """Send one call and return its JSON object; raise only warmline's connector errors.
+        ``operation`` names the breaker (default: ``read`` or ``write`` by the method)."""
+        name = operation or ("read" if method.upper() in SAFE_METHODS else "write")
         try:
-            async with await self._breakers.get_breaker(self.config.base_url):
-                return await self._retrying(method, path, json, idempotency_key)
+            return await self.breakers.call(
+                name, lambda: self._retrying(method, path, json, idempotency_key)
+            )
         except OpenedState:
             raise BackOfficeCircuitOpen(
-                f"back office circuit open after {self.config.circuit_threshold} failed calls; "
-                f"calls resume in at most {self.config.circuit_open_s:.0f} s"
+                f"back office circuit open ({name}) after {self.config.circuit_threshold} failed "
+                f"or slow calls; calls resume in at most {self.config.circuit_open_s:.0f} s"
             ) from None
 
     async def _retrying(

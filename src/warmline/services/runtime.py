@@ -148,6 +148,23 @@ def anomaly_holds(
     return guard
 
 
+def backoffice_client(
+    settings: Settings, transport: httpx.AsyncBaseTransport | None
+) -> BackOfficeClient:
+    """The back-office connector: retries, timeouts and a circuit breaker per operation
+    (failures and slow calls), shared by every worker through Redis when it is configured."""
+    return BackOfficeClient(
+        settings.backoffice_url,
+        timeout_s=settings.backoffice_timeout_s,
+        transport=transport,
+        circuit_threshold=settings.backoffice_circuit_threshold,
+        circuit_open_s=settings.backoffice_circuit_open_s,
+        slow_call_s=settings.backoffice_slow_call_s,
+        redis_url=settings.redis_url,
+        redis_prefix=settings.redis_prefix,
+    )
+
+
 def warm(packs: PackRegistry) -> None:
     """Read one turn with each pack, so that everything loaded on first use (the language
     identifier, the date parser, the model sessions' first run) is loaded now."""
@@ -198,13 +215,7 @@ class Runtime:
         )
         packs = await load_packs(settings, encoder)
         await asyncio.to_thread(warm, packs)
-        client = BackOfficeClient(
-            settings.backoffice_url,
-            timeout_s=settings.backoffice_timeout_s,
-            transport=transport,
-            circuit_threshold=settings.backoffice_circuit_threshold,
-            circuit_open_s=settings.backoffice_circuit_open_s,
-        )
+        client = backoffice_client(settings, transport)
         broker = await open_broker(settings)
         service = ConversationService(
             repo,
