@@ -34,6 +34,8 @@ RULES: dict[str, str] = {
     "insufficient_balance": "the gift card balance does not cover the amount to pay",
     "payment_not_single": "the payment method of an order paid in one payment only can change",
     "same_payment_method": "the new payment method must differ from the current one",
+    "out_of_stock": "no unit of the new variant is free (the count less the units held),"
+    " unless the write names a live hold of it",
 }
 
 
@@ -50,6 +52,12 @@ class ExchangeBody(BaseModel):
     item_ids: list[str] = Field(min_length=1, max_length=50)
     new_item_ids: list[str] = Field(min_length=1, max_length=50)
     payment_method_id: str = Field(min_length=1)
+    hold_id: str | None = Field(
+        None,
+        max_length=64,
+        description="a live hold (POST /retail/holds) of the new items, converted by the write;"
+        " without one (or empty) the units come from what is free",
+    )
 
     @model_validator(mode="after")
     def _same_length(self) -> ExchangeBody:
@@ -252,6 +260,7 @@ async def order_options(order_id: str, store: StoreDep) -> Record:
                 "options": v["options"],
                 "price": v["price"],
                 "available": v["available"],
+                "stock": store.stock.free(vid),
                 "current": vid == item["item_id"],
             }
             for vid, v in product["variants"].items()

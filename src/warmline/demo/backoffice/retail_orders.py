@@ -151,6 +151,8 @@ async def exchange_items(
     difference = round(difference, 2)
     method = payment_method(store, order, body.payment_method_id)
     require_balance(method, difference, "the price difference")
+    # every new item ships a unit, a new one of the same option too
+    units = store.stock.take(body.new_item_ids, body.hold_id or None, commit=not dry_run)
     order["status"] = "exchange requested"
     order["exchange_items"] = sorted(body.item_ids)
     order["exchange_new_items"] = sorted(body.new_item_ids)
@@ -158,7 +160,7 @@ async def exchange_items(
     order["exchange_price_difference"] = difference
     pay = payment_ref(profile_methods(store, order), body.payment_method_id)
     summary = _swap_summary("exchange_items", order, swaps, difference, pay)
-    return write_response(order, summary, dry_run)
+    return write_response(order, {**summary, "units_from": units}, dry_run)
 
 
 @router.post("/orders/{order_id}/items")
@@ -172,6 +174,8 @@ async def modify_items(
     swaps, difference = _swaps(store, order, body)
     method = payment_method(store, order, body.payment_method_id)
     require_balance(method, difference, "the price difference")
+    changed = [new for old, new in zip(body.item_ids, body.new_item_ids, strict=True) if new != old]
+    units = store.stock.take(changed, body.hold_id or None, commit=not dry_run)
     order["payment_history"].append(
         {
             "transaction_type": "payment" if difference > 0 else "refund",
@@ -191,7 +195,7 @@ async def modify_items(
     order["status"] = "pending (item modified)"
     pay = payment_ref(profile_methods(store, order), body.payment_method_id)
     summary = _swap_summary("modify_items", order, swaps, difference, pay)
-    return write_response(order, summary, dry_run)
+    return write_response(order, {**summary, "units_from": units}, dry_run)
 
 
 @router.post("/orders/{order_id}/payment")

@@ -68,6 +68,11 @@ def _shipped(domain: str, name: str) -> Mapping[str, Record]:
     return load_table(domain, name)
 
 
+def shipped_table(domain: str, name: str) -> Mapping[str, Record]:
+    """The shipped table, read only (never change or hand out its records)."""
+    return _shipped(domain, name)
+
+
 def copy_json(value: Any) -> Any:
     """A deep copy of JSON data (dicts, lists, scalars); several times faster than deepcopy."""
     if isinstance(value, dict):
@@ -142,13 +147,19 @@ class BackOfficeStore:
     """
 
     def __init__(self, now: datetime = POLICY_NOW, base: BackOfficeStore | None = None) -> None:
+        from warmline.demo.backoffice.stock import StockBook  # it reads the shipped tables
+
         self.now = now
         self._base = base
         self._tables: dict[tuple[str, str], Table] = {}
+        # one stock for the app: a dry run's copy reads it and never changes it (``take``
+        # with ``commit=False``)
+        self.stock: StockBook = base.stock if base is not None else StockBook()
 
     def reset(self) -> None:
-        """Restore the shipped data, dropping every change."""
+        """Restore the shipped data and stock, dropping every change and hold."""
         self._tables = {}
+        self.stock.reset()
 
     def dry_copy(self) -> BackOfficeStore:
         """A private copy for a dry run: it copies only the records the write touches, and
