@@ -319,6 +319,19 @@ class Rollout(_Model):
         return self
 
 
+class StockHold(_Model):
+    """Stock held before a write that takes it is proposed (docs/domain-packs.md, "Stock
+    holds"): one unit per value of parameter ``items``, set aside at ``POST {holds}`` before
+    the confirmation is asked for, carried to the write in parameter ``param`` (its request
+    sends it), released at ``DELETE {holds}/{id}`` when the proposal gets no yes; the choices
+    of ``items`` are offered only with units free by the figures of ``GET {stock}``."""
+
+    items: str = Field(description="the parameter whose values are the variants held")
+    param: str = Field("hold_id", description="the parameter the hold's id travels in")
+    holds: str = Field(pattern=r"^/", description="the back office's holds collection")
+    stock: str = Field(pattern=r"^/", description="the back office's stock figures")
+
+
 class Action(_Model):
     description: str = ""
     risk: Risk
@@ -351,6 +364,9 @@ class Action(_Model):
         default_factory=Rollout,
         description="rollout mode, limits and the bar for promotion out of shadow (writes only)",
     )
+    hold: StockHold | None = Field(
+        None, description="units held before the write is proposed (a write that takes stock)"
+    )
 
     @model_validator(mode="after")
     def _confirmation(self) -> Action:
@@ -370,7 +386,20 @@ class Action(_Model):
             raise ValueError(f"ask_again names undeclared parameters: {self.ask_again}")
         self._check_rollout()
         self._check_choices()
+        self._check_hold()
         return self
+
+    def _check_hold(self) -> None:
+        hold = self.hold
+        if hold is None:
+            return
+        if self.risk == "read":
+            raise ValueError("hold: only a write takes stock")
+        for name in (hold.items, hold.param):
+            if name not in self.parameters:
+                raise ValueError(f"hold names an undeclared parameter: {name}")
+        if self.parameters[hold.param].required:
+            raise ValueError(f"hold: parameter {hold.param} must be required: false")
 
     def _check_rollout(self) -> None:
         if self.risk == "read" and self.rollout != Rollout():
