@@ -20,7 +20,7 @@ from warmline.api.sessions import SESSION_COOKIE, Revocations
 from warmline.api.throttle import RateLimits, Throttle, open_storage
 from warmline.services.runtime import Runtime
 from warmline.settings import Settings, get_settings, kept_secret_key
-from warmline.web import api_docs, console, pages, widget
+from warmline.web import api_docs, console, console_holds, pages, widget
 
 
 def _lifespan(
@@ -115,4 +115,5 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(pages.router)
     app.include_router(widget.router)
     app.include_router(console.router)
+    app.include_router(console_holds.router)
     return app
