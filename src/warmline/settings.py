@@ -77,6 +77,32 @@ class Settings(BaseSettings):
         description="longest a customer's account read from the back office is reused; "
         "any write action drops it",
     )
+    stock_max_age_s: float = Field(
+        30.0,
+        ge=0,
+        description="oldest stock figure of a variant offered as a choice; an older one (no "
+        "change event heard since) is read again from the back office first",
+    )
+    hold_ttl_s: float = Field(
+        600.0,
+        gt=0,
+        le=3600,
+        description="how long the back office keeps a unit held for a proposal nobody answers",
+    )
+    stock_webhook_secret: str = Field(
+        "",
+        repr=False,
+        description="HMAC key of the back office's stock webhooks (X-Stock-Signature); unset: "
+        "generated on first start and kept in `stock_webhook_secret` beside the secret key",
+    )
+    stock_nats_stream: str = Field(
+        "BACKOFFICE_STOCK",
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="the back office's JetStream stream of stock changes (with `nats_url`)",
+    )
+    stock_nats_subject: str = Field(
+        "backoffice.stock", description="subject prefix of the stock changes (`.<item_id>`)"
+    )
     model_dir: Path = Field(
         Path("var/models"), description="where trained intent models are cached per pack"
     )
@@ -329,6 +355,36 @@ def kept_secret_key(settings: Settings) -> str:
     raise ConfigurationError(f"{path} holds no usable secret key; delete it or set one")
 
 
+def stock_webhook_secret_path(settings: Settings) -> Path | None:
+    """Where the generated stock webhook secret is kept: beside the secret key."""
+    key = secret_key_path(settings)
+    return None if key is None else key.parent / "stock_webhook_secret"
+
+
+def kept_stock_webhook_secret(settings: Settings) -> str:
+    """The stock webhook secret kept with the data, generated on first start as the secret
+    key is (an in-memory database: one per process)."""
+    path = stock_webhook_secret_path(settings)
+    if path is None:
+        return secrets.token_urlsafe(48)
+    return kept_secret_key(settings.model_copy(update={"secret_key_file": path}))
+
+
+def metrics_token_path(settings: Settings) -> Path | None:
+    """Where the generated scrape token of ``/metrics`` is kept: beside the secret key."""
+    key = secret_key_path(settings)
+    return None if key is None else key.parent / "metrics_token"
+
+
+def kept_metrics_token(settings: Settings) -> str:
+    """The scrape token kept with the data, generated on first start as the secret key is
+    (an in-memory database: one per process)."""
+    path = metrics_token_path(settings)
+    if path is None:
+        return secrets.token_urlsafe(32)
+    return kept_secret_key(settings.model_copy(update={"secret_key_file": path}))
+
+
 def get_settings(**overrides: object) -> Settings:
     """Build settings from the environment, with explicit overrides (tests, CLI flags); with no
     secret key given, the one kept with the data (``kept_secret_key``)."""
@@ -338,4 +394,6 @@ def get_settings(**overrides: object) -> Settings:
         raise ConfigurationError(f"invalid settings: {exc}") from None
     if not settings.secret_key:
         settings.secret_key = kept_secret_key(settings)
+    if not settings.stock_webhook_secret:
+        settings.stock_webhook_secret = kept_stock_webhook_secret(settings)
     return settings
