@@ -14,12 +14,13 @@ from warmline.api import problems
 from warmline.api.agent_routes import router as agent_router
 from warmline.api.headers import SecurityHeaders
 from warmline.api.limits import BodyGuard
+from warmline.api.metrics import router as metrics_router
 from warmline.api.origin import OriginCheck
 from warmline.api.routes import router as api_router
 from warmline.api.sessions import SESSION_COOKIE, Revocations
 from warmline.api.throttle import RateLimits, Throttle, open_storage
 from warmline.services.runtime import Runtime
-from warmline.settings import Settings, get_settings, kept_secret_key
+from warmline.settings import Settings, get_settings, kept_metrics_token, kept_secret_key
 from warmline.web import api_docs, console, console_holds, pages, widget
 
 
@@ -55,6 +56,8 @@ def _secure(app: FastAPI, settings: Settings) -> None:
     Rate limits, throttled sign-ins and revoked sessions share one ``limits`` storage."""
     # One key per app: signs agent sessions and customers' conversation tokens (api/access.py).
     app.state.secret_key = settings.secret_key or kept_secret_key(settings)
+    # The bearer token of a Prometheus scraper (api/metrics.py).
+    app.state.metrics_token = settings.metrics_token or kept_metrics_token(settings)
     throttle = Throttle(open_storage(settings.redis_url))
     app.state.throttle = throttle
     app.state.revocations = Revocations(throttle.storage, settings.session_max_age_s)
@@ -109,6 +112,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(api_router)
     app.include_router(agent_router)
     app.add_api_route("/healthz", healthz, methods=["GET"], tags=["ops"])
+    app.include_router(metrics_router)
     app.mount(api_docs.ASSETS_URL, api_docs.assets(), name="api-docs-assets")
     app.mount("/static", pages.static_files(), name="static")
     app.include_router(api_docs.router)

@@ -1,10 +1,9 @@
 """Conversations: start one, take a customer's turn, a request for a person, a rating, and
 any other change under the conversation's lock.
 
-A customer turn runs the stages of ``services/turn/`` in order: perceive, decide, act,
-respond, record. Every decision is the policy's (``policy/``); every sentence is the pack's
-(``services/responder.py``); the turn's events are appended in one transaction and the state is
-a fold over the log."""
+A customer turn runs the stages of ``services/turn/`` in order: perceive, decide, act, respond,
+record (a turn's trace has a span for each: ``services/telemetry.py``). Every decision is the
+policy's, every sentence the pack's; the turn's events are appended in one transaction."""
 
 from __future__ import annotations
 
@@ -27,6 +26,7 @@ from warmline.services.packets import Packets
 from warmline.services.packs import PackRegistry, PackRuntime
 from warmline.services.realtime import Broker
 from warmline.services.state_cache import StateCache
+from warmline.services.telemetry import stage, trace_id, traced_turn
 from warmline.services.turn.act import Actor, action_event
 from warmline.services.turn.context import Turn, TurnResult
 from warmline.services.turn.decide import decide_turn
@@ -106,6 +106,7 @@ class ConversationService:
             raise MessageTooLong(f"the message has {len(text)} characters; the limit is {limit}")
         return stripped
 
+    @traced_turn("message")
     async def post_message(
         self, conversation_id: str, text: str, idempotency_key: str | None = None
     ) -> TurnResult:
@@ -114,8 +115,7 @@ class ConversationService:
         text = self.validate_text(text)
         key = encodable(idempotency_key or "", "the idempotency key").strip() or None
         async with self.locks.hold(conversation_id):
-            earlier = await self._earlier_turn(conversation_id, key) if key else None
-            if earlier is not None:
+            if key and (earlier := await self._earlier_turn(conversation_id, key)):
                 return earlier
             turn = await self._begin(conversation_id)
             turn.add(ev.MessageReceived(at=turn.at, text=text, idempotency_key=key))
@@ -137,6 +137,7 @@ class ConversationService:
         decision = next((e.decision for e in turn if isinstance(e, ev.Decided)), None)
         return TurnResult(conversation_id, replies, decision, turn, fold(log[:end]).status)
 
+    @traced_turn("person_requested")
     async def request_person(self, conversation_id: str) -> TurnResult:
         """The "talk to a person" control: always honoured at once."""
         async with self.locks.hold(conversation_id):
@@ -156,10 +157,11 @@ class ConversationService:
     async def _carry_out(self, turn: Turn, decision: Decision, opening: str | None) -> None:
         """Record the decision, act on it, and say what happened; the policy decides what
         follows an action and a reply that cannot be worded."""
-        turn.add(ev.Decided(at=turn.at, decision=decision))
+        turn.add(ev.Decided(at=turn.at, decision=decision, trace_id=trace_id()))
         follow, outcome, acted = decision, None, None
         if decision.kind in ("confirm", "act"):
-            outcome = await self.actor.run(turn, decision)
+            with stage("act"):
+                outcome = await self.actor.run(turn, decision)
             action = turn.pack.actions[outcome.action]
             acted = action_event(outcome, action, turn.at)
             follow = after_action(decision, outcome, action)

@@ -8,6 +8,7 @@ from warmline.domain.decision import Decision
 from warmline.policy.decide import decide
 from warmline.policy.empathy import acknowledgement_used_up
 from warmline.policy.handover import while_escalated
+from warmline.services.telemetry import stage
 from warmline.services.turn.context import Turn
 from warmline.services.turn.guide import policy_state
 from warmline.services.turn.respond import Replier
@@ -15,7 +16,12 @@ from warmline.services.turn.respond import Replier
 
 def decide_turn(turn: Turn, replier: Replier) -> tuple[Decision, str | None]:
     """The decision for what the turn perceived (``turn.seen``), and the wording of its
-    acknowledgement (None: the reply opens with none)."""
+    acknowledgement (None: the reply opens with none); the turn's ``decide`` stage."""
+    with stage("decide"):
+        return _decide(turn, replier)
+
+
+def _decide(turn: Turn, replier: Replier) -> tuple[Decision, str | None]:
     seen = turn.seen
     if seen.understanding is None:
         medium = seen.contact[0] if seen.contact else None

@@ -16,6 +16,7 @@ from warmline.domain.events import Understood
 from warmline.nlu.acts import says_goodbye
 from warmline.nlu.values import find_contact
 from warmline.services.customer_accounts import AccountCache
+from warmline.services.telemetry import stage
 from warmline.services.turn.context import Perception, Turn
 from warmline.services.turn.guide import Guide, for_the_question
 from warmline.services.verification import Verifier
@@ -28,10 +29,21 @@ class Perceiver:
         self.guide = Guide(accounts.runner)
 
     async def perceive(self, turn: Turn, text: str) -> Perception:
-        """Read ``text``; keep what was read on the turn (``turn.seen``) and record it."""
-        if turn.state.status == "escalated":
-            turn.seen = Perception(contact=find_contact(text), leaving=says_goodbye(text))
+        """Read ``text``; keep what was read on the turn (``turn.seen``) and record it. The
+        reading and the guide's records are two stages of the turn (their spans)."""
+        with stage("perceive"):
+            turn.seen = await self._read(turn, text)
+        if turn.seen.understanding is None:
             return turn.seen
+        with stage("guide"):
+            offers, refusals = await self.guide.gather(turn)
+        if offers or refusals:
+            turn.seen = replace(turn.seen, offers=offers, refusals=refusals)
+        return turn.seen
+
+    async def _read(self, turn: Turn, text: str) -> Perception:
+        if turn.state.status == "escalated":
+            return Perception(contact=find_contact(text), leaving=says_goodbye(text))
         understanding = await asyncio.to_thread(
             turn.runtime.nlu.understand, text, turn.state.turn_context(turn.at)
         )
@@ -40,11 +52,7 @@ class Perceiver:
         check = await self.verifier.check(turn, text)
         verified = check.customer_id if check is not None else None
         customer, note = await self.accounts.get(turn.pack, verified or turn.state.customer_id)
-        turn.seen = Perception(understanding, customer, [note] if note else [], verification=check)
-        offers, refusals = await self.guide.gather(turn)
-        if offers or refusals:
-            turn.seen = replace(turn.seen, offers=offers, refusals=refusals)
-        return turn.seen
+        return Perception(understanding, customer, [note] if note else [], verification=check)
 
     async def after_refusal(self, turn: Turn, follow: Decision) -> Decision:
         """A write refused after the yes (``follow``): the account read afresh, then what

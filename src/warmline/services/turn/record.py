@@ -28,8 +28,10 @@ from warmline.errors import WarmlineError
 from warmline.policy.outcomes import refused_on_execute
 from warmline.privacy.events import at_rest
 from warmline.services.customer_accounts import AccountCache
+from warmline.services.metrics import count_recorded
 from warmline.services.realtime import Broker
 from warmline.services.state_cache import StateCache
+from warmline.services.telemetry import stage, trace_id
 from warmline.services.turn.context import Turn, TurnResult
 from warmline.services.turn.respond import Reply
 from warmline.storage.conversations import ConversationRepository
@@ -55,7 +57,7 @@ def consequences(
     if isinstance(acted, ActionFailed) and refused_on_execute(follow):
         # the write was refused after the yes: what follows is decided anew and folded (the
         # question asked again, the values kept for a correction, the choices offered)
-        events.append(Decided(at=at, decision=follow))
+        events.append(Decided(at=at, decision=follow, trace_id=trace_id()))
     if follow.kind == "decline":
         events.append(ActionDeclined(at=at, action=follow.action or ""))
     if follow.kind == "escalate" and turn.state.status != "escalated" and follow.escalation:
@@ -92,7 +94,15 @@ def masked(turn: Turn) -> list[Event]:
     action needs (its parameters, the entities that fill them, the contact for a call back)."""
     keep = needed_entities(turn.pack)
     contacts = [turn.seen.contact] if turn.seen.contact else []
-    return [at_rest(event, keep, contacts) for event in turn.events]
+    return [_traced(at_rest(event, keep, contacts), event) for event in turn.events]
+
+
+def _traced(stored: Event, event: Event) -> Event:
+    """A trace id is no personal data: kept as it is (a masker may read 32 hex digits as an
+    account number)."""
+    if isinstance(stored, Decided) and isinstance(event, Decided):
+        return stored.model_copy(update={"trace_id": event.trace_id})
+    return stored
 
 
 class Recorder:
@@ -112,7 +122,12 @@ class Recorder:
 
     async def record(self, turn: Turn, decision: Decision | None) -> TurnResult:
         """Append the turn's events in one transaction; a failed append drops the cached
-        state (the next turn folds the log afresh) and raises."""
+        state (the next turn folds the log afresh) and raises. The events appended are counted
+        in the metrics (``services/metrics.py``). The turn's ``record`` stage."""
+        with stage("record"):
+            return await self._record(turn, decision)
+
+    async def _record(self, turn: Turn, decision: Decision | None) -> TurnResult:
         state, events = turn.state, masked(turn)
         status = status_after(state.status, events)
         try:
@@ -122,6 +137,7 @@ class Recorder:
         except WarmlineError:
             self.states.drop(turn.conversation_id)
             raise
+        count_recorded(state.pack, events)
         for event in events:
             apply(state, event)
         if any(isinstance(e, ActionExecuted) and e.risk != "read" for e in events):

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 from warmline.analytics.waits import in_words
 from warmline.domain.decision import Acknowledgement, Decision
 from warmline.domain.outcome import ActionOutcome
+from warmline.services.telemetry import stage
 from warmline.services.turn.context import Turn
 
 
@@ -67,13 +68,15 @@ class Replier:
         return text
 
     async def reply(self, turn: Turn, decision: Decision, outcome: ActionOutcome | None) -> Reply:
-        """The reply to ``decision`` (the follow-up one, once an action has run)."""
+        """The reply to ``decision`` (the follow-up one, once an action has run); the turn's
+        ``respond`` stage."""
         escalated = turn.state.status == "escalated"
         if escalated and decision.template is None:
             return Reply(None)  # a person owns the conversation
-        name = self._template(decision)
-        context = await self._context(turn, decision, outcome, name)
-        text, problem = turn.runtime.responder.try_render(name, turn.state.arms, **context)
+        with stage("respond"):
+            name = self._template(decision)
+            context = await self._context(turn, decision, outcome, name)
+            text, problem = turn.runtime.responder.try_render(name, turn.state.arms, **context)
         return Reply(text, self._choices(decision), problem)
 
     @staticmethod
