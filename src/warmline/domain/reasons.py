@@ -46,6 +46,12 @@ ReasonCode = Literal[
     "account_not_found",
     "account_unavailable",
     "account_rules_out",
+    # stock, as the turn found it, and the units held for a proposal (services/turn/stock_holds.py)
+    "stock_checked",
+    "stock_unavailable",
+    "stock_held",
+    "stock_sold_out",
+    "stock_hold_released",
     "no_account_record",
     "not_on_account",
     "not_verified",
