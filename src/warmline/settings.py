@@ -253,6 +253,13 @@ class Settings(BaseSettings):
     handle_time_s: float = Field(
         300.0, gt=0, description="handle time assumed for wait estimates until five have ended"
     )
+    metrics_token: str = Field(
+        "",
+        repr=False,
+        description="bearer token a Prometheus scraper sends to read `/metrics` (an admin's "
+        "session also may); unset: generated on first start and kept in `metrics_token` beside "
+        "the secret key (docs/observability.md)",
+    )
     host: str = Field("127.0.0.1", description="address `warmline serve` binds")
     port: int = Field(8000, description="port `warmline serve` binds")
     log_level: str = Field("info", description="log level of the server")

@@ -16,6 +16,7 @@ from warmline.domain.understanding import TurnContext
 from warmline.errors import ConfigurationError
 from warmline.nlu.affect import AffectConfig, load_affect
 from warmline.nlu.embeddings import Encoder, EncoderConfig, load_encoder
+from warmline.services import telemetry
 from warmline.services.actions import ActionRunner
 from warmline.services.anomaly import AnomalyGuard
 from warmline.services.audit import AuditLog
@@ -207,7 +208,9 @@ class Runtime:
     ) -> Self:
         """Open the database (migrating it), load and train the packs, connect the back office,
         and warm every model: once this returns, the first turn is as quick as any other."""
+        telemetry.configure()  # traces from the OTEL_* variables, once per process
         engine = create_engine(settings.database_url)
+        telemetry.instrument_engine(engine)
         if migrate:
             await upgrade(engine)
         repo = ConversationRepository(
@@ -215,7 +218,7 @@ class Runtime:
         )
         packs = await load_packs(settings, encoder)
         await asyncio.to_thread(warm, packs)
-        client = backoffice_client(settings, transport)
+        client = backoffice_client(settings, telemetry.backoffice_transport(transport))
         broker = await open_broker(settings)
         service = ConversationService(
             repo,
