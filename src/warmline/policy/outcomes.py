@@ -24,12 +24,21 @@ from warmline.domain.outcome import ActionOutcome
 from warmline.domain.pack import Action, DomainPack
 from warmline.domain.reasons import Trigger
 from warmline.policy.guided import preview_key
+from warmline.policy.rollout import HELD_TEMPLATES, GatedOutcome
 from warmline.policy.writes import refused
 
 
 def after_action(decision: Decision, outcome: ActionOutcome, action: Action) -> Decision:
     """The follow-up to ``decision`` (a ``confirm`` or an ``act``) once ``action`` was
-    previewed or executed with ``outcome``."""
+    previewed or executed with ``outcome``. A write its rollout held (shadow, or waiting for
+    approval) is told so, with the rollout's reasons."""
+    if isinstance(outcome, GatedOutcome) and outcome.held is not None:
+        return decision.model_copy(
+            update={
+                "template": HELD_TEMPLATES[outcome.held],
+                "reasons": [*decision.reasons, *outcome.rollout],
+            }
+        )
     if outcome.ok:
         template = f"confirm:{outcome.action}" if outcome.step == "preview" else action.success
         return decision.model_copy(update={"template": template})

@@ -29,6 +29,7 @@ from warmline.services.packs import PackRegistry, PackRuntime, load_runtime
 from warmline.services.presence import Presence
 from warmline.services.realtime import Broker
 from warmline.services.reports import Reports
+from warmline.services.rollout import Rollouts
 from warmline.services.turn.holds import CountingRecorder, HoldingPerceiver
 from warmline.settings import Settings
 from warmline.storage.advisory_locks import AdvisoryLocks
@@ -42,6 +43,7 @@ from warmline.storage.database import (
     session_factory,
 )
 from warmline.storage.migrate import upgrade
+from warmline.storage.rollout import RolloutRepository
 from warmline.types import Clock, SystemClock
 
 WARM_UP_TEXT = "Hi, can I change my booking ABC123 to next Friday? It's urgent!"
@@ -186,6 +188,14 @@ class Runtime:
     _engine: object
     _background: list[asyncio.Task[None]]
     read_marks: ReadMarks = field(default_factory=ReadMarks)
+
+    @property
+    def rollouts(self) -> Rollouts:
+        """Rollout modes and the approval queue (``services/rollout.py``)."""
+        rollouts = self.conversations.actor.rollouts
+        assert rollouts is not None  # wired by ``build``
+        return rollouts
+
     anomaly: AnomalyGuard | None = None  # None: a runtime assembled without anomaly holds
 
     @property
@@ -237,6 +247,8 @@ class Runtime:
         if is_sqlite(settings.database_url) and ":memory:" not in settings.database_url:
             background.append(asyncio.create_task(checkpoint_forever(engine)))
         audit = AuditLog(AuditRepository(session_factory(engine)), service.clock)
+        rollouts = Rollouts(RolloutRepository(session_factory(engine)), packs, audit, service.clock)
+        rollouts.conversations, service.actor.rollouts = service, rollouts
         anomaly = anomaly_holds(settings, engine, service, audit)
         return cls(
             settings,

@@ -2,14 +2,20 @@
 and report what came back as an ``ActionOutcome``: a confirmation first previews what a write
 would touch; a confirmed write carries an idempotency key made of the conversation, the proposal
 and the action, so a retried turn never applies twice. Errors become outcomes here; what follows
-from them is the policy's (``policy/outcomes.py``)."""
+from them is the policy's (``policy/outcomes.py``).
+
+Before a confirmed write runs, its rollout mode (``services/rollout.py``: the pack's, or a
+supervisor's) and, for an action with a limit, its amount (a parameter, or its dry run read
+again) go to ``policy/rollout.py``: a write it holds is not sent; it is queued for a person in
+the console and recorded as ``action_awaiting_approval`` with the reasons."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, Literal
 
 from warmline.domain.decision import Decision
-from warmline.domain.events import ActionExecuted, ActionFailed
+from warmline.domain.events import ActionAwaitingApproval, ActionExecuted, ActionFailed
 from warmline.domain.outcome import ActionOutcome, Failure, Step
 from warmline.domain.pack import Action
 from warmline.errors import (
@@ -18,13 +24,16 @@ from warmline.errors import (
     BackOfficeRejected,
     ConnectorError,
 )
+from warmline.policy.rollout import Gate, GatedOutcome, amount_of, gate
 from warmline.services.actions import ActionRunner
+from warmline.services.rollout import Approval, Rollouts
 from warmline.services.turn.context import Turn
 
 
 class Actor:
-    def __init__(self, runner: ActionRunner) -> None:
+    def __init__(self, runner: ActionRunner, rollouts: Rollouts | None = None) -> None:
         self.runner = runner
+        self.rollouts = rollouts  # None: the pack's declared modes, and nothing may be held
 
     async def run(self, turn: Turn, decision: Decision) -> ActionOutcome:
         """Preview the action of a ``confirm``, execute the action of an ``act``."""
@@ -38,12 +47,78 @@ class Actor:
             return ActionOutcome(action=name, step="preview", params=params, result=record)
         proposal = decision.proposal if decision.proposal is not None else turn.state.version
         key = f"{turn.conversation_id}:{proposal}:{name}"
+        verdict = await self._gate(turn, name, params)
+        if verdict.verdict != "run":
+            return await self._hold(turn, verdict, name, params, key)
         try:
             result = await self.runner.execute(turn.pack, name, params, key)
         except ConnectorError as exc:
             return failed(name, "execute", params, exc)
-        return ActionOutcome(
-            action=name, step="execute", params=params, result=result, idempotency_key=key
+        return GatedOutcome(
+            action=name,
+            step="execute",
+            params=params,
+            result=result,
+            idempotency_key=key,
+            rollout=list(verdict.reasons),
+        )
+
+    async def _gate(self, turn: Turn, name: str, params: dict[str, str]) -> Gate:
+        """The rollout's verdict on the confirmed write: the mode in force and, for an action
+        with a limit, the amount (its dry run read again when the amount is in its record)."""
+        action = turn.pack.actions[name]
+        if action.risk == "read":
+            return gate(name, action, "autonomous")
+        rollouts = self.rollouts
+        mode = await rollouts.mode(turn.pack, name) if rollouts else action.rollout.mode
+        record: dict[str, Any] = {}
+        source = action.rollout.amount_from or ""
+        if mode != "shadow" and source.startswith("record."):
+            try:
+                record = await self.runner.preview(turn.pack, name, params)
+            except ConnectorError:
+                record = {}  # no amount: the policy holds the write for a person
+        return gate(name, action, mode, amount_of(action, params, record))
+
+    async def _hold(
+        self, turn: Turn, verdict: Gate, name: str, params: dict[str, str], key: str
+    ) -> ActionOutcome:
+        """Queue the write for a person and record why; nothing is sent to the back office."""
+        if self.rollouts is None:
+            raise RuntimeError("a write is held for approval but no approval queue is wired")
+        mode = str(verdict.reasons[0].values.get("mode"))
+        approval = Approval(
+            0,
+            key,
+            turn.conversation_id,
+            turn.pack.pack,
+            name,
+            params,
+            mode,
+            turn.at,
+            reasons=[r.model_dump(mode="json") for r in verdict.reasons],
+        )
+        await self.rollouts.hold(approval)
+        turn.add(
+            ActionAwaitingApproval(
+                at=turn.at,
+                action=name,
+                params=params,
+                mode=approval.mode,  # type: ignore[arg-type]
+                idempotency_key=key,
+                reasons=list(verdict.reasons),
+            )
+        )
+        held: Literal["approval", "shadow"] = (
+            "shadow" if verdict.verdict == "shadow" else "approval"
+        )
+        return GatedOutcome(
+            action=name,
+            step="execute",
+            params=params,
+            idempotency_key=key,
+            rollout=list(verdict.reasons),
+            held=held,
         )
 
 
@@ -86,6 +161,9 @@ def action_event(
         )
     if outcome.step == "preview":
         return None
+    gated = outcome if isinstance(outcome, GatedOutcome) else None
+    if gated is not None and gated.held is not None:
+        return None  # recorded when it was held (``action_awaiting_approval``)
     return ActionExecuted(
         at=at,
         action=outcome.action,
@@ -93,4 +171,5 @@ def action_event(
         risk=action.risk,
         idempotency_key=outcome.idempotency_key if action.risk != "read" else None,
         result=outcome.result,
+        reasons=gated.rollout if gated is not None else [],
     )
