@@ -1,7 +1,7 @@
 """anomaly holds: each write's figures per window, and each action's hold
 
 Revision ID: 0004_anomaly_holds
-Revises: 0002
+Revises: 0003
 Create Date: 2026-12-03
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004_anomaly_holds"
-down_revision = "0002"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
