@@ -100,7 +100,9 @@ def _agent_routes(app: FastAPI) -> list[tuple[str, str]]:
 
 
 def _filled(path: str, cid: str) -> str:
-    return path.replace("{conversation_id}", cid).replace("{name}", "ben")
+    filled = path.replace("{conversation_id}", cid).replace("{name}", "ben")
+    filled = filled.replace("{approval_id}", "1").replace("{pack}", "mini_airline")
+    return filled.replace("{action}", "cancel_reservation")
 
 
 # --- no known secret ---------------------------------------------------------------------
@@ -206,6 +208,9 @@ async def test_every_agent_route_declares_a_role_and_lower_roles_are_refused(
     above_agent = {r: role for r, role in declared.items() if role not in (None, "agent")}
     assert ("GET", "/api/agent/agents") in above_agent
     assert above_agent[("GET", "/api/agent/accounts")] == "admin"
+    assert above_agent[("POST", "/console/rollout/{pack}/{action}")] == "supervisor"
+    assert above_agent[("GET", "/console/holds")] == "supervisor"  # anomaly holds
+    assert above_agent[("POST", "/console/holds/{pack}/{action}/{verb}")] == "supervisor"
     clients = {name: _client(app) for name in ("ana", "sue", "ada")}
     try:
         for name, client in clients.items():

@@ -22,9 +22,15 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(require_csrf_w
 Name = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_]+$")]
 
 
-def _supervisor(agent: Agent) -> None:
+async def console_supervisor(agent: ConsoleAgent) -> Agent:
+    """The signed-in agent (else the sign-in page), who must be a supervisor (else 403)."""
     if not agent.may("supervisor"):
         raise Forbidden("this needs the supervisor role")
+    return agent
+
+
+setattr(console_supervisor, "required_role", "supervisor")  # noqa: B010 (read by the route tests)
+ConsoleSupervisor = Annotated[Agent, Depends(console_supervisor)]
 
 
 def _guard(runtime: Runtime) -> AnomalyGuard:
@@ -34,9 +40,8 @@ def _guard(runtime: Runtime) -> AnomalyGuard:
 
 
 @router.get("/console/holds", response_class=HTMLResponse)
-async def holds_page(request: Request, agent: ConsoleAgent, runtime: RuntimeDep) -> Response:
+async def holds_page(request: Request, agent: ConsoleSupervisor, runtime: RuntimeDep) -> Response:
     """Every write on hold, oldest first, with its figures and what a supervisor decided."""
-    _supervisor(agent)
     holds = await _guard(runtime).in_force()
     notice = request.query_params.get("notice")
     context = {"agent": agent.name, "holds": holds, "notice": notice}
@@ -54,14 +59,13 @@ async def holds_badge(request: Request, agent: ConsoleAgent, runtime: RuntimeDep
 
 @router.post("/console/holds/{pack}/{action}/{verb}")
 async def decide_hold(
-    agent: ConsoleAgent,
+    agent: ConsoleSupervisor,
     runtime: RuntimeDep,
     pack: Name,
     action: Name,
     verb: Literal["release", "keep"],
 ) -> Response:
     """Release the hold (the write runs again for everyone) or keep it (seen; it stays)."""
-    _supervisor(agent)
     guard, domain = _guard(runtime), runtime.packs.resolve(pack).pack
     if verb == "release":
         await guard.release(domain, action, agent.name)
