@@ -2,8 +2,9 @@
 once nobody holds or waits for it; with several workers on PostgreSQL, also the conversation's
 advisory lock in the database (``storage/advisory_locks.py``), taken once the process's own lock
 is held, so a worker waits for the database lock with at most one turn per conversation. The
-event store's versioned append (``storage/conversations.py``) still refuses any writer that
-raced another."""
+database lock opens the turn's one transaction: the turn's catch-up read and its append run in
+it, and the append's commit releases the lock. The event store's versioned append
+(``storage/conversations.py``) still refuses any writer that raced another."""
 
 from __future__ import annotations
 

@@ -16,6 +16,7 @@ from warmline.domain.events import CustomerVerified, Event, event_from_json, eve
 from warmline.errors import ConflictError, ConversationNotFound
 from warmline.storage.errors import map_storage_errors
 from warmline.storage.tables import ConversationRow, EventRow
+from warmline.storage.turn_transaction import bound
 
 CHANGED_MEANWHILE = "the conversation changed meanwhile; try again"
 
@@ -139,8 +140,15 @@ class ConversationRepository:
             self._watch.close()
 
     @asynccontextmanager
-    async def _write(self) -> AsyncIterator[AsyncConnection]:
-        """One transaction on a plain connection (a turn's statements need no ORM session)."""
+    async def _write(self, conversation_id: str) -> AsyncIterator[AsyncConnection]:
+        """One transaction on a plain connection (a turn's statements need no ORM session):
+        on PostgreSQL, within a turn, the turn's own transaction, which took the conversation's
+        lock and which the commit here ends (``storage/turn_transaction.py``)."""
+        turn = bound(conversation_id)
+        if turn is not None:
+            yield turn
+            await turn.commit()
+            return
         if self._write_lock is None:
             async with self._engine.begin() as connection:
                 yield connection
@@ -158,7 +166,7 @@ class ConversationRepository:
         at: datetime,
     ) -> None:
         with map_storage_errors("create the conversation"):
-            async with self._write() as connection:
+            async with self._write(conversation_id) as connection:
                 await connection.execute(
                     _INSERT_CONVERSATION,
                     {
@@ -187,7 +195,7 @@ class ConversationRepository:
         if not events:
             return expected_version
         with map_storage_errors("record the turn", conflict=CHANGED_MEANWHILE):
-            async with self._write() as connection:
+            async with self._write(conversation_id) as connection:
                 return await self._insert(
                     connection, conversation_id, expected_version, events, at, status=status
                 )
@@ -236,9 +244,20 @@ class ConversationRepository:
         )
         return new_version
 
+    @asynccontextmanager
+    async def _read(self, conversation_id: str) -> AsyncIterator[AsyncConnection]:
+        """A pooled connection, or within a turn on PostgreSQL the turn's own transaction
+        (which holds the conversation's lock: what it reads nobody changes before it appends)."""
+        turn = bound(conversation_id)
+        if turn is not None:
+            yield turn
+            return
+        async with self._engine.connect() as connection:
+            yield connection
+
     async def events(self, conversation_id: str, after: int = 0) -> list[Event]:
         with map_storage_errors("read the conversation"):
-            async with self._engine.connect() as connection:
+            async with self._read(conversation_id) as connection:
                 found = await connection.execute(_EXISTS, {"cid": conversation_id})
                 if found.first() is None:
                     raise ConversationNotFound(f"no conversation {conversation_id}")
@@ -250,7 +269,7 @@ class ConversationRepository:
     async def events_after(self, conversation_id: str, after: int) -> list[Event]:
         """Events of a conversation known to exist, after version ``after`` (often none)."""
         with map_storage_errors("read the conversation"):
-            async with self._engine.connect() as connection:
+            async with self._read(conversation_id) as connection:
                 result = await connection.execute(
                     _EVENTS_AFTER, {"cid": conversation_id, "after": after}
                 )
