@@ -3,7 +3,12 @@ an ASGI client, on an SQLite file, posting the HTTP load benchmark's turns (``lo
 as its airline customers do, one conversation after another::
 
     .venv/bin/python benchmarks/http_turns.py --conversations 60
+    .venv/bin/python benchmarks/http_turns.py --database-url postgresql+asyncpg://postgres@127.0.0.1/x \
+        --nats-url nats://127.0.0.1:4222 --model-dir var/models --profile reports/turns.prof
 
+``--database-url`` names another database than a fresh SQLite file (a PostgreSQL one must exist
+and be migrated: ``warmline migrate``); with PostgreSQL the turns take the conversation's
+advisory lock as several workers do. ``--profile`` writes a cProfile of the measured requests.
 Prints the median and 90th percentile CPU time (``time.process_time``, the reference back office
 in-process included) of a conversation start and of a turn. No network, no concurrency: what
 one request costs the server, not how long it waits.
@@ -13,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import statistics
 import tempfile
 import time
@@ -67,9 +73,14 @@ async def conversation(
         assert answer.status_code == 200, answer.text
 
 
-async def main(conversations: int, folder: Path) -> None:
+async def main(args: argparse.Namespace, folder: Path) -> None:
+    extra: dict[str, object] = {}
+    if args.model_dir:
+        extra["model_dir"] = args.model_dir
+    if args.nats_url:
+        extra["nats_url"] = args.nats_url
     settings = get_settings(
-        database_url=f"sqlite+aiosqlite:///{folder}/http-turns.db",
+        database_url=args.database_url or f"sqlite+aiosqlite:///{folder}/http-turns.db",
         packs=["airline"],
         default_pack="airline",
         backoffice_url="http://reference-backoffice",
@@ -77,6 +88,7 @@ async def main(conversations: int, folder: Path) -> None:
         identity_secret=SECRET,
         start_limit="100000/minute",
         message_limit="1000000/minute",
+        **extra,
     )
     runtime = await Runtime.build(
         settings, transport=httpx.ASGITransport(app=reference_backoffice())
@@ -89,8 +101,14 @@ async def main(conversations: int, folder: Path) -> None:
         ) as client:
             for i in range(3):  # warm-up, not counted
                 await conversation(client, CUSTOMERS[i], {"start": [], "turn": []})
-            for i in range(conversations):
+            profile = cProfile.Profile() if args.profile else None
+            if profile is not None:
+                profile.enable()
+            for i in range(args.conversations):
                 await conversation(client, CUSTOMERS[i % len(CUSTOMERS)], figures)
+            if profile is not None:
+                profile.disable()
+                profile.dump_stats(args.profile)
     finally:
         await runtime.aclose()
     print("| request | CPU p50 ms | CPU p90 ms | requests |\n|---|---|---|---|")
@@ -102,6 +120,10 @@ async def main(conversations: int, folder: Path) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--conversations", type=int, default=60)
+    parser.add_argument("--database-url", help="default: an SQLite file in a temporary folder")
+    parser.add_argument("--nats-url", help="live events through NATS, as several workers share")
+    parser.add_argument("--model-dir", help="trained models to reuse (default: settings')")
+    parser.add_argument("--profile", help="write a cProfile of the measured requests here")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        asyncio.run(main(args.conversations, Path(tmp)))
+        asyncio.run(main(args, Path(tmp)))
