@@ -230,16 +230,8 @@ def apply(state: ConversationState, event: Event) -> ConversationState:
             )
         case ActionDeclined():
             state.pending, state.filling, state.several = None, None, {}
-        case ActionExecuted():
-            # one a person approved later leaves the request under way alone
-            if not event.approved:
-                state.pending, state.filling, state.several = None, None, {}
-            state.actions_done.append(event.action)
-        case ActionAwaitingApproval():
-            state.pending, state.filling, state.several = None, None, {}
-            state.awaiting_approval[event.idempotency_key] = event.action
-        case ActionApproved() | ActionRejected():
-            state.awaiting_approval.pop(event.idempotency_key, None)
+        case ActionExecuted() | ActionAwaitingApproval() | ActionApproved() | ActionRejected():
+            _apply_rollout(state, event)
         case ActionFailed():
             state.pending, state.filling, state.several = None, None, {}
             state.actions_failed.append(event.action)
@@ -274,6 +266,23 @@ def apply(state: ConversationState, event: Event) -> ConversationState:
         case _:
             assert_never(event)
     return state
+
+
+def _apply_rollout(
+    state: ConversationState,
+    event: ActionExecuted | ActionAwaitingApproval | ActionApproved | ActionRejected,
+) -> None:
+    """A write that ran or was held ends the request under way (one a person approved later
+    leaves the request under way alone); a held one waits until a person decides it."""
+    if isinstance(event, ActionApproved | ActionRejected):
+        state.awaiting_approval.pop(event.idempotency_key, None)
+        return
+    if isinstance(event, ActionAwaitingApproval):
+        state.awaiting_approval[event.idempotency_key] = event.action
+    if isinstance(event, ActionAwaitingApproval) or not event.approved:
+        state.pending, state.filling, state.several = None, None, {}
+    if isinstance(event, ActionExecuted):
+        state.actions_done.append(event.action)
 
 
 def _apply_understanding(state: ConversationState, event: Understood) -> None:

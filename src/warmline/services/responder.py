@@ -149,18 +149,12 @@ BUILTIN_TEMPLATES: dict[str, str] = {
         "I'm sorry, our system isn't responding right now, so I couldn't complete that. "
         "I'm connecting you with a person who can help. {{ wait_sentence }}"
     ),
-    "action_shadowed": (
-        "Thank you. A colleague from our team will complete this for you; I'll let you know "
-        "here as soon as it's done. Nothing has been changed yet."
-    ),
-    "action_awaiting_approval": (
-        "Thank you. A colleague is checking this before it goes through; I'll let you know "
-        "here as soon as they have. Nothing has been changed yet."
-    ),
-    "approval_rejected": (
-        "A colleague has checked your request and couldn't go ahead with it, so nothing has "
-        'been changed. If you\'d like to talk it through with a person, say "talk to a person".'
-    ),
+    "action_shadowed": "Thank you. A colleague from our team will complete this for you; I'll "
+    "let you know here as soon as it's done. Nothing has been changed yet.",
+    "action_awaiting_approval": "Thank you. A colleague is checking this before it goes "
+    "through; I'll let you know here as soon as they have. Nothing has been changed yet.",
+    "approval_rejected": "A colleague has checked your request and couldn't go ahead with it, "
+    'so nothing has been changed. If you\'d like to talk it through, say "talk to a person".',
     "approval_done": "A colleague has checked your request, and it's done.",
 }
 

@@ -29,7 +29,7 @@ from warmline.api.throttle import Throttle
 from warmline.errors import ConflictError, RateLimited
 from warmline.services.agent_accounts import authenticate
 from warmline.services.runtime import Runtime
-from warmline.web import console_views
+from warmline.web import console_rollout, console_views
 from warmline.web.console_common import (
     SIGNIN,
     ConsoleAgent,
@@ -47,6 +47,7 @@ AGENT_NAME_CHARS = 40
 log = logging.getLogger("warmline.console")
 router = APIRouter(include_in_schema=False, dependencies=[Depends(require_csrf_when_signed_in)])
 router.include_router(console_views.router)
+router.include_router(console_rollout.router)
 
 
 @router.get("/console/signin", response_class=HTMLResponse)

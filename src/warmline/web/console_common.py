@@ -3,6 +3,7 @@ the session's CSRF token, and scrubbing stored text that may not be shown."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -10,9 +11,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from warmline.api.deps import HandoffDep, get_runtime
 from warmline.api.sessions import Agent, csrf_token, session_agent
-from warmline.errors import NotSignedIn
+from warmline.errors import Forbidden, NotSignedIn
 from warmline.services.console_unread import ReadMarks
 from warmline.services.input_text import bad_character
+from warmline.settings import Role
 from warmline.web.pages import templates
 
 SIGNIN = "/console/signin"
@@ -36,6 +38,20 @@ async def console_agent(request: Request, handoff: HandoffDep) -> Agent:
 
 
 ConsoleAgent = Annotated[Agent, Depends(console_agent)]
+
+
+def console_role(role: Role) -> Callable[..., Awaitable[Agent]]:
+    """A console dependency: the signed-in agent (else the sign-in page) holding ``role`` or
+    one above it (else 403)."""
+
+    async def agent_with_role(request: Request, handoff: HandoffDep) -> Agent:
+        agent = await console_agent(request, handoff)
+        if not agent.may(role):
+            raise Forbidden(f"this needs the {role} role")
+        return agent
+
+    setattr(agent_with_role, "required_role", role)  # noqa: B010 (read by the route tests)
+    return agent_with_role
 
 
 async def to_signin(request: Request, exc: Exception) -> Response:
