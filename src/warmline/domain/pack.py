@@ -563,35 +563,6 @@ class AccountSpec(_Model):
     fields: dict[str, str] = Field(default_factory=dict)
 
 
-class DomainPack(_Model):
-    pack: str
-    version: int = 1
-    description: str = ""
-    languages: list[str] = Field(default_factory=lambda: ["en"])
-    persona: Persona
-    thresholds: Thresholds = Thresholds()
-    empathy: Empathy = Empathy()
-    escalation: Escalation = Escalation()
-    handoff: Handoff = Handoff()
-    experiments: dict[str, Experiment] = Field(default_factory=dict)
-    account: AccountSpec | None = None
-    entities: dict[str, Entity] = Field(default_factory=dict)
-    intents: dict[str, Intent]
-    actions: dict[str, Action] = Field(default_factory=dict)
-    templates: dict[str, str] = Field(default_factory=dict)
-    verification: list[VerificationMethod] = Field(
-        default_factory=list,
-        description="in-conversation verification; empty: only identity tokens bind a customer",
-    )
-    console: ConsoleSpec = Field(
-        default_factory=ConsoleSpec,
-        description="what the agent console shows of a customer, and the saved replies",
-    )
-
-    @field_validator("pack")
-    @classmethod
-    def _name(cls, value: str) -> str:
-        if not _NAME.match(value):
 class AnomalySettings(_Model):
     """Anomaly holds (``policy/anomaly.py``, docs/anomaly.md): each write's proposals,
     executions and amount are counted in windows of ``window_s`` seconds; when the current
@@ -629,6 +600,39 @@ class AnomalySettings(_Model):
 _AMOUNT_FIELD = re.compile(r"^(params|result)\.[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
 
+class DomainPack(_Model):
+    pack: str
+    version: int = 1
+    description: str = ""
+    languages: list[str] = Field(default_factory=lambda: ["en"])
+    persona: Persona
+    thresholds: Thresholds = Thresholds()
+    empathy: Empathy = Empathy()
+    escalation: Escalation = Escalation()
+    handoff: Handoff = Handoff()
+    experiments: dict[str, Experiment] = Field(default_factory=dict)
+    account: AccountSpec | None = None
+    entities: dict[str, Entity] = Field(default_factory=dict)
+    intents: dict[str, Intent]
+    actions: dict[str, Action] = Field(default_factory=dict)
+    templates: dict[str, str] = Field(default_factory=dict)
+    verification: list[VerificationMethod] = Field(
+        default_factory=list,
+        description="in-conversation verification; empty: only identity tokens bind a customer",
+    )
+    console: ConsoleSpec = Field(
+        default_factory=ConsoleSpec,
+        description="what the agent console shows of a customer, and the saved replies",
+    )
+    anomaly: AnomalySettings = Field(
+        default_factory=AnomalySettings,
+        description="when a write whose volume jumps is held for everyone (docs/anomaly.md)",
+    )
+
+    @field_validator("pack")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not _NAME.match(value):
             raise ValueError("pack name must be lower_snake_case")
         return value
 
@@ -653,10 +657,6 @@ _AMOUNT_FIELD = re.compile(r"^(params|result)\.[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_
                     (("actions", name, "success"), f"unknown template '{action.success}'")
                 )
             if action.failure and action.failure not in self.templates:
-    anomaly: AnomalySettings = Field(
-        default_factory=AnomalySettings,
-        description="when a write whose volume jumps is held for everyone (docs/anomaly.md)",
-    )
                 problems.append(
                     (("actions", name, "failure"), f"unknown template '{action.failure}'")
                 )
@@ -680,6 +680,9 @@ _AMOUNT_FIELD = re.compile(r"^(params|result)\.[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_
                             f"unknown entity '{param.entity}'",
                         )
                     )
+        for name in self.anomaly.amount_fields:
+            if name not in self.actions:
+                problems.append((("anomaly", "amount_fields", name), f"unknown action '{name}'"))
         return problems
 
     def intent_label(self, name: str) -> str:
@@ -687,6 +690,3 @@ _AMOUNT_FIELD = re.compile(r"^(params|result)\.[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_
         if intent and intent.label:
             return intent.label
         return name.replace("_", " ")
-        for name in self.anomaly.amount_fields:
-            if name not in self.actions:
-                problems.append((("anomaly", "amount_fields", name), f"unknown action '{name}'"))
