@@ -55,17 +55,19 @@ async def repo(request: pytest.FixtureRequest) -> AsyncIterator[ConversationRepo
         async with engine.begin() as conn:
             await conn.execute(
                 text(
-                    "DROP TABLE IF EXISTS events, conversations, audit_log, alembic_version CASCADE"
+                    "DROP TABLE IF EXISTS events, conversations, audit_log, rollout_modes, approvals, "
+                    "anomaly_counts, anomaly_holds, alembic_version CASCADE"
                 )
             )
     await upgrade(engine)
-    assert await current_revision(engine) == "0002"
+    assert await current_revision(engine) == "0004"
     yield ConversationRepository(session_factory(engine), single_writer=is_sqlite(url))
     if not is_sqlite(url):
         async with engine.begin() as conn:
             await conn.execute(
                 text(
-                    "DROP TABLE IF EXISTS events, conversations, audit_log, alembic_version CASCADE"
+                    "DROP TABLE IF EXISTS events, conversations, audit_log, rollout_modes, approvals, "
+                    "anomaly_counts, anomaly_holds, alembic_version CASCADE"
                 )
             )
     await engine.dispose()

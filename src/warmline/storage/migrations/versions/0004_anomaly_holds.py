@@ -1,6 +1,6 @@
 """anomaly holds: each write's figures per window, and each action's hold
 
-Revision ID: 0004_anomaly_holds
+Revision ID: 0004
 Revises: 0003
 Create Date: 2026-12-03
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_anomaly_holds"
+revision = "0004"
 down_revision = "0003"
 branch_labels = None
 depends_on = None
