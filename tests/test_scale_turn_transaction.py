@@ -159,3 +159,27 @@ async def test_another_workers_turn_waits_for_the_commit_and_reads_what_it_appen
 
 async def _waiting(url: str) -> bool:
     return await advisory_locks(url, granted=False) == 1
+
+
+async def test_a_turn_begins_afresh_when_its_pooled_connection_was_closed_by_the_server(
+    database: tuple[str, ConversationRepository],
+) -> None:
+    url, repo = database
+    locks = AdvisoryLocks(url, pool_size=1)
+    try:
+        async with locks.hold("c1"):
+            await repo.append("c1", 2, said("before"), NOW)
+        plain = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+        admin = await asyncpg.connect(plain)
+        try:  # what a restart of the server does to the pooled connection
+            closed = await admin.fetchval(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        finally:
+            await admin.close()
+        assert closed >= 1
+        async with locks.hold("c1"):
+            assert await repo.append("c1", 3, said("after"), NOW) == 4
+    finally:
+        await locks.aclose()
