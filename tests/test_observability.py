@@ -5,6 +5,9 @@ with the right labels."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -213,3 +216,23 @@ async def test_a_recorded_turn_moves_the_counters_with_its_labels(
     assert ("operation", "POST /airline/reservations/{id}/cancel") in {
         item for _, labels in calls for item in labels
     }
+
+
+COUNT_ONE_TURN = """
+from datetime import UTC, datetime
+from warmline.domain.events import MessageReceived
+from warmline.services.metrics import count_recorded
+count_recorded("airline", [MessageReceived(at=datetime.now(UTC), text="hi")])
+"""
+SCRAPE = "from warmline.services.metrics import exposition; print(exposition()[0].decode())"
+
+
+def test_with_a_multiprocess_folder_a_scrape_reads_every_workers_counts(tmp_path: Path) -> None:
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    for _ in range(2):  # two workers, each counting one turn
+        subprocess.run([sys.executable, "-c", COUNT_ONE_TURN], env=env, check=True)
+    scraped = subprocess.run(
+        [sys.executable, "-c", SCRAPE], env=env, check=True, capture_output=True, text=True
+    ).stdout
+    samples = _samples(scraped)
+    assert samples[("warmline_turns_total", frozenset({("pack", "airline")}))] == 2
