@@ -18,6 +18,7 @@ from warmline.api.metrics import router as metrics_router
 from warmline.api.origin import OriginCheck
 from warmline.api.routes import router as api_router
 from warmline.api.sessions import SESSION_COOKIE, Revocations
+from warmline.api.stock_webhook import router as stock_router
 from warmline.api.throttle import RateLimits, Throttle, open_storage
 from warmline.services.runtime import Runtime
 from warmline.settings import Settings, get_settings, kept_metrics_token, kept_secret_key
@@ -111,6 +112,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     _secure(app, settings)
     app.include_router(api_router)
     app.include_router(agent_router)
+    app.include_router(stock_router)
     app.add_api_route("/healthz", healthz, methods=["GET"], tags=["ops"])
     app.include_router(metrics_router)
     app.mount(api_docs.ASSETS_URL, api_docs.assets(), name="api-docs-assets")

@@ -132,6 +132,10 @@ BUILTIN_TEMPLATES: dict[str, str] = {
     "assist_acknowledge": "{{ opener }} I'm {name} from the team, and I've read our chat.",
     "assist_thanks": "Thanks for waiting. I've read the conversation, so no need to repeat anything.",
     "action_rejected": "I couldn't do that: {{ reason }}",
+    "sold_out": (
+        "Sorry: {{ reason.split(';')[0].rstrip('.') }}, so I couldn't set one aside for you. "
+        "Nothing has been promised or changed."
+    ),
     "action_refused": (
         "I can't do that: {{ reason }} Nothing has been changed. If you'd like someone from our "
         'team to look at it, say "talk to a person".'

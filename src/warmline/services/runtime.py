@@ -12,6 +12,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from warmline.connectors.backoffice import BackOfficeClient
+from warmline.connectors.stock_events import follow_stock_events
 from warmline.domain.understanding import TurnContext
 from warmline.errors import ConfigurationError
 from warmline.nlu.affect import AffectConfig, load_affect
@@ -30,7 +31,9 @@ from warmline.services.presence import Presence
 from warmline.services.realtime import Broker
 from warmline.services.reports import Reports
 from warmline.services.rollout import Rollouts
+from warmline.services.stock import StockView
 from warmline.services.turn.holds import CountingRecorder, HoldingPerceiver
+from warmline.services.turn.stock_holds import Holds
 from warmline.settings import Settings
 from warmline.storage.advisory_locks import AdvisoryLocks
 from warmline.storage.anomaly import AnomalyRepository
@@ -107,6 +110,21 @@ def check_workers(settings: Settings, count: int) -> None:
             "customer's live stream on one worker would miss what another records; see "
             "docs/scaling.md"
         )
+
+
+def stock_holds(
+    settings: Settings, service: ConversationService, background: list[asyncio.Task[None]]
+) -> None:
+    """The guide's stock view and holds, by the settings; with NATS, the view follows the back
+    office's stock events (``connectors/stock_events.py``; without, its webhook)."""
+    guide = service.perceiver.guide
+    view = StockView(guide.runner.client, settings.stock_max_age_s)
+    guide.holds = Holds(guide.runner, view, settings.hold_ttl_s)
+    if settings.nats_url:
+        follow = follow_stock_events(
+            settings.nats_url, settings.stock_nats_stream, settings.stock_nats_subject, view.heard
+        )
+        background.append(asyncio.create_task(follow))
 
 
 def conversation_locks(settings: Settings) -> ConversationLocks:
@@ -203,6 +221,11 @@ class Runtime:
         return self.conversations.packets
 
     @property
+    def stock(self) -> StockView:
+        """The stock view the guide offers choices and holds by (``services/stock.py``)."""
+        return self.conversations.perceiver.guide.holds.stock
+
+    @property
     def reports(self) -> Reports:
         return Reports(self.repository, self.packs)
 
@@ -242,6 +265,7 @@ class Runtime:
         )
         service.locks = conversation_locks(settings)
         background: list[asyncio.Task[None]] = []
+        stock_holds(settings, service, background)
         presence, marks = await shared_state(settings, service.clock, background)
         handoff = HandoffService(service, presence, default_handle_s=settings.handle_time_s)
         if is_sqlite(settings.database_url) and ":memory:" not in settings.database_url:

@@ -28,13 +28,13 @@ from warmline.demo.backoffice import (
     stock_routes,
 )
 from warmline.demo.backoffice.idempotency import IdempotencyCache, IdempotencyMiddleware
+from warmline.demo.backoffice.stock_events import StockEvents
 from warmline.demo.backoffice.store import (
     POLICY_NOW,
     BackOfficeStore,
     RecordNotFound,
     RuleViolation,
 )
-from warmline.demo.backoffice.stock_events import StockEvents
 from warmline.demo.backoffice.switches import SwitchBoard, Switches, SwitchesMiddleware
 
 

@@ -165,8 +165,9 @@ class StockBook:
             self._changed({i for h in gone for i in h.items})
 
     def _sold_out(self, item_ids: list[str]) -> str:
-        names = " and the ".join(f"{self._names[i]} (item {i})" for i in item_ids)
-        return f"The {names} has just sold out; please pick another option."
+        names = " and the ".join(self._names[i] for i in item_ids)
+        verb = "has" if len(item_ids) == 1 else "have"
+        return f"The {names} {verb} just sold out; please pick another option."
 
     def _known(self, item_id: str) -> str:
         if item_id not in self._counts:

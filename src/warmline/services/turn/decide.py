@@ -12,6 +12,7 @@ from warmline.services.telemetry import stage
 from warmline.services.turn.context import Turn
 from warmline.services.turn.guide import policy_state
 from warmline.services.turn.respond import Replier
+from warmline.services.turn.stock_holds import with_hold
 
 
 def decide_turn(turn: Turn, replier: Replier) -> tuple[Decision, str | None]:
@@ -35,6 +36,7 @@ def _decide(turn: Turn, replier: Replier) -> tuple[Decision, str | None]:
         seen.verification,
         seen.holds,
     )
+    decision = with_hold(turn, decision)  # the id of the stock held for the write it backs
     decision, opening = settle_acknowledgement(turn, decision, replier)
     turn.opener = None if opening else replier.returned_opener(turn, decision)
     return decision, opening

@@ -4,7 +4,9 @@ whose placeholders are filled (and the account), evaluates the parameter's ``ite
 ``where``, ``value`` and ``label`` in the responder's sandbox, and hands them back as offers,
 until the decision asks for nothing it has not been offered. When the decision would then ask
 for a yes to a write with ``dry_run``, the dry run is sent here, and a refusal (its rule and
-reason) is handed to the policy too. Only reads and dry runs happen here."""
+reason) is handed to the policy too; for a write that takes stock, its units are held before
+the confirmation and a hold not taken up is released (``services/turn/stock_holds.py``). Only
+reads, dry runs and holds happen here."""
 
 from __future__ import annotations
 
@@ -31,14 +33,18 @@ from warmline.policy.outcomes import after_refused_write
 from warmline.policy.preferences import preferred
 from warmline.policy.reading import request_words
 from warmline.services.actions import ActionRunner
+from warmline.services.stock import StockView
 from warmline.services.turn.context import Turn
+from warmline.services.turn.stock_holds import Holds, without_holds
 
 MAX_STEPS = 12  # questions settled in one turn at most (each from the customer's own words)
+STOCK_MAX_AGE_S, HOLD_TTL_S = 30.0, 600.0  # the settings' defaults (``services/runtime.py``)
 
 
 class Guide:
     def __init__(self, runner: ActionRunner) -> None:
         self.runner = runner
+        self.holds = Holds(runner, StockView(runner.client, STOCK_MAX_AGE_S), HOLD_TTL_S)
 
     async def gather(self, turn: Turn) -> tuple[dict[str, Offer], dict[str, Refusal]]:
         """The offers the turn's decision needs and, when it would ask for a yes to a write
@@ -49,6 +55,7 @@ class Guide:
         refusals: dict[str, Refusal] = {}
         if seen.understanding is None:
             return offers, refusals
+        decision = None
         for _ in range(4):  # the write, the one proposed instead, a question asked again
             decision = decide(
                 policy_state(turn, offers, refusals),
@@ -57,6 +64,7 @@ class Guide:
                 turn.pack,
                 seen.observations,
                 seen.verification,
+                seen.holds,
             )
             asked = _asked(turn, decision) if refusals else None
             if asked is not None and not _current(offers.get(asked[0]), dict(decision.params)):
@@ -68,9 +76,15 @@ class Guide:
             if decision.kind != "confirm" or action is None or not action.dry_run:
                 break
             refusal = await self._dry_run(turn, decision)
+            if refusal is None:  # it would go through: its units held before the yes is asked
+                refusal = await self.holds.hold(turn, decision, offers)
+            elif refusal.rule == "out_of_stock":
+                refusal = self.holds.sold_out(turn, decision, offers, refusal.reason)
             if refusal is None:
                 break
             refusals[preview_key(decision.action or "", dict(decision.params))] = refusal
+        if decision is not None:
+            await self.holds.settle(turn, decision)
         return offers, refusals
 
     async def after_refusal(self, turn: Turn, follow: Decision) -> Decision:
@@ -119,6 +133,7 @@ class Guide:
                 turn.pack,
                 seen.observations,
                 seen.verification,
+                seen.holds,
             )
             asked = _asked(turn, decision)
             if asked is None:
@@ -165,9 +180,10 @@ class Guide:
         if action is None or name is None or spec is None or spec.choices is None:
             return {}
         index = len(as_list(filling.params.get(name))) if spec.per else None
+        # the labels the customer picked from, even one sold out since: its refusal says so
         return {
             offer_key(name, index): await self.offer(
-                turn, action, name, dict(filling.params), index
+                turn, action, name, dict(filling.params), index, shown=False
             )
         }
 
@@ -182,9 +198,17 @@ class Guide:
         return found
 
     async def offer(
-        self, turn: Turn, action: Action, name: str, params: dict[str, str], index: int | None
+        self,
+        turn: Turn,
+        action: Action,
+        name: str,
+        params: dict[str, str],
+        index: int | None,
+        *,
+        shown: bool = True,
     ) -> Offer:
-        """The labels and values of parameter ``name`` (element ``index`` for ``per``)."""
+        """The labels and values of parameter ``name`` (element ``index`` for ``per``); the
+        variants of a held parameter with no unit free left out of one ``shown``."""
         spec = action.parameters[name]
         assert spec.choices is not None
         customer = turn.seen.customer
@@ -208,6 +232,8 @@ class Guide:
             elements = as_list(params.get(spec.per))
             context["each"] = elements[index] if index < len(elements) else None
         found = _in_preferred_order(turn, action, _evaluate(turn, spec, context))
+        if shown and action.hold is not None and action.hold.items == name:
+            found = await self.holds.in_stock(turn, action.hold, found)
         return replace(found, basis=_basis(params, name))
 
 
@@ -217,8 +243,9 @@ def policy_state(
     """The state the policy decides on: the turn's offers and refusals; and on the turn that
     verifies the customer, the request the verification stood before as under way since the
     turn it was made, so that its words ("the mouse", "the order ending in 66") and the values
-    it named still choose once the customer is known."""
-    state = turn.state
+    it named still choose once the customer is known. A hold's id is never among the values
+    it decides on (``without_holds``)."""
+    state = without_holds(turn.pack, turn.state)
     check = turn.seen.verification
     verifying = state.verifying
     if state.filling is None and verifying is not None and check and check.customer_id:

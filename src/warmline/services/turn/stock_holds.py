@@ -1,0 +1,252 @@
+"""Holds: stock set aside before a write that takes it is proposed, so nothing is promised that
+is not there (the pack's ``hold:``, ``domain/pack.py``).
+
+The guide (``services/turn/guide.py``) calls ``Holds`` as it reads a turn: the choices of the
+held parameter are offered only with units free by a figure at most ``WARMLINE_STOCK_MAX_AGE_S``
+old (``services/stock.py``); before a confirmation is asked for, one unit per value is held in
+the back office (a refusal is told as the item just sold out, and the choice asked again);
+when the turn's decision neither runs nor asks again for the proposal a hold was made for (a
+no, another request, a correction), that hold is released (the back office's timeout is the
+net for a customer who never answers). The policy decides on the values without the hold's id
+(``without_holds``); ``with_hold`` then puts it in the decision whose write it backs: the
+confirmation (found in the ``stock_held`` reason) and the yes (found in the proposal), so the
+write converts it. Every step is a reason of the turn's decision.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import replace
+
+from warmline.domain.conversation import ConversationState, Offer, PendingAction, Refusal
+from warmline.domain.decision import Decision, Reason
+from warmline.domain.pack import Action, DomainPack, StockHold
+from warmline.errors import BackOfficeRejected, ConnectorError
+from warmline.policy.guided import as_list
+from warmline.services.actions import ActionRunner
+from warmline.services.stock import StockView
+from warmline.services.turn.context import Turn
+
+
+class Holds:
+    def __init__(self, runner: ActionRunner, stock: StockView, ttl_s: float) -> None:
+        self.runner = runner
+        self.stock = stock
+        self.ttl_s = ttl_s
+
+    async def in_stock(self, turn: Turn, hold: StockHold, offer: Offer) -> Offer:
+        """``offer`` less the variants with no unit free, by figures at most the bound old
+        (a value that changes nothing, "keep as it is", stays)."""
+        try:
+            figures = await self.stock.figures(hold.stock, [v for v in offer.values if v])
+        except ConnectorError as exc:
+            note(turn, Reason(code="stock_unavailable", detail=exc.title))
+            return offer  # offered as the record says: the hold checks before any promise
+        keep = [
+            i
+            for i, value in enumerate(offer.values)
+            if not value or (f := figures.by_item.get(value)) is None or f.free > 0
+        ]
+        gone = len(offer.values) - len(keep)
+        note(
+            turn,
+            Reason(
+                code="stock_checked",
+                detail=f"{len(figures.by_item)} stock figures, the oldest {figures.oldest_s} s"
+                f" old (bound {self.stock.max_age_s} s), {figures.read_again} read again;"
+                f" {gone} sold out not offered",
+                values={
+                    "age_s": figures.oldest_s,
+                    "max_age_s": self.stock.max_age_s,
+                    "read_again": figures.read_again,
+                    "sold_out": gone,
+                },
+            ),
+        )
+        if not gone:
+            return offer
+        labels = tuple(offer.labels[i] for i in keep)
+        return replace(offer, labels=labels, values=tuple(offer.values[i] for i in keep))
+
+    async def hold(
+        self, turn: Turn, decision: Decision, offers: dict[str, Offer]
+    ) -> Refusal | None:
+        """Hold the units the proposed write takes (None: held, or nothing to hold); a
+        refusal, worded as the item just sold out, when the back office has none left."""
+        action = turn.pack.actions.get(decision.action or "")
+        spec = action.hold if action is not None else None
+        if spec is None:
+            return None
+        items = [v for v in as_list(decision.params.get(spec.items)) if v]
+        if not items:
+            return None
+        earlier = _pending_hold(turn.pack, turn.state.pending)
+        body: dict[str, object] = {"item_ids": items, "ttl_s": self.ttl_s}
+        if earlier is not None:
+            body["replaces"] = earlier  # the same customer's last proposal: let go first
+        key = _hold_key(turn, decision.action or "", items)
+        try:
+            held = await self.runner.client.request(
+                "POST", spec.holds, json=body, idempotency_key=key
+            )
+        except BackOfficeRejected as exc:
+            return self.sold_out(turn, decision, offers, exc.public_detail(), exc.rule)
+        except ConnectorError as exc:
+            note(turn, Reason(code="stock_unavailable", detail=exc.title))
+            return Refusal("stock_unavailable", exc.public_detail())
+        figures = await self._figures_noted(spec, items)
+        note(
+            turn,
+            Reason(
+                code="stock_held",
+                detail=f"hold {held.get('hold_id')} of {len(items)} unit(s) for {self.ttl_s:g} s"
+                f" before the confirmation; stock figure {figures} s old"
+                f" (bound {self.stock.max_age_s} s)",
+                values={
+                    "hold_id": str(held.get("hold_id", "")),
+                    "action": decision.action or "",
+                    "basis": _basis(decision.params, spec),
+                    "ttl_s": self.ttl_s,
+                    "age_s": figures,
+                    "max_age_s": self.stock.max_age_s,
+                    "replaced": earlier,
+                },
+            ),
+        )
+        return None
+
+    async def settle(self, turn: Turn, decision: Decision) -> None:
+        """Release the hold of the proposal the turn began with, unless the decision runs it
+        (the yes: the write converts it) or a new hold replaced it."""
+        pending = turn.state.pending
+        hold_id = _pending_hold(turn.pack, pending)
+        if pending is None or hold_id is None:
+            return
+        if decision.kind == "act" and decision.proposal == pending.proposal:
+            return
+        if any(
+            r.code == "stock_held" and r.values.get("replaced") == hold_id
+            for r in turn.seen.observations
+        ):
+            return
+        spec = turn.pack.actions[pending.action].hold
+        assert spec is not None
+        try:
+            await self.runner.client.request("DELETE", f"{spec.holds}/{hold_id}")
+        except ConnectorError as exc:  # the back office lets it lapse at its timeout
+            detail = f"hold {hold_id} not released ({exc.title}); it lapses in the back office"
+            note(turn, Reason(code="stock_hold_released", detail=detail, values={"done": False}))
+            return
+        detail = f"hold {hold_id} of the proposal not taken up released ({decision.kind})"
+        values: dict[str, float | str | bool | None] = {"hold_id": hold_id, "done": True}
+        note(turn, Reason(code="stock_hold_released", detail=detail, values=values))
+
+    def sold_out(
+        self,
+        turn: Turn,
+        decision: Decision,
+        offers: dict[str, Offer],
+        said: str,
+        rule: str | None = "out_of_stock",
+    ) -> Refusal:
+        """The refusal of a write whose units are gone (the back office ``said`` so, to the
+        hold or the dry run), worded by the pack's ``sold_out``: the options named."""
+        action = turn.pack.actions.get(decision.action or "")
+        spec = action.hold if action is not None else None
+        items = as_list(decision.params.get(spec.items)) if spec is not None else []
+        labels = {
+            v: label for o in offers.values() for v, label in zip(o.values, o.labels, strict=False)
+        }
+        gone = [i for i in dict.fromkeys(items) if i and i in said] or [i for i in items if i]
+        named = [{"item_id": i, "label": labels.get(i, "")} for i in gone]
+        responder, arms = turn.runtime.responder, turn.state.arms
+        text, _ = responder.render_safe("sold_out", "sold_out", arms, items=named, reason=said)
+        detail = f"no unit left of {len(gone)} option(s) to hold: {said}"
+        note(turn, Reason(code="stock_sold_out", detail=detail, values={"items": len(gone)}))
+        return Refusal(rule or "out_of_stock", text)
+
+    async def _figures_noted(self, spec: StockHold, items: list[str]) -> float | None:
+        try:
+            return (await self.stock.figures(spec.stock, items)).oldest_s
+        except ConnectorError:
+            return None
+
+
+def note(turn: Turn, reason: Reason) -> None:
+    """Add ``reason`` to what the turn observed (every decision carries it), replacing an
+    earlier one of the same code."""
+    kept = [r for r in turn.seen.observations if r.code != reason.code]
+    turn.seen = replace(turn.seen, observations=[*kept, reason])
+
+
+def without_holds(pack: DomainPack, state: ConversationState) -> ConversationState:
+    """The state the policy decides on: the values of the proposal and of the request under
+    way without a hold's id (the hold is the guide's, not the customer's)."""
+    pending, filling = state.pending, state.filling
+    bare_pending = _stripped(pack, pending.action, pending.params) if pending else None
+    bare_filling = _stripped(pack, filling.action, filling.params) if filling else None
+    if bare_pending is None and bare_filling is None:
+        return state
+    if pending is not None and bare_pending is not None:
+        state = replace(state, pending=replace(pending, params=bare_pending))
+    if filling is not None and bare_filling is not None:
+        state = replace(state, filling=replace(filling, params=bare_filling))
+    return state
+
+
+def with_hold(turn: Turn, decision: Decision) -> Decision:
+    """The decision with the hold's id among its values when it asks for a yes to the write the
+    turn held units for, or runs the proposal a hold was made for."""
+    action = turn.pack.actions.get(decision.action or "")
+    spec = action.hold if action is not None else None
+    if spec is None:
+        return decision
+    hold_id: str | None = None
+    if decision.kind == "confirm":
+        basis = _basis(decision.params, spec)
+        hold_id = next(
+            (
+                str(r.values.get("hold_id"))
+                for r in decision.reasons
+                if r.code == "stock_held"
+                and r.values.get("action") == decision.action
+                and r.values.get("basis") == basis
+            ),
+            None,
+        )
+    elif decision.kind == "act":
+        pending = turn.state.pending
+        if pending is not None and decision.proposal == pending.proposal:
+            hold_id = _pending_hold(turn.pack, pending)
+    if not hold_id:
+        return decision
+    return decision.model_copy(update={"params": {**decision.params, spec.param: hold_id}})
+
+
+def _stripped(pack: DomainPack, action_name: str, params: dict[str, str]) -> dict[str, str] | None:
+    action = pack.actions.get(action_name)
+    spec = action.hold if action is not None else None
+    if spec is None or spec.param not in params:
+        return None
+    return {k: v for k, v in params.items() if k != spec.param}
+
+
+def _pending_hold(pack: DomainPack, pending: PendingAction | None) -> str | None:
+    if pending is None:
+        return None
+    action: Action | None = pack.actions.get(pending.action)
+    if action is None or action.hold is None:
+        return None
+    return pending.params.get(action.hold.param) or None
+
+
+def _basis(params: dict[str, str], spec: StockHold) -> str:
+    """The values a hold was made for, as one string (the hold's id left out)."""
+    return json.dumps({k: v for k, v in params.items() if k != spec.param}, sort_keys=True)
+
+
+def _hold_key(turn: Turn, action: str, items: list[str]) -> str:
+    """The hold's idempotency key: a turn run again (same version) holds nothing twice."""
+    digest = hashlib.sha256(json.dumps(sorted(items)).encode()).hexdigest()[:16]
+    return f"{turn.conversation_id}:{turn.state.version}:{action}:hold:{digest}"
