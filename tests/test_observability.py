@@ -10,6 +10,7 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import httpx
 import pytest
@@ -23,7 +24,7 @@ from tests.conftest import sign_in, test_settings
 from warmline.app import create_app
 from warmline.domain.events import Decided
 from warmline.nlu.embeddings import Encoder
-from warmline.services import telemetry
+from warmline.services import metrics, telemetry
 from warmline.services.agent_accounts import hash_password
 from warmline.services.runtime import Runtime
 
@@ -212,10 +213,32 @@ async def test_a_recorded_turn_moves_the_counters_with_its_labels(
         assert _moved(before, after, "warmline_actions_total", **action, outcome=outcome) == 1
     assert _moved(before, after, "warmline_turn_seconds_count") == 3
     assert _moved(before, after, "warmline_turn_stage_seconds_count", stage="act") == 2
+    assert after[("warmline_breaker_state", frozenset({("operation", "read")}))] == 0  # closed
     calls = [k for k in after if k[0] == "warmline_backoffice_call_seconds_count"]
     assert ("operation", "POST /airline/reservations/{id}/cancel") in {
         item for _, labels in calls for item in labels
     }
+
+
+async def test_the_breaker_gauge_reads_the_connectors_states() -> None:
+    class Connector:
+        async def breaker_states(self) -> dict[str, object]:
+            return {
+                "read": SimpleNamespace(state="closed"),
+                "write:airline.cancel_reservation": SimpleNamespace(state="open"),
+                "write:airline.update_cabin": {"state": "half-open"},
+            }
+
+    states = await metrics.breaker_states(Connector())
+    assert states is not None
+    text = metrics.exposition([metrics.breaker_family(states)])[0].decode()
+    gauge = {k: v for k, v in _samples(text).items() if k[0] == "warmline_breaker_state"}
+    assert {dict(k[1])["operation"]: v for k, v in gauge.items()} == {
+        "read": 0,
+        "write:airline.cancel_reservation": 2,
+        "write:airline.update_cabin": 1,
+    }
+    assert await metrics.breaker_states(object()) is None  # a connector without breakers
 
 
 COUNT_ONE_TURN = """
