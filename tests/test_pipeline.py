@@ -209,6 +209,7 @@ async def test_an_open_circuit_hands_over_with_its_own_trigger(
 
 GUIDED_PACK = """
 pack: guided_shop
+rollout_default: autonomous  # these tests check what the write sends
 persona:
   name: Juno
   company: Shop

@@ -4,8 +4,13 @@ customer, audited; promotion out of shadow refused until the agreement is measur
 
 from __future__ import annotations
 
-import pytest
+from pathlib import Path
 
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from warmline.cli import app
 from warmline.domain.events import (
     ActionApproved,
     ActionAwaitingApproval,
@@ -13,10 +18,12 @@ from warmline.domain.events import (
     ActionRejected,
     BotReplied,
 )
-from warmline.domain.pack import Action, HttpRequest, Rollout
+from warmline.domain.pack import Action, DomainPack, HttpRequest, Rollout
 from warmline.errors import ConflictError
 from warmline.policy.rollout import Agreement, amount_of, gate, promotion
 from warmline.services.runtime import Runtime
+
+from .conftest import FIXTURES
 
 USER = "chen_jackson_3290"
 
@@ -92,6 +99,20 @@ def test_leaving_shadow_needs_the_measured_agreement_over_enough_cases() -> None
     assert not promotion(action, "shadow", "shadow", Agreement(10, 10)).allowed
 
 
+def test_a_write_that_declares_no_mode_waits_in_shadow_unless_the_pack_says_otherwise(
+    mini_pack: DomainPack,
+) -> None:
+    data = yaml.safe_load((FIXTURES / "mini_airline.yaml").read_text())
+    del data["rollout_default"]
+    safe = DomainPack.model_validate(data)
+    assert safe.rollout_default == "shadow"
+    assert safe.declared_mode("cancel_reservation") == "shadow"
+    assert gate("cancel", safe.actions["cancel_reservation"], "shadow").verdict == "shadow"
+    assert mini_pack.declared_mode("cancel_reservation") == "autonomous"  # the fixture says so
+    data["actions"]["cancel_reservation"]["rollout"] = {"mode": "supervised"}
+    assert DomainPack.model_validate(data).declared_mode("cancel_reservation") == "supervised"
+
+
 # --- end to end, in-process --------------------------------------------------------------
 
 
@@ -162,3 +183,17 @@ async def test_a_supervised_write_waits_and_a_rejection_changes_nothing(runtime:
     assert "nothing has been changed" in told.text and told.choices  # a person offered
     [row] = [r for r in await rollouts.overview() if r.action == "cancel_reservation"]
     assert row.agreement.decided == 0  # supervised cases are no shadow agreement
+
+
+def test_validate_prints_each_writes_mode_and_where_it_comes_from(tmp_path: Path) -> None:
+    data = yaml.safe_load((FIXTURES / "mini_airline.yaml").read_text())
+    del data["rollout_default"]
+    bare = tmp_path / "bare.yaml"
+    bare.write_text(yaml.safe_dump(data))
+    result = CliRunner().invoke(app, ["validate", str(bare), str(FIXTURES / "mini_airline.yaml")])
+    assert result.exit_code == 0, result.output
+    lines = [line.strip() for line in result.output.splitlines() if "write " in line]
+    assert lines == [
+        "write cancel_reservation: shadow (rollout_default, shadow unless declared)",
+        "write cancel_reservation: autonomous (rollout_default)",
+    ]

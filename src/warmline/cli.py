@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import httpx
 import typer
@@ -18,6 +18,9 @@ from rich.console import Console
 from rich.table import Table
 
 from warmline.errors import PackError, WarmlineError
+
+if TYPE_CHECKING:
+    from warmline.domain.pack import DomainPack
 
 app = typer.Typer(help="warmline: an AI first line for customer service.", no_args_is_help=True)
 console = Console()
@@ -195,8 +198,23 @@ def validate(paths: Annotated[list[Path], typer.Argument(help="domain pack YAML 
             f"{len(pack.actions)} actions",
             highlight=False,
         )
+        for line in _rollout_lines(pack):
+            console.print(f"  {line}", highlight=False)
     if failed:
         raise typer.Exit(1)
+
+
+def _rollout_lines(pack: DomainPack) -> list[str]:
+    """Each write's rollout mode and where it comes from (docs/rollout.md): its own, else the
+    pack's ``rollout_default``, which is shadow unless the pack declares one."""
+    declared = "rollout_default" in pack.model_fields_set
+    default = f"rollout_default{'' if declared else ', shadow unless declared'}"
+    return [
+        f"write {name}: {pack.declared_mode(name)} "
+        f"({'its own rollout.mode' if action.rollout.mode else default})"
+        for name, action in pack.actions.items()
+        if action.risk != "read"
+    ]
 
 
 @app.command()

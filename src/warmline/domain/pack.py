@@ -289,11 +289,15 @@ class Rollout(_Model):
     """How far a write is trusted to run on its own (``policy/rollout.py``, docs/rollout.md):
     ``shadow`` (proposed only: a person executes or rejects it from the console),
     ``supervised`` (a write at or above ``approve_from`` risk, or over the limit, waits for a
-    person's approval) or ``autonomous`` (runs within the limit). A supervisor changes the
-    mode at run time; leaving shadow needs ``min_agreement`` over ``min_cases`` decided cases."""
+    person's approval) or ``autonomous`` (runs within the limit). A write that declares no
+    mode takes the pack's ``rollout_default`` (``shadow``: nothing runs on its own unless the
+    pack says so). A supervisor changes the mode at run time; leaving shadow needs
+    ``min_agreement`` over ``min_cases`` decided cases."""
 
-    mode: RolloutMode = Field(
-        "autonomous", description="the declared mode; a supervisor's change overrides it"
+    mode: RolloutMode | None = Field(
+        None,
+        description="the declared mode (unset: the pack's rollout_default, shadow unless "
+        "declared); a supervisor's change overrides it",
     )
     approve_from: Literal["write", "destructive"] = Field(
         "write", description="supervised: the risk from which a write waits for approval"
@@ -628,6 +632,11 @@ class DomainPack(_Model):
         default_factory=AnomalySettings,
         description="when a write whose volume jumps is held for everyone (docs/anomaly.md)",
     )
+    rollout_default: RolloutMode = Field(
+        "shadow",
+        description="the rollout mode of a write that declares none (docs/rollout.md): safe "
+        "by default, a write runs on its own only where the pack says autonomous",
+    )
 
     @field_validator("pack")
     @classmethod
@@ -684,6 +693,11 @@ class DomainPack(_Model):
             if name not in self.actions:
                 problems.append((("anomaly", "amount_fields", name), f"unknown action '{name}'"))
         return problems
+
+    def declared_mode(self, action: str) -> RolloutMode:
+        """The rollout mode the pack gives write ``action``: its own, else the pack's
+        ``rollout_default`` (a supervisor's change, kept in the database, overrides both)."""
+        return self.actions[action].rollout.mode or self.rollout_default
 
     def intent_label(self, name: str) -> str:
         intent = self.intents.get(name)

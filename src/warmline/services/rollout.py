@@ -70,7 +70,7 @@ class Rollouts:
         row = (await self.repo.modes(pack.pack)).get(name)
         if row is not None and row.mode in ROLLOUT_MODES:
             return ROLLOUT_MODES[ROLLOUT_MODES.index(row.mode)]
-        return pack.actions[name].rollout.mode
+        return pack.declared_mode(name)
 
     async def hold(self, approval: Approval) -> None:
         """Queue a write for a person (a retried turn with the same key queues it once)."""
@@ -97,7 +97,7 @@ class Rollouts:
                         pack.pack,
                         name,
                         action.risk,
-                        action.rollout.mode,
+                        pack.declared_mode(name),
                         mode,
                         set_by.changed_by if set_by else None,
                         agreement,

@@ -70,7 +70,7 @@ class Actor:
         if action.risk == "read":
             return gate(name, action, "autonomous")
         rollouts = self.rollouts
-        mode = await rollouts.mode(turn.pack, name) if rollouts else action.rollout.mode
+        mode = await rollouts.mode(turn.pack, name) if rollouts else turn.pack.declared_mode(name)
         record: dict[str, Any] = {}
         source = action.rollout.amount_from or ""
         if mode != "shadow" and source.startswith("record."):
