@@ -35,6 +35,7 @@ class StockEvent(BaseModel):
     stock: int = Field(0, ge=0)
     held: int = Field(0, ge=0)
     free: int
+    epoch: str = Field("", max_length=64)
     at: str = Field("", max_length=64)
 
 

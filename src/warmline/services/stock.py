@@ -5,8 +5,9 @@ Figures arrive as the back office's change events (``heard``: from its webhook,
 ``api/stock_webhook.py``, or NATS JetStream, ``connectors/stock_events.py``) and from reads
 (``figures``). A figure is never used older than ``max_age_s`` (``WARMLINE_STOCK_MAX_AGE_S``):
 an older one, or one never heard, is read again from the back office first, all of them in
-one call. Events carry the back office's ``seq``: one older than the figure held is dropped, so
-a late event never overwrites a newer read. A figure decides only what is offered; what is
+one call. Events carry the back office's ``seq`` (and ``epoch``, which a restart changes): one older
+than the figure held in the same epoch is dropped, so a late event never overwrites a newer
+read. A figure decides only what is offered; what is
 promised rests on a hold, and what is sold on the write, both checked by the back office.
 """
 
@@ -32,6 +33,11 @@ class Figure:
     seq: int
     known_at: float
     source: Source
+    epoch: str = ""  # the back office's count of seq (a restart begins another)
+
+    def newer_than(self, epoch: str, seq: int) -> bool:
+        """Whether this figure is newer than one at ``(epoch, seq)``: only within one epoch."""
+        return self.epoch == epoch and self.seq > seq
 
 
 @dataclass(frozen=True)
@@ -62,11 +68,12 @@ class StockView:
     def heard(self, event: Mapping[str, Any]) -> bool:
         """Take one change event; False when it is older than the figure held (dropped)."""
         item_id, seq, free = str(event["item_id"]), int(event["seq"]), int(event["free"])
+        epoch = str(event.get("epoch", ""))
         held = self._figures.get(item_id)
-        if held is not None and held.seq > seq:
+        if held is not None and held.newer_than(epoch, seq):
             self.events_dropped += 1
             return False
-        self._keep(item_id, Figure(free, seq, self._now(), "event"))
+        self._keep(item_id, Figure(free, seq, self._now(), "event", epoch))
         self.events_heard += 1
         return True
 
@@ -93,10 +100,11 @@ class StockView:
         if not isinstance(rows, list):
             raise BackOfficeUnavailable(f"GET {path}: no 'stock' list in the answer")
         for row in rows:
-            item_id, seq = str(row["item_id"]), int(row["seq"])
+            item_id, seq, epoch = str(row["item_id"]), int(row["seq"]), str(row.get("epoch", ""))
             held = self._figures.get(item_id)
-            if held is None or held.seq <= seq:
-                self._keep(item_id, Figure(int(row["free"]), seq, self._now(), "read"))
+            if held is None or not held.newer_than(epoch, seq):
+                figure = Figure(int(row["free"]), seq, self._now(), "read", epoch)
+                self._keep(item_id, figure)
 
     def _keep(self, item_id: str, figure: Figure) -> None:
         if len(self._figures) >= VIEW_SIZE and item_id not in self._figures:

@@ -8,7 +8,8 @@ less the units held. A write that names a live hold covering its items converts 
 drops, the hold is gone); a write without one takes from what is free; either way a unit is
 never sold twice, and a variant never goes below zero. Expired holds are dropped whenever the
 book is read or changed. Every change of a variant's free units is told to ``listeners``
-(``stock_events.py`` publishes them), numbered by ``seq`` so a reader can drop a late one.
+(``stock_events.py`` publishes them), numbered by ``seq`` so a reader can drop a late one;
+``epoch`` changes when the count starts again (a reset or a restart).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -65,6 +67,7 @@ class StockBook:
         self._holds: dict[str, Hold] = {}
         self._ids = itertools.count(1)
         self.seq = 0
+        self.epoch = uuid.uuid4().hex[:12]  # a new count of seq: readers start afresh
         self.oversold = 0  # units sold that were not there: stays 0 (checked by the tests)
 
     # --- reading -----------------------------------------------------------------------------
@@ -87,6 +90,7 @@ class StockBook:
             "held": held,
             "free": count - held,
             "seq": self.seq,
+            "epoch": self.epoch,
         }
 
     def hold(self, hold_id: str) -> Hold | None:
@@ -187,6 +191,7 @@ class StockBook:
                 "stock": count,
                 "held": held,
                 "free": count - held,
+                "epoch": self.epoch,
                 "at": at,
             }
             for listener in self.listeners:

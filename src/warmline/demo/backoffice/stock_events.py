@@ -1,6 +1,6 @@
 """Stock change events, sent out as the stock book tells them (``stock.py``).
 
-Each event is JSON: ``{"type": "stock.changed", "seq", "item_id", "product_id", "stock",
+Each event is JSON: ``{"type": "stock.changed", "seq", "epoch", "item_id", "product_id", "stock",
 "held", "free", "at"}``. With a NATS URL it is published to JetStream on the subject
 ``<subject>.<item_id>`` of the stream ``stream`` (created when missing); to every webhook URL it
 is POSTed with ``X-Stock-Signature: sha256=<hex HMAC-SHA256 of the body under the shared
