@@ -259,3 +259,37 @@ def test_with_a_multiprocess_folder_a_scrape_reads_every_workers_counts(tmp_path
     ).stdout
     samples = _samples(scraped)
     assert samples[("warmline_turns_total", frozenset({("pack", "airline")}))] == 2
+
+
+CONFIGURE = """
+from warmline.services import telemetry
+provider = telemetry.configure()
+print("provider:", provider is not None)
+if provider is not None:
+    with telemetry.stage("perceive"):
+        pass
+    provider.force_flush()
+"""
+
+
+def _configured(**variables: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    return subprocess.run(
+        [sys.executable, "-c", CONFIGURE],
+        env={**env, **variables},
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_tracing_is_configured_from_the_otel_variables() -> None:
+    assert "provider: False" in _configured().stdout  # unset: no provider
+    assert "provider: False" in _configured(OTEL_TRACES_EXPORTER="none").stdout
+    off = _configured(OTEL_TRACES_EXPORTER="console", OTEL_SDK_DISABLED="true")
+    assert "provider: False" in off.stdout
+    console = _configured(OTEL_TRACES_EXPORTER="console", OTEL_SERVICE_NAME="warmline-eu")
+    assert "provider: True" in console.stdout
+    assert '"name": "perceive"' in console.stdout and "warmline-eu" in console.stdout
+    for wrong in ({"OTEL_TRACES_EXPORTER": "zipkin"}, {"OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"}):
+        failed = _configured(**{"OTEL_TRACES_EXPORTER": "otlp", **wrong})
+        assert failed.returncode != 0 and "ConfigurationError" in failed.stderr
