@@ -54,6 +54,9 @@ def console_role(role: Role) -> Callable[..., Awaitable[Agent]]:
     return agent_with_role
 
 
+ConsoleSupervisor = Annotated[Agent, Depends(console_role("supervisor"))]
+
+
 async def to_signin(request: Request, exc: Exception) -> Response:
     """The answer to ``SignInRequired``: a page is redirected to the sign-in page; an htmx
     request (a fragment: the queue, a reply) gets 401, and ``HX-Redirect`` takes the whole

@@ -12,25 +12,14 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from warmline.api.deps import RuntimeDep
-from warmline.api.sessions import Agent, require_csrf_when_signed_in
-from warmline.errors import ConfigurationError, Forbidden
+from warmline.api.sessions import require_csrf_when_signed_in
+from warmline.errors import ConfigurationError
 from warmline.services.anomaly import AnomalyGuard
 from warmline.services.runtime import Runtime
-from warmline.web.console_common import ConsoleAgent, render
+from warmline.web.console_common import ConsoleAgent, ConsoleSupervisor, render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(require_csrf_when_signed_in)])
 Name = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_]+$")]
-
-
-async def console_supervisor(agent: ConsoleAgent) -> Agent:
-    """The signed-in agent (else the sign-in page), who must be a supervisor (else 403)."""
-    if not agent.may("supervisor"):
-        raise Forbidden("this needs the supervisor role")
-    return agent
-
-
-setattr(console_supervisor, "required_role", "supervisor")  # noqa: B010 (read by the route tests)
-ConsoleSupervisor = Annotated[Agent, Depends(console_supervisor)]
 
 
 def _guard(runtime: Runtime) -> AnomalyGuard:

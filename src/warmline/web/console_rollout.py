@@ -9,16 +9,14 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from warmline.api.deps import RuntimeDep
-from warmline.api.sessions import Agent
 from warmline.errors import ConflictError, ConnectorError, InputError, NotFound
-from warmline.web.console_common import ConsoleAgent, console_role, render
+from warmline.web.console_common import ConsoleAgent, ConsoleSupervisor, render
 
 router = APIRouter(include_in_schema=False)
-ConsoleSupervisor = Annotated[Agent, Depends(console_role("supervisor"))]
 PAGE = "/console/approvals"
 
 
