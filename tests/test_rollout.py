@@ -4,6 +4,7 @@ customer, audited; promotion out of shadow refused until the agreement is measur
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -21,11 +22,14 @@ from warmline.domain.events import (
 from warmline.domain.pack import Action, DomainPack, HttpRequest, Rollout
 from warmline.errors import ConflictError
 from warmline.policy.rollout import Agreement, amount_of, gate, promotion
+from warmline.privacy.events import at_rest
+from warmline.privacy.pii import mask
 from warmline.services.runtime import Runtime
 
 from .conftest import FIXTURES
 
 USER = "chen_jackson_3290"
+NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
 
 def _write(risk: str = "write", **rollout: object) -> Action:
@@ -197,3 +201,22 @@ def test_validate_prints_each_writes_mode_and_where_it_comes_from(tmp_path: Path
         "write cancel_reservation: shadow (rollout_default, shadow unless declared)",
         "write cancel_reservation: autonomous (rollout_default)",
     ]
+
+
+def test_the_approval_events_keep_their_identifiers_and_mask_the_note_at_rest() -> None:
+    key = "df05f962763c2c254f87f6de174818f4:p1:cancel_reservation"  # its hex passes mod-97
+    assert mask(key.split(":")[0]) != key.split(":")[0]
+    reasons = gate("cancel", _write(), "shadow").reasons
+    held = ActionAwaitingApproval(
+        at=NOW, action="cancel", params={}, mode="shadow", idempotency_key=key, reasons=reasons
+    )
+    note = "called her at mary@example.com"
+    decided = [
+        ActionApproved(at=NOW, idempotency_key=key, action="cancel", by="ana", note=note),
+        ActionRejected(at=NOW, idempotency_key=key, action="cancel", by="ana", note=note),
+    ]
+    assert at_rest(held) == held
+    for event in decided:
+        stored = at_rest(event)
+        assert (stored.idempotency_key, stored.by, stored.action) == (key, "ana", "cancel")
+        assert "mary@example.com" not in stored.note

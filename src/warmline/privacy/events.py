@@ -7,7 +7,11 @@ it, the reasons' details, the bot's and the agents' words, notes and comments, t
 office's records) except:
 
 * identifiers and codes (the event's kind and time, pack, customer id, agent, action, intent,
-  entity names, idempotency key, trigger, ...), which are not free text;
+  entity names, idempotency key, trigger, a write's rollout mode, ...), which are not free
+  text. A write held for approval is named by its idempotency key in every event about it
+  (``action_awaiting_approval``, ``action_approved``, ``action_rejected``): the key is what
+  the back office receives, and a random hex id can pass an IBAN's checksum and be masked;
+  the approval queue's own id is an integer of the database, used by the console and the API;
 * what an action needs: the parameters of a decision or an action, the choices the customer
   picks from, the value of an entity that fills an action's parameter, and the contact left
   for a call back (the ticket someone works from).
@@ -52,6 +56,7 @@ IDENTIFIERS = frozenset(
         "template",
         "missing",
         "escalation",
+        "mode",
     }
 )
 """Keys whose values are identifiers or codes, never free text."""
