@@ -29,6 +29,7 @@ import nats
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
+from nats.js import JetStreamContext
 from nats.js.api import DiscardPolicy, StorageType, StreamConfig
 from nats.js.errors import BadRequestError
 
@@ -60,6 +61,7 @@ class NatsBroker(Broker):
         self.failed_publishes = 0
         self.connected = False
         self._nc: Client | None = None
+        self._js: JetStreamContext | None = None  # made once: a turn's publish reuses it
         self._watched: dict[str, Subscription] = {}
         self._watchers: Counter[str] = Counter()
         self._sending: set[asyncio.Task[None]] = set()
@@ -95,7 +97,7 @@ class NatsBroker(Broker):
 
     async def _ensure_stream(self, max_age_s: float, max_bytes: int) -> None:
         assert self._nc is not None
-        js = self._nc.jetstream()
+        js = self._js = self._nc.jetstream()
         config = StreamConfig(
             name=self.stream,
             subjects=[SUBJECT_PREFIX + ">"],
@@ -124,8 +126,8 @@ class NatsBroker(Broker):
             "events": [event_to_json(e) for e in events],
         }
         try:
-            assert self._nc is not None
-            await self._nc.jetstream().publish(
+            assert self._js is not None
+            await self._js.publish(
                 subject_of(conversation_id),
                 json.dumps(payload).encode(),
                 stream=self.stream,
