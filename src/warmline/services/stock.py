@@ -77,6 +77,12 @@ class StockView:
         self.events_heard += 1
         return True
 
+    def forget(self, item_ids: Sequence[str]) -> None:
+        """Drop figures the back office just contradicted (a unit it said was gone): they are
+        read again before the next use."""
+        for item_id in item_ids:
+            self._figures.pop(item_id, None)
+
     async def figures(self, path: str, item_ids: Sequence[str]) -> Figures:
         """The figures of ``item_ids``, each at most ``max_age_s`` old: the older ones read
         again from ``GET {path}?item_ids=...`` (raises the connector's errors)."""

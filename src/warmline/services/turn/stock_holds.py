@@ -160,6 +160,7 @@ class Holds:
         }
         gone = [i for i in dict.fromkeys(items) if i and i in said] or [i for i in items if i]
         named = [{"item_id": i, "label": labels.get(i, "")} for i in gone]
+        self.stock.forget(gone)  # the choices asked again are read with the back office's word
         responder, arms = turn.runtime.responder, turn.state.arms
         text, _ = responder.render_safe("sold_out", "sold_out", arms, items=named, reason=said)
         detail = f"no unit left of {len(gone)} option(s) to hold: {said}"
