@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -22,6 +23,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import sign_in, test_settings
 from warmline.app import create_app
+from warmline.domain.decision import Decision, Reason
 from warmline.domain.events import Decided
 from warmline.nlu.embeddings import Encoder
 from warmline.services import metrics, telemetry
@@ -29,6 +31,7 @@ from warmline.services.agent_accounts import hash_password
 from warmline.services.runtime import Runtime
 
 USER = "chen_jackson_3290"
+NOW = datetime(2026, 5, 1, tzinfo=UTC)
 ASK = "where is my reservation 4WQ150? my email is jo@example.com"
 STAGES = {"perceive", "guide", "decide", "respond", "record"}
 ACCOUNTS = {
@@ -293,3 +296,18 @@ def test_tracing_is_configured_from_the_otel_variables() -> None:
     for wrong in ({"OTEL_TRACES_EXPORTER": "zipkin"}, {"OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"}):
         failed = _configured(**{"OTEL_TRACES_EXPORTER": "otlp", **wrong})
         assert failed.returncode != 0 and "ConfigurationError" in failed.stderr
+
+
+def test_holds_are_counted_once_a_turn_from_the_decisions_reasons() -> None:
+    held = Reason(code="stock_held", detail="1 unit held")
+    released = Reason(code="stock_hold_released", detail="the earlier hold released")
+    decision = Decision(kind="confirm", reasons=[held, released])
+    turn = [Decided(at=NOW, decision=decision), Decided(at=NOW, decision=decision)]
+
+    def count(outcome: str) -> float:
+        text = metrics.exposition()[0].decode()
+        return _samples(text).get(("warmline_holds_total", frozenset({("outcome", outcome)})), 0)
+
+    before = {o: count(o) for o in ("placed", "released", "sold_out")}
+    metrics.count_recorded("retail", turn)
+    assert {o: count(o) - before[o] for o in before} == {"placed": 1, "released": 1, "sold_out": 0}

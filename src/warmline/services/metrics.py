@@ -76,18 +76,34 @@ BREAKER_VALUES = {"closed": 0.0, "half-open": 1.0, "half_open": 1.0, "open": 2.0
 UNKNOWN_MODE = "unknown"
 
 
+HOLD_REASONS = {
+    "stock_held": "placed",
+    "stock_hold_released": "released",
+    "stock_sold_out": "sold_out",
+    "stock_unavailable": "unavailable",
+}
+"""The reasons of a decision that tell what became of a stock hold, and the outcome each counts
+as in ``warmline_holds_total``."""
+
+
 def count_recorded(pack: str, events: Iterable[Event]) -> None:
-    """Count a recorded turn's events: messages, decisions, escalations, actions."""
+    """Count a recorded turn's events: messages, decisions, escalations, actions, and the
+    stock holds its decisions' reasons tell of (once a turn: every decision of a turn carries
+    what the turn observed)."""
+    holds: set[str] = set()
     for event in events:
         if isinstance(event, MessageReceived):
             TURNS.labels(pack).inc()
         elif isinstance(event, Decided):
             DECISIONS.labels(pack, event.decision.kind).inc()
+            holds.update(r.code for r in event.decision.reasons if r.code in HOLD_REASONS)
         elif isinstance(event, Escalated):
             ESCALATIONS.labels(pack, event.trigger).inc()
         elif event.kind in OUTCOMES:
             action = str(getattr(event, "action", ""))
             ACTIONS.labels(pack, action, OUTCOMES[event.kind], rollout_mode(event)).inc()
+    for code in sorted(holds):
+        HOLDS.labels(HOLD_REASONS[code]).inc()
 
 
 def rollout_mode(event: Event) -> str:
@@ -104,8 +120,8 @@ def rollout_mode(event: Event) -> str:
 
 
 def count_hold(outcome: str) -> None:
-    """One stock hold's outcome (``placed``, ``released``, ``expired``, ``refused`` ...), for
-    the stage that places and releases holds."""
+    """One stock hold's outcome told by no decision (``expired``, ``converted`` ...), for the
+    code that learns of it."""
     HOLDS.labels(outcome).inc()
 
 
