@@ -24,7 +24,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from tests.conftest import sign_in, test_settings
 from warmline.app import create_app
 from warmline.domain.decision import Decision, Reason
-from warmline.domain.events import Decided
+from warmline.domain.events import ActionDeclined, ActionExecuted, Decided
 from warmline.nlu.embeddings import Encoder
 from warmline.services import metrics, telemetry
 from warmline.services.agent_accounts import hash_password
@@ -311,3 +311,20 @@ def test_holds_are_counted_once_a_turn_from_the_decisions_reasons() -> None:
     before = {o: count(o) for o in ("placed", "released", "sold_out")}
     metrics.count_recorded("retail", turn)
     assert {o: count(o) - before[o] for o in before} == {"placed": 1, "released": 1, "sold_out": 0}
+
+
+def test_an_actions_rollout_mode_is_the_one_its_event_states() -> None:
+    mode = Reason(
+        code="rollout_supervised", detail="a person checks", values={"mode": "supervised"}
+    )
+    executed = ActionExecuted(at=NOW, action="refund", params={}, risk="write", reasons=[mode])
+    declined = ActionDeclined(at=NOW, action="refund")
+    assert metrics.rollout_mode(executed) == "supervised"
+    assert metrics.rollout_mode(declined) == "unknown"
+    before = _samples(metrics.exposition()[0].decode())
+    metrics.count_recorded("retail", [executed, declined])
+    after = _samples(metrics.exposition()[0].decode())
+    labels = {"pack": "retail", "action": "refund"}
+    executed_supervised = {**labels, "outcome": "executed", "mode": "supervised"}
+    assert _moved(before, after, "warmline_actions_total", **executed_supervised) == 1
+    assert _moved(before, after, "warmline_actions_total", **labels, outcome="declined") == 1
