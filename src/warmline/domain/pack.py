@@ -324,7 +324,7 @@ class Rollout(_Model):
 
 
 class StockHold(_Model):
-    """Stock held before a write that takes it is proposed (docs/domain-packs.md, "Stock
+    """Stock held before a write that takes it is proposed (docs/backoffice.md, "Stock and
     holds"): one unit per value of parameter ``items``, set aside at ``POST {holds}`` before
     the confirmation is asked for, carried to the write in parameter ``param`` (its request
     sends it), released at ``DELETE {holds}/{id}`` when the proposal gets no yes; the choices

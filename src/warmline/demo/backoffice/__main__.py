@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 import uvicorn
 
@@ -21,13 +22,33 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--outage", action="store_true", help="answer 503 to all but /_admin")
     parser.add_argument("--seed", type=int, default=None, help="seed of the error-rate dice")
     parser.add_argument("--log-level", default="warning", help="uvicorn log level")
+    parser.add_argument("--nats-url", default=None, help="publish stock changes to NATS JetStream")
+    parser.add_argument(
+        "--webhook-url",
+        action="append",
+        default=[],
+        help="POST every stock change here (repeatable), signed with the webhook secret",
+    )
+    parser.add_argument(
+        "--webhook-secret",
+        default=os.environ.get("BACKOFFICE_WEBHOOK_SECRET", ""),
+        help="HMAC key of X-Stock-Signature (default: $BACKOFFICE_WEBHOOK_SECRET)",
+    )
     return parser
 
 
 def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
+    if args.webhook_url and not args.webhook_secret:
+        raise SystemExit("--webhook-url needs --webhook-secret (or BACKOFFICE_WEBHOOK_SECRET)")
     config = BackOfficeConfig(
-        latency_ms=args.latency_ms, error_rate=args.error_rate, outage=args.outage, seed=args.seed
+        latency_ms=args.latency_ms,
+        error_rate=args.error_rate,
+        outage=args.outage,
+        seed=args.seed,
+        nats_url=args.nats_url,
+        webhook_urls=args.webhook_url,
+        webhook_secret=args.webhook_secret,
     )
     uvicorn.run(create_app(config), host=args.host, port=args.port, log_level=args.log_level)
 
