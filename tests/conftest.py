@@ -91,6 +91,9 @@ def test_settings(model_cache: Path, **overrides: object) -> Settings:
         # tests start conversations for a customer id, as the demo's picker does; the identity
         # tests (test_identity.py) turn it off
         "customer_picker": True,
+        # a busy test machine may take seconds over a loopback call: slowness must not open a
+        # breaker in tests that are not about it (tests/test_connector_backoffice.py sets its own)
+        "backoffice_slow_call_s": 120.0,
     }
     values.update(overrides)
     return get_settings(**values)
