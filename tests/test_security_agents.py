@@ -209,6 +209,14 @@ async def test_every_agent_route_declares_a_role_and_lower_roles_are_refused(
     assert ("GET", "/api/agent/agents") in above_agent
     assert above_agent[("GET", "/api/agent/accounts")] == "admin"
     assert above_agent[("POST", "/console/rollout/{pack}/{action}")] == "supervisor"
+    assert above_agent[("POST", "/api/agent/rollout/{pack}/{action}")] == "supervisor"
+    for route in (  # the approvals and the rollout over the API: any agent
+        ("GET", "/api/agent/approvals"),
+        ("POST", "/api/agent/approvals/{approval_id}/execute"),
+        ("POST", "/api/agent/approvals/{approval_id}/reject"),
+        ("GET", "/api/agent/rollout"),
+    ):
+        assert declared[route] == "agent", route
     assert above_agent[("GET", "/console/holds")] == "supervisor"  # anomaly holds
     assert above_agent[("POST", "/console/holds/{pack}/{action}/{verb}")] == "supervisor"
     clients = {name: _client(app) for name in ("ana", "sue", "ada")}

@@ -1,6 +1,7 @@
-"""The agent API: the queue, claiming a conversation, replying, handing back, wrapping up, and
-for supervisors and admins who is on shift and the accounts. Thin routes over
-``services.handoff``. Every route needs an agent signed in to the console (its session cookie,
+"""The agent API: the queue, claiming a conversation, replying, handing back, wrapping up, the
+writes waiting for a person's approval (executed or rejected) and each write's rollout mode
+(changed by supervisors), and for supervisors and admins who is on shift and the accounts.
+Thin routes over ``services.handoff`` and ``services.rollout``. Every route needs an agent signed in to the console (its session cookie,
 401 without) with the route's role (403 without); the agent is the signed-in one, never taken
 from the request. A state-changing request carries the session's CSRF token in
 ``X-CSRF-Token`` (``GET /api/agent/session`` gives it)."""
@@ -8,8 +9,9 @@ from the request. A state-changing request carries the session's CSRF token in
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, Depends, Path, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 from sse_starlette.sse import EventSourceResponse
 
@@ -27,7 +29,11 @@ from warmline.api.problems import documented
 from warmline.api.sessions import Revocations, csrf_token, require_csrf_when_signed_in
 from warmline.api.streams import conversation_stream
 from warmline.api.text import CleanText, PathText
+from warmline.domain.pack import RolloutMode
 from warmline.domain.packet import Packet
+from warmline.services.rollout import ActionRollout, Approval
+
+ApprovalId = Annotated[int, Path(ge=1, le=2**31 - 1, description="the approval queue's id")]
 
 PROBLEMS = documented(
     {
@@ -35,8 +41,9 @@ PROBLEMS = documented(
         401: "no agent is signed in, or the session has ended (not_signed_in)",
         403: "the agent's role does not allow it, the CSRF token is missing, or the request "
         "comes from another site's page (forbidden, cross_origin)",
-        404: "no such conversation or agent",
-        409: "the conversation's state forbids it (not waiting, another agent's, closed)",
+        404: "no such conversation, agent, approval or action",
+        409: "the conversation's state forbids it (not waiting, another agent's, closed), the "
+        "write was decided already, or the rollout's bar refuses the change of mode",
         413: "the body is too large (request_too_large)",
         422: "a field is invalid (validation_error) or a text holds a control character "
         "(invalid_text)",
@@ -102,6 +109,79 @@ class WrapUp(BaseModel):
         None, max_length=64, description="the intent it really was, when the bot misread it"
     )
     note: CleanText = Field("", max_length=2000)
+
+
+class ApprovalOut(BaseModel):
+    id: int = Field(description="the approval queue's id, used to execute or reject it")
+    idempotency_key: str = Field(description="the write's key: the events name it by this")
+    conversation_id: str
+    pack: str
+    action: str
+    params: dict[str, str]
+    mode: str = Field(description="the rollout mode that held it: shadow, supervised, ...")
+    created_at: datetime
+    status: str = Field(description="waiting, executed or rejected")
+    reasons: list[dict[str, Any]]
+
+    @classmethod
+    def of(cls, approval: Approval) -> ApprovalOut:
+        return cls(
+            id=approval.id,
+            idempotency_key=approval.idempotency_key,
+            conversation_id=approval.conversation_id,
+            pack=approval.pack,
+            action=approval.action,
+            params=approval.params,
+            mode=approval.mode,
+            created_at=approval.created_at,
+            status=approval.status,
+            reasons=approval.reasons,
+        )
+
+
+class ApprovalDecision(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    note: CleanText = Field("", max_length=2000, description="why; the customer reads none of it")
+
+
+class RolloutOut(BaseModel):
+    pack: str
+    action: str
+    risk: str
+    declared: RolloutMode = Field(description="the pack's mode: the action's, else its default")
+    mode: RolloutMode = Field(description="the mode in force")
+    changed_by: str | None = Field(description="the supervisor who set it, if one did")
+    decided: int = Field(description="shadow cases a person decided")
+    agreed: int = Field(description="of them, executed unchanged")
+    min_cases: int
+    min_agreement: float
+    max_amount: float | None
+    may_leave_shadow: bool
+    why: str = Field(description="why it may or may not leave shadow now")
+
+    @classmethod
+    def of(cls, row: ActionRollout) -> RolloutOut:
+        return cls(
+            pack=row.pack,
+            action=row.action,
+            risk=row.risk,
+            declared=row.declared,
+            mode=row.mode,
+            changed_by=row.changed_by,
+            decided=row.agreement.decided,
+            agreed=row.agreement.agreed,
+            min_cases=row.min_cases,
+            min_agreement=row.min_agreement,
+            max_amount=row.max_amount,
+            may_leave_shadow=row.promotable.allowed,
+            why=row.promotable.why,
+        )
+
+
+class ModeChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    mode: Literal["shadow", "supervised", "autonomous"]
+    why: CleanText = Field(min_length=1, max_length=2000, description="audited with the change")
 
 
 @router.get("/session", response_model=SessionOut)
@@ -208,3 +288,49 @@ async def accounts(agent: AdminDep, runtime: RuntimeDep) -> list[AccountOut]:
         AccountOut(name=name, role=account.role, skills=list(account.skills))
         for name, account in sorted(runtime.settings.agents.items())
     ]
+
+
+@router.get("/approvals", response_model=list[ApprovalOut])
+async def approvals(agent: AgentDep, runtime: RuntimeDep) -> list[ApprovalOut]:
+    """The writes waiting for a person (shadow proposals, writes held for approval), oldest
+    first."""
+    return [ApprovalOut.of(a) for a in await runtime.rollouts.waiting()]
+
+
+@router.post(
+    "/approvals/{approval_id}/execute",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=documented({502: "the back office failed: the write still waits (upstream_failed)"}),
+)
+async def execute_approval(
+    agent: AgentDep, approval_id: ApprovalId, body: ApprovalDecision, runtime: RuntimeDep
+) -> None:
+    """Run the held write as the bot would have (the same idempotency key); the customer reads
+    the outcome live. 409 once it was decided; a back office that fails leaves it waiting."""
+    await runtime.rollouts.execute(approval_id, agent, body.note)
+
+
+@router.post("/approvals/{approval_id}/reject", status_code=status.HTTP_204_NO_CONTENT)
+async def reject_approval(
+    agent: AgentDep, approval_id: ApprovalId, body: ApprovalDecision, runtime: RuntimeDep
+) -> None:
+    """Nothing is written; the customer is told so and offered a person. 409 once decided."""
+    await runtime.rollouts.reject(approval_id, agent, body.note)
+
+
+@router.get("/rollout", response_model=list[RolloutOut])
+async def rollout(agent: AgentDep, runtime: RuntimeDep) -> list[RolloutOut]:
+    """Every write of every pack served: its mode, who set it, the agreement measured in
+    shadow and whether it may leave shadow now."""
+    return [RolloutOut.of(row) for row in await runtime.rollouts.overview()]
+
+
+@router.post("/rollout/{pack}/{action}", response_model=RolloutOut)
+async def change_rollout(
+    agent: SupervisorDep, pack: PathText, action: PathText, body: ModeChange, runtime: RuntimeDep
+) -> RolloutOut:
+    """Supervisors: change a write's mode, with why (audited). Leaving shadow is refused (409)
+    until the agreement measured in shadow meets the action's bar."""
+    await runtime.rollouts.change_mode(pack, action, body.mode, agent.name, body.why)
+    [row] = [r for r in await runtime.rollouts.overview() if (r.pack, r.action) == (pack, action)]
+    return RolloutOut.of(row)

@@ -7,13 +7,14 @@ page loads to alert a supervisor."""
 from __future__ import annotations
 
 from typing import Annotated, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from warmline.api.deps import RuntimeDep
 from warmline.api.sessions import require_csrf_when_signed_in
-from warmline.errors import ConfigurationError
+from warmline.errors import ConfigurationError, NotFound
 from warmline.services.anomaly import AnomalyGuard
 from warmline.services.runtime import Runtime
 from warmline.web.console_common import ConsoleAgent, ConsoleSupervisor, render
@@ -56,10 +57,13 @@ async def decide_hold(
 ) -> Response:
     """Release the hold (the write runs again for everyone) or keep it (seen; it stays)."""
     guard, domain = _guard(runtime), runtime.packs.resolve(pack).pack
-    if verb == "release":
-        await guard.release(domain, action, agent.name)
-        notice = f"Released: {action} runs again for every customer."
-    else:
-        await guard.keep(domain, action, agent.name)
-        notice = f"Kept: {action} stays on hold until someone releases it."
-    return RedirectResponse(f"/console/holds?notice={notice}", status_code=303)
+    try:
+        if verb == "release":
+            await guard.release(domain, action, agent.name)
+            notice = f"Released: {action} runs again for every customer."
+        else:
+            await guard.keep(domain, action, agent.name)
+            notice = f"Kept: {action} stays on hold until someone releases it."
+    except NotFound:  # released meanwhile (another supervisor, another tab)
+        notice = f"{action} is not on hold (any more): nothing to do."
+    return RedirectResponse(f"/console/holds?notice={quote(notice)}", status_code=303)

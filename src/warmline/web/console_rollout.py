@@ -12,12 +12,16 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from warmline.api.agent_routes import ApprovalId
 from warmline.api.deps import RuntimeDep
 from warmline.errors import ConflictError, ConnectorError, InputError, NotFound
 from warmline.web.console_common import ConsoleAgent, ConsoleSupervisor, render
 
 router = APIRouter(include_in_schema=False)
 PAGE = "/console/approvals"
+LONG_FORM = 20_000
+"""A form field's hard cap; the service's own limits (a note of 2,000 characters, a known mode)
+are answered on the page with what was wrong, not as a bare 422."""
 
 
 def _back(notice: str) -> Response:
@@ -43,10 +47,10 @@ async def approvals(request: Request, agent: ConsoleAgent, runtime: RuntimeDep) 
 
 @router.post(PAGE + "/{approval_id}/execute")
 async def execute(
-    approval_id: int,
+    approval_id: ApprovalId,
     agent: ConsoleAgent,
     runtime: RuntimeDep,
-    note: Annotated[str, Form(max_length=2000)] = "",
+    note: Annotated[str, Form(max_length=LONG_FORM)] = "",
 ) -> Response:
     """Run the held write as the bot would have (the same idempotency key); the customer is
     told the outcome."""
@@ -61,10 +65,10 @@ async def execute(
 
 @router.post(PAGE + "/{approval_id}/reject")
 async def reject(
-    approval_id: int,
+    approval_id: ApprovalId,
     agent: ConsoleAgent,
     runtime: RuntimeDep,
-    note: Annotated[str, Form(max_length=2000)] = "",
+    note: Annotated[str, Form(max_length=LONG_FORM)] = "",
 ) -> Response:
     """Nothing is written; the customer is told so and offered a person."""
     try:
@@ -80,8 +84,8 @@ async def change_mode(
     action: str,
     agent: ConsoleSupervisor,
     runtime: RuntimeDep,
-    mode: Annotated[str, Form(max_length=16)],
-    why: Annotated[str, Form(max_length=2000)] = "",
+    mode: Annotated[str, Form(max_length=LONG_FORM)],
+    why: Annotated[str, Form(max_length=LONG_FORM)] = "",
 ) -> Response:
     """Supervisors: change an action's mode, with why (audited); leaving shadow is refused
     until the measured agreement meets the action's bar."""
