@@ -222,7 +222,15 @@ def with_hold(turn: Turn, decision: Decision) -> Decision:
             hold_id = _pending_hold(turn.pack, pending)
     if not hold_id:
         return decision
-    return decision.model_copy(update={"params": {**decision.params, spec.param: hold_id}})
+    update: dict[str, object] = {"params": {**decision.params, spec.param: hold_id}}
+    if decision.kind == "act":  # the yes: the write converts the hold (or, lapsed, re-checks)
+        detail = f"the write sends hold {hold_id}, made for this proposal, to be converted"
+        values: dict[str, float | str | bool | None] = {"hold_id": hold_id, "converts": True}
+        update["reasons"] = [
+            *decision.reasons,
+            Reason(code="stock_held", detail=detail, values=values),
+        ]
+    return decision.model_copy(update=update)
 
 
 def _stripped(pack: DomainPack, action_name: str, params: dict[str, str]) -> dict[str, str] | None:
