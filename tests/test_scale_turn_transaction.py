@@ -36,9 +36,8 @@ WAIT_S = 30.0  # guards against a hang; no test measures speed
 async def database(postgres_database: str) -> AsyncIterator[tuple[str, ConversationRepository]]:
     engine = create_engine(postgres_database)
     async with engine.begin() as connection:  # the session's database, emptied for this test
-        await connection.exec_driver_sql(
-            "DROP TABLE IF EXISTS events, conversations, audit_log, alembic_version CASCADE"
-        )
+        await connection.exec_driver_sql("DROP SCHEMA public CASCADE")
+        await connection.exec_driver_sql("CREATE SCHEMA public")
     await upgrade(engine)
     repo = ConversationRepository(session_factory(engine), single_writer=False)
     await repo.create(
