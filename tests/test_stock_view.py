@@ -24,10 +24,22 @@ def event(seq: int, free: int, item_id: str = NEW) -> dict[str, Any]:
 
 async def test_a_late_event_never_overwrites_a_newer_figure() -> None:
     view = StockView(BackOfficeClient("http://backoffice.test"), 30.0)
-    assert view.heard({**event(5, 0), "free": 0})
+    assert view.heard({**event(5, 2), "free": 2})
     assert not view.heard({**event(3, 4), "free": 4})  # sent before, arrived after
     figures = await view.figures("/retail/stock", [NEW])
-    assert figures.by_item[NEW].free == 0 and figures.read_again == 0
+    assert figures.by_item[NEW].free == 2 and figures.read_again == 0
+
+
+async def test_an_option_is_left_out_only_on_the_back_offices_word_of_now() -> None:
+    backoffice = create_backoffice()  # a reset or restart since: the units are back
+    client = BackOfficeClient(
+        "http://backoffice.test", transport=httpx.ASGITransport(app=backoffice)
+    )
+    view = StockView(client, 30.0)
+    view.heard({**event(7, 0), "free": 0, "epoch": "before-the-restart"})
+    figures = await view.figures("/retail/stock", [NEW])
+    assert figures.read_again == 1 and figures.by_item[NEW].free == 17
+    await client.aclose()
 
 
 async def test_a_figure_older_than_the_bound_is_read_again() -> None:

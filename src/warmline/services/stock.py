@@ -5,10 +5,11 @@ Figures arrive as the back office's change events (``heard``: from its webhook,
 ``api/stock_webhook.py``, or NATS JetStream, ``connectors/stock_events.py``) and from reads
 (``figures``). A figure is never used older than ``max_age_s`` (``WARMLINE_STOCK_MAX_AGE_S``):
 an older one, or one never heard, is read again from the back office first, all of them in
-one call. Events carry the back office's ``seq`` (and ``epoch``, which a restart changes): one older
-than the figure held in the same epoch is dropped, so a late event never overwrites a newer
-read. A figure decides only what is offered; what is
-promised rests on a hold, and what is sold on the write, both checked by the back office.
+one call; so is one of no unit free, before an option is left out for it. Events carry the
+back office's ``seq`` (and ``epoch``, which a restart changes): one older than the figure held
+in the same epoch is dropped, so a late event never overwrites a newer read. A figure decides
+only what is offered; what is promised rests on a hold, and what is sold on the write, both
+checked by the back office.
 """
 
 from __future__ import annotations
@@ -97,8 +98,10 @@ class StockView:
         return Figures(found, round(oldest, 2), len(stale))
 
     def _fresh(self, item_id: str, now: float) -> bool:
+        """Young enough to use; a figure of none free is always read again (an option is kept
+        from a customer only on the back office's word of now)."""
         figure = self._figures.get(item_id)
-        return figure is not None and now - figure.known_at <= self.max_age_s
+        return figure is not None and figure.free > 0 and now - figure.known_at <= self.max_age_s
 
     async def _read(self, path: str, item_ids: list[str]) -> None:
         body = await self.client.request("GET", f"{path}?item_ids={','.join(item_ids)}")
