@@ -240,3 +240,42 @@ async def test_two_workers_share_the_hold_and_its_release(
     finally:
         await engine_one.dispose()
         await engine_two.dispose()
+
+
+# --- the holds a turn reads: kept for a second, dropped when this process changes them -----
+
+
+class _CountingRepo:
+    """The repository's reads of the holds in force, counted."""
+
+    def __init__(self, inner: AnomalyRepository) -> None:
+        self.inner, self.reads = inner, 0
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)
+
+    async def active(self, pack: str | None = None) -> object:
+        self.reads += 1
+        return await self.inner.active(pack)
+
+
+async def test_holds_are_read_once_a_second_and_again_when_this_process_sets_or_lifts_one(
+    tmp_path: Path, mini_pack: DomainPack
+) -> None:
+    pack = mini_pack.model_copy(update={"anomaly": SMALL})
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/holds.db")
+    await upgrade(engine)
+    clock = StepClock(T0)
+    repo = _CountingRepo(AnomalyRepository(session_factory(engine), postgres=False))
+    audit = AuditLog(AuditRepository(session_factory(engine)), clock)
+    guard = AnomalyGuard(repo, clock, audit, fresh_s=3600)  # type: ignore[arg-type]
+    try:
+        assert await guard.holds(pack) == {} and await guard.holds(pack) == {}
+        assert repo.reads == 1  # the second turn used the first one's read
+        assert await guard.count(pack, _proposals(6)) != []  # floor 2: held at 6
+        assert "cancel_reservation" in await guard.holds(pack)  # seen at once, read again
+        await guard.release(pack, "cancel_reservation", "sam")
+        assert await guard.holds(pack) == {}
+        assert repo.reads == 3
+    finally:
+        await engine.dispose()

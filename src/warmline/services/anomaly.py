@@ -7,6 +7,7 @@ timer is needed for a hold, or its release, to be seen by every worker."""
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -31,14 +32,28 @@ log = logging.getLogger("warmline.anomaly")
 
 
 class AnomalyGuard:
-    def __init__(self, repo: AnomalyRepository, clock: Clock, audit: AuditLog) -> None:
+    """``fresh_s``: how long the holds read for a pack are used before they are read again
+    (0: every turn reads them). A hold set or lifted in this process is seen at once; one set
+    or lifted by another worker within ``fresh_s``."""
+
+    def __init__(
+        self, repo: AnomalyRepository, clock: Clock, audit: AuditLog, fresh_s: float = 0.0
+    ) -> None:
         self.repo, self.clock, self.audit = repo, clock, audit
+        self.fresh_s = fresh_s
+        self._read: dict[str, tuple[float, dict[str, Hold]]] = {}
 
     async def holds(self, pack: DomainPack) -> dict[str, Hold]:
         """The pack's writes on hold now (held or kept), by action."""
         if not pack.anomaly.enabled:
             return {}
-        return {r.action: as_hold(r) for r in await self.repo.active(pack.pack)}
+        read = self._read.get(pack.pack)
+        if read is not None and time.monotonic() - read[0] < self.fresh_s:
+            return read[1]
+        holds = {r.action: as_hold(r) for r in await self.repo.active(pack.pack)}
+        if self.fresh_s > 0:
+            self._read[pack.pack] = (time.monotonic(), holds)
+        return holds
 
     async def count(self, pack: DomainPack, events: Sequence[Event]) -> list[Hold]:
         """Count the writes proposed and executed among ``events`` into the current window
@@ -67,6 +82,7 @@ class AnomalyGuard:
             return None
         if not await self.repo.hold(record_of(hold), window):
             return None  # already on hold, or released in this window by a supervisor
+        self._read.pop(pack, None)
         log.warning(
             "action on hold: %s/%s %s %g reached %g x baseline %g in a %d s window",
             pack, action, hold.measure, hold.value, hold.factor, hold.baseline, hold.window_s,
@@ -91,6 +107,7 @@ class AnomalyGuard:
         now = self.clock.now()
         window = window_of(now, pack.anomaly.window_s)
         before = await self.repo.decide(pack.pack, action, state, by, now, window)
+        self._read.pop(pack.pack, None)
         if before is None:
             raise NotFound(f"'{action}' of pack '{pack.pack}' is not on hold")
         verb = "release" if state == "released" else "keep"

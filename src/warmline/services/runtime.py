@@ -155,6 +155,9 @@ async def shared_state(
     return presence, marks
 
 
+HOLDS_FRESH_S = 1.0  # a hold another worker sets is seen within a second
+
+
 def anomaly_holds(
     settings: Settings, engine: AsyncEngine, service: ConversationService, audit: AuditLog
 ) -> AnomalyGuard:
@@ -163,7 +166,7 @@ def anomaly_holds(
     worker shares."""
     postgres = not is_sqlite(settings.database_url)
     repo = AnomalyRepository(session_factory(engine), postgres=postgres)
-    guard = AnomalyGuard(repo, service.clock, audit)
+    guard = AnomalyGuard(repo, service.clock, audit, fresh_s=HOLDS_FRESH_S)
     service.perceiver = HoldingPerceiver(service.perceiver, guard)
     service.recorder = CountingRecorder(service.recorder, guard)
     return guard
