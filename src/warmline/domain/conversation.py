@@ -158,6 +158,7 @@ class ConversationState:
     escalation: Trigger | None = None
     owner: str | None = None
     callback: str | None = None
+    message_keys: frozenset[str] = frozenset()  # the idempotency keys of the messages recorded
     actions_done: list[str] = field(default_factory=list)
     actions_failed: list[str] = field(default_factory=list)
     verifying: Verifying | None = None
@@ -220,6 +221,8 @@ def apply(state: ConversationState, event: Event) -> ConversationState:
         case MessageReceived():
             state.transcript.append(TranscriptLine("customer", event.text, event.at))
             state.readings.append(TurnReading(None, [], 0.0))
+            if event.idempotency_key:
+                state.message_keys = state.message_keys | {event.idempotency_key}
         case Understood():
             _apply_understanding(state, event)
         case Decided():

@@ -115,16 +115,17 @@ class ConversationService:
         text = self.validate_text(text)
         key = encodable(idempotency_key or "", "the idempotency key").strip() or None
         async with self.locks.hold(conversation_id):
-            if key and (earlier := await self._earlier_turn(conversation_id, key)):
-                return earlier
-            turn = await self._begin(conversation_id)
+            state = await self.states.working(conversation_id)
+            if key in state.message_keys and (earlier := await self._earlier(conversation_id, key)):
+                return earlier  # the log is read only for a key the state has recorded
+            turn = self._begin(conversation_id, state)
             turn.add(ev.MessageReceived(at=turn.at, text=text, idempotency_key=key))
             await self.perceiver.perceive(turn, text)
             decision, opening = decide_turn(turn, self.replier)
             await self._carry_out(turn, decision, opening)
             return await self.recorder.record(turn, decision)
 
-    async def _earlier_turn(self, conversation_id: str, key: str) -> TurnResult | None:
+    async def _earlier(self, conversation_id: str, key: str) -> TurnResult | None:
         """The result of the turn that recorded the message with ``key``, read from the log."""
         log = await self.repo.events(conversation_id)
         keys = [e.idempotency_key if isinstance(e, ev.MessageReceived) else None for e in log]
@@ -141,15 +142,14 @@ class ConversationService:
     async def request_person(self, conversation_id: str) -> TurnResult:
         """The "talk to a person" control: always honoured at once."""
         async with self.locks.hold(conversation_id):
-            turn = await self._begin(conversation_id)
+            turn = self._begin(conversation_id, await self.states.working(conversation_id))
             decision = person_requested(turn.state)
             if decision is None:
                 return TurnResult(conversation_id, [], None, [], turn.state.status)
             await self._carry_out(turn, decision, None)
             return await self.recorder.record(turn, decision)
 
-    async def _begin(self, conversation_id: str) -> Turn:
-        state = await self.states.working(conversation_id)
+    def _begin(self, conversation_id: str, state: ConversationState) -> Turn:
         if state.status == "closed":
             raise ConversationClosed("this conversation has ended; start a new one")
         return Turn(conversation_id, state, self.pack(state.pack), self.clock.now())
