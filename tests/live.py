@@ -43,10 +43,12 @@ def live_stack(
     default_pack: str = "airline",
     model_dir: Path | None = None,
     extra_env: dict[str, str] | None = None,
+    backoffice_port: int | None = None,
 ) -> Iterator[str]:
     """Start the back office and `warmline serve`; yield warmline's base URL. ``extra_env``
-    adds or overrides settings (``WARMLINE_EMBED_ORIGINS`` for a host page, say)."""
-    bo_port, port = free_port(), free_port()
+    adds or overrides settings (``WARMLINE_EMBED_ORIGINS`` for a host page, say); a test that
+    reads the back office's state itself chooses its ``backoffice_port``."""
+    bo_port, port = backoffice_port or free_port(), free_port()
     env = {
         **os.environ,
         "WARMLINE_DATABASE_URL": f"sqlite+aiosqlite:///{workdir}/live.db",
