@@ -279,3 +279,28 @@ async def test_holds_are_read_once_a_second_and_again_when_this_process_sets_or_
         assert repo.reads == 3
     finally:
         await engine.dispose()
+
+
+async def test_the_guide_runs_with_the_holds_already_read(held_runtime) -> None:  # type: ignore[no-untyped-def]
+    """The guide previews writes and holds their stock before the confirmation: it must see
+    the anomaly holds, so a held write is neither previewed nor given a unit of stock."""
+    runtime, clock = held_runtime
+    guard, pack = runtime.anomaly, runtime.packs["mini_airline"].pack
+    for back in (3, 2, 1):
+        clock.at = T0 - timedelta(seconds=60 * back)
+        await guard.count(pack, _proposals(2))
+    clock.at = T0
+    assert await guard.count(pack, _proposals(6)) != []
+    perceiver = runtime.conversations.perceiver
+    seen_by_guide: list[object] = []
+    gather = perceiver.guide.gather
+
+    async def spy(turn):  # type: ignore[no-untyped-def]
+        seen_by_guide.append(dict(turn.seen.holds))
+        return await gather(turn)
+
+    perceiver.guide.gather = spy  # type: ignore[method-assign]
+    cid = (await runtime.conversations.start(None, USER)).conversation_id
+    turn = await runtime.conversations.post_message(cid, "please cancel my reservation 4WQ150")
+    assert turn.decision is not None and turn.decision.escalation == "action_on_hold"
+    assert seen_by_guide and "cancel_reservation" in seen_by_guide[0]  # type: ignore[operator]

@@ -32,7 +32,7 @@ from warmline.services.realtime import Broker
 from warmline.services.reports import Reports
 from warmline.services.rollout import Rollouts
 from warmline.services.stock import StockView
-from warmline.services.turn.holds import CountingRecorder, HoldingPerceiver
+from warmline.services.turn.holds import CountingRecorder
 from warmline.services.turn.stock_holds import Holds
 from warmline.settings import Settings
 from warmline.storage.advisory_locks import AdvisoryLocks
@@ -167,7 +167,7 @@ def anomaly_holds(
     postgres = not is_sqlite(settings.database_url)
     repo = AnomalyRepository(session_factory(engine), postgres=postgres)
     guard = AnomalyGuard(repo, service.clock, audit, fresh_s=HOLDS_FRESH_S)
-    service.perceiver = HoldingPerceiver(service.perceiver, guard)
+    service.perceiver.on_hold = guard.holds
     service.recorder = CountingRecorder(service.recorder, guard)
     return guard
 

@@ -3,23 +3,29 @@ the customer's account). While a person is on the way or in charge the bot reads
 only looks for a way to call the customer back, and whether they take leave. A reply to a verification question is read
 for its facts (``services/verification.py``); once they match, the account read is the
 customer's just found. The choices a guided question offers are read last
-(``services/turn/guide.py``). When a write is refused after the yes, the account is read
+(``services/turn/guide.py``), after the pack's writes on hold (``services/anomaly.py``), so
+that the guide neither previews nor holds stock for a write that is on hold. When a write is refused after the yes, the account is read
 again (it may be what changed) before the choices of what follows are read."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 from warmline.domain.decision import Decision
 from warmline.domain.events import Understood
+from warmline.domain.pack import DomainPack
 from warmline.nlu.acts import says_goodbye
 from warmline.nlu.values import find_contact
+from warmline.policy.anomaly import Hold
 from warmline.services.customer_accounts import AccountCache
 from warmline.services.telemetry import stage
 from warmline.services.turn.context import Perception, Turn
 from warmline.services.turn.guide import Guide, for_the_question
 from warmline.services.verification import Verifier
+
+HoldsReader = Callable[[DomainPack], Awaitable[dict[str, Hold]]]
 
 
 class Perceiver:
@@ -27,6 +33,7 @@ class Perceiver:
         self.accounts = accounts
         self.verifier = verifier
         self.guide = Guide(accounts.runner)
+        self.on_hold: HoldsReader | None = None  # the pack's writes on hold (anomaly holds)
 
     async def perceive(self, turn: Turn, text: str) -> Perception:
         """Read ``text``; keep what was read on the turn (``turn.seen``) and record it. The
@@ -35,6 +42,8 @@ class Perceiver:
             turn.seen = await self._read(turn, text)
         if turn.seen.understanding is None:
             return turn.seen
+        if self.on_hold is not None and (holds := await self.on_hold(turn.pack)):
+            turn.seen = replace(turn.seen, holds=holds)  # before the guide: nothing held is staged
         with stage("guide"):
             offers, refusals = await self.guide.gather(turn)
         if offers or refusals:
