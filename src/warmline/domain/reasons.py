@@ -105,7 +105,6 @@ ReasonCode = Literal[
     "precondition_failed",
     "action_instead",
     "refusal_asked_again",
-    # how the reply is put
     # the write's rollout mode, after the yes (policy/rollout.py)
     "rollout_autonomous",
     "rollout_supervised",
@@ -113,6 +112,7 @@ ReasonCode = Literal[
     "rollout_within_limit",
     "rollout_over_limit",
     "rollout_amount_unknown",
+    # how the reply is put
     "opener_returned",
     "left_while_waiting",
 ]
