@@ -56,18 +56,18 @@ async def repo(request: pytest.FixtureRequest) -> AsyncIterator[ConversationRepo
             await conn.execute(
                 text(
                     "DROP TABLE IF EXISTS events, conversations, audit_log, rollout_modes, approvals, "
-                    "anomaly_counts, anomaly_holds, alembic_version CASCADE"
+                    "anomaly_counts, anomaly_holds, analytics_facts, alembic_version CASCADE"
                 )
             )
     await upgrade(engine)
-    assert await current_revision(engine) == "0004"
+    assert await current_revision(engine) == "0005"
     yield ConversationRepository(session_factory(engine), single_writer=is_sqlite(url))
     if not is_sqlite(url):
         async with engine.begin() as conn:
             await conn.execute(
                 text(
                     "DROP TABLE IF EXISTS events, conversations, audit_log, rollout_modes, approvals, "
-                    "anomaly_counts, anomaly_holds, alembic_version CASCADE"
+                    "anomaly_counts, anomaly_holds, analytics_facts, alembic_version CASCADE"
                 )
             )
     await engine.dispose()

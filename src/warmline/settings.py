@@ -253,6 +253,25 @@ class Settings(BaseSettings):
     handle_time_s: float = Field(
         300.0, gt=0, description="handle time assumed for wait estimates until five have ended"
     )
+    analytics_fcr_window_h: float = Field(
+        72.0,
+        gt=0,
+        le=720,
+        description="first-contact resolution: a conversation counts as resolved at first "
+        "contact unless the same customer comes back on the same need within this many hours",
+    )
+    analytics_abandon_after_min: float = Field(
+        30.0,
+        gt=0,
+        description="a conversation nobody resolved counts as abandoned once nothing has "
+        "happened in it for this many minutes",
+    )
+    analytics_cost_bot_conversation: float = Field(
+        0.10, ge=0, description="unit cost of one conversation the bot handles (cost per contact)"
+    )
+    analytics_cost_human_minute: float = Field(
+        1.00, ge=0, description="unit cost of one minute a person owns a conversation"
+    )
     metrics_token: str = Field(
         "",
         repr=False,

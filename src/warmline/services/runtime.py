@@ -19,6 +19,7 @@ from warmline.nlu.affect import AffectConfig, load_affect
 from warmline.nlu.embeddings import Encoder, EncoderConfig, load_encoder
 from warmline.services import telemetry
 from warmline.services.actions import ActionRunner
+from warmline.services.analytics import Analytics, rules_of
 from warmline.services.anomaly import AnomalyGuard
 from warmline.services.audit import AuditLog
 from warmline.services.console_unread import ReadMarks
@@ -36,6 +37,7 @@ from warmline.services.turn.holds import CountingRecorder
 from warmline.services.turn.stock_holds import Holds
 from warmline.settings import Settings
 from warmline.storage.advisory_locks import AdvisoryLocks
+from warmline.storage.analytics import AnalyticsRepository
 from warmline.storage.anomaly import AnomalyRepository
 from warmline.storage.audit import AuditRepository
 from warmline.storage.conversations import ConversationRepository
@@ -218,6 +220,7 @@ class Runtime:
         return rollouts
 
     anomaly: AnomalyGuard | None = None  # None: a runtime assembled without anomaly holds
+    analytics: Analytics | None = None  # None: a runtime assembled without the projection
 
     @property
     def packets(self) -> Packets:
@@ -252,6 +255,8 @@ class Runtime:
         repo = ConversationRepository(
             session_factory(engine), single_writer=is_sqlite(settings.database_url)
         )
+        analytics = Analytics(AnalyticsRepository(engine), rules_of(settings), clock)
+        repo.after_append = analytics.on_append  # the projection kept in step with each append
         packs = await load_packs(settings, encoder)
         await asyncio.to_thread(warm, packs)
         client = backoffice_client(settings, telemetry.backoffice_transport(transport))
@@ -290,6 +295,7 @@ class Runtime:
             background,
             marks,
             anomaly,
+            analytics,
         )
 
     async def aclose(self) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
@@ -32,6 +32,11 @@ _EVENTS_AFTER = (
     .order_by(_EVENTS.c.seq)
 )
 _BUMPED: dict[tuple[str, ...], Any] = {}
+
+AppendHook = Callable[[AsyncConnection, str, int, Sequence[Event]], Awaitable[None]]
+"""Called in the append's transaction, after its events are added, with the connection, the
+conversation, the version the events follow and the events: the analytics projection
+(``services/analytics.py``) keeps its row in step this way. It fails the append if it fails."""
 
 
 def _bump(columns: tuple[str, ...]) -> Any:
@@ -126,6 +131,7 @@ class ConversationRepository:
         self._engine: AsyncEngine = engine
         self._write_lock = asyncio.Lock() if single_writer else None
         self._watch = _VersionWatch.of(engine)
+        self.after_append: AppendHook | None = None
 
     def changed_since(self, conversation_id: str, version: int) -> bool:
         """Whether the conversation may have moved past ``version`` (someone else appended):
@@ -242,6 +248,8 @@ class ConversationRepository:
                 for i, event in enumerate(events)
             ],
         )
+        if self.after_append is not None:
+            await self.after_append(connection, conversation_id, expected_version, events)
         return new_version
 
     @asynccontextmanager
