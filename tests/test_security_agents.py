@@ -218,6 +218,7 @@ async def test_every_agent_route_declares_a_role_and_lower_roles_are_refused(
     ):
         assert declared[route] == "agent", route
     assert above_agent[("GET", "/console/holds")] == "supervisor"  # anomaly holds
+    assert declared[("GET", "/console/backoffice")] == "agent"  # the breakers: any agent reads
     assert above_agent[("POST", "/console/holds/{pack}/{action}/{verb}")] == "supervisor"
     clients = {name: _client(app) for name in ("ana", "sue", "ada")}
     try:
