@@ -1,6 +1,7 @@
 """The command line: ``warmline serve | demo | chat | validate | migrate | test | backoffice``,
 ``warmline nlu ...``, ``warmline affect predict``, ``warmline experiments report``,
-``warmline customers export | forget`` and ``warmline audit list``."""
+``warmline customers export | forget``, ``warmline audit list``, ``warmline report`` and
+``warmline analytics rebuild``."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import httpx
 import typer
@@ -689,6 +690,279 @@ def nlu_eval(
         console.print(trade)
     if json_out:
         json_out.write_text(json.dumps(report, indent=2), "utf-8")
+
+
+# --- analytics: `warmline report`, `warmline analytics rebuild` (docs/analytics.md) ---
+
+analytics_app = typer.Typer(help="The analytics projection (docs/analytics.md).")
+app.add_typer(analytics_app, name="analytics")
+REPORT_FORMATS = ("table", "json", "csv")
+REPORT_COLUMNS = ("metric", "dimension", "group", "value", "n")
+
+
+def _date(value: str | None, option: str) -> Any:
+    """An ISO date or date-time; without a time, midnight; without a zone, UTC."""
+    from datetime import UTC, datetime
+
+    if value is None:
+        return None
+    try:
+        found = datetime.fromisoformat(value)
+    except ValueError:
+        message = f"'{value}' is not a date (YYYY-MM-DD)"
+        raise typer.BadParameter(message, param_hint=option) from None
+    return found if found.tzinfo else found.replace(tzinfo=UTC)
+
+
+def _analytics(use: Any) -> Any:
+    """Run ``use(analytics)`` on the analytics of the configured database."""
+    from warmline.services.analytics import open_analytics, rules_of
+    from warmline.settings import get_settings
+
+    async def run() -> Any:
+        settings = get_settings()
+        async with open_analytics(settings.database_url, rules_of(settings)) as analytics:
+            return await use(analytics)
+
+    try:
+        return asyncio.run(run())
+    except WarmlineError as exc:
+        _fail(exc)
+
+
+@app.command("report")
+def report(
+    since: Annotated[str, typer.Option(help="conversations started on or after (YYYY-MM-DD)")],
+    by: Annotated[
+        str, typer.Option(help="pack, channel, language, tier or arm:<experiment>")
+    ] = "channel",
+    until: Annotated[str | None, typer.Option(help="and before this date")] = None,
+    pack: Annotated[str | None, typer.Option(help="only this pack's conversations")] = None,
+    output: Annotated[str, typer.Option("--format", help="table, json or csv")] = "table",
+) -> None:
+    """Containment, CSAT, CES, FCR, handle times, escalations, cost per contact and
+    abandonment per group of a segment, from the analytics projection of the database of
+    WARMLINE_DATABASE_URL. JSON and CSV are a stable contract (docs/analytics.md)."""
+    if output not in REPORT_FORMATS:
+        choices = ", ".join(REPORT_FORMATS)
+        raise typer.BadParameter(f"'{output}': one of {choices}", param_hint="--format")
+    start, end = _date(since, "--since"), _date(until, "--until")
+    rows = _analytics(lambda analytics: analytics.report(start, by, until=end, pack=pack))
+    _print_report(rows, output)
+
+
+def _print_report(rows: list[Any], output: str) -> None:
+    import csv
+    import dataclasses
+    import json
+
+    records = [dataclasses.asdict(row) for row in rows]
+    if output == "json":
+        typer.echo(json.dumps(records, indent=2))
+    elif output == "csv":
+        writer = csv.DictWriter(sys.stdout, fieldnames=REPORT_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(records)
+    else:
+        table = Table(*REPORT_COLUMNS, title="warmline report")
+        for r in rows:
+            value = "n/a" if r.value is None else _report_value(r.metric, r.value)
+            table.add_row(r.metric, r.dimension, r.group, value, str(r.n))
+        console.print(table)
+
+
+def _report_value(metric: str, value: float) -> str:
+    """Shares as percentages, seconds to a tenth, the count whole, scores and costs to 2."""
+    if metric == "conversations":
+        return f"{value:.0f}"
+    if metric.endswith("_s"):
+        return f"{value:.1f}"
+    if metric in ("ces", "cost_per_contact"):
+        return f"{value:.2f}"
+    return f"{value:.1%}"
+
+
+@analytics_app.command("rebuild")
+def analytics_rebuild() -> None:
+    """Refold every conversation's event log into the projection (a database older than the
+    projection, or after a definition changed)."""
+    count = _analytics(lambda analytics: analytics.rebuild())
+    console.print(f"analytics projection rebuilt from {count} conversations", highlight=False)
+
+
+# --- parity and bias incidents (docs/parity.md) ------------------------------------------
+
+incidents_app = typer.Typer(
+    help="The bias incident register: gaps the parity monitor flagged.", no_args_is_help=True
+)
+app.add_typer(incidents_app, name="incidents")
+ParityFormat = Literal["table", "json", "html", "pdf"]
+
+
+def _when(text: str, option: str) -> Any:
+    """A date or date-time from the command line (UTC unless it names its zone)."""
+    from datetime import UTC, datetime
+
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        err.print(f"[red]error[/red] {option} takes a date like 2026-11-01, not {text!r}")
+        raise typer.Exit(2) from None
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+def _references(pairs: list[str]) -> dict[str, str]:
+    found = dict(p.split("=", 1) for p in pairs if "=" in p)
+    if len(found) != len(pairs):
+        err.print("[red]error[/red] --reference takes DIMENSION=GROUP, e.g. channel=web")
+        raise typer.Exit(2)
+    return found
+
+
+@app.command("parity")
+def parity_report(
+    since: Annotated[str, typer.Option(help="conversations started from this date (UTC)")],
+    until: Annotated[str | None, typer.Option(help="... and before this date")] = None,
+    pack: Annotated[str | None, typer.Option(help="only this pack's conversations")] = None,
+    format: Annotated[
+        ParityFormat, typer.Option("--format", help="table, json, html or pdf")
+    ] = "table",
+    out: Annotated[Path | None, typer.Option(help="write here (html and pdf: required)")] = None,
+    alpha: Annotated[float, typer.Option(min=0.0001, max=0.5, help="significance")] = 0.05,
+    min_n: Annotated[int, typer.Option(min=2, help="fewer conversations: not tested")] = 100,
+    correction: Annotated[Literal["bh", "holm"], typer.Option(help="bh or holm")] = "bh",
+    reference: Annotated[
+        list[str], typer.Option(help="DIMENSION=GROUP, the group others are compared with")
+    ] = [],  # noqa: B006
+    incidents: Annotated[bool, typer.Option(help="open incidents for flagged gaps")] = True,
+) -> None:
+    """Each metric per segment against its reference group, tested and corrected for the
+    number of comparisons; a flagged gap opens a bias incident (docs/parity.md)."""
+    import json
+
+    from warmline.analytics.parity import ParitySettings
+    from warmline.services.parity import contract_rows, render_html, render_pdf, run_parity
+    from warmline.settings import get_settings
+
+    if format in ("html", "pdf") and out is None:
+        err.print(f"[red]error[/red] --format {format} writes a file: give --out FILE")
+        raise typer.Exit(2)
+    chosen = ParitySettings(
+        alpha=alpha, min_n=min_n, correction=correction, references=_references(reference)
+    )
+    start, end = _when(since, "--since"), None if until is None else _when(until, "--until")
+    try:
+        run = asyncio.run(
+            run_parity(get_settings(), start, until=end, pack=pack, parity_settings=chosen,
+                       open_for_flagged=incidents, by=_actor(None))
+        )  # fmt: skip
+    except WarmlineError as exc:
+        _fail(exc)
+        return
+    if format == "json":
+        text = json.dumps(contract_rows(run.rows), indent=2)
+        typer.echo(text) if out is None else out.write_text(text + "\n", "utf-8")
+    elif format == "html":
+        assert out is not None
+        out.write_text(render_html(run), "utf-8")
+    elif format == "pdf":
+        assert out is not None
+        render_pdf(run, out)
+    else:
+        _print_parity(run)
+    opened = sum(o.new for o in run.incidents)
+    err.print(
+        f"{len(run.flagged)} gaps flagged over {run.conversations} conversations; incidents: "
+        f"{opened} opened, {len(run.incidents) - opened} already open"
+        + (f"; written to {out}" if out else ""),
+        highlight=False,
+    )
+
+
+def _print_parity(run: Any) -> None:
+    from warmline.services.parity import figure, gap_text, p_text
+
+    table = Table(title=f"parity, {run.conversations} conversations")
+    for column in ("metric", "dimension", "group", "value", "n", "reference", "ref. value"):
+        table.add_column(column)
+    for column in ("gap", "ratio", "p adj.", ""):
+        table.add_column(column)
+    for r in run.rows:
+        ratio = "n/a" if r.ratio is None else f"{r.ratio:.2f}"
+        mark = "[bold red]FLAGGED[/]" if r.flagged else r.note.replace("_", " ")
+        table.add_row(
+            r.metric, r.dimension, r.group, figure(r.value, r.metric), str(r.n),
+            r.reference_group, figure(r.reference_value, r.metric), gap_text(r), ratio,
+            p_text(r.p_adjusted), "" if r.note == "reference" else mark,
+        )  # fmt: skip
+    console.print(table)
+
+
+def _register(use: Any) -> Any:
+    from warmline.services.incidents import open_incidents
+    from warmline.settings import get_settings
+
+    async def run() -> Any:
+        async with open_incidents(get_settings().database_url) as register:
+            return await use(register)
+
+    try:
+        return asyncio.run(run())
+    except WarmlineError as exc:
+        _fail(exc)
+
+
+IncidentArg = Annotated[int, typer.Argument(min=1, help="the incident's number")]
+NoteOption = Annotated[str, typer.Option(help="what was seen or done")]
+
+
+@incidents_app.command("list")
+def incidents_list(
+    state: Annotated[list[str], typer.Option(help="open, acknowledged, remediated")] = [],  # noqa: B006
+) -> None:
+    """The incidents, newest first (open and acknowledged unless --state says)."""
+    found = _register(lambda r: r.listing(state or ["open", "acknowledged"]))
+    table = Table(
+        "#", "state", "metric", "dimension", "group", "gap", "owner", "deadline", "opened"
+    )
+    for i in found:
+        gap = "n/a" if i.gap.difference is None else f"{i.gap.difference:+.4g}"
+        deadline = i.deadline.date().isoformat() if i.deadline else ""
+        table.add_row(
+            str(i.id), i.state, i.gap.metric, i.gap.dimension, i.gap.group, gap,
+            i.owner or "", deadline, i.opened_at.isoformat(timespec="minutes"),
+        )  # fmt: skip
+    console.print(table)
+
+
+@incidents_app.command("ack")
+def incidents_ack(
+    incident: IncidentArg,
+    owner: Annotated[str, typer.Option(help="who owns the remediation")],
+    deadline: Annotated[str | None, typer.Option(help="by when (a date)")] = None,
+    note: NoteOption = "",
+    actor: ActorOption = None,
+) -> None:
+    """Acknowledge an incident: an owner and a deadline (audited)."""
+    due = None if deadline is None else _when(deadline, "--deadline")
+    done = _register(
+        lambda r: r.acknowledge(incident, _actor(actor), owner=owner, deadline=due, note=note)
+    )
+    console.print(f"incident {done.id} acknowledged, owner {done.owner}", highlight=False)
+
+
+@incidents_app.command("remediate")
+def incidents_remediate(incident: IncidentArg, note: NoteOption, actor: ActorOption = None) -> None:
+    """Mark an incident remediated, saying what was done (audited)."""
+    done = _register(lambda r: r.remediate(incident, _actor(actor), note))
+    console.print(f"incident {done.id} remediated", highlight=False)
+
+
+@incidents_app.command("note")
+def incidents_note(incident: IncidentArg, note: NoteOption, actor: ActorOption = None) -> None:
+    """Add a note to an incident's history."""
+    done = _register(lambda r: r.note(incident, _actor(actor), note))
+    console.print(f"note added to incident {done.id}", highlight=False)
 
 
 if __name__ == "__main__":  # pragma: no cover
