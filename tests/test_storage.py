@@ -60,7 +60,7 @@ async def repo(request: pytest.FixtureRequest) -> AsyncIterator[ConversationRepo
                 )
             )
     await upgrade(engine)
-    assert await current_revision(engine) == "0005"
+    assert await current_revision(engine) == "0006"
     yield ConversationRepository(session_factory(engine), single_writer=is_sqlite(url))
     if not is_sqlite(url):
         async with engine.begin() as conn:
