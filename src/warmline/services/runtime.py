@@ -174,6 +174,15 @@ def anomaly_holds(
     return guard
 
 
+def projection(
+    settings: Settings, engine: AsyncEngine, repo: ConversationRepository, clock: Clock | None
+) -> Analytics:
+    """The analytics, its projection kept in step with every append (docs/analytics.md)."""
+    analytics = Analytics(AnalyticsRepository(engine), rules_of(settings), clock)
+    repo.after_append = analytics.on_append
+    return analytics
+
+
 def backoffice_client(
     settings: Settings, transport: httpx.AsyncBaseTransport | None
 ) -> BackOfficeClient:
@@ -255,8 +264,7 @@ class Runtime:
         repo = ConversationRepository(
             session_factory(engine), single_writer=is_sqlite(settings.database_url)
         )
-        analytics = Analytics(AnalyticsRepository(engine), rules_of(settings), clock)
-        repo.after_append = analytics.on_append  # the projection kept in step with each append
+        analytics = projection(settings, engine, repo, clock)
         packs = await load_packs(settings, encoder)
         await asyncio.to_thread(warm, packs)
         client = backoffice_client(settings, telemetry.backoffice_transport(transport))
