@@ -220,6 +220,8 @@ async def test_every_agent_route_declares_a_role_and_lower_roles_are_refused(
     assert above_agent[("GET", "/console/holds")] == "supervisor"  # anomaly holds
     assert declared[("GET", "/console/backoffice")] == "agent"  # the breakers: any agent reads
     assert above_agent[("POST", "/console/holds/{pack}/{action}/{verb}")] == "supervisor"
+    assert above_agent[("GET", "/console/incidents")] == "supervisor"  # bias incidents
+    assert above_agent[("POST", "/console/incidents/{incident_id}/{verb}")] == "supervisor"
     clients = {name: _client(app) for name in ("ana", "sue", "ada")}
     try:
         for name, client in clients.items():

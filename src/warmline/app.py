@@ -22,7 +22,15 @@ from warmline.api.stock_webhook import router as stock_router
 from warmline.api.throttle import RateLimits, Throttle, open_storage
 from warmline.services.runtime import Runtime
 from warmline.settings import Settings, get_settings, kept_metrics_token, kept_secret_key
-from warmline.web import api_docs, console, console_backoffice, console_holds, pages, widget
+from warmline.web import (
+    api_docs,
+    console,
+    console_backoffice,
+    console_holds,
+    console_incidents,
+    pages,
+    widget,
+)
 
 
 def _lifespan(
@@ -122,5 +130,6 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(widget.router)
     app.include_router(console.router)
     app.include_router(console_holds.router)
+    app.include_router(console_incidents.router)
     app.include_router(console_backoffice.router)
     return app
