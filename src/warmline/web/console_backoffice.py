@@ -62,6 +62,10 @@ def calls_of(operation: str) -> str:
     return "writes that name no action" if operation == "write" else f"calls of {operation}"
 
 
+def _calls(n: int) -> str:
+    return f"{n} failed or slow call{'s' if n != 1 else ''}"
+
+
 def _clock(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).strftime("%H:%M:%S UTC")
 
@@ -73,7 +77,7 @@ def describe(operation: str, breaker: Breaker, now: float) -> BreakerLine:
         opened = breaker.opened_at if breaker.opened_at is not None else now
         resume = opened + float(breaker.open_s)
         detail = (
-            f"{calls} paused after {breaker.threshold} failed or slow calls in a row, "
+            f"{calls} paused after {_calls(breaker.threshold)} in a row, "
             f"calls resume at {_clock(resume)} (in {max(0, round(resume - now))} s)"
         )
     elif state == "half-open":
