@@ -3,7 +3,8 @@
 ``--conversations`` split evenly between two channels, over ``--seeds`` seeds per base rate;
 the detection rate (the planted gap flagged on escalation_rate) and, on the same data with no
 gap, the false flag rate (any row flagged). Every metric is tested; ``--languages 2`` adds a
-second, gap-free dimension to the family the correction runs over.
+second, gap-free dimension to the family the correction runs over; ``--configured-reference``
+names web the channel reference (its own row is then not tested).
 
     .venv/bin/python benchmarks/parity_power.py --seeds 200
 """
@@ -25,7 +26,8 @@ from warmline.analytics.parity import ParitySettings, parity  # noqa: E402
 
 
 def measure(base: float, args: argparse.Namespace) -> dict[str, float]:
-    settings = ParitySettings(correction=args.correction)
+    references = {"channel": "web"} if args.configured_reference else {}
+    settings = ParitySettings(correction=args.correction, references=references)
     languages = ("en", "es")[: args.languages]
     detected = false = tested = 0
     started = time.perf_counter()
@@ -70,6 +72,11 @@ def main() -> None:
     parser.add_argument("--bases", type=float, nargs="+", default=[0.05, 0.10, 0.15, 0.20, 0.30])
     parser.add_argument("--languages", type=int, choices=(1, 2), default=1)
     parser.add_argument("--correction", choices=("bh", "holm"), default="bh")
+    parser.add_argument(
+        "--configured-reference",
+        action="store_true",
+        help="channel=web configured as the reference (one-sided, not compared back)",
+    )
     args = parser.parse_args()
     results = [measure(base, args) for base in args.bases]
     print(json.dumps({"settings": vars(args), "results": results}, indent=2))

@@ -102,3 +102,10 @@ def test_the_json_row_has_exactly_the_contract_keys() -> None:
         "metric", "dimension", "group", "value", "n", "reference_group", "reference_value",
         "difference", "p_value", "p_adjusted", "flagged",
     )  # fmt: skip
+
+
+def test_cost_has_no_direction_and_is_reported_only() -> None:
+    rows = parity(planted(1, escalation=0.10, gaps={"sms": 0.05}))
+    cost = _row(rows, "cost", "channel", "sms")
+    assert cost.p_adjusted is not None and cost.p_adjusted < 0.05  # a real gap: more people
+    assert cost.note == "reported_only" and not cost.flagged

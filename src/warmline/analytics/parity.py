@@ -104,7 +104,7 @@ class ParitySettings:
 class ParityRow:
     """One group on one metric of one dimension. ``note`` says why it is (not) flagged:
     ``reference``, ``below_min_n``, ``untestable``, ``flagged``, ``not_significant``,
-    ``not_material``, ``not_worse``."""
+    ``not_material``, ``not_worse``, ``reported_only`` (a metric with no direction)."""
 
     metric: str
     dimension: str
@@ -256,6 +256,8 @@ def _verdict(
     metric = draft.metric
     if difference is None or ref is None or draft.p_adjusted is None:
         return "untestable"
+    if metric.worse is None:
+        return "reported_only"
     if draft.p_adjusted >= settings.alpha:
         return "not_significant"
     gap = settings.min_rate_gap if metric.kind == "rate" else settings.min_mean_gap * abs(ref)

@@ -27,7 +27,7 @@ HEAD = (
     "p adj.",
     "",
 )
-WIDTHS = (30, 22, 24, 18, 14, 24, 18, 18, 16, 16)
+WIDTHS = (26, 18, 20, 16, 12, 20, 16, 18, 16, 28)  # 190 mm: A4 less its margins
 
 
 def _latin(text: str) -> str:
