@@ -10,12 +10,15 @@ import io
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 from typer.testing import CliRunner
 
 from warmline.cli import app
-from warmline.domain.events import ConversationStarted
+from warmline.domain.events import ConversationStarted, SegmentsNoted
+from warmline.nlu.embeddings import Encoder
 from warmline.services.analytics import Analytics
 from warmline.services.runtime import Runtime
 from warmline.storage.analytics import AnalyticsRepository
@@ -23,6 +26,7 @@ from warmline.storage.conversations import ConversationRepository
 from warmline.storage.database import create_engine, session_factory
 from warmline.storage.migrate import upgrade
 
+from .conftest import MINI_PACK, test_settings
 from .test_analytics import RULES, T0, seeded
 
 runner = CliRunner()
@@ -57,6 +61,36 @@ async def seed(url: str) -> None:
         assert isinstance(first, ConversationStarted)
         await repo.create(cid, "airline", first.customer_id, first.channel, log, first.at)
     await engine.dispose()
+
+
+async def test_a_declared_segment_is_noted_once_from_the_account(
+    tmp_path: Path, encoder: Encoder, model_cache: Path, backoffice_app: Any
+) -> None:
+    """The pack declares ``analytics.segments: {tier: membership}``: the customer's tier is
+    recorded (``segments_noted``) the first turn the account is read, and reported by."""
+    pack = tmp_path / "mini_airline.yaml"
+    pack.write_text(MINI_PACK.read_text() + "analytics:\n  segments:\n    tier: membership\n")
+    runtime = await Runtime.build(
+        test_settings(model_cache, packs=[str(pack)]),
+        transport=httpx.ASGITransport(app=backoffice_app),
+        encoder=encoder,
+    )
+    try:
+        assert runtime.analytics is not None
+        since = datetime.now(UTC) - timedelta(hours=1)
+        service = runtime.conversations
+        started = await service.start(None, "chen_jackson_3290")
+        for text in ("where is my reservation 4WQ150?", "and reservation 4WQ150 again?"):
+            await service.post_message(started.conversation_id, text)
+        events = await runtime.repository.events(started.conversation_id)
+        noted = [e for e in events if isinstance(e, SegmentsNoted)]
+        assert [e.segments for e in noted] == [{"tier": "silver"}]
+        (facts,) = await runtime.analytics.facts(since)
+        assert facts.segments["tier"] == "silver"
+        rows = {(r.group, r.metric) for r in await runtime.analytics.report(since, "tier")}
+        assert ("silver", "conversations") in rows
+    finally:
+        await runtime.aclose()
 
 
 @pytest.fixture

@@ -37,7 +37,15 @@ def test_an_event_of_no_known_kind_is_refused_not_ignored() -> None:
 def test_every_kind_of_event_is_in_the_union_the_fold_handles() -> None:
     union = typing.get_args(typing.get_args(Event)[0])
     kinds = {cls.model_fields["kind"].default for cls in union}
-    assert len(kinds) == len(union) == 25
+    assert len(kinds) == len(union) == 26
+
+
+def test_segments_noted_are_kept_in_the_state_and_a_later_note_adds_to_them() -> None:
+    from warmline.domain.events import SegmentsNoted
+
+    state = fold([START, SegmentsNoted(at=NOW, segments={"tier": "gold"})])
+    apply(state, SegmentsNoted(at=NOW, segments={"region": "eu"}))
+    assert state.segments == {"tier": "gold", "region": "eu"}
 
 
 def test_the_out_of_scope_count_follows_the_flag_not_the_reason_code() -> None:

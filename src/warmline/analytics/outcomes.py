@@ -42,6 +42,7 @@ from warmline.domain.events import (
     FeedbackGiven,
     HandedBack,
     Resolved,
+    SegmentsNoted,
     Understood,
     WrappedUp,
 )
@@ -134,6 +135,8 @@ def _apply(tally: Tally, event: Event) -> None:
                 tally.intent = reading.intent
         case ExperimentAssigned():
             tally.arms[event.experiment] = event.arm
+        case SegmentsNoted():
+            tally.attributes.update(event.segments)
         case Escalated():
             tally.trigger = tally.trigger or event.trigger
             tally.escalated, tally.owner = True, "queue"

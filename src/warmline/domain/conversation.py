@@ -32,6 +32,7 @@ from warmline.domain.events import (
     HandedBack,
     MessageReceived,
     Resolved,
+    SegmentsNoted,
     Understood,
     VerificationFailed,
     WrappedUp,
@@ -151,6 +152,7 @@ class ConversationState:
     out_of_scope_count: int = 0
     disclosed: bool = False
     arms: dict[str, str] = field(default_factory=dict)
+    segments: dict[str, str] = field(default_factory=dict)  # the pack's analytics segments
     readings: list[TurnReading] = field(default_factory=list)
     acknowledged_streak: int = 0
     acknowledgements: list[str] = field(default_factory=list)
@@ -250,6 +252,8 @@ def apply(state: ConversationState, event: Event) -> ConversationState:
             state.disclosed = True
         case ExperimentAssigned():
             state.arms[event.experiment] = event.arm
+        case SegmentsNoted():
+            state.segments = {**state.segments, **event.segments}
         case FeedbackGiven():
             state.ratings.append(event.rating)
         case AgentMessage():

@@ -167,6 +167,15 @@ class ExperimentAssigned(_Event):
     arm: str
 
 
+class SegmentsNoted(_Event):
+    """The segments the pack declares for its analytics (``analytics.segments``: the customer's
+    tier, say), read from the customer's account when it is first known: short category values
+    of the declared fields only, never free text or personal data."""
+
+    kind: Literal["segments_noted"] = "segments_noted"
+    segments: dict[str, str]
+
+
 class Escalated(_Event):
     kind: Literal["escalated"] = "escalated"
     trigger: Trigger
@@ -251,6 +260,7 @@ Event = Annotated[
     | BotReplied
     | Disclosed
     | ExperimentAssigned
+    | SegmentsNoted
     | Escalated
     | CallbackRequested
     | AgentJoined

@@ -604,6 +604,31 @@ class AnomalySettings(_Model):
 _AMOUNT_FIELD = re.compile(r"^(params|result)\.[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
 
+BUILT_IN_SEGMENTS = frozenset({"pack", "channel", "language"})
+
+
+class AnalyticsSpec(_Model):
+    """What the analytics segment conversations by besides the built-in dimensions (pack,
+    channel, language, experiment arms; docs/analytics.md): each segment's name and the dotted
+    path of its value in the customer's account (``tier: membership``). The value is recorded
+    once the account is first read (``segments_noted``); only a short scalar is kept."""
+
+    segments: dict[str, str] = Field(
+        default_factory=dict, description="segment name -> dotted path in the account"
+    )
+
+    @field_validator("segments")
+    @classmethod
+    def _names(cls, value: dict[str, str]) -> dict[str, str]:
+        for name in value:
+            if not _NAME.match(name) or name in BUILT_IN_SEGMENTS:
+                raise ValueError(
+                    f"segment '{name}': a lower_snake_case name other than "
+                    f"{', '.join(sorted(BUILT_IN_SEGMENTS))}"
+                )
+        return value
+
+
 class DomainPack(_Model):
     pack: str
     version: int = 1
@@ -631,6 +656,10 @@ class DomainPack(_Model):
     anomaly: AnomalySettings = Field(
         default_factory=AnomalySettings,
         description="when a write whose volume jumps is held for everyone (docs/anomaly.md)",
+    )
+    analytics: AnalyticsSpec = Field(
+        default_factory=AnalyticsSpec,
+        description="the segments the analytics read from the account (docs/analytics.md)",
     )
     rollout_default: RolloutMode = Field(
         "shadow",

@@ -9,6 +9,7 @@ hear of the turn."""
 from __future__ import annotations
 
 from warmline.domain.conversation import apply, status_after
+from warmline.domain.customers import dig
 from warmline.domain.decision import Decision
 from warmline.domain.events import (
     ActionDeclined,
@@ -22,6 +23,7 @@ from warmline.domain.events import (
     Escalated,
     Event,
     Resolved,
+    SegmentsNoted,
 )
 from warmline.domain.pack import DomainPack
 from warmline.errors import WarmlineError
@@ -51,7 +53,7 @@ def consequences(
     the acknowledgement), and what the reply itself settles (a
     disclosure, the end)."""
     at = turn.at
-    events: list[Event] = []
+    events: list[Event] = noted_segments(turn)
     if acted is not None:
         events.append(acted)
     if isinstance(acted, ActionFailed) and refused_on_execute(follow):
@@ -80,6 +82,25 @@ def consequences(
     if follow.kind == "close":
         events.append(Resolved(at=at, by="customer"))
     return events
+
+
+SEGMENT_CHARS = 64
+
+
+def noted_segments(turn: Turn) -> list[Event]:
+    """The pack's analytics segments not noted yet whose values the customer's account read in
+    this turn has (a short scalar each: a tier, not a text): ``segments_noted``, once."""
+    declared, customer = turn.pack.analytics.segments, turn.seen.customer
+    if customer is None or not declared:
+        return []
+    found: dict[str, str] = {}
+    for name, path in declared.items():
+        value = dig(customer.profile, path)
+        if name not in turn.state.segments and isinstance(value, str | int | float | bool):
+            text = str(value).strip()
+            if text and len(text) <= SEGMENT_CHARS:
+                found[name] = text
+    return [SegmentsNoted(at=turn.at, segments=found)] if found else []
 
 
 def needed_entities(pack: DomainPack) -> frozenset[str]:
