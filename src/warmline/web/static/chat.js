@@ -86,8 +86,48 @@
     div.appendChild(document.createTextNode(" "));
     div.appendChild(timeElement(data.at || new Date().toISOString()));
     div.appendChild(p);
+    if (data.choices && data.choices.length) { div.appendChild(choicesGroup(data.choices)); }
     log.appendChild(div);
+    if (div.lastChild.className === "choices" && window.htmx) { htmx.process(div.lastChild); }
     return div;
+  }
+
+  // The suggested answers under a message that came live, drawn as _messages.html draws them:
+  // one form per choice, posted like the composer (htmx, else a plain post), each with a key
+  // of its own. settle() keeps them on the last bot message only, as the page does.
+  function choicesGroup(choices) {
+    var group = document.createElement("div");
+    group.className = "choices";
+    group.setAttribute("role", "group");
+    group.setAttribute("aria-label", "Suggested answers");
+    var url = "/chat/" + encodeURIComponent(id) + "/messages";
+    var key = newKey();
+    choices.forEach(function (choice, index) {
+      var form = document.createElement("form");
+      form.method = "post";
+      form.action = url;
+      form.className = "choice-form";
+      form.setAttribute("hx-post", url);
+      form.setAttribute("hx-target", "#log");
+      form.setAttribute("hx-swap", "beforeend");
+      form.appendChild(hidden("text", choice));
+      form.appendChild(hidden("idempotency_key", key + "-" + (index + 1)));
+      var button = document.createElement("button");
+      button.type = "submit";
+      button.className = "choice";
+      button.textContent = choice;
+      form.appendChild(button);
+      group.appendChild(form);
+    });
+    return group;
+  }
+
+  function hidden(name, value) {
+    var field = document.createElement("input");
+    field.type = "hidden";
+    field.name = name;
+    field.value = value;
+    return field;
   }
 
   function addSystem(text, at) {
