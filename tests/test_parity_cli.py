@@ -103,3 +103,16 @@ def test_bad_input_is_a_clear_error(facts: list[Any]) -> None:
     assert bad.exit_code == 2 and "--since" in bad.output
     no_out = runner.invoke(app, ["parity", "--since", "2026-11-01", "--format", "pdf"])
     assert no_out.exit_code == 2 and "--out" in no_out.output
+
+
+def test_the_settings_and_options_choose_the_reference_and_the_test(
+    facts: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WARMLINE_PARITY_REFERENCES", '{"channel": "sms"}')
+    rows = _json("--no-incidents")
+    web = next(r for r in rows if (r["metric"], r["group"]) == ("escalation_rate", "web"))
+    assert web["reference_group"] == "sms" and not web["flagged"]
+    rows = _json("--no-incidents", "--reference", "channel=web", "--min-n", "1001")
+    sms = next(r for r in rows if (r["metric"], r["group"]) == ("escalation_rate", "sms"))
+    assert sms["reference_group"] == "web" and sms["p_value"] is None
+    assert not sms["flagged"]

@@ -828,9 +828,15 @@ def parity_report(
         ParityFormat, typer.Option("--format", help="table, json, html or pdf")
     ] = "table",
     out: Annotated[Path | None, typer.Option(help="write here (html and pdf: required)")] = None,
-    alpha: Annotated[float, typer.Option(min=0.0001, max=0.5, help="significance")] = 0.05,
-    min_n: Annotated[int, typer.Option(min=2, help="fewer conversations: not tested")] = 100,
-    correction: Annotated[Literal["bh", "holm"], typer.Option(help="bh or holm")] = "bh",
+    alpha: Annotated[
+        float | None, typer.Option(min=0.0001, max=0.5, help="significance (default: settings)")
+    ] = None,
+    min_n: Annotated[
+        int | None, typer.Option(min=2, help="fewer conversations: not tested (default: settings)")
+    ] = None,
+    correction: Annotated[
+        Literal["bh", "holm"] | None, typer.Option(help="bh or holm (default: settings)")
+    ] = None,
     reference: Annotated[
         list[str], typer.Option(help="DIMENSION=GROUP, the group others are compared with")
     ] = [],  # noqa: B006
@@ -838,38 +844,26 @@ def parity_report(
 ) -> None:
     """Each metric per segment against its reference group, tested and corrected for the
     number of comparisons; a flagged gap opens a bias incident (docs/parity.md)."""
-    import json
-
-    from warmline.analytics.parity import ParitySettings
-    from warmline.services.parity import contract_rows, render_html, render_pdf, run_parity
+    from warmline.services.parity import parity_settings_of, run_parity
     from warmline.settings import get_settings
 
     if format in ("html", "pdf") and out is None:
         err.print(f"[red]error[/red] --format {format} writes a file: give --out FILE")
         raise typer.Exit(2)
-    chosen = ParitySettings(
-        alpha=alpha, min_n=min_n, correction=correction, references=_references(reference)
+    settings = get_settings()
+    chosen = parity_settings_of(
+        settings, alpha=alpha, min_n=min_n, correction=correction, references=_references(reference)
     )
     start, end = _when(since, "--since"), None if until is None else _when(until, "--until")
     try:
         run = asyncio.run(
-            run_parity(get_settings(), start, until=end, pack=pack, parity_settings=chosen,
+            run_parity(settings, start, until=end, pack=pack, parity_settings=chosen,
                        open_for_flagged=incidents, by=_actor(None))
         )  # fmt: skip
     except WarmlineError as exc:
         _fail(exc)
         return
-    if format == "json":
-        text = json.dumps(contract_rows(run.rows), indent=2)
-        typer.echo(text) if out is None else out.write_text(text + "\n", "utf-8")
-    elif format == "html":
-        assert out is not None
-        out.write_text(render_html(run), "utf-8")
-    elif format == "pdf":
-        assert out is not None
-        render_pdf(run, out)
-    else:
-        _print_parity(run)
+    _write_parity(run, format, out)
     opened = sum(o.new for o in run.incidents)
     err.print(
         f"{len(run.flagged)} gaps flagged over {run.conversations} conversations; incidents: "
@@ -877,6 +871,22 @@ def parity_report(
         + (f"; written to {out}" if out else ""),
         highlight=False,
     )
+
+
+def _write_parity(run: Any, format: str, out: Path | None) -> None:
+    import json
+
+    from warmline.services.parity import contract_rows, render_html, render_pdf
+
+    if format == "table":
+        _print_parity(run)
+    elif format == "json":
+        text = json.dumps(contract_rows(run.rows), indent=2)
+        typer.echo(text) if out is None else out.write_text(text + "\n", "utf-8")
+    elif out is not None and format == "html":
+        out.write_text(render_html(run), "utf-8")
+    elif out is not None:
+        render_pdf(run, out)
 
 
 def _print_parity(run: Any) -> None:
@@ -903,7 +913,10 @@ def _register(use: Any) -> Any:
     from warmline.settings import get_settings
 
     async def run() -> Any:
-        async with open_incidents(get_settings().database_url) as register:
+        settings = get_settings()
+        async with open_incidents(
+            settings.database_url, settings.incident_deadline_days
+        ) as register:
             return await use(register)
 
     try:

@@ -272,6 +272,30 @@ class Settings(BaseSettings):
     analytics_cost_human_minute: float = Field(
         1.00, ge=0, description="unit cost of one minute a person owns a conversation"
     )
+    parity_alpha: float = Field(
+        0.05, gt=0, le=0.5, description="parity: a gap is flagged below this adjusted p-value"
+    )
+    parity_min_n: int = Field(
+        100, ge=2, description="parity: a group with fewer conversations is shown, not tested"
+    )
+    parity_min_rate_gap: float = Field(
+        0.02, ge=0, le=1, description="parity: the smallest gap in a share that is flagged"
+    )
+    parity_min_mean_gap: float = Field(
+        0.10, ge=0, description="parity: the smallest gap in a mean flagged, of the reference's"
+    )
+    parity_correction: Literal["bh", "holm"] = Field(
+        "bh", description="parity: Benjamini-Hochberg (bh) or Holm over a run's comparisons"
+    )
+    parity_references: dict[str, str] = Field(
+        default_factory=dict,
+        description='parity: the reference group of a dimension, e.g. {"channel": "web"}',
+    )
+    incident_deadline_days: int = Field(
+        14,
+        ge=1,
+        description="a bias incident opened by the parity monitor is due in this many days",
+    )
     metrics_token: str = Field(
         "",
         repr=False,

@@ -172,11 +172,8 @@ def incidents_of(runtime: Runtime) -> Incidents:
     engine: Any = runtime._engine
     postgres = not is_sqlite(runtime.settings.database_url)
     repo = IncidentRepository(session_factory(engine), postgres=postgres)
-    return Incidents(repo, runtime.audit, runtime.conversations.clock, _days(runtime.settings))
-
-
-def _days(settings: Any) -> int:
-    return int(getattr(settings, "incident_deadline_days", DEADLINE_DAYS))
+    days = runtime.settings.incident_deadline_days
+    return Incidents(repo, runtime.audit, runtime.conversations.clock, days)
 
 
 @asynccontextmanager

@@ -49,15 +49,34 @@ async def run_parity(
 ) -> ParityRun:
     """The parity of the conversations started in [since, until) in the database of
     ``settings``; an incident opened (or brought up to date) for each flagged row."""
-    chosen = parity_settings or ParitySettings()
+    chosen = parity_settings or parity_settings_of(settings)
     async with open_analytics(settings.database_url, rules_of(settings)) as analytics:
         facts = await analytics.facts(since, until, pack)
     rows = parity(facts, chosen)
     opened: list[Opened] = []
     if open_for_flagged and any(r.flagged for r in rows):
-        async with open_incidents(settings.database_url) as register:
+        days = settings.incident_deadline_days
+        async with open_incidents(settings.database_url, days) as register:
             opened = await register.flagged(rows, by)
     return ParityRun(since, until, pack, len(facts), chosen, rows, opened)
+
+
+def parity_settings_of(settings: Settings, **overrides: Any) -> ParitySettings:
+    """The monitor's settings from ``WARMLINE_PARITY_*``, with ``overrides`` (None: kept)."""
+    chosen: dict[str, Any] = {
+        "alpha": settings.parity_alpha,
+        "min_n": settings.parity_min_n,
+        "min_rate_gap": settings.parity_min_rate_gap,
+        "min_mean_gap": settings.parity_min_mean_gap,
+        "correction": settings.parity_correction,
+        "references": dict(settings.parity_references),
+    }
+    for key, value in overrides.items():
+        if key == "references":
+            chosen["references"] = {**chosen["references"], **value}
+        elif value is not None:
+            chosen[key] = value
+    return ParitySettings(**chosen)
 
 
 def _environment() -> Environment:
