@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/analytics_queries.py [--events 1000000] [--repeat 5] \
         [--sqlite /tmp/analytics-bench.db] [--postgres postgresql+asyncpg://postgres@127.0.0.1:5432/test]
-        [--rebuild-sample 2000] [--json OUT]
+        [--rebuild-sample 2000] [--json OUT] [--append-cost TURNS]
 
 Generates about ``--events`` events (``--events / 10`` conversations of 10 or 11 events:
 contained, handed to a person and wrapped up, or left unresolved; 3 channels, 2 packs, 3
@@ -14,6 +14,8 @@ times, median of ``--repeat`` after one warm-up, the reports the dashboard asks 
 (``Analytics.report``: by channel, by pack, by tier over the 90 days, by channel over the
 last 7, and ``Analytics.facts`` over the last 7, what the parity monitor reads), and the
 rebuild's rate on a sample (``--rebuild-sample`` conversations refolded from their logs).
+With ``--append-cost TURNS``, instead: the time of one append of a turn's events through the
+conversation repository without and with the projection's hook (the write path's extra cost).
 """
 
 from __future__ import annotations
@@ -299,6 +301,51 @@ def show(result: dict[str, Any]) -> None:
     )
 
 
+async def append_cost(url: str, turns: int) -> dict[str, Any]:
+    """The projection's cost on the write path: ``turns`` appends of a turn's 5 events over
+    100 conversations through ``ConversationRepository.append``, without the hook and with
+    it (each on fresh conversations), median and p90 of one append."""
+    from warmline.storage.conversations import ConversationRepository
+    from warmline.storage.database import is_sqlite, session_factory
+
+    engine = create_engine(url)
+    found: dict[str, Any] = {"database": make_url(url).get_backend_name(), "turns": turns}
+    try:
+        await upgrade(engine)
+        for label, hooked in (("without", False), ("with", True)):
+            repo = ConversationRepository(session_factory(engine), single_writer=is_sqlite(url))
+            if hooked:
+                repo.after_append = Analytics(AnalyticsRepository(engine), OutcomeRules()).on_append
+            rng, versions, times = random.Random(3), {}, []
+            for i in range(100):
+                cid = f"{label}-{i}"
+                started = ConversationStarted(at=END, pack="airline", customer_id=f"c{i}")
+                await repo.create(cid, "airline", started.customer_id, "web", [started], END)
+                versions[cid] = 1
+            for n in range(turns):
+                cid = f"{label}-{n % 100}"
+                at = END + timedelta(seconds=n)
+                turn = [
+                    MessageReceived(at=at, text="x"),
+                    reading(at, rng.choice(INTENTS)),
+                    BotReplied(at=at, text="x"),
+                    MessageReceived(at=at, text="x"),
+                    BotReplied(at=at, text="x"),
+                ]
+                began = time.perf_counter()
+                versions[cid] = await repo.append(cid, versions[cid], turn, at)
+                times.append(time.perf_counter() - began)
+            times.sort()
+            found[label] = {
+                "median_ms": statistics.median(times) * 1000,
+                "p90_ms": times[int(0.9 * (len(times) - 1))] * 1000,
+            }
+            await repo.aclose()
+    finally:
+        await engine.dispose()
+    return found
+
+
 def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -311,10 +358,38 @@ def arguments() -> argparse.Namespace:
     )
     parser.add_argument("--rebuild-sample", type=int, default=2_000)
     parser.add_argument("--json", default=None)
+    parser.add_argument(
+        "--append-cost",
+        type=int,
+        default=0,
+        help="instead: time this many appends without and with the projection hook",
+    )
     return parser.parse_args()
 
 
+async def run_append_cost(args: argparse.Namespace) -> list[dict[str, Any]]:
+    urls = [f"sqlite+aiosqlite:///{args.sqlite}"]
+    drop = None
+    if args.postgres:
+        url, drop = await scratch_postgres(args.postgres)
+        urls.append(url)
+    try:
+        results = [await append_cost(url, args.append_cost) for url in urls]
+    finally:
+        if drop is not None:
+            await drop()
+    for r in results:
+        print(
+            f"{r['database']}: {r['turns']} appends of a 5-event turn: without the projection "
+            f"{r['without']['median_ms']:.2f} ms median ({r['without']['p90_ms']:.2f} p90), "
+            f"with it {r['with']['median_ms']:.2f} ms ({r['with']['p90_ms']:.2f} p90)"
+        )
+    return results
+
+
 async def run_all(args: argparse.Namespace) -> list[dict[str, Any]]:
+    if args.append_cost:
+        return await run_append_cost(args)
     results = [await run_one(f"sqlite+aiosqlite:///{args.sqlite}", args)]
     show(results[-1])
     if args.postgres:

@@ -67,6 +67,17 @@ class Sums:
         found = {k: (int(v or 0) if k in ints else float(v or 0.0)) for k, v in values.items()}
         return cls(**found, triggers=dict(triggers))  # type: ignore[arg-type]
 
+    def __add__(self, other: Sums) -> Sums:
+        both = {
+            name: getattr(self, name) + getattr(other, name)
+            for name in self.__dataclass_fields__
+            if name != "triggers"
+        }
+        triggers = dict(self.triggers)
+        for trigger, count in other.triggers.items():
+            triggers[trigger] = triggers.get(trigger, 0) + count
+        return Sums(**both, triggers=triggers)
+
     def add(self, facts: ConversationFacts) -> None:
         o = facts.outcomes
         self.n += 1

@@ -6,7 +6,7 @@ the append's transaction), the facts of a period's conversations, the metrics pe
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -69,9 +69,50 @@ def row_of(tally: Tally) -> dict[str, Any]:
         "bot_s": tally.bot_s,
         "human_s": tally.human_s,
         "next_contact_s": None,
+        "rating": tally.rating,
+        "owner": tally.owner,
         "segments": tally.segments(),
-        "tally": tally.model_dump(mode="json"),
     }
+
+
+BUILT_IN = ("pack", "channel", "language")
+
+
+def _utc(at: datetime | None) -> datetime | None:
+    """SQLite gives back a stored time without its zone: it was stored in UTC."""
+    return at if at is None or at.tzinfo else at.replace(tzinfo=UTC)
+
+
+def tally_of(row: Mapping[str, Any]) -> Tally:
+    """The running fold a projection row holds (the inverse of ``row_of``)."""
+    segments: dict[str, str] = dict(row["segments"])
+    arms = {k.removeprefix("arm:"): v for k, v in segments.items() if k.startswith("arm:")}
+    attributes = {
+        k: v for k, v in segments.items() if k not in BUILT_IN and not k.startswith("arm:")
+    }
+    return Tally(
+        conversation_id=row["conversation_id"],
+        version=row["version"],
+        pack=row["pack"],
+        channel=row["channel"],
+        customer_id=row["customer_id"],
+        started_at=datetime.fromtimestamp(row["started_s"], UTC),
+        last_at=datetime.fromtimestamp(row["last_s"], UTC),
+        language=row["language"],
+        intent=row["intent"],
+        arms=arms,
+        attributes=attributes,
+        escalated=bool(row["escalated"]),
+        trigger=row["trigger"],
+        joined=bool(row["joined"]),
+        resolved=bool(row["resolved"]),
+        ended_at=_utc(row["ended_at"]),
+        rating=row["rating"],
+        ces=row["ces"],
+        owner=row["owner"],
+        bot_s=row["bot_s"],
+        human_s=row["human_s"],
+    )
 
 
 class Analytics:
@@ -113,9 +154,9 @@ class Analytics:
             return cached
         if after == 0:
             return Tally(conversation_id=cid)
-        stored = await self.store.tally_in(connection, cid)
-        if stored is not None and stored.get("version") == after:
-            return Tally.model_validate(stored)
+        stored = await self.store.row_in(connection, cid)
+        if stored is not None and stored["version"] == after:
+            return tally_of(stored)
         return fold(cid, await self.store.log_in(connection, cid, after))
 
     async def facts(
@@ -124,8 +165,8 @@ class Analytics:
         """The facts of the conversations started in [since, until), of ``pack`` if given,
         oldest first, as of now."""
         now = self.clock.now()
-        rows = await self.store.tallies(_period(since, until, pack))
-        return [facts(Tally.model_validate(tally), now, self.rules, after) for tally, after in rows]
+        rows = await self.store.rows(_period(since, until, pack))
+        return [facts(tally_of(row), now, self.rules, row["next_contact_s"]) for row in rows]
 
     async def report(
         self,
@@ -141,13 +182,10 @@ class Analytics:
         if by not in COLUMN_DIMENSIONS:
             return metric_rows(by, by_segment(await self.facts(since, until, pack), by), self.rules)
         now_s = self.clock.now().timestamp()
-        sums, triggers = await self.store.sums(
+        found = await self.store.sums(
             period, by, now_s, self.rules.abandon_after_s, self.rules.fcr_window_s
         )
-        groups = {
-            _group(key): Sums.of(values, triggers.get(key, {})) for key, values in sums.items()
-        }
-        return metric_rows(by, groups, self.rules)
+        return metric_rows(by, _by_group(found), self.rules)
 
     async def rebuild(self, batch: int = 500) -> int:
         """Refold every conversation's log into the projection, oldest first; returns how many
@@ -165,8 +203,16 @@ class Analytics:
         return count
 
 
-def _group(key: str | None) -> str:
-    return UNKNOWN_GROUP if key is None or key == "" else key
+def _by_group(found: list[dict[str, Any]]) -> dict[str, Sums]:
+    """SQL's sums per (group, trigger) added up per group, the escalations counted by trigger."""
+    groups: dict[str, Sums] = {}
+    for part in found:
+        key = part.pop("group")
+        group = UNKNOWN_GROUP if key is None or key == "" else key
+        trigger = part.pop("trigger")
+        one = Sums.of(part, {trigger: int(part["escalated"] or 0)} if trigger else {})
+        groups[group] = groups[group] + one if group in groups else one
+    return groups
 
 
 def _period(since: datetime, until: datetime | None, pack: str | None) -> Period:

@@ -1,8 +1,9 @@
 """The analytics projection (Alembic revision 0005): one row of facts per conversation,
 upserted in the transaction that appends its events (``INSERT ... ON CONFLICT``: the same SQL
-on SQLite and PostgreSQL), with the indexed columns a report groups and filters by and the
-running fold (``tally``, JSON) the next append continues from. Reports sum its columns in SQL
-(``sums``) instead of refolding every conversation's log."""
+on SQLite and PostgreSQL). Its columns are the running fold itself (``analytics/outcomes.py``'s
+``Tally``: the next append continues from the row), the indexed ones a report filters by, and
+the segments as JSON; the rows are narrow, so a report sums them in SQL (``sums``) quickly
+instead of refolding every conversation's log."""
 
 from __future__ import annotations
 
@@ -63,8 +64,9 @@ class FactRow(Base):
     bot_s: Mapped[float] = mapped_column(Float)
     human_s: Mapped[float] = mapped_column(Float)
     next_contact_s: Mapped[float | None] = mapped_column(Float, nullable=True)
+    rating: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    owner: Mapped[str] = mapped_column(String(8))
     segments: Mapped[dict[str, str]] = mapped_column(JSON)
-    tally: Mapped[dict[str, Any]] = mapped_column(JSON)
 
     __table_args__ = (
         Index("ix_analytics_facts_started", "started_s"),
@@ -77,7 +79,7 @@ FACTS: Table = FactRow.__table__  # type: ignore[assignment]
 COLUMN_DIMENSIONS = ("pack", "channel", "language", "tier")
 """The dimensions that are columns: grouped in SQL. Others are read from ``segments``."""
 _KEPT = {"conversation_id", "next_contact_s"}  # an upsert never overwrites these
-_TALLY = select(FACTS.c.tally).where(FACTS.c.conversation_id == bindparam("cid"))
+_ROW = select(FACTS).where(FACTS.c.conversation_id == bindparam("cid"))
 _LOG = (
     select(EventRow.payload)
     .where(EventRow.conversation_id == bindparam("cid"), EventRow.seq <= bindparam("upto"))
@@ -134,9 +136,9 @@ class AnalyticsRepository:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
-    async def tally_in(self, connection: AsyncConnection, cid: str) -> dict[str, Any] | None:
-        row = (await connection.execute(_TALLY, {"cid": cid})).first()
-        return None if row is None else dict(row[0])
+    async def row_in(self, connection: AsyncConnection, cid: str) -> dict[str, Any] | None:
+        row = (await connection.execute(_ROW, {"cid": cid})).first()
+        return None if row is None else dict(row._mapping)
 
     async def log_in(self, connection: AsyncConnection, cid: str, upto: int) -> list[Event]:
         """The conversation's events up to version ``upto``: a refold of a conversation whose
@@ -155,23 +157,19 @@ class AnalyticsRepository:
         params = {"customer": customer, "need": need, "at": at_s, "from_s": at_s - lookback_s}
         await connection.execute(_RECONTACT, params)
 
-    async def tallies(self, period: Period) -> list[tuple[dict[str, Any], float | None]]:
-        """The period's rows, oldest first: each one's tally and ``next_contact_s``."""
-        query = (
-            select(FACTS.c.tally, FACTS.c.next_contact_s)
-            .where(*_where(period))
-            .order_by(FACTS.c.started_s)
-        )
+    async def rows(self, period: Period) -> list[dict[str, Any]]:
+        """The period's rows, oldest first."""
+        query = select(FACTS).where(*_where(period)).order_by(FACTS.c.started_s)
         with map_storage_errors("read the analytics"):
             async with self._engine.connect() as connection:
                 result = await connection.execute(query)
-                return [(dict(tally), after) for tally, after in result]
+                return [dict(row._mapping) for row in result]
 
     async def sums(
         self, period: Period, dimension: str, now_s: float, abandon_after_s: float, fcr_s: float
-    ) -> tuple[dict[str, dict[str, float | None]], dict[str, dict[str, int]]]:
-        """Per group of a column ``dimension``: the sums ``analytics/metrics.py`` reads (see
-        ``Sums``), and the escalations per trigger. Two grouped queries."""
+    ) -> list[dict[str, Any]]:
+        """Per group of a column ``dimension`` and escalation trigger (None: not escalated),
+        the sums ``analytics/metrics.py`` reads (``Sums``): one grouped scan of the period."""
         group = FACTS.c[dimension]
         left = and_(FACTS.c.resolved == 0, FACTS.c.last_s <= now_s - abandon_after_s)
         settled = or_(FACTS.c.resolved == 1, left)
@@ -181,37 +179,30 @@ class AnalyticsRepository:
         def count(condition: Any) -> Any:
             return func.sum(case((condition, 1), else_=0))
 
-        figures = select(
-            group,
-            func.count().label("n"),
-            count(settled).label("settled"),
-            count(contained).label("contained"),
-            count(left).label("abandoned"),
-            count(and_(FACTS.c.resolved == 1, ~back)).label("fcr"),
-            func.sum(FACTS.c.escalated).label("escalated"),
-            func.count(FACTS.c.csat).label("rated"),
-            func.sum(FACTS.c.csat).label("satisfied"),
-            func.count(FACTS.c.ces).label("ces_n"),
-            func.sum(FACTS.c.ces).label("ces_total"),
-            func.sum(FACTS.c.bot_s).label("bot_s"),
-            func.sum(FACTS.c.joined).label("joined"),
-            func.sum(case((FACTS.c.joined == 1, FACTS.c.human_s), else_=0.0)).label("human_s"),
-        ).where(*_where(period))
-        triggers = (
-            select(group, FACTS.c.trigger, func.count())
-            .where(*_where(period), FACTS.c.trigger.is_not(None))
+        figures = (
+            select(
+                group.label("group"),
+                FACTS.c.trigger,
+                func.count().label("n"),
+                count(settled).label("settled"),
+                count(contained).label("contained"),
+                count(left).label("abandoned"),
+                count(and_(FACTS.c.resolved == 1, ~back)).label("fcr"),
+                func.sum(FACTS.c.escalated).label("escalated"),
+                func.count(FACTS.c.csat).label("rated"),
+                func.sum(FACTS.c.csat).label("satisfied"),
+                func.count(FACTS.c.ces).label("ces_n"),
+                func.sum(FACTS.c.ces).label("ces_total"),
+                func.sum(FACTS.c.bot_s).label("bot_s"),
+                func.sum(FACTS.c.joined).label("joined"),
+                func.sum(case((FACTS.c.joined == 1, FACTS.c.human_s), else_=0.0)).label("human_s"),
+            )
+            .where(*_where(period))
             .group_by(group, FACTS.c.trigger)
         )
         with map_storage_errors("read the analytics"):
             async with self._engine.connect() as connection:
-                found = await connection.execute(figures.group_by(group))
-                sums = {row[0]: dict(row._mapping) for row in found}
-                by_trigger: dict[str, dict[str, int]] = {}
-                for key, trigger, n in await connection.execute(triggers):
-                    by_trigger.setdefault(key, {})[trigger] = int(n)
-        for row in sums.values():
-            row.pop(dimension)
-        return sums, by_trigger
+                return [dict(row._mapping) for row in await connection.execute(figures)]
 
     async def clear(self) -> None:
         with map_storage_errors("clear the analytics"):

@@ -40,8 +40,9 @@ def upgrade() -> None:
         sa.Column("bot_s", sa.Float, nullable=False),
         sa.Column("human_s", sa.Float, nullable=False),
         sa.Column("next_contact_s", sa.Float, nullable=True),
+        sa.Column("rating", sa.Integer, nullable=True),
+        sa.Column("owner", sa.String(8), nullable=False),
         sa.Column("segments", sa.JSON, nullable=False),
-        sa.Column("tally", sa.JSON, nullable=False),
     )
     op.create_index("ix_analytics_facts_started", "analytics_facts", ["started_s"])
     op.create_index("ix_analytics_facts_pack", "analytics_facts", ["pack", "started_s"])
