@@ -66,7 +66,7 @@ def test_a_slow_back_office_shows_in_the_console_as_paused_operations(  # type: 
             httpx.put(f"{backoffice}/_admin/switches", json={"latency_ms": 0}).raise_for_status()
     write = agent.locator(f'li.breaker[data-operation="{CANCEL}"][data-state="open"]')
     write.wait_for()  # the line refreshes itself
-    text = write.inner_text()
+    text = " ".join((write.text_content() or "").split())  # as a screen reader reads it
     assert text.startswith("open: writes to cancel_reservation (airline) paused"), text
     assert "calls resume at" in text and "UTC" in text
     read = agent.locator('li.breaker[data-operation="read"]')
