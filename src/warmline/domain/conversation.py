@@ -250,10 +250,8 @@ def apply(state: ConversationState, event: Event) -> ConversationState:
                 state.acknowledgements.append(event.acknowledgement)
         case Disclosed():
             state.disclosed = True
-        case ExperimentAssigned():
-            state.arms[event.experiment] = event.arm
-        case SegmentsNoted():
-            state.segments = {**state.segments, **event.segments}
+        case ExperimentAssigned() | SegmentsNoted():
+            _apply_segments(state, event)
         case FeedbackGiven():
             state.ratings.append(event.rating)
         case AgentMessage():
@@ -273,6 +271,14 @@ def apply(state: ConversationState, event: Event) -> ConversationState:
         case _:
             assert_never(event)
     return state
+
+
+def _apply_segments(state: ConversationState, event: ExperimentAssigned | SegmentsNoted) -> None:
+    """What the conversation is grouped by: an experiment's arm, the pack's declared segments."""
+    if isinstance(event, ExperimentAssigned):
+        state.arms[event.experiment] = event.arm
+    else:
+        state.segments = {**state.segments, **event.segments}
 
 
 def _apply_rollout(
