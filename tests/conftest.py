@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from warmline.app import create_app
 from warmline.demo.backoffice.app import create_app as create_backoffice
@@ -151,3 +152,11 @@ async def client(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
         transport=httpx.ASGITransport(app=app), base_url="http://warmline.test"
     ) as c:
         yield c
+
+
+async def empty_postgres(engine: AsyncEngine) -> None:
+    """Empty the session's PostgreSQL database of every table (whatever the migrations
+    added) and of Alembic's version, so the next upgrade builds the schema from nothing."""
+    async with engine.begin() as connection:
+        await connection.exec_driver_sql("DROP SCHEMA public CASCADE")
+        await connection.exec_driver_sql("CREATE SCHEMA public")

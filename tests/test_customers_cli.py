@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 from typer.testing import CliRunner
 
 from warmline.cli import app
@@ -36,7 +35,7 @@ from warmline.storage.conversations import ConversationRepository
 from warmline.storage.database import create_engine, is_sqlite, session_factory
 from warmline.storage.migrate import upgrade
 
-from .conftest import POSTGRES_URL
+from .conftest import POSTGRES_URL, empty_postgres
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 USER, OTHER = "mia_li_3668", "chen_jackson_3290"
@@ -106,10 +105,7 @@ async def _seed(url: str) -> None:
 
 async def _drop(url: str) -> None:
     engine = create_engine(url)
-    async with engine.begin() as conn:
-        await conn.execute(
-            text("DROP TABLE IF EXISTS audit_log, events, conversations, alembic_version CASCADE")
-        )
+    await empty_postgres(engine)
     await engine.dispose()
 
 

@@ -22,7 +22,7 @@ from warmline.storage.database import create_engine, session_factory
 from warmline.storage.migrate import upgrade
 from warmline.storage.turn_transaction import bound
 
-from .conftest import POSTGRES_URL
+from .conftest import POSTGRES_URL, empty_postgres
 
 pytestmark = [
     pytest.mark.postgres,
@@ -35,9 +35,7 @@ WAIT_S = 30.0  # guards against a hang; no test measures speed
 @pytest.fixture
 async def database(postgres_database: str) -> AsyncIterator[tuple[str, ConversationRepository]]:
     engine = create_engine(postgres_database)
-    async with engine.begin() as connection:  # the session's database, emptied for this test
-        await connection.exec_driver_sql("DROP SCHEMA public CASCADE")
-        await connection.exec_driver_sql("CREATE SCHEMA public")
+    await empty_postgres(engine)  # the session's database, emptied for this test
     await upgrade(engine)
     repo = ConversationRepository(session_factory(engine), single_writer=False)
     await repo.create(

@@ -28,7 +28,7 @@ from warmline.storage.database import create_engine, is_sqlite, session_factory
 from warmline.storage.migrate import current_revision, upgrade
 from warmline.storage.tables import EventRow
 
-from .conftest import POSTGRES_URL
+from .conftest import POSTGRES_URL, empty_postgres
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -52,24 +52,12 @@ async def repo(request: pytest.FixtureRequest) -> AsyncIterator[ConversationRepo
         url = request.getfixturevalue("postgres_database")
     engine = create_engine(url)
     if not is_sqlite(url):
-        async with engine.begin() as conn:
-            await conn.execute(
-                text(
-                    "DROP TABLE IF EXISTS events, conversations, audit_log, rollout_modes, approvals, "
-                    "anomaly_counts, anomaly_holds, analytics_facts, alembic_version CASCADE"
-                )
-            )
+        await empty_postgres(engine)
     await upgrade(engine)
     assert await current_revision(engine) == "0006"
     yield ConversationRepository(session_factory(engine), single_writer=is_sqlite(url))
     if not is_sqlite(url):
-        async with engine.begin() as conn:
-            await conn.execute(
-                text(
-                    "DROP TABLE IF EXISTS events, conversations, audit_log, rollout_modes, approvals, "
-                    "anomaly_counts, anomaly_holds, analytics_facts, alembic_version CASCADE"
-                )
-            )
+        await empty_postgres(engine)
     await engine.dispose()
 
 
