@@ -109,3 +109,11 @@ async def test_hostile_input_gets_a_notice_or_a_refusal(
     assert (await sue.post(f"{PAGE}/0/note", data={"csrf_token": token})).status_code == 422
     assert (await sue.post(f"{PAGE}/{number}/close", data={"csrf_token": token})).status_code == 422
     assert (await incidents_of(runtime).get(number)).state == "open"
+
+
+async def test_the_console_links_the_register_for_supervisors_only(
+    clients: dict[str, httpx.AsyncClient],
+) -> None:
+    """An agent may not open the register (403), so their console does not offer it."""
+    assert 'id="incidents-link"' in (await clients["sue"].get("/console")).text
+    assert 'id="incidents-link"' not in (await clients["ana"].get("/console")).text
