@@ -37,7 +37,7 @@ def test_an_event_of_no_known_kind_is_refused_not_ignored() -> None:
 def test_every_kind_of_event_is_in_the_union_the_fold_handles() -> None:
     union = typing.get_args(typing.get_args(Event)[0])
     kinds = {cls.model_fields["kind"].default for cls in union}
-    assert len(kinds) == len(union) == 26
+    assert len(kinds) == len(union) == 28
 
 
 def test_segments_noted_are_kept_in_the_state_and_a_later_note_adds_to_them() -> None:

@@ -12,7 +12,8 @@ monitor (``analytics/parity.py``), the reports and the dashboard.
 * ``outcomes``: metric name -> the conversation's value, or None when the metric does not
   apply to it (no rating given: ``csat`` is None). Shares are 0/1 per conversation
   (``contained``, ``escalated``, ``abandoned``, ``fcr``), scores are their own scale (``csat``
-  1-5 top-two-box as 0/1, ``ces`` 1-7), durations in seconds (``aht_bot_s``, ``aht_human_s``),
+  1-5 top-two-box as 0/1, ``ces`` 1-7), ``thumbs_down_share`` a share of the replies given a
+  thumb (0 to 1), durations in seconds (``aht_bot_s``, ``aht_human_s``),
   money in the pack's currency (``cost``).
 """
 

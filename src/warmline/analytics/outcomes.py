@@ -7,7 +7,10 @@
 * **abandoned**: the customer left without a resolution: not resolved and nothing happened in
   it for ``abandon_after_s`` (a conversation still within that time is *in progress*).
 * **csat**: top-two-box of the last rating (4 or 5 on 1-5: 1, else 0); None without a rating.
-* **ces**: the last effort score (a ``ces`` field on a feedback event); None without one.
+* **ces**: the effort score (``effort_rated``, or a ``ces`` field on a feedback event), 1-7,
+  7 very easy; None without one.
+* **thumbs_down_share**: of the bot's replies the customer gave a thumb, the share whose last
+  thumb is down; None without a thumb.
 * **fcr**: resolved, and the same customer did not come back on the same need (the first
   intent understood, or the one a person corrected it to) within ``fcr_window_s``: the
   projection records, on each conversation, how soon the next one on that need began
@@ -34,8 +37,10 @@ from warmline.analytics.facts import ConversationFacts
 from warmline.domain.events import (
     AgentJoined,
     AgentLeft,
+    AnswerRated,
     ConversationStarted,
     CustomerVerified,
+    EffortRated,
     Escalated,
     Event,
     ExperimentAssigned,
@@ -83,6 +88,7 @@ class Tally(BaseModel):
     ended_at: datetime | None = None
     rating: int | None = None
     ces: float | None = None
+    thumbs: dict[int, bool] = Field(default_factory=dict)  # reply position -> helpful (last)
     owner: Owner = "bot"
     bot_s: float = 0.0
     human_s: float = 0.0
@@ -155,6 +161,10 @@ def _apply(tally: Tally, event: Event) -> None:
             tally.rating = event.rating
             ces = getattr(event, "ces", None)
             tally.ces = float(ces) if isinstance(ces, int | float) else tally.ces
+        case EffortRated():
+            tally.ces = float(event.ces)
+        case AnswerRated():
+            tally.thumbs[event.reply] = event.helpful
         case _:
             pass
 
@@ -180,6 +190,7 @@ def facts(
         "abandoned": _share(left, settled),
         "csat": None if tally.rating is None else float(tally.rating >= SATISFIED),
         "ces": tally.ces,
+        "thumbs_down_share": _thumbs_down(tally.thumbs),
         "fcr": _share(tally.resolved and not recontacted, settled),
         "aht_bot_s": tally.bot_s,
         "aht_human_s": tally.human_s if tally.joined else None,
@@ -197,3 +208,7 @@ def facts(
 
 def _share(hit: bool, applies: bool) -> float | None:
     return float(hit) if applies else None
+
+
+def _thumbs_down(thumbs: dict[int, bool]) -> float | None:
+    return sum(not up for up in thumbs.values()) / len(thumbs) if thumbs else None

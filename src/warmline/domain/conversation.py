@@ -19,12 +19,14 @@ from warmline.domain.events import (
     AgentJoined,
     AgentLeft,
     AgentMessage,
+    AnswerRated,
     BotReplied,
     CallbackRequested,
     ConversationStarted,
     CustomerVerified,
     Decided,
     Disclosed,
+    EffortRated,
     Escalated,
     Event,
     ExperimentAssigned,
@@ -157,6 +159,8 @@ class ConversationState:
     acknowledged_streak: int = 0
     acknowledgements: list[str] = field(default_factory=list)
     ratings: list[int] = field(default_factory=list)
+    effort: int | None = None  # the effort score (CES, 1-7), given once
+    thumbs: dict[int, bool] = field(default_factory=dict)  # transcript position -> helpful
     escalation: Trigger | None = None
     owner: str | None = None
     callback: str | None = None
@@ -252,8 +256,8 @@ def apply(state: ConversationState, event: Event) -> ConversationState:
             state.disclosed = True
         case ExperimentAssigned() | SegmentsNoted():
             _apply_segments(state, event)
-        case FeedbackGiven():
-            state.ratings.append(event.rating)
+        case FeedbackGiven() | EffortRated() | AnswerRated():
+            _apply_feedback(state, event)
         case AgentMessage():
             state.transcript.append(TranscriptLine("agent", event.text, event.at))
         case Escalated():
@@ -271,6 +275,18 @@ def apply(state: ConversationState, event: Event) -> ConversationState:
         case _:
             assert_never(event)
     return state
+
+
+def _apply_feedback(
+    state: ConversationState, event: FeedbackGiven | EffortRated | AnswerRated
+) -> None:
+    """What the customer said of the conversation (rating, effort) and of single answers."""
+    if isinstance(event, FeedbackGiven):
+        state.ratings.append(event.rating)
+    elif isinstance(event, EffortRated):
+        state.effort = event.ces
+    else:
+        state.thumbs[event.reply] = event.helpful
 
 
 def _apply_segments(state: ConversationState, event: ExperimentAssigned | SegmentsNoted) -> None:

@@ -243,6 +243,23 @@ class FeedbackGiven(_Event):
     comment: str = ""
 
 
+class EffortRated(_Event):
+    """The customer's effort score (CES): "How easy was it to get what you needed?" on 1-7,
+    1 very difficult, 7 very easy. One per conversation, like the rating."""
+
+    kind: Literal["effort_rated"] = "effort_rated"
+    ces: int = Field(ge=1, le=7)
+
+
+class AnswerRated(_Event):
+    """A thumb on one bot reply: ``reply`` is the reply's position in the conversation's
+    transcript (0 is the first line); the last thumb given on a reply counts."""
+
+    kind: Literal["answer_rated"] = "answer_rated"
+    reply: int = Field(ge=0)
+    helpful: bool
+
+
 Event = Annotated[
     ConversationStarted
     | MessageReceived
@@ -269,7 +286,9 @@ Event = Annotated[
     | WrappedUp
     | AgentMessage
     | Resolved
-    | FeedbackGiven,
+    | FeedbackGiven
+    | EffortRated
+    | AnswerRated,
     Field(discriminator="kind"),
 ]
 
