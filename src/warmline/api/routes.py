@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Request, Response, status
+from fastapi import APIRouter, Header, Path, Request, Response, status
 from sse_starlette.sse import EventSourceResponse
 
 from warmline.api.access import ConversationAccess, IdentityDep, KeysDep, grant
@@ -14,6 +14,7 @@ from warmline.api.schemas import (
     EventOut,
     GiveFeedback,
     PostMessage,
+    RateAnswer,
     StartConversation,
     StartedOut,
     TranscriptOut,
@@ -21,6 +22,7 @@ from warmline.api.schemas import (
 )
 from warmline.api.streams import conversation_stream
 from warmline.domain.events import event_to_json
+from warmline.services.feedback import Feedback
 
 # What the conversation routes can answer besides success: every route about one conversation
 # needs its token (api/access.py); the middleware checks origins, rate limits and text first.
@@ -31,7 +33,7 @@ PROBLEMS = documented(
         403: "not this conversation's token (conversation_access_denied), an identity token "
         "that does not verify (identity_rejected), or a request from another site's page "
         "(cross_origin)",
-        404: "no such pack",
+        404: "no such pack, or no reply of the assistant at that position (not_found)",
         409: "the conversation has ended (conversation_closed), changed meanwhile (conflict), "
         "or has been rated already (conflict)",
         413: "the body or the message is too long (request_too_large, message_too_long)",
@@ -109,9 +111,25 @@ async def request_person(
 async def give_feedback(
     conversation_id: ConversationAccess, body: GiveFeedback, conversations: ConversationsDep
 ) -> None:
-    """The customer's rating of the conversation (CSAT), once: a second rating of the same
-    conversation is refused with 409 (conflict) and changes nothing."""
-    await conversations.give_feedback(conversation_id, body.rating, body.comment)
+    """The customer's rating of the conversation (CSAT) and, with ``ces``, how easy it was
+    (CES, 1-7), once: a second rating of the same conversation is refused with 409 (conflict)
+    and changes nothing."""
+    await Feedback(conversations).give(conversation_id, body.rating, body.comment, body.ces)
+
+
+@router.post(
+    "/conversations/{conversation_id}/replies/{n}/rating",
+    status_code=status.HTTP_204_NO_CONTENT,
+)
+async def rate_answer(
+    conversation_id: ConversationAccess,
+    n: Annotated[int, Path(ge=0, description="the reply's position in the transcript's messages")],
+    body: RateAnswer,
+    conversations: ConversationsDep,
+) -> None:
+    """A thumb up or down on one reply of the assistant (``messages[n]`` of the transcript); a
+    later thumb on the same reply replaces it. 404 when that message is not the assistant's."""
+    await Feedback(conversations).rate_answer(conversation_id, n, body.helpful)
 
 
 @router.get("/conversations/{conversation_id}", response_model=TranscriptOut)

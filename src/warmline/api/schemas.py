@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from warmline.api.text import MESSAGE_PATTERN, CleanText
 from warmline.domain.conversation import ConversationState
@@ -55,6 +55,18 @@ class GiveFeedback(BaseModel):
     model_config = ConfigDict(extra="forbid")
     rating: int = Field(ge=1, le=5, description="1 (very unhappy) to 5 (very happy)")
     comment: CleanText = Field("", max_length=2000)
+    ces: int | None = Field(
+        None,
+        ge=1,
+        le=7,
+        description='the effort score (CES): "How easy was it to get what you needed?", '
+        "1 (very difficult) to 7 (very easy)",
+    )
+
+
+class RateAnswer(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    helpful: StrictBool = Field(description="true: thumbs up; false: thumbs down")
 
 
 class Reply(BaseModel):

@@ -20,6 +20,7 @@ from warmline.domain.decision import Acknowledgement
 from warmline.domain.pack import DomainPack
 from warmline.errors import PackError, PackIssue
 from warmline.policy.intents import needs_customer
+from warmline.services.feedback_words import FEEDBACK_TEMPLATES
 from warmline.services.voice import (
     ACKNOWLEDGEMENTS,
     acknowledgement_context,
@@ -161,6 +162,7 @@ BUILTIN_TEMPLATES: dict[str, str] = {
     'so nothing has been changed. If you\'d like to talk it through, say "talk to a person".',
     "approval_done": "A colleague has checked your request, and it's done.",
 }
+BUILTIN_TEMPLATES.update(FEEDBACK_TEMPLATES)  # the chat page's feedback words
 
 VARIANTS: dict[str, list[str]] = {
     "escalated_waiting": [

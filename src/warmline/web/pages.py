@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from importlib import resources
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -38,6 +38,8 @@ from warmline.errors import (
     WarmlineError,
 )
 from warmline.services.conversations import TurnResult
+from warmline.services.feedback import Feedback
+from warmline.services.feedback_words import FEEDBACK_TEMPLATES
 from warmline.services.identity import Identity
 from warmline.settings import Settings
 
@@ -53,6 +55,21 @@ def static_files() -> StaticFiles:
 
 def _line(author: str, text: str, at: datetime, **extra: object) -> dict[str, object]:
     return {"author": author, "text": text, "at": at, "choices": [], "name": "", **extra}
+
+
+def _bot_positions(state: ConversationState) -> list[int]:
+    """Where each bot reply stands in the transcript, in order: what its thumbs are posted to."""
+    return [i for i, line in enumerate(state.transcript) if line.author == "bot"]
+
+
+def _thumbed(lines: list[dict[str, object]], state: ConversationState) -> list[dict[str, object]]:
+    """The bot lines numbered by their transcript position (the last ones the last positions)
+    with the thumb given on each, for the thumbs under them."""
+    bots = [line for line in lines if line["author"] == "bot"]
+    positions = _bot_positions(state)[-len(bots) :] if bots else []
+    for line, reply in zip(bots, positions, strict=False):
+        line |= {"reply": reply, "thumb": state.thumbs.get(reply)}
+    return lines
 
 
 def _turn_lines(result: TurnResult, typed: str) -> list[dict[str, object]]:
@@ -102,6 +119,12 @@ def _log_lines(settings: Settings, log: list[Event]) -> list[dict[str, object]]:
     return lines
 
 
+def _words(conversations: ConversationsDep, state: ConversationState) -> dict[str, str]:
+    """The feedback's words in the pack's wording (its templates, else the built-in ones)."""
+    responder = conversations.pack(state.pack).responder
+    return {name: responder.render(name, state.arms) for name in FEEDBACK_TEMPLATES}
+
+
 def _view(settings: Settings, state: ConversationState) -> dict[str, object]:
     """What the page's frame shows: who is answering, whether a person is awaited, ended."""
     owner = agent_display_name(settings, state.owner) if state.owner else ""
@@ -111,6 +134,7 @@ def _view(settings: Settings, state: ConversationState) -> dict[str, object]:
         "waiting": state.status == "escalated" and not owner,
         "ended": state.status == "closed",
         "rated": bool(state.ratings),
+        "effort_given": state.effort is not None,
         "new_key": str(uuid.uuid4()),
     }
 
@@ -236,7 +260,8 @@ async def _chat_view(
             "conversation_id": conversation_id,
             "persona": persona,
             "pack": state.pack,
-            "lines": _log_lines(settings, log),
+            "lines": _thumbed(_log_lines(settings, log), state),
+            "words": _words(conversations, state),
             "customer_id": state.customer_id,
             "after_token": keys.issue(f"after:{conversation_id}"),
             "embed": embed,
@@ -269,7 +294,11 @@ async def chat_log(
     """The whole log again: the page reads it when its live stream comes back after a break,
     so that nothing said meanwhile is missed."""
     state, log = await conversations.state(conversation_id)
-    context = {"lines": _log_lines(settings, log), "conversation_id": conversation_id}
+    context = {
+        "lines": _thumbed(_log_lines(settings, log), state),
+        "conversation_id": conversation_id,
+        "words": _words(conversations, state),
+    }
     return templates.TemplateResponse(request, "_messages.html", context | _view(settings, state))
 
 
@@ -303,7 +332,8 @@ async def send(
     if not _htmx(request):
         return RedirectResponse(f"/chat/{conversation_id}", status_code=303)
     state, _ = await conversations.state(conversation_id)
-    context |= {"lines": _turn_lines(result, text.strip()), **_view(settings, state)}
+    lines = _thumbed(_turn_lines(result, text.strip()), state)
+    context |= {"lines": lines, "words": _words(conversations, state), **_view(settings, state)}
     return templates.TemplateResponse(request, "_messages.html", context)
 
 
@@ -312,6 +342,7 @@ async def feedback(
     conversation_id: ConversationAccess,
     request: Request,
     conversations: ConversationsDep,
+    settings: SettingsDep,
     rating: Annotated[int, Form(ge=1, le=5)],
 ) -> Response:
     """A rating, once: the form gives way to a thank-you; a second rating is refused (409)
@@ -323,9 +354,59 @@ async def feedback(
         already, status_code = True, 409
     if not _htmx(request):
         return RedirectResponse(f"/chat/{conversation_id}", status_code=303)
+    state, _ = await conversations.state(conversation_id)
+    context = {
+        "already": already,
+        "conversation_id": conversation_id,
+        "words": _words(conversations, state),
+        **_view(settings, state),
+    }
+    return templates.TemplateResponse(request, "_rated.html", context, status_code=status_code)
+
+
+@router.post("/chat/{conversation_id}/effort", response_class=HTMLResponse)
+async def effort(
+    conversation_id: ConversationAccess,
+    request: Request,
+    conversations: ConversationsDep,
+    ces: Annotated[int, Form(ge=1, le=7)],
+) -> Response:
+    """The effort score (CES) asked after the rating, once: the question gives way to a
+    thank-you; a second answer is refused (409) and the first one counts."""
+    try:
+        await Feedback(conversations).rate_effort(conversation_id, ces)
+        status_code = 200
+    except ConflictError:
+        status_code = 409
+    if not _htmx(request):
+        return RedirectResponse(f"/chat/{conversation_id}", status_code=303)
+    state, _ = await conversations.state(conversation_id)
+    context = {"conversation_id": conversation_id, "words": _words(conversations, state)}
     return templates.TemplateResponse(
-        request, "_rated.html", {"already": already}, status_code=status_code
+        request, "_effort.html", context | {"effort_given": True}, status_code=status_code
     )
+
+
+@router.post("/chat/{conversation_id}/replies/{reply}/rating", response_class=HTMLResponse)
+async def rate_answer(
+    conversation_id: ConversationAccess,
+    request: Request,
+    conversations: ConversationsDep,
+    reply: Annotated[int, Path(ge=0)],
+    helpful: Annotated[bool, Form()],
+) -> Response:
+    """A thumb on one bot reply (a later one replaces it): the pair again, the thumb given
+    pressed, with a thank-you; 404 for a position that holds no bot reply."""
+    await Feedback(conversations).rate_answer(conversation_id, reply, helpful)
+    if not _htmx(request):
+        return RedirectResponse(f"/chat/{conversation_id}", status_code=303)
+    state, _ = await conversations.state(conversation_id)
+    context = {
+        "conversation_id": conversation_id,
+        "line": {"reply": reply, "thumb": state.thumbs.get(reply)},
+        "words": _words(conversations, state),
+    }
+    return templates.TemplateResponse(request, "_thumbs.html", context)
 
 
 @router.post("/chat/{conversation_id}/handoff", response_class=HTMLResponse)
@@ -340,5 +421,10 @@ async def handoff(
         return RedirectResponse(f"/chat/{conversation_id}", status_code=303)
     lines = _turn_lines(result, "Talk to a person") if result.replies else []
     state, _ = await conversations.state(conversation_id)
-    context = {"lines": lines, "conversation_id": conversation_id, **_view(settings, state)}
+    context = {
+        "lines": _thumbed(lines, state),
+        "conversation_id": conversation_id,
+        "words": _words(conversations, state),
+        **_view(settings, state),
+    }
     return templates.TemplateResponse(request, "_messages.html", context)
