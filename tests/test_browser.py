@@ -132,6 +132,14 @@ def test_a_frustrated_customer_hears_an_acknowledgement_first_and_can_rate(  # t
     page.click("#rating button[value='4']")
     page.wait_for_selector("#rating.rated")  # rated once: the buttons give way to thanks
     assert page.inner_text("#rating") == "Thanks for your rating."
+    page.locator(".msg.bot").last.get_by_role("button", name="Not helpful").click()
+    thanks = page.locator(".msg.bot").last.locator(".thumbs-thanks")
+    thanks.wait_for()  # the thumb is recorded and thanked; the pair stays to change it
+    assert thanks.inner_text() == "Thanks for your feedback."
+    page.click("#effort button[value='6']")  # the effort question follows the rating
+    page.wait_for_selector("#effort.rated")
+    assert page.inner_text("#effort") == "Thank you for telling us."
+    page.screenshot(path=str(DOCS / "chat-feedback.png"), full_page=True)
     page.close()
 
 
