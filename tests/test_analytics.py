@@ -16,6 +16,7 @@ from warmline.analytics.metrics import MetricRow
 from warmline.analytics.outcomes import OutcomeRules
 from warmline.domain.events import (
     AgentJoined,
+    AnswerRated,
     BotReplied,
     ConversationStarted,
     Escalated,
@@ -30,7 +31,7 @@ from warmline.domain.events import (
 from warmline.domain.understanding import IntentScore, Understanding
 from warmline.errors import InputError
 from warmline.services.analytics import Analytics
-from warmline.storage.analytics import AnalyticsRepository
+from warmline.storage.analytics import AnalyticsRepository, Period
 from warmline.storage.conversations import ConversationRepository
 from warmline.storage.database import create_engine, is_sqlite, session_factory
 from warmline.storage.migrate import upgrade
@@ -99,6 +100,11 @@ def seeded() -> dict[str, list[Event]]:
             BotReplied(at=s(60, c1), text="…"),
             Resolved(at=s(120, c1), by="bot"),
             FeedbackGiven(at=s(130, c1), rating=5),
+            # thumbs on three replies, one of them down (the last thumb on reply 4 counts)
+            AnswerRated(at=s(140, c1), reply=2, helpful=True),
+            AnswerRated(at=s(141, c1), reply=4, helpful=True),
+            AnswerRated(at=s(142, c1), reply=6, helpful=True),
+            AnswerRated(at=s(143, c1), reply=4, helpful=False),
         ],
         # web, B, refund: escalated after 60 s, a person joins at 180 s and wraps up at 480 s
         "c2": [
@@ -110,6 +116,7 @@ def seeded() -> dict[str, list[Event]]:
             WrappedUp(at=s(480, c2), agent="ann", disposition="refunded"),
             Resolved(at=s(480, c2), by="agent"),
             FeedbackGiven(at=s(500, c2), rating=2),
+            AnswerRated(at=s(510, c2), reply=2, helpful=True),  # one thumb, up
         ],
         # web, nobody known, Spanish: one reply after 30 s, then silence for 1 h 40 min
         "c3": [
@@ -122,6 +129,7 @@ def seeded() -> dict[str, list[Event]]:
             *opening(c4, "sms", "A"),
             understood(c4, "baggage"),
             Resolved(at=s(90, c4), by="bot"),
+            AnswerRated(at=s(95, c4), reply=1, helpful=False),  # one thumb, down
         ],
         # sms, C: began 10 min ago, read after 20 s: in progress
         "c5": [*opening(c5, "sms", "C"), understood(s(20, c5), "refund")],
@@ -142,6 +150,7 @@ EXPECTED_BY_CHANNEL = {
     ("web", "abandonment_rate"): (1 / 3, 3),  # c3
     ("web", "csat"): (1 / 2, 2),  # c1's 5 yes, c2's 2 no
     ("web", "ces"): (None, 0),
+    ("web", "thumbs_down_share"): ((1 / 3 + 0) / 2, 2),  # c1: 1 of 3 down; c2: 0 of 1
     ("web", "escalation_rate"): (1 / 3, 3),
     ("web", "escalation_rate:customer_request"): (1 / 3, 3),
     ("web", "aht_bot_s"): ((120 + 60 + 30) / 3, 3),
@@ -154,6 +163,7 @@ EXPECTED_BY_CHANNEL = {
     ("sms", "abandonment_rate"): (1 / 2, 2),  # c6
     ("sms", "csat"): (None, 0),
     ("sms", "ces"): (None, 0),
+    ("sms", "thumbs_down_share"): (1.0, 1),  # c4: its one thumb down
     ("sms", "escalation_rate"): (1 / 3, 3),
     ("sms", "escalation_rate:frustration"): (1 / 3, 3),
     ("sms", "aht_bot_s"): ((90 + 20 + 40) / 3, 3),
@@ -269,6 +279,21 @@ async def test_a_row_behind_its_log_is_refolded_on_the_next_append(seeded_db: An
         await connection.execute(text("DELETE FROM analytics_facts WHERE conversation_id = 'c4'"))
     seeded_db._recent.clear()
     async with store.begin() as connection:
-        await seeded_db.on_append(connection, "c4", 4, [FeedbackGiven(at=NOW, rating=4)])
+        await seeded_db.on_append(connection, "c4", 5, [FeedbackGiven(at=NOW, rating=4)])
     facts = {f.conversation_id: f for f in await seeded_db.facts(T0 - timedelta(days=1))}
     assert facts["c4"].outcomes["csat"] == 1.0 and facts["c4"].outcomes["aht_bot_s"] == 90.0
+    assert facts["c4"].outcomes["thumbs_down_share"] == 1.0
+
+
+async def test_thumbs_continue_from_the_stored_row(seeded_db: Analytics) -> None:
+    """A worker without the tally in memory continues from the row, which keeps each reply's
+    thumb: turning c1's one thumb down on reply 4 up leaves no thumb down of three."""
+    seeded_db._recent.clear()
+    async with seeded_db.store.begin() as connection:
+        await seeded_db.on_append(
+            connection, "c1", 11, [AnswerRated(at=NOW, reply=4, helpful=True)]
+        )
+    (row,) = [r for r in await seeded_db.store.rows(Period(0.0)) if r["conversation_id"] == "c1"]
+    assert (row["thumbs_n"], row["thumbs_down"]) == (3, 0)
+    rows = table(await seeded_db.report(T0 - timedelta(days=1), "channel"))
+    assert rows[("web", "thumbs_down_share")] == (0.0, 2)

@@ -9,6 +9,8 @@ Metrics, each with ``n`` the conversations it is over:
 * ``containment_rate``, ``fcr_rate``, ``abandonment_rate``: shares of the settled
   conversations (resolved or abandoned; those in progress do not count yet).
 * ``csat``: share of rated conversations whose last rating is 4 or 5; ``ces``: mean score.
+* ``thumbs_down_share``: mean over the conversations with a thumb on a bot reply of each one's
+  share of thumbed replies whose last thumb is down (n = conversations with a thumb).
 * ``escalation_rate`` and ``escalation_rate:<trigger>``: shares of all conversations.
 * ``aht_bot_s``: mean bot time over all; ``aht_human_s``: mean person time over those a
   person joined.
@@ -33,6 +35,7 @@ METRICS = (
     "abandonment_rate",
     "csat",
     "ces",
+    "thumbs_down_share",
     "escalation_rate",
     "aht_bot_s",
     "aht_human_s",
@@ -54,6 +57,8 @@ class Sums:
     satisfied: int = 0
     ces_n: int = 0
     ces_total: float = 0.0
+    thumbed: int = 0
+    thumbs_down_total: float = 0.0
     bot_s: float = 0.0
     joined: int = 0
     human_s: float = 0.0
@@ -63,7 +68,7 @@ class Sums:
     def of(cls, values: Mapping[str, float | None], triggers: Mapping[str, int]) -> Sums:
         """From SQL's sums (a NULL sum over no rows is 0)."""
         ints = {"n", "settled", "contained", "abandoned", "fcr", "escalated", "rated"}
-        ints |= {"satisfied", "ces_n", "joined"}
+        ints |= {"satisfied", "ces_n", "thumbed", "joined"}
         found = {k: (int(v or 0) if k in ints else float(v or 0.0)) for k, v in values.items()}
         return cls(**found, triggers=dict(triggers))  # type: ignore[arg-type]
 
@@ -94,6 +99,10 @@ class Sums:
         if ces is not None:
             self.ces_n += 1
             self.ces_total += ces
+        down = o.get("thumbs_down_share")
+        if down is not None:
+            self.thumbed += 1
+            self.thumbs_down_total += down
         self.bot_s += o.get("aht_bot_s") or 0.0
         human = o.get("aht_human_s")
         if human is not None:
@@ -137,6 +146,7 @@ def figures(s: Sums, rules: OutcomeRules) -> list[tuple[str, float | None, int]]
         ("abandonment_rate", _ratio(s.abandoned, s.settled), s.settled),
         ("csat", _ratio(s.satisfied, s.rated), s.rated),
         ("ces", _ratio(s.ces_total, s.ces_n), s.ces_n),
+        ("thumbs_down_share", _ratio(s.thumbs_down_total, s.thumbed), s.thumbed),
         ("escalation_rate", _ratio(s.escalated, s.n), s.n),
         ("aht_bot_s", _ratio(s.bot_s, s.n), s.n),
         ("aht_human_s", _ratio(s.human_s, s.joined), s.joined),

@@ -71,6 +71,9 @@ def row_of(tally: Tally) -> dict[str, Any]:
         "next_contact_s": None,
         "rating": tally.rating,
         "owner": tally.owner,
+        "thumbs": {str(reply): up for reply, up in tally.thumbs.items()},
+        "thumbs_n": len(tally.thumbs),
+        "thumbs_down": sum(not up for up in tally.thumbs.values()),
         "segments": tally.segments(),
     }
 
@@ -109,6 +112,7 @@ def tally_of(row: Mapping[str, Any]) -> Tally:
         ended_at=_utc(row["ended_at"]),
         rating=row["rating"],
         ces=row["ces"],
+        thumbs={int(reply): bool(up) for reply, up in (row["thumbs"] or {}).items()},
         owner=row["owner"],
         bot_s=row["bot_s"],
         human_s=row["human_s"],

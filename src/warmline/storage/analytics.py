@@ -23,6 +23,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     case,
+    cast,
     delete,
     func,
     or_,
@@ -66,6 +67,9 @@ class FactRow(Base):
     next_contact_s: Mapped[float | None] = mapped_column(Float, nullable=True)
     rating: Mapped[int | None] = mapped_column(Integer, nullable=True)
     owner: Mapped[str] = mapped_column(String(8))
+    thumbs: Mapped[dict[str, bool]] = mapped_column(JSON, default=dict)
+    thumbs_n: Mapped[int] = mapped_column(Integer, default=0)
+    thumbs_down: Mapped[int] = mapped_column(Integer, default=0)
     segments: Mapped[dict[str, str]] = mapped_column(JSON)
 
     __table_args__ = (
@@ -175,6 +179,10 @@ class AnalyticsRepository:
         settled = or_(FACTS.c.resolved == 1, left)
         back = and_(FACTS.c.next_contact_s.is_not(None), FACTS.c.next_contact_s <= fcr_s)
         contained = and_(FACTS.c.resolved == 1, FACTS.c.escalated == 0, FACTS.c.joined == 0)
+        thumbs_share = case(
+            (FACTS.c.thumbs_n > 0, cast(FACTS.c.thumbs_down, Float) / FACTS.c.thumbs_n),
+            else_=0.0,
+        )
 
         def count(condition: Any) -> Any:
             return func.sum(case((condition, 1), else_=0))
@@ -193,6 +201,8 @@ class AnalyticsRepository:
                 func.sum(FACTS.c.csat).label("satisfied"),
                 func.count(FACTS.c.ces).label("ces_n"),
                 func.sum(FACTS.c.ces).label("ces_total"),
+                count(FACTS.c.thumbs_n > 0).label("thumbed"),
+                func.sum(thumbs_share).label("thumbs_down_total"),
                 func.sum(FACTS.c.bot_s).label("bot_s"),
                 func.sum(FACTS.c.joined).label("joined"),
                 func.sum(case((FACTS.c.joined == 1, FACTS.c.human_s), else_=0.0)).label("human_s"),
