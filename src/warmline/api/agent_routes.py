@@ -125,18 +125,7 @@ class ApprovalOut(BaseModel):
 
     @classmethod
     def of(cls, approval: Approval) -> ApprovalOut:
-        return cls(
-            id=approval.id,
-            idempotency_key=approval.idempotency_key,
-            conversation_id=approval.conversation_id,
-            pack=approval.pack,
-            action=approval.action,
-            params=approval.params,
-            mode=approval.mode,
-            created_at=approval.created_at,
-            status=approval.status,
-            reasons=approval.reasons,
-        )
+        return cls.model_validate(approval, from_attributes=True)
 
 
 class ApprovalDecision(BaseModel):
