@@ -23,6 +23,7 @@ import hashlib
 import json
 import re
 import unicodedata
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -56,13 +57,20 @@ def clean_text(text: str) -> str:
     return " ".join(text.split())[:MAX_NLU_CHARS]
 
 
-def training_data(pack: DomainPack) -> tuple[list[str], list[str]]:
+def training_data(
+    pack: DomainPack, extra: Sequence[tuple[str, str]] = ()
+) -> tuple[list[str], list[str]]:
+    """The pack's examples with their intents, then ``extra`` (text, intent) pairs: the
+    reviewed corrections promoted for the pack (``services/model_training.py``)."""
     texts: list[str] = []
     labels: list[str] = []
     for name, intent in pack.intents.items():
         for example in intent.examples:
             texts.append(example)
             labels.append(name)
+    for text, label in extra:
+        texts.append(text)
+        labels.append(label)
     return texts, labels
 
 
@@ -76,8 +84,13 @@ def vocabulary(pack: DomainPack) -> set[str]:
     return {word for text in texts for word in words_of(text)}
 
 
-def pack_fingerprint(pack: DomainPack, encoder: Encoder, config: IntentClassifierConfig) -> str:
-    texts, labels = training_data(pack)
+def pack_fingerprint(
+    pack: DomainPack,
+    encoder: Encoder,
+    config: IntentClassifierConfig,
+    extra: Sequence[tuple[str, str]] = (),
+) -> str:
+    texts, labels = training_data(pack, extra)
     blob = json.dumps(
         [texts, labels, encoder.name, config.model_dump(), FORMAT_VERSION], sort_keys=True
     )
@@ -119,15 +132,17 @@ class NluEngine:
         cache_dir: Path | None = None,
         config: IntentClassifierConfig | None = None,
         affect: AffectDetector | None = None,
+        extra: Sequence[tuple[str, str]] = (),
     ) -> NluEngine:
-        """Train on the pack's examples, or load the cached model trained on the same ones."""
+        """Train on the pack's examples (and ``extra`` (text, intent) pairs), or load the
+        cached model trained on the same ones."""
         config = config or IntentClassifierConfig()
         target = None
         if cache_dir is not None:
-            target = cache_dir / f"{pack.pack}-{pack_fingerprint(pack, encoder, config)}"
+            target = cache_dir / f"{pack.pack}-{pack_fingerprint(pack, encoder, config, extra)}"
             if (target / "intents.json").exists():
                 return cls(pack, encoder, IntentClassifier.load(target, encoder), affect=affect)
-        texts, labels = training_data(pack)
+        texts, labels = training_data(pack, extra)
         classifier = IntentClassifier(encoder, config).fit(texts, labels)
         if target is not None:
             classifier.save(target)
