@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import limits
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
@@ -70,6 +70,23 @@ class Settings(BaseSettings):
         gt=0,
         description="a back-office call slower than this counts as a failure for its "
         "operation's circuit breaker (its answer is still used)",
+    )
+    llm_url: str | None = Field(
+        None,
+        description="base URL of an OpenAI-compatible endpoint (POST {url}/chat/completions) "
+        "that phrases knowledge answers from the retrieved passages, every sentence checked "
+        "against them; unset: no language model, answers are the documents' own sentences",
+    )
+    llm_model: str = Field("", description="the model the endpoint is asked for")
+    llm_api_key: SecretStr | None = Field(
+        None, description="the endpoint's key, sent as a bearer token; never logged or shown"
+    )
+    llm_timeout_s: float = Field(
+        4.0,
+        gt=0,
+        le=60,
+        description="how long a phrasing may take; after it the documents' own sentences are "
+        "the answer",
     )
     account_ttl_s: float = Field(
         10.0,
