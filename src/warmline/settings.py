@@ -313,6 +313,22 @@ class Settings(BaseSettings):
         ge=1,
         description="a bias incident opened by the parity monitor is due in this many days",
     )
+    promotion_alpha: float = Field(
+        0.05,
+        gt=0,
+        le=0.5,
+        description="warmline train: a segment group blocks a promotion when it is worse with "
+        "an adjusted p-value under this",
+    )
+    promotion_min_n: int = Field(
+        20,
+        ge=1,
+        description="warmline train: a segment group with fewer held-out items is too few to "
+        "judge and cannot block",
+    )
+    promotion_correction: Literal["holm", "bh", "none"] = Field(
+        "holm", description="warmline train: the correction over the segment groups' tests"
+    )
     metrics_token: str = Field(
         "",
         repr=False,
