@@ -41,6 +41,12 @@ ReasonCode = Literal[
     "affect",
     "unsupported_language",
     "out_of_scope",
+    # what the documents say (policy/knowledge.py)
+    "knowledge_passage",
+    "knowledge_answered",
+    "knowledge_abstained",
+    "knowledge_llm_rejected",
+    "knowledge_llm_failed",
     # the account, as the turn found it
     "account_cached",
     "account_not_found",
