@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from warmline.domain.decision import Decision, Reason
+from warmline.domain.grounding import Citation
 from warmline.domain.reasons import Trigger
 from warmline.domain.understanding import Understanding
 
@@ -149,6 +150,10 @@ class BotReplied(_Event):
     choices: list[str] = Field(default_factory=list)
     acknowledgement: str | None = Field(
         None, description="the acknowledgement the text opens with, when it has one"
+    )
+    citations: list[Citation] = Field(
+        default_factory=list,
+        description="the help pages an answer from the pack's documents comes from",
     )
 
 
