@@ -1,0 +1,115 @@
+"""What the retrieved passages say to a question, as the policy reads it (``Grounding``): the
+passages, the retrieval support, the extractive answer with its support check, and a language
+model's phrasing checked the same way. Pure: the retrieval and the model's call are the
+knowledge stage's (``services/turn/knowledge.py``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from warmline.domain.grounding import Candidate, Grounding, Retrieved, SentenceCheck
+from warmline.knowledge.extract import PassageLike, Similarity, extract
+from warmline.knowledge.support import (
+    PairSimilarity,
+    SupportCheck,
+    check_answer,
+    retrieval_support,
+)
+
+ANSWER_FROM = 3
+"""The extractive answer is taken from the first passages only: the others are context."""
+
+
+def retrieved(passage: PassageLike) -> Retrieved:
+    """A passage as the decision records it. The section is the last heading of its path
+    (the first is the document's title)."""
+    path = passage.section_path
+    section = path[-1] if len(path) > 1 else ""
+    return Retrieved(
+        doc=passage.doc_id,
+        chunk=passage.chunk_id,
+        title=passage.title,
+        section=section,
+        url=passage.url,
+        score=float(passage.score),
+    )
+
+
+def ground(
+    question: str,
+    passages: Sequence[PassageLike],
+    *,
+    similarity: Similarity | None = None,
+    pair_similarity: PairSimilarity | None = None,
+) -> Grounding:
+    """The passages retrieved for ``question`` (best first), how well they match it, and the
+    extractive answer with its check against the passage it cites."""
+    support = retrieval_support(question, passages)
+    found = extract(question, passages, top=ANSWER_FROM, similarity=similarity)
+    extractive = None
+    if found is not None:
+        check = check_answer(found.text, passages, [found.passage], similarity=pair_similarity)
+        extractive = candidate(found.text, "extractive", check, passages)
+    return Grounding(
+        question=question,
+        passages=[retrieved(p) for p in passages],
+        coverage=support.coverage,
+        missing=list(support.missing),
+        retrieval=retrieval_score(support.coverage, support.missing, support.words),
+        extractive=extractive,
+    )
+
+
+def retrieval_score(coverage: float, missing: Sequence[str], words: Sequence[str]) -> float:
+    """The retrieval support the abstention threshold reads: the best passage's coverage of
+    the question, lowered by the share of the question's words no passage holds at all (a
+    near miss asks about something the documents never name)."""
+    if not words:
+        return 0.0
+    absent = len(missing) / len(words)
+    return round(max(0.0, coverage - 0.5 * absent), 4)
+
+
+def phrased(
+    grounding: Grounding,
+    text: str,
+    passages: Sequence[PassageLike],
+    *,
+    pair_similarity: PairSimilarity | None = None,
+) -> Grounding:
+    """``grounding`` with a language model's phrasing ``text`` checked sentence by sentence
+    against the passages; the passages that hold its sentences are its citations."""
+    check = check_answer(text, passages, None, similarity=pair_similarity)
+    return grounding.model_copy(update={"llm": candidate(text, "llm", check, passages)})
+
+
+def failed(grounding: Grounding, why: str) -> Grounding:
+    """``grounding`` noting that the language model gave no phrasing, and why."""
+    return grounding.model_copy(update={"llm_error": why})
+
+
+def candidate(
+    text: str, source: str, check: SupportCheck, passages: Sequence[PassageLike]
+) -> Candidate:
+    """A candidate answer with its check; it cites the passages that support it (those its
+    check was held to, for the extractive answer)."""
+    chunks = [p.chunk_id for p in passages]
+    sentences = [
+        SentenceCheck(
+            text=s.text,
+            support=s.support,
+            chunk=chunks[s.passage] if s.passage is not None else None,
+            missing=list(s.missing),
+            negation_differs=s.negation_differs,
+            supported=s.supported,
+        )
+        for s in check.sentences
+    ]
+    return Candidate(
+        text=text,
+        source="llm" if source == "llm" else "extractive",
+        cited=[retrieved(passages[i]) for i in check.cited if 0 <= i < len(passages)],
+        sentences=sentences,
+        support=check.support,
+        supported=check.supported and bool(check.cited),
+    )

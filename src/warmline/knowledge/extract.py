@@ -1,0 +1,170 @@
+"""The extractive answer: from the passages retrieved for a question, the sentences that answer
+it, shortened to what answers (one to three sentences in the document's order; a list item
+with the sentence that leads into it), and the passage they come from, which the reply cites.
+
+A sentence is scored by how many of the question's content words it holds (those only in the
+passage's title or section path count half: they say what the whole passage is about), and,
+when a similarity function is passed in, by the embedding similarity of the sentence to the
+question. The best sentence of the best passages wins; its neighbours join it when they also
+answer, a sentence opening with "This" or "It" brings the one it refers to. Pure: no I/O."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from warmline.knowledge.words import Sentence, content_set, content_words, split_sentences
+
+MAX_SENTENCES = 3
+MAX_ITEMS = 6
+NEIGHBOUR_SHARE = 0.6  # a neighbour joins when it scores this share of the best sentence
+_REFERRING = ("this ", "it ", "that ", "these ", "they ", "those ", "such ", "however")
+
+
+class PassageLike(Protocol):
+    """What an answer needs of a retrieved passage (``knowledge/passages.py``)."""
+
+    @property
+    def doc_id(self) -> str: ...
+    @property
+    def chunk_id(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def section_path(self) -> tuple[str, ...]: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def url(self) -> str: ...
+    @property
+    def score(self) -> float: ...
+
+
+Similarity = Callable[[Sequence[str]], Sequence[float]]
+"""The embedding similarity of each text to the question (cosine, in [-1, 1])."""
+
+
+@dataclass(frozen=True)
+class Extract:
+    """The answer's sentences (in document order, a list item after its lead-in), the index of
+    the passage they come from among those given, and how well the best one answers: its
+    score and the share of the question's content words the answer and its passage's
+    title and section hold (``coverage``)."""
+
+    sentences: tuple[str, ...]
+    passage: int
+    score: float
+    coverage: float
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.sentences)
+
+
+@dataclass(frozen=True)
+class _Scored:
+    passage: int
+    sentence: Sentence
+    score: float
+
+
+def heading_words(passage: PassageLike) -> frozenset[str]:
+    """The content words of a passage's title and section path."""
+    return content_set(" ".join((passage.title, *passage.section_path)))
+
+
+def extract(
+    question: str,
+    passages: Sequence[PassageLike],
+    *,
+    top: int = 3,
+    similarity: Similarity | None = None,
+) -> Extract | None:
+    """The extractive answer to ``question`` from the first ``top`` of ``passages`` (best
+    first), or None when no sentence holds a content word of the question."""
+    asked = content_set(question)
+    if not asked or not passages:
+        return None
+    scored = _score_all(asked, passages[:top], similarity)
+    if not scored:
+        return None
+    best = max(scored, key=lambda s: (s.score, -s.passage, -s.sentence.index))
+    if best.score <= 0:
+        return None
+    mine = [s for s in scored if s.passage == best.passage]
+    chosen = _shortened(best, mine)
+    lines = _lines(chosen)
+    passage = passages[best.passage]
+    said = content_set(" ".join(lines)) | heading_words(passage)
+    coverage = len(asked & said) / len(asked)
+    return Extract(tuple(lines), best.passage, round(best.score, 4), round(coverage, 4))
+
+
+def _score_all(
+    asked: frozenset[str], passages: Sequence[PassageLike], similarity: Similarity | None
+) -> list[_Scored]:
+    out: list[_Scored] = []
+    for i, passage in enumerate(passages):
+        heading = heading_words(passage)
+        sentences = split_sentences(passage.text)
+        sims = list(similarity([s.full for s in sentences])) if similarity and sentences else []
+        for j, sentence in enumerate(sentences):
+            words = content_set(sentence.full)
+            hits = len(asked & words) + 0.5 * len((asked & heading) - words)
+            score = hits / len(asked)
+            if sims:
+                score = 0.7 * score + 0.3 * max(0.0, float(sims[j]))
+            score -= 0.02 * i  # of two as good, the passage ranked first
+            out.append(_Scored(i, sentence, score))
+    return out
+
+
+def _shortened(best: _Scored, mine: list[_Scored]) -> list[Sentence]:
+    """The best sentence with what belongs to it: its list's items (for a lead-in) or its
+    lead-in (for an item), the sentence a referring one needs, and the neighbours that
+    answer too; in document order, at most three sentences (a list's items count once)."""
+    by_index = {s.sentence.index: s for s in mine}
+    chosen = {best.sentence.index}
+    sentence = best.sentence
+    items = [s for s in mine if s.sentence.lead is not None and s.sentence.lead == sentence.text]
+    if sentence.text.endswith(":") and items:
+        chosen |= {s.sentence.index for s in items[:MAX_ITEMS]}
+    elif sentence.lead is not None:
+        siblings = [s for s in mine if s.sentence.lead == sentence.lead and s.score > 0]
+        ranked = sorted(siblings, key=lambda s: -s.score)[:MAX_ITEMS]
+        chosen |= {s.sentence.index for s in ranked}
+    if sentence.text.lower().startswith(_REFERRING) and sentence.index - 1 in by_index:
+        chosen.add(sentence.index - 1)
+    for offset in (1, -1, 2, -2):
+        near = by_index.get(sentence.index + offset)
+        if near is None or len(_prose(chosen, by_index)) >= MAX_SENTENCES:
+            continue
+        answers = near.sentence.lead is None and near.score >= NEIGHBOUR_SHARE * best.score
+        if answers and (abs(offset) == 1 or sentence.index + offset // 2 in chosen):
+            chosen.add(near.sentence.index)
+    return [by_index[i].sentence for i in sorted(chosen)]
+
+
+def _prose(chosen: set[int], by_index: dict[int, _Scored]) -> list[int]:
+    """The chosen sentences that count towards the limit: prose, and each list once."""
+    leads = {by_index[i].sentence.lead for i in chosen if by_index[i].sentence.lead}
+    return [i for i in chosen if by_index[i].sentence.lead is None] + [0] * len(leads)
+
+
+def _lines(sentences: list[Sentence]) -> list[str]:
+    """The answer's lines: prose as it is, a list's items under their lead-in (written once)."""
+    lines: list[str] = []
+    for sentence in sentences:
+        if sentence.lead is not None:
+            if sentence.lead not in lines:
+                lines.append(sentence.lead)
+            lines.append(f"- {sentence.text}")
+        else:
+            lines.append(sentence.text)
+    return lines
+
+
+def question_words(question: str) -> list[str]:
+    """The question's content words, as the answer is scored by them (for the reasons)."""
+    return sorted(set(content_words(question)))
