@@ -18,7 +18,7 @@ ALLOWED: dict[str, set[str]] = {
     "domain": set(),
     "nlu": {"domain"},
     "policy": {"domain"},
-    "knowledge": {"domain"},
+    "knowledge": {"domain", "nlu"},
     "analytics": {"domain"},
     "storage": {"domain"},
     "connectors": {"domain"},

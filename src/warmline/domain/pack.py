@@ -629,6 +629,42 @@ class AnalyticsSpec(_Model):
         return value
 
 
+DEFAULT_KNOWLEDGE_INCLUDE = (
+    "**/*.md",
+    "**/*.markdown",
+    "**/*.html",
+    "**/*.htm",
+    "**/*.txt",
+    "**/*.pdf",
+)
+
+
+class KnowledgeSpec(_Model):
+    """The company's own documents the bot answers from (docs/knowledge.md): a folder relative
+    to the pack file, read for the files ``include`` matches; citations link to ``url`` + the
+    document's path when set, else to warmline's own help page (``/help/<pack>/<doc>``)."""
+
+    folder: str = Field(min_length=1, description="the documents' folder, relative to the pack")
+    url: str | None = Field(
+        None,
+        pattern=r"^https?://[^\s]+$",
+        description="the citation links' base (the company's help centre); None: /help pages",
+    )
+    include: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_KNOWLEDGE_INCLUDE),
+        min_length=1,
+        description="glob patterns of the files read, relative to the folder",
+    )
+
+    @field_validator("include")
+    @classmethod
+    def _globs(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            if not pattern.strip() or pattern.startswith("/") or ".." in pattern.split("/"):
+                raise ValueError(f"include '{pattern}': a glob inside the folder (no /, no ..)")
+        return value
+
+
 class DomainPack(_Model):
     pack: str
     version: int = 1
@@ -660,6 +696,9 @@ class DomainPack(_Model):
     analytics: AnalyticsSpec = Field(
         default_factory=AnalyticsSpec,
         description="the segments the analytics read from the account (docs/analytics.md)",
+    )
+    knowledge: KnowledgeSpec | None = Field(
+        None, description="the documents the bot answers from (docs/knowledge.md)"
     )
     rollout_default: RolloutMode = Field(
         "shadow",
