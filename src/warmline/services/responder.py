@@ -3,8 +3,7 @@
 Templates are Jinja2 in a sandbox, so a pack author cannot reach Python. A pack's templates
 override the built-in ones below, which every pack gets, and an experiment arm's templates
 override both for the conversations in that arm. Every reply is put in the persona's register,
-and every template is checked against the guardrails when the pack loads (``voice.py``).
-"""
+and every template is checked against the guardrails when the pack loads (``voice.py``)."""
 
 from __future__ import annotations
 
@@ -21,6 +20,7 @@ from warmline.domain.pack import DomainPack
 from warmline.errors import PackError, PackIssue
 from warmline.policy.intents import needs_customer
 from warmline.services.feedback_words import FEEDBACK_TEMPLATES
+from warmline.services.knowledge_words import KNOWLEDGE_TEMPLATES
 from warmline.services.voice import (
     ACKNOWLEDGEMENTS,
     acknowledgement_context,
@@ -162,7 +162,7 @@ BUILTIN_TEMPLATES: dict[str, str] = {
     'so nothing has been changed. If you\'d like to talk it through, say "talk to a person".',
     "approval_done": "A colleague has checked your request, and it's done.",
 }
-BUILTIN_TEMPLATES.update(FEEDBACK_TEMPLATES)  # the chat page's feedback words
+BUILTIN_TEMPLATES.update(FEEDBACK_TEMPLATES | KNOWLEDGE_TEMPLATES)  # feedback; documents' answers
 
 VARIANTS: dict[str, list[str]] = {
     "escalated_waiting": [
