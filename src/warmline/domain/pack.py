@@ -655,6 +655,25 @@ class KnowledgeSpec(_Model):
         min_length=1,
         description="glob patterns of the files read, relative to the folder",
     )
+    min_support: float = Field(
+        0.75,
+        ge=0.0,
+        le=1.0,
+        description="the retrieval support (docs/knowledge.md#answers) a question needs to be "
+        "answered from the documents; below it the bot does not guess",
+    )
+    min_topic: float = Field(
+        0.5,
+        ge=0.0,
+        le=1.0,
+        description="below min_support, the share of the question's words the best passage "
+        "holds from which the bot says it does not know and offers a person (else: out of scope)",
+    )
+    llm: bool = Field(
+        False,
+        description="phrase answers with the language model of WARMLINE_LLM_URL; every sentence "
+        "checked against the passages, else the documents' own sentences are the answer",
+    )
 
     @field_validator("include")
     @classmethod
