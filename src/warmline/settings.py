@@ -313,6 +313,20 @@ class Settings(BaseSettings):
         ge=1,
         description="a bias incident opened by the parity monitor is due in this many days",
     )
+    review_confidence_below: float = Field(
+        0.7,
+        ge=0,
+        le=1,
+        description="review queue: a turn read with a top confidence under this is queued "
+        "for a label (low_confidence)",
+    )
+    review_margin_below: float = Field(
+        0.15,
+        ge=0,
+        le=1,
+        description="review queue: a turn whose first two intents are closer than this is "
+        "queued for a label (disagreement)",
+    )
     promotion_alpha: float = Field(
         0.05,
         gt=0,
