@@ -17,10 +17,20 @@ from warmline.services.responder import Responder
 
 
 @dataclass(frozen=True)
+class PromotedModel:
+    """The promoted intent model a pack serves (``warmline train``): its version and the
+    reviewed corrections, as (text, intent), it is trained on besides the pack's examples."""
+
+    version: int
+    extra: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
 class PackRuntime:
     pack: DomainPack
     nlu: NluEngine
     responder: Responder
+    model_version: int = 0  # the promoted intent model served (0: the pack's examples alone)
 
 
 class PackRegistry(Mapping[str, PackRuntime]):
@@ -79,7 +89,11 @@ def load_runtime(
     encoder: Encoder,
     cache_dir: Path | None,
     affect: AffectDetector | None = None,
+    promoted: Mapping[str, PromotedModel] | None = None,
 ) -> PackRuntime:
+    """The pack, its NLU trained on its examples plus the corrections of its promoted model in
+    ``promoted`` (by pack name; none: the examples alone), and its responder."""
     pack = load_pack(resolve_pack_path(name_or_path))
-    nlu = NluEngine.train(pack, encoder, cache_dir=cache_dir, affect=affect)
-    return PackRuntime(pack, nlu, Responder(pack))
+    model = (promoted or {}).get(pack.pack, PromotedModel(0, ()))
+    nlu = NluEngine.train(pack, encoder, cache_dir=cache_dir, affect=affect, extra=model.extra)
+    return PackRuntime(pack, nlu, Responder(pack), model.version)

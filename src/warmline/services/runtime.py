@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,7 +28,7 @@ from warmline.services.conversations import ConversationService
 from warmline.services.handoff import HandoffService
 from warmline.services.locks import ConversationLocks
 from warmline.services.packets import Packets
-from warmline.services.packs import PackRegistry, PackRuntime, load_runtime
+from warmline.services.packs import PackRegistry, PackRuntime, PromotedModel, load_runtime
 from warmline.services.presence import Presence
 from warmline.services.realtime import Broker
 from warmline.services.reports import Reports
@@ -55,26 +56,36 @@ WARM_UP_TEXT = "Hi, can I change my booking ABC123 to next Friday? It's urgent!"
 """A turn that runs every part of the NLU once (intents, entities, dates, affect, language)."""
 
 
-async def load_packs(settings: Settings, encoder: Encoder | None) -> PackRegistry:
+async def load_configured_encoder(settings: Settings) -> Encoder:
+    """The sentence encoder ``settings`` name (folder, file, threads, arithmetic)."""
+    return await asyncio.to_thread(
+        load_encoder,
+        EncoderConfig(
+            model_dir=settings.encoder_dir,
+            model_file=settings.encoder_file,
+            threads=settings.encoder_threads,
+            precision=settings.encoder_precision,
+        ),
+    )
+
+
+async def load_packs(
+    settings: Settings, encoder: Encoder | None, promoted: Mapping[str, PromotedModel] | None = None
+) -> PackRegistry:
     """The encoder, the affect model and every pack of ``settings``, trained (or read from the
-    model cache)."""
+    model cache) with the reviewed corrections of the pack's promoted model in ``promoted``
+    (``warmline train``)."""
     if encoder is None:
-        encoder = await asyncio.to_thread(
-            load_encoder,
-            EncoderConfig(
-                model_dir=settings.encoder_dir,
-                model_file=settings.encoder_file,
-                threads=settings.encoder_threads,
-                precision=settings.encoder_precision,
-            ),
-        )
+        encoder = await load_configured_encoder(settings)
     affect = await asyncio.to_thread(
         load_affect, encoder, AffectConfig(model_dir=settings.affect_dir)
     )
     packs: dict[str, PackRuntime] = {}
     aliases: dict[str, str] = {}
     for source in settings.packs:
-        runtime = await asyncio.to_thread(load_runtime, source, encoder, settings.model_dir, affect)
+        runtime = await asyncio.to_thread(
+            load_runtime, source, encoder, settings.model_dir, affect, promoted
+        )
         packs[runtime.pack.pack] = runtime
         aliases[source] = aliases[Path(source).stem] = runtime.pack.pack
     return PackRegistry(packs, settings.default_pack, aliases)
