@@ -151,6 +151,33 @@ class DialogueActs(BaseModel):
         return act in self.acts
 
 
+class WritingStyle(BaseModel):
+    """How the turn is written (``nlu/register.py``): its register and the features of a
+    variety of English its words show, with the cues found. Labels of the text's features,
+    never of the person; cue-based and coarse (docs/analytics.md, "Register and dialect").
+    An empty ``register``: not read (another language, or the words erased)."""
+
+    model_config = ConfigDict(frozen=True)
+    formality: str = Field("", description="the register: formal, neutral, casual or textspeak")
+    dialects: list[str] = Field(
+        default_factory=list,
+        description="the varieties whose features the words show enough of, strongest first "
+        "(aae, indian_english, british); none: standard",
+    )
+    markers: list[str] = Field(
+        default_factory=list,
+        description="every cue found, as label:cue or label:cue=word (textspeak:token=u, "
+        "aae:habitual_be), those too weak to decide a label too",
+    )
+
+    @property
+    def dialect(self) -> str:
+        """The strongest variety shown, ``standard`` when none is ("" when not read)."""
+        if not self.formality:
+            return ""
+        return next((d for d in self.dialects if d), "standard")
+
+
 class Understanding(BaseModel):
     model_config = ConfigDict(frozen=True)
     text: str
@@ -178,6 +205,9 @@ class Understanding(BaseModel):
     )
     acts: DialogueActs | None = Field(
         None, description="the turn's dialogue acts (nlu/acts.py): greeting, correction, ..."
+    )
+    style: WritingStyle | None = Field(
+        None, description="the turn's register and dialect features (nlu/register.py)"
     )
 
     @property

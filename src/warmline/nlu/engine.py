@@ -35,6 +35,7 @@ from warmline.nlu.embeddings import Encoder
 from warmline.nlu.entities import EntityExtractor
 from warmline.nlu.intents import FORMAT_VERSION, IntentClassifier, IntentClassifierConfig, Ranking
 from warmline.nlu.language import LanguageDetector, words_of
+from warmline.nlu.register import read_style
 from warmline.nlu.sentences import CONVERSATIONAL, is_request, read_request
 from warmline.nlu.topics import turn_topics
 from warmline.nlu.zones import ZoneThresholds, zone_for
@@ -207,6 +208,7 @@ class NluEngine:
             sentence=request.request if request is not None else None,
             topics=turn_topics(cleaned),
             acts=acts,
+            style=read_style(cleaned) if guess.language == "en" else None,  # nlu/register.py
         )
 
     def _embed(self, cleaned: str) -> tuple[Any, Any]:
