@@ -22,6 +22,15 @@
   owned it.
 
 ``contained``, ``abandoned`` and ``fcr`` are None while a conversation is in progress.
+
+Segments: ``pack`` and ``channel`` (from its start), ``language`` (of the first understood
+turn), ``arm:<experiment>``, the pack's declared ones (``segments_noted``) and ``register`` and
+``dialect``, from the customer's words (``Understanding.style``, ``nlu/register.py``): the first
+customer turn whose register is not ``neutral`` decides ``register``, the first whose words
+show a variety's features decides ``dialect`` (its strongest); until one does, and when none
+does, the first English turn read gives ``neutral`` and ``standard``. A segment once decided
+is kept, so the row alone carries the rule's state: a fold continued from the stored row
+(``services/analytics.py``'s ``tally_of``) gives what a refold of the log gives.
 """
 
 from __future__ import annotations
@@ -51,9 +60,12 @@ from warmline.domain.events import (
     Understood,
     WrappedUp,
 )
+from warmline.domain.understanding import WritingStyle
 
 Owner = Literal["bot", "queue", "agent", "done"]
 SATISFIED = 4  # top-two-box on 1-5
+UNDECIDED = {"register": "neutral", "dialect": "standard"}
+"""The style segments' values until a turn decides them, and when none does."""
 
 
 @dataclass(frozen=True)
@@ -80,7 +92,10 @@ class Tally(BaseModel):
     language: str | None = None
     intent: str | None = None
     arms: dict[str, str] = Field(default_factory=dict)
-    attributes: dict[str, str] = Field(default_factory=dict)
+    attributes: dict[str, str] = Field(
+        default_factory=dict,
+        description="the other segments: the pack's declared ones, register and dialect",
+    )
     escalated: bool = False
     trigger: str | None = None
     joined: bool = False
@@ -139,6 +154,8 @@ def _apply(tally: Tally, event: Event) -> None:
                 tally.language = reading.language
             if tally.intent is None and reading.zone == "confident" and reading.intent:
                 tally.intent = reading.intent
+            if reading.style is not None:
+                _note_style(tally.attributes, reading.style)
         case ExperimentAssigned():
             tally.arms[event.experiment] = event.arm
         case SegmentsNoted():
@@ -167,6 +184,17 @@ def _apply(tally: Tally, event: Event) -> None:
             tally.thumbs[event.reply] = event.helpful
         case _:
             pass
+
+
+def _note_style(segments: dict[str, str], style: WritingStyle) -> None:
+    """``register`` and ``dialect`` from one customer turn: an undecided segment takes the
+    turn's value (see the module's docstring); a style not read (erased words) changes
+    nothing."""
+    if not style.formality:
+        return
+    for dimension, value in (("register", style.formality), ("dialect", style.dialect)):
+        if segments.get(dimension, UNDECIDED[dimension]) == UNDECIDED[dimension]:
+            segments[dimension] = value
 
 
 def abandoned(tally: Tally, now: datetime, rules: OutcomeRules) -> bool:

@@ -8,7 +8,8 @@ the gap is flagged. Pure: it reads ``ConversationFacts`` and returns rows.
   Means: ``aht`` (the bot's and a person's handling seconds together), ``ces`` (1-7, higher is
   easier), ``cost``. Each states which direction is worse for the customer; ``cost`` states
   none (a cost gap is reported, never flagged: it is not a harm to the group).
-* **The reference** of a dimension is the group configured for it, else its largest group.
+* **The reference** of a dimension is the group configured for it (``dialect``: ``standard``
+  and ``register``: ``neutral`` unless configured otherwise), else its largest group.
   A reference chosen by size (not configured) is itself compared with the runner-up (the next
   largest group): which of two equal groups is "largest" is arbitrary, and the disadvantaged
   group may be the largest; a configured reference's own row is not tested.
@@ -88,6 +89,12 @@ METRICS: tuple[Metric, ...] = (
 )
 
 
+DEFAULT_REFERENCES: Mapping[str, str] = {"dialect": "standard", "register": "neutral"}
+"""The reference of a dimension whose question is fixed, unless configured otherwise: do
+texts showing a variety's features (``dialect``) or written in another register fare worse
+than standard, neutral ones (``nlu/register.py``)."""
+
+
 @dataclass(frozen=True)
 class ParitySettings:
     alpha: float = 0.05
@@ -98,6 +105,10 @@ class ParitySettings:
     mean_test: MeanTest = "welch"
     references: Mapping[str, str] = field(default_factory=dict)  # dimension -> group
     skip: tuple[str, ...] = ("pack", "arm:")  # dimensions (or prefixes) left out
+
+    def reference(self, dimension: str) -> str | None:
+        """The group configured as ``dimension``'s reference (or its default), if any."""
+        return self.references.get(dimension, DEFAULT_REFERENCES.get(dimension))
 
 
 @dataclass(frozen=True)
@@ -136,7 +147,7 @@ def parity(
     drafts: list[_Draft] = []
     for dimension in dimensions(facts, settings.skip):
         groups = _groups(facts, dimension)
-        reference = reference_of(groups, settings.references.get(dimension))
+        reference = reference_of(groups, settings.reference(dimension))
         for metric in METRICS:
             drafts += _compare(metric, dimension, groups, reference, settings)
     for family in (True, False):  # those that may be flagged; those reported only (cost)
@@ -222,7 +233,7 @@ def _compare(
         if not values[group]:
             continue  # the metric does not apply to this group's conversations
         against = reference
-        if group == reference and dimension not in settings.references:
+        if group == reference and settings.reference(dimension) != reference:
             against = runner_up(groups, reference) or reference
         draft = _Draft(metric, dimension, group, values[group], against, values[against])
         if group == against:

@@ -604,7 +604,9 @@ class AnomalySettings(_Model):
 _AMOUNT_FIELD = re.compile(r"^(params|result)\.[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
 
-BUILT_IN_SEGMENTS = frozenset({"pack", "channel", "language"})
+BUILT_IN_SEGMENTS = frozenset({"pack", "channel", "language", "register", "dialect"})
+"""Segments the analytics read themselves; ``register`` and ``dialect`` only from the
+customer's words (``nlu/register.py``), never from an account."""
 
 
 class AnalyticsSpec(_Model):
