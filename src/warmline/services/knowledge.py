@@ -92,6 +92,35 @@ def doc_id_of(path: str) -> str:
     return str(PurePosixPath(path).with_suffix(""))
 
 
+class EmbeddingCache:
+    """Chunk embeddings on disk by document content, encoder and chunk size, so a fresh
+    database (a test, a new worker's SQLite) ingests known documents without encoding them."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def _file(self, *parts: object) -> Path:
+        key = hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()
+        return self.folder / f"{key}.npy"
+
+    def get(self, *parts: object) -> NDArray[np.float32] | None:
+        file = self._file(*parts)
+        try:
+            return np.asarray(np.load(file, allow_pickle=False), dtype=np.float32)
+        except (OSError, ValueError):
+            return None
+
+    def put(self, vectors: NDArray[np.float32], *parts: object) -> None:
+        file = self._file(*parts)
+        try:
+            file.parent.mkdir(parents=True, exist_ok=True)
+            temporary = file.with_suffix(".tmp.npy")
+            np.save(temporary, vectors, allow_pickle=False)
+            temporary.replace(file)
+        except OSError:  # a cache that cannot be written is only slower
+            log.warning("cannot write the embedding cache %s", file, exc_info=True)
+
+
 class KnowledgeBase:
     """Every pack's knowledge: ingest, index, search, and the documents for the help page."""
 
@@ -103,7 +132,9 @@ class KnowledgeBase:
         fusion: Fusion = FUSION,
         max_words: int = MAX_WORDS,
         clock: Clock | None = None,
+        cache: EmbeddingCache | None = None,
     ) -> None:
+        self.cache = cache
         self.repository = repository
         self.encoder = encoder
         self.fusion = fusion
@@ -165,7 +196,12 @@ class KnowledgeBase:
             raise ConfigurationError(f"pack {pack}: knowledge document {exc}") from None
         chunks = chunk_document(document, self.max_words)
         texts = [chunk.indexed_text() for chunk in chunks]
-        vectors = await asyncio.to_thread(self.encoder.encode, texts)
+        key = (digest, self.encoder.name, self.max_words, len(texts))
+        vectors = self.cache.get(*key) if self.cache else None
+        if vectors is None or vectors.shape != (len(texts), self.encoder.dimension):
+            vectors = await asyncio.to_thread(self.encoder.encode, texts)
+            if self.cache:
+                self.cache.put(vectors, *key)
         url = document.meta.get("url")
         record = DocumentRecord(
             path,
@@ -218,6 +254,14 @@ class KnowledgeBase:
             list(self._chunks[pack]),
             [_indexed_text(c) for c in self._chunks[pack].values()],
         )
+
+    def index_of(self, pack: str) -> HybridIndex | None:
+        """The pack's indexes (None: no knowledge), for measuring rankings on their own."""
+        return self._indexes.get(pack)
+
+    def chunk(self, pack: str, key: int) -> ChunkRecord:
+        """One indexed chunk of ``pack`` by its key."""
+        return self._chunks[pack][key]
 
     async def search(
         self, pack: str, query: str, k: int = 5, embedding: NDArray[np.float32] | None = None

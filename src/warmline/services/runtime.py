@@ -26,9 +26,16 @@ from warmline.services.audit import AuditLog
 from warmline.services.console_unread import ReadMarks
 from warmline.services.conversations import ConversationService
 from warmline.services.handoff import HandoffService
+from warmline.services.knowledge import EmbeddingCache, KnowledgeBase, KnowledgeSource
 from warmline.services.locks import ConversationLocks
 from warmline.services.packets import Packets
-from warmline.services.packs import PackRegistry, PackRuntime, PromotedModel, load_runtime
+from warmline.services.packs import (
+    PackRegistry,
+    PackRuntime,
+    PromotedModel,
+    load_runtime,
+    resolve_pack_path,
+)
 from warmline.services.presence import Presence
 from warmline.services.realtime import Broker
 from warmline.services.reports import Reports
@@ -48,6 +55,7 @@ from warmline.storage.database import (
     is_sqlite,
     session_factory,
 )
+from warmline.storage.knowledge import KnowledgeRepository
 from warmline.storage.migrate import upgrade
 from warmline.storage.rollout import RolloutRepository
 from warmline.types import Clock, SystemClock
@@ -194,6 +202,16 @@ def projection(
     return analytics
 
 
+def governance(
+    settings: Settings, engine: AsyncEngine, service: ConversationService, packs: PackRegistry
+) -> AuditLog:
+    """The audit log, and the rollout modes with their approval queue wired to the turn."""
+    audit = AuditLog(AuditRepository(session_factory(engine)), service.clock)
+    rollouts = Rollouts(RolloutRepository(session_factory(engine)), packs, audit, service.clock)
+    rollouts.conversations, service.actor.rollouts = service, rollouts
+    return audit
+
+
 def backoffice_client(
     settings: Settings, transport: httpx.AsyncBaseTransport | None
 ) -> BackOfficeClient:
@@ -209,6 +227,27 @@ def backoffice_client(
         redis_url=settings.redis_url,
         redis_prefix=settings.redis_prefix,
     )
+
+
+async def open_knowledge(
+    settings: Settings, engine: AsyncEngine, packs: PackRegistry, clock: Clock | None = None
+) -> KnowledgeBase | None:
+    """The packs' knowledge (docs/knowledge.md): what changed in their folders ingested, the
+    indexes built; None when no pack has a ``knowledge`` section."""
+    sources: list[KnowledgeSource] = []
+    for source in settings.packs:
+        runtime = packs.resolve(source)
+        found = KnowledgeSource.of(runtime.pack, resolve_pack_path(source))
+        if found is not None and found.pack not in {s.pack for s in sources}:
+            sources.append(found)
+    if not sources:
+        return None
+    encoder = next(iter(packs.values())).nlu.encoder
+    cache = EmbeddingCache(settings.model_dir / "knowledge")
+    repository = KnowledgeRepository(session_factory(engine))
+    knowledge = KnowledgeBase(repository, encoder, clock=clock, cache=cache)
+    await knowledge.open(sources)
+    return knowledge
 
 
 def warm(packs: PackRegistry) -> None:
@@ -241,6 +280,7 @@ class Runtime:
 
     anomaly: AnomalyGuard | None = None  # None: a runtime assembled without anomaly holds
     analytics: Analytics | None = None  # None: a runtime assembled without the projection
+    knowledge: KnowledgeBase | None = None  # None: no pack has documents to answer from
 
     @property
     def packets(self) -> Packets:
@@ -297,9 +337,7 @@ class Runtime:
         handoff = HandoffService(service, presence, default_handle_s=settings.handle_time_s)
         if is_sqlite(settings.database_url) and ":memory:" not in settings.database_url:
             background.append(asyncio.create_task(checkpoint_forever(engine)))
-        audit = AuditLog(AuditRepository(session_factory(engine)), service.clock)
-        rollouts = Rollouts(RolloutRepository(session_factory(engine)), packs, audit, service.clock)
-        rollouts.conversations, service.actor.rollouts = service, rollouts
+        audit = governance(settings, engine, service, packs)
         anomaly = anomaly_holds(settings, engine, service, audit)
         return cls(
             settings,
@@ -315,6 +353,7 @@ class Runtime:
             marks,
             anomaly,
             analytics,
+            await open_knowledge(settings, engine, packs, clock),
         )
 
     async def aclose(self) -> None:
