@@ -16,6 +16,7 @@ from warmline.api.headers import SecurityHeaders
 from warmline.api.limits import BodyGuard
 from warmline.api.metrics import router as metrics_router
 from warmline.api.origin import OriginCheck
+from warmline.api.review_routes import router as review_router
 from warmline.api.routes import router as api_router
 from warmline.api.sessions import SESSION_COOKIE, Revocations
 from warmline.api.stock_webhook import router as stock_router
@@ -26,8 +27,10 @@ from warmline.web import (
     api_docs,
     console,
     console_backoffice,
+    console_dashboard,
     console_holds,
     console_incidents,
+    console_review,
     pages,
     widget,
 )
@@ -120,6 +123,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     _secure(app, settings)
     app.include_router(api_router)
     app.include_router(agent_router)
+    app.include_router(review_router)
     app.include_router(stock_router)
     app.add_api_route("/healthz", healthz, methods=["GET"], tags=["ops"])
     app.include_router(metrics_router)
@@ -131,5 +135,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(console.router)
     app.include_router(console_holds.router)
     app.include_router(console_incidents.router)
+    app.include_router(console_review.router)
+    app.include_router(console_dashboard.router)
     app.include_router(console_backoffice.router)
     return app

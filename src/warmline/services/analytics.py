@@ -1,6 +1,6 @@
 """Analytics over the event log: the projection kept in step with every append (one upsert in
 the append's transaction), the facts of a period's conversations, the metrics per segment
-(summed in SQL for the column dimensions) and the rebuild that refolds every log
+(summed in SQL, for a column or a segments key alike) and the rebuild that refolds every log
 (docs/analytics.md)."""
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from warmline.analytics.facts import ConversationFacts
-from warmline.analytics.metrics import UNKNOWN_GROUP, MetricRow, Sums, by_segment, metric_rows
+from warmline.analytics.metrics import UNKNOWN_GROUP, MetricRow, Sums, metric_rows
 from warmline.analytics.outcomes import OutcomeRules, Tally, advance, facts, fold
 from warmline.domain.events import Event
 from warmline.errors import InputError
 from warmline.settings import Settings
-from warmline.storage.analytics import COLUMN_DIMENSIONS, AnalyticsRepository, Period
+from warmline.storage.analytics import DIMENSION_NAME, AnalyticsRepository, Period
 from warmline.storage.database import create_engine
 from warmline.storage.migrate import upgrade
 from warmline.types import Clock, SystemClock
@@ -169,7 +169,7 @@ class Analytics:
         """The facts of the conversations started in [since, until), of ``pack`` if given,
         oldest first, as of now."""
         now = self.clock.now()
-        rows = await self.store.rows(_period(since, until, pack))
+        rows = await self.store.rows(period_of(since, until, pack))
         return [facts(tally_of(row), now, self.rules, row["next_contact_s"]) for row in rows]
 
     async def report(
@@ -180,16 +180,39 @@ class Analytics:
         pack: str | None = None,
     ) -> list[MetricRow]:
         """Every metric per group of dimension ``by`` (docs/analytics.md)."""
-        if not by or by.strip() != by:
-            raise InputError(f"--by takes a dimension: {DIMENSION_HELP}")
-        period = _period(since, until, pack)
-        if by not in COLUMN_DIMENSIONS:
-            return metric_rows(by, by_segment(await self.facts(since, until, pack), by), self.rules)
+        return metric_rows(by, await self.groups(period_of(since, until, pack), by), self.rules)
+
+    async def groups(self, period: Period, by: str | None) -> dict[str, Sums]:
+        """The sums per group of dimension ``by`` (a column or a segments key, summed in SQL;
+        None: one group, ``""``, for the whole period, with the escalations by trigger)."""
+        if by is not None:
+            check_dimension(by)
+        found = await self.store.sums(period, by, *self._now_and_windows())
+        return _by_group(found, "" if by is None else None)
+
+    def _now_and_windows(self) -> tuple[float, float, float]:
         now_s = self.clock.now().timestamp()
-        found = await self.store.sums(
-            period, by, now_s, self.rules.abandon_after_s, self.rules.fcr_window_s
-        )
-        return metric_rows(by, _by_group(found), self.rules)
+        return now_s, self.rules.abandon_after_s, self.rules.fcr_window_s
+
+    async def series(self, period: Period, size_s: int) -> dict[int, Sums]:
+        """The sums per bucket of ``size_s`` seconds (a day, an hour: UTC), by its index
+        (``started_s // size_s``); buckets without a conversation are absent."""
+        found = await self.store.series(period, size_s, *self._now_and_windows())
+        return {int(part.pop("bucket")): Sums.of(part, {}) for part in found}
+
+    async def dimensions(
+        self, since: datetime, until: datetime | None = None, pack: str | None = None
+    ) -> list[str]:
+        """The dimensions a report can group by: the built-in ones and every segment key the
+        period's conversations carry (a pack's declared segments, ``arm:<experiment>``,
+        ``register``, ...), in name order."""
+        found = await self.store.dimensions(period_of(since, until, pack))
+        return sorted(set(BUILT_IN) | set(found))
+
+    async def moments(self, period: Period) -> list[dict[str, Any]]:
+        """Per dimension and group, what the parity monitor tests (``storage/analytics.py``'s
+        ``segment_moments``), summed in SQL."""
+        return await self.store.segment_moments(period, *self._now_and_windows())
 
     async def rebuild(self, batch: int = 500) -> int:
         """Refold every conversation's log into the projection, oldest first; returns how many
@@ -207,22 +230,40 @@ class Analytics:
         return count
 
 
-def _by_group(found: list[dict[str, Any]]) -> dict[str, Sums]:
-    """SQL's sums per (group, trigger) added up per group, the escalations counted by trigger."""
+def check_dimension(by: str) -> None:
+    """A dimension's name is a short word (``channel``, ``arm:greeting``): anything else is
+    refused before it reaches SQL."""
+    if not DIMENSION_NAME.fullmatch(by):
+        raise InputError(f"--by takes a dimension: {DIMENSION_HELP}")
+
+
+def _by_group(found: list[dict[str, Any]], whole: str | None = None) -> dict[str, Sums]:
+    """SQL's sums per (group, trigger) added up per group, the escalations counted by trigger;
+    with ``whole``, the rows have no group: all are that one."""
     groups: dict[str, Sums] = {}
     for part in found:
-        key = part.pop("group")
-        group = UNKNOWN_GROUP if key is None or key == "" else key
+        key = part.pop("group") if whole is None else whole
+        group = key if whole is not None else (key or UNKNOWN_GROUP)
         trigger = part.pop("trigger")
         one = Sums.of(part, {trigger: int(part["escalated"] or 0)} if trigger else {})
         groups[group] = groups[group] + one if group in groups else one
     return groups
 
 
-def _period(since: datetime, until: datetime | None, pack: str | None) -> Period:
+def period_of(
+    since: datetime,
+    until: datetime | None,
+    pack: str | None,
+    dimension: str | None = None,
+    group: str | None = None,
+) -> Period:
+    """The conversations started in [since, until), of ``pack``, of one segment group."""
     if until is not None and until <= since:
         raise InputError("--until must be after --since")
-    return Period(since.timestamp(), None if until is None else until.timestamp(), pack)
+    if dimension is not None:
+        check_dimension(dimension)
+    end = None if until is None else until.timestamp()
+    return Period(since.timestamp(), end, pack, dimension, group)
 
 
 @asynccontextmanager

@@ -3,10 +3,18 @@ upserted in the transaction that appends its events (``INSERT ... ON CONFLICT``:
 on SQLite and PostgreSQL). Its columns are the running fold itself (``analytics/outcomes.py``'s
 ``Tally``: the next append continues from the row), the indexed ones a report filters by, and
 the segments as JSON; the rows are narrow, so a report sums them in SQL (``sums``) quickly
-instead of refolding every conversation's log."""
+instead of refolding every conversation's log.
+
+Every figure the dashboard shows is summed here, grouped in SQL: by a dimension (a column, or
+its key in the segments JSON: ``segments[key].as_string()``, the same expression on SQLite
+and PostgreSQL), by escalation trigger, by day or hour (``series``), and per segment group of
+every dimension at once for the parity monitor (``segment_moments``: the JSON unnested with
+``json_each``); a page of one group's or one day's rows (``page``) and the rows of an export
+(``stream``) are read in order, a batch at a time."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,13 +34,18 @@ from sqlalchemy import (
     cast,
     delete,
     func,
+    literal_column,
     or_,
     select,
+    true,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.functions import FunctionElement
 
 from warmline.domain.events import Event, event_from_json
 from warmline.storage.errors import map_storage_errors
@@ -105,13 +118,122 @@ _RECONTACT = (
 )
 
 
+DIMENSION_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_:.\-]{0,63}")
+"""What a dimension may be called (a JSON key read in SQL: no quotes, no spaces)."""
+
+
 @dataclass(frozen=True)
 class Period:
-    """The conversations a report is over: started in [since, until), of ``pack`` if given."""
+    """The conversations a report is over: started in [since, until), of ``pack`` if given;
+    ``dimension`` = ``group`` narrows them to one segment group (None: those without a value)."""
 
     since_s: float
     until_s: float | None = None
     pack: str | None = None
+    dimension: str | None = None
+    group: str | None = None
+
+
+def group_of(dimension: str) -> ColumnElement[Any]:
+    """The expression a dimension's groups are read from: its column, or its key in the
+    segments JSON (``->>`` on PostgreSQL, ``JSON_EXTRACT`` on SQLite)."""
+    if dimension in COLUMN_DIMENSIONS:
+        return FACTS.c[dimension]
+    if not DIMENSION_NAME.fullmatch(dimension):
+        raise ValueError(f"not a dimension name: {dimension!r}")
+    found: ColumnElement[Any] = FACTS.c.segments[dimension].as_string()
+    return found
+
+
+class _Bucket(FunctionElement[int]):
+    """``floor(started_s / size)``: the day or hour a conversation started in (epoch seconds
+    are never negative, so SQLite's truncating cast is the floor)."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(_Bucket, "sqlite")
+def _bucket_sqlite(element: _Bucket, compiler: Any, **kw: Any) -> str:
+    return f"CAST({compiler.process(element.clauses, **kw)} AS INTEGER)"
+
+
+@compiles(_Bucket, "postgresql")
+def _bucket_postgresql(element: _Bucket, compiler: Any, **kw: Any) -> str:
+    return f"CAST(floor({compiler.process(element.clauses, **kw)}) AS BIGINT)"
+
+
+def bucket_of(size_s: int) -> ColumnElement[int]:
+    """The bucket index of each row: its start divided by ``size_s`` (a literal, so that the
+    SELECT and the GROUP BY are the same expression on PostgreSQL)."""
+    return _Bucket(FACTS.c.started_s / literal_column(str(int(size_s))))
+
+
+def _count(condition: Any) -> Any:
+    return func.sum(case((condition, 1), else_=0))
+
+
+def _outcomes(now_s: float, abandon_after_s: float, fcr_s: float) -> dict[str, Any]:
+    """The per-row outcome conditions (``analytics/outcomes.py``'s definitions, in SQL)."""
+    left = and_(FACTS.c.resolved == 0, FACTS.c.last_s <= now_s - abandon_after_s)
+    back = and_(FACTS.c.next_contact_s.is_not(None), FACTS.c.next_contact_s <= fcr_s)
+    return {
+        "left": left,
+        "settled": or_(FACTS.c.resolved == 1, left),
+        "contained": and_(FACTS.c.resolved == 1, FACTS.c.escalated == 0, FACTS.c.joined == 0),
+        "fcr": and_(FACTS.c.resolved == 1, ~back),
+        "human": case((FACTS.c.joined == 1, FACTS.c.human_s), else_=0.0),
+    }
+
+
+def _sums(now_s: float, abandon_after_s: float, fcr_s: float) -> list[Any]:
+    """The sums ``analytics/metrics.py``'s ``Sums`` is made of, one labelled column each."""
+    o = _outcomes(now_s, abandon_after_s, fcr_s)
+    thumbs_share = case(
+        (FACTS.c.thumbs_n > 0, cast(FACTS.c.thumbs_down, Float) / FACTS.c.thumbs_n),
+        else_=0.0,
+    )
+    return [
+        func.count().label("n"),
+        _count(o["settled"]).label("settled"),
+        _count(o["contained"]).label("contained"),
+        _count(o["left"]).label("abandoned"),
+        _count(o["fcr"]).label("fcr"),
+        func.sum(FACTS.c.escalated).label("escalated"),
+        func.count(FACTS.c.csat).label("rated"),
+        func.sum(FACTS.c.csat).label("satisfied"),
+        func.count(FACTS.c.ces).label("ces_n"),
+        func.sum(FACTS.c.ces).label("ces_total"),
+        _count(FACTS.c.thumbs_n > 0).label("thumbed"),
+        func.sum(thumbs_share).label("thumbs_down_total"),
+        func.sum(FACTS.c.bot_s).label("bot_s"),
+        func.sum(FACTS.c.joined).label("joined"),
+        func.sum(o["human"]).label("human_s"),
+    ]
+
+
+def _moments(now_s: float, abandon_after_s: float, fcr_s: float) -> list[Any]:
+    """What the parity monitor's tests need of each group, beyond the counts: the sums and
+    sums of squares of the means it compares (handling time, effort score, person time)."""
+    o = _outcomes(now_s, abandon_after_s, fcr_s)
+    aht = FACTS.c.bot_s + o["human"]
+    return [
+        func.count().label("n"),
+        func.sum(FACTS.c.escalated).label("escalated"),
+        _count(o["settled"]).label("settled"),
+        _count(o["contained"]).label("contained"),
+        _count(o["left"]).label("abandoned"),
+        _count(o["fcr"]).label("fcr"),
+        func.count(FACTS.c.csat).label("rated"),
+        func.sum(FACTS.c.csat).label("satisfied"),
+        func.sum(aht).label("aht_total"),
+        func.sum(aht * aht).label("aht_squares"),
+        func.count(FACTS.c.ces).label("ces_n"),
+        func.sum(FACTS.c.ces).label("ces_total"),
+        func.sum(FACTS.c.ces * FACTS.c.ces).label("ces_squares"),
+        func.sum(FACTS.c.human_s).label("human_total"),
+        func.sum(FACTS.c.human_s * FACTS.c.human_s).label("human_squares"),
+    ]
 
 
 def _upsert(dialect: str) -> Any:
@@ -130,6 +252,12 @@ def _where(period: Period) -> list[Any]:
         found.append(FACTS.c.started_s < period.until_s)
     if period.pack is not None:
         found.append(FACTS.c.pack == period.pack)
+    if period.dimension is not None:
+        group = group_of(period.dimension)
+        if period.group is None:  # the conversations without a value for it
+            found.append(or_(group.is_(None), group == ""))
+        else:
+            found.append(group == period.group)
     return found
 
 
@@ -169,50 +297,111 @@ class AnalyticsRepository:
                 result = await connection.execute(query)
                 return [dict(row._mapping) for row in result]
 
+    async def _all(self, query: Any) -> list[dict[str, Any]]:
+        with map_storage_errors("read the analytics"):
+            async with self._engine.connect() as connection:
+                return [dict(row._mapping) for row in await connection.execute(query)]
+
     async def sums(
-        self, period: Period, dimension: str, now_s: float, abandon_after_s: float, fcr_s: float
+        self,
+        period: Period,
+        dimension: str | None,
+        now_s: float,
+        abandon_after_s: float,
+        fcr_s: float,
     ) -> list[dict[str, Any]]:
-        """Per group of a column ``dimension`` and escalation trigger (None: not escalated),
-        the sums ``analytics/metrics.py`` reads (``Sums``): one grouped scan of the period."""
-        group = FACTS.c[dimension]
-        left = and_(FACTS.c.resolved == 0, FACTS.c.last_s <= now_s - abandon_after_s)
-        settled = or_(FACTS.c.resolved == 1, left)
-        back = and_(FACTS.c.next_contact_s.is_not(None), FACTS.c.next_contact_s <= fcr_s)
-        contained = and_(FACTS.c.resolved == 1, FACTS.c.escalated == 0, FACTS.c.joined == 0)
-        thumbs_share = case(
-            (FACTS.c.thumbs_n > 0, cast(FACTS.c.thumbs_down, Float) / FACTS.c.thumbs_n),
-            else_=0.0,
-        )
-
-        def count(condition: Any) -> Any:
-            return func.sum(case((condition, 1), else_=0))
-
-        figures = (
-            select(
-                group.label("group"),
-                FACTS.c.trigger,
-                func.count().label("n"),
-                count(settled).label("settled"),
-                count(contained).label("contained"),
-                count(left).label("abandoned"),
-                count(and_(FACTS.c.resolved == 1, ~back)).label("fcr"),
-                func.sum(FACTS.c.escalated).label("escalated"),
-                func.count(FACTS.c.csat).label("rated"),
-                func.sum(FACTS.c.csat).label("satisfied"),
-                func.count(FACTS.c.ces).label("ces_n"),
-                func.sum(FACTS.c.ces).label("ces_total"),
-                count(FACTS.c.thumbs_n > 0).label("thumbed"),
-                func.sum(thumbs_share).label("thumbs_down_total"),
-                func.sum(FACTS.c.bot_s).label("bot_s"),
-                func.sum(FACTS.c.joined).label("joined"),
-                func.sum(case((FACTS.c.joined == 1, FACTS.c.human_s), else_=0.0)).label("human_s"),
-            )
+        """Per group of ``dimension`` (a column or a segments key; None: the whole period as
+        one group) and escalation trigger (None: not escalated), the sums
+        ``analytics/metrics.py`` reads (``Sums``): one grouped scan of the period."""
+        keys: list[Any] = [FACTS.c.trigger]
+        if dimension is not None:
+            keys.insert(0, group_of(dimension).label("group"))
+        query = (
+            select(*keys, *_sums(now_s, abandon_after_s, fcr_s))
             .where(*_where(period))
-            .group_by(group, FACTS.c.trigger)
+            .group_by(*keys)
+        )
+        return await self._all(query)
+
+    async def series(
+        self, period: Period, size_s: int, now_s: float, abandon_after_s: float, fcr_s: float
+    ) -> list[dict[str, Any]]:
+        """The same sums per day or hour (``size_s``) the conversations started in, UTC:
+        ``bucket`` is the bucket's start divided by ``size_s``; buckets without a
+        conversation are absent."""
+        bucket = bucket_of(size_s).label("bucket")
+        query = (
+            select(bucket, *_sums(now_s, abandon_after_s, fcr_s))
+            .where(*_where(period))
+            .group_by(bucket)
+            .order_by(bucket)
+        )
+        return await self._all(query)
+
+    def _unnested(self) -> Any:
+        """Each row's segments as (key, value) rows: ``json_each`` on SQLite, its text twin
+        on PostgreSQL (a set-returning function in FROM is lateral there)."""
+        name = "json_each_text" if self._engine.dialect.name == "postgresql" else "json_each"
+        return getattr(func, name)(FACTS.c.segments).table_valued("key", "value")
+
+    async def segment_moments(
+        self, period: Period, now_s: float, abandon_after_s: float, fcr_s: float
+    ) -> list[dict[str, Any]]:
+        """Per dimension and group of every segment key (a conversation without a value for
+        a dimension is in none of its groups), what the parity monitor tests: one scan."""
+        kv = self._unnested()
+        keys = [kv.c.key.label("dimension"), kv.c.value.label("group")]
+        query = (
+            select(*keys, *_moments(now_s, abandon_after_s, fcr_s))
+            .select_from(FACTS)
+            .join(kv, true())
+            .where(*_where(period))
+            .group_by(*keys)
+        )
+        return await self._all(query)
+
+    async def dimensions(self, period: Period) -> list[str]:
+        """The segment keys the period's conversations have, in name order."""
+        kv = self._unnested()
+        query = (
+            select(kv.c.key).distinct().select_from(FACTS).join(kv, true()).where(*_where(period))
+        )
+        return sorted(str(row["key"]) for row in await self._all(query))
+
+    async def page(
+        self, period: Period, offset: int, limit: int
+    ) -> tuple[int, list[dict[str, Any]]]:
+        """How many rows the period has, and ``limit`` of them from ``offset``, oldest first."""
+        counted = select(func.count()).select_from(FACTS).where(*_where(period))
+        query = (
+            select(FACTS)
+            .where(*_where(period))
+            .order_by(FACTS.c.started_s, FACTS.c.conversation_id)
+            .offset(offset)
+            .limit(limit)
         )
         with map_storage_errors("read the analytics"):
             async with self._engine.connect() as connection:
-                return [dict(row._mapping) for row in await connection.execute(figures)]
+                total = int((await connection.execute(counted)).scalar_one())
+                rows = [dict(row._mapping) for row in await connection.execute(query)]
+        return total, rows
+
+    async def stream(
+        self, period: Period, batch: int = 2_000
+    ) -> AsyncIterator[list[dict[str, Any]]]:
+        """The period's rows, oldest first, ``batch`` at a time (a server-side cursor on
+        PostgreSQL): an export never holds the whole period in memory."""
+        query = (
+            select(FACTS)
+            .where(*_where(period))
+            .order_by(FACTS.c.started_s, FACTS.c.conversation_id)
+            .execution_options(yield_per=batch)
+        )
+        with map_storage_errors("read the analytics"):
+            async with self._engine.connect() as connection:
+                result = await connection.stream(query)
+                async for part in result.partitions(batch):
+                    yield [dict(row._mapping) for row in part]
 
     async def clear(self) -> None:
         with map_storage_errors("clear the analytics"):
