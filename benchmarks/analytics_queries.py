@@ -12,7 +12,9 @@ and bulk-inserts them (conversations, events and their projection rows, folded i
 with ``--postgres``, a scratch database created on that server and dropped at the end. Then it
 times, median of ``--repeat`` after one warm-up, the reports the dashboard asks for
 (``Analytics.report``: by channel, by pack, by tier over the 90 days, by channel over the
-last 7, and ``Analytics.facts`` over the last 7, what the parity monitor reads), and the
+last 7, and ``Analytics.facts`` over the last 7, what the parity monitor reads), each query
+of the managers' dashboard (``services/dashboard.py``: tiles, series, by segment with the
+parity flags, a drill-down page, the export of a day), and the
 rebuild's rate on a sample (``--rebuild-sample`` conversations refolded from their logs).
 With ``--append-cost TURNS``, instead: the time of one append of a turn's events through the
 conversation repository without and with the projection's hook (the write path's extra cost).
@@ -38,6 +40,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from warmline.analytics.outcomes import OutcomeRules, fold
+from warmline.analytics.parity import ParitySettings
 from warmline.domain.events import (
     AgentJoined,
     AgentMessage,
@@ -225,8 +228,92 @@ async def queries(analytics: Analytics, repeat: int) -> list[dict[str, Any]]:
             lambda: analytics.report(week, "channel", pack="airline"),
         ),
         ("facts (last 7 days, the parity monitor's read)", lambda: analytics.facts(week)),
+        *dashboard_asks(analytics),
     ]
     return [await timed(label, call, repeat) for label, call in asks]
+
+
+def dashboard_asks(analytics: Analytics) -> list[tuple[str, Any]]:
+    """Each query of ``/console/dashboard`` (``services/dashboard.py``): the tiles, the series,
+    the table by segment with the parity flags, the monitor's sums alone, a drill-down page
+    and the export of one day, over the last 30 days (the page's default) and over 90."""
+    from warmline.services import dashboard
+    from warmline.services.dashboard_export import export_facts
+
+    last = (END - timedelta(days=1)).date()
+    month = dashboard.view_of(last - timedelta(days=29), last, None, "channel", last)
+    quarter = dashboard.view_of(last - timedelta(days=DAYS - 1), last, None, "channel", last)
+    by_tier = dashboard.view_of(month.first, last, None, "tier", last)
+    by_arm = dashboard.view_of(month.first, last, None, "arm:opener", last)
+    two_days = dashboard.view_of(last - timedelta(days=1), last, None, "channel", last)
+    day = dashboard.view_of(last, last, None, "channel", last)
+    chosen = ParitySettings()
+
+    def tiles(view: Any) -> Any:
+        return lambda: analytics.groups(view.period(), None)
+
+    async def export(fmt: Any) -> list[int]:
+        return [len(part) async for part in export_facts(analytics, day, fmt)]
+
+    return [
+        ("dashboard tiles + triggers (30 days)", tiles(month)),
+        ("dashboard tiles + triggers (90 days)", tiles(quarter)),
+        ("dashboard series per day (30 days)", lambda: dashboard.series(analytics, month)),
+        ("dashboard series per day (90 days)", lambda: dashboard.series(analytics, quarter)),
+        ("dashboard series per hour (2 days)", lambda: dashboard.series(analytics, two_days)),
+        ("dashboard dimensions (30 days)", lambda: analytics.dimensions(month.since, month.until)),
+        (
+            "dashboard parity sums, every dimension (30 days)",
+            lambda: dashboard.parity_rows(analytics, month.period(), chosen),
+        ),
+        (
+            "dashboard parity sums, every dimension (90 days)",
+            lambda: dashboard.parity_rows(analytics, quarter.period(), chosen),
+        ),
+        (
+            "dashboard by channel + parity flags (30 days)",
+            lambda: dashboard.segments(analytics, month, chosen),
+        ),
+        (
+            "dashboard by tier + parity flags (30 days)",
+            lambda: dashboard.segments(analytics, by_tier, chosen),
+        ),
+        (
+            "dashboard by arm:opener (a JSON key) + flags (30 days)",
+            lambda: dashboard.segments(analytics, by_arm, chosen),
+        ),
+        (
+            "dashboard by channel + parity flags (90 days)",
+            lambda: dashboard.segments(analytics, quarter, chosen),
+        ),
+        (
+            "dashboard whole page, every part (30 days)",
+            lambda: _listed(dashboard.overview(analytics, month, chosen)),
+        ),
+        (
+            "drill-down: channel=sms, page 1 (30 days)",
+            lambda: _listed(dashboard.conversations(analytics, month, "sms", None, 1)),
+        ),
+        (
+            "drill-down: channel=sms, page 200 (30 days)",
+            lambda: _listed(dashboard.conversations(analytics, month, "sms", None, 200)),
+        ),
+        (
+            "drill-down: arm:opener=warm, page 1 (30 days)",
+            lambda: _listed(dashboard.conversations(analytics, by_arm, "warm", None, 1)),
+        ),
+        (
+            "drill-down: one day, page 1",
+            lambda: _listed(dashboard.conversations(analytics, month, None, day.since, 1)),
+        ),
+        ("export one day's conversations, CSV", lambda: export("csv")),
+        ("export one day's conversations, Parquet", lambda: export("parquet")),
+    ]
+
+
+async def _listed(made: Any) -> list[Any]:
+    """A result that has no length (a page, the overview) as a one-item list."""
+    return [await made]
 
 
 async def rebuild_rate(analytics: Analytics, engine: AsyncEngine, sample: int) -> dict[str, Any]:
@@ -293,7 +380,7 @@ def show(result: dict[str, Any]) -> None:
     )
     for q in result["queries"]:
         print(
-            f"  {q['query']:<52} {q['median_s'] * 1000:8.1f} ms median  {q['max_s'] * 1000:8.1f} ms max  ({q['rows']} rows)"
+            f"  {q['query']:<56} {q['median_s'] * 1000:8.1f} ms median  {q['max_s'] * 1000:8.1f} ms max  ({q['rows']} rows)"
         )
     r = result["rebuild"]
     print(
