@@ -33,6 +33,9 @@ from warmline.knowledge.words import (
 MIN_SENTENCE_SUPPORT = 0.7
 """The coverage a sentence needs from the passage that supports it."""
 
+FILLER = frozenset({"sure", "certain", "cours", "absolut", "glad", "happi", "hope", "help", "great"})
+"""Stems of the words a reply is put in that claim nothing ("Sure.", "I hope this helps!")."""
+
 PairSimilarity = Callable[[str, Sequence[str]], Sequence[float]]
 """The embedding similarity of a sentence to each of some texts (cosine, in [-1, 1])."""
 
@@ -115,7 +118,7 @@ def check_sentence(
     similarity: PairSimilarity | None = None,
 ) -> SentenceSupport:
     """The best support ``sentence`` finds in the ``allowed`` passages."""
-    words, stated, negative = content_set(sentence), facts(sentence), negated(sentence)
+    words, stated, negative = content_set(sentence) - FILLER, facts(sentence), negated(sentence)
     if not words and not stated:
         return SentenceSupport(sentence, 1.0, None, supported=True)
     best = SentenceSupport(sentence, 0.0, None, missing=tuple(sorted(stated)))

@@ -17,6 +17,7 @@ from typing import Any
 from warmline.domain.conversation import ConversationState
 from warmline.domain.customers import Customer, VerificationCheck
 from warmline.domain.decision import Decision, Reason
+from warmline.domain.grounding import Grounding
 from warmline.domain.pack import DomainPack
 from warmline.domain.understanding import Understanding
 from warmline.policy.anomaly import Hold, on_hold
@@ -26,6 +27,7 @@ from warmline.policy.escalation import at_handover, escalation_trigger
 from warmline.policy.followups import follow_up, parameter_loop, refused_again
 from warmline.policy.handover import while_escalated
 from warmline.policy.intents import handle_intent
+from warmline.policy.knowledge import knowledge_step
 from warmline.policy.reading import dialogue_acts, request_sentence
 from warmline.policy.verification import while_verifying
 
@@ -38,16 +40,18 @@ def decide(
     observations: Sequence[Reason] = (),
     verification: VerificationCheck | None = None,
     holds: Mapping[str, Hold] | None = None,
+    grounding: Grounding | None = None,
 ) -> Decision:
     """The decision for one turn; a distressed customer's reply opens with an acknowledgement
     (``empathy.py``) whatever the step after it, and the triggers of ``escalation.py`` hand the
     conversation to a person whatever the step would have been. ``observations`` (how the
     account was read) are added to the reasons; ``verification`` is what the reply did for
     the pack's verification under way (``verification.py``). A write on hold (``holds``,
-    by action) is neither proposed nor run (``anomaly.py``)."""
+    by action) is neither proposed nor run (``anomaly.py``). ``grounding`` is what the pack's
+    documents say to the turn, when the knowledge stage read them (``knowledge.py``)."""
     if state.status == "escalated":
         return while_escalated(state, None)
-    decision = _decide(state, understanding, customer, pack, verification)
+    decision = _decide(state, understanding, customer, pack, verification, grounding)
     decision = on_hold(decision, holds or {}, pack)
     decision = _with_feelings(state, understanding, customer, pack, decision)
     decision = at_handover(state, understanding, customer, pack, decision)
@@ -114,6 +118,7 @@ def _decide(
     customer: Customer | None,
     pack: DomainPack,
     verification: VerificationCheck | None = None,
+    grounding: Grounding | None = None,
 ) -> Decision:
     """The step for this turn, before feelings and triggers: a person if asked for, else an
     answer to what the bot asked (a verification question first), else a new request."""
@@ -142,7 +147,7 @@ def _decide(
             return verified
     followed = follow_up(state, understanding, customer, pack, reasons)
     if followed is None:
-        followed = _new_request(state, understanding, customer, pack, reasons)
+        followed = _new_request(state, understanding, customer, pack, reasons, grounding)
     return parameter_loop(state, refused_again(state, understanding, followed))
 
 
@@ -152,9 +157,11 @@ def _new_request(
     customer: Customer | None,
     pack: DomainPack,
     reasons: list[Reason],
+    grounding: Grounding | None = None,
 ) -> Decision:
     """A request read on its own: an acknowledgement ("cool", "sounds good": like "ok", is
-    there anything else?), another language, out of scope, not sure, or an intent."""
+    there anything else?), another language, out of scope, not sure, or an intent; when not
+    sure or out of scope, an answer from the pack's documents first (``knowledge.py``)."""
     acts = understanding.acts
     if acts is not None and acts.acts[-1] in ("acknowledge", "affirm"):
         reasons.append(Reason(code="conversational", detail=f"{acts.acts[-1]}: nothing asked"))
@@ -171,12 +178,16 @@ def _new_request(
             return decision
         return decision.model_copy(update={"template": "unsupported_language"})
     if understanding.zone == "out_of_scope" or understanding.intent is None:
-        return out_of_scope(state, understanding, pack, reasons)
+        known = knowledge_step(state, understanding, pack, grounding, reasons)
+        return known or out_of_scope(state, understanding, pack, reasons)
     if understanding.context:
         reasons.append(Reason(code="context", detail=understanding.context))
     if understanding.sentence is not None:
         reasons.append(request_sentence(understanding.sentence))
     if understanding.zone == "clarify":
+        known = knowledge_step(state, understanding, pack, grounding, reasons)
+        if known is not None:
+            return known
         exclude = ruled_out(state, understanding, customer, pack, reasons)
         return clarify(state, understanding, pack, reasons, exclude=exclude)
     return handle_intent(state, understanding.intent, understanding, customer, pack, reasons)

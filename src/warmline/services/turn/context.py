@@ -10,6 +10,7 @@ from warmline.domain.conversation import ConversationState, Offer, Refusal, Stat
 from warmline.domain.customers import Customer, VerificationCheck
 from warmline.domain.decision import Decision, Reason
 from warmline.domain.events import BotReplied, ContactMedium, Event
+from warmline.domain.grounding import Grounding
 from warmline.domain.pack import DomainPack
 from warmline.domain.understanding import Understanding
 from warmline.policy.anomaly import Hold
@@ -33,6 +34,7 @@ class Perception:
     refusals: dict[str, Refusal] = field(default_factory=dict)
     leaving: bool = False  # while with the team: the message takes leave ("bye")
     holds: dict[str, Hold] = field(default_factory=dict)  # the pack's writes on hold
+    grounding: Grounding | None = None  # what the pack's documents say (services/turn/knowledge.py)
 
 
 @dataclass

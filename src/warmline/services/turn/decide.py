@@ -35,6 +35,7 @@ def _decide(turn: Turn, replier: Replier) -> tuple[Decision, str | None]:
         seen.observations,
         seen.verification,
         seen.holds,
+        seen.grounding,
     )
     decision = with_hold(turn, decision)  # the id of the stock held for the write it backs
     decision, opening = settle_acknowledgement(turn, decision, replier)

@@ -5,7 +5,8 @@ for its facts (``services/verification.py``); once they match, the account read 
 customer's just found. The choices a guided question offers are read last
 (``services/turn/guide.py``), after the pack's writes on hold (``services/anomaly.py``), so
 that the guide neither previews nor holds stock for a write that is on hold. When a write is refused after the yes, the account is read
-again (it may be what changed) before the choices of what follows are read."""
+again (it may be what changed) before the choices of what follows are read. Last, for a turn the
+pack's documents may answer, what they say (``services/turn/knowledge.py``)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from warmline.services.customer_accounts import AccountCache
 from warmline.services.telemetry import stage
 from warmline.services.turn.context import Perception, Turn
 from warmline.services.turn.guide import Guide, for_the_question
+from warmline.services.turn.knowledge import KnowledgeReader
 from warmline.services.verification import Verifier
 
 HoldsReader = Callable[[DomainPack], Awaitable[dict[str, Hold]]]
@@ -34,6 +36,7 @@ class Perceiver:
         self.verifier = verifier
         self.guide = Guide(accounts.runner)
         self.on_hold: HoldsReader | None = None  # the pack's writes on hold (anomaly holds)
+        self.knowledge: KnowledgeReader | None = None  # the packs' documents, when they have some
 
     async def perceive(self, turn: Turn, text: str) -> Perception:
         """Read ``text``; keep what was read on the turn (``turn.seen``) and record it. The
@@ -48,6 +51,8 @@ class Perceiver:
             offers, refusals = await self.guide.gather(turn)
         if offers or refusals:
             turn.seen = replace(turn.seen, offers=offers, refusals=refusals)
+        if self.knowledge is not None and (grounding := await self.knowledge.ground(turn)):
+            turn.seen = replace(turn.seen, grounding=grounding)
         return turn.seen
 
     async def _read(self, turn: Turn, text: str) -> Perception:

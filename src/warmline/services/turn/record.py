@@ -75,7 +75,13 @@ def consequences(
     if reply.text is not None:
         text = " ".join(t for t in (turn.opener, opening, reply.text) if t)
         events.append(
-            BotReplied(at=at, text=text, choices=reply.choices, acknowledgement=opening or None)
+            BotReplied(
+                at=at,
+                text=text,
+                choices=reply.choices,
+                acknowledgement=opening or None,
+                citations=reply.citations,
+            )
         )
     if follow.template == "bot_challenge":
         events.append(Disclosed(at=at, how="bot_challenge"))

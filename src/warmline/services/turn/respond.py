@@ -11,9 +11,11 @@ from typing import Any, Protocol
 
 from warmline.analytics.waits import in_words
 from warmline.domain.decision import Acknowledgement, Decision
+from warmline.domain.grounding import Citation
 from warmline.domain.outcome import ActionOutcome
 from warmline.services.telemetry import stage
 from warmline.services.turn.context import Turn
+from warmline.services.turn.knowledge import given
 
 
 class WaitEstimate(Protocol):
@@ -40,6 +42,7 @@ class Reply:
     text: str | None
     choices: list[str] = field(default_factory=list)
     problem: str | None = None
+    citations: list[Citation] = field(default_factory=list)  # an answer's help pages
 
 
 class Replier:
@@ -76,8 +79,21 @@ class Replier:
         with stage("respond"):
             name = self._template(decision)
             context = await self._context(turn, decision, outcome, name)
+            cited = self._answer(turn, decision, context)
             text, problem = turn.runtime.responder.try_render(name, turn.state.arms, **context)
-        return Reply(text, self._choices(decision), problem)
+        return Reply(text, self._choices(decision), problem, cited)
+
+    @staticmethod
+    def _answer(turn: Turn, decision: Decision, context: dict[str, Any]) -> list[Citation]:
+        """For an answer from the pack's documents, its text (``answer``) in the context and
+        its citations (none for another reply)."""
+        answered = next((r for r in decision.reasons if r.code == "knowledge_answered"), None)
+        source = answered.values.get("source") if answered is not None else None
+        candidate = given(turn, str(source)) if answered is not None else None
+        if candidate is None:
+            return []
+        context["answer"] = candidate.text
+        return candidate.citations()
 
     @staticmethod
     def _template(decision: Decision) -> str:
@@ -95,6 +111,8 @@ class Replier:
             return decision.choices or ["yes", "no"]
         if decision.kind == "answer" and "precondition_failed" in decision.reason_codes():
             return decision.choices  # a refused write: the way to a person, at least
+        if decision.template == "knowledge_unknown":
+            return decision.choices  # the documents do not say: the way to a person
         return decision.choices if decision.kind == "clarify" else []
 
     async def _context(

@@ -1,0 +1,76 @@
+"""Knowledge: what the pack's documents say to the customer's question, read before the policy
+decides (``policy/knowledge.py``), as the guide reads records: only for a turn the documents
+may answer (``wants_knowledge``: not a confident intent, nothing asked of the customer). The
+passages are retrieved (``services/knowledge.py``), the extractive answer built and checked
+(``knowledge/answer.py``) and, for a pack whose ``knowledge.llm`` is on, a language model
+(``connectors/llm.py``) asked to phrase the answer from the passages only, with the
+customer's question masked of personal data (``privacy/pii.py``); its every sentence is
+checked against the passages too. A failed or slow model is noted, never raised: the
+extractive answer is there. The turn's ``knowledge`` stage (its span)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from warmline.connectors.llm import LanguageModelClient, PromptPassage
+from warmline.domain.grounding import Candidate, Grounding
+from warmline.errors import ConnectorError
+from warmline.knowledge.answer import failed, ground, phrased
+from warmline.knowledge.extract import PassageLike
+from warmline.policy.knowledge import may_phrase, wants_knowledge
+from warmline.privacy.pii import mask
+from warmline.services.telemetry import stage
+from warmline.services.turn.context import Turn
+
+PASSAGES = 5
+PHRASED_FROM = 3  # the passages the model reads
+
+
+class Searcher(Protocol):
+    """What the stage needs of the knowledge base (``services/knowledge.py``)."""
+
+    async def search(self, pack: str, query: str, k: int = ...) -> Sequence[PassageLike]: ...
+
+
+class KnowledgeReader:
+    def __init__(self, base: Searcher, llm: LanguageModelClient | None = None) -> None:
+        self.base = base
+        self.llm = llm
+
+    async def ground(self, turn: Turn) -> Grounding | None:
+        """What the documents say to the turn (None: the turn is not one they may answer)."""
+        understanding = turn.seen.understanding
+        if understanding is None or not wants_knowledge(turn.state, understanding, turn.pack):
+            return None
+        with stage("knowledge"):
+            question = understanding.text
+            passages = await self.base.search(turn.pack.pack, question, k=PASSAGES)
+            grounding = ground(question, passages)
+            if self.llm is not None and may_phrase(grounding, turn.pack):
+                grounding = await self._phrased(self.llm, grounding, passages)
+        return grounding
+
+    @staticmethod
+    async def _phrased(
+        llm: LanguageModelClient, grounding: Grounding, passages: Sequence[PassageLike]
+    ) -> Grounding:
+        shown = [
+            PromptPassage(p.title, " > ".join(p.section_path[1:]), p.text)
+            for p in passages[:PHRASED_FROM]
+        ]
+        try:
+            text = await llm.answer(mask(grounding.question), shown)
+        except ConnectorError as exc:
+            return failed(grounding, exc.message)
+        if not text:
+            return failed(grounding, "the language model said it does not know")
+        return phrased(grounding, text, passages[:PHRASED_FROM])
+
+
+def given(turn: Turn, reasons_source: str | None) -> Candidate | None:
+    """The candidate answer the decision gives (``knowledge_answered``'s ``source``)."""
+    grounding = turn.seen.grounding
+    if grounding is None:
+        return None
+    return grounding.llm if reasons_source == "llm" else grounding.extractive

@@ -1,0 +1,301 @@
+"""Answers from documents, the pure parts: the extractive answer (knowledge/extract.py), the
+support check and the retrieval support (knowledge/support.py), what the documents say as the
+policy reads it (knowledge/answer.py), and the decision (policy/knowledge.py)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from warmline.domain.conversation import ConversationState, fold
+from warmline.domain.decision import Reason
+from warmline.domain.events import ConversationStarted
+from warmline.domain.grounding import Grounding
+from warmline.domain.pack import DomainPack, KnowledgeSpec
+from warmline.domain.understanding import IntentScore, Understanding
+from warmline.knowledge.answer import failed, ground, phrased
+from warmline.knowledge.extract import extract
+from warmline.knowledge.passage import Passage
+from warmline.knowledge.support import check_answer, retrieval_support
+from warmline.knowledge.words import content_words, facts, negated, split_sentences
+from warmline.policy.decide import decide
+from warmline.policy.knowledge import knowledge_step, may_phrase, wants_knowledge
+
+
+def passage(section: str, text: str, doc: str = "pets", score: float = 0.03) -> Passage:
+    title = "Travelling with pets" if doc == "pets" else doc.replace("-", " ").capitalize()
+    return Passage(
+        doc,
+        f"{doc}#{section}",
+        title,
+        (title, section),
+        text,
+        f"/help/airline/{doc}#{section.lower().replace(' ', '-')}",
+        score,
+        {"bm25": 1},
+    )
+
+
+CABIN = passage(
+    "Pets in the cabin",
+    "A cat or dog can travel in the cabin in a carrier that fits under the seat in front of "
+    "you. The pet fee is $125 per pet for each direction of travel. Each passenger can bring "
+    "one pet carrier, and we accept up to 4 pets in the cabin per flight.",
+)
+NOT_CARRIED = passage(
+    "Pets we don't carry",
+    "Horizon Air does not carry pets as checked baggage or cargo. Only cats and dogs at least "
+    "10 weeks old are accepted in the cabin; other animals such as birds, rabbits and reptiles "
+    "are not accepted.",
+    score=0.02,
+)
+ITEMS = passage(
+    "What to pack",
+    "Some things must stay in your carry-on bag.\n\nYou must carry these in the cabin:\n"
+    "- lithium batteries and power banks\n- medicines you need during the flight\n"
+    "- keys and valuables\n\nEverything else can go in a checked bag.",
+    doc="baggage",
+    score=0.01,
+)
+PASSAGES = [CABIN, NOT_CARRIED, ITEMS]
+
+
+# --- words ---------------------------------------------------------------------------------
+
+
+def test_content_words_drop_function_words_and_stem() -> None:
+    assert content_words("How many bags can I check on a Basic Economy fare?") == [
+        "bag",
+        "check",
+        "basic",
+        "economi",
+        "fare",
+    ]
+    assert content_words("two bags") == content_words("2 bag")
+
+
+def test_facts_are_numbers_amounts_days_and_names() -> None:
+    found = facts("Gold members pay $35 on Monday, within 24 hours, for two bags.")
+    assert {"35", "monday", "24", "2"} <= found
+    assert "gold" not in found  # it opens the sentence: its capital says nothing
+    assert "horizon" in facts("Bags on Horizon flights")
+
+
+def test_negation_is_read() -> None:
+    assert negated("Pets are not accepted") and negated("You can't bring it")
+    assert not negated("Pets are accepted")
+
+
+def test_sentences_keep_a_list_item_with_its_lead_in() -> None:
+    sentences = split_sentences(ITEMS.text)
+    items = [s for s in sentences if s.lead]
+    assert items[0].text == "lithium batteries and power banks"
+    assert {s.lead for s in items} == {"You must carry these in the cabin:"}
+    assert split_sentences("See e.g. the fee. Then pay.")[0].text == "See e.g. the fee."
+
+
+# --- the extractive answer ------------------------------------------------------------------
+
+
+def test_the_answer_is_the_sentence_that_answers_with_its_passage() -> None:
+    found = extract("How much is the pet fee?", PASSAGES)
+    assert found is not None
+    assert found.text.startswith("The pet fee is $125 per pet")
+    assert found.passage == 0 and found.coverage == 1.0
+    assert len(found.sentences) <= 3
+
+
+def test_a_list_is_answered_with_its_lead_in_and_items() -> None:
+    found = extract("What must I carry in the cabin?", [ITEMS])
+    assert found is not None
+    assert found.sentences[0] == "You must carry these in the cabin:"
+    assert "- lithium batteries and power banks" in found.sentences
+
+
+def test_no_answer_without_a_content_word_in_common() -> None:
+    assert extract("Hi there", PASSAGES) is None
+    assert extract("weather forecast tomorrow", PASSAGES) is None
+
+
+# --- the support check ----------------------------------------------------------------------
+
+
+def test_a_passage_sentence_is_supported_by_its_passage() -> None:
+    check = check_answer("The pet fee is $125 per pet for each direction of travel.", PASSAGES)
+    assert check.supported and check.support == 1.0 and check.cited == (0,)
+
+
+def test_a_wrong_amount_is_not_supported() -> None:
+    check = check_answer("The pet fee is $150 per pet for each direction of travel.", PASSAGES)
+    assert not check.supported
+    assert check.failing is not None and "150" in check.failing.missing
+
+
+def test_a_sentence_that_drops_the_not_is_not_supported() -> None:
+    check = check_answer("Horizon Air carries pets as checked baggage or cargo.", PASSAGES)
+    assert not check.supported
+
+
+def test_a_claim_no_passage_makes_is_not_supported() -> None:
+    check = check_answer(
+        "The pet fee is $125 per pet. Pets also fly free on your birthday.", PASSAGES
+    )
+    assert not check.supported
+    assert check.failing is not None and "birthday" in check.failing.text
+
+
+def test_an_answer_citing_a_passage_that_does_not_hold_it_is_rejected() -> None:
+    text = "The pet fee is $125 per pet for each direction of travel."
+    assert check_answer(text, PASSAGES, [0]).supported
+    assert not check_answer(text, PASSAGES, [2]).supported
+
+
+def test_a_sentence_that_claims_nothing_passes() -> None:
+    check = check_answer("Sure. The pet fee is $125 per pet.", PASSAGES)
+    assert check.supported
+
+
+def test_retrieval_support_names_the_words_no_passage_holds() -> None:
+    near = retrieval_support("Can I bring my pet snake in the cabin?", PASSAGES)
+    assert "snake" in near.missing and near.coverage < 1.0
+    asked = retrieval_support("How much is the pet fee?", PASSAGES)
+    assert asked.coverage == 1.0 and asked.missing == () and asked.passage == 0
+
+
+# --- what the documents say ------------------------------------------------------------------
+
+
+def test_grounding_holds_the_passages_and_a_checked_extractive_answer() -> None:
+    grounding = ground("How much is the pet fee?", PASSAGES)
+    assert [p.doc for p in grounding.passages] == ["pets", "pets", "baggage"]
+    assert grounding.passages[0].section == "Pets in the cabin"
+    assert grounding.extractive is not None and grounding.extractive.supported
+    assert grounding.extractive.cited[0].chunk == CABIN.chunk_id
+    assert grounding.retrieval == 1.0
+
+
+def test_a_phrasing_is_checked_and_cites_what_holds_it() -> None:
+    grounding = ground("How much is the pet fee?", PASSAGES)
+    good = phrased(grounding, "It costs $125 per pet for each direction of travel.", PASSAGES)
+    assert good.llm is not None and good.llm.supported
+    assert [p.chunk for p in good.llm.cited] == [CABIN.chunk_id]
+    bad = phrased(grounding, "The pet fee is $99 per pet, refundable.", PASSAGES)
+    assert bad.llm is not None and not bad.llm.supported
+    assert failed(grounding, "timed out").llm_error == "timed out"
+
+
+# --- the decision ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def pack(mini_pack: DomainPack) -> DomainPack:
+    return mini_pack.model_copy(update={"knowledge": KnowledgeSpec(folder="knowledge")})
+
+
+def state(pack: DomainPack) -> ConversationState:
+    at = datetime(2026, 5, 1, tzinfo=UTC)
+    return fold([ConversationStarted(at=at, pack=pack.pack)])
+
+
+def reading(text: str, zone: str, intent: str | None = None, p: float = 0.2) -> Understanding:
+    ranking = [IntentScore(intent=intent, probability=p)] if intent else []
+    return Understanding(text=text, zone=zone, ranking=ranking)  # type: ignore[arg-type]
+
+
+def test_only_a_reading_that_is_not_confident_wants_the_documents(pack: DomainPack) -> None:
+    fresh = state(pack)
+    assert wants_knowledge(fresh, reading("pet fee?", "out_of_scope"), pack)
+    assert wants_knowledge(fresh, reading("pet fee?", "clarify", "baggage_allowance"), pack)
+    assert not wants_knowledge(fresh, reading("bags?", "confident", "baggage_allowance", 0.9), pack)
+    plain = pack.model_copy(update={"knowledge": None})
+    assert not wants_knowledge(fresh, reading("pet fee?", "out_of_scope"), plain)
+
+
+def test_a_supported_answer_is_given_with_its_passages_in_the_reasons(pack: DomainPack) -> None:
+    question = "How much is the pet fee?"
+    decision = decide(
+        state(pack),
+        reading(question, "out_of_scope"),
+        None,
+        pack,
+        grounding=ground(question, PASSAGES),
+    )
+    assert decision.kind == "answer" and decision.template == "knowledge_answer"
+    codes = decision.reason_codes()
+    assert codes.count("knowledge_passage") == 3 and "knowledge_answered" in codes
+    answered = next(r for r in decision.reasons if r.code == "knowledge_answered")
+    assert answered.values["doc"] == "pets" and answered.values["support"] == 1.0
+    assert answered.values["retrieval"] == 1.0 and answered.values["source"] == "extractive"
+    assert not decision.out_of_scope
+
+
+def test_a_near_miss_abstains_and_offers_a_person(pack: DomainPack) -> None:
+    question = "Can I bring my pet snake in the cabin?"
+    grounding = ground(question, PASSAGES)
+    decision = decide(
+        state(pack), reading(question, "out_of_scope"), None, pack, grounding=grounding
+    )
+    assert decision.template == "knowledge_unknown"
+    assert decision.choices == [pack.intent_label("human_agent")]
+    abstained = next(r for r in decision.reasons if r.code == "knowledge_abstained")
+    assert "snake" in str(abstained.values["missing"])
+
+
+def test_off_topic_stays_out_of_scope(pack: DomainPack) -> None:
+    question = "What is the weather in Paris tomorrow?"
+    decision = decide(
+        state(pack),
+        reading(question, "out_of_scope"),
+        None,
+        pack,
+        grounding=ground(question, PASSAGES),
+    )
+    assert decision.template == "out_of_scope" and decision.out_of_scope
+    assert "knowledge_abstained" in decision.reason_codes()
+
+
+def test_not_sure_and_weak_documents_ask_the_clarifying_question(pack: DomainPack) -> None:
+    question = "my bag issue"
+    understanding = Understanding(
+        text=question,
+        zone="clarify",
+        ranking=[
+            IntentScore(intent="baggage_allowance", probability=0.4),
+            IntentScore(intent="remove_bag", probability=0.35),
+        ],
+    )
+    grounding = ground(question, PASSAGES)
+    decision = decide(state(pack), understanding, None, pack, grounding=grounding)
+    assert decision.kind == "clarify"
+
+
+def test_a_confident_intent_wins_over_the_documents(pack: DomainPack) -> None:
+    question = "How much is the pet fee?"
+    understanding = reading(question, "confident", "baggage_allowance", 0.95)
+    decision = decide(state(pack), understanding, None, pack, grounding=ground(question, PASSAGES))
+    assert decision.template == "baggage_allowance"
+    assert "knowledge_answered" not in decision.reason_codes()
+
+
+def test_the_phrasing_is_used_when_supported_else_the_extractive_answer(pack: DomainPack) -> None:
+    llm_pack = pack.model_copy(update={"knowledge": KnowledgeSpec(folder="knowledge", llm=True)})
+    question = "How much is the pet fee?"
+    grounding = ground(question, PASSAGES)
+    assert may_phrase(grounding, llm_pack) and not may_phrase(grounding, pack)
+    fresh, read = state(llm_pack), reading(question, "out_of_scope")
+
+    def source(g: Grounding) -> tuple[object, list[str]]:
+        reasons: list[Reason] = []
+        decision = knowledge_step(fresh, read, llm_pack, g, reasons)
+        assert decision is not None and decision.template == "knowledge_answer"
+        answered = next(r for r in reasons if r.code == "knowledge_answered")
+        return answered.values["source"], [r.code for r in reasons]
+
+    ok = phrased(grounding, "It's $125 per pet for each direction of travel.", PASSAGES)
+    assert source(ok)[0] == "llm"
+    bad = phrased(grounding, "It's $125 per pet. Pets fly free on your birthday.", PASSAGES)
+    used, codes = source(bad)
+    assert used == "extractive" and "knowledge_llm_rejected" in codes
+    used, codes = source(failed(grounding, "language model timed out after 4 s"))
+    assert used == "extractive" and "knowledge_llm_failed" in codes
