@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from warmline.api.text import MESSAGE_PATTERN, CleanText
 from warmline.domain.conversation import ConversationState
 from warmline.domain.decision import Decision, Reason
+from warmline.domain.grounding import Citation
 from warmline.services.conversations import TurnResult
 from warmline.settings import Settings
 
@@ -72,6 +73,11 @@ class RateAnswer(BaseModel):
 class Reply(BaseModel):
     text: str
     choices: list[str] = []
+    citations: list[Citation] = Field(
+        default_factory=list,
+        description="the help pages an answer from the pack's documents comes from (title, "
+        "link to the section, section name); empty for other replies",
+    )
 
 
 class DecisionSummary(BaseModel):
@@ -105,7 +111,9 @@ class TurnOut(BaseModel):
         return cls(
             conversation_id=result.conversation_id,
             status=result.status,
-            replies=[Reply(text=r.text, choices=r.choices) for r in result.replies],
+            replies=[
+                Reply(text=r.text, choices=r.choices, citations=r.citations) for r in result.replies
+            ],
             decision=DecisionSummary.of(result.decision) if result.decision else None,
         )
 

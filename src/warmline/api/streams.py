@@ -58,6 +58,8 @@ def stream_items(settings: Settings, event: Event) -> list[dict[str, str]]:
         data = {"author": "customer", "text": event.text, "choices": [], "at": at}
     elif isinstance(event, BotReplied):
         data = {"author": "bot", "text": event.text, "choices": event.choices, "at": at}
+        if event.citations:  # an answer from the documents: its help pages, for the page
+            data["citations"] = [c.model_dump() for c in event.citations]
     elif isinstance(event, AgentMessage):
         name = agent_display_name(settings, event.agent)
         data = {"author": "agent", "text": event.text, "choices": [], "at": at, "agent": name}

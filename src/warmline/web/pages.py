@@ -81,7 +81,9 @@ def _turn_lines(result: TurnResult, typed: str) -> list[dict[str, object]]:
         lines.append(_line("customer", received[-1].text, received[-1].at))
     elif typed:
         lines.append(_line("customer", typed, datetime.now(UTC)))
-    lines.extend(_line("bot", r.text, r.at, choices=r.choices) for r in result.replies)
+    lines.extend(
+        _line("bot", r.text, r.at, choices=r.choices, citations=r.citations) for r in result.replies
+    )
     return lines
 
 
@@ -110,7 +112,9 @@ def _log_lines(settings: Settings, log: list[Event]) -> list[dict[str, object]]:
         if isinstance(event, MessageReceived):
             lines.append(_line("customer", event.text, event.at))
         elif isinstance(event, BotReplied):
-            lines.append(_line("bot", event.text, event.at, choices=event.choices))
+            lines.append(
+                _line("bot", event.text, event.at, choices=event.choices, citations=event.citations)
+            )
         elif isinstance(event, AgentMessage):
             name = agent_display_name(settings, event.agent)
             lines.append(_line("agent", event.text, event.at, name=name))

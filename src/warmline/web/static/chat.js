@@ -86,10 +86,32 @@
     div.appendChild(document.createTextNode(" "));
     div.appendChild(timeElement(data.at || new Date().toISOString()));
     div.appendChild(p);
+    if (data.citations && data.citations.length) { div.appendChild(citationList(data.citations)); }
     if (data.choices && data.choices.length) { div.appendChild(choicesGroup(data.choices)); }
     log.appendChild(div);
     if (div.lastChild.className === "choices" && window.htmx) { htmx.process(div.lastChild); }
     return div;
+  }
+
+  // The help pages an answer from the documents comes from, drawn as _citations.html draws
+  // them: a link each (to this site or an http(s) page only), its words as text.
+  function citationList(citations) {
+    var list = document.createElement("ul");
+    list.className = "citations";
+    list.setAttribute("aria-label", "Sources");
+    citations.forEach(function (c) {
+      var url = String(c.url || "");
+      if (!/^(\/(?![\/\\])|https?:\/\/)/.test(url)) { return; }
+      var link = document.createElement("a");
+      link.href = url;
+      link.target = "_blank";
+      link.rel = "noopener";
+      link.textContent = c.title + (c.section ? ": " + c.section : "");
+      var item = document.createElement("li");
+      item.appendChild(link);
+      list.appendChild(item);
+    });
+    return list;
   }
 
   // The suggested answers under a message that came live, drawn as _messages.html draws them:
