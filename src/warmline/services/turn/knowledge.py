@@ -22,6 +22,7 @@ from warmline.policy.knowledge import may_phrase, wants_knowledge
 from warmline.privacy.pii import mask
 from warmline.services.telemetry import stage
 from warmline.services.turn.context import Turn
+from warmline.settings import Settings
 
 PASSAGES = 5
 PHRASED_FROM = 3  # the passages the model reads
@@ -66,6 +67,19 @@ class KnowledgeReader:
         if not text:
             return failed(grounding, "the language model said it does not know")
         return phrased(grounding, text, passages[:PHRASED_FROM])
+
+
+def language_model(settings: Settings) -> LanguageModelClient | None:
+    """The client of the language model that phrases answers (``WARMLINE_LLM_URL``); None
+    when none is set."""
+    if not settings.llm_url:
+        return None
+    return LanguageModelClient(
+        settings.llm_url,
+        settings.llm_model,
+        settings.llm_api_key,
+        timeout_s=settings.llm_timeout_s,
+    )
 
 
 def given(turn: Turn, reasons_source: str | None) -> Candidate | None:
