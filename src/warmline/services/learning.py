@@ -18,6 +18,7 @@ from warmline.domain.events import event_from_json
 from warmline.domain.understanding import REJECT_INTENT
 from warmline.errors import ConflictError, InputError, NotFound
 from warmline.services.audit import AuditLog
+from warmline.settings import Settings
 from warmline.storage.audit import AuditRepository
 from warmline.storage.database import create_engine, session_factory
 from warmline.storage.learning import STATUSES, LearningRepository, ReviewItem
@@ -36,6 +37,7 @@ __all__ = [
     "ReviewedExample",
     "learning_of",
     "open_learning",
+    "rules_of",
 ]
 
 OOS_LABEL = REJECT_INTENT
@@ -211,11 +213,19 @@ def _row(candidate: Candidate, now: datetime) -> dict[str, Any]:
     }
 
 
+def rules_of(settings: Settings) -> ReviewRules:
+    return ReviewRules(
+        confidence_below=settings.review_confidence_below,
+        margin_below=settings.review_margin_below,
+    )
+
+
 def learning_of(runtime: Runtime) -> Learning:
     """The review queue on the runtime's database and audit log, with its packs' intents."""
     intents = {name: list(pack.pack.intents) for name, pack in runtime.packs.items()}
     engine: Any = runtime._engine
-    return Learning(LearningRepository(engine), runtime.audit, intents, runtime.conversations.clock)
+    repo, clock = LearningRepository(engine), runtime.conversations.clock
+    return Learning(repo, runtime.audit, intents, clock, rules_of(runtime.settings))
 
 
 @asynccontextmanager
