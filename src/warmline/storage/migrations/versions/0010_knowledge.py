@@ -1,21 +1,17 @@
 """knowledge: each pack's ingested documents and their chunks with embeddings
 
 Revision ID: 0010
-Revises: 0009 (0008 until 0009 is in place)
+Revises: 0008
 Create Date: 2026-12-03
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-# 0009 (the learning loop's next table) is written beside this one; until it is in place this
-# revision follows 0008, so the chain stays one line either way.
-down_revision = "0009" if any(Path(__file__).parent.glob("0009_*.py")) else "0008"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
