@@ -25,8 +25,15 @@ import unicodedata
 from collections import defaultdict
 
 from warmline.domain.understanding import WritingStyle
-from warmline.nlu.register_cues import DIALECT_CUES, DIALECTS, NOT_VERBS, REGISTER, Cue
-from warmline.nlu.spelling import english_words
+from warmline.nlu.register_cues import (
+    DIALECT_CUES,
+    DIALECTS,
+    MAX_PHRASE,
+    NOT_VERBS,
+    REGISTER,
+    Cue,
+)
+from warmline.nlu.spelling import edits1, english_words
 
 DECIDES = 1.0
 """A label's cues must weigh this much to decide it."""
@@ -35,14 +42,30 @@ CAPS_MIN_LETTERS = 8
 CAPS_SHARE = 0.8
 ORTHOGRAPHY_MIN_WORDS = 4
 EMOJI_FROM = 0x2600
+_EMOJI_FIRST = chr(EMOJI_FROM)
+_EMOTICON_CHARS = frozenset(":;=<")
+DRAWN_OUT_MIN_LETTERS = 4
+SLIP_MIN_LETTERS = 3
 
 _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'"})
 _WORD = re.compile(r"[A-Za-z][A-Za-z']*")
-_EMOTICON = re.compile(r"(?<!\w)(?::|;|=)-?[)(DPp/|]|(?<!\w)<3|(?<!\w)[xX]D(?!\w)")
-_DRAWN_OUT = re.compile(r"(?<![\w])(?=[a-z]{4})[a-z]*([a-z])\1\1[a-z]*(?![\w])")
+_TOKEN = re.compile(r"[a-z0-9][a-z0-9']*|[^\sa-z0-9']")
+_EMOTICON = re.compile(r"(?<!\w)(?::|;|=)-?[)(DPp/|]|(?<!\w)<3")
+_TRIPLE = re.compile(r"([a-z])\1\1")
 _SHOUTED_PUNCT = re.compile(r"[!?]{2,}")
 _LOWER_I = re.compile(r"(?<![\w'])i(?![\w])")
 _FINAL_PUNCT = re.compile(r"[.!?)\"'\]]\s*$")
+_UPPER = re.compile(r"[A-Z]")
+
+_CUES: tuple[Cue, ...] = (*DIALECT_CUES, *REGISTER)
+_BY_PHRASE: dict[str, list[int]] = {}
+_BY_NEED: dict[str, list[int]] = {}
+for _index, _cue in enumerate(_CUES):
+    for _phrase in _cue.phrases:
+        _BY_PHRASE.setdefault(_phrase, []).append(_index)
+    for _need in _cue.needs:
+        _BY_NEED.setdefault(_need, []).append(_index)
+_ALWAYS_TRIED = {i for i, c in enumerate(_CUES) if c.pattern is not None and not c.needs}
 
 
 def read_style(text: str) -> WritingStyle:
@@ -51,9 +74,10 @@ def read_style(text: str) -> WritingStyle:
     lower = " ".join(straight.lower().split())
     weights: dict[str, float] = defaultdict(float)
     markers: list[str] = []
-    for cue in (*DIALECT_CUES, *REGISTER):
-        for found in _found(cue, lower):
-            weights[cue.label] += cue.weight
+    for cue, found_words in _hits(lower):
+        # a closed list's words add up ("yeah gonna"); a pattern counts once however often
+        weights[cue.label] += cue.weight * (len(found_words) if cue.named else 1)
+        for found in found_words:
             marker = f"{cue.label}:{cue.name}" + (f"={found}" if cue.named else "")
             if marker not in markers:
                 markers.append(marker)
@@ -81,12 +105,46 @@ def _register(weights: dict[str, float]) -> str:
     return "neutral"
 
 
-def _found(cue: Cue, lower: str) -> list[str]:
-    """The words ``cue`` matched in ``lower`` (each once), those after a word of its
-    ``not_after`` and those whose "-ing" form is no verb's left out."""
+def _hits(lower: str) -> list[tuple[Cue, list[str]]]:
+    """Each cue found in ``lower`` with the words it found, in the cues' order: the closed
+    lists looked up word by word, the patterns tried when a word they need is there."""
+    tokens = _TOKEN.findall(lower)
+    found: dict[int, list[str]] = {}
+    for gram in _grams(tokens):
+        for index in _BY_PHRASE.get(gram, ()):
+            found.setdefault(index, []).append(gram)
+    words = set(tokens) | ({"'"} if "'" in lower else set())
+    tried = sorted({i for word in words for i in _BY_NEED.get(word, ())} | _ALWAYS_TRIED)
+    for index in tried:
+        cue = _CUES[index]
+        assert cue.pattern is not None
+        if matched := _found(cue, cue.pattern, lower):
+            found[index] = matched
+    return [(_CUES[index], found[index]) for index in sorted(found)]
+
+
+def _grams(tokens: list[str]) -> list[str]:
+    """The turn's words and its runs of up to ``MAX_PHRASE`` words (no punctuation inside),
+    each once, in order."""
+    words = [t if t[0].isalnum() else "" for t in tokens]
+    found = dict.fromkeys(w for w in words if w)
+    for n in range(2, MAX_PHRASE + 1):
+        for i in range(len(words) - n + 1):
+            run = words[i : i + n]
+            if all(run):
+                found[" ".join(run)] = None
+    return list(found)
+
+
+def _found(cue: Cue, pattern: re.Pattern[str], lower: str) -> list[str]:
+    """The words ``pattern`` matched in ``lower`` (each once), those after a word of the
+    cue's ``not_after`` and those whose "-ing" form is no verb's left out."""
     found: list[str] = []
-    for match in cue.pattern.finditer(lower):
-        if cue.not_after and _word_before(lower, match.start()) in cue.not_after:
+    for match in pattern.finditer(lower):
+        before = _word_before(lower, match.start())
+        if cue.not_after and _after_one_of(before, cue.not_after):
+            continue
+        if cue.only_after is not None and before not in cue.only_after:
             continue
         if not all(_verb_form(word) for word in match.group(0).split()[1:]):
             continue
@@ -94,6 +152,13 @@ def _found(cue: Cue, lower: str) -> list[str]:
         if word not in found:
             found.append(word)
     return found
+
+
+def _after_one_of(word: str, words: frozenset[str]) -> bool:
+    """``word`` is one of ``words``, or one slip from one ("wil", "cna", "shoud")."""
+    if word in words:
+        return True
+    return len(word) >= SLIP_MIN_LETTERS and not words.isdisjoint(edits1(word))
 
 
 def _word_before(text: str, at: int) -> str:
@@ -119,18 +184,26 @@ def _typography(text: str) -> list[str]:
     """Informal typography: emoji or emoticons, a word drawn out, "!!" or "??", capitals
     throughout (at least ``CAPS_MIN_LETTERS`` letters, ids and acronyms of one word aside)."""
     found = []
-    if _EMOTICON.search(text) or any(_is_emoji(ch) for ch in text):
+    if (_EMOTICON.search(text) if _EMOTICON_CHARS & set(text) else False) or (
+        max(text, default=" ") >= _EMOJI_FIRST and any(_is_emoji(ch) for ch in text)
+    ):
         found.append("emoji")
-    if _DRAWN_OUT.search(text.lower()):
+    if _TRIPLE.search(text.lower()) and any(_drawn_out(w) for w in _WORD.findall(text.lower())):
         found.append("drawn_out")
     if _SHOUTED_PUNCT.search(text):
         found.append("repeated_punctuation")
     words = [w for w in _WORD.findall(text) if len(w) > 1]
     letters = "".join(words)
-    upper = sum(ch.isupper() for ch in letters)
+    upper = len(_UPPER.findall(letters))
     if len(words) >= 2 and len(letters) >= CAPS_MIN_LETTERS and upper >= CAPS_SHARE * len(letters):
         found.append("all_caps")
     return found
+
+
+def _drawn_out(word: str) -> bool:
+    """A word of four letters or more with a letter three times in a row ("sooo", "pleeease"),
+    not "www"."""
+    return len(word) >= DRAWN_OUT_MIN_LETTERS and _TRIPLE.search(word) is not None
 
 
 def _is_emoji(ch: str) -> bool:
