@@ -1,7 +1,7 @@
 """The command line: ``warmline serve | demo | chat | validate | migrate | test | backoffice``,
 ``warmline nlu ...``, ``warmline affect predict``, ``warmline experiments report``,
-``warmline customers export | forget``, ``warmline audit list``, ``warmline report`` and
-``warmline analytics rebuild``."""
+``warmline customers export | forget``, ``warmline audit list``, ``warmline report``,
+``warmline analytics rebuild`` and ``warmline train``."""
 
 from __future__ import annotations
 
@@ -976,6 +976,128 @@ def incidents_note(incident: IncidentArg, note: NoteOption, actor: ActorOption =
     """Add a note to an incident's history."""
     done = _register(lambda r: r.note(incident, _actor(actor), note))
     console.print(f"note added to incident {done.id}", highlight=False)
+
+
+# --- retraining from reviewed corrections (docs/analytics.md) -----------------------------
+
+
+@app.command("train")
+def train(
+    pack: Annotated[
+        str | None, typer.Option(help="the pack: a name in WARMLINE_PACKS, shipped, or a YAML")
+    ] = None,
+    holdout_share: Annotated[
+        float, typer.Option(min=0.05, max=0.9, help="share of the new corrections held out")
+    ] = 0.3,
+    promote: Annotated[
+        bool, typer.Option(help="promote the candidate if the gate passes it")
+    ] = False,
+    note: Annotated[str, typer.Option(help="why, kept with the promotion")] = "",
+    status: Annotated[
+        bool, typer.Option(help="only show the model version each pack serves")
+    ] = False,
+    output: Annotated[
+        Literal["table", "json"], typer.Option("--format", help="table or json")
+    ] = "table",
+    actor: ActorOption = None,
+) -> None:
+    """Retrain a pack's intents on its examples plus the reviewed corrections, print before /
+    after on the held-out corrections overall and per segment group, and with --promote
+    promote the candidate only if no segment gets worse beyond noise (audited; a refusal
+    exits 1)."""
+    from warmline.services.model_training import serving_models, train_pack
+    from warmline.settings import get_settings
+
+    settings = get_settings()
+    try:
+        if status:
+            _print_serving(asyncio.run(serving_models(settings, pack)), output)
+            return
+        if pack is None:
+            raise typer.BadParameter("name the pack to retrain", param_hint="--pack")
+        run = asyncio.run(
+            train_pack(settings, pack, holdout_share=holdout_share, promote=promote,
+                       actor=_actor(actor), note=note)
+        )  # fmt: skip
+    except WarmlineError as exc:
+        _fail(exc)
+        return
+    _print_training(run, output)
+    if promote and run.promoted is None:
+        err.print(
+            "[red]promotion refused[/red]: " + "; ".join(run.verdict.reasons), highlight=False
+        )
+        raise typer.Exit(1)
+
+
+def _print_serving(serving: dict[str, Any], output: str) -> None:
+    import json
+
+    rows = [
+        {"pack": p.pack, "version": p.version, "fingerprint": p.fingerprint,
+         "corrections": len(p.corrections), "promoted_by": p.promoted_by,
+         "promoted_at": p.promoted_at.isoformat(), "note": p.note}
+        for p in serving.values()
+    ]  # fmt: skip
+    if output == "json":
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        console.print("no promoted model: each pack serves version 0 (its own examples)")
+    for r in rows:
+        console.print(
+            f"{r['pack']}: version {r['version']} ({r['corrections']} corrections, "
+            f"{r['fingerprint']}), promoted by {r['promoted_by']} at {r['promoted_at']}: {r['note']}",
+            highlight=False,
+        )
+
+
+def _print_training(run: Any, output: str) -> None:
+    import json
+
+    if output == "json":
+        typer.echo(json.dumps(run.as_json(), indent=2))
+        return
+    table = Table(
+        "dimension", "group", "n", "right before", "right after", "accuracy", "OOS recall",
+        "regressed / improved", "p adj.", "", title=(
+            f"{run.pack}: version {run.serving_version} (serving) against the candidate, "
+            f"on {len(run.held_out)} held-out corrections"
+        ),
+    )  # fmt: skip
+    for g in run.groups:
+        c = g.check
+        p = "" if c.p_adjusted is None else f"{c.p_adjusted:.3g}"
+        table.add_row(
+            g.dimension, g.group, str(g.n), _share(g.before.right, g.n), _share(g.after.right, g.n),
+            _arrow(g.before.in_scope_right, g.after.in_scope_right, g.n_in_scope),
+            _arrow(g.before.oos_right, g.after.oos_right, g.n_oos),
+            f"{c.regressed} / {c.improved}", p, c.note.replace("_", " "),
+        )  # fmt: skip
+    console.print(table)
+    console.print(
+        f"reviewed {run.reviewed}, trained on {len(run.train)} new "
+        f"({len(run.corrections)} in all), held out {len(run.held_out)}, "
+        f"skipped {len(run.skipped)}",
+        highlight=False,
+    )
+    verdict = "passes" if run.verdict.promote else "refuses"
+    console.print(f"gate {verdict}:", highlight=False)
+    for reason in run.verdict.reasons:
+        console.print(f"  - {reason}", highlight=False)
+    if run.promoted is not None:
+        console.print(
+            f"promoted: {run.pack} serves version {run.promoted.version} from its next start",
+            highlight=False,
+        )
+
+
+def _share(right: int, n: int) -> str:
+    return f"{right / n:.1%}" if n else "n/a"
+
+
+def _arrow(before: int, after: int, n: int) -> str:
+    return f"{_share(before, n)} -> {_share(after, n)} (n {n})" if n else "n/a"
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -28,6 +28,7 @@ from warmline.services.conversations import ConversationService
 from warmline.services.handoff import HandoffService
 from warmline.services.knowledge import EmbeddingCache, KnowledgeBase, KnowledgeSource
 from warmline.services.locks import ConversationLocks
+from warmline.services.model_training import promoted_models
 from warmline.services.packets import Packets
 from warmline.services.packs import (
     PackRegistry,
@@ -316,7 +317,8 @@ class Runtime:
             session_factory(engine), single_writer=is_sqlite(settings.database_url)
         )
         analytics = projection(settings, engine, repo, clock)
-        packs = await load_packs(settings, encoder)
+        promoted = await promoted_models(engine)  # warmline train's; none: nothing more read
+        packs = await load_packs(settings, encoder, promoted)
         await asyncio.to_thread(warm, packs)
         client = backoffice_client(settings, telemetry.backoffice_transport(transport))
         broker = await open_broker(settings)
