@@ -7,7 +7,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from urllib.parse import quote
@@ -16,7 +17,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from warmline.domain.pack import DomainPack
+from warmline.domain.pack_loader import load_pack
 from warmline.errors import ConfigurationError, NotFound
+from warmline.knowledge.cache import EmbeddingCache as EmbeddingCache
 from warmline.knowledge.chunking import MAX_WORDS, chunk_document
 from warmline.knowledge.fusion import Fusion
 from warmline.knowledge.index import HybridIndex
@@ -24,7 +27,11 @@ from warmline.knowledge.passage import Passage
 from warmline.knowledge.reading import DocumentError, kind_of, read_document
 from warmline.knowledge.rendering import markdown_of
 from warmline.nlu.embeddings import Encoder
+from warmline.services.packs import resolve_pack_path
+from warmline.settings import Settings
+from warmline.storage.database import create_engine, session_factory
 from warmline.storage.knowledge import ChunkRecord, DocumentRecord, KnowledgeRepository
+from warmline.storage.migrate import upgrade
 from warmline.types import Clock, SystemClock
 
 log = logging.getLogger("warmline.knowledge")
@@ -92,35 +99,6 @@ def doc_id_of(path: str) -> str:
     return str(PurePosixPath(path).with_suffix(""))
 
 
-class EmbeddingCache:
-    """Chunk embeddings on disk by document content, encoder and chunk size, so a fresh
-    database (a test, a new worker's SQLite) ingests known documents without encoding them."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-
-    def _file(self, *parts: object) -> Path:
-        key = hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()
-        return self.folder / f"{key}.npy"
-
-    def get(self, *parts: object) -> NDArray[np.float32] | None:
-        file = self._file(*parts)
-        try:
-            return np.asarray(np.load(file, allow_pickle=False), dtype=np.float32)
-        except (OSError, ValueError):
-            return None
-
-    def put(self, vectors: NDArray[np.float32], *parts: object) -> None:
-        file = self._file(*parts)
-        try:
-            file.parent.mkdir(parents=True, exist_ok=True)
-            temporary = file.with_suffix(".tmp.npy")
-            np.save(temporary, vectors, allow_pickle=False)
-            temporary.replace(file)
-        except OSError:  # a cache that cannot be written is only slower
-            log.warning("cannot write the embedding cache %s", file, exc_info=True)
-
-
 class KnowledgeBase:
     """Every pack's knowledge: ingest, index, search, and the documents for the help page."""
 
@@ -149,28 +127,32 @@ class KnowledgeBase:
         """The packs that have a knowledge folder."""
         return sorted(self.sources)
 
-    async def open(self, sources: Iterable[KnowledgeSource]) -> list[IngestReport]:
-        """Ingest each source (cheap when nothing changed) and build its indexes."""
+    async def open(
+        self, sources: Iterable[KnowledgeSource], ingest: bool = True
+    ) -> list[IngestReport]:
+        """Ingest each source (cheap when nothing changed) and build its indexes; without
+        ``ingest``, build them from what is stored."""
         reports = []
         for source in sources:
             self.sources[source.pack] = source
-            reports.append(await self.ingest(source.pack))
+            if ingest:
+                reports.append(await self.ingest(source.pack))
+            else:
+                await self._follow(source.pack, [], [])
         return reports
 
     async def ingest(self, pack: str) -> IngestReport:
-        """Bring the stored documents of ``pack`` in step with its folder: new and changed
-        files read, chunked and embedded, removed files deleted; then the indexes follow."""
+        """Bring the stored documents of ``pack`` in step with its folder, in one transaction:
+        new and changed files read, chunked and embedded, removed files deleted; then the
+        indexes follow."""
         source = self.sources.get(pack)
         if source is None:
             raise NotFound(f"pack '{pack}' has no knowledge folder")
         async with self._locks.setdefault(pack, asyncio.Lock()):
             files = await asyncio.to_thread(source.files)
             stored = await self.repository.documents(pack)
-            report = IngestReport(pack)
-            removed = [path for path in stored if path not in files]
-            dropped = await self.repository.remove(pack, removed)
-            report.removed = removed
-            added: list[ChunkRecord] = []
+            report = IngestReport(pack, removed=[path for path in stored if path not in files])
+            documents: list[tuple[DocumentRecord, list[ChunkRecord]]] = []
             for path, file in files.items():
                 data = await asyncio.to_thread(file.read_bytes)
                 digest = hashlib.sha256(data).hexdigest()
@@ -179,29 +161,27 @@ class KnowledgeBase:
                     report.unchanged.append(path)
                     continue
                 (report.changed if old else report.added).append(path)
-                gone, chunks = await self._store(pack, path, data, digest)
-                dropped += gone
-                added += chunks
+                documents.append(await self._read(pack, path, data, digest))
+            added: list[ChunkRecord] = []
+            dropped: list[int] = []
+            if documents or report.removed:
+                dropped, keys = await self.repository.store(pack, report.removed, documents)
+                for (_document, chunks), ids in zip(documents, keys, strict=True):
+                    added += [replace(c, key=k) for c, k in zip(chunks, ids, strict=True)]
             await self._follow(pack, dropped, added)
             report.chunks = len(self._chunks[pack])
             return report
 
-    async def _store(
+    async def _read(
         self, pack: str, path: str, data: bytes, digest: str
-    ) -> tuple[list[int], list[ChunkRecord]]:
-        """Read, chunk, embed and store one file; its chunks with their new keys."""
+    ) -> tuple[DocumentRecord, list[ChunkRecord]]:
+        """Read, chunk and embed one file: its record and its chunks (not stored yet)."""
         try:
             document = await asyncio.to_thread(read_document, path, data)
         except DocumentError as exc:
             raise ConfigurationError(f"pack {pack}: knowledge document {exc}") from None
         chunks = chunk_document(document, self.max_words)
-        texts = [chunk.indexed_text() for chunk in chunks]
-        key = (digest, self.encoder.name, self.max_words, len(texts))
-        vectors = self.cache.get(*key) if self.cache else None
-        if vectors is None or vectors.shape != (len(texts), self.encoder.dimension):
-            vectors = await asyncio.to_thread(self.encoder.encode, texts)
-            if self.cache:
-                self.cache.put(vectors, *key)
+        vectors = await self._embed(digest, [chunk.indexed_text() for chunk in chunks])
         url = document.meta.get("url")
         record = DocumentRecord(
             path,
@@ -228,8 +208,17 @@ class KnowledgeBase:
             )
             for i, chunk in enumerate(chunks)
         ]
-        gone, keys = await self.repository.replace(pack, record, records)
-        return gone, [_keyed(r, key) for r, key in zip(records, keys, strict=True)]
+        return record, records
+
+    async def _embed(self, digest: str, texts: list[str]) -> NDArray[np.float32]:
+        """The texts' embeddings: from the cache when this document was embedded before."""
+        key = (digest, self.encoder.name, self.max_words, len(texts))
+        vectors = self.cache.get(*key) if self.cache else None
+        if vectors is None or vectors.shape != (len(texts), self.encoder.dimension):
+            vectors = await asyncio.to_thread(self.encoder.encode, texts)
+            if self.cache:
+                self.cache.put(vectors, *key)
+        return vectors
 
     async def _follow(self, pack: str, dropped: list[int], added: list[ChunkRecord]) -> None:
         """Keep the pack's indexes in step: the first time read every stored chunk, then
@@ -315,10 +304,6 @@ class KnowledgeBase:
         return found
 
 
-def _keyed(record: ChunkRecord, key: int) -> ChunkRecord:
-    return replace(record, key=key)
-
-
 def _indexed_text(chunk: ChunkRecord) -> str:
     return " > ".join(chunk.section_path) + "\n" + chunk.text
 
@@ -330,7 +315,34 @@ def _matrix(chunks: Iterable[ChunkRecord], dimension: int) -> NDArray[np.float32
     return np.ascontiguousarray(np.vstack(rows), dtype=np.float32)
 
 
-def sources_of(packs: dict[str, tuple[DomainPack, Path]]) -> list[KnowledgeSource]:
-    """The knowledge sources of the packs (pack, pack file) that declare one."""
-    found = [KnowledgeSource.of(pack, file) for pack, file in packs.values()]
-    return [source for source in found if source is not None]
+def sources_of(pack_sources: Iterable[str]) -> list[KnowledgeSource]:
+    """The knowledge sources of the configured packs (names or YAML paths) that declare one."""
+    found: dict[str, KnowledgeSource] = {}
+    for name in pack_sources:
+        file = resolve_pack_path(name)
+        source = KnowledgeSource.of(load_pack(file), file)
+        if source is not None:
+            found.setdefault(source.pack, source)
+    return list(found.values())
+
+
+@asynccontextmanager
+async def open_knowledge_base(
+    settings: Settings, ingest: bool = False
+) -> AsyncIterator[KnowledgeBase]:
+    """The knowledge of the configured packs on the configured database (migrated first),
+    for the command line: indexed from what is stored, or ingested first."""
+    from warmline.services.runtime import load_configured_encoder  # runtime imports this
+
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+        encoder = await load_configured_encoder(settings)
+        cache = EmbeddingCache(settings.model_dir / "knowledge")
+        knowledge = KnowledgeBase(
+            KnowledgeRepository(session_factory(engine)), encoder, cache=cache
+        )
+        await knowledge.open(sources_of(settings.packs), ingest=ingest)
+        yield knowledge
+    finally:
+        await engine.dispose()

@@ -159,40 +159,29 @@ class KnowledgeRepository:
                 rows = (await session.execute(query)).all()
         return {pack: (int(docs), int(chunks)) for pack, docs, chunks in rows}
 
-    async def replace(
-        self, pack: str, document: DocumentRecord, chunks: list[ChunkRecord]
-    ) -> tuple[list[int], list[int]]:
-        """Store ``document`` and its chunks in place of any of its path; returns the ids of
-        the chunks removed and of those added, in ``chunks``' order."""
-        with map_storage_errors("store a knowledge document"):
+    async def store(
+        self,
+        pack: str,
+        removed: list[str],
+        documents: list[tuple[DocumentRecord, list[ChunkRecord]]],
+    ) -> tuple[list[int], list[list[int]]]:
+        """In one transaction: delete the documents at ``removed`` and store ``documents`` (each
+        in place of any of its path), chunks and all. Returns the ids of the chunks deleted and,
+        per document, of its chunks stored, in order."""
+        paths = removed + [document.path for document, _chunks in documents]
+        with map_storage_errors("store knowledge documents"):
             async with self._sessions() as session, session.begin():
-                removed = await self._delete(session, pack, [document.path])
-                row = KnowledgeDocumentRow(
-                    pack=pack,
-                    path=document.path,
-                    doc_id=document.doc_id,
-                    content_hash=document.content_hash,
-                    encoder=document.encoder,
-                    title=document.title,
-                    url=document.url,
-                    kind=document.kind,
-                    body=document.body,
-                    ingested_at=document.ingested_at,
-                )
-                session.add(row)
-                await session.flush()
-                rows = [_chunk_row(row.id, chunk) for chunk in chunks]
+                gone = await self._delete(session, pack, paths)
+                rows = [_document_row(pack, document) for document, _chunks in documents]
                 session.add_all(rows)
                 await session.flush()
-                return removed, [r.id for r in rows]
-
-    async def remove(self, pack: str, paths: list[str]) -> list[int]:
-        """Delete the documents at ``paths`` and their chunks; returns the chunks' ids."""
-        if not paths:
-            return []
-        with map_storage_errors("remove knowledge documents"):
-            async with self._sessions() as session, session.begin():
-                return await self._delete(session, pack, paths)
+                chunk_rows = [
+                    [_chunk_row(row.id, chunk) for chunk in chunks]
+                    for row, (_document, chunks) in zip(rows, documents, strict=True)
+                ]
+                session.add_all([c for each in chunk_rows for c in each])
+                await session.flush()
+                return gone, [[c.id for c in each] for each in chunk_rows]
 
     async def _delete(self, session: AsyncSession, pack: str, paths: list[str]) -> list[int]:
         ids = select(KnowledgeDocumentRow.id).where(
@@ -223,6 +212,21 @@ class KnowledgeRepository:
             async with self._sessions() as session:
                 rows = (await session.execute(query)).all()
         return [_chunk(chunk, doc) for chunk, doc in rows]
+
+
+def _document_row(pack: str, document: DocumentRecord) -> KnowledgeDocumentRow:
+    return KnowledgeDocumentRow(
+        pack=pack,
+        path=document.path,
+        doc_id=document.doc_id,
+        content_hash=document.content_hash,
+        encoder=document.encoder,
+        title=document.title,
+        url=document.url,
+        kind=document.kind,
+        body=document.body,
+        ingested_at=document.ingested_at,
+    )
 
 
 def _chunk_row(document_id: int, chunk: ChunkRecord) -> KnowledgeChunkRow:
