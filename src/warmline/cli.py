@@ -1100,5 +1100,115 @@ def _arrow(before: int, after: int, n: int) -> str:
     return f"{_share(before, n)} -> {_share(after, n)} (n {n})" if n else "n/a"
 
 
+# --- knowledge (docs/knowledge.md) -------------------------------------------------------
+
+knowledge_app = typer.Typer(help="The packs' documents: ingest, list, search (docs/knowledge.md).")
+app.add_typer(knowledge_app, name="knowledge")
+
+
+def _knowledge(use: Any, ingest: bool = False) -> Any:
+    """Run ``use(knowledge)`` on the configured packs' knowledge and database."""
+    from warmline.services.knowledge import open_knowledge_base
+    from warmline.settings import get_settings
+
+    async def run() -> Any:
+        async with open_knowledge_base(get_settings(), ingest=ingest) as knowledge:
+            return await use(knowledge)
+
+    try:
+        return asyncio.run(run())
+    except WarmlineError as exc:
+        _fail(exc)
+
+
+def _packs_of(knowledge: Any, pack: str | None) -> list[str]:
+    from warmline.errors import NotFound
+
+    packs: list[str] = knowledge.packs()
+    if pack is not None and pack not in packs:
+        known = ", ".join(packs) or "none"
+        raise NotFound(f"pack '{pack}' has no knowledge folder (packs with one: {known})")
+    return [pack] if pack else packs
+
+
+@knowledge_app.command("ingest")
+def knowledge_ingest(
+    pack: Annotated[str | None, typer.Option(help="one pack (default: every pack)")] = None,
+) -> None:
+    """Read the packs' knowledge folders into the database: new and changed documents
+    chunked and embedded, removed ones deleted, unchanged ones left as they are."""
+
+    async def use(knowledge: Any) -> list[Any]:
+        return [await knowledge.ingest(name) for name in _packs_of(knowledge, pack)]
+
+    for report in _knowledge(use):
+        console.print(
+            f"{report.pack}: {len(report.added)} added, {len(report.changed)} changed, "
+            f"{len(report.unchanged)} unchanged, {len(report.removed)} removed; "
+            f"{report.chunks} chunks",
+            highlight=False,
+        )
+        for kind in ("added", "changed", "removed"):
+            for path in getattr(report, kind):
+                console.print(f"  {kind} {path}", highlight=False)
+
+
+@knowledge_app.command("list")
+def knowledge_list(
+    pack: Annotated[str | None, typer.Option(help="one pack (default: every pack)")] = None,
+) -> None:
+    """The ingested documents of each pack: path, title, chunks, when ingested."""
+
+    async def use(knowledge: Any) -> list[tuple[str, Any]]:
+        rows = []
+        for name in _packs_of(knowledge, pack):
+            documents = await knowledge.repository.documents(name)
+            rows += [(name, documents[path]) for path in sorted(documents)]
+        return rows
+
+    table = Table("pack", "document", "title", "chunks", "ingested")
+    for name, doc in _knowledge(use):
+        table.add_row(
+            name, doc.path, doc.title, str(doc.chunks), f"{doc.ingested_at:%Y-%m-%d %H:%M}"
+        )
+    console.print(table)
+
+
+@knowledge_app.command("search")
+def knowledge_search(
+    question: Annotated[str, typer.Argument(help="what a customer asks")],
+    pack: Annotated[str | None, typer.Option(help="the pack (default: the default pack)")] = None,
+    k: Annotated[int, typer.Option("-k", min=1, max=50, help="passages to show")] = 5,
+    output: Annotated[
+        Literal["table", "json"], typer.Option("--format", help="table or json")
+    ] = "table",
+) -> None:
+    """The passages that best answer QUESTION, with their ranks (BM25, embeddings), fused
+    score, section path and citation link."""
+    import json
+    from dataclasses import asdict
+
+    from warmline.settings import get_settings
+
+    name = pack or get_settings().default_pack
+
+    async def use(knowledge: Any) -> list[Any]:
+        _packs_of(knowledge, name)
+        return list(await knowledge.search(name, question, k))
+
+    passages = _knowledge(use)
+    if output == "json":
+        print(json.dumps([asdict(p) for p in passages], indent=2, ensure_ascii=False))
+        return
+    table = Table("#", "score", "bm25", "dense", "section", "text", "link")
+    for rank, p in enumerate(passages, start=1):
+        text = p.text if len(p.text) <= 160 else p.text[:157] + "..."
+        table.add_row(
+            str(rank), f"{p.score:.4f}", str(p.ranks.get("bm25", "-")),
+            str(p.ranks.get("dense", "-")), p.section, text, p.url,
+        )  # fmt: skip
+    console.print(table)
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()
