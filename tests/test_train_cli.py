@@ -28,6 +28,7 @@ from warmline.domain.events import (
     Understood,
 )
 from warmline.domain.understanding import IntentScore, TurnContext, Understanding
+from warmline.errors import ConflictError
 from warmline.nlu.embeddings import Encoder
 from warmline.nlu.engine import NluEngine
 from warmline.services.audit import AuditLog
@@ -35,11 +36,12 @@ from warmline.services.learning import Learning
 from warmline.services.runtime import Runtime
 from warmline.storage.audit import AuditRepository
 from warmline.storage.conversations import ConversationRepository
-from warmline.storage.database import create_engine, session_factory
+from warmline.storage.database import create_engine, is_sqlite, session_factory
 from warmline.storage.learning import LearningRepository
 from warmline.storage.migrate import upgrade
+from warmline.storage.promotions import Correction, Promotion, PromotionRepository
 
-from .conftest import MINI_PACK, test_settings
+from .conftest import MINI_PACK, POSTGRES_URL, empty_postgres, test_settings
 
 runner = CliRunner()
 T0 = datetime(2026, 11, 10, 10, 0, tzinfo=UTC)
@@ -187,3 +189,56 @@ def test_the_runtime_serves_the_promoted_model(
     assert version == 1
     assert understood.zone != "out_of_scope"
     assert understood.ranking[0].intent == "cancel_reservation"
+
+
+BACKENDS = [
+    pytest.param("sqlite+aiosqlite:///:memory:", id="sqlite"),
+    pytest.param(
+        "postgres",
+        id="postgres",
+        marks=[
+            pytest.mark.postgres,
+            pytest.mark.skipif(not POSTGRES_URL, reason="WARMLINE_TEST_POSTGRES_URL not set"),
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize("url", BACKENDS)
+async def test_promotions_are_numbered_per_pack_and_a_race_is_refused(
+    url: str, request: pytest.FixtureRequest
+) -> None:
+    if url == "postgres":
+        url = request.getfixturevalue("postgres_database")
+    engine = create_engine(url)
+    if not is_sqlite(url):
+        await empty_postgres(engine)
+    await upgrade(engine)
+    repo = PromotionRepository(session_factory(engine))
+    try:
+
+        def promotion(pack: str, *ids: str) -> Promotion:
+            corrections = tuple(Correction(i, "cancel_reservation") for i in ids)
+            return Promotion(pack, 0, corrections, "f" * 16, {"n": len(ids)}, "sue", T0, "why")
+
+        assert await repo.serving() == {}
+        first = await repo.add(promotion("mini_airline", "1", "2"), after=0)
+        await repo.add(promotion("retail", "9"), after=0)
+        second = await repo.add(promotion("mini_airline", "1", "2", "3"), after=1)
+        assert (first.version, second.version) == (1, 2)
+        with pytest.raises(ConflictError, match="version 2 is serving now"):
+            await repo.add(promotion("mini_airline", "4"), after=1)
+        serving = await repo.serving()
+        assert {p: s.version for p, s in serving.items()} == {"mini_airline": 2, "retail": 1}
+        newest = serving["mini_airline"]
+        assert newest.item_ids == {"1", "2", "3"} and newest.promoted_at == T0
+        assert newest.examples({"1": "call off my trip", "3": "call it off"}) == (
+            ("call off my trip", "cancel_reservation"),
+            ("call it off", "cancel_reservation"),
+        )  # item 2's text is gone (its customer erased): left out
+        assert [p.version for p in await repo.history("mini_airline")] == [2, 1]
+        assert list(await repo.serving("retail")) == ["retail"]
+    finally:
+        if not is_sqlite(url):
+            await empty_postgres(engine)
+        await engine.dispose()
