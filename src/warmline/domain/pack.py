@@ -658,7 +658,7 @@ class KnowledgeSpec(_Model):
         description="glob patterns of the files read, relative to the folder",
     )
     min_support: float = Field(
-        0.75,
+        0.65,
         ge=0.0,
         le=1.0,
         description="the retrieval support (docs/knowledge.md#answers) a question needs to be "

@@ -29,7 +29,9 @@ STOPWORDS = _words(
     up upon us very via want wants was we were what when where whether which while who whom
     whose why will with within would yes you your yours yourself yourselves tell know thanks
     thank hi hello hey ok okay im ive id youre dont doesnt didnt cant wont isnt arent wasnt
-    one ones s t d ll ve re m
+    one ones s t d ll ve re m whats hows wheres whos thats theres guys yr u ur pls plz able
+    possible still now really actually anyone something way go going goes make take takes
+    happen happens ask asking
     """
 )
 """Function words: a question's content is in the other words."""
@@ -69,6 +71,37 @@ NUMBER_WORDS = {
     "double": "2",
     "half": "50%",
 }
+SYNONYMS = {
+    "baggag": "bag",
+    "luggag": "bag",
+    "suitcas": "bag",
+    "cost": "fee",
+    "price": "fee",
+    "charg": "fee",
+    "pay": "fee",
+    "paid": "fee",
+    "reimburs": "refund",
+    "fli": "flight",
+    "plane": "flight",
+    "airplan": "flight",
+    "reserv": "book",
+    "deliveri": "ship",
+    "deliv": "ship",
+    "shipment": "ship",
+    "purchas": "order",
+    "kid": "child",
+    "children": "child",
+    "human": "person",
+    "agent": "person",
+    "repres": "person",
+    "someon": "person",
+    "biz": "busi",
+    "checkin": "check",
+    "weight": "weigh",
+    "heavi": "weigh",
+}
+"""Words customers and help pages use for one thing (stems), read as one word."""
+
 DAYS = _words(
     "monday tuesday wednesday thursday friday saturday sunday january february march april "
     "june july august september october november december weekday weekdays weekend weekends "
@@ -104,18 +137,21 @@ def tokens(text: str) -> list[str]:
 
 def content_words(text: str) -> list[str]:
     """The stems of ``text``'s content words, in order (repeats kept): no function words, a
-    number word written as its digits ("two" and "2" are one word)."""
+    number word written as its digits ("two" and "2" are one word), words for one thing read
+    as one (``SYNONYMS``: "luggage" and "bags"), a hyphenated word as its parts."""
     out: list[str] = []
-    for token in tokens(text):
-        bare = token.replace("'", "")
-        if token in STOPWORDS or bare in STOPWORDS:
-            continue
-        if token in NUMBER_WORDS:
-            out.append(NUMBER_WORDS[token])
-        elif token.isdigit() or not token[0].isdigit():
-            out.append(stem(bare.strip("-")))
-        else:
-            out.append(token)
+    for whole in tokens(text):
+        for token in whole.split("-") if not whole[0].isdigit() else [whole]:
+            bare = token.replace("'", "")
+            if not token or token in STOPWORDS or bare in STOPWORDS:
+                continue
+            if token in NUMBER_WORDS:
+                out.append(NUMBER_WORDS[token])
+            elif token.isdigit() or not token[0].isdigit():
+                word = stem(bare)
+                out.append(SYNONYMS.get(word, word))
+            else:
+                out.append(token)
     return [w for w in out if w]
 
 
