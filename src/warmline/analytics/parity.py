@@ -106,9 +106,9 @@ class ParitySettings:
     references: Mapping[str, str] = field(default_factory=dict)  # dimension -> group
     skip: tuple[str, ...] = ("pack", "arm:")  # dimensions (or prefixes) left out
 
-    def reference(self, dimension: str) -> str | None:
-        """The group configured as ``dimension``'s reference (or its default), if any."""
-        return self.references.get(dimension, DEFAULT_REFERENCES.get(dimension))
+    def __post_init__(self) -> None:
+        # the defaults under what is configured: every reader of ``references`` sees them
+        object.__setattr__(self, "references", {**DEFAULT_REFERENCES, **self.references})
 
 
 @dataclass(frozen=True)
@@ -147,7 +147,7 @@ def parity(
     drafts: list[_Draft] = []
     for dimension in dimensions(facts, settings.skip):
         groups = _groups(facts, dimension)
-        reference = reference_of(groups, settings.reference(dimension))
+        reference = reference_of(groups, settings.references.get(dimension))
         for metric in METRICS:
             drafts += _compare(metric, dimension, groups, reference, settings)
     for family in (True, False):  # those that may be flagged; those reported only (cost)
@@ -233,7 +233,7 @@ def _compare(
         if not values[group]:
             continue  # the metric does not apply to this group's conversations
         against = reference
-        if group == reference and settings.reference(dimension) != reference:
+        if group == reference and dimension not in settings.references:
             against = runner_up(groups, reference) or reference
         draft = _Draft(metric, dimension, group, values[group], against, values[against])
         if group == against:
