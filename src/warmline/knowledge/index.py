@@ -1,8 +1,8 @@
 """The per-pack search indexes: BM25 over the chunks' words (bm25s, with an English stemmer) and
-a faiss index over their embeddings (inner product over unit vectors: a cosine; exact up to
-``EXACT_LIMIT`` chunks, an HNSW graph above), each answering with ``(key, score)`` best first;
-the key is the chunk's stored id. Both are built in memory from the stored chunks and rebuilt
-when an ingest changes them (bm25s has no update; faiss's HNSW cannot remove)."""
+a vector index over their embeddings (inner product over unit vectors: a cosine; exact in numpy
+up to ``EXACT_LIMIT`` chunks, a faiss HNSW graph above), each answering with ``(key, score)``
+best first; the key is the chunk's stored id. Both are built in memory from the stored chunks
+and rebuilt when an ingest changes them (bm25s has no update; faiss's HNSW cannot remove)."""
 
 from __future__ import annotations
 
@@ -57,67 +57,81 @@ class KeywordIndex:
 
 
 class VectorIndex:
-    """Unit vectors by key; a search returns the cosines of the nearest. Held as faiss
-    indexes: exact (a flat inner product) up to ``exact_limit`` vectors, an HNSW graph above;
-    rebuilt from the vectors kept here on the first search after a change."""
+    """Unit vectors by key; a search returns the cosines of the nearest. Up to
+    ``exact_limit`` vectors the search is exact (one matrix product in numpy); above, an HNSW
+    graph (faiss, one thread). Rebuilt from the vectors kept here on the first search after a
+    change."""
 
     def __init__(self, dimension: int, exact_limit: int = EXACT_LIMIT) -> None:
         self.dimension = dimension
         self.exact_limit = exact_limit
         self._vectors: dict[int, NDArray[np.float32]] = {}
-        self._index: Any = None
+        self._keys = np.zeros(0, dtype=np.int64)
+        self._matrix = np.zeros((0, dimension), dtype=np.float32)
+        self._graph: Any = None
+        self._built = False
 
     def __len__(self) -> int:
         return len(self._vectors)
 
+    @property
+    def approximate(self) -> bool:
+        """Whether searches go through the HNSW graph (more than ``exact_limit`` vectors)."""
+        return len(self._vectors) > self.exact_limit
+
     def add(self, keys: Sequence[int], vectors: NDArray[np.float32]) -> None:
         for key, vector in zip(keys, vectors, strict=True):
             self._vectors[int(key)] = np.asarray(vector, dtype=np.float32)
-        self._index = None
+        self._built = False
 
     def remove(self, keys: Sequence[int]) -> None:
         for key in keys:
             self._vectors.pop(int(key), None)
-        self._index = None
+        self._built = False
 
     def build(self) -> None:
-        """Build the faiss index now (else the first search does)."""
-        import faiss
+        """Build the index now (else the first search does)."""
+        self._keys = np.fromiter(self._vectors, dtype=np.int64, count=len(self._vectors))
+        self._matrix = np.zeros((len(self._keys), self.dimension), dtype=np.float32)
+        for row, key in enumerate(self._keys):
+            self._matrix[row] = self._vectors[int(key)]
+        self._graph = None
+        if self.approximate:
+            import faiss
 
-        keys = np.fromiter(self._vectors, dtype=np.int64, count=len(self._vectors))
-        matrix = np.zeros((len(keys), self.dimension), dtype=np.float32)
-        for row, key in enumerate(keys):
-            matrix[row] = self._vectors[int(key)]
-        inner: Any
-        if len(keys) <= self.exact_limit:
-            inner = faiss.IndexFlatIP(self.dimension)
-        else:
-            inner = faiss.IndexHNSWFlat(self.dimension, HNSW_M, faiss.METRIC_INNER_PRODUCT)
-            inner.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
-            inner.hnsw.efSearch = HNSW_EF_SEARCH
-        index = faiss.IndexIDMap2(inner)
-        if len(keys):
-            index.add_with_ids(matrix, keys)
-        self._index = index
+            faiss.omp_set_num_threads(1)  # one query at a time: threads only contend
+            graph = faiss.IndexHNSWFlat(self.dimension, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+            graph.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+            graph.hnsw.efSearch = HNSW_EF_SEARCH
+            graph.add(self._matrix)
+            self._graph = graph
+        self._built = True
 
     def search(self, vector: NDArray[np.float32], depth: int) -> list[tuple[int, float]]:
         if not self._vectors:
             return []
-        if self._index is None:
+        if not self._built:
             self.build()
-        query = np.asarray(vector, dtype=np.float32).reshape(1, -1)
-        scores, keys = self._index.search(query, min(depth, len(self._vectors)))
-        return [(int(k), float(s)) for k, s in zip(keys[0], scores[0], strict=True) if k >= 0]
+        query = np.asarray(vector, dtype=np.float32).reshape(-1)
+        if self._graph is None:
+            return _top(self._keys, self._matrix @ query, depth, positive=False)
+        scores, rows = self._graph.search(query.reshape(1, -1), min(depth, len(self._keys)))
+        return [
+            (int(self._keys[r]), float(s))
+            for r, s in zip(rows[0], scores[0], strict=True)
+            if r >= 0
+        ]
 
 
 def _top(
-    keys: NDArray[np.int64], scores: NDArray[np.float32], depth: int
+    keys: NDArray[np.int64], scores: NDArray[np.float32], depth: int, positive: bool = True
 ) -> list[tuple[int, float]]:
-    positive = np.flatnonzero(scores > 0)
-    if len(positive) > depth:
-        best = np.argpartition(-scores[positive], depth - 1)[:depth]
-        positive = positive[best]
-    order = positive[np.argsort(-scores[positive], kind="stable")]
+    """The ``depth`` best keys by score (only scores above zero with ``positive``)."""
+    candidates = np.flatnonzero(scores > 0) if positive else np.arange(len(scores))
+    if len(candidates) > depth:
+        best = np.argpartition(-scores[candidates], depth - 1)[:depth]
+        candidates = candidates[best]
+    order = candidates[np.argsort(-scores[candidates], kind="stable")]
     return [(int(keys[i]), float(scores[i])) for i in order]
 
 

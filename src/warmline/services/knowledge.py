@@ -26,6 +26,7 @@ from warmline.knowledge.index import HybridIndex
 from warmline.knowledge.passage import Passage
 from warmline.knowledge.reading import DocumentError, kind_of, read_document
 from warmline.knowledge.rendering import markdown_of
+from warmline.knowledge.vectors import sentence_dimension, sentence_part
 from warmline.nlu.embeddings import Encoder
 from warmline.services.packs import resolve_pack_path
 from warmline.settings import Settings
@@ -113,6 +114,8 @@ class KnowledgeBase:
         cache: EmbeddingCache | None = None,
     ) -> None:
         self.cache = cache
+        self.dimension = sentence_dimension(encoder)
+        self.embedding_name = f"{encoder.name}:{self.dimension}"  # stored: a change re-embeds
         self.repository = repository
         self.encoder = encoder
         self.fusion = fusion
@@ -157,7 +160,7 @@ class KnowledgeBase:
                 data = await asyncio.to_thread(file.read_bytes)
                 digest = hashlib.sha256(data).hexdigest()
                 old = stored.get(path)
-                if old and old.content_hash == digest and old.encoder == self.encoder.name:
+                if old and old.content_hash == digest and old.encoder == self.embedding_name:
                     report.unchanged.append(path)
                     continue
                 (report.changed if old else report.added).append(path)
@@ -187,7 +190,7 @@ class KnowledgeBase:
             path,
             doc_id_of(path),
             digest,
-            self.encoder.name,
+            self.embedding_name,
             document.title,
             str(url) if url else None,
             document.kind,
@@ -212,10 +215,11 @@ class KnowledgeBase:
 
     async def _embed(self, digest: str, texts: list[str]) -> NDArray[np.float32]:
         """The texts' embeddings: from the cache when this document was embedded before."""
-        key = (digest, self.encoder.name, self.max_words, len(texts))
+        key = (digest, self.embedding_name, self.max_words, len(texts))
         vectors = self.cache.get(*key) if self.cache else None
-        if vectors is None or vectors.shape != (len(texts), self.encoder.dimension):
-            vectors = await asyncio.to_thread(self.encoder.encode, texts)
+        if vectors is None or vectors.shape != (len(texts), self.dimension):
+            encoded = await asyncio.to_thread(self.encoder.encode, texts)
+            vectors = sentence_part(encoded, self.dimension)
             if self.cache:
                 self.cache.put(vectors, *key)
         return vectors
@@ -226,8 +230,8 @@ class KnowledgeBase:
         index = self._indexes.get(pack)
         if index is None:
             chunks = {c.key: c for c in await self.repository.chunks(pack)}
-            index = HybridIndex(self.encoder.dimension, self.fusion)
-            index.vectors.add(list(chunks), _matrix(chunks.values(), self.encoder.dimension))
+            index = HybridIndex(self.dimension, self.fusion)
+            index.vectors.add(list(chunks), _matrix(chunks.values(), self.dimension))
             self._indexes[pack], self._chunks[pack] = index, chunks
         elif dropped or added:
             chunks = self._chunks[pack]
@@ -235,7 +239,7 @@ class KnowledgeBase:
             for key in dropped:
                 chunks.pop(key, None)
             chunks.update({c.key: c for c in added})
-            index.vectors.add([c.key for c in added], _matrix(added, self.encoder.dimension))
+            index.vectors.add([c.key for c in added], _matrix(added, self.dimension))
         else:
             return
         await asyncio.to_thread(
@@ -247,6 +251,10 @@ class KnowledgeBase:
     def index_of(self, pack: str) -> HybridIndex | None:
         """The pack's indexes (None: no knowledge), for measuring rankings on their own."""
         return self._indexes.get(pack)
+
+    def chunks_of(self, pack: str) -> list[ChunkRecord]:
+        """Every indexed chunk of ``pack``."""
+        return list(self._chunks.get(pack, {}).values())
 
     def chunk(self, pack: str, key: int) -> ChunkRecord:
         """One indexed chunk of ``pack`` by its key."""
@@ -263,7 +271,7 @@ class KnowledgeBase:
             return []
         if embedding is None:
             embedding = (await asyncio.to_thread(self.encoder.encode, [query]))[0]
-        vector = np.asarray(embedding, dtype=np.float32).reshape(-1)
+        vector = sentence_part(np.asarray(embedding).reshape(-1), self.dimension)
         chunks = self._chunks[pack]
         return [
             self._passage(pack, chunks[hit.key], hit.score, hit.ranks)
