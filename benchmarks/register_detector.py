@@ -5,7 +5,12 @@ for plain questions, so a dialect label there is mostly a false one), examples o
 labels there (to read by hand), and its cost per turn.
 
     .venv/bin/python benchmarks/register_detector.py [--datasets ../shared/datasets] \\
-        [--examples 8] [--out /tmp/register.md]
+        [--examples 8] [--multivalue /tmp/warmline-dialects] [--out /tmp/register.md]
+
+``--multivalue``: the BANKING77 test rows ``benchmarks/dialects.py build --groups aave indian``
+rewrote with Multi-VALUE's documented features of each variety (an independent source of
+feature-bearing text, though not how speakers of the variety write): the share the detector
+labels with the variety, beside the share of the same rows, unrewritten.
 
 The labelled set was written by the same hands as the cues: its figures are an optimistic
 estimate. The rates on CLINC150 and BANKING77 are the independent check.
@@ -87,6 +92,35 @@ def rates(name: str, texts: list[str], examples: int) -> list[str]:
     return out
 
 
+MULTIVALUE = {"aave": "aae", "indian": "indian_english"}
+
+
+def multivalue(cache: Path, datasets: Path) -> list[str]:
+    """Per Multi-VALUE group, the share of its rewritten rows labelled with the variety, and
+    of the same rows as written."""
+    with (datasets / "banking77" / "test.csv").open(encoding="utf-8") as f:
+        originals = [row["text"] for row in csv.DictReader(f)]
+    out = ["### Multi-VALUE rewrites of BANKING77 test rows", ""]
+    out += [
+        "| group | rows | labelled the variety | as written: labelled it |",
+        "|---|---|---|---|",
+    ]
+    for group, label in MULTIVALUE.items():
+        path = cache / f"test_{group}.csv"
+        if not path.exists():
+            continue
+        with path.open(encoding="utf-8") as f:
+            rows = [(int(row["row"]), row["text"]) for row in csv.DictReader(f)]
+        changed = [(i, text) for i, text in rows if text != originals[i]]
+        hit = sum(read_style(text).dialect == label for _, text in changed)
+        base = sum(read_style(originals[i]).dialect == label for i, _ in changed)
+        n = len(changed)
+        out.append(
+            f"| `{group}` -> `{label}` | {n} | {hit / n:.1%} ({hit}) | {base / n:.1%} ({base}) |"
+        )
+    return out
+
+
 def cost(texts: list[str]) -> float:
     """Mean microseconds per turn over ``texts`` (after one warm-up pass)."""
     for text in texts[:200]:
@@ -101,6 +135,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--datasets", type=Path, default=ROOT.parent / "shared" / "datasets")
     parser.add_argument("--examples", type=int, default=8)
+    parser.add_argument("--multivalue", type=Path, help="benchmarks/dialects.py's cache")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     rows = labelled()
@@ -115,6 +150,8 @@ def main() -> None:
     texts = corpus(args.datasets)
     for name, found in texts.items():
         out += ["", *rates(name, found, args.examples)]
+    if args.multivalue:
+        out += ["", *multivalue(args.multivalue, args.datasets)]
     every = [t for found in texts.values() for t in found]
     out += ["", f"cost: {cost(every):.0f} µs per turn (mean over {len(every):,} texts)"]
     report = "\n".join(out)

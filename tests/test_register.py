@@ -31,6 +31,7 @@ SET = Path(__file__).parent / "data" / "register_set.tsv"
         ("Ion know why my payment failed", "aae", "aae:ion"),
         ("She stay getting charged late fees", "aae", "aae:habitual_stay"),
         ("I ain't got no card yet", "aae", "aae:negative_concord"),
+        ("It's a charge I ain't make.", "aae", "aae:aint_for_didnt"),
         ("He don't never answer when I call", "aae", "aae:third_person_s_absence"),
         ("Kindly do the needful.", "indian_english", "indian_english:do_the_needful"),
         ("Please revert to me with the status.", "indian_english", "indian_english:revert"),

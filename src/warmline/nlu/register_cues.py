@@ -171,6 +171,10 @@ AAE: tuple[Cue, ...] = (
          r"repl(?:y|ies|ied)|responds?|responded|calls?|called|helps?|helped|picks?|picked|seems?|"
          r"knows?|cares?|happens?|happened|works?|worked|loads?|loaded|shows?|showed)\b))" + _E),
     _cue("aae", "aint", 0.5, _words("ain't", "aint")),
+    _cue("aae", "aint_for_didnt", 1.0, needs="ain't aint", pattern=
+         rf"{_W}(ain't|aint)\s+(make|made|tell|help|say|do|get|give|see|know|call|send|pay|"
+         r"recognize|recognise|order|ask|sign|touch|buy|use|receive|hear|come|go|mean|want|"
+         r"even\s+(make|tell|help|say|do|get|order|ask|call|send|pay|use))" + _E),
     _cue("aae", "third_person_s_absence", 0.5, needs="he she it", pattern=
          rf"{_W}(he|she|it)\s+(don't|dont|have|do|go|say|work|want|need|keep|come|try|take|"
          r"look|seem|cost|charge|show|get|give|know|mean|send|tell|let)" + _E,
