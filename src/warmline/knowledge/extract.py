@@ -2,14 +2,17 @@
 it, shortened to what answers (one to three sentences in the document's order; a list item
 with the sentence that leads into it), and the passage they come from, which the reply cites.
 
-A sentence is scored by how many of the question's content words it holds (those only in the
-passage's title or section path count half: they say what the whole passage is about), and,
+A sentence is scored by how many of the question's content words it holds (those only
+elsewhere in its passage, its title or section path count half: they say what the whole
+passage is about; a question asking how much, how many or how long favours a sentence with a
+number), and,
 when a similarity function is passed in, by the embedding similarity of the sentence to the
 question. The best sentence of the best passages wins; its neighbours join it when they also
 answer, a sentence opening with "This" or "It" brings the one it refers to. Pure: no I/O."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -19,6 +22,15 @@ from warmline.knowledge.words import Sentence, content_set, content_words, split
 MAX_SENTENCES = 3
 MAX_ITEMS = 6
 NEIGHBOUR_SHARE = 0.6  # a neighbour joins when it scores this share of the best sentence
+QUANTITY_BONUS = 0.25  # a question asking how much, how many, how long: a sentence with a number
+_QUANTITY = re.compile(
+    r"\bhow (?:much|many|long|old|soon|far|big|heavy|late|early)\b|\bwhen\b|\bwhat time\b|"
+    r"\b(?:cost|costs|fee|fees|price|charge|max|maximum|minimum|limit|deadline)\b",
+    re.IGNORECASE,
+)
+_QUANTITY_FACT = re.compile(
+    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|free)\b", re.I
+)
 _REFERRING = ("this ", "it ", "that ", "these ", "they ", "those ", "such ", "however")
 
 
@@ -88,7 +100,7 @@ def extract(
     asked = content_set(question)
     if not asked or not passages:
         return None
-    scored = _score_all(asked, passages[:top], similarity)
+    scored = _score_all(asked, passages[:top], similarity, bool(_QUANTITY.search(question)))
     if not scored:
         return None
     best = max(scored, key=lambda s: (s.score, -s.passage, -s.sentence.index))
@@ -104,17 +116,22 @@ def extract(
 
 
 def _score_all(
-    asked: frozenset[str], passages: Sequence[PassageLike], similarity: Similarity | None
+    asked: frozenset[str],
+    passages: Sequence[PassageLike],
+    similarity: Similarity | None,
+    quantity: bool = False,
 ) -> list[_Scored]:
     out: list[_Scored] = []
     for i, passage in enumerate(passages):
-        heading = heading_words(passage)
+        around = heading_words(passage) | content_set(passage.text)
         sentences = split_sentences(passage.text)
         sims = list(similarity([s.full for s in sentences])) if similarity and sentences else []
         for j, sentence in enumerate(sentences):
             words = content_set(sentence.full)
-            hits = len(asked & words) + 0.5 * len((asked & heading) - words)
+            hits = len(asked & words) + 0.5 * len((asked & around) - words)
             score = hits / len(asked)
+            if quantity and _QUANTITY_FACT.search(sentence.full):
+                score += QUANTITY_BONUS
             if sims:
                 score = 0.7 * score + 0.3 * max(0.0, float(sims[j]))
             score -= 0.02 * i  # of two as good, the passage ranked first

@@ -155,6 +155,7 @@ def content_words(text: str) -> list[str]:
     return [w for w in out if w]
 
 
+@functools.lru_cache(maxsize=16384)
 def content_set(text: str) -> frozenset[str]:
     return frozenset(content_words(text))
 

@@ -43,6 +43,7 @@ from warmline.services.reports import Reports
 from warmline.services.rollout import Rollouts
 from warmline.services.stock import StockView
 from warmline.services.turn.holds import CountingRecorder
+from warmline.services.turn.knowledge import KnowledgeReader, language_model
 from warmline.services.turn.stock_holds import Holds
 from warmline.settings import Settings
 from warmline.storage.advisory_locks import AdvisoryLocks
@@ -251,6 +252,18 @@ async def open_knowledge(
     return knowledge
 
 
+async def knowledge_answers(
+    settings: Settings, engine: AsyncEngine, service: ConversationService, clock: Clock | None
+) -> KnowledgeBase | None:
+    """The packs' knowledge, and the turn's knowledge stage answering from it
+    (``services/turn/knowledge.py``), with the language model of ``WARMLINE_LLM_URL`` when
+    one is set (for the packs whose ``knowledge.llm`` is on)."""
+    knowledge = await open_knowledge(settings, engine, service.packs, clock)
+    if knowledge is not None:
+        service.perceiver.knowledge = KnowledgeReader(knowledge, language_model(settings))
+    return knowledge
+
+
 def warm(packs: PackRegistry) -> None:
     """Read one turn with each pack, so that everything loaded on first use (the language
     identifier, the date parser, the model sessions' first run) is loaded now."""
@@ -355,7 +368,7 @@ class Runtime:
             marks,
             anomaly,
             analytics,
-            await open_knowledge(settings, engine, packs, clock),
+            await knowledge_answers(settings, engine, service, clock),
         )
 
     async def aclose(self) -> None:
@@ -366,6 +379,9 @@ class Runtime:
         if store is not None:  # what this worker changed last reaches Redis before it goes
             await store.sync()
         await self.backoffice.aclose()
+        reader = self.conversations.perceiver.knowledge
+        if reader is not None and reader.llm is not None:
+            await reader.llm.aclose()
         await self.broker.aclose()
         await self.conversations.locks.aclose()
         await self.repository.aclose()
