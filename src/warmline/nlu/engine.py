@@ -28,7 +28,14 @@ from pathlib import Path
 from typing import Any
 
 from warmline.domain.pack import DomainPack
-from warmline.domain.understanding import DialogueActs, TurnContext, Understanding, Zone
+from warmline.domain.understanding import (
+    Affect,
+    DialogueActs,
+    EntityMention,
+    TurnContext,
+    Understanding,
+    Zone,
+)
 from warmline.nlu.acts import read_acts, without_openers
 from warmline.nlu.affect import AffectDetector
 from warmline.nlu.embeddings import Encoder
@@ -185,17 +192,8 @@ class NluEngine:
             ranking, zone, rule, used = read
         if zone != "confident" or rule.endswith(_SISTERS):
             notes.append(rule)
-        affect = None
-        if self.affect is not None:
-            recent = [clean_text(t) for t in context.recent]
-            affect = self.affect.read(
-                cleaned,
-                embedding[0],
-                context.model_copy(update={"recent": recent}),
-                intent=ranking.scores[0].intent if zone != "out_of_scope" else None,
-                values=[m.value for m in entities],
-                states=states,
-            )
+        intent = ranking.scores[0].intent if zone != "out_of_scope" else None
+        affect = self._affect(cleaned, embedding[0], states, context, intent, entities)
         return Understanding(
             text=cleaned,
             ranking=ranking.scores[:5],
@@ -209,6 +207,29 @@ class NluEngine:
             topics=turn_topics(cleaned),
             acts=acts,
             style=read_style(cleaned) if guess.language == "en" else None,  # nlu/register.py
+        )
+
+    def _affect(
+        self,
+        cleaned: str,
+        vector: Any,
+        states: Any,
+        context: TurnContext,
+        intent: str | None,
+        entities: list[EntityMention],
+    ) -> Affect | None:
+        """How the customer seems to feel (``affect.py``), from the turn's embedding and the
+        recent turns; None without an affect detector."""
+        if self.affect is None:
+            return None
+        recent = [clean_text(t) for t in context.recent]
+        return self.affect.read(
+            cleaned,
+            vector,
+            context.model_copy(update={"recent": recent}),
+            intent=intent,
+            values=[m.value for m in entities],
+            states=states,
         )
 
     def _embed(self, cleaned: str) -> tuple[Any, Any]:
