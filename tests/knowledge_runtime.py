@@ -40,10 +40,11 @@ def knowledge_pack(folder: Path, *, llm: bool = False, min_support: float | None
 
 @asynccontextmanager
 async def knowledge_runtime(
-    encoder: Encoder, model_cache: Path, folder: Path, **settings: Any
+    encoder: Encoder, model_cache: Path, folder: Path, llm: bool | None = None, **settings: Any
 ) -> AsyncIterator[Runtime]:
-    llm = bool(settings.get("llm_url"))
-    pack = knowledge_pack(folder, llm=llm)
+    """A runtime over the knowledge pack; its ``knowledge.llm`` is on when ``llm`` says so
+    (None: when a language model is set)."""
+    pack = knowledge_pack(folder, llm=bool(settings.get("llm_url")) if llm is None else llm)
     built = await Runtime.build(
         test_settings(model_cache, packs=[str(pack)], **settings),
         transport=httpx.ASGITransport(app=create_backoffice()),

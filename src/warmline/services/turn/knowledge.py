@@ -19,7 +19,7 @@ from warmline.errors import ConnectorError
 from warmline.knowledge.answer import failed, ground, phrased
 from warmline.knowledge.extract import PassageLike
 from warmline.policy.knowledge import may_phrase, wants_knowledge
-from warmline.privacy.pii import mask
+from warmline.privacy.pii import find_pii, mask
 from warmline.services.telemetry import stage
 from warmline.services.turn.context import Turn
 from warmline.settings import Settings
@@ -45,28 +45,41 @@ class KnowledgeReader:
         if understanding is None or not wants_knowledge(turn.state, understanding, turn.pack):
             return None
         with stage("knowledge"):
-            question = understanding.text
+            question = without_personal_data(understanding.text)
             passages = await self.base.search(turn.pack.pack, question, k=PASSAGES)
             grounding = ground(question, passages)
             if self.llm is not None and may_phrase(grounding, turn.pack):
-                grounding = await self._phrased(self.llm, grounding, passages)
+                masked = mask(understanding.text)
+                grounding = await self._phrased(self.llm, masked, grounding, passages)
         return grounding
 
     @staticmethod
     async def _phrased(
-        llm: LanguageModelClient, grounding: Grounding, passages: Sequence[PassageLike]
+        llm: LanguageModelClient,
+        masked: str,
+        grounding: Grounding,
+        passages: Sequence[PassageLike],
     ) -> Grounding:
+        """The model's phrasing of the answer to the ``masked`` question, checked."""
         shown = [
             PromptPassage(p.title, " > ".join(p.section_path[1:]), p.text)
             for p in passages[:PHRASED_FROM]
         ]
         try:
-            text = await llm.answer(mask(grounding.question), shown)
+            text = await llm.answer(masked, shown)
         except ConnectorError as exc:
             return failed(grounding, exc.message)
         if not text:
             return failed(grounding, "the language model said it does not know")
         return phrased(grounding, text, passages[:PHRASED_FROM])
+
+
+def without_personal_data(text: str) -> str:
+    """``text`` without the personal data in it (an email address, a card number: what the
+    customer asks about is in the other words), for the search and the answer's scoring."""
+    for found in sorted(find_pii(text), key=lambda f: -f.start):
+        text = f"{text[: found.start]} {text[found.end :]}"
+    return " ".join(text.split())
 
 
 def language_model(settings: Settings) -> LanguageModelClient | None:
