@@ -27,12 +27,15 @@ from warmline.domain.events import (
     SegmentsNoted,
     Understood,
 )
+from warmline.domain.pack import DomainPack
 from warmline.domain.understanding import IntentScore, TurnContext, Understanding
 from warmline.errors import ConflictError
 from warmline.nlu.embeddings import Encoder
-from warmline.nlu.engine import NluEngine
+from warmline.nlu.engine import NluEngine, training_data
+from warmline.nlu.intents import IntentClassifierConfig
 from warmline.services.audit import AuditLog
 from warmline.services.learning import Learning
+from warmline.services.model_evaluation import cross_validated
 from warmline.services.runtime import Runtime
 from warmline.storage.audit import AuditRepository
 from warmline.storage.conversations import ConversationRepository
@@ -242,3 +245,16 @@ async def test_promotions_are_numbered_per_pack_and_a_race_is_refused(
         if not is_sqlite(url):
             await empty_postgres(engine)
         await engine.dispose()
+
+
+def test_the_packs_own_examples_cross_validated_as_a_baseline(
+    mini_pack: DomainPack, encoder: Encoder
+) -> None:
+    # the embedding view alone: quick, and the folds are what is tested
+    light = IntentClassifierConfig(
+        calibration_folds=0, typo_weight=0, ngram_weight=0, name_examples=False, spelling=False
+    )
+    found = cross_validated(mini_pack, encoder, folds=2, config=light)
+    assert found is not None
+    assert (found["folds"], found["n"]) == (2, len(training_data(mini_pack)[0]))
+    assert 0.5 < found["accuracy"] <= 1.0

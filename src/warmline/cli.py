@@ -987,7 +987,7 @@ def train(
         str | None, typer.Option(help="the pack: a name in WARMLINE_PACKS, shipped, or a YAML")
     ] = None,
     holdout_share: Annotated[
-        float, typer.Option(min=0.05, max=0.9, help="share of the new corrections held out")
+        float, typer.Option(min=0.05, max=0.9, help="share of the corrections held out")
     ] = 0.3,
     promote: Annotated[
         bool, typer.Option(help="promote the candidate if the gate passes it")
@@ -995,6 +995,9 @@ def train(
     note: Annotated[str, typer.Option(help="why, kept with the promotion")] = "",
     status: Annotated[
         bool, typer.Option(help="only show the model version each pack serves")
+    ] = False,
+    baseline: Annotated[
+        bool, typer.Option(help="also cross-validate the pack's own examples (a baseline)")
     ] = False,
     output: Annotated[
         Literal["table", "json"], typer.Option("--format", help="table or json")
@@ -1017,7 +1020,7 @@ def train(
             raise typer.BadParameter("name the pack to retrain", param_hint="--pack")
         run = asyncio.run(
             train_pack(settings, pack, holdout_share=holdout_share, promote=promote,
-                       actor=_actor(actor), note=note)
+                       actor=_actor(actor), note=note, baseline=baseline)
         )  # fmt: skip
     except WarmlineError as exc:
         _fail(exc)
@@ -1081,6 +1084,13 @@ def _print_training(run: Any, output: str) -> None:
         f"skipped {len(run.skipped)}",
         highlight=False,
     )
+    if run.baseline is not None:
+        b = run.baseline
+        console.print(
+            f"the pack's own examples, {b['folds']}-fold cross-validated: {b['accuracy']:.1%} "
+            f"read right (n {b['n']})",
+            highlight=False,
+        )
     verdict = "passes" if run.verdict.promote else "refuses"
     console.print(f"gate {verdict}:", highlight=False)
     for reason in run.verdict.reasons:

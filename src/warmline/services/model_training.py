@@ -40,6 +40,7 @@ from warmline.services.model_evaluation import (
     GroupFigures,
     Reviewed,
     ReviewedLike,
+    cross_validated,
     figures,
     score,
     split,
@@ -73,6 +74,7 @@ class TrainRun:
     groups: tuple[GroupFigures, ...]
     verdict: Verdict
     promoted: Promotion | None = None
+    baseline: dict[str, Any] | None = None  # the pack's examples, cross-validated
 
     @property
     def serving_version(self) -> int:
@@ -106,6 +108,7 @@ class TrainRun:
                 "correction": v.settings.correction,
             },
             "promoted": self.promoted.version if self.promoted is not None else None,
+            "baseline": self.baseline,
         }
 
 
@@ -164,10 +167,12 @@ class ModelTrainer:
         pack: DomainPack,
         reviewed: Sequence[ReviewedLike],
         holdout_share: float = HOLDOUT_SHARE,
+        baseline: bool = False,
     ) -> TrainRun:
         """Train the candidate (the pack's examples, the serving corrections and the new ones
         trained on), read the held-out corrections with it and with the serving model, and
-        judge it (``policy/promotion.py``)."""
+        judge it (``policy/promotion.py``); with ``baseline``, the pack's examples'
+        cross-validated accuracy beside."""
         if not 0 < holdout_share < 1:
             raise InputError(f"the held-out share is {holdout_share}; it must be in (0, 1)")
         serving = (await self.repo.serving(pack.pack)).get(pack.pack)
@@ -200,6 +205,9 @@ class ModelTrainer:
             tuple(held),
             tuple(figures(scored, (verdict.overall, *verdict.groups))),
             verdict,
+            baseline=await asyncio.to_thread(cross_validated, pack, self.encoder)
+            if baseline
+            else None,
         )
 
     async def promote(self, run: TrainRun, actor: str, note: str = "") -> TrainRun:
@@ -282,6 +290,7 @@ async def train_pack(
     actor: str = "warmline",
     note: str = "",
     encoder: Encoder | None = None,
+    baseline: bool = False,
 ) -> TrainRun:
     """``warmline train``: the pack's reviewed corrections (``services/learning.py``), the
     candidate judged and, with ``promote``, promoted when the gate passes it."""
@@ -291,7 +300,7 @@ async def train_pack(
     async with open_learning(settings.database_url) as learning:
         reviewed = await learning.reviewed_examples(pack.pack)
     async with open_trainer(settings, encoder) as trainer:
-        run = await trainer.evaluate(pack, reviewed, holdout_share)
+        run = await trainer.evaluate(pack, reviewed, holdout_share, baseline)
         return await trainer.promote(run, actor, note) if promote else run
 
 
