@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import text
 
 from warmline.analytics.facts import ConversationFacts
 from warmline.analytics.outcomes import fold
@@ -32,11 +33,11 @@ from warmline.services.analytics import Analytics
 from warmline.services.report_dimensions import checked_report, known_dimensions
 from warmline.storage.analytics import AnalyticsRepository
 from warmline.storage.conversations import ConversationRepository
-from warmline.storage.database import create_engine, session_factory
+from warmline.storage.database import create_engine, is_sqlite, session_factory
 from warmline.storage.migrate import upgrade
 
 from .parity_facts import planted
-from .test_analytics import RULES, T0, FixedClock
+from .test_analytics import BACKENDS, RULES, T0, FixedClock
 
 NOW = T0 + timedelta(hours=2)
 
@@ -49,8 +50,8 @@ def said(minutes: int, text: str) -> list[Event]:
 
 def conversation(channel: str, *texts: str, escalate: bool = False) -> list[Event]:
     log: list[Event] = [ConversationStarted(at=T0, pack="retail", channel=channel)]
-    for minute, text in enumerate(texts, start=1):
-        log += said(minute, text)
+    for minute, words in enumerate(texts, start=1):
+        log += said(minute, words)
     if escalate:
         log.append(Escalated(at=T0 + timedelta(minutes=9), trigger="customer_request"))
     return log
@@ -92,14 +93,23 @@ def test_erased_words_give_no_register_or_dialect() -> None:
     assert style_of(fold("a", erased).segments()) == {}
 
 
-@pytest.fixture
-async def analytics() -> AsyncIterator[Analytics]:
+@pytest.fixture(params=BACKENDS)
+async def analytics(request: pytest.FixtureRequest) -> AsyncIterator[Analytics]:
     """The four conversations appended event by event, the worker's copy of each tally
-    forgotten before every append: each continues from the stored row."""
-    engine = create_engine("sqlite+aiosqlite:///:memory:")
+    forgotten before every append: each continues from the stored row. On SQLite, and on
+    PostgreSQL when WARMLINE_TEST_POSTGRES_URL is set."""
+    url: str = request.param
+    if url == "postgres":
+        url = request.getfixturevalue("postgres_database")
+    engine = create_engine(url)
     await upgrade(engine)
+    if not is_sqlite(url):  # the run's database is shared by its tests
+        async with engine.begin() as connection:
+            await connection.execute(
+                text("TRUNCATE analytics_facts, events, conversations CASCADE")
+            )
     found = Analytics(AnalyticsRepository(engine), RULES, FixedClock(NOW))
-    repo = ConversationRepository(session_factory(engine), single_writer=True)
+    repo = ConversationRepository(session_factory(engine), single_writer=is_sqlite(url))
     repo.after_append = found.on_append
     for cid, log in LOGS.items():
         await repo.create(cid, "retail", None, "web", log[:1], T0)
