@@ -5,9 +5,11 @@ the append's transaction), the facts of a period's conversations, the metrics pe
 
 from __future__ import annotations
 
+import json
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,7 +21,7 @@ from warmline.analytics.outcomes import OutcomeRules, Tally, advance, facts, fol
 from warmline.domain.events import Event
 from warmline.errors import InputError
 from warmline.settings import Settings
-from warmline.storage.analytics import DIMENSION_NAME, AnalyticsRepository, Period
+from warmline.storage.analytics import DIMENSION_NAME, MOMENTS, AnalyticsRepository, Period
 from warmline.storage.database import create_engine
 from warmline.storage.migrate import upgrade
 from warmline.types import Clock, SystemClock
@@ -119,6 +121,17 @@ def tally_of(row: Mapping[str, Any]) -> Tally:
     )
 
 
+@dataclass(frozen=True)
+class Combination:
+    """The conversations of one combination of segment values and one escalation trigger:
+    the report's sums and, in ``moments``, the sums and squares the parity monitor tests
+    (``storage/analytics.py``'s ``MOMENTS``)."""
+
+    segments: dict[str, str]
+    sums: Sums
+    moments: dict[str, float]
+
+
 class Analytics:
     """Built by the runtime (the projection hook wired into the conversation repository) or
     on a database URL by ``open_analytics`` (the command line)."""
@@ -209,10 +222,20 @@ class Analytics:
         found = await self.store.dimensions(period_of(since, until, pack))
         return sorted(set(BUILT_IN) | set(found))
 
-    async def moments(self, period: Period) -> list[dict[str, Any]]:
-        """Per dimension and group, what the parity monitor tests (``storage/analytics.py``'s
-        ``segment_moments``), summed in SQL."""
-        return await self.store.segment_moments(period, *self._now_and_windows())
+    async def combinations(self, period: Period) -> list[Combination]:
+        """The period's sums per combination of segment values and trigger, summed in SQL
+        (``storage/analytics.py``): any dimension's groups are added up from them."""
+        found = await self.store.combinations(period, *self._now_and_windows())
+        parsed: dict[str, dict[str, str]] = {}
+        combinations = []
+        for part in found:
+            text, trigger = part.pop("segments"), part.pop("trigger")
+            if text not in parsed:
+                parsed[text] = json.loads(text)
+            extras = {name: float(part.pop(name) or 0.0) for name in MOMENTS}
+            sums = Sums.of(part, {trigger: int(part["escalated"] or 0)} if trigger else {})
+            combinations.append(Combination(parsed[text], sums, extras))
+        return combinations
 
     async def rebuild(self, batch: int = 500) -> int:
         """Refold every conversation's log into the projection, oldest first; returns how many

@@ -2,9 +2,11 @@
 period and a pack, the headline figures with their counts, the figures per day (per hour for a
 short period), per group of a chosen dimension with the parity monitor's flags, the
 escalations by trigger, and a page of the conversations behind a group or a day. Every figure
-is summed in SQL over the analytics projection (``storage/analytics.py``); the parity flags
-come from the same sums (``analytics/parity_stats.py``), so a long period costs one scan per
-figure, not one row per conversation in Python."""
+is summed in SQL over the analytics projection (``storage/analytics.py``): the page is two
+grouped scans of the period, one per combination of segment values and trigger (the tiles,
+the groups of any dimension and the parity monitor's input are added up from it: the flags
+are tested from sums, ``analytics/parity_stats.py``) and one per day or hour; no figure reads a
+row per conversation into Python."""
 
 from __future__ import annotations
 
@@ -19,7 +21,13 @@ from warmline.analytics.outcomes import OutcomeRules, facts
 from warmline.analytics.parity import ParityRow, ParitySettings
 from warmline.analytics.parity_stats import Groups, Moments, parity_of_moments
 from warmline.errors import InputError
-from warmline.services.analytics import Analytics, check_dimension, tally_of
+from warmline.services.analytics import (
+    BUILT_IN,
+    Analytics,
+    Combination,
+    check_dimension,
+    tally_of,
+)
 from warmline.storage.analytics import Period
 
 DAY_S, HOUR_S = 86_400, 3_600
@@ -124,23 +132,38 @@ def _figures(s: Sums, rules: OutcomeRules) -> dict[str, Figure]:
     return {name: Figure(name, value, n) for name, value, n in figures(s, rules)}
 
 
+def whole(combinations: list[Combination]) -> Sums:
+    """The period's sums, all groups together, with the escalations by trigger."""
+    return sum((c.sums for c in combinations), Sums())
+
+
+def by_group(combinations: list[Combination], by: str) -> dict[str, Sums]:
+    """The sums per group of dimension ``by`` (``(none)``: without a value for it)."""
+    groups: dict[str, Sums] = {}
+    for c in combinations:
+        group = c.segments.get(by) or UNKNOWN_GROUP
+        groups[group] = groups[group] + c.sums if group in groups else c.sums
+    return groups
+
+
 async def overview(analytics: Analytics, view: View, parity: ParitySettings) -> Overview:
-    """Everything the page draws, each part one grouped scan of the period."""
-    whole = (await analytics.groups(view.period(), None)).get("", Sums())
-    rules = analytics.rules
-    tiles = _figures(whole, rules)
+    """Everything the page draws: two grouped scans of the period (the combinations of
+    segment values, and the series), the rest added up from them."""
+    found = await analytics.combinations(view.period())
+    total = whole(found)
     triggers = [
-        (trigger, count, count / whole.n if whole.n else 0.0)
-        for trigger, count in sorted(whole.triggers.items(), key=lambda t: (-t[1], t[0]))
+        (trigger, count, count / total.n if total.n else 0.0)
+        for trigger, count in sorted(total.triggers.items(), key=lambda t: (-t[1], t[0]))
     ]
-    found = await analytics.dimensions(view.since, view.until, view.pack)
+    tiles = _figures(total, analytics.rules)
+    dimensions = {key for c in found for key in c.segments} | set(BUILT_IN) | {view.by}
     return Overview(
         view=view,
         tiles=[tiles[name] for name in TILES],
         triggers=triggers,
         series=await series(analytics, view),
-        segments=await segments(analytics, view, parity),
-        dimensions=sorted(set(found) | {view.by}),
+        segments=segments_of(found, view.by, parity, analytics.rules),
+        dimensions=sorted(dimensions),
     )
 
 
@@ -157,63 +180,78 @@ async def series(analytics: Analytics, view: View) -> dict[str, Any]:
         labels.append(datetime.fromtimestamp(bucket * size, UTC).isoformat())
         shown = _figures(found.get(bucket, Sums()), analytics.rules)
         for name in SERIES:
-            values[name].append(
-                shown[name].value if shown[name].n or name == "conversations" else None
-            )
+            empty = not shown[name].n and name != "conversations"
+            values[name].append(None if empty else shown[name].value)
             counts[name].append(shown[name].n)
     return {"bucket": "hour" if size == HOUR_S else "day", "labels": labels, "values": values,
             "n": counts}  # fmt: skip
 
 
 async def segments(analytics: Analytics, view: View, settings: ParitySettings) -> list[SegmentRow]:
-    """Each group of ``view.by`` with every metric and the parity rows flagged for it (the
-    monitor run over every dimension of the period, as ``warmline parity`` runs it)."""
-    groups = await analytics.groups(view.period(), view.by)
-    flagged = [
-        r for r in await parity_rows(analytics, view.period(), settings)
-        if r.flagged and r.dimension == view.by
-    ]  # fmt: skip
-    rows = []
+    """Each group of ``view.by`` with every metric and its parity flags."""
+    found = await analytics.combinations(view.period())
+    return segments_of(found, view.by, settings, analytics.rules)
+
+
+def segments_of(
+    found: list[Combination], by: str, settings: ParitySettings, rules: OutcomeRules
+) -> list[SegmentRow]:
+    """Each group of ``by``, the largest first, with every metric and the parity rows
+    flagged for it: the monitor run over every dimension of the period, as ``warmline
+    parity`` runs it, so that a flag here is the command's flag."""
+    groups = by_group(found, by)
+    rows = parity_of_moments(moments_by_dimension(found, rules), settings)
+    flagged = [r for r in rows if r.flagged and r.dimension == by]
+    shown = []
     for group in sorted(groups, key=lambda g: (-groups[g].n, g)):
         mine = tuple(r for r in flagged if r.group == group)
-        shown = {
+        cells = {
             name: replace(f, flags=tuple(r for r in mine if r.metric == PARITY_METRIC.get(name)))
-            for name, f in _figures(groups[group], analytics.rules).items()
+            for name, f in _figures(groups[group], rules).items()
         }
-        rows.append(SegmentRow(group, shown, mine))
-    return rows
+        shown.append(SegmentRow(group, cells, mine))
+    return shown
 
 
 async def parity_rows(
     analytics: Analytics, period: Period, settings: ParitySettings
 ) -> list[ParityRow]:
-    """The parity monitor over the period's conversations, from sums per group in SQL."""
-    return parity_of_moments(
-        moments_by_dimension(await analytics.moments(period), analytics.rules), settings
-    )
+    """The parity monitor over the period's conversations, from sums in SQL: the same rows
+    as ``analytics/parity.py``'s ``parity`` over their facts."""
+    found = await analytics.combinations(period)
+    return parity_of_moments(moments_by_dimension(found, analytics.rules), settings)
 
 
-def moments_by_dimension(found: list[dict[str, Any]], rules: OutcomeRules) -> Mapping[str, Groups]:
-    """SQL's per-group sums (``segment_moments``) as the parity monitor's ``Moments``."""
-    a, b = rules.bot_conversation_cost, rules.human_minute_cost / 60.0
+def moments_by_dimension(found: list[Combination], rules: OutcomeRules) -> Mapping[str, Groups]:
+    """Each dimension's groups with the parity monitor's ``Moments``, added up from the
+    combinations (a conversation without a value for a dimension is in none of its groups)."""
+    added: dict[tuple[str, str], tuple[Sums, dict[str, float]]] = {}
+    for c in found:
+        for dimension, group in c.segments.items():
+            sums, extras = added.get((dimension, group), (Sums(), {}))
+            more = {k: extras.get(k, 0.0) + v for k, v in c.moments.items()}
+            added[dimension, group] = (sums + c.sums, more)
     dimensions: dict[str, dict[str, tuple[int, Mapping[str, Moments]]]] = {}
-    for r in found:
-        v = {k: (val or 0) for k, val in r.items() if k not in ("dimension", "group")}
-        n, settled, h = int(v["n"]), int(v["settled"]), float(v["human_total"])
-        moments = {
-            "escalation_rate": Moments(n, float(v["escalated"])),
-            "containment": Moments(settled, float(v["contained"])),
-            "abandonment": Moments(settled, float(v["abandoned"])),
-            "fcr": Moments(settled, float(v["fcr"])),
-            "csat": Moments(int(v["rated"]), float(v["satisfied"])),
-            "aht": Moments(n, float(v["aht_total"]), float(v["aht_squares"])),
-            "ces": Moments(int(v["ces_n"]), float(v["ces_total"]), float(v["ces_squares"])),
-            "cost": Moments(
-                n, n * a + b * h, n * a * a + 2 * a * b * h + b * b * float(v["human_squares"])
-            ),
-        }
-        dimensions.setdefault(str(r["dimension"]), {})[str(r["group"])] = (n, moments)
+    for (dimension, group), (sums, extras) in added.items():
+        dimensions.setdefault(dimension, {})[group] = (sums.n, _moments(sums, extras, rules))
     return dimensions
+
+
+def _moments(s: Sums, x: Mapping[str, float], rules: OutcomeRules) -> dict[str, Moments]:
+    """One group's values of each parity metric (``analytics/parity.py``'s ``METRICS``)."""
+    a, b, h = rules.bot_conversation_cost, rules.human_minute_cost / 60.0, x["human_total"]
+    return {
+        "escalation_rate": Moments(s.n, float(s.escalated)),
+        "containment": Moments(s.settled, float(s.contained)),
+        "abandonment": Moments(s.settled, float(s.abandoned)),
+        "fcr": Moments(s.settled, float(s.fcr)),
+        "csat": Moments(s.rated, float(s.satisfied)),
+        "aht": Moments(s.n, x["aht_total"], x["aht_squares"]),
+        "ces": Moments(s.ces_n, s.ces_total, x["ces_squares"]),
+        "cost": Moments(
+            s.n, s.n * a + b * h, s.n * a * a + 2 * a * b * h + b * b * x["human_squares"]
+        ),
+    }
 
 
 @dataclass(frozen=True)

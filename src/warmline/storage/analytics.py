@@ -8,12 +8,13 @@ instead of refolding every conversation's log.
 Every figure the dashboard shows is summed here, grouped in SQL: by a dimension (a column, or
 its key in the segments JSON: ``segments[key].as_string()``, the same expression on SQLite
 and PostgreSQL), by escalation trigger, by day or hour (``series``), and per segment group of
-every dimension at once for the parity monitor (``segment_moments``: the JSON unnested with
-``json_each``); a page of one group's or one day's rows (``page``) and the rows of an export
+per combination of segment values for the dashboard and the parity monitor
+(``combinations``: every dimension's groups added up from one scan); a page of one group's or one day's rows (``page``) and the rows of an export
 (``stream``) are read in order, a batch at a time."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -37,7 +38,6 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
-    true,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -212,24 +212,17 @@ def _sums(now_s: float, abandon_after_s: float, fcr_s: float) -> list[Any]:
     ]
 
 
-def _moments(now_s: float, abandon_after_s: float, fcr_s: float) -> list[Any]:
-    """What the parity monitor's tests need of each group, beyond the counts: the sums and
-    sums of squares of the means it compares (handling time, effort score, person time)."""
-    o = _outcomes(now_s, abandon_after_s, fcr_s)
-    aht = FACTS.c.bot_s + o["human"]
+MOMENTS = ("aht_total", "aht_squares", "ces_squares", "human_total", "human_squares")
+"""What the parity monitor's tests need beyond the report's sums (``_moments``)."""
+
+
+def _moments() -> list[Any]:
+    """The sums and sums of squares of the means the parity monitor compares: handling time
+    (the bot's and a person's), the effort score, a person's time (the cost's part)."""
+    aht = FACTS.c.bot_s + case((FACTS.c.joined == 1, FACTS.c.human_s), else_=0.0)
     return [
-        func.count().label("n"),
-        func.sum(FACTS.c.escalated).label("escalated"),
-        _count(o["settled"]).label("settled"),
-        _count(o["contained"]).label("contained"),
-        _count(o["left"]).label("abandoned"),
-        _count(o["fcr"]).label("fcr"),
-        func.count(FACTS.c.csat).label("rated"),
-        func.sum(FACTS.c.csat).label("satisfied"),
         func.sum(aht).label("aht_total"),
         func.sum(aht * aht).label("aht_squares"),
-        func.count(FACTS.c.ces).label("ces_n"),
-        func.sum(FACTS.c.ces).label("ces_total"),
         func.sum(FACTS.c.ces * FACTS.c.ces).label("ces_squares"),
         func.sum(FACTS.c.human_s).label("human_total"),
         func.sum(FACTS.c.human_s * FACTS.c.human_s).label("human_squares"),
@@ -338,35 +331,26 @@ class AnalyticsRepository:
         )
         return await self._all(query)
 
-    def _unnested(self) -> Any:
-        """Each row's segments as (key, value) rows: ``json_each`` on SQLite, its text twin
-        on PostgreSQL (a set-returning function in FROM is lateral there)."""
-        name = "json_each_text" if self._engine.dialect.name == "postgresql" else "json_each"
-        return getattr(func, name)(FACTS.c.segments).table_valued("key", "value")
-
-    async def segment_moments(
+    async def combinations(
         self, period: Period, now_s: float, abandon_after_s: float, fcr_s: float
     ) -> list[dict[str, Any]]:
-        """Per dimension and group of every segment key (a conversation without a value for
-        a dimension is in none of its groups), what the parity monitor tests: one scan."""
-        kv = self._unnested()
-        keys = [kv.c.key.label("dimension"), kv.c.value.label("group")]
-        query = (
-            select(*keys, *_moments(now_s, abandon_after_s, fcr_s))
-            .select_from(FACTS)
-            .join(kv, true())
-            .where(*_where(period))
-            .group_by(*keys)
-        )
+        """The report's sums and the parity monitor's moments per combination of segment
+        values (the segments JSON as text) and escalation trigger: one grouped scan from which
+        the whole period's figures, those per group of any dimension and the parity monitor's
+        input are all added up without another read. A period has few combinations (packs x
+        channels x languages x tiers x arms...), far fewer than conversations."""
+        keys = [cast(FACTS.c.segments, String).label("segments"), FACTS.c.trigger]
+        figures = [*_sums(now_s, abandon_after_s, fcr_s), *_moments()]
+        query = select(*keys, *figures).where(*_where(period)).group_by(*keys)
         return await self._all(query)
 
     async def dimensions(self, period: Period) -> list[str]:
         """The segment keys the period's conversations have, in name order."""
-        kv = self._unnested()
-        query = (
-            select(kv.c.key).distinct().select_from(FACTS).join(kv, true()).where(*_where(period))
-        )
-        return sorted(str(row["key"]) for row in await self._all(query))
+        query = select(cast(FACTS.c.segments, String)).distinct().where(*_where(period))
+        with map_storage_errors("read the analytics"):
+            async with self._engine.connect() as connection:
+                texts = list((await connection.execute(query)).scalars())
+        return sorted({key for text in texts for key in json.loads(text)})
 
     async def page(
         self, period: Period, offset: int, limit: int
