@@ -216,10 +216,9 @@ def _corrected_later(requests: list[_Turn]) -> list[tuple[_Turn, Why]]:
     request re-opened), with the words of the correction's reason."""
     found = []
     for earlier, later in pairwise(requests):
-        reading = later.reading
+        acts = later.reading.acts if later.reading is not None else None
         codes = set(later.decided.decision.reason_codes()) if later.decided else set()
-        correction = reading is not None and reading.acts is not None
-        correction = correction and reading.acts.has("correction")  # type: ignore[union-attr]
+        correction = acts is not None and acts.has("correction")
         if correction or "request_reopened" in codes:
             how = "re-opened the request" if "request_reopened" in codes else "corrected it"
             found.append((earlier, Why("disagreement", f"the customer {how} in the next turn")))
@@ -236,7 +235,7 @@ def _thumbs_down(requests: list[_Turn], events: Sequence[Event]) -> list[tuple[_
     for turn in requests:
         down = [p for p in turn.replies if thumbs.get(p) is False]
         if down:
-            found.append((turn, Why("thumbs_down", "the customer gave the reply a thumb down")))
+            found.append((turn, Why("thumbs_down", "the customer found the answer to it not helpful")))
     return found
 
 
