@@ -31,6 +31,7 @@ from warmline.web import (
     console_holds,
     console_incidents,
     console_review,
+    help,
     pages,
     widget,
 )
@@ -132,6 +133,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(api_docs.router)
     app.include_router(pages.router)
     app.include_router(widget.router)
+    app.include_router(help.router)
     app.include_router(console.router)
     app.include_router(console_holds.router)
     app.include_router(console_incidents.router)

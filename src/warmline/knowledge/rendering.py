@@ -5,6 +5,8 @@ links other than http(s), mailto and relative ones are dropped (markdown-it's li
 
 from __future__ import annotations
 
+import re
+
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
@@ -47,6 +49,10 @@ def render_markdown(text: str) -> tuple[str, list[tuple[int, str, str]]]:
     tokens = _MD.parse(text)
     slugger = Slugger()
     headings: list[tuple[int, str, str]] = []
+    for token in tokens:
+        for child in token.children or []:
+            if child.type == "link_open":
+                child.attrSet("href", _help_link(str(child.attrGet("href") or "")))
     for index, token in enumerate(tokens):
         if token.type != "heading_open":
             continue
@@ -57,6 +63,17 @@ def render_markdown(text: str) -> tuple[str, list[tuple[int, str, str]]]:
     if headings and headings[0][0] == 1:
         tokens = _without_first_h1(tokens)
     return _MD.renderer.render(tokens, _MD.options, {}), headings
+
+
+_SUFFIX = re.compile(r"\.(md|markdown|html?|txt|pdf)(?=$|#)", re.I)
+
+
+def _help_link(href: str) -> str:
+    """A relative link to another document (``refunds.md#timing``) as its help page's
+    (``refunds#timing``); other links as they are."""
+    if not href or href.startswith(("/", "#")) or re.match(r"^[a-z][a-z0-9+.-]*:", href, re.I):
+        return href
+    return _SUFFIX.sub("", href, count=1)
 
 
 def _without_first_h1(tokens: list[Token]) -> list[Token]:

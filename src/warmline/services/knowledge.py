@@ -25,7 +25,7 @@ from warmline.knowledge.fusion import Fusion
 from warmline.knowledge.index import HybridIndex
 from warmline.knowledge.passage import Passage
 from warmline.knowledge.reading import DocumentError, kind_of, read_document
-from warmline.knowledge.rendering import markdown_of
+from warmline.knowledge.rendering import markdown_of, render_markdown
 from warmline.knowledge.vectors import sentence_dimension, sentence_part
 from warmline.nlu.embeddings import Encoder
 from warmline.services.packs import resolve_pack_path
@@ -81,6 +81,19 @@ class KnowledgeSource:
                     f"({doc_id_of(name)}); rename one"
                 )
         return dict(sorted(found.items()))
+
+
+@dataclass(frozen=True)
+class HelpPage:
+    """A document as its help page shows it: the title, the article as safe HTML (raw HTML
+    in the source escaped, every heading with its anchor) and its sections (level, heading,
+    anchor) for the page's contents."""
+
+    pack: str
+    doc_id: str
+    title: str
+    html: str
+    sections: list[tuple[int, str, str]]
 
 
 @dataclass
@@ -304,11 +317,17 @@ class KnowledgeBase:
             page = f"/help/{quote(pack)}/{quote(doc_id)}"
         return f"{page}#{anchor}" if anchor else page
 
+    async def page(self, pack: str, doc_id: str) -> HelpPage:
+        """The help page of one ingested document (``DocumentNotFound`` when there is none)."""
+        document = await self.document(pack, doc_id)
+        html, sections = await asyncio.to_thread(render_markdown, document.body)
+        return HelpPage(pack, doc_id, document.title, html, sections)
+
     async def document(self, pack: str, doc_id: str) -> DocumentRecord:
         """One ingested document of ``pack`` (``DocumentNotFound`` when there is none)."""
         found = await self.repository.document(pack, doc_id) if pack in self.sources else None
         if found is None:
-            raise DocumentNotFound(f"no document '{doc_id}' in the help centre of '{pack}'")
+            raise DocumentNotFound(f"no such document in the help centre of '{pack}'")
         return found
 
 
