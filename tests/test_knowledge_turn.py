@@ -110,3 +110,22 @@ async def test_the_api_returns_the_citations(runtime: Runtime) -> None:
     assert "24 hours" in reply["text"]
     assert reply["citations"][0]["title"] == "At the airport"
     assert reply["citations"][0]["url"].startswith("/help/mini_airline/airport#")
+
+
+def test_the_page_draws_citations_as_escaped_links_to_pages_only() -> None:
+    from warmline.domain.grounding import Citation
+    from warmline.web.pages import templates
+
+    citations = [
+        Citation(title="<b>Pets</b>", url="/help/airline/pets#fee", section="Fee & more"),
+        Citation(title="script", url="javascript:alert(1)", section=""),
+        Citation(title="elsewhere", url="//evil.example/x", section=""),
+        Citation(title="backslash", url="/\\evil.example/x", section=""),
+        Citation(title="company", url="https://help.example.com/pets#fee", section=""),
+    ]
+    html = templates.get_template("_citations.html").render(line={"citations": citations})
+    assert "&lt;b&gt;Pets&lt;/b&gt;: Fee &amp; more" in html and "<b>" not in html
+    assert 'href="/help/airline/pets#fee"' in html
+    assert 'href="https://help.example.com/pets#fee"' in html
+    assert "javascript:" not in html and "evil.example" not in html
+    assert html.count("<a ") == 2

@@ -73,7 +73,14 @@ class Extract:
 
     @property
     def text(self) -> str:
-        return "\n".join(self.sentences)
+        """The answer as the customer reads it: prose sentences run on, a list's lead-in
+        and each item on a line of their own."""
+        out, previous = "", ""
+        for line in self.sentences:
+            listed = line.startswith("- ") or previous.startswith("- ") or previous.endswith(":")
+            out += ("\n" if listed else " ") + line if out else line
+            previous = line
+        return out
 
 
 @dataclass(frozen=True)
