@@ -47,7 +47,7 @@ KINDS = ("understood", "decided", "wrapped_up", "answer_rated")
 SETTLE_S = 60.0
 BATCH = 5000
 LOGS_AT_ONCE = 200
-PAGE_BATCHES = 4
+PAGE_BATCHES = 2
 """A page load collects at most this many batches of events (the rest on the next load)."""
 
 
