@@ -6,6 +6,7 @@ and rebuilt when an ingest changes them (bm25s has no update; faiss's HNSW canno
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,8 +21,8 @@ from warmline.knowledge.fusion import Fused, Fusion, Ranking
 KEYWORD = "bm25"
 DENSE = "dense"
 EXACT_LIMIT = 20_000  # up to this many chunks an exact scan is quick enough (docs/knowledge.md)
-HNSW_M = 32
-HNSW_EF_CONSTRUCTION = 80
+HNSW_M = 16
+HNSW_EF_CONSTRUCTION = 64
 HNSW_EF_SEARCH = 128
 
 
@@ -99,11 +100,12 @@ class VectorIndex:
         if self.approximate:
             import faiss
 
-            faiss.omp_set_num_threads(1)  # one query at a time: threads only contend
             graph = faiss.IndexHNSWFlat(self.dimension, HNSW_M, faiss.METRIC_INNER_PRODUCT)
             graph.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
             graph.hnsw.efSearch = HNSW_EF_SEARCH
+            faiss.omp_set_num_threads(os.cpu_count() or 1)  # the build: every core
             graph.add(self._matrix)
+            faiss.omp_set_num_threads(1)  # one query at a time: threads would only contend
             self._graph = graph
         self._built = True
 

@@ -37,8 +37,10 @@ from warmline.types import Clock, SystemClock
 
 log = logging.getLogger("warmline.knowledge")
 
-FUSION = Fusion("rrf", rrf_k=60.0)
-"""The fusion searches use: chosen on the tau2 banking tasks' dev split (docs/knowledge.md)."""
+FUSION = Fusion("rrf", rrf_k=5.0)
+"""The fusion searches use: reciprocal rank with k = 5, chosen on the dev splits (the demo
+questions' section@3, ties broken by the tau2 banking tasks' recall@5 + @10; docs/knowledge.md,
+benchmarks/knowledge_retrieval.py)."""
 
 
 class DocumentNotFound(NotFound):
