@@ -1,8 +1,9 @@
 """The register and dialect detector (``nlu/register.py``): precision and recall per label on
 the labelled set (``tests/data/register_set.tsv``), how often it labels plain service
 questions non-standard (CLINC150 and BANKING77 train texts: written by crowd workers asked
-for plain questions, so a dialect label there is mostly a false one), examples of what it
-labels there (to read by hand), and its cost per turn.
+for plain questions, so a dialect label there is mostly a false one), the same on casual
+writing (GoEmotions' Reddit comments, where some AAE and British English is expected),
+examples of what it labels there (to read by hand), and its cost per turn.
 
     .venv/bin/python benchmarks/register_detector.py [--datasets ../shared/datasets] \\
         [--examples 8] [--multivalue /tmp/warmline-dialects] [--out /tmp/register.md]
@@ -62,7 +63,12 @@ def corpus(datasets: Path) -> dict[str, list[str]]:
     clinc = json.loads((datasets / "clinc150" / "data_full.json").read_text("utf-8"))
     with (datasets / "banking77" / "train.csv").open(encoding="utf-8") as f:
         banking = [row["text"] for row in csv.DictReader(f)]
-    return {"CLINC150 train": [text for text, _ in clinc["train"]], "BANKING77 train": banking}
+    found = {"CLINC150 train": [text for text, _ in clinc["train"]], "BANKING77 train": banking}
+    reddit = datasets / "goemotions" / "train.tsv"
+    if reddit.exists():  # casual writing: Reddit comments, where some AAE is expected
+        lines = reddit.read_text("utf-8").splitlines()
+        found["GoEmotions train (Reddit)"] = [line.split("\t", 1)[0] for line in lines]
+    return found
 
 
 def rates(name: str, texts: list[str], examples: int) -> list[str]:

@@ -46,6 +46,7 @@ _EMOJI_FIRST = chr(EMOJI_FROM)
 _EMOTICON_CHARS = frozenset(":;=<")
 DRAWN_OUT_MIN_LETTERS = 4
 SLIP_MIN_LETTERS = 3
+_CONTRACTED = ("'s", "'re", "'m", "'ve", "'d", "'ll")
 
 _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'"})
 _WORD = re.compile(r"[A-Za-z][A-Za-z']*")
@@ -56,6 +57,7 @@ _SHOUTED_PUNCT = re.compile(r"[!?]{2,}")
 _LOWER_I = re.compile(r"(?<![\w'])i(?![\w])")
 _FINAL_PUNCT = re.compile(r"[.!?)\"'\]]\s*$")
 _UPPER = re.compile(r"[A-Z]")
+_LAST_WORD = re.compile(r"([a-z0-9']+)\s*$")
 
 _CUES: tuple[Cue, ...] = (*DIALECT_CUES, *REGISTER)
 _BY_PHRASE: dict[str, list[int]] = {}
@@ -155,17 +157,17 @@ def _found(cue: Cue, pattern: re.Pattern[str], lower: str) -> list[str]:
 
 
 def _after_one_of(word: str, words: frozenset[str]) -> bool:
-    """``word`` is one of ``words``, or one slip from one ("wil", "cna", "shoud")."""
-    if word in words:
+    """``word`` is one of ``words``, a contracted auxiliary ("what's he building", "where're
+    they going") or one slip from one ("wil", "cna", "shoud")."""
+    if word in words or word.endswith(_CONTRACTED):
         return True
     return len(word) >= SLIP_MIN_LETTERS and not words.isdisjoint(edits1(word))
 
 
 def _word_before(text: str, at: int) -> str:
-    before = text[:at].rstrip()
-    if not before or not (before[-1].isalpha() or before[-1] == "'"):
-        return ""  # the start, or punctuation between: a new clause
-    return before.split()[-1]
+    """The word right before ``at``; "" at the start or after punctuation (a new clause)."""
+    found = _LAST_WORD.search(text, 0, at)
+    return found.group(1) if found else ""
 
 
 def _verb_form(word: str) -> bool:

@@ -106,13 +106,15 @@ NOT_VERBS = frozenset(
     _list(
         "thing nothing something anything everything morning evening during king ring spring string "
         "bring sing wing sling sting swing cling fling wring ceiling sibling pudding wedding ping "
-        "bling ding lightning sterling shilling earring awning icing"
+        "bling ding lightning sterling shilling earring awning icing fucking freaking frigging "
+        "friggin frickin effing flipping"
     )
 )
-"""Words ending in "-ing" that are no verb's "-ing" form."""
+"""Words ending in "-ing" that are no verb's "-ing" form (or an intensifier: "she fucking
+sucks")."""
 
 _ING = r"([a-z]{2,}ing|[a-z]{3,}in'?)"
-_SUBJECT = r"(i|you|he|she|it|we|they|y'all|yall|u|this|that|people|everybody|everyone)"
+_SUBJECT = r"(i|you|he|she|it|we|they|y'all|yall|u|this|people|everybody|everyone)"
 _DET_NOUN = (
     r"((?:my|the|your|ur|this|that|our|their|his|her)\s+(?!(?:will|would|shall|should|can|"
     r"could|may|might|must|shouldnt|couldnt|wouldnt|cant|wont|is|was|has|does|did|to)\b)[a-z]+)"
@@ -133,7 +135,7 @@ AAE: tuple[Cue, ...] = (
     _cue("aae", "habitual_be", 1.0, needs="be", pattern=
          rf"{_W}{_DET_NOUN}\s+{_ADVERB}be\s+{_ING}{_E}", not_after=AUXILIARIES),
     _cue("aae", "copula_absence", 1.0, needs="he she they we y'all yall", pattern=
-         rf"{_W}(he|she|they|we|y'all|yall)\s+{_ADVERB}({_ING}|late|wrong|broke|busy|closed|tripping|"
+         rf"{_W}(he|she|they|we|y'all|yall)\s+{_ADVERB}({_ING}|late|wrong|busy|tripping|"
          r"trippin|lying|lyin|finna|gon)" + _E, not_after=AUXILIARIES),
     _cue("aae", "copula_absence", 0.5, needs="he she they we", pattern=
          rf"{_W}(he|she|they|we)\s+(gonna|tryna|not\s+(here|there|home)){_E}",
