@@ -102,7 +102,12 @@ def _figure(f: Figure) -> dict[str, Any]:
 
 def _flag(row: Any) -> dict[str, Any]:
     gap = row.difference or 0.0
-    text = f"{gap * 100:+.1f} pts" if row.metric not in ("aht", "ces", "cost") else f"{gap:+,.2f}"
+    if row.metric == "aht":
+        text = f"{gap:+,.0f} s"
+    elif row.metric in ("ces", "cost"):
+        text = f"{gap:+,.2f}"
+    else:
+        text = f"{gap * 100:+.1f} pts"
     return {"metric": row.metric, "gap": text, "reference": row.reference_group,
             "p": row.p_adjusted}  # fmt: skip
 
