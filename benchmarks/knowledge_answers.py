@@ -230,7 +230,7 @@ async def main(args: argparse.Namespace) -> None:
     if args.mistakes:
         print(f"\nmistakes ({splits[0]})\n" + mistakes(tally, splits[0], args.mistakes))
     if args.turns:
-        from benchmarks.knowledge_turns import turn_figures
+        from knowledge_turns import turn_figures  # beside this script
 
         print("\n" + await turn_figures(items, splits))
 
