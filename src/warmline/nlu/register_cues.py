@@ -87,11 +87,13 @@ AUXILIARIES = frozenset(
         "did don't doesn't didn't won't wouldn't can't cannot couldn't shouldn't isn't aren't wasn't "
         "weren't have has had haven't hasn't hadn't to let lets let's make makes made help helps "
         "see saw watch hear heard that whether gonna wanna gotta going need needs having dont doesnt "
-        "didnt wont wouldnt cant couldnt shouldnt isnt arent wasnt werent havent hasnt"
+        "didnt wont wouldnt cant couldnt shouldnt isnt arent wasnt werent havent hasnt "
+        "for with at of from about by"
     )
 )
 """Words after which a pronoun and a bare verb, "be" or an "-ing" form are standard English:
-"will it be", "does it work", "are they charging", "let it go", "whether it be"."""
+"will it be", "does it work", "are they charging", "let it go", "whether it be"; and the
+prepositions, after which "y'all" or "you" is an object ("scared for y'all saying")."""
 OBJECT_BEFORE = AUXILIARIES | frozenset(
     _list("get got getting keep kept leave left find found want wanted like would")
 )
