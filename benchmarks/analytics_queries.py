@@ -241,7 +241,6 @@ def dashboard_asks(analytics: Analytics) -> list[tuple[str, Any]]:
     over 90. A SQLite file is checkpointed after the load, as the server does in the
     background (the loader's WAL would otherwise hold the whole database)."""
     from warmline.services import dashboard
-    from warmline.services.dashboard_export import export_facts
 
     last = (END - timedelta(days=1)).date()
     month = dashboard.view_of(last - timedelta(days=29), last, None, "channel", last)
@@ -251,13 +250,10 @@ def dashboard_asks(analytics: Analytics) -> list[tuple[str, Any]]:
     day = dashboard.view_of(last, last, None, "channel", last)
     chosen = ParitySettings()
 
-    async def export(fmt: Any) -> list[int]:
-        return [len(part) async for part in export_facts(analytics, day, fmt)]
-
     def combinations(view: Any) -> Any:
         return lambda: analytics.combinations(view.period())
 
-    return [
+    page = [
         ("dashboard: combinations scan (tiles, table, flags), 30 days", combinations(month)),
         ("dashboard: combinations scan, 90 days", combinations(quarter)),
         ("dashboard: series per day, 30 days", lambda: dashboard.series(analytics, month)),
@@ -283,6 +279,19 @@ def dashboard_asks(analytics: Analytics) -> list[tuple[str, Any]]:
             "report --by arm:opener (a JSON key, 90 days)",
             lambda: analytics.report(quarter.since, "arm:opener"),
         ),
+    ]
+    return page + drill_asks(analytics, month, by_arm, day)
+
+
+def drill_asks(analytics: Analytics, month: Any, by_arm: Any, day: Any) -> list[tuple[str, Any]]:
+    """The drill-down's pages and the export of one day."""
+    from warmline.services import dashboard
+    from warmline.services.dashboard_export import export_facts
+
+    async def export(fmt: Any) -> list[int]:
+        return [len(part) async for part in export_facts(analytics, day, fmt)]
+
+    return [
         (
             "drill-down: channel=sms, page 1, 30 days",
             lambda: _listed(dashboard.conversations(analytics, month, "sms", None, 1)),
