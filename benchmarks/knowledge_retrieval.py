@@ -192,6 +192,28 @@ def matches(passage: Passage, gold: list[dict[str, str]], section: bool) -> bool
     return False
 
 
+async def timings(
+    kb: KnowledgeBase, questions: list[dict[str, Any]], vectors: Any, repeat: int
+) -> dict[str, float]:
+    """Search latency over the questions: with the turn's embedding given, and encoding."""
+    given, encoded = [], []
+    for _ in range(repeat):
+        for q, v in zip(questions, vectors, strict=True):
+            t = time.perf_counter()
+            await kb.search(q["pack"], q["question"], 5, v)
+            given.append((time.perf_counter() - t) * 1000)
+            t = time.perf_counter()
+            await kb.search(q["pack"], q["question"], 5)
+            encoded.append((time.perf_counter() - t) * 1000)
+    return {
+        "embedding given p50": round(float(np.percentile(given, 50)), 2),
+        "embedding given p95": round(float(np.percentile(given, 95)), 2),
+        "query encoded p50": round(float(np.percentile(encoded, 50)), 2),
+        "query encoded p95": round(float(np.percentile(encoded, 95)), 2),
+        "searches": len(given),
+    }
+
+
 async def demo(args: argparse.Namespace) -> dict[str, Any]:
     data = yaml.safe_load(args.questions.read_text("utf-8"))
     questions = [q for q in data["questions"] if q.get("gold")]
@@ -236,27 +258,13 @@ async def demo(args: argparse.Namespace) -> dict[str, Any]:
                 ]
                 row[f"{split} {level}@3"] = round(statistics.fmean(hits), 3)
         rows[name] = row
-    given, encoded = [], []
-    for _ in range(args.repeat):
-        for q, v in zip(questions, vectors, strict=True):
-            t = time.perf_counter()
-            await kb.search(q["pack"], q["question"], 5, v)
-            given.append((time.perf_counter() - t) * 1000)
-            t = time.perf_counter()
-            await kb.search(q["pack"], q["question"], 5)
-            encoded.append((time.perf_counter() - t) * 1000)
+    latency = await timings(kb, questions, vectors, args.repeat)
     return {
         "questions": len(questions),
         "chunks": {p: len(kb.chunks_of(p)) for p in packs},
         "ingest_s": round(ingest_s, 1),
         "recall": rows,
-        "latency_ms": {
-            "embedding given p50": round(float(np.percentile(given, 50)), 2),
-            "embedding given p95": round(float(np.percentile(given, 95)), 2),
-            "query encoded p50": round(float(np.percentile(encoded, 50)), 2),
-            "query encoded p95": round(float(np.percentile(encoded, 95)), 2),
-            "searches": len(given),
-        },
+        "latency_ms": latency,
     }
 
 

@@ -20,7 +20,7 @@ from warmline.knowledge.fusion import Fused, Fusion, Ranking
 
 KEYWORD = "bm25"
 DENSE = "dense"
-EXACT_LIMIT = 20_000  # up to this many chunks an exact scan is quick enough (docs/knowledge.md)
+EXACT_LIMIT = 10_000  # up to this many chunks an exact scan is quick enough (docs/knowledge.md)
 HNSW_M = 16
 HNSW_EF_CONSTRUCTION = 64
 HNSW_EF_SEARCH = 128
