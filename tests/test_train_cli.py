@@ -165,6 +165,8 @@ def test_nothing_new_is_refused_and_exits_non_zero(database: str, mini_nlu: NluE
     assert json.loads(again.stdout)["promoted"] is None
     status = json.loads(runner.invoke(app, ["train", "--status", "--format", "json"]).stdout)
     assert [s["version"] for s in status] == [1]
+    audited = runner.invoke(app, ["audit", "list", "--subject", "pack:mini_airline"])
+    assert "model.promotion_refused" in audited.output
 
 
 def test_a_pack_that_is_not_there_is_an_error(database: str) -> None:
