@@ -13,7 +13,7 @@ from warmline.domain.pack_loader import parse_pack
 from warmline.errors import ConfigurationError, PackError
 from warmline.knowledge.cache import EmbeddingCache
 from warmline.knowledge.chunking import chunk_document
-from warmline.knowledge.reading import read_document
+from warmline.knowledge.reading import DocumentError, read_document
 from warmline.nlu.embeddings import Encoder
 from warmline.services.knowledge import KnowledgeBase, KnowledgeSource
 from warmline.storage.database import create_engine, session_factory
@@ -221,3 +221,20 @@ def test_a_pack_knowledge_section_resolves_its_folder_beside_the_pack(tmp_path: 
     source = KnowledgeSource.of(pack, tmp_path / "packs" / "mini.yaml")
     assert source is not None and source.folder == (tmp_path / "docs").resolve()
     assert source.url == "https://help.example.com/" and "**/*.md" in source.include
+
+
+def test_a_pdf_is_read_into_paragraphs() -> None:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=12)
+    pdf.multi_cell(0, 8, "Refund policy")
+    pdf.ln(8)
+    pdf.multi_cell(0, 8, "Refunds reach your card within seven business days.")
+    document = read_document("policy/refunds.pdf", bytes(pdf.output()))
+    assert document.kind == "pdf" and document.title == "Refunds"
+    text = " ".join(p for s in document.sections for p in s.paragraphs)
+    assert "Refunds reach your card within seven business days." in text
+    with pytest.raises(DocumentError):
+        read_document("broken.pdf", b"%PDF-1.4 not really")
