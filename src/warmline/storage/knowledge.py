@@ -24,6 +24,7 @@ from sqlalchemy import (
     UniqueConstraint,
     delete,
     func,
+    insert,
     select,
 )
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -175,13 +176,22 @@ class KnowledgeRepository:
                 rows = [_document_row(pack, document) for document, _chunks in documents]
                 session.add_all(rows)
                 await session.flush()
-                chunk_rows = [
-                    [_chunk_row(row.id, chunk) for chunk in chunks]
+                values = [
+                    _chunk_values(row.id, chunk)
                     for row, (_document, chunks) in zip(rows, documents, strict=True)
+                    for chunk in chunks
                 ]
-                session.add_all([c for each in chunk_rows for c in each])
-                await session.flush()
-                return gone, [[c.id for c in each] for each in chunk_rows]
+                ids: list[int] = []
+                if values:  # one multi-row INSERT ... RETURNING, ids in the rows' order
+                    insert_rows = insert(KnowledgeChunkRow).returning(
+                        KnowledgeChunkRow.id, sort_by_parameter_order=True
+                    )
+                    ids = list((await session.execute(insert_rows, values)).scalars())
+                keys, start = [], 0
+                for _document, chunks in documents:
+                    keys.append(ids[start : start + len(chunks)])
+                    start += len(chunks)
+                return gone, keys
 
     async def _delete(self, session: AsyncSession, pack: str, paths: list[str]) -> list[int]:
         ids = select(KnowledgeDocumentRow.id).where(
@@ -229,15 +239,15 @@ def _document_row(pack: str, document: DocumentRecord) -> KnowledgeDocumentRow:
     )
 
 
-def _chunk_row(document_id: int, chunk: ChunkRecord) -> KnowledgeChunkRow:
-    return KnowledgeChunkRow(
-        document_id=document_id,
-        position=chunk.position,
-        section_path=list(chunk.section_path),
-        anchor=chunk.anchor,
-        text=chunk.text,
-        embedding=np.asarray(chunk.embedding, dtype="<f4").tobytes(),
-    )
+def _chunk_values(document_id: int, chunk: ChunkRecord) -> dict[str, Any]:
+    return {
+        "document_id": document_id,
+        "position": chunk.position,
+        "section_path": list(chunk.section_path),
+        "anchor": chunk.anchor,
+        "text": chunk.text,
+        "embedding": np.asarray(chunk.embedding, dtype="<f4").tobytes(),
+    }
 
 
 def _chunk(row: KnowledgeChunkRow, doc: KnowledgeDocumentRow) -> ChunkRecord:
