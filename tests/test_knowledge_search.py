@@ -4,6 +4,7 @@ on PostgreSQL (the same code: the vectors are stored as bytes and indexed in mem
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -156,3 +157,33 @@ def test_the_vector_index_is_exact_then_a_graph_and_follows_removals() -> None:
         index.remove([17])
         assert 17 not in {key for key, _ in index.search(vectors[17], 5)}
         assert len(index) == 299
+
+
+@pytest.mark.postgres
+async def test_workers_starting_together_ingest_one_after_the_other(
+    postgres_database: str, tmp_path: Path, encoder: Encoder
+) -> None:
+    """Every worker ingests at start: on PostgreSQL the pack's advisory lock serialises them,
+    and the second keeps what the first stored (no duplicate, no constraint error)."""
+    engine = create_engine(postgres_database)
+    await empty_postgres(engine)
+    await upgrade(engine)
+    for name, text in CORPUS.items():
+        (tmp_path / name).write_text(text)
+    workers = [
+        KnowledgeBase(
+            KnowledgeRepository(session_factory(create_engine(postgres_database))), encoder
+        )
+        for _ in range(3)
+    ]
+    source = KnowledgeSource("airline", tmp_path)
+    reports = await asyncio.gather(*(w.open([source]) for w in workers))
+    assert all(r[0].chunks == len(CORPUS) for r in reports)
+    stored = await KnowledgeRepository(session_factory(engine)).chunks("airline")
+    assert len(stored) == len(CORPUS)
+    keys = {c.key for c in stored}
+    for worker in workers:
+        assert {c.key for c in worker.chunks_of("airline")} == keys
+        [passage] = await worker.search("airline", "ZX-48", 1)
+        assert passage.doc_id == "chargers"
+    await engine.dispose()

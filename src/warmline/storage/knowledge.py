@@ -6,6 +6,7 @@ whole, chunks and all, in one transaction."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -26,12 +27,22 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    text,
+    tuple_,
 )
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
 from warmline.storage.errors import map_storage_errors
 from warmline.storage.tables import Base
+
+_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+
+
+def lock_key(pack: str) -> int:
+    """The pack's ingest lock key: 64 bits of a keyed hash of its name, as a signed bigint."""
+    digest = hashlib.blake2b(pack.encode("utf-8"), digest_size=8, person=b"warmline-know").digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 class KnowledgeDocumentRow(Base):
@@ -168,30 +179,75 @@ class KnowledgeRepository:
     ) -> tuple[list[int], list[list[int]]]:
         """In one transaction: delete the documents at ``removed`` and store ``documents`` (each
         in place of any of its path), chunks and all. Returns the ids of the chunks deleted and,
-        per document, of its chunks stored, in order."""
-        paths = removed + [document.path for document, _chunks in documents]
+        per document, of its chunks stored, in order.
+
+        On PostgreSQL the pack's advisory lock is held for the transaction, so workers starting
+        together ingest one after the other; a document another worker stored meanwhile with
+        the same content and encoder is kept, and its chunks' ids returned."""
         with map_storage_errors("store knowledge documents"):
             async with self._sessions() as session, session.begin():
+                if session.get_bind().dialect.name == "postgresql":
+                    await session.execute(_LOCK, {"key": lock_key(pack)})
+                kept = await self._kept(session, pack, documents)
+                fresh = [(d, c) for d, c in documents if d.path not in kept]
+                paths = removed + [document.path for document, _chunks in fresh]
                 gone = await self._delete(session, pack, paths)
-                rows = [_document_row(pack, document) for document, _chunks in documents]
-                session.add_all(rows)
-                await session.flush()
-                values = [
-                    _chunk_values(row.id, chunk)
-                    for row, (_document, chunks) in zip(rows, documents, strict=True)
-                    for chunk in chunks
+                ids = iter(await self._insert(session, pack, fresh))
+                keys = [
+                    kept[d.path] if d.path in kept else [next(ids) for _ in chunks]
+                    for d, chunks in documents
                 ]
-                ids: list[int] = []
-                if values:  # one multi-row INSERT ... RETURNING, ids in the rows' order
-                    insert_rows = insert(KnowledgeChunkRow).returning(
-                        KnowledgeChunkRow.id, sort_by_parameter_order=True
-                    )
-                    ids = list((await session.execute(insert_rows, values)).scalars())
-                keys, start = [], 0
-                for _document, chunks in documents:
-                    keys.append(ids[start : start + len(chunks)])
-                    start += len(chunks)
                 return gone, keys
+
+    async def _kept(
+        self,
+        session: AsyncSession,
+        pack: str,
+        documents: list[tuple[DocumentRecord, list[ChunkRecord]]],
+    ) -> dict[str, list[int]]:
+        """The documents already stored as they would be (same content, same encoder), by
+        path, with their chunks' ids in order."""
+        wanted = {d.path: (d.content_hash, d.encoder) for d, _chunks in documents}
+        if not wanted:
+            return {}
+        query = (
+            select(KnowledgeDocumentRow.path, KnowledgeChunkRow.id)
+            .outerjoin(KnowledgeChunkRow, KnowledgeChunkRow.document_id == KnowledgeDocumentRow.id)
+            .where(KnowledgeDocumentRow.pack == pack, KnowledgeDocumentRow.path.in_(wanted))
+            .where(
+                tuple_(KnowledgeDocumentRow.content_hash, KnowledgeDocumentRow.encoder).in_(
+                    list(set(wanted.values()))
+                )
+            )
+            .order_by(KnowledgeDocumentRow.path, KnowledgeChunkRow.position)
+        )
+        kept: dict[str, list[int]] = {}
+        for path, chunk_id in (await session.execute(query)).all():
+            if wanted.get(path) is not None:
+                kept.setdefault(path, []).extend([chunk_id] if chunk_id is not None else [])
+        return kept
+
+    async def _insert(
+        self,
+        session: AsyncSession,
+        pack: str,
+        documents: list[tuple[DocumentRecord, list[ChunkRecord]]],
+    ) -> list[int]:
+        """Insert the documents and their chunks; the chunks' ids, in order."""
+        rows = [_document_row(pack, document) for document, _chunks in documents]
+        session.add_all(rows)
+        await session.flush()
+        values = [
+            _chunk_values(row.id, chunk)
+            for row, (_document, chunks) in zip(rows, documents, strict=True)
+            for chunk in chunks
+        ]
+        if not values:
+            return []
+        statement = insert(KnowledgeChunkRow).returning(  # one multi-row INSERT ... RETURNING
+            KnowledgeChunkRow.id, sort_by_parameter_order=True
+        )
+        return list((await session.execute(statement, values)).scalars())
 
     async def _delete(self, session: AsyncSession, pack: str, paths: list[str]) -> list[int]:
         ids = select(KnowledgeDocumentRow.id).where(
