@@ -21,7 +21,7 @@ from warmline.knowledge.words import Sentence, content_set, content_words, split
 
 MAX_SENTENCES = 3
 MAX_ITEMS = 6
-NEIGHBOUR_SHARE = 0.6  # a neighbour joins when it scores this share of the best sentence
+NEIGHBOUR_SHARE = 0.5  # a neighbour joins when it scores this share of the best sentence
 QUANTITY_BONUS = 0.25  # a question asking how much, how many, how long: a sentence with a number
 _QUANTITY = re.compile(
     r"\bhow (?:much|many|long|old|soon|far|big|heavy|late|early)\b|\bwhen\b|\bwhat time\b|"
