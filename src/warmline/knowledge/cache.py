@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -35,7 +37,7 @@ class EmbeddingCache:
         file = self._file(*parts)
         try:
             file.parent.mkdir(parents=True, exist_ok=True)
-            temporary = file.with_suffix(".tmp.npy")
+            temporary = file.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp.npy")
             np.save(temporary, vectors, allow_pickle=False)
             temporary.replace(file)
         except OSError:  # a cache that cannot be written is only slower
