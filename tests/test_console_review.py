@@ -197,7 +197,8 @@ async def test_the_json_routes(runtime: Runtime, clients: dict[str, httpx.AsyncC
     assert first["segments"]["channel"] == "sms" and first["text"] == "where is my booking"
     item = first["id"]
     refused = await ana.post(f"{API}/{item}/label", json={"label": "teleport"})
-    assert refused.status_code == 422 and "not an intent" in refused.json()["detail"]
+    assert refused.status_code == 404 and "not an intent" in refused.json()["detail"]
+    assert refused.json()["code"] == "unknown_label"
     labelled = await ana.post(f"{API}/{item}/label", json={"label": "oos"})
     assert labelled.status_code == 200 and labelled.json()["label"] == "oos"
     assert labelled.json()["reviewer"] == "ana"

@@ -10,12 +10,12 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from warmline.api.deps import RuntimeDep, SignedInDep
 from warmline.api.problems import documented
 from warmline.api.sessions import require_csrf_when_signed_in
-from warmline.api.text import CleanText
+from warmline.api.text import CLEAN_PATTERN, CleanText
 from warmline.services.learning import PAGE_BATCHES, ReviewItem, learning_of
 
 ItemId = Annotated[int, Path(ge=1, le=2**31 - 1, description="the review item's id")]
@@ -29,11 +29,12 @@ router = APIRouter(
             400: "a text holds a lone surrogate, or the body is not valid UTF-8",
             401: "no agent is signed in, or the session has ended (not_signed_in)",
             403: "the CSRF token is missing, or the request comes from another site's page",
-            404: "no such review item",
-            409: "the item was dismissed already",
+            404: "no such review item, or the label is no intent of the item's pack nor oos "
+            "(not_found, unknown_label)",
+            409: "the item was dismissed already, or its pack is not loaded here",
             413: "the body is too large (request_too_large)",
-            422: "a field is invalid, or the label is neither an intent of the item's pack nor "
-            "oos (validation_error, invalid_input)",
+            422: "a field is invalid (validation_error) or a text holds a control character "
+            "(invalid_text)",
             429: "too many requests from this address (rate_limited; Retry-After)",
             503: "the database is unavailable for the moment (storage_unavailable)",
         }
@@ -92,6 +93,7 @@ class CollectedOut(BaseModel):
 
 
 class LabelIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     label: CleanText = Field(max_length=128, description="an intent of the item's pack, or oos")
 
 
@@ -100,7 +102,7 @@ async def review_items(
     agent: SignedInDep,
     runtime: RuntimeDep,
     view: Annotated[Literal["queue", "log"], Query()] = "queue",
-    pack: Annotated[str | None, Query(max_length=64)] = None,
+    pack: Annotated[str | None, Query(max_length=64, pattern=CLEAN_PATTERN)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[ReviewItemOut]:
     """The open items by value (``queue``: corrected and thumbs-down first, then the lowest

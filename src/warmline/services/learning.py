@@ -35,6 +35,7 @@ __all__ = [
     "Learning",
     "ReviewItem",
     "ReviewedExample",
+    "UnknownLabel",
     "learning_of",
     "open_learning",
     "rules_of",
@@ -49,6 +50,15 @@ BATCH = 5000
 LOGS_AT_ONCE = 200
 PAGE_BATCHES = 2
 """A page load collects at most this many batches of events (the rest on the next load)."""
+
+
+class UnknownLabel(InputError):
+    """A label that is no intent of the item's pack, nor ``oos``: bad input that names
+    something that does not exist, answered 404 like any unknown name."""
+
+    status = 404
+    title = "Unknown label"
+    code = "unknown_label"
 
 
 @dataclass(frozen=True)
@@ -138,7 +148,7 @@ class Learning:
     def choices(self, pack: str) -> list[str]:
         """The labels an item of ``pack`` may get: its intents, then ``oos``."""
         if pack not in self.intents:
-            raise InputError(f"pack {pack!r} is not loaded here: its intents are not known")
+            raise ConflictError(f"pack {pack!r} is not loaded here: its intents are not known")
         return [i for i in sorted(self.intents[pack]) if i != OOS_LABEL] + [OOS_LABEL]
 
     async def label(self, item_id: int, label: str, reviewer: str) -> ReviewItem:
@@ -147,7 +157,7 @@ class Learning:
         item = await self.get(item_id)
         label = label.strip()
         if label not in self.choices(item.pack):
-            raise InputError(f"{label[:64]!r} is not an intent of {item.pack}, nor {OOS_LABEL}")
+            raise UnknownLabel(f"{label[:64]!r} is not an intent of {item.pack}, nor {OOS_LABEL}")
         values = {"status": "labelled", "label": label}
         await self._review(item, values, STATUSES, reviewer, "review.label")
         return await self.get(item_id)

@@ -145,6 +145,8 @@ def _item(row: Any) -> ReviewItem:
     data["text"] = text if isinstance(text, str) else ""
     data["alternatives"] = [(str(a[0]), float(a[1])) for a in data["alternatives"] or []]
     data["reasons"] = [(str(r[0]), str(r[1])) for r in data["reasons"] or []]
+    for name in ("at", "reviewed_at", "created_at"):
+        data[name] = None if data[name] is None else _aware(data[name])
     data.pop("rank", None)
     return ReviewItem(**data)
 
