@@ -184,6 +184,20 @@ def test_a_candidate_carries_the_reading_and_the_segments() -> None:
     assert candidates("low", seeded()["low"], stricter) == []
 
 
+def test_a_request_reopened_in_the_next_turn_queues_the_turn_it_reopened() -> None:
+    log = [
+        started(at(0)),
+        *turn(at(0), "cancel my booking", [("cancel_reservation", 0.92)]),
+        *turn(
+            at(1), "no, I meant the other one", [("cancel_reservation", 0.9)],
+            codes=("request_reopened",),
+        ),
+    ]  # fmt: skip
+    (found,) = candidates("reopened", log)
+    assert (found.seq, found.codes) == (2, ["disagreement"])
+    assert "re-opened the request" in found.reasons[0].detail
+
+
 def test_a_correction_that_agrees_with_the_bot_is_no_misreading() -> None:
     agreed = WrappedUp(at=at(9), agent="ana", disposition="done", corrected_intent="baggage")
     log = [*seeded()["corrected"][:-1], agreed]
@@ -244,6 +258,18 @@ async def test_collecting_is_incremental_and_idempotent(engine: AsyncEngine) -> 
     later = await loop.collect()
     assert later.added == 1 and later.conversations == 1
     assert (await loop.counts())["open"] == 6
+    # a thumb down on a turn already queued for its low confidence adds the reason to it
+    thumb = AnswerRated(at=at(31), reply=1, helpful=False)
+    await repo.append("low", len(logs["low"]), [thumb], at(31))
+    assert (await loop.collect()).added == 0
+    low = next(i for i in await loop.queue() if i.conversation_id == "low")
+    assert low.codes == ["thumbs_down", "low_confidence"]
+    assert [i.conversation_id for i in await loop.queue()][:4] == [
+        "corrected",
+        "low",
+        "thumbs",
+        "sure",
+    ]
 
 
 async def test_events_newer_than_the_settling_time_are_read_again(engine: AsyncEngine) -> None:

@@ -203,36 +203,49 @@ class LearningRepository:
         return found
 
     async def save(self, rows: Sequence[Mapping[str, Any]], watermark: int | None) -> int:
-        """Add the items not there yet and bring the others' reading and reasons up to date,
-        then move the watermark (one transaction); how many were added."""
+        """Add the items not there yet and bring the others' reading and reasons up to date
+        where they changed, then move the watermark; how many were added. What is there is
+        read first on a connection of its own, so the transaction that writes begins with a
+        write (on SQLite a reader turned writer may be refused while another writes)."""
+        keys = [(r["conversation_id"], r["seq"]) for r in rows]
+        there = await self._existing(keys) if keys else {}
+        new = [dict(r) for r in rows if (r["conversation_id"], r["seq"]) not in there]
+        changed = [
+            r for r in rows
+            if (r["conversation_id"], r["seq"]) in there
+            and there[(r["conversation_id"], r["seq"])] != {n: r[n] for n in _REFRESHED}
+        ]  # fmt: skip
+        if not new and not changed and watermark is None:
+            return 0
         with map_storage_errors("save the review queue"):
             async with self._engine.begin() as connection:
-                added = await self._save_in(connection, rows) if rows else 0
+                if new:
+                    insert = _insert(connection.dialect.name)(ITEMS)
+                    await connection.execute(
+                        insert.on_conflict_do_nothing(index_elements=["conversation_id", "seq"]),
+                        new,
+                    )
+                for row in changed:
+                    await connection.execute(
+                        update(ITEMS)
+                        .where(ITEMS.c.conversation_id == row["conversation_id"])
+                        .where(ITEMS.c.seq == row["seq"])
+                        .values({name: row[name] for name in _REFRESHED})
+                    )
                 if watermark is not None:
                     await self._mark_in(connection, watermark)
-        return added
+        return len(new)
 
-    async def _save_in(self, connection: AsyncConnection, rows: Sequence[Mapping[str, Any]]) -> int:
-        keys = [(r["conversation_id"], r["seq"]) for r in rows]
-        existing = select(ITEMS.c.conversation_id, ITEMS.c.seq).where(
+    async def _existing(self, keys: list[tuple[str, int]]) -> dict[tuple[str, int], Any]:
+        """The refreshed columns of the items of ``keys`` already there."""
+        columns = [ITEMS.c[name] for name in _REFRESHED]
+        query = select(ITEMS.c.conversation_id, ITEMS.c.seq, *columns).where(
             tuple_(ITEMS.c.conversation_id, ITEMS.c.seq).in_(keys)
         )
-        there = {(cid, seq) for cid, seq in (await connection.execute(existing)).all()}
-        new = [dict(r) for r in rows if (r["conversation_id"], r["seq"]) not in there]
-        if new:
-            insert = _insert(connection.dialect.name)(ITEMS).on_conflict_do_nothing(
-                index_elements=["conversation_id", "seq"]
-            )
-            await connection.execute(insert, new)
-        for row in rows:
-            if (row["conversation_id"], row["seq"]) in there:
-                await connection.execute(
-                    update(ITEMS)
-                    .where(ITEMS.c.conversation_id == row["conversation_id"])
-                    .where(ITEMS.c.seq == row["seq"])
-                    .values({name: row[name] for name in _REFRESHED})
-                )
-        return len(new)
+        with map_storage_errors("read the review queue"):
+            async with self._engine.connect() as connection:
+                found = (await connection.execute(query)).all()
+        return {(row[0], row[1]): dict(zip(_REFRESHED, row[2:], strict=True)) for row in found}
 
     async def _mark_in(self, connection: AsyncConnection, last_event_id: int) -> None:
         insert = _insert(connection.dialect.name)(MARKS).values(
