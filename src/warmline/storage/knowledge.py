@@ -1,4 +1,4 @@
-"""The knowledge tables and repository (Alembic revision 0010): each pack's documents (path,
+"""The knowledge tables and repository (Alembic revision 0009): each pack's documents (path,
 content hash, title, citation link, the encoder that embedded them, when ingested, the text the
 help page renders) and their chunks (position, section path and anchor, text, and the
 embedding as float32 bytes, so SQLite and PostgreSQL store it alike). A document is replaced

@@ -1,4 +1,4 @@
-"""The promoted intent models' table and repository (Alembic revision 0009): for each pack,
+"""The promoted intent models' table and repository (Alembic revision 0010): for each pack,
 one row per promotion, numbered from 1, never rewritten. A row holds the reviewed corrections
 the model is trained on besides the pack's own examples (the review queue's item ids and the
 intent each was promoted with; their texts stay in the conversations' logs, read through the

@@ -1,8 +1,8 @@
 """model promotions: for each pack, the reviewed corrections its intent model is trained on,
 one row per promotion with its evaluation, who, when and why
 
-Revision ID: 0009
-Revises: 0010
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-03
 
 It follows 0010 (the knowledge tables), which was released first on top of 0008.
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009"
-down_revision = "0010"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
