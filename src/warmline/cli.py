@@ -734,7 +734,11 @@ def _analytics(use: Any) -> Any:
 def report(
     since: Annotated[str, typer.Option(help="conversations started on or after (YYYY-MM-DD)")],
     by: Annotated[
-        str, typer.Option(help="pack, channel, language, tier or arm:<experiment>")
+        str,
+        typer.Option(
+            help="pack, channel, language, register, dialect, tier, arm:<experiment> or "
+            "another segment the pack declares; one no conversation has is an error"
+        ),
     ] = "channel",
     until: Annotated[str | None, typer.Option(help="and before this date")] = None,
     pack: Annotated[str | None, typer.Option(help="only this pack's conversations")] = None,
@@ -747,7 +751,9 @@ def report(
         choices = ", ".join(REPORT_FORMATS)
         raise typer.BadParameter(f"'{output}': one of {choices}", param_hint="--format")
     start, end = _date(since, "--since"), _date(until, "--until")
-    rows = _analytics(lambda analytics: analytics.report(start, by, until=end, pack=pack))
+    from warmline.services.report_dimensions import checked_report
+
+    rows = _analytics(lambda analytics: checked_report(analytics, start, by, until=end, pack=pack))
     _print_report(rows, output)
 
 
