@@ -33,7 +33,9 @@ from warmline.knowledge.words import (
 MIN_SENTENCE_SUPPORT = 0.7
 """The coverage a sentence needs from the passage that supports it."""
 
-FILLER = frozenset({"sure", "certain", "cours", "absolut", "glad", "happi", "hope", "help", "great"})
+FILLER = frozenset(
+    {"sure", "certain", "cours", "absolut", "glad", "happi", "hope", "help", "great"}
+)
 """Stems of the words a reply is put in that claim nothing ("Sure.", "I hope this helps!")."""
 
 PairSimilarity = Callable[[str, Sequence[str]], Sequence[float]]
