@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from warmline.domain.pack import DomainPack
 from warmline.domain.pack_loader import load_pack
-from warmline.nlu.engine import vocabulary
+from warmline.nlu.embeddings import Encoder
+from warmline.nlu.engine import NluEngine, vocabulary
 from warmline.nlu.language import LanguageDetector
 
 RETAIL = Path(__file__).resolve().parents[1] / "src" / "warmline" / "demo" / "packs" / "retail.yaml"
@@ -62,3 +64,15 @@ def test_a_request_in_another_language_is_still_recognised(
 def test_without_the_packs_words_only_langid_and_the_length_decide() -> None:
     bare = LanguageDetector(["en"])
     assert bare.unsupported(bare.detect("exchange patio umbrella"))  # what the vocabulary fixes
+
+
+def test_a_turn_in_a_second_language_of_the_pack_is_recorded_in_it(
+    mini_pack: DomainPack, encoder: Encoder, model_cache: Path
+) -> None:
+    """The reading names the language the customer wrote in when the pack speaks it (so the
+    analytics' language segment and the policy see Spanish), and the pack's first language
+    when the detector is not sure (a short English turn)."""
+    both = mini_pack.model_copy(update={"languages": ["en", "es"]})
+    engine = NluEngine.train(both, encoder, cache_dir=model_cache)
+    assert engine.understand("quiero cancelar mi reserva por favor").language == "es"
+    assert engine.understand("cancel my bag").language == "en"

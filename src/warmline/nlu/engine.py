@@ -175,6 +175,8 @@ class NluEngine:
             return Understanding(
                 text=cleaned, zone="out_of_scope", language=guess.language, notes=notes
             )
+        # a language sure enough to act on is one of the pack's (else refused above)
+        language = guess.language if guess.decisive else self.pack.languages[0]
         entities = self.entities.extract(cleaned, context.now)
         embedding, states = self._embed(cleaned)
         ranking = self.classifier.rank_embeddings(embedding, [cleaned])[0]
@@ -206,7 +208,8 @@ class NluEngine:
             sentence=request.request if request is not None else None,
             topics=turn_topics(cleaned),
             acts=acts,
-            style=read_style(cleaned) if guess.language == "en" else None,  # nlu/register.py
+            style=read_style(cleaned) if language == "en" else None,  # nlu/register.py
+            language=language,
         )
 
     def _affect(
