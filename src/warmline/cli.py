@@ -984,6 +984,78 @@ def incidents_note(incident: IncidentArg, note: NoteOption, actor: ActorOption =
     console.print(f"note added to incident {done.id}", highlight=False)
 
 
+# --- the learning loop's review queue (docs/analytics.md) ----------------------------------
+
+review_app = typer.Typer(
+    help="The review queue: customer turns worth a human label (docs/analytics.md)."
+)
+app.add_typer(review_app, name="review")
+
+
+def _learning(use: Any) -> Any:
+    from warmline.services.learning import open_learning, rules_of
+    from warmline.settings import get_settings
+
+    async def run() -> Any:
+        settings = get_settings()
+        async with open_learning(settings.database_url, rules=rules_of(settings)) as learning:
+            return await use(learning)
+
+    try:
+        return asyncio.run(run())
+    except WarmlineError as exc:
+        _fail(exc)
+
+
+@review_app.command("collect")
+def review_collect() -> None:
+    """Queue the turns worth a label among the events appended since the last collection
+    (collecting again adds nothing new)."""
+    found = _learning(lambda learning: learning.collect())
+    console.print(
+        f"{found.added} new items from {found.conversations} conversations "
+        f"(events collected up to id {found.watermark})",
+        highlight=False,
+    )
+
+
+@review_app.command("list")
+def review_list(
+    view: Annotated[
+        Literal["queue", "log"],
+        typer.Option(help="queue: open items by value; log: the misclassification log"),
+    ] = "queue",
+    pack: Annotated[str | None, typer.Option(help="only this pack's items")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000)] = 50,
+    output: Annotated[
+        Literal["table", "json"], typer.Option("--format", help="table or json")
+    ] = "table",
+) -> None:
+    """The review queue (collected first) or the misclassification log."""
+    import json
+    from dataclasses import asdict
+
+    async def use(learning: Any) -> list[Any]:
+        await learning.collect()
+        if view == "log":
+            return list(await learning.misclassifications(pack, limit))
+        return list(await learning.queue(pack, limit))
+
+    items = _learning(use)
+    if output == "json":
+        typer.echo(json.dumps([asdict(i) for i in items], indent=2, default=str))
+        return
+    table = Table("#", "why", "read", "conf.", "label", "the customer wrote", "conversation")
+    for i in items:
+        text = i.text if len(i.text) <= 80 else i.text[:77] + "..."
+        label = i.label or (f"({i.suggested}?)" if i.suggested else "")
+        table.add_row(
+            str(i.id), ", ".join(i.codes), i.predicted or "", f"{i.confidence:.2f}", label,
+            text, f"{i.conversation_id}#{i.seq}",
+        )  # fmt: skip
+    console.print(table)
+
+
 # --- retraining from reviewed corrections (docs/analytics.md) -----------------------------
 
 
