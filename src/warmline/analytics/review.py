@@ -235,7 +235,9 @@ def _thumbs_down(requests: list[_Turn], events: Sequence[Event]) -> list[tuple[_
     for turn in requests:
         down = [p for p in turn.replies if thumbs.get(p) is False]
         if down:
-            found.append((turn, Why("thumbs_down", "the customer found the answer to it not helpful")))
+            found.append(
+                (turn, Why("thumbs_down", "the customer found the answer to it not helpful"))
+            )
     return found
 
 
