@@ -7,8 +7,10 @@ equal to the facts; and the pages: who may open them, bad parameters answered 42
 # ruff: noqa: F811 (seeded_db, imported, is a parameter of the tests)
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
+import json
 import math
 import re
 from collections.abc import AsyncIterator
@@ -19,12 +21,14 @@ from typing import Any
 import httpx
 import pyarrow.parquet as pq
 import pytest
+from typer.testing import CliRunner
 
 from warmline.analytics.facts import ConversationFacts
 from warmline.analytics.metrics import by_segment, metric_rows
 from warmline.analytics.parity import ParitySettings, parity
 from warmline.analytics.parity_stats import Moments, parity_of_moments
 from warmline.app import create_app
+from warmline.cli import app as cli
 from warmline.domain.events import ConversationStarted
 from warmline.errors import InputError
 from warmline.nlu.embeddings import Encoder
@@ -38,6 +42,7 @@ from warmline.services.runtime import Runtime
 from .conftest import sign_in, test_settings
 from .parity_facts import planted
 from .test_analytics import NOW, RULES, T0, FixedClock, seeded, seeded_db  # noqa: F401
+from .test_analytics_cli import seed as seed_file
 
 DAY = T0.date()
 ALL = ParitySettings(min_n=1)
@@ -417,3 +422,26 @@ async def test_bad_drill_and_export_parameters_are_a_problem(
         got = await sue.get(url)
         assert got.status_code == 422, (url, got.text)
         assert got.headers["content-type"].startswith("application/problem+json")
+
+
+def test_report_writes_its_rows_to_a_parquet_or_csv_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``warmline report --format parquet --output FILE``: the rows of ``--format json``."""
+    url = f"sqlite+aiosqlite:///{tmp_path}/analytics.db"
+    asyncio.run(seed_file(url))
+    monkeypatch.setenv("WARMLINE_DATABASE_URL", url)
+    runner = CliRunner()
+    since = ["report", "--since", (T0 - timedelta(days=1)).date().isoformat(), "--by", "channel"]
+    as_json = json.loads(runner.invoke(cli, [*since, "--format", "json"]).output)
+    out = tmp_path / "report.parquet"
+    done = runner.invoke(cli, [*since, "--format", "parquet", "--output", str(out)])
+    assert done.exit_code == 0, done.output
+    assert pq.read_table(out).to_pylist() == as_json
+    written = tmp_path / "report.csv"
+    assert runner.invoke(cli, [*since, "--format", "csv", "--output", str(written)]).exit_code == 0
+    assert [r["metric"] for r in csv.DictReader(written.open())] == [r["metric"] for r in as_json]
+    no_file = runner.invoke(cli, [*since, "--format", "parquet"])
+    assert no_file.exit_code == 2 and "--output" in no_file.output
+    table_to_file = runner.invoke(cli, [*since, "--output", str(tmp_path / "t.txt")])
+    assert table_to_file.exit_code == 2

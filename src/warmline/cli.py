@@ -696,7 +696,7 @@ def nlu_eval(
 
 analytics_app = typer.Typer(help="The analytics projection (docs/analytics.md).")
 app.add_typer(analytics_app, name="analytics")
-REPORT_FORMATS = ("table", "json", "csv")
+REPORT_FORMATS = ("table", "json", "csv", "parquet")
 REPORT_COLUMNS = ("metric", "dimension", "group", "value", "n")
 
 
@@ -742,18 +742,33 @@ def report(
     ] = "channel",
     until: Annotated[str | None, typer.Option(help="and before this date")] = None,
     pack: Annotated[str | None, typer.Option(help="only this pack's conversations")] = None,
-    output: Annotated[str, typer.Option("--format", help="table, json or csv")] = "table",
+    output: Annotated[str, typer.Option("--format", help="table, json, csv or parquet")] = "table",
+    to: Annotated[
+        Path | None,
+        typer.Option("--output", help="write csv or parquet to this file (parquet needs one)"),
+    ] = None,
 ) -> None:
     """Containment, CSAT, CES, FCR, handle times, escalations, cost per contact and
     abandonment per group of a segment, from the analytics projection of the database of
-    WARMLINE_DATABASE_URL. JSON and CSV are a stable contract (docs/analytics.md)."""
+    WARMLINE_DATABASE_URL. JSON, CSV and Parquet are a stable contract (docs/analytics.md)."""
     if output not in REPORT_FORMATS:
         choices = ", ".join(REPORT_FORMATS)
         raise typer.BadParameter(f"'{output}': one of {choices}", param_hint="--format")
+    if output == "parquet" and to is None:
+        raise typer.BadParameter(
+            "parquet is written to a file: add --output FILE", param_hint="--output"
+        )
+    if to is not None and output not in ("csv", "parquet"):
+        raise typer.BadParameter("--output takes --format csv or parquet", param_hint="--output")
     start, end = _date(since, "--since"), _date(until, "--until")
     from warmline.services.report_dimensions import checked_report
 
     rows = _analytics(lambda analytics: checked_report(analytics, start, by, until=end, pack=pack))
+    if to is not None:
+        from warmline.services.dashboard_export import segments_bytes
+
+        to.write_bytes(segments_bytes(rows, "parquet" if output == "parquet" else "csv"))
+        return
     _print_report(rows, output)
 
 
