@@ -10,8 +10,8 @@ them, and the time the knowledge stage adds to a turn::
 
 The pipeline is the product's: the packs' knowledge bases (``services/knowledge.py``, SQLite in
 memory), the search, the extractive answer and its support check (``knowledge/answer.py``)
-and the decision (``policy/knowledge.py``: answered when the retrieval support reaches the
-pack's ``knowledge.min_support`` and the answer is supported). ``--turns`` builds the whole
+and the decision (``policy/knowledge.py``: answered when the turn is worded as a question, the
+retrieval support reaches the pack's ``knowledge.min_support`` and the answer is supported). ``--turns`` builds the whole
 runtime (both demo packs, the reference back office in-process) and posts each question as a
 new conversation's first message, with and without the knowledge stage, timing
 ``post_message``; it also reports how the whole turn answered (a confident intent answers by
@@ -36,6 +36,7 @@ from warmline.domain.pack_loader import load_pack
 from warmline.knowledge.answer import ground
 from warmline.knowledge.support import check_answer
 from warmline.nlu.embeddings import load_encoder
+from warmline.policy.knowledge import asks
 from warmline.services.knowledge import KnowledgeBase, KnowledgeSource
 from warmline.services.packs import resolve_pack_path
 from warmline.storage.database import create_engine, session_factory
@@ -110,7 +111,10 @@ def judge(runs: list[Any], min_support: float) -> Tally:
     for item, passages, grounding, search_ms, answer_ms in runs:
         extractive = grounding.extractive
         answered = (
-            extractive is not None and extractive.supported and grounding.retrieval >= min_support
+            asks(item["question"])  # a request is the intents' to settle (policy/knowledge.py)
+            and extractive is not None
+            and extractive.supported
+            and grounding.retrieval >= min_support
         )
         text = extractive.text if extractive is not None and answered else ""
         cited = extractive.cited[0] if extractive is not None and extractive.cited else None

@@ -20,7 +20,7 @@ from warmline.knowledge.passage import Passage
 from warmline.knowledge.support import check_answer, retrieval_support
 from warmline.knowledge.words import content_words, facts, negated, split_sentences
 from warmline.policy.decide import decide
-from warmline.policy.knowledge import knowledge_step, may_phrase, wants_knowledge
+from warmline.policy.knowledge import asks, knowledge_step, may_phrase, wants_knowledge
 
 
 def passage(section: str, text: str, doc: str = "pets", score: float = 0.03) -> Passage:
@@ -211,6 +211,18 @@ def test_only_a_reading_that_is_not_confident_wants_the_documents(pack: DomainPa
     assert not wants_knowledge(fresh, reading("bags?", "confident", "baggage_allowance", 0.9), pack)
     plain = pack.model_copy(update={"knowledge": None})
     assert not wants_knowledge(fresh, reading("pet fee?", "out_of_scope"), plain)
+
+
+def test_only_a_question_goes_to_the_documents_a_request_to_the_intents(
+    pack: DomainPack,
+) -> None:
+    for question in ("how long do refunds take", "carry on size limit??", "hi, can I bring a cat"):
+        assert asks(question), question
+    for request in ("please take back my order", "booking", "cancel my bag", "my bag is lost"):
+        assert not asks(request), request
+    fresh = state(pack)
+    assert not wants_knowledge(fresh, reading("please take back my order", "clarify", "x"), pack)
+    assert wants_knowledge(fresh, reading("can you take back my order?", "clarify", "x"), pack)
 
 
 def test_a_supported_answer_is_given_with_its_passages_in_the_reasons(pack: DomainPack) -> None:

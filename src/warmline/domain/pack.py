@@ -668,8 +668,8 @@ class KnowledgeSpec(_Model):
         0.5,
         ge=0.0,
         le=1.0,
-        description="below min_support, the share of the question's words the best passage "
-        "holds from which the bot says it does not know and offers a person (else: out of scope)",
+        description="below min_support, the retrieval support from which the bot says it does "
+        "not know and offers a person (a topic the documents cover; else: out of scope)",
     )
     llm: bool = Field(
         False,

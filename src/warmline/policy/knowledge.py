@@ -2,7 +2,8 @@
 
 The pack's intents keep precedence where the reading is confident: a confident intent is
 answered by its action or its template, never by a document. When the reading is not sure or
-out of scope, the documents may answer: the knowledge stage retrieved passages and built the
+out of scope and the turn is worded as a question (a request is the intents' to settle: a
+clarifying question, out of scope), the documents may answer: the knowledge stage retrieved passages and built the
 candidate answers with their support check (``domain/grounding.py``), and here the answer is
 given only when the retrieval support reaches the pack's ``knowledge.min_support`` and the
 answer's every sentence is supported by a passage it cites. A language model's phrasing
@@ -15,6 +16,8 @@ of scope. The passages (document, section, score), the support and the check are
 
 from __future__ import annotations
 
+import re
+
 from warmline.domain.conversation import ConversationState
 from warmline.domain.decision import Decision, Reason
 from warmline.domain.grounding import Candidate, Grounding
@@ -22,8 +25,24 @@ from warmline.domain.pack import DomainPack
 from warmline.domain.understanding import REJECT_INTENT, Understanding
 from warmline.policy.clarify import out_of_scope
 
+QUESTION = re.compile(
+    r"\?|^\W*(?:(?:hi|hello|hey|ok|okay|so|and|but|also|please|sorry|excuse me)\W+)*"
+    r"(?:how|what|what's|whats|when|where|which|who|whom|whose|why|can|could|do|does|did|"
+    r"is|are|was|were|will|would|should|shall|may|might|am|have|has|any|tell me|i wonder)\b|"
+    r"\b(?:how|what|what's|whats|which|why|wondering|want to know|like to know)\b",
+    re.IGNORECASE,
+)
+"""A turn worded as a question: a question mark, a question word or auxiliary first ("how
+long ...", "can I ...", "is there ..."), or how, what, which or why anywhere."""
+
 TEMPLATE = "knowledge_answer"
 UNKNOWN = "knowledge_unknown"
+
+
+def asks(text: str) -> bool:
+    """Whether ``text`` is worded as a question (``QUESTION``): a request ("please take back
+    my order", "booking") is the intents' to settle, never a document's."""
+    return bool(QUESTION.search(text))
 
 
 def wants_knowledge(
@@ -31,14 +50,14 @@ def wants_knowledge(
 ) -> bool:
     """Whether the documents may answer this turn, so that the knowledge stage retrieves for
     it: the pack has documents, the bot is not waiting for an answer (a yes, a detail, a
-    choice, a verification fact), the turn is in a language the pack speaks, and the reading
-    is not a confident intent."""
+    choice, a verification fact), the turn is in a language the pack speaks, it is worded as
+    a question, and the reading is not a confident intent."""
     if pack.knowledge is None or state.status == "escalated":
         return False
     waiting = state.pending is not None or state.awaiting_param is not None
     if waiting or state.clarify_for or state.verifying is not None:
         return False
-    if understanding.language not in pack.languages or not understanding.text.strip():
+    if understanding.language not in pack.languages or not asks(understanding.text):
         return False
     intent = understanding.intent
     return understanding.zone != "confident" or intent is None or intent == REJECT_INTENT
@@ -69,7 +88,7 @@ def knowledge_step(
             reasons=reasons,
         )
     why = "no answer passed the support check" if strong else "the retrieval support is low"
-    near = grounding.coverage >= settings.min_topic and understanding.zone != "clarify"
+    near = grounding.retrieval >= settings.min_topic and understanding.zone != "clarify"
     reasons.append(
         Reason(
             code="knowledge_abstained",
