@@ -203,7 +203,7 @@ def test_a_person_takes_over_from_the_chat_page_through_the_console(  # type: ig
     customer.fill("#text", "hello? is anyone there?")
     customer.click("#send")
     agent.locator("#log .msg.customer p", has_text="anyone there").wait_for()
-    agent.fill("#text", "Hi, I'm Ana from Horizon Air. I've read our chat; let me sort this out.")
+    agent.fill("#text", "Hi, I'm Ana from Warmline Air. I've read our chat; let me sort this out.")
     agent.click("#send")
     customer.wait_for_selector(".msg.agent")
     assert "I'm Ana" in customer.locator(".msg.agent").last.inner_text()
@@ -290,7 +290,7 @@ def test_an_agent_works_a_conversation_in_the_console(base_url: str, browser) ->
     row = agent.locator(f"tr[data-conversation='{conversation}']")
     row.wait_for()
     assert int(row.locator(".unread").inner_text().split()[0]) >= 4  # every message unread
-    assert "Horizon Air" in row.inner_text()
+    assert "Warmline Air" in row.inner_text()
     agent.wait_for_function("document.title.startsWith('(')")  # "(4) warmline console"
     assert agent.title().endswith(") warmline console")
     assert agent.get_attribute("#sound-toggle", "aria-pressed") == "false"  # off by default
@@ -314,7 +314,7 @@ def test_an_agent_works_a_conversation_in_the_console(base_url: str, browser) ->
 
     agent.fill("#text", "/greet")
     agent.press("#text", "Tab")
-    assert agent.input_value("#text").startswith("Hi Chen, I'm ana from Horizon Air.")
+    assert agent.input_value("#text").startswith("Hi Chen, I'm ana from Warmline Air.")
     agent.click("#send")
     customer.wait_for_selector(".msg.agent")
     customer.fill("#text", "thanks, one more thing about my bags")

@@ -73,7 +73,7 @@ async def test_the_profile_shows_the_customers_values_and_saved_replies_are_fill
     assert re.search(r"4WQ150: \w+ to \w+.*?status-pill status-\w+", profile, re.S)
     assert "silver" in profile  # the membership tier
     macro = re.search(r'data-shortcut="/greet" data-text="([^"]+)"', page)
-    assert macro and macro.group(1).startswith("Hi Chen, I&#39;m ana from Horizon Air.")
+    assert macro and macro.group(1).startswith("Hi Chen, I&#39;m ana from Warmline Air.")
     assert 'id="brand">Test Air<' in page
 
 

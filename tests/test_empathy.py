@@ -161,7 +161,7 @@ def test_every_reply_of_a_formal_persona_is_formal(mini_pack: DomainPack) -> Non
     persona = mini_pack.persona.model_copy(update={"speech_register": "formal"})
     responder = Responder(mini_pack.model_copy(update={"persona": persona}))
     for name in ("bot_challenge", "escalated", "declined", "nothing_pending"):
-        assert "'" not in responder.render(name).replace("Horizon", "")  # no contractions
+        assert "'" not in responder.render(name).replace("Warmline", "")  # no contractions
 
 
 def test_an_arm_replaces_the_greeting_and_templates(mini_pack: DomainPack) -> None:

@@ -45,7 +45,7 @@ CABIN = passage(
 )
 NOT_CARRIED = passage(
     "Pets we don't carry",
-    "Horizon Air does not carry pets as checked baggage or cargo. Only cats and dogs at least "
+    "Warmline Air does not carry pets as checked baggage or cargo. Only cats and dogs at least "
     "10 weeks old are accepted in the cabin; other animals such as birds, rabbits and reptiles "
     "are not accepted.",
     score=0.02,
@@ -134,7 +134,7 @@ def test_a_wrong_amount_is_not_supported() -> None:
 
 
 def test_a_sentence_that_drops_the_not_is_not_supported() -> None:
-    check = check_answer("Horizon Air carries pets as checked baggage or cargo.", PASSAGES)
+    check = check_answer("Warmline Air carries pets as checked baggage or cargo.", PASSAGES)
     assert not check.supported
 
 

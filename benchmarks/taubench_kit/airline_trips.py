@@ -58,7 +58,7 @@ _NOT_NAMES = frozenset(
         "Francisco",
         "Fort",
         "Worth",
-        "Horizon",
+        "Warmline",
         "Air",
         "Your",
         "User",
