@@ -1,17 +1,23 @@
 """Answers from the pack's documents through the conversation service: a question the
 documents answer is answered with a citation, a near miss abstains and offers a person, a
 confident intent still wins, off topic stays out of scope, and the decision's reasons carry
-the passages, their scores and the check."""
+the passages, their scores and the check; the search reuses the turn's embedding of the same
+text, never that of a text whose personal data was left out of the search."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
+from numpy.typing import NDArray
 
 from tests.knowledge_runtime import knowledge_runtime
-from warmline.domain.events import BotReplied, Decided
+from warmline.domain.events import BotReplied, Decided, Understood
+from warmline.knowledge.passage import Passage
 from warmline.nlu.embeddings import Encoder
 from warmline.services.conversations import TurnResult
 from warmline.services.runtime import Runtime
@@ -129,3 +135,66 @@ def test_the_page_draws_citations_as_escaped_links_to_pages_only() -> None:
     assert 'href="https://help.example.com/pets#fee"' in html
     assert "javascript:" not in html and "evil.example" not in html
     assert html.count("<a ") == 2
+
+
+class SearchesSeen:
+    """The knowledge base's searches in a turn: each query and the embedding handed with it."""
+
+    def __init__(self, runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+        base = runtime.knowledge
+        assert base is not None
+        self.calls: list[tuple[str, NDArray[np.float32] | None]] = []
+        search = base.search
+
+        async def recorded(
+            pack: str, query: str, k: int = 5, embedding: NDArray[np.float32] | None = None
+        ) -> list[Passage]:
+            self.calls.append((query, embedding))
+            return await search(pack, query, k, embedding)
+
+        monkeypatch.setattr(base, "search", recorded)
+
+
+def searched_with(encoder: Encoder, query: str, embedding: NDArray[np.float32] | None) -> Any:
+    """The vector the search compared: the one handed, else the query's own encoding."""
+    return encoder.encode([query])[0] if embedding is None else embedding
+
+
+async def test_the_search_reuses_the_turns_embedding_of_the_same_text(
+    runtime: Runtime, encoder: Encoder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen = SearchesSeen(runtime, monkeypatch)
+    question = "How much does it cost to take my dog in the cabin?"
+    result = await ask(runtime, question)
+    assert "knowledge_answered" in codes(result)
+    [(query, embedding)] = seen.calls
+    assert query == question
+    assert embedding is not None  # the NLU's, not a second encoder run
+    assert np.allclose(embedding, encoder.encode([question])[0], atol=1e-5)
+    # the recorded understanding carries no vector
+    understood = next(e for e in result.events if isinstance(e, Understood))
+    assert longest_list(json.loads(understood.model_dump_json())) < 100
+
+
+async def test_a_question_with_personal_data_left_out_is_encoded_without_it(
+    runtime: Runtime, encoder: Encoder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen = SearchesSeen(runtime, monkeypatch)
+    question = "How much does it cost to take my dog in the cabin?"
+    text = f"I'm jane.doe@example.com. {question}"
+    await ask(runtime, text)
+    [(query, embedding)] = seen.calls
+    assert "@" not in query and "jane" not in query
+    used = searched_with(encoder, query, embedding)
+    # the vector compared is the masked question's, never the one of the text with the email
+    assert np.allclose(used, encoder.encode([query])[0], atol=1e-5)
+    assert not np.allclose(used, encoder.encode([text])[0], atol=1e-3)
+
+
+def longest_list(value: Any) -> int:
+    """The length of the longest list anywhere in a decoded JSON value."""
+    if isinstance(value, dict):
+        return max((longest_list(v) for v in value.values()), default=0)
+    if isinstance(value, list):
+        return max([len(value), *(longest_list(v) for v in value)])
+    return 0

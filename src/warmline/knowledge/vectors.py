@@ -5,8 +5,9 @@ after it and scaled to unit length (``nlu/embeddings.py``); intent classifiers r
 better from all of them, but for matching a question to a passage the last layer alone (the
 sentence embedding the model was trained to give) ranks better: on the demo question set,
 passages by embeddings alone put the gold section in the first three for 92 % of questions
-with the last layer against 85 % with all four (docs/knowledge.md). A row of ``n`` parts holds
-the last layer's unit vector, divided by sqrt(n), in its first ``dimension / n`` values."""
+with the last layer against 85 % with all four (docs/knowledge.md). A row of ``n`` parts
+(``Encoder.parts``) holds the last layer's unit vector, divided by sqrt(n), in its first
+``dimension / n`` values (``nlu.embeddings.last_layer``)."""
 
 from __future__ import annotations
 
@@ -18,9 +19,7 @@ from warmline.nlu.embeddings import Encoder
 
 def sentence_dimension(encoder: Encoder) -> int:
     """The length of the last layer's embedding in the encoder's rows."""
-    outputs = getattr(encoder, "_output_names", None)  # OnnxEncoder: last layer, inner layers
-    parts = len(outputs) if isinstance(outputs, list) and outputs else 1
-    return encoder.dimension // parts
+    return encoder.dimension // max(encoder.parts, 1)
 
 
 def sentence_part(rows: NDArray[np.float32], dimension: int) -> NDArray[np.float32]:

@@ -58,7 +58,15 @@ os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 ASSETS_DIR = Path(__file__).resolve().parent / "assets" / "all-minilm-l6-v2"
 TOKENIZER_FILE = "tokenizer.json"
 
-__all__ = ["ASSETS_DIR", "Encoder", "EncoderConfig", "OnnxEncoder", "Precision", "load_encoder"]
+__all__ = [
+    "ASSETS_DIR",
+    "Encoder",
+    "EncoderConfig",
+    "OnnxEncoder",
+    "Precision",
+    "last_layer",
+    "load_encoder",
+]
 
 Precision = Literal["auto", "int8", "float32"]
 
@@ -80,6 +88,12 @@ class Encoder(ABC):
     def weights_name(self) -> str:
         """Identifier of the weights alone: the same for one file run in int8 or in float32."""
         return self.name
+
+    @property
+    def parts(self) -> int:
+        """How many layers' unit vectors one row joins, the last layer's first (1: the last
+        layer alone); see :func:`last_layer`."""
+        return 1
 
     @abstractmethod
     def encode(self, texts: Sequence[str]) -> NDArray[np.float32]:
@@ -204,6 +218,10 @@ class OnnxEncoder(Encoder):
     def weights_name(self) -> str:
         return self._weights_name
 
+    @property
+    def parts(self) -> int:
+        return len(self._output_names)
+
     def encode(self, texts: Sequence[str]) -> NDArray[np.float32]:
         if isinstance(texts, str):
             raise TypeError("encode() takes a sequence of texts, not one string")
@@ -262,6 +280,17 @@ class OnnxEncoder(Encoder):
         joined = parts[0] if len(parts) == 1 else np.hstack(parts) / np.sqrt(len(parts))
         result = np.ascontiguousarray(joined, dtype=np.float32)
         return (result, layers) if keep else result
+
+
+def last_layer(rows: NDArray[np.float32], parts: int) -> NDArray[np.float32]:
+    """The last layer's unit vector of each row (or of one vector) of an encoder whose rows
+    join ``parts`` layers (``Encoder.parts``): the row's first ``1 / parts`` of its values, at
+    unit length. The sentence embedding the model was trained to give, which retrieval
+    compares (``knowledge/vectors.py``)."""
+    rows = np.asarray(rows, dtype=np.float32)
+    part = rows[..., : rows.shape[-1] // max(parts, 1)]
+    norms = np.linalg.norm(part, axis=-1, keepdims=True)
+    return np.ascontiguousarray(part / np.maximum(norms, 1e-12), dtype=np.float32)
 
 
 @functools.lru_cache(maxsize=8)

@@ -15,6 +15,11 @@ reading is confident, and is the request last acted on (when there is one), it i
 
 Affect: with an ``AffectDetector`` the turn's embedding (the one the intents were read from) also
 gives ``Understanding.affect``; see ``affect.py``.
+
+The embedding: ``understand_with_embedding`` also returns the encoder's embedding of the
+understanding's text (``Embedded``), which the turn's knowledge stage reuses to search the
+documents instead of encoding the same text again; it stays out of the ``Understanding``, which
+is recorded (events carry no vectors).
 """
 
 from __future__ import annotations
@@ -24,8 +29,12 @@ import json
 import re
 import unicodedata
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
 
 from warmline.domain.pack import DomainPack
 from warmline.domain.understanding import (
@@ -108,6 +117,16 @@ def pack_fingerprint(
 _SISTERS = ": the record's status decides between them"
 
 
+@dataclass(frozen=True, eq=False)
+class Embedded:
+    """A text and the encoder's embedding of it (one row, as ``Encoder.encode`` gives it), for
+    a later stage to reuse on that same text (``services/turn/knowledge.py``)."""
+
+    text: str
+    vector: NDArray[np.float32] = field(repr=False)
+    encoder: str  # the name of the encoder that gave it
+
+
 class NluEngine:
     def __init__(
         self,
@@ -157,26 +176,22 @@ class NluEngine:
         return cls(pack, encoder, classifier, affect=affect)
 
     def understand(self, text: str, context: TurnContext | None = None) -> Understanding:
+        return self.understand_with_embedding(text, context)[0]
+
+    def understand_with_embedding(
+        self, text: str, context: TurnContext | None = None
+    ) -> tuple[Understanding, Embedded | None]:
+        """The understanding and the encoder's embedding of its text (None: the encoder did
+        not run), for a later stage to reuse: not part of the understanding, which is
+        recorded, and events carry no vectors."""
         context = context or TurnContext()
         cleaned = clean_text(text)
         notes: list[str] = []
         if len(text) > MAX_NLU_CHARS:
             notes.append(f"text cut to {MAX_NLU_CHARS} characters for understanding")
-        if not _LETTERS.search(cleaned):
-            notes.append("no words to understand")  # but "#W2378156", "2024-05-17" answer
-            entities = self.entities.extract(cleaned, context.now)
-            return Understanding(text=cleaned, zone="out_of_scope", notes=notes, entities=entities)
-        guess = self.languages.detect(cleaned)
-        if self.languages.unsupported(guess):
-            notes.append(
-                f"language '{guess.language}' (p={guess.probability:.3f}) is not among "
-                f"{self.pack.languages}"
-            )
-            return Understanding(
-                text=cleaned, zone="out_of_scope", language=guess.language, notes=notes
-            )
-        # a language sure enough to act on is one of the pack's (else refused above)
-        language = guess.language if guess.decisive else self.pack.languages[0]
+        refused, language = self._refused(cleaned, notes, context)
+        if refused is not None:
+            return refused, None
         entities = self.entities.extract(cleaned, context.now)
         embedding, states = self._embed(cleaned)
         ranking = self.classifier.rank_embeddings(embedding, [cleaned])[0]
@@ -196,7 +211,7 @@ class NluEngine:
             notes.append(rule)
         intent = ranking.scores[0].intent if zone != "out_of_scope" else None
         affect = self._affect(cleaned, embedding[0], states, context, intent, entities)
-        return Understanding(
+        understood = Understanding(
             text=cleaned,
             ranking=ranking.scores[:5],
             zone=zone,
@@ -211,6 +226,32 @@ class NluEngine:
             style=read_style(cleaned) if language == "en" else None,  # nlu/register.py
             language=language,
         )
+        return understood, Embedded(cleaned, embedding[0], self.encoder.name)
+
+    def _refused(
+        self, cleaned: str, notes: list[str], context: TurnContext
+    ) -> tuple[Understanding | None, str]:
+        """The out-of-scope reading of a text with no words, or in a language the pack does
+        not speak; else None and the language to read it in."""
+        if not _LETTERS.search(cleaned):
+            notes.append("no words to understand")  # but "#W2378156", "2024-05-17" answer
+            entities = self.entities.extract(cleaned, context.now)
+            understood = Understanding(
+                text=cleaned, zone="out_of_scope", notes=notes, entities=entities
+            )
+            return understood, ""
+        guess = self.languages.detect(cleaned)
+        if self.languages.unsupported(guess):
+            notes.append(
+                f"language '{guess.language}' (p={guess.probability:.3f}) is not among "
+                f"{self.pack.languages}"
+            )
+            understood = Understanding(
+                text=cleaned, zone="out_of_scope", language=guess.language, notes=notes
+            )
+            return understood, guess.language
+        # a language sure enough to act on is one of the pack's (else refused above)
+        return None, guess.language if guess.decisive else self.pack.languages[0]
 
     def _affect(
         self,

@@ -13,6 +13,7 @@ from warmline.domain.events import BotReplied, ContactMedium, Event
 from warmline.domain.grounding import Grounding
 from warmline.domain.pack import DomainPack
 from warmline.domain.understanding import Understanding
+from warmline.nlu.engine import Embedded
 from warmline.policy.anomaly import Hold
 from warmline.services.packs import PackRuntime
 
@@ -23,7 +24,9 @@ class Perception:
     team and was not read), the customer's account, how it was read, a contact the customer
     left, what the reply did for the verification under way, the choices of the guided
     parameters the decision asks for, read from fresh records (``services/turn/guide.py``),
-    the pack's writes on hold (``services/turn/holds.py``), and, while the conversation is with the team, whether the message takes leave."""
+    the pack's writes on hold (``services/turn/holds.py``), while the conversation is with
+    the team whether the message takes leave, and the encoder's embedding of the text read,
+    for the knowledge stage to search with."""
 
     understanding: Understanding | None = None
     customer: Customer | None = None
@@ -35,6 +38,9 @@ class Perception:
     leaving: bool = False  # while with the team: the message takes leave ("bye")
     holds: dict[str, Hold] = field(default_factory=dict)  # the pack's writes on hold
     grounding: Grounding | None = None  # what the pack's documents say (services/turn/knowledge.py)
+    # the encoder's embedding of the understanding's text, which the knowledge stage reuses;
+    # kept here, never in the recorded understanding (events carry no vectors)
+    embedded: Embedded | None = None
 
 
 @dataclass

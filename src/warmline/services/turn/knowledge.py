@@ -6,18 +6,25 @@ passages are retrieved (``services/knowledge.py``), the extractive answer built 
 (``connectors/llm.py``) asked to phrase the answer from the passages only, with the
 customer's question masked of personal data (``privacy/pii.py``); its every sentence is
 checked against the passages too. A failed or slow model is noted, never raised: the
-extractive answer is there. The turn's ``knowledge`` stage (its span)."""
+extractive answer is there. The search reuses the NLU's embedding of the turn when the question
+searched is the text the NLU read (no personal data was left out of it), so the encoder runs
+once per turn. The turn's ``knowledge`` stage (its span)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Protocol
 
+import numpy as np
+from numpy.typing import NDArray
+
 from warmline.connectors.llm import LanguageModelClient, PromptPassage
 from warmline.domain.grounding import Candidate, Grounding
 from warmline.errors import ConnectorError
 from warmline.knowledge.answer import failed, ground, phrased
 from warmline.knowledge.extract import PassageLike
+from warmline.nlu.embeddings import Encoder
+from warmline.nlu.engine import Embedded
 from warmline.policy.knowledge import may_phrase, wants_knowledge
 from warmline.privacy.pii import find_pii, mask
 from warmline.services.telemetry import stage
@@ -31,7 +38,11 @@ PHRASED_FROM = 3  # the passages the model reads
 class Searcher(Protocol):
     """What the stage needs of the knowledge base (``services/knowledge.py``)."""
 
-    async def search(self, pack: str, query: str, k: int = ...) -> Sequence[PassageLike]: ...
+    encoder: Encoder
+
+    async def search(
+        self, pack: str, query: str, k: int = ..., embedding: NDArray[np.float32] | None = ...
+    ) -> Sequence[PassageLike]: ...
 
 
 class KnowledgeReader:
@@ -46,12 +57,24 @@ class KnowledgeReader:
             return None
         with stage("knowledge"):
             question = without_personal_data(understanding.text)
-            passages = await self.base.search(turn.pack.pack, question, k=PASSAGES)
+            embedding = self._embedding_of(question, turn.seen.embedded)
+            passages = await self.base.search(
+                turn.pack.pack, question, k=PASSAGES, embedding=embedding
+            )
             grounding = ground(question, passages)
             if self.llm is not None and may_phrase(grounding, turn.pack):
                 masked = mask(understanding.text)
                 grounding = await self._phrased(self.llm, masked, grounding, passages)
         return grounding
+
+    def _embedding_of(self, question: str, embedded: Embedded | None) -> NDArray[np.float32] | None:
+        """The NLU's embedding of the turn when it is of ``question`` itself, by the encoder
+        the documents were embedded with; else None (the base encodes the question). A
+        question with personal data left out is not the text the NLU read: the vector of the
+        unmasked text is never used for it."""
+        if embedded is None or embedded.text != question:
+            return None
+        return embedded.vector if embedded.encoder == self.base.encoder.name else None
 
     @staticmethod
     async def _phrased(

@@ -58,15 +58,16 @@ class Perceiver:
     async def _read(self, turn: Turn, text: str) -> Perception:
         if turn.state.status == "escalated":
             return Perception(contact=find_contact(text), leaving=says_goodbye(text))
-        understanding = await asyncio.to_thread(
-            turn.runtime.nlu.understand, text, turn.state.turn_context(turn.at)
+        understanding, embedded = await asyncio.to_thread(
+            turn.runtime.nlu.understand_with_embedding, text, turn.state.turn_context(turn.at)
         )
-        turn.add(Understood(at=turn.at, understanding=understanding))
+        turn.add(Understood(at=turn.at, understanding=understanding))  # the vector stays out
         understanding = for_the_question(turn, understanding)
         check = await self.verifier.check(turn, text)
         verified = check.customer_id if check is not None else None
         customer, note = await self.accounts.get(turn.pack, verified or turn.state.customer_id)
-        return Perception(understanding, customer, [note] if note else [], verification=check)
+        notes = [note] if note else []
+        return Perception(understanding, customer, notes, verification=check, embedded=embedded)
 
     async def after_refusal(self, turn: Turn, follow: Decision) -> Decision:
         """A write refused after the yes (``follow``): the account read afresh, then what
