@@ -154,6 +154,7 @@ def figures(outcomes: list[Outcome]) -> dict[str, Any]:
     for o in unanswerable:
         kinds.setdefault(o.item["kind"], []).append(o)
     added = [o.search_ms + o.answer_ms for o in outcomes]
+    words = [len(o.text.split()) for o in outcomes if o.answered] or [0, 0]
     return {
         "answerable": len(answerable),
         "correct": sum(o.correct for o in answerable) / max(1, len(answerable)),
@@ -164,6 +165,8 @@ def figures(outcomes: list[Outcome]) -> dict[str, Any]:
             k: f"{sum(not o.answered for o in v)}/{len(v)}" for k, v in sorted(kinds.items())
         },
         "unsupported_citations": sum(o.unsupported_citation for o in outcomes),
+        "words_p50": statistics.median(words),
+        "words_p90": statistics.quantiles(words, n=10)[-1],
         "search_p50_ms": statistics.median(o.search_ms for o in outcomes),
         "answer_p50_ms": statistics.median(o.answer_ms for o in outcomes),
         "added_p50_ms": statistics.median(added),
@@ -180,6 +183,8 @@ def table(rows: dict[str, dict[str, Any]]) -> str:
         ("abstained", "abstained", "{:.3f}"),
         ("abstained_by_kind", "abstained, by kind", "{}"),
         ("unsupported_citations", "answers citing a passage that does not support them", "{}"),
+        ("words_p50", "answer length p50 (words)", "{:.0f}"),
+        ("words_p90", "answer length p90 (words)", "{:.0f}"),
         ("search_p50_ms", "retrieval p50 (ms)", "{:.1f}"),
         ("answer_p50_ms", "extraction + support check p50 (ms)", "{:.2f}"),
         ("added_p50_ms", "knowledge stage p50 (ms)", "{:.1f}"),

@@ -19,9 +19,13 @@ from typing import Protocol
 
 from warmline.knowledge.words import Sentence, content_set, content_words, split_sentences
 
+SHORT_PASSAGE = 80
+"""A passage of at most this many words is the answer whole (its lists and tables with it);
+a longer one gives the paragraph or list its best sentence is in, when that is short."""
 MAX_SENTENCES = 3
 MAX_ITEMS = 6
 NEIGHBOUR_SHARE = 0.5  # a neighbour joins when it scores this share of the best sentence
+RANK_STEP = 0.1  # a passage's score: less this much a place down the ranking
 QUANTITY_BONUS = 0.25  # a question asking how much, how many, how long: a sentence with a number
 _QUANTITY = re.compile(
     r"\bhow (?:much|many|long|old|soon|far|big|heavy|late|early)\b|\bwhen\b|\bwhat time\b|"
@@ -107,19 +111,37 @@ def extract(
     asked = content_set(question)
     if not asked or not passages:
         return None
-    scored = _score_all(asked, passages[:top], similarity, bool(_QUANTITY.search(question)))
+    quantity = bool(_QUANTITY.search(question))
+    scored = _score_all(asked, passages[:top], similarity, quantity)
     if not scored:
         return None
-    best = max(scored, key=lambda s: (s.score, -s.passage, -s.sentence.index))
+    ranked = [_passage_score(asked, p, i, quantity) for i, p in enumerate(passages[:top])]
+    answering = max(range(len(ranked)), key=lambda i: (ranked[i], -i))
+    best = max(
+        (s for s in scored if s.passage == answering),
+        key=lambda s: (s.score, -s.sentence.index),
+        default=max(scored, key=lambda s: (s.score, -s.passage, -s.sentence.index)),
+    )
     if best.score <= 0:
         return None
     mine = [s for s in scored if s.passage == best.passage]
-    chosen = _shortened(best, mine)
+    chosen = _around(best, mine)
     lines = _lines(chosen)
     passage = passages[best.passage]
     said = content_set(" ".join(lines)) | heading_words(passage)
     coverage = len(asked & said) / len(asked)
     return Extract(tuple(lines), best.passage, round(best.score, 4), round(coverage, 4))
+
+
+def _passage_score(asked: frozenset[str], passage: PassageLike, rank: int, quantity: bool) -> float:
+    """How well a whole passage answers: the share of the question's content words its text
+    and headings hold, a little more for a number when a quantity is asked, a little less
+    for each place down the ranking."""
+    held = content_set(passage.text) | heading_words(passage)
+    score = len(asked & held) / len(asked) - RANK_STEP * rank
+    if quantity and _QUANTITY_FACT.search(passage.text):
+        score += RANK_STEP
+    return score
 
 
 def _score_all(
@@ -144,6 +166,27 @@ def _score_all(
             score -= 0.02 * i  # of two as good, the passage ranked first
             out.append(_Scored(i, sentence, score))
     return out
+
+
+def _around(best: _Scored, mine: list[_Scored]) -> list[Sentence]:
+    """What answers, around the best sentence: the whole passage when it is short, else the
+    paragraph, list or table the best sentence is in (a list with its lead-in) when that is,
+    else the best sentence with what belongs to it (``_shortened``)."""
+    every = [s.sentence for s in mine]
+    if _length(every) <= SHORT_PASSAGE:
+        return every
+    block = {best.sentence.block}
+    leads = {s.lead for s in every if s.block in block and s.lead is not None}
+    block |= {s.block for s in every if s.text in leads}
+    around = [s for s in every if s.block in block]
+    if _length(around) <= SHORT_PASSAGE:
+        return around
+    return _shortened(best, mine)
+
+
+def _length(sentences: list[Sentence]) -> int:
+    """The words of ``sentences`` as the answer shows them (a lead-in once)."""
+    return sum(len(line.split()) for line in _lines(sentences))
 
 
 def _shortened(best: _Scored, mine: list[_Scored]) -> list[Sentence]:

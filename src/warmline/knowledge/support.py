@@ -18,6 +18,7 @@ best passage's fused score. Pure: no I/O."""
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -37,6 +38,32 @@ FILLER = frozenset(
     {"sure", "certain", "cours", "absolut", "glad", "happi", "hope", "help", "great"}
 )
 """Stems of the words a reply is put in that claim nothing ("Sure.", "I hope this helps!")."""
+
+KIND_WORDS = frozenset(
+    [
+        "long",
+        "soon",
+        "fast",
+        "quick",
+        "quickli",
+        "late",
+        "earli",
+        "max",
+        "maximum",
+        "minimum",
+        "limit",
+        "old",
+        "far",
+        "big",
+        "often",
+        "larg",
+        "small",
+        "mani",
+    ]
+)
+"""Stems of the words a question asks for a number or a duration with (``_kinds``)."""
+
+NUMBER = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|twelve)\b", re.I)
 
 PairSimilarity = Callable[[str, Sequence[str]], Sequence[float]]
 """The embedding similarity of a sentence to each of some texts (cosine, in [-1, 1])."""
@@ -177,7 +204,10 @@ def retrieval_support(question: str, passages: Sequence[PassageLike]) -> Retriev
     asked = content_set(question)
     if not asked or not passages:
         return RetrievalSupport(0.0, tuple(sorted(asked)), None, 0.0, tuple(sorted(asked)))
-    held_by = [content_set(p.text) | heading_words(p) | _fact_words(p.text) for p in passages]
+    held_by = [
+        content_set(p.text) | heading_words(p) | _fact_words(p.text) | _kinds(asked, p.text)
+        for p in passages
+    ]
     covers = [len(asked & held) / len(asked) for held in held_by]
     best = max(range(len(passages)), key=lambda i: (covers[i], -i))
     anywhere = frozenset().union(*held_by)
@@ -185,6 +215,13 @@ def retrieval_support(question: str, passages: Sequence[PassageLike]) -> Retriev
     return RetrievalSupport(
         round(covers[best], 4), missing, best, float(passages[best].score), tuple(sorted(asked))
     )
+
+
+def _kinds(asked: frozenset[str], text: str) -> frozenset[str]:
+    """The question's words that ask for a kind of fact rather than name a thing ("how
+    long", "how soon", "the max"), held by a passage that states a number."""
+    kinds = asked & KIND_WORDS
+    return kinds if kinds and NUMBER.search(text) else frozenset()
 
 
 def _fact_words(text: str) -> frozenset[str]:

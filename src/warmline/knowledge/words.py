@@ -98,6 +98,7 @@ SYNONYMS = {
     "biz": "busi",
     "checkin": "check",
     "weight": "weigh",
+    "info": "inform",
     "heavi": "weigh",
 }
 """Words customers and help pages use for one thing (stems), read as one word."""
@@ -212,6 +213,7 @@ class Sentence:
     text: str
     index: int
     lead: str | None = None  # the lead-in of a list item ("You can bring:")
+    block: int = 0  # the paragraph, list or table it belongs to (blank lines part them)
 
     @property
     def full(self) -> str:
@@ -230,7 +232,7 @@ def split_sentences(text: str) -> list[Sentence]:
     led by its header row."""
     out: list[Sentence] = []
     lead: str | None = None
-    for block in re.split(r"\n\s*\n", plain(text)):
+    for number, block in enumerate(re.split(r"\n\s*\n", plain(text))):
         lines = [line.strip() for line in block.splitlines() if line.strip()]
         prose: list[str] = []
         header: str | None = None
@@ -238,28 +240,28 @@ def split_sentences(text: str) -> list[Sentence]:
             if line.startswith("#") or _TABLE_RULE.match(line):
                 continue  # a heading (the section path says it), a table's rule
             if line.startswith("|"):
-                _flush(prose, out)
+                _flush(prose, out, number)
                 prose = []
                 cells = "; ".join(c.strip() for c in line.strip("|").split("|") if c.strip())
                 if header is None:
                     header = cells
                 else:
-                    out.append(Sentence(cells, len(out), header))
+                    out.append(Sentence(cells, len(out), header, number))
                 continue
             if _LIST_ITEM.match(line):
-                _flush(prose, out)
+                _flush(prose, out, number)
                 prose = []
                 lead = out[-1].text if out and out[-1].text.endswith(":") else lead
                 item = _LIST_ITEM.sub("", line)
-                out.append(Sentence(item, len(out), lead))
+                out.append(Sentence(item, len(out), lead, number))
             else:
                 prose.append(line)
                 lead = None
-        _flush(prose, out)
+        _flush(prose, out, number)
     return out
 
 
-def _flush(prose: list[str], out: list[Sentence]) -> None:
+def _flush(prose: list[str], out: list[Sentence], block: int) -> None:
     if not prose:
         return
     text = " ".join(prose)
@@ -271,4 +273,4 @@ def _flush(prose: list[str], out: list[Sentence]) -> None:
             parts.append(piece)
     for part in parts:
         if part.strip():
-            out.append(Sentence(part.strip(), len(out)))
+            out.append(Sentence(part.strip(), len(out), block=block))
