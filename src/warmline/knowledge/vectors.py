@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from warmline.nlu.embeddings import Encoder
+from warmline.nlu.embeddings import Encoder, last_layer
 
 
 def sentence_dimension(encoder: Encoder) -> int:
@@ -24,6 +24,5 @@ def sentence_dimension(encoder: Encoder) -> int:
 
 def sentence_part(rows: NDArray[np.float32], dimension: int) -> NDArray[np.float32]:
     """The first ``dimension`` values of each row (or of one vector), at unit length."""
-    part = np.asarray(rows, dtype=np.float32)[..., :dimension]
-    norms = np.linalg.norm(part, axis=-1, keepdims=True)
-    return np.ascontiguousarray(part / np.maximum(norms, 1e-12), dtype=np.float32)
+    rows = np.asarray(rows, dtype=np.float32)
+    return last_layer(rows, max(rows.shape[-1] // dimension, 1))
