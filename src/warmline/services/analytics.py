@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from warmline.analytics.facts import ConversationFacts
 from warmline.analytics.metrics import UNKNOWN_GROUP, MetricRow, Sums, metric_rows
 from warmline.analytics.outcomes import OutcomeRules, Tally, advance, facts, fold
+from warmline.analytics.parity_stats import Groups, Moments
 from warmline.domain.events import Event
 from warmline.errors import InputError
 from warmline.settings import Settings
@@ -251,6 +252,39 @@ class Analytics:
             count += len(ids)
         self._recent.clear()
         return count
+
+
+def moments_by_dimension(found: Sequence[Combination], rules: OutcomeRules) -> Mapping[str, Groups]:
+    """Each dimension's groups with the parity monitor's ``Moments``, added up from the
+    combinations (a conversation without a value for a dimension is in none of its groups):
+    the input of ``analytics/parity_stats.py`` for the dashboard and ``warmline parity``."""
+    added: dict[tuple[str, str], tuple[Sums, dict[str, float]]] = {}
+    for c in found:
+        for dimension, group in c.segments.items():
+            sums, extras = added.get((dimension, group), (Sums(), {}))
+            more = {k: extras.get(k, 0.0) + v for k, v in c.moments.items()}
+            added[dimension, group] = (sums + c.sums, more)
+    dimensions: dict[str, dict[str, tuple[int, Mapping[str, Moments]]]] = {}
+    for (dimension, group), (sums, extras) in added.items():
+        dimensions.setdefault(dimension, {})[group] = (sums.n, _moments(sums, extras, rules))
+    return dimensions
+
+
+def _moments(s: Sums, x: Mapping[str, float], rules: OutcomeRules) -> dict[str, Moments]:
+    """One group's values of each parity metric (``analytics/parity.py``'s ``METRICS``)."""
+    a, b, h = rules.bot_conversation_cost, rules.human_minute_cost / 60.0, x["human_total"]
+    return {
+        "escalation_rate": Moments(s.n, float(s.escalated)),
+        "containment": Moments(s.settled, float(s.contained)),
+        "abandonment": Moments(s.settled, float(s.abandoned)),
+        "fcr": Moments(s.settled, float(s.fcr)),
+        "csat": Moments(s.rated, float(s.satisfied)),
+        "aht": Moments(s.n, x["aht_total"], x["aht_squares"]),
+        "ces": Moments(s.ces_n, s.ces_total, x["ces_squares"]),
+        "cost": Moments(
+            s.n, s.n * a + b * h, s.n * a * a + 2 * a * b * h + b * b * x["human_squares"]
+        ),
+    }
 
 
 def check_dimension(by: str) -> None:

@@ -19,13 +19,14 @@ from warmline.analytics.facts import ConversationFacts
 from warmline.analytics.metrics import UNKNOWN_GROUP, Sums, figures
 from warmline.analytics.outcomes import OutcomeRules, facts
 from warmline.analytics.parity import ParityRow, ParitySettings
-from warmline.analytics.parity_stats import Groups, Moments, parity_of_moments
+from warmline.analytics.parity_stats import parity_of_moments
 from warmline.errors import InputError
 from warmline.services.analytics import (
     BUILT_IN,
     Analytics,
     Combination,
     check_dimension,
+    moments_by_dimension,
     tally_of,
 )
 from warmline.storage.analytics import Period
@@ -220,38 +221,6 @@ async def parity_rows(
     as ``analytics/parity.py``'s ``parity`` over their facts."""
     found = await analytics.combinations(period)
     return parity_of_moments(moments_by_dimension(found, analytics.rules), settings)
-
-
-def moments_by_dimension(found: list[Combination], rules: OutcomeRules) -> Mapping[str, Groups]:
-    """Each dimension's groups with the parity monitor's ``Moments``, added up from the
-    combinations (a conversation without a value for a dimension is in none of its groups)."""
-    added: dict[tuple[str, str], tuple[Sums, dict[str, float]]] = {}
-    for c in found:
-        for dimension, group in c.segments.items():
-            sums, extras = added.get((dimension, group), (Sums(), {}))
-            more = {k: extras.get(k, 0.0) + v for k, v in c.moments.items()}
-            added[dimension, group] = (sums + c.sums, more)
-    dimensions: dict[str, dict[str, tuple[int, Mapping[str, Moments]]]] = {}
-    for (dimension, group), (sums, extras) in added.items():
-        dimensions.setdefault(dimension, {})[group] = (sums.n, _moments(sums, extras, rules))
-    return dimensions
-
-
-def _moments(s: Sums, x: Mapping[str, float], rules: OutcomeRules) -> dict[str, Moments]:
-    """One group's values of each parity metric (``analytics/parity.py``'s ``METRICS``)."""
-    a, b, h = rules.bot_conversation_cost, rules.human_minute_cost / 60.0, x["human_total"]
-    return {
-        "escalation_rate": Moments(s.n, float(s.escalated)),
-        "containment": Moments(s.settled, float(s.contained)),
-        "abandonment": Moments(s.settled, float(s.abandoned)),
-        "fcr": Moments(s.settled, float(s.fcr)),
-        "csat": Moments(s.rated, float(s.satisfied)),
-        "aht": Moments(s.n, x["aht_total"], x["aht_squares"]),
-        "ces": Moments(s.ces_n, s.ces_total, x["ces_squares"]),
-        "cost": Moments(
-            s.n, s.n * a + b * h, s.n * a * a + 2 * a * b * h + b * b * x["human_squares"]
-        ),
-    }
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,13 @@
-"""The parity run: the facts of a period's conversations (``services/analytics.py``), the
-parity monitor over them (``analytics/parity.py``), an incident opened for each flagged gap
-(``services/incidents.py``), and the report a manager can send, in HTML (a Jinja2 template)
-and PDF (fpdf2) (docs/parity.md)."""
+"""The parity run: the parity monitor over a period's conversations, an incident opened for
+each flagged gap (``services/incidents.py``), and the report a manager can send, in HTML (a
+Jinja2 template) and PDF (fpdf2) (docs/parity.md).
+
+The monitor reads sums, not rows: one grouped scan of the analytics projection per
+combination of segment values (``Analytics.combinations``, summed in SQL however long the
+period), each dimension's groups added up from it (``moments_by_dimension``) and tested from
+their counts, sums and sums of squares (``analytics/parity_stats.py``): the same rows as
+``analytics/parity.py`` over the conversations' facts. Only Mann-Whitney's U, which ranks the
+individual values, reads every conversation's facts."""
 
 from __future__ import annotations
 
@@ -14,7 +20,14 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from warmline.analytics.parity import ParityRow, ParitySettings, parity
-from warmline.services.analytics import open_analytics, rules_of
+from warmline.analytics.parity_stats import parity_of_moments
+from warmline.services.analytics import (
+    Analytics,
+    moments_by_dimension,
+    open_analytics,
+    period_of,
+    rules_of,
+)
 from warmline.services.incidents import Opened, open_incidents
 from warmline.settings import Settings
 
@@ -51,14 +64,31 @@ async def run_parity(
     ``settings``; an incident opened (or brought up to date) for each flagged row."""
     chosen = parity_settings or parity_settings_of(settings)
     async with open_analytics(settings.database_url, rules_of(settings)) as analytics:
-        facts = await analytics.facts(since, until, pack)
-    rows = parity(facts, chosen)
+        rows, conversations = await monitor(analytics, since, until, pack, chosen)
     opened: list[Opened] = []
     if open_for_flagged and any(r.flagged for r in rows):
         days = settings.incident_deadline_days
         async with open_incidents(settings.database_url, days) as register:
             opened = await register.flagged(rows, by)
-    return ParityRun(since, until, pack, len(facts), chosen, rows, opened)
+    return ParityRun(since, until, pack, conversations, chosen, rows, opened)
+
+
+async def monitor(
+    analytics: Analytics,
+    since: datetime,
+    until: datetime | None,
+    pack: str | None,
+    chosen: ParitySettings,
+) -> tuple[list[ParityRow], int]:
+    """The monitor's rows over the conversations started in [since, until) and how many
+    there were: from SQL sums (Welch's t for the means), or from every conversation's facts
+    when the means are compared by Mann-Whitney's U (it ranks the values themselves)."""
+    if chosen.mean_test == "mannwhitney":
+        facts = await analytics.facts(since, until, pack)
+        return parity(facts, chosen), len(facts)
+    found = await analytics.combinations(period_of(since, until, pack))
+    rows = parity_of_moments(moments_by_dimension(found, analytics.rules), chosen)
+    return rows, sum(c.sums.n for c in found)
 
 
 def parity_settings_of(settings: Settings, **overrides: Any) -> ParitySettings:
