@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from importlib.resources import files
+from pathlib import Path
 
 import httpx
 import pytest
@@ -29,6 +30,9 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     workdir = tmp_path_factory.mktemp("live")
     pack = yaml.safe_load(files("warmline.demo.packs").joinpath("airline.yaml").read_text())
     pack["anomaly"] = SMALL
+    # the copy lives elsewhere: its help centre is the shipped one, named by its full path
+    shipped = files("warmline.demo.packs").joinpath(pack["knowledge"]["folder"])
+    pack["knowledge"]["folder"] = str(Path(str(shipped)).resolve())
     path = workdir / "airline.yaml"
     path.write_text(yaml.safe_dump(pack, sort_keys=False))
     with live_stack(workdir, packs=f'["{path}"]') as url:
