@@ -200,7 +200,7 @@ class _Draft:
         value, ref = _mean(self.values), _mean(self.reference_values)
         difference = None if value is None or ref is None else value - ref
         ratio = None if value is None or not ref else value / ref
-        note = self.note or _verdict(self, difference, ref, settings)
+        note = self.note or verdict(self.metric, self.p_adjusted, difference, ref, settings)
         return ParityRow(
             self.metric.name,
             self.dimension,
@@ -261,15 +261,20 @@ def _values(metric: Metric, rows: Sequence[Outcomes]) -> list[float]:
     return [float(v) for v in read if v is not None and math.isfinite(v)]
 
 
-def _verdict(
-    draft: _Draft, difference: float | None, ref: float | None, settings: ParitySettings
+def verdict(
+    metric: Metric,
+    p_adjusted: float | None,
+    difference: float | None,
+    ref: float | None,
+    settings: ParitySettings,
 ) -> str:
-    metric = draft.metric
-    if difference is None or ref is None or draft.p_adjusted is None:
+    """Why a tested row is (not) flagged: docs/parity.md's rule, for the rows from facts and
+    from sums alike (``analytics/parity_stats.py``)."""
+    if difference is None or ref is None or p_adjusted is None:
         return "untestable"
     if metric.worse is None:
         return "reported_only"
-    if draft.p_adjusted >= settings.alpha:
+    if p_adjusted >= settings.alpha:
         return "not_significant"
     gap = settings.min_rate_gap if metric.kind == "rate" else settings.min_mean_gap * abs(ref)
     if abs(difference) < gap:

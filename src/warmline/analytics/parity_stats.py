@@ -25,6 +25,7 @@ from warmline.analytics.parity import (
     proportion_test,
     reference_of,
     runner_up,
+    verdict,
 )
 
 RELATIVE_NOISE = 1e-9
@@ -144,29 +145,9 @@ def _row(draft: _Draft, settings: ParitySettings) -> ParityRow:
     value, ref = draft.mine.mean, draft.reference.mean
     difference = None if value is None or ref is None else value - ref
     ratio = None if value is None or not ref else value / ref
-    note = draft.note or _verdict(draft, difference, ref, settings)
+    note = draft.note or verdict(draft.metric, draft.p_adjusted, difference, ref, settings)
     return ParityRow(
         draft.metric.name, draft.dimension, draft.group, value, draft.mine.n,
         draft.reference_group, ref, draft.reference.n, difference, ratio,
         draft.p_value, draft.p_adjusted, note == "flagged", draft.test, note,
     )  # fmt: skip
-
-
-def _verdict(
-    draft: _Draft, difference: float | None, ref: float | None, settings: ParitySettings
-) -> str:
-    """Why a tested row is (not) flagged: docs/parity.md's rule, as ``parity`` applies it."""
-    metric = draft.metric
-    if difference is None or ref is None or draft.p_adjusted is None:
-        return "untestable"
-    if metric.worse is None:
-        return "reported_only"
-    if draft.p_adjusted >= settings.alpha:
-        return "not_significant"
-    gap = settings.min_rate_gap if metric.kind == "rate" else settings.min_mean_gap * abs(ref)
-    if abs(difference) < gap:
-        return "not_material"
-    worse = (metric.worse == "higher" and difference > 0) or (
-        metric.worse == "lower" and difference < 0
-    )
-    return "flagged" if worse else "not_worse"
