@@ -120,7 +120,10 @@ def test_no_template_holds_inline_script_style_or_handlers() -> None:
     folder = resources.files("warmline.web").joinpath("templates")
     for template in folder.iterdir():
         text = template.read_text("utf-8")
-        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", text), template.name
+        # a JSON data block (type="application/json") is data, never run
+        assert not re.search(r"<script(?![^>]*\b(?:src=|type=\"application/json\"))[^>]*>", text), (
+            template.name
+        )
         assert not re.search(r"\son[a-z]+\s*=", text), template.name
         assert "hx-on" not in text and "style=" not in text, template.name
 

