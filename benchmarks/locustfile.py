@@ -10,10 +10,15 @@ Run by ``benchmarks/turn_latency.sh``; on its own:
     locust -f benchmarks/locustfile.py --headless -u 50 -r 50 -t 60s --host http://127.0.0.1:18000
 
 Knobs (environment): ``TURNS_PER_CONVERSATION`` (default 8), ``THINK_TIME_S`` (default 0), and
-``TURNS_PER_S_PER_USER``: when set, each user waits a random, exponentially distributed time
-with that mean rate between turns, so arrivals are close to a Poisson stream (as from many
-independent customers) and 50 users at 2 offer about 100 turns/s: latency at a given load
-rather than at saturation.
+``TURNS_PER_S_PER_USER``: when set, each user paces its turns at that rate whatever the
+latency, so the load offered is a stated rate (200 users at 0.75 offer 150 turns/s): latency at
+a given load rather than at saturation. ``ARRIVALS`` says how the turns are spaced: ``poisson``
+(the default: each user keeps a schedule of arrivals a random, exponentially distributed time
+apart, so the users together are close to a Poisson stream, as from many independent
+customers) or ``constant`` (Locust's ``constant_throughput``: one turn every 1/rate seconds).
+Either way the wait is measured from the scheduled arrival, not from the reply: a slow reply
+shortens the next wait instead of lowering the rate, until a user falls behind and sends at once
+(then the load is closed loop again, as at saturation).
 """
 
 from __future__ import annotations
@@ -24,11 +29,14 @@ import random
 import time
 
 import jwt
-from locust import FastHttpUser, task
+from locust import FastHttpUser, constant_throughput, task
 
 TURNS_PER_CONVERSATION = int(os.environ.get("TURNS_PER_CONVERSATION", "8"))
 THINK_TIME_S = float(os.environ.get("THINK_TIME_S", "0"))
 PACE = os.environ.get("TURNS_PER_S_PER_USER")
+ARRIVALS = os.environ.get("ARRIVALS", "poisson")
+if ARRIVALS not in ("poisson", "constant"):
+    raise SystemExit(f"ARRIVALS is poisson or constant, not {ARRIVALS!r}")
 # The server's WARMLINE_IDENTITY_SECRET: each conversation starts as a signed-in customer does,
 # with an identity token the host site signs (docs/identity.md).
 IDENTITY_SECRET = os.environ.get("WARMLINE_IDENTITY_SECRET", "")
@@ -59,11 +67,23 @@ _customers = itertools.cycle(CUSTOMERS)  # spread users evenly over the customer
 class Customer(FastHttpUser):
     # By default a throughput test: the next turn is sent as soon as the reply arrives.
     def wait_time(self) -> float:
-        if PACE:
-            return random.expovariate(float(PACE))
-        return THINK_TIME_S
+        if not PACE:
+            return THINK_TIME_S
+        if ARRIVALS == "constant":
+            return float(self._constant(self))
+        # The next arrival of this user's Poisson schedule; a user behind it sends at once and
+        # keeps the schedule (no burst to catch up more than one turn at a time).
+        now = time.monotonic()
+        self._next_at = max(self._next_at, now - 1 / float(PACE))
+        self._next_at += random.expovariate(float(PACE))
+        return max(0.0, self._next_at - now)
 
     def on_start(self) -> None:
+        if PACE:
+            self._constant = constant_throughput(float(PACE))
+            # The first turn at a random point of the first interval: users spawned together
+            # do not all send at once.
+            self._next_at = time.monotonic() + random.uniform(0, 1 / float(PACE))
         self.customer_id, self.reservation, self.flight = next(_customers)
         self.conversation_id: str | None = None
         self.turns_done = 0
