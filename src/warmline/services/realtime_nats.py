@@ -6,8 +6,13 @@ kept: ``nats_max_age_s``, ``nats_max_bytes``). A worker delivers its own events 
 subscribers at once, as the in-process broker does, and those of other workers from a NATS
 subscription per conversation somebody on this worker watches.
 
+A turn's events are one plain NATS publish, written to the connection without waiting for the
+stream's acknowledgement (a round trip, and the server's CPU to answer it, a turn): the stream
+stores the message as it stores any published on its subjects.
+
 Outages: publishing never fails a turn (the events are in the database already); a failed
-publish is logged and counted (``failed_publishes``). When the connection drops, and again when
+publish (the connection down: nothing is buffered meanwhile) is logged and counted
+(``failed_publishes``). When the connection drops, and again when
 it comes back, every subscriber reads ``None``: its stream ends, the client reconnects and reads
 what it missed from the database (``api/streams.py``, docs/scaling.md).
 """
@@ -29,7 +34,6 @@ import nats
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
-from nats.js import JetStreamContext
 from nats.js.api import DiscardPolicy, StorageType, StreamConfig
 from nats.js.errors import BadRequestError
 
@@ -61,7 +65,6 @@ class NatsBroker(Broker):
         self.failed_publishes = 0
         self.connected = False
         self._nc: Client | None = None
-        self._js: JetStreamContext | None = None  # made once: a turn's publish reuses it
         self._watched: dict[str, Subscription] = {}
         self._watchers: Counter[str] = Counter()
         self._sending: set[asyncio.Task[None]] = set()
@@ -97,7 +100,7 @@ class NatsBroker(Broker):
 
     async def _ensure_stream(self, max_age_s: float, max_bytes: int) -> None:
         assert self._nc is not None
-        js = self._js = self._nc.jetstream()
+        js = self._nc.jetstream()
         config = StreamConfig(
             name=self.stream,
             subjects=[SUBJECT_PREFIX + ">"],
@@ -126,13 +129,12 @@ class NatsBroker(Broker):
             "events": [event_to_json(e) for e in events],
         }
         try:
-            assert self._js is not None
-            await self._js.publish(
-                subject_of(conversation_id),
-                json.dumps(payload).encode(),
-                stream=self.stream,
-                timeout=PUBLISH_TIMEOUT_S,
-            )
+            # A plain publish, no JetStream acknowledgement awaited: the stream stores what is
+            # published on its subjects all the same, the other workers receive it from their
+            # plain subscriptions, and the events are in the database already. While the
+            # connection is down (no buffering) the publish fails at once and is counted.
+            assert self._nc is not None
+            await self._nc.publish(subject_of(conversation_id), json.dumps(payload).encode())
         except Exception as exc:  # the events are recorded; only the live copy is lost
             self.failed_publishes += 1
             log.warning(
@@ -205,4 +207,6 @@ class NatsBroker(Broker):
         if self._sending:
             await asyncio.wait(set(self._sending), timeout=PUBLISH_TIMEOUT_S)
         if self._nc is not None and not self._nc.is_closed:
+            with contextlib.suppress(Exception):  # what was published reaches the server
+                await self._nc.flush(timeout=int(PUBLISH_TIMEOUT_S))
             await self._nc.close()

@@ -6,6 +6,7 @@ counts into and reads the same rows (Alembic revision 0004)."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -86,6 +87,11 @@ class AnomalyRepository:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], *, postgres: bool) -> None:
         self._sessions = sessions
         self._insert: Any = postgresql.insert if postgres else sqlite.insert
+        # The holds in force being read, by pack, with the count of hold changes made here
+        # when the read began: callers that ask meanwhile share that read (every turn of a
+        # pack asks when its guard's copy expires) unless a hold changed here since.
+        self._reading: dict[str | None, tuple[int, asyncio.Future[list[HoldRecord]]]] = {}
+        self._changes = 0
 
     async def add(
         self, pack: str, action: str, window_s: int, window: int, first: int, counted: Counted
@@ -146,13 +152,31 @@ class AnomalyRepository:
             set_={k: v for k, v in values.items() if k not in ("pack", "action")},
             where=(row.state == "released") & (row.released_window < window),
         )
-        with map_storage_errors("put an action on hold"):
-            async with self._sessions() as session, session.begin():
-                result = await session.execute(statement)
+        self._changes += 1  # a read begun before or during the change is not shared after
+        try:
+            with map_storage_errors("put an action on hold"):
+                async with self._sessions() as session, session.begin():
+                    result = await session.execute(statement)
+        finally:
+            self._changes += 1
         return bool(getattr(result, "rowcount", 0))
 
     async def active(self, pack: str | None = None) -> list[HoldRecord]:
-        """The holds in force (held or kept), of one pack if given, oldest first."""
+        """The holds in force (held or kept), of one pack if given, oldest first. Concurrent
+        callers share one read, begun after the last change of a hold made here."""
+        shared = self._reading.get(pack)
+        if shared is None or shared[0] != self._changes:
+            read = asyncio.ensure_future(self._active(pack))
+            read.add_done_callback(_retrieved)
+            shared = self._reading[pack] = (self._changes, read)
+            read.add_done_callback(lambda _: self._forget(pack, shared))
+        return list(await asyncio.shield(shared[1]))
+
+    def _forget(self, pack: str | None, read: tuple[int, asyncio.Future[list[HoldRecord]]]) -> None:
+        if self._reading.get(pack) is read:
+            del self._reading[pack]
+
+    async def _active(self, pack: str | None) -> list[HoldRecord]:
         query = select(AnomalyHoldRow).where(AnomalyHoldRow.state.in_(ACTIVE))
         if pack is not None:
             query = query.where(AnomalyHoldRow.pack == pack)
@@ -175,14 +199,24 @@ class AnomalyRepository:
         )
         if state == "released":
             change = change.values(released_window=window)
-        with map_storage_errors("decide on an anomaly hold"):
-            async with self._sessions() as session, session.begin():
-                before = (await session.execute(found)).scalars().first()
-                if before is None:
-                    return None
-                record = _record(before)
-                await session.execute(change)
+        self._changes += 1  # a read begun before or during the change is not shared after
+        try:
+            with map_storage_errors("decide on an anomaly hold"):
+                async with self._sessions() as session, session.begin():
+                    before = (await session.execute(found)).scalars().first()
+                    if before is None:
+                        return None
+                    record = _record(before)
+                    await session.execute(change)
+        finally:
+            self._changes += 1
         return record
+
+
+def _retrieved(read: asyncio.Future[list[HoldRecord]]) -> None:
+    """A shared read's failure is raised to its callers; none left is no warning."""
+    if not read.cancelled():
+        read.exception()
 
 
 def _record(r: AnomalyHoldRow) -> HoldRecord:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import StaticPool
 
@@ -30,12 +32,42 @@ def create_engine(url: str) -> AsyncEngine:
             kwargs["connect_args"] = {"check_same_thread": False}
         else:
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-    else:
-        kwargs["pool_pre_ping"] = True
     engine = create_async_engine(url, **kwargs)
     if is_sqlite(url):
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    else:
+        ping_when_idle(engine)
     return engine
+
+
+PING_IDLE_S = 5.0
+"""A pooled connection idle longer than this is pinged when it is checked out."""
+
+
+def ping_when_idle(engine: AsyncEngine, idle_s: float = PING_IDLE_S) -> None:
+    """Ping a pooled connection on checkout only when it has been idle more than ``idle_s``
+    (one round trip), not on every checkout as ``pool_pre_ping`` does: under load a connection
+    goes back and out many times a second and a ping each time is a round trip more for every
+    read. A connection the server closed while it was idle (a restart, an idle timeout) is
+    found by the ping and replaced; one closed within ``idle_s`` of its last use fails the
+    statement, and the pool then replaces every connection opened before the failure."""
+    pool = engine.sync_engine.pool
+    dialect = engine.sync_engine.dialect
+
+    def checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info["warmline_idle_since"] = time.monotonic()
+
+    def checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("warmline_idle_since")
+        if since is None or time.monotonic() - since <= idle_s:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except Exception as exc:  # the pool discards it and checks out another
+            raise DisconnectionError(f"pooled connection lost while idle: {exc!r}") from exc
+
+    event.listen(pool, "checkin", checkin)
+    event.listen(pool, "checkout", checkout)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
