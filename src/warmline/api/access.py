@@ -7,6 +7,9 @@ start response sets on ``X``'s own paths (``/chat/X`` and ``/api/conversations/X
 browser holding several conversations sends each its own key. Without a token: 401; with a
 token for another conversation, expired or forged: 403. An unknown id is answered the same way
 as a known one, so ids cannot be probed.
+
+The dependencies are coroutine functions, run on the event loop: FastAPI would run a plain
+function in its thread pool, a hop to another thread on every request.
 """
 
 from __future__ import annotations
@@ -42,7 +45,11 @@ def conversation_keys(request: Request) -> ConversationKeys:
     return keys
 
 
-def identity_verifier(request: Request) -> IdentityVerifier:
+async def keys_dependency(request: Request) -> ConversationKeys:
+    return conversation_keys(request)
+
+
+async def identity_verifier(request: Request) -> IdentityVerifier:
     settings = request.app.state.runtime.settings
     return IdentityVerifier(
         settings.identity_secret, settings.identity_issuer, picker=settings.customer_picker
@@ -57,7 +64,7 @@ def _presented_token(request: Request) -> str | None:
     return request.cookies.get(COOKIE) or None
 
 
-def conversation_access(conversation_id: PathText, request: Request) -> str:
+async def conversation_access(conversation_id: PathText, request: Request) -> str:
     """The conversation id of the path, once the request has shown that conversation's token."""
     token = _presented_token(request)
     if token is None:
@@ -85,5 +92,5 @@ def grant(request: Request, response: Response, conversation_id: PathText, token
 
 
 ConversationAccess = Annotated[str, Depends(conversation_access)]
-KeysDep = Annotated[ConversationKeys, Depends(conversation_keys)]
+KeysDep = Annotated[ConversationKeys, Depends(keys_dependency)]
 IdentityDep = Annotated[IdentityVerifier, Depends(identity_verifier)]

@@ -1,4 +1,7 @@
-"""Typed dependencies for routes: the runtime and its services, as ``Annotated`` aliases."""
+"""Typed dependencies for routes: the runtime and its services, as ``Annotated`` aliases.
+
+Every dependency is a coroutine function: FastAPI runs a plain function in its thread pool, a
+hop to another thread and back on every request for what is a lookup on the app's state."""
 
 from __future__ import annotations
 
@@ -21,15 +24,19 @@ def get_runtime(request: Request) -> Runtime:
     return runtime
 
 
-def get_conversations(request: Request) -> ConversationService:
+async def runtime_dependency(request: Request) -> Runtime:
+    return get_runtime(request)
+
+
+async def get_conversations(request: Request) -> ConversationService:
     return get_runtime(request).conversations
 
 
-def get_handoff(request: Request) -> HandoffService:
+async def get_handoff(request: Request) -> HandoffService:
     return get_runtime(request).handoff
 
 
-def get_packets(request: Request) -> Packets:
+async def get_packets(request: Request) -> Packets:
     return get_runtime(request).packets
 
 
@@ -71,7 +78,7 @@ async def check_may_read(
         )
 
 
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+RuntimeDep = Annotated[Runtime, Depends(runtime_dependency)]
 AgentDep = Annotated[str, Depends(get_agent)]
 SignedInDep = Annotated[Agent, Depends(role_required("agent"))]
 SupervisorDep = Annotated[Agent, Depends(role_required("supervisor"))]
