@@ -21,9 +21,9 @@ from warmline.domain.events import (
 )
 from warmline.domain.understanding import EntityMention, Understanding
 from warmline.privacy import find_pii, mask, mask_contact, mask_text
-from warmline.privacy.events import at_rest, for_display, mask_json
+from warmline.privacy.events import all_at_rest, at_rest, for_display, mask_json
 from warmline.privacy.logs import MaskingFilter, install, server_log_config
-from warmline.privacy.pii import iban_valid, luhn_valid
+from warmline.privacy.pii import _RECOGNISERS, KINDS, Found, iban_valid, luhn_valid
 from warmline.services.runtime import Runtime
 
 USER = "chen_jackson_3290"
@@ -97,6 +97,65 @@ def test_the_overlap_goes_to_the_stronger_kind_and_spans_are_of_the_original() -
 def test_contacts_are_masked_for_display_whatever_their_shape() -> None:
     assert mask_contact("email", EMAIL) == "c***@example.com"
     assert mask_contact("phone", "555 0134") == "[phone ending 34]"
+
+
+def _every_recogniser(text: str) -> list[Found]:
+    """``find_pii`` without its shortcuts: every kind's patterns run on every text."""
+    taken: list[Found] = []
+    for kind in KINDS:
+        for found in _RECOGNISERS[kind](text):
+            if all(found.end <= t.start or found.start >= t.end for t in taken):
+                taken.append(found)
+    return sorted(taken, key=lambda f: f.start)
+
+
+SHORTEST = [
+    "maestro 5018 0000 0009 please",  # a card of 12 digits, in groups
+    "card 4000000001004",  # 13 digits
+    "card 4000-0000-0100-4 and 4000 0000 0100 4",
+    "call 555 0134",  # a phone of 7 digits
+    "call 555 013",  # 6: none
+    "ssn 123-45-6789",
+    "mail a@b.co",
+    "IBAN GB82 WEST 1234 5698 7654 32",
+    "booking 4WQ150 on 2024-05-22 at 12:30, order #W2378156",
+    "in12 days time now",
+]
+
+
+@pytest.mark.parametrize("text", SHORTEST)
+def test_the_shortcuts_skip_only_kinds_that_cannot_be_there(text: str) -> None:
+    assert find_pii(text) == _every_recogniser(text)
+
+
+def test_the_shortcuts_find_what_every_recogniser_finds_in_the_corpus() -> None:
+    from tests.test_pii_corpus import corpus
+
+    for message in corpus(per_kind=40):
+        assert find_pii(message.text) == _every_recogniser(message.text), message.text
+
+
+def test_the_shortest_of_each_kind_is_still_masked() -> None:
+    assert mask(SHORTEST[0]) == "maestro [card ending 0009] please"
+    assert mask(SHORTEST[1]) == "card [card ending 1004]"
+    assert mask(SHORTEST[3]) == "call [phone ending 34]"
+    assert mask(SHORTEST[5]) == "ssn [SSN]"
+    assert mask(SHORTEST[6]) == "mail a***@b.co"
+
+
+def test_a_turns_events_masked_together_are_each_masked_as_alone() -> None:
+    said = f"refund card {CARD}, write to {EMAIL} or call 555 0134"
+    events = [
+        MessageReceived(at=NOW, text=said),
+        _understood(said, EMAIL, "email"),
+        Decided(
+            at=NOW, decision=Decision(kind="clarify", reasons=[Reason(code="nlu", detail=said)])
+        ),
+    ]
+    contacts = [("phone", "555 0134")]
+    together = all_at_rest(events, {"email"}, contacts)
+    assert together == [at_rest(e, {"email"}, contacts) for e in events]
+    assert CARD not in json.dumps([event_to_json(e) for e in together])
 
 
 def _understood(text: str, value: str, entity: str) -> Understood:

@@ -66,14 +66,27 @@ NEEDED = frozenset({"params", "choices", "choice_values", "contact"})
 
 
 def _masked(
-    value: Any, keep: Collection[str], needed: frozenset[str], known: dict[str, str]
+    value: Any,
+    keep: Collection[str],
+    needed: frozenset[str],
+    known: dict[str, str],
+    memo: dict[str, str] | None = None,
 ) -> Any:
+    """``value`` with every string masked but those under an identifier's or a needed key.
+    ``memo`` holds the strings masked already with the same ``known`` contacts (the events
+    of one turn repeat many: the text, the records, the reasons' values)."""
     if isinstance(value, str):
+        if memo is not None and (hit := memo.get(value)) is not None:
+            return hit
+        text = value
         for raw, masked in known.items():
-            value = value.replace(raw, masked)
-        return mask(value)
+            text = text.replace(raw, masked)
+        text = mask(text)
+        if memo is not None:
+            memo[value] = text
+        return text
     if isinstance(value, list):
-        return [_masked(v, keep, needed, known) for v in value]
+        return [_masked(v, keep, needed, known, memo) for v in value]
     if not isinstance(value, dict):
         return value
     entity = value.get("entity") if "value" in value else None
@@ -82,7 +95,7 @@ def _masked(
         if key in IDENTIFIERS or key in needed or (key == "value" and entity in keep):
             out[key] = item
         else:
-            out[key] = _masked(item, keep, needed, known)
+            out[key] = _masked(item, keep, needed, known, memo)
     return out
 
 
@@ -96,9 +109,23 @@ def at_rest(
     """``event`` as it is stored: personal data masked except what an action needs (the values
     of the entities in ``keep_entities`` among them). ``contacts`` are (medium, contact) pairs
     the turn found: masked wherever they appear in text, whatever their shape."""
-    data = event_to_json(event)
+    return all_at_rest([event], keep_entities, contacts)[0]
+
+
+def all_at_rest(
+    events: list[Event],
+    keep_entities: Collection[str] = (),
+    contacts: Collection[tuple[str, str]] = (),
+) -> list[Event]:
+    """Each of ``events`` as ``at_rest`` stores it; a string that several of them hold (a
+    turn's events repeat the text, the records, the reasons' values) is masked once."""
     known = {contact: mask_contact(medium, contact) for medium, contact in contacts if contact}
-    return _rebuild(event, data, _masked(data, keep_entities, NEEDED, known))
+    memo: dict[str, str] = {}
+    stored = []
+    for event in events:
+        data = event_to_json(event)
+        stored.append(_rebuild(event, data, _masked(data, keep_entities, NEEDED, known, memo)))
+    return stored
 
 
 def for_display(event: Event) -> Event:

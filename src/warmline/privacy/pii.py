@@ -109,6 +109,9 @@ _AFTER_AMOUNT = re.compile(r"\s?(?:usd|eur|gbp|dollars?|euros?|pounds?|%)\b", re
 
 def _cards(text: str) -> Iterator[Found]:
     for run in _DIGIT_RUN.finditer(text):
+        found = run.group()
+        if len(found) - found.count(" ") - found.count("-") < CARD_DIGITS:
+            continue  # too few digits for any card
         groups = [(m.start() + run.start(), m.end() + run.start()) for m in _group(run.group())]
         i = 0
         while i < len(groups):
@@ -207,6 +210,10 @@ def _phones(text: str) -> Iterator[Found]:
 
 
 _MAYBE = re.compile(r"[\d@]")
+_DIGIT = re.compile(r"\d")
+CARD_DIGITS = 12
+FEWEST_DIGITS: dict[Kind, int] = {"card": CARD_DIGITS, "ssn": 9, "phone": 7}
+"""The digits a text must hold for a kind to be in it at all (its shortest form)."""
 
 _RECOGNISERS = {
     "email": _emails,
@@ -222,8 +229,11 @@ def find_pii(text: str, kinds: tuple[Kind, ...] = KINDS) -> list[Found]:
     first in ``KINDS`` wins (an email's digits are not a phone, a card's not an SSN)."""
     if _MAYBE.search(text) is None:  # every kind holds a digit or an @
         return []
+    digits = len(_DIGIT.findall(text))
     taken: list[Found] = []
     for kind in kinds:
+        if digits < FEWEST_DIGITS.get(kind, 0) or (kind == "email" and "@" not in text):
+            continue  # cannot be there: skip its patterns
         for found in _RECOGNISERS[kind](text):
             if all(found.end <= t.start or found.start >= t.end for t in taken):
                 taken.append(found)

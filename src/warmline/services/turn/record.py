@@ -28,7 +28,7 @@ from warmline.domain.events import (
 from warmline.domain.pack import DomainPack
 from warmline.errors import WarmlineError
 from warmline.policy.outcomes import refused_on_execute
-from warmline.privacy.events import at_rest
+from warmline.privacy.events import all_at_rest
 from warmline.services.customer_accounts import AccountCache
 from warmline.services.metrics import count_recorded
 from warmline.services.realtime import Broker
@@ -121,7 +121,8 @@ def masked(turn: Turn) -> list[Event]:
     action needs (its parameters, the entities that fill them, the contact for a call back)."""
     keep = needed_entities(turn.pack)
     contacts = [turn.seen.contact] if turn.seen.contact else []
-    return [_traced(at_rest(event, keep, contacts), event) for event in turn.events]
+    stored = all_at_rest(turn.events, keep, contacts)
+    return [_traced(masked, event) for masked, event in zip(stored, turn.events, strict=True)]
 
 
 def _traced(stored: Event, event: Event) -> Event:
