@@ -34,6 +34,7 @@ import httpx
 from warmline.demo.backoffice.app import create_app as reference_backoffice
 from warmline.domain.understanding import TurnContext
 from warmline.nlu.engine import NluEngine, clean_text
+from warmline.nlu.register import read_style
 from warmline.services.runtime import Runtime
 from warmline.settings import get_settings
 
@@ -80,6 +81,7 @@ def nlu_stages(nlu: NluEngine, text: str, context: TurnContext) -> dict[str, flo
         figures["affect"] = cpu_ms(
             lambda: affect.read(cleaned, vectors[0], context, None, [], states=states)
         )
+    figures["register (style)"] = cpu_ms(lambda: read_style(cleaned))
     figures["understand (whole)"] = cpu_ms(lambda: nlu.understand(text, context))
     return figures
 
@@ -98,11 +100,69 @@ def time_stages(runtime: Runtime, stages: dict[str, list[float]]) -> None:
         return stage
 
     service.states.working = timed("service: state (cache, events since)", service.states.working)  # type: ignore[method-assign]
-    perceive = timed("service: perceive (NLU, account)", service.perceiver.perceive)
-    service.perceiver.perceive = perceive  # type: ignore[method-assign]
+    perceiver = service.perceiver
+    time_perceive_parts(runtime, stages)
+    perceive = timed("service: perceive (all of it)", perceiver.perceive)
+    perceiver.perceive = perceive  # type: ignore[method-assign]
     service.actor.run = timed("service: act (back office, in-process)", service.actor.run)  # type: ignore[method-assign]
     service.replier.reply = timed("service: respond", service.replier.reply)  # type: ignore[method-assign]
     service.recorder.record = timed("service: record (append)", service.recorder.record)  # type: ignore[method-assign]
+
+
+def time_perceive_parts(runtime: Runtime, stages: dict[str, list[float]]) -> None:
+    """Make the parts of perceive record their CPU into ``stages``: the NLU (in its worker
+    thread: ``process_time`` counts every thread of the process), the verification check,
+    the account, the writes on hold, the guide's records and choices (the reference back
+    office's CPU in it), the documents."""
+    perceiver = runtime.conversations.perceiver
+
+    def timed(label: str, run: Callable[..., Any]) -> Callable[..., Any]:
+        async def part(*args: Any, **kwargs: Any) -> Any:
+            start = time.process_time()
+            result = await run(*args, **kwargs)
+            stages.setdefault(label, []).append((time.process_time() - start) * 1e3)
+            return result
+
+        return part
+
+    for name in runtime.packs:
+        nlu = runtime.packs.resolve(name).nlu
+        nlu.understand_with_embedding = timed_sync(  # type: ignore[method-assign]
+            "perceive: NLU (understand, in its thread)", nlu.understand_with_embedding, stages
+        )
+    perceiver.verifier.check = timed("perceive: verification check", perceiver.verifier.check)  # type: ignore[method-assign]
+    perceiver.accounts.get = timed(
+        "perceive: account (cache or back office)", perceiver.accounts.get
+    )  # type: ignore[method-assign]
+    if perceiver.on_hold is not None:
+        perceiver.on_hold = timed("perceive: writes on hold", perceiver.on_hold)
+    perceiver.guide.gather = timed(
+        "perceive: guide (records, choices, dry runs)", perceiver.guide.gather
+    )  # type: ignore[method-assign]
+    if perceiver.knowledge is not None:
+        knowledge = perceiver.knowledge
+        knowledge.ground = timed("perceive: knowledge (documents)", knowledge.ground)  # type: ignore[method-assign]
+
+
+def timed_sync(
+    label: str, run: Callable[..., Any], stages: dict[str, list[float]]
+) -> Callable[..., Any]:
+    def part(*args: Any, **kwargs: Any) -> Any:
+        start = time.process_time()
+        result = run(*args, **kwargs)
+        stages.setdefault(label, []).append((time.process_time() - start) * 1e3)
+        return result
+
+    return part
+
+
+async def thread_hop_cpu(rounds: int = 2000) -> float:
+    """CPU of one ``asyncio.to_thread`` round trip of a call that does nothing (ms)."""
+    await asyncio.to_thread(lambda: None)  # the pool's thread started
+    start = time.process_time()
+    for _ in range(rounds):
+        await asyncio.to_thread(lambda: None)
+    return (time.process_time() - start) * 1e3 / rounds
 
 
 async def turn_cpu(runtime: Runtime, pack: str, rounds: int) -> list[float]:
@@ -165,6 +225,7 @@ async def main(packs: list[str], rounds: int, database_url: str) -> None:
             print(f"**{pack}**\n\n| stage | CPU p50 ms | CPU p90 ms |\n|---|---|---|")
             print("\n".join(row(name, values) for name, values in stages.items()))
             print(row("turn through the service (incl. back office)", turns) + "\n")
+        print(f"one asyncio.to_thread round trip: {await thread_hop_cpu():.3f} ms CPU\n")
     finally:
         await runtime.aclose()
 

@@ -76,3 +76,27 @@ def test_a_turn_in_a_second_language_of_the_pack_is_recorded_in_it(
     engine = NluEngine.train(both, encoder, cache_dir=model_cache)
     assert engine.understand("quiero cancelar mi reserva por favor").language == "es"
     assert engine.understand("cancel my bag").language == "en"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "quiero cancelar mi reserva por favor",
+        "je voudrais annuler ma commande s'il vous plait",
+        "where is my order #W5918442?",
+        "exchange patio umbrella",
+        "cancel my bag",
+        "hi",
+        "ich möchte meine Bestellung stornieren bitte",
+        "Patio Umbrella auto tilt olefin",
+        "",
+    ],
+)
+def test_deciding_without_langid_changes_no_decision(detector: LanguageDetector, text: str) -> None:
+    """``decide`` skips langid where its guess could not be decisive; the turn is refused or
+    read in a language exactly as with ``detect``."""
+    full, quick = detector.detect(text), detector.decide(text)
+    assert quick.decisive == full.decisive
+    assert detector.unsupported(quick) == detector.unsupported(full)
+    if full.decisive:
+        assert quick == full

@@ -317,6 +317,17 @@ def test_the_hot_path_tfidf_gives_the_vectorizers_own_rows(mini_nlu: NluEngine) 
         assert np.allclose(expected.data, got.data, rtol=0, atol=1e-12)
 
 
+def test_the_ngram_view_of_a_few_texts_matches_its_sparse_product(mini_nlu: NluEngine) -> None:
+    classifier = mini_nlu.classifier
+    texts = ["where is my reservation 4WQ150?", "", "!!!", "cancel it", "héllo wörld", "a b a b"]
+    assert classifier._ngram_coef_t is not None
+    expected = classifier._grams(texts).astype(np.float32) @ classifier._ngram_coef_t
+    for text, row in zip(texts, np.asarray(expected), strict=True):
+        got = classifier._ngram_logits([text])[0]
+        assert np.allclose(got, row, rtol=0, atol=1e-5)
+    assert np.allclose(classifier._ngram_logits(texts), expected, rtol=0, atol=1e-5)
+
+
 def test_a_reply_without_letters_still_yields_its_entities(mini_nlu: NluEngine) -> None:
     # a code or a date alone answers the question asked: no intent, but its value
     bare = mini_nlu.understand("#123456")

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from warmline.domain.pack_loader import load_pack
 from warmline.nlu.entities import EntityExtractor
 
@@ -27,3 +29,26 @@ def test_an_email_address_holds_no_reservation_code_or_airport() -> None:
 
 def test_an_airport_said_as_such_is_still_read() -> None:
     assert kinds("from jfk to mia") == {"origin_airport", "destination_airport"}
+
+
+def test_the_ontology_reads_a_turn_alike_first_and_after_its_words_were_kept(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The matches kept per word (forgotten past ``MATCHED_WORDS``) read each turn as a
+    fresh extractor does: the longest phrase first, misspellings too."""
+    monkeypatch.setattr("warmline.nlu.entities.MATCHED_WORDS", 3)
+    texts = [
+        "I want to upgrade to busines class and add a checked bag",
+        "remove the bag",
+        "no travel insurence, economy please",
+        "remove the bag",
+    ]
+    kept = EntityExtractor(load_pack(AIRLINE).entities)
+    first = [kept.extract(t) for t in texts]
+    again = [kept.extract(t) for t in texts]
+    fresh = [EntityExtractor(load_pack(AIRLINE).entities).extract(t) for t in texts]
+    assert first == again == fresh
+    assert [(m.value, m.text) for m in first[0] if m.entity == "baggage"] == [
+        ("checked_bag", "checked bag")
+    ]
+    assert any(m.entity == "cabin" and m.text == "busines class" for m in first[0])

@@ -35,6 +35,7 @@ Cue codes (stable; they appear in decision reasons):
 
 from __future__ import annotations
 
+import functools
 import re
 
 from warmline.domain.understanding import Trouble
@@ -296,6 +297,7 @@ _CONDITION = re.compile(r"\b(if|in case|whether|what happens|suppose|how to)\b[^
 _NEGATION = re.compile(r"\b(nothing|none|not|no|never)\s*$", _FLAGS)
 
 
+@functools.lru_cache(maxsize=512)  # a turn asks twice: for its cues and for its affect
 def trouble_in(text: str) -> Trouble | None:
     """The real trouble ``text`` tells of, naming the thing when the text does; None when it
     tells of none (a question "what if my bag is lost?", "nothing is missing" tells of none)."""

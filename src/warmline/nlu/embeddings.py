@@ -57,6 +57,7 @@ os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 
 ASSETS_DIR = Path(__file__).resolve().parent / "assets" / "all-minilm-l6-v2"
 TOKENIZER_FILE = "tokenizer.json"
+FEW_TEXTS = 8  # up to this many texts are tokenised one by one, more in parallel
 
 __all__ = [
     "ASSETS_DIR",
@@ -230,7 +231,11 @@ class OnnxEncoder(Encoder):
         return self._run(texts)
 
     def _run(self, texts: Sequence[str]) -> NDArray[np.float32]:
-        encodings: list[Encoding] = self._tokenizer.encode_batch(list(texts))
+        encodings: list[Encoding] = (
+            [self._tokenizer.encode(text) for text in texts]
+            if len(texts) <= FEW_TEXTS  # a turn's few: no thread pool woken (its CPU counts)
+            else self._tokenizer.encode_batch(list(texts))
+        )
         lengths = np.fromiter((len(e.ids) for e in encodings), dtype=np.int64, count=len(texts))
         order = np.argsort(lengths, kind="stable")  # similar lengths together: less padding
         size = self.config.batch_size

@@ -240,7 +240,7 @@ class NluEngine:
                 text=cleaned, zone="out_of_scope", notes=notes, entities=entities
             )
             return understood, ""
-        guess = self.languages.detect(cleaned)
+        guess = self.languages.decide(cleaned)  # langid only where its guess may be acted on
         if self.languages.unsupported(guess):
             notes.append(
                 f"language '{guess.language}' (p={guess.probability:.3f}) is not among "

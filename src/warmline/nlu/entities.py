@@ -29,6 +29,7 @@ from warmline.nlu.values import DateFinder, Prefer, find_amounts
 _WORD = re.compile(r"[\w']+")
 FUZZY_MIN_LENGTH = 6
 FUZZY_MIN_RATIO = 85.0
+MATCHED_WORDS = 20_000  # words whose ontology matches are kept, then forgotten all at once
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,12 @@ class EntityExtractor:
         # Longest phrases first, so "checked bag" wins over "bag".
         self._phrases.sort(key=lambda p: -len(p.words))
         self._vocabulary = {w for p in self._phrases for w in p.words}
+        # the phrases (their places in that order) each first word starts: a turn tries only
+        # those whose first word it has
+        self._starting: dict[str, list[int]] = {}
+        for place, phrase in enumerate(self._phrases):
+            self._starting.setdefault(phrase.words[0], []).append(place)
+        self._matched: dict[str, dict[str, float]] = {}  # _word_matches, per word seen
         # the choices a misspelt word is compared with, computed once: words long enough
         self._fuzzy_choices = sorted(w for w in self._vocabulary if len(w) >= FUZZY_MIN_LENGTH)
         self._date_finder = DateFinder() if self._dates else None
@@ -132,7 +139,8 @@ class EntityExtractor:
         taken: set[int] = set()
         found: list[EntityMention] = []
         seen: set[tuple[str, str]] = set()
-        for phrase in self._phrases:
+        places = sorted({p for word in starts for p in self._starting.get(word, ())})
+        for phrase in (self._phrases[p] for p in places):
             size = len(phrase.words)
             for i in starts.get(phrase.words[0], ()):
                 window = range(i, i + size)
@@ -162,7 +170,16 @@ class EntityExtractor:
     def _word_matches(self, got: str) -> dict[str, float]:
         """The ontology's words that ``got`` stands for, with how well: 1.0 for the word itself
         or its plural or singular, the rapidfuzz ratio (>= ``FUZZY_MIN_RATIO``) for a
-        misspelling of a word of ``FUZZY_MIN_LENGTH`` letters or more."""
+        misspelling of a word of ``FUZZY_MIN_LENGTH`` letters or more. Kept per word (the
+        ontology does not change): customers reuse few words. Read only."""
+        found = self._matched.get(got)
+        if found is None:
+            if len(self._matched) >= MATCHED_WORDS:
+                self._matched.clear()
+            found = self._matched[got] = self._match(got)
+        return found
+
+    def _match(self, got: str) -> dict[str, float]:
         exact = (got, got + "s", got[:-1] if got.endswith("s") else got)
         found = {w: 1.0 for w in exact if w in self._vocabulary}
         for word, ratio, _ in process.extract_iter(

@@ -50,6 +50,7 @@ FORMAT_VERSION = 5
 SMALL_DATA_PER_CLASS = 30
 NEAREST_DIMENSIONS = 256
 RANKED = 10
+FEW_TEXTS = 16  # at most this many texts, the n-gram view reads them one at a time
 TYPO_RATE = 0.10
 Progress = Callable[[str, float], None]
 
@@ -129,6 +130,7 @@ class IntentClassifier:
         self._ngram_coef: np.ndarray | None = None
         self._ngram_coef_t: np.ndarray | None = None  # features x classes, contiguous: fast
         self._ngram_intercept: np.ndarray | None = None
+        self._sparse_logits: tfidf.SparseLogits | None = None  # the n-gram view, one text at a time
         self.speller: Speller | None = None
 
     # -- training -------------------------------------------------------------------------
@@ -212,6 +214,7 @@ class IntentClassifier:
                 grams, y_all, self.config.ngram_c, weights
             )
             self._ngram_coef_t = np.ascontiguousarray(self._ngram_coef.T)
+            self._sparse_logits = None
         return y_idx
 
     def _fit_view(
@@ -319,12 +322,23 @@ class IntentClassifier:
         logits = embeddings @ self._coef.T + self._intercept
         if self._ngram_coef_t is not None and self._ngram_intercept is not None:
             w = self.config.ngram_weight
-            # float32 like the weights: a float64 matrix would make scipy copy the weights.
-            grams = self._grams(list(texts)).astype(np.float32)
-            ngram_logits = grams @ self._ngram_coef_t + self._ngram_intercept
+            ngram_logits = self._ngram_logits(list(texts)) + self._ngram_intercept
             # Mix log-probabilities of the two views: a product of experts.
             logits = (1 - w) * _log_softmax(logits) + w * _log_softmax(np.asarray(ngram_logits))
         return np.asarray(logits, dtype=np.float64)
+
+    def _ngram_logits(self, texts: list[str]) -> np.ndarray:
+        """The n-gram view's logits less its intercept: a turn's few texts one at a time
+        (``tfidf.SparseLogits``), a training fold's many through sparse matrices."""
+        assert self._ngram_coef_t is not None and self._chars is not None
+        assert self._words is not None
+        if len(texts) > FEW_TEXTS:
+            # float32 like the weights: a float64 matrix would make scipy copy the weights.
+            return np.asarray(self._grams(texts).astype(np.float32) @ self._ngram_coef_t)
+        if self._sparse_logits is None:
+            views = [self._chars, self._words]
+            self._sparse_logits = tfidf.SparseLogits(views, self._ngram_coef_t)
+        return self._sparse_logits(texts)
 
     def probabilities(self, embeddings: np.ndarray, texts: Sequence[str]) -> np.ndarray:
         return softmax(self._logits(embeddings, texts), self.temperature)
@@ -353,9 +367,15 @@ class IntentClassifier:
         rankings = []
         for row, near, score in zip(probs, nearest, oos, strict=True):
             order = np.argsort(-row)[:RANKED]
-            scores = [IntentScore(intent=self.classes[i], probability=float(row[i])) for i in order]
+            # built from values of the right types already: no validation (a turn ranks a few)
+            scores = [
+                IntentScore.model_construct(intent=self.classes[i], probability=float(row[i]))
+                for i in order
+            ]
             rankings.append(
-                Ranking(scores=scores, nearest_similarity=float(near), oos_score=float(score))
+                Ranking.model_construct(
+                    scores=scores, nearest_similarity=float(near), oos_score=float(score)
+                )
             )
         return rankings
 

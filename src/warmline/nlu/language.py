@@ -87,11 +87,25 @@ class LanguageDetector:
         if not words:
             return LanguageGuess(self.supported[0], 0.0, False)
         language, probability = _identifier().classify(text)
-        known = sum(w in self.known for w in words) / len(words)
+        known = _known_share(words, self.known)
         decisive = (
             len(words) >= MIN_WORDS and probability >= MIN_PROBABILITY and known <= MAX_KNOWN_SHARE
         )
         return LanguageGuess(str(language), float(probability), decisive)
 
+    def decide(self, text: str) -> LanguageGuess:
+        """``detect``'s guess when it may be decisive; else, without running langid (whose
+        guess would be acted on nowhere), a guess that is not: too few words, or too many the
+        pack uses. Most turns are the latter."""
+        words = words_of(text)
+        if len(words) < MIN_WORDS or _known_share(words, self.known) > MAX_KNOWN_SHARE:
+            return LanguageGuess(self.supported[0], 0.0, False)
+        return self.detect(text)
+
     def unsupported(self, guess: LanguageGuess) -> bool:
         return guess.decisive and guess.language not in self.supported
+
+
+def _known_share(words: list[str], known: frozenset[str]) -> float:
+    """The share of ``words`` (at least one) that are in ``known``."""
+    return sum(w in known for w in words) / len(words)
