@@ -7,16 +7,20 @@ them, and the time the knowledge stage adds to a turn::
     .venv/bin/python benchmarks/knowledge_answers.py                 # dev and test, no turns
     .venv/bin/python benchmarks/knowledge_answers.py --turns         # also whole turns, timed
     .venv/bin/python benchmarks/knowledge_answers.py --split dev --sweep   # tune on dev only
+    .venv/bin/python benchmarks/knowledge_answers.py --split train  # the training split
 
 The pipeline is the product's: the packs' knowledge bases (``services/knowledge.py``, SQLite in
 memory), the search, the extractive answer and its support check (``knowledge/answer.py``)
 and the decision (``policy/knowledge.py``: answered when the turn is worded as a question, the
-retrieval support reaches the pack's ``knowledge.min_support`` and the answer is supported). ``--turns`` builds the whole
-runtime (both demo packs, the reference back office in-process) and posts each question as a
-new conversation's first message, with and without the knowledge stage, timing
+answerability score (``knowledge/answerability.py``) reaches the pack's
+``knowledge.min_support`` and the answer is supported). ``--turns`` builds the whole runtime
+(both demo packs, the reference back office in-process) and posts each question as a new
+conversation's first message, with and without the knowledge stage, timing
 ``post_message``; it also reports how the whole turn answered (a confident intent answers by
 its template first, so this count differs from the pipeline's). Thresholds are tuned on the
-dev split only (``--sweep``); figures are reported for dev and test separately.
+dev split only (``--sweep``); figures are reported for dev and test separately. The training
+split (``benchmarks/knowledge/train.yaml``: what ``scripts/train_answerability.py`` fits the
+answerability model on) is read with ``--split train``; ``--split all`` is every item.
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ from warmline.storage.knowledge import KnowledgeRepository
 from warmline.storage.migrate import upgrade
 
 QUESTIONS = Path(__file__).parent / "knowledge" / "questions.yaml"
+TRAIN = Path(__file__).parent / "knowledge" / "train.yaml"
 PACKS = ("airline", "retail")
 K = 5
 
@@ -199,7 +204,7 @@ def table(rows: dict[str, dict[str, Any]]) -> str:
 
 
 def sweep(runs: list[Any]) -> str:
-    """Correct and abstention rates over thresholds (dev only)."""
+    """Correct and abstention rates over thresholds (of the splits asked: never tune on test)."""
     lines = ["| min_support | correct | abstained |", "|---|---|---|"]
     for step in range(40, 100, 5):
         found = figures(judge(runs, step / 100).outcomes)
@@ -221,8 +226,16 @@ def mistakes(tally: Tally, split: str, limit: int) -> str:
     return "\n".join(out)
 
 
+def load_items() -> list[dict[str, Any]]:
+    """The question set's dev and test items, then the training split's."""
+    items: list[dict[str, Any]] = []
+    for path in (QUESTIONS, TRAIN):
+        items += yaml.safe_load(path.read_text("utf-8"))["questions"]
+    return items
+
+
 async def main(args: argparse.Namespace) -> None:
-    items = yaml.safe_load(QUESTIONS.read_text("utf-8"))["questions"]
+    items = load_items()
     base, specs = await open_base()
     await run_pipeline(base, items[:5])  # warm: the first search loads what it needs
     runs = await run_pipeline(base, items)
@@ -234,8 +247,8 @@ async def main(args: argparse.Namespace) -> None:
     print(f"min_support {minimum}; {len(items)} questions; k={K}\n")
     print(table({s: figures(tally.of(s)) for s in splits}))
     if args.sweep:
-        dev = [r for r in runs if r[0]["split"] == "dev"]
-        print("\nsweep on dev\n\n" + sweep(dev))
+        chosen = [r for r in runs if args.split == "all" or r[0]["split"] in splits]
+        print(f"\nsweep on {', '.join(splits)}\n\n" + sweep(chosen))
     if args.mistakes:
         print(f"\nmistakes ({splits[0]})\n" + mistakes(tally, splits[0], args.mistakes))
     if args.turns:
@@ -246,7 +259,7 @@ async def main(args: argparse.Namespace) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--split", choices=["dev", "test", "all", "both"], default="both")
+    parser.add_argument("--split", choices=["dev", "test", "train", "all", "both"], default="both")
     parser.add_argument("--min-support", type=float, default=None)
     parser.add_argument("--sweep", action="store_true")
     parser.add_argument("--mistakes", type=int, default=0)

@@ -4,6 +4,7 @@ policy reads it (knowledge/answer.py), and the decision (policy/knowledge.py).""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -15,6 +16,7 @@ from warmline.domain.grounding import Grounding
 from warmline.domain.pack import DomainPack, KnowledgeSpec
 from warmline.domain.understanding import IntentScore, Understanding
 from warmline.knowledge.answer import failed, ground, phrased
+from warmline.knowledge.answerability import COEFFICIENTS, FEATURES, Model, shipped
 from warmline.knowledge.extract import extract
 from warmline.knowledge.passage import Passage
 from warmline.knowledge.support import check_answer, retrieval_support
@@ -23,7 +25,11 @@ from warmline.policy.decide import decide
 from warmline.policy.knowledge import asks, knowledge_step, may_phrase, wants_knowledge
 
 
-def passage(section: str, text: str, doc: str = "pets", score: float = 0.03) -> Passage:
+def passage(
+    section: str, text: str, doc: str = "pets", score: float = 0.03, cosine: float = 0.5
+) -> Passage:
+    """A retrieved passage; ``cosine``: its embedding's with the question's, as the search
+    gives it (a typical figure for a passage on the question's topic)."""
     title = "Travelling with pets" if doc == "pets" else doc.replace("-", " ").capitalize()
     return Passage(
         doc,
@@ -34,6 +40,7 @@ def passage(section: str, text: str, doc: str = "pets", score: float = 0.03) -> 
         f"/help/airline/{doc}#{section.lower().replace(' ', '-')}",
         score,
         {"bm25": 1},
+        cosine,
     )
 
 
@@ -209,7 +216,64 @@ def test_grounding_holds_the_passages_and_a_checked_extractive_answer() -> None:
     assert grounding.passages[0].section == "Pets in the cabin"
     assert grounding.extractive is not None and grounding.extractive.supported
     assert grounding.extractive.cited[0].chunk == CABIN.chunk_id
-    assert grounding.retrieval == 1.0
+    assert grounding.answerability == {"support": 1.0, "cosine": 0.5}
+    assert grounding.retrieval == round(shipped().score(grounding.answerability), 4)
+    assert grounding.retrieval >= KnowledgeSpec(folder="k").min_support
+
+
+# --- answerability ------------------------------------------------------------------------
+
+
+def test_the_shipped_model_weighs_both_figures_up() -> None:
+    model = shipped()
+    assert set(model.weights) == set(FEATURES)
+    assert all(w > 0 for w in model.weights.values())
+    low, high = model.score({"support": 0.6, "cosine": 0.2}), model.score({"support": 0.6})
+    assert model.score({"support": 1.0, "cosine": 0.6}) > low > high
+
+
+def test_the_shipped_threshold_is_the_trained_operating_point() -> None:
+    """The intercept was moved so that the packs' default min_support is the probability
+    threshold chosen in training: one decides as the other, whatever the figures."""
+    import json
+
+    data = json.loads(COEFFICIENTS.read_text("utf-8"))
+    fitted = Model(shipped().weights, data["fitted_intercept"])
+    minimum = KnowledgeSpec(folder="k").min_support
+    assert data["threshold"] == minimum
+    for support in (0.0, 0.3, 0.5, 0.6, 0.7, 0.8, 1.0):
+        for cosine in (0.0, 0.2, 0.35, 0.5, 0.7):
+            figures = {"support": support, "cosine": cosine}
+            by_fitted = fitted.score(figures) >= data["probability_at_threshold"]
+            assert by_fitted == (shipped().score(figures) >= minimum - 1e-3), figures
+
+
+def test_the_cosine_decides_between_a_near_miss_and_an_answer(pack: DomainPack) -> None:
+    """The same words matched: a passage far in meaning from the question is no answer, one
+    near it is; the reasons say which figures decided."""
+    question = "Can I bring my pet snake in the cabin?"
+    far = ground(question, [passage("Pets in the cabin", CABIN.text, cosine=0.1)])
+    near = ground(question, [passage("Pets in the cabin", CABIN.text, cosine=0.8)])
+    assert far.answerability["support"] == near.answerability["support"]
+    minimum = pack.knowledge.min_support if pack.knowledge else 0.65
+    assert far.retrieval < minimum <= near.retrieval
+    reasons: list[Reason] = []
+    knowledge_step(state(pack), reading(question, "out_of_scope"), pack, far, reasons)
+    abstained = next(r for r in reasons if r.code == "knowledge_abstained")
+    assert abstained.values["cosine"] == 0.1
+    assert abstained.values["retrieval_support"] == far.answerability["support"]
+    assert abstained.values["retrieval"] == far.retrieval
+
+
+def test_of_the_first_passages_the_one_nearest_in_meaning_answers() -> None:
+    """Two passages holding the question's words alike: the one whose embedding is nearer
+    the question's is the answer, though ranked second."""
+    question = "How much is the pet fee?"
+    first = passage("Pet fees", "The pet fee depends on the route.", cosine=0.2)
+    second = passage("Pets in the cabin", CABIN.text, cosine=0.7)
+    found = extract(question, [first, second])
+    assert found is not None and found.passage == 1 and "$125" in found.text
+    assert extract(question, [first, replace(second, cosine=0.2)]).passage == 0  # type: ignore[union-attr]
 
 
 def test_a_phrasing_is_checked_and_cites_what_holds_it() -> None:
@@ -275,7 +339,9 @@ def test_a_supported_answer_is_given_with_its_passages_in_the_reasons(pack: Doma
     assert codes.count("knowledge_passage") == 3 and "knowledge_answered" in codes
     answered = next(r for r in decision.reasons if r.code == "knowledge_answered")
     assert answered.values["doc"] == "pets" and answered.values["support"] == 1.0
-    assert answered.values["retrieval"] == 1.0 and answered.values["source"] == "extractive"
+    assert answered.values["retrieval"] == ground(question, PASSAGES).retrieval
+    assert answered.values["retrieval_support"] == 1.0 and answered.values["cosine"] == 0.5
+    assert answered.values["source"] == "extractive"
     assert not decision.out_of_scope
 
 

@@ -202,3 +202,56 @@ def test_help_centre_articles(pack: str) -> None:
         assert len(headings) >= 2, path.name
         assert len(set(headings)) == len(headings), f"{path.name}: a section heading twice"
         assert sum(line.startswith("# ") for line in lines) == 1, path.name
+
+
+TRAIN = ROOT / "benchmarks" / "knowledge" / "train.yaml"
+
+
+@pytest.fixture(scope="module")
+def training() -> list[dict[str, Any]]:
+    data = yaml.safe_load(TRAIN.read_text())
+    assert data["version"] == 1
+    items: list[dict[str, Any]] = data["questions"]
+    return items
+
+
+def test_the_training_split_is_its_own_and_large_enough(
+    training: list[dict[str, Any]], questions: list[dict[str, Any]]
+) -> None:
+    """The training split (what the answerability model is fitted on) shares no id and no
+    question with the dev and test items, and holds at least 120 answerable and 80
+    unanswerable questions over both brands, half of the unanswerable ones near misses."""
+    assert {q["split"] for q in training} == {"train"}
+    assert not {q["id"] for q in training} & {q["id"] for q in questions}
+    texts = Counter(normalise(q["question"]) for q in [*training, *questions])
+    assert [t for t, n in texts.items() if n > 1] == []
+    yes = [q for q in training if answerable(q)]
+    no = [q for q in training if not answerable(q)]
+    assert len(yes) >= 120 and len(no) >= 80
+    assert sum(q["kind"] == "near_miss" for q in no) * 2 >= len(no)
+    for pack in PACKS:
+        assert sum(q["pack"] == pack for q in yes) >= 50, pack
+        assert sum(q["pack"] == pack for q in no) >= 35, pack
+    for q in no:
+        assert q["kind"] in KINDS and "gold" not in q, q["id"]
+
+
+def test_the_training_gold_holds_every_fact(
+    training: list[dict[str, Any]], corpora: dict[str, dict[str, Sections]]
+) -> None:
+    problems = [
+        problem
+        for q in training
+        if answerable(q)
+        for problem in gold_problems(q, corpora[q["pack"]])
+    ]
+    assert problems == []
+    for q in training:
+        if q.get("kind") == "near_miss":
+            assert q.get("topic") in corpora[q["pack"]], q["id"]
+
+
+def test_training_questions_do_not_copy_the_articles(
+    training: list[dict[str, Any]], corpora: dict[str, dict[str, Sections]]
+) -> None:
+    test_questions_do_not_copy_the_articles(training, corpora)

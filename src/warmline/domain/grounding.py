@@ -74,9 +74,11 @@ class Candidate(BaseModel):
 class Grounding(BaseModel):
     """What the pack's documents say to one question. ``coverage`` is the share of the
     question's content words the best passage holds, ``missing`` the question's words no
-    retrieved passage holds, ``retrieval`` the retrieval support the abstention threshold
-    reads (``knowledge/support.py``). ``llm_error`` says why a language model asked to phrase
-    the answer gave none (a timeout, an error); None when none was asked or it answered."""
+    retrieved passage holds, ``retrieval`` the answerability score the abstention threshold
+    reads (``knowledge/answerability.py``) and ``answerability`` the figures it is read from
+    (the retrieval support of ``knowledge/support.py``, the chosen passage's cosine).
+    ``llm_error`` says why a language model asked to phrase the answer gave none (a timeout,
+    an error); None when none was asked or it answered."""
 
     model_config = ConfigDict(frozen=True)
     question: str
@@ -84,6 +86,7 @@ class Grounding(BaseModel):
     coverage: float = 0.0
     missing: list[str] = Field(default_factory=list)
     retrieval: float = 0.0
+    answerability: dict[str, float] = Field(default_factory=dict)
     extractive: Candidate | None = None
     llm: Candidate | None = None
     llm_error: str | None = None

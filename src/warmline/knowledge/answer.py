@@ -8,7 +8,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from warmline.domain.grounding import Candidate, Grounding, Retrieved, SentenceCheck
-from warmline.knowledge.extract import PassageLike, Similarity, extract
+from warmline.knowledge.answerability import Model, shipped
+from warmline.knowledge.extract import Extract, PassageLike, Similarity, extract
 from warmline.knowledge.support import (
     PairSimilarity,
     SupportCheck,
@@ -41,25 +42,41 @@ def ground(
     *,
     similarity: Similarity | None = None,
     pair_similarity: PairSimilarity | None = None,
+    model: Model | None = None,
 ) -> Grounding:
     """The passages retrieved for ``question`` (best first), how well they match it, and the
-    extractive answer with its check against the passage it cites."""
+    extractive answer with its check against the passage it cites. ``retrieval`` is the
+    answerability score (``knowledge/answerability.py``) of the ``model`` (the shipped one
+    by default), ``answerability`` the figures it read."""
     support = retrieval_support(question, passages)
     found = extract(question, passages, top=ANSWER_FROM, similarity=similarity)
     extractive = None
     if found is not None:
         check = check_answer(found.text, passages, [found.passage], similarity=pair_similarity)
         extractive = candidate(found.text, "extractive", check, passages)
+    figures = evidence(
+        retrieval_score(support.coverage, support.missing, support.words, agreed=agreed(passages)),
+        found,
+        passages,
+    )
     return Grounding(
         question=question,
         passages=[retrieved(p) for p in passages],
         coverage=support.coverage,
         missing=list(support.missing),
-        retrieval=retrieval_score(
-            support.coverage, support.missing, support.words, agreed=agreed(passages)
-        ),
+        retrieval=round((model or shipped()).score(figures), 4),
+        answerability=figures,
         extractive=extractive,
     )
+
+
+def evidence(
+    support: float, found: Extract | None, passages: Sequence[PassageLike]
+) -> dict[str, float]:
+    """What the answerability model reads: the retrieval support and the cosine of the
+    question with the passage the answer comes from (0: no answer, or not compared)."""
+    cosine = passages[found.passage].cosine if found is not None else None
+    return {"support": support, "cosine": round(float(cosine or 0.0), 4)}
 
 
 AGREED_BONUS = 0.1
@@ -76,11 +93,10 @@ def agreed(passages: Sequence[PassageLike]) -> bool:
 def retrieval_score(
     coverage: float, missing: Sequence[str], words: Sequence[str], *, agreed: bool = False
 ) -> float:
-    """The retrieval support the abstention threshold reads: the best passage's coverage of
-    the question, lowered by half the share of the question's words no passage holds at all
-    (a near miss asks about something the documents never name), raised a little when both
-    rankings put the first passage first. Tuned on the dev split of the knowledge question
-    set (benchmarks/knowledge_answers.py)."""
+    """The retrieval support, the answerability model's first figure: the best passage's
+    coverage of the question, lowered by half the share of the question's words no passage
+    holds at all (a near miss asks about something the documents never name), raised a
+    little when both rankings put the first passage first (``knowledge/support.py``)."""
     if not words:
         return 0.0
     absent = len(missing) / len(words)

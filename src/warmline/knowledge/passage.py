@@ -15,7 +15,8 @@ class Passage:
     ``url`` the citation link (the help page's section anchor, or the pack's own ``url`` base);
     ``score`` the fused score (higher is better); ``ranks`` the chunk's 1-based rank in each
     ranking that found it (``{"bm25": 1, "dense": 3}``; a ranking that did not find it is
-    absent)."""
+    absent); ``cosine`` the cosine of the question's embedding and the chunk's (None: not
+    compared)."""
 
     doc_id: str
     chunk_id: str
@@ -25,6 +26,7 @@ class Passage:
     url: str
     score: float
     ranks: dict[str, int] = field(default_factory=dict)
+    cosine: float | None = None
 
     @property
     def section(self) -> str:

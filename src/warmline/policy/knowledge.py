@@ -5,7 +5,9 @@ answered by its action or its template, never by a document. When the reading is
 out of scope and the turn is worded as a question (a request is the intents' to settle: a
 clarifying question, out of scope), the documents may answer: the knowledge stage retrieved passages and built the
 candidate answers with their support check (``domain/grounding.py``), and here the answer is
-given only when the retrieval support reaches the pack's ``knowledge.min_support`` and the
+given only when the answerability score (``retrieval``: the retrieval support and the chosen
+passage's cosine with the question, weighed by ``knowledge/answerability.py``) reaches the
+pack's ``knowledge.min_support`` and the
 answer's every sentence is supported by a passage it cites. A language model's phrasing
 (``knowledge.llm``) is used when its check passes; an unsupported sentence in it
 (``knowledge_llm_rejected``) or no phrasing at all (``knowledge_llm_failed``) leaves the
@@ -96,6 +98,7 @@ def knowledge_step(
             values={
                 "retrieval": round(grounding.retrieval, 4),
                 "min_support": settings.min_support,
+                **figures(grounding),
                 "coverage": round(grounding.coverage, 4),
                 "min_topic": settings.min_topic,
                 "missing": ", ".join(grounding.missing) or None,
@@ -147,6 +150,16 @@ def chosen(grounding: Grounding, pack: DomainPack, reasons: list[Reason]) -> Can
     return usable
 
 
+def figures(grounding: Grounding) -> dict[str, float | str | bool | None]:
+    """The figures the answerability score (``retrieval``) was read from, each by name: the
+    retrieval support (``retrieval_support``) and the chosen passage's cosine with the
+    question (``cosine``); ``knowledge/answerability.py`` weighs them."""
+    return {
+        ("retrieval_support" if name == "support" else name): round(value, 4)
+        for name, value in grounding.answerability.items()
+    }
+
+
 def passage_reasons(grounding: Grounding) -> list[Reason]:
     """One reason per passage retrieved: its document, section, chunk and score, best first."""
     return [
@@ -169,6 +182,7 @@ def _answered(grounding: Grounding, candidate: Candidate, minimum: float) -> Rea
             "source": candidate.source,
             "retrieval": round(grounding.retrieval, 4),
             "min_support": minimum,
+            **figures(grounding),
             "support": round(candidate.support, 4),
             "sentences": len(candidate.sentences),
             "doc": cited.doc if cited else None,

@@ -289,13 +289,19 @@ class KnowledgeBase:
         vector = sentence_part(np.asarray(embedding).reshape(-1), self.dimension)
         chunks = self._chunks[pack]
         return [
-            self._passage(pack, chunks[hit.key], hit.score, hit.ranks)
+            self._passage(pack, chunks[hit.key], hit.score, hit.ranks, vector)
             for hit in index.search(query, vector, k)
         ]
 
     def _passage(
-        self, pack: str, chunk: ChunkRecord, score: float, ranks: dict[str, int]
+        self,
+        pack: str,
+        chunk: ChunkRecord,
+        score: float,
+        ranks: dict[str, int],
+        vector: NDArray[np.float32],
     ) -> Passage:
+        """A chunk as a passage, with the cosine of its embedding and the question's."""
         return Passage(
             chunk.doc_id,
             f"{chunk.doc_id}#{chunk.position}",
@@ -305,6 +311,7 @@ class KnowledgeBase:
             self.link(pack, chunk.doc_id, chunk.anchor, chunk.url),
             score,
             dict(ranks),
+            round(float(np.dot(chunk.embedding, vector)), 4),
         )
 
     def link(self, pack: str, doc_id: str, anchor: str, url: str | None = None) -> str:
