@@ -70,7 +70,7 @@ def nlu_stages(nlu: NluEngine, text: str, context: TurnContext) -> dict[str, flo
     cleaned = clean_text(text)
     embedding: list[Any] = []
     figures = {
-        "language": cpu_ms(lambda: nlu.languages.detect(cleaned)),
+        "language": cpu_ms(lambda: nlu.languages.decide(cleaned)),
         "entities": cpu_ms(lambda: nlu.entities.extract(cleaned, context.now)),
         "encoder": cpu_ms(lambda: embedding.append(nlu._embed(cleaned))),
     }
