@@ -1,7 +1,8 @@
 """Round trips the storage layer saves: the holds in force read once for every turn that asks
 at the same moment (and read again after a hold changes), and a pooled PostgreSQL connection
-pinged on checkout only after it has been idle (WARMLINE_TEST_POSTGRES_URL; those tests are
-skipped without it)."""
+pinged on checkout only after it has been idle, and on PostgreSQL a turn's version bump and
+events appended in one statement (WARMLINE_TEST_POSTGRES_URL; those tests are skipped without
+it)."""
 
 from __future__ import annotations
 
@@ -14,11 +15,14 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from warmline.domain.events import BotReplied, ConversationStarted, MessageReceived
+from warmline.errors import ConflictError, ConversationNotFound
 from warmline.storage.anomaly import AnomalyRepository, HoldRecord
+from warmline.storage.conversations import ConversationRepository
 from warmline.storage.database import create_engine, ping_when_idle, session_factory
 from warmline.storage.migrate import upgrade
 
-from .conftest import POSTGRES_URL
+from .conftest import POSTGRES_URL, empty_postgres
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -154,3 +158,31 @@ async def test_a_connection_closed_by_the_server_while_idle_is_replaced_on_check
     finally:
         await engine.dispose()
         await other.dispose()
+
+
+# --- PostgreSQL: the version bump and the events in one statement ---------------------------
+
+
+@postgres
+async def test_the_append_in_one_statement_keeps_the_versioned_log(postgres_database: str) -> None:
+    engine = create_engine(postgres_database)
+    await empty_postgres(engine)
+    await upgrade(engine)
+    repo = ConversationRepository(session_factory(engine), single_writer=False)
+    try:
+        started = [ConversationStarted(at=NOW, pack="airline"), BotReplied(at=NOW, text="hi")]
+        await repo.create("c1", "airline", None, "web", started, NOW)
+        turn = [MessageReceived(at=NOW, text="où est ma valise ?"), BotReplied(at=NOW, text="x")]
+        assert await repo.append("c1", 2, turn, NOW, status="escalated") == 4
+        with pytest.raises(ConflictError):  # version 2 is gone: refused, nothing added
+            await repo.append("c1", 2, [MessageReceived(at=NOW, text="racer")], NOW)
+        with pytest.raises(ConversationNotFound):
+            await repo.append("nobody", 0, [MessageReceived(at=NOW, text="?")], NOW)
+        assert await repo.events("c1") == started + turn
+        summary = await repo.get("c1")
+        assert (summary.version, summary.status) == (4, "escalated")
+        async with engine.connect() as connection:
+            seqs = await connection.execute(text("SELECT seq FROM events ORDER BY id"))
+            assert list(seqs.scalars()) == [1, 2, 3, 4]
+    finally:
+        await engine.dispose()

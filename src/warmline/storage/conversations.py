@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from warmline.domain.events import CustomerVerified, Event, event_from_json, event_to_json
@@ -32,6 +33,7 @@ _EVENTS_AFTER = (
     .order_by(_EVENTS.c.seq)
 )
 _BUMPED: dict[tuple[str, ...], Any] = {}
+_BUMPED_AND_ADDED: dict[tuple[str, ...], Any] = {}
 
 AppendHook = Callable[[AsyncConnection, str, int, Sequence[Event]], Awaitable[None]]
 """Called in the append's transaction, after its events are added, with the connection, the
@@ -53,6 +55,26 @@ def _bump(columns: tuple[str, ...]) -> Any:
             .values({name: bindparam(f"new_{name}") for name in columns})
         )
         _BUMPED[columns] = statement
+    return statement
+
+
+def _bump_and_add(columns: tuple[str, ...]) -> Any:
+    """PostgreSQL: ``WITH bumped AS (UPDATE ... RETURNING id) INSERT INTO events SELECT ...
+    FROM bumped, unnest(...)``: no row of ``bumped`` (another writer moved the version, or no
+    such conversation), no event added, and the statement's row count is 0."""
+    statement = _BUMPED_AND_ADDED.get(columns)
+    if statement is None:
+        sets = ", ".join(f"{name} = :new_{name}" for name in columns)
+        statement = text(
+            f"WITH bumped AS (UPDATE conversations SET {sets} "
+            "WHERE id = :cid AND version = :expected RETURNING id) "
+            "INSERT INTO events (conversation_id, seq, kind, at, payload) "
+            "SELECT bumped.id, e.seq, e.kind, e.at, CAST(e.payload AS JSON) FROM bumped, "
+            "unnest(CAST(:seqs AS INTEGER[]), CAST(:kinds AS VARCHAR[]), "
+            "CAST(:ats AS TIMESTAMPTZ[]), CAST(:payloads AS TEXT[])) "
+            "AS e(seq, kind, at, payload) ORDER BY e.seq"
+        )
+        _BUMPED_AND_ADDED[columns] = statement
     return statement
 
 
@@ -216,8 +238,8 @@ class ConversationRepository:
         *,
         status: str | None,
     ) -> int:
-        """Bump the version (refused when another writer moved it), then add the events: two
-        statements, the events in one ``executemany``."""
+        """Bump the version (refused when another writer moved it), then add the events: on
+        PostgreSQL one statement, elsewhere two (the events in one ``executemany``)."""
         new_version = expected_version + len(events)
         values: dict[str, Any] = {"version": new_version, "updated_at": at}
         if status is not None:
@@ -227,30 +249,54 @@ class ConversationRepository:
                 values["customer_id"] = event.customer_id
         params = {f"new_{name}": value for name, value in values.items()}
         params.update(cid=conversation_id, expected=expected_version)
-        result = await connection.execute(_bump(tuple(values)), params)
-        if result.rowcount != 1:
+        if events and connection.dialect.name == "postgresql":
+            bumped = await self._bump_and_add(connection, tuple(values), params, events)
+        else:
+            bumped = (await connection.execute(_bump(tuple(values)), params)).rowcount == 1
+        if not bumped:
             exists = (await connection.execute(_EXISTS, {"cid": conversation_id})).first()
             if exists is None:
                 raise ConversationNotFound(f"no conversation {conversation_id}")
             raise ConflictError(CHANGED_MEANWHILE)
         if not events:  # a conversation created without events
             return new_version
-        await connection.execute(
-            _INSERT_EVENTS,
-            [
-                {
-                    "conversation_id": conversation_id,
-                    "seq": expected_version + i + 1,
-                    "kind": event.kind,
-                    "at": event.at,
-                    "payload": event_to_json(event),
-                }
-                for i, event in enumerate(events)
-            ],
-        )
+        if connection.dialect.name != "postgresql":
+            await connection.execute(
+                _INSERT_EVENTS,
+                [
+                    {
+                        "conversation_id": conversation_id,
+                        "seq": expected_version + i + 1,
+                        "kind": event.kind,
+                        "at": event.at,
+                        "payload": event_to_json(event),
+                    }
+                    for i, event in enumerate(events)
+                ],
+            )
         if self.after_append is not None:
             await self.after_append(connection, conversation_id, expected_version, events)
         return new_version
+
+    @staticmethod
+    async def _bump_and_add(
+        connection: AsyncConnection,
+        columns: tuple[str, ...],
+        params: dict[str, Any],
+        events: Sequence[Event],
+    ) -> bool:
+        """On PostgreSQL, the version bump and the events in one statement (one round trip):
+        the events are added only when the bump found the version expected. Whether it did."""
+        first = params["expected"] + 1
+        params = {
+            **params,
+            "seqs": list(range(first, first + len(events))),
+            "kinds": [event.kind for event in events],
+            "ats": [event.at for event in events],
+            "payloads": [json.dumps(event_to_json(event)) for event in events],
+        }
+        result = await connection.execute(_bump_and_add(columns), params)
+        return bool(result.rowcount)
 
     @asynccontextmanager
     async def _read(self, conversation_id: str) -> AsyncIterator[AsyncConnection]:
