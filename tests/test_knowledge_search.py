@@ -102,6 +102,25 @@ async def test_a_passage_carries_its_section_and_citation_link(knowledge: Knowle
     assert set(passage.ranks) == {KEYWORD, DENSE} and passage.score > 0
 
 
+async def test_a_passage_carries_its_cosine_with_the_question(knowledge: KnowledgeBase) -> None:
+    """Each passage carries the cosine of the question's embedding with its chunk's (what the
+    answer's choice and the answerability score read): the dense ranking's own order."""
+    query = "is my kitten permitted on the plane"
+    passages = await knowledge.search("airline", query, k=6)
+    vector = knowledge.encoder.encode([query])[0][: knowledge.dimension]
+    vector = vector / np.linalg.norm(vector)
+    for passage in passages:
+        [key] = [
+            c.key
+            for c in knowledge.chunks_of("airline")
+            if f"{c.doc_id}#{c.position}" == passage.chunk_id
+        ]
+        expected = float(np.dot(knowledge.chunk("airline", key).embedding, vector))
+        assert passage.cosine == pytest.approx(expected, abs=1e-3)
+    by_cosine = sorted(passages, key=lambda p: -(p.cosine or 0.0))
+    assert by_cosine[0].doc_id == "pets" and by_cosine[0].ranks[DENSE] == 1
+
+
 async def test_the_query_embedding_the_turn_computed_is_used_as_given(
     knowledge: KnowledgeBase,
 ) -> None:
