@@ -89,7 +89,7 @@ def knowledge_step(
             confidence=grounding.retrieval,
             reasons=reasons,
         )
-    why = "no answer passed the support check" if strong else "the retrieval support is low"
+    why = "no answer passed the support check" if strong else "the answerability score is low"
     near = grounding.retrieval >= settings.min_topic and understanding.zone != "clarify"
     reasons.append(
         Reason(
@@ -194,7 +194,7 @@ def _answered(grounding: Grounding, candidate: Candidate, minimum: float) -> Rea
 
 def may_phrase(grounding: Grounding, pack: DomainPack) -> bool:
     """Whether a language model may be asked to phrase the answer: the pack asks for it and
-    the question will be answered (its retrieval support reaches the threshold and the
+    the question will be answered (its answerability score reaches the threshold and the
     extractive answer is supported): no question the bot would not answer is sent out."""
     settings = pack.knowledge
     extractive = grounding.extractive
