@@ -661,7 +661,7 @@ class KnowledgeSpec(_Model):
         0.65,
         ge=0.0,
         le=1.0,
-        description="the retrieval support (docs/knowledge.md#answers) a question needs to be "
+        description="the answerability score (docs/knowledge.md#answers) a question needs to be "
         "answered from the documents; below it the bot does not guess",
     )
     min_topic: float = Field(
