@@ -328,6 +328,26 @@ def test_the_ngram_view_of_a_few_texts_matches_its_sparse_product(mini_nlu: NluE
     assert np.allclose(classifier._ngram_logits(texts), expected, rtol=0, atol=1e-5)
 
 
+@pytest.mark.parametrize(
+    "text,cleaned",
+    [
+        ("  where is   my order?  ", "where is my order?"),
+        ("tab\there\nand line", "tab here and line"),
+        ("bell\x07 and null\x00 byte", "bell and null byte"),
+        ("carriage\rreturn", "carriage return"),
+        ("ligature \ufb01le and\u3000wide space", "ligature file and wide space"),
+        ("caf\u00e9 \u200bzero width", "caf\u00e9 zero width"),
+        ("x" * 1200, "x" * 1000),
+    ],
+)
+def test_clean_text_reads_plain_and_unusual_text_alike(text: str, cleaned: str) -> None:
+    """Plain printable ASCII takes a short way (NFKC and the control filter change nothing
+    there); the rest is normalised and filtered."""
+    from warmline.nlu.engine import clean_text
+
+    assert clean_text(text) == cleaned
+
+
 def test_a_reply_without_letters_still_yields_its_entities(mini_nlu: NluEngine) -> None:
     # a code or a date alone answers the question asked: no intent, but its value
     bare = mini_nlu.understand("#123456")

@@ -69,6 +69,8 @@ _FOLLOW_UP = re.compile(
 
 def clean_text(text: str) -> str:
     """Drop control characters, normalise Unicode and whitespace, cap the length."""
+    if text.isascii() and text.isprintable():  # most turns: NFKC and the filter change nothing
+        return " ".join(text.split())[:MAX_NLU_CHARS]
     text = unicodedata.normalize("NFKC", text)
     text = "".join(ch if unicodedata.category(ch)[0] != "C" or ch in "\t\n" else " " for ch in text)
     return " ".join(text.split())[:MAX_NLU_CHARS]

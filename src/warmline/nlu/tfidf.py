@@ -10,6 +10,7 @@ rows. ``tests/test_nlu.py`` checks it gives the vectorizer's own output.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
@@ -73,13 +74,10 @@ def _weighted(
 ) -> tuple[np.ndarray, np.ndarray]:
     """The known ``grams``' columns and their tf-idf weights, at unit length (as
     ``transform`` gives one row)."""
-    counts: dict[int, int] = {}
-    for gram in grams:
-        column = vocabulary.get(gram)
-        if column is not None:
-            counts[column] = counts.get(column, 0) + 1
-    columns = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
-    values = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+    known = [(vocabulary.get(gram), count) for gram, count in Counter(grams).items()]
+    found = [(column, count) for column, count in known if column is not None]
+    columns = np.fromiter((c for c, _ in found), dtype=np.intp, count=len(found))
+    values = np.fromiter((n for _, n in found), dtype=np.float64, count=len(found))
     if sublinear:
         values = np.log(values) + 1
     values *= idf[columns]
