@@ -52,3 +52,33 @@ def test_the_ontology_reads_a_turn_alike_first_and_after_its_words_were_kept(
         ("checked_bag", "checked bag")
     ]
     assert any(m.entity == "cabin" and m.text == "busines class" for m in first[0])
+
+
+_REPORTED = """
+from pathlib import Path
+from warmline.domain.pack_loader import load_pack
+from warmline.nlu.entities import EntityExtractor
+pack = load_pack(Path({path!r}))
+extractor = EntityExtractor(pack.entities)
+print([(m.entity, m.text) for m in extractor.extract({text!r})])
+"""
+
+
+def test_which_of_two_synonyms_is_reported_does_not_depend_on_the_process() -> None:
+    """Two synonyms of one value in a turn: the mention reported is the same whatever the
+    process's string hashing (the forms are tried in the pack's order, not a set's)."""
+    import subprocess
+    import sys
+
+    code = _REPORTED.format(path=str(AIRLINE), text="my suitcase and my luggage, one duffel")
+    seen = set()
+    for seed in ("0", "1", "2", "3", "4", "5"):
+        out = subprocess.run(
+            [sys.executable, "-c", code],
+            env={**__import__("os").environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        seen.add(out)
+    assert len(seen) == 1, seen

@@ -58,10 +58,12 @@ class EntityExtractor:
                     (name, re.compile(spec.pattern, re.IGNORECASE), spec.normalize)
                 )
             for value, detail in spec.values.items():
-                forms = {value.replace("_", " "), *detail.synonyms}
+                # in the pack's order (the value, its synonyms, its label), so that among
+                # phrases of one length the first declared wins in every process
+                forms = [value.replace("_", " "), *detail.synonyms]
                 if detail.label:
-                    forms.add(detail.label)
-                for form in forms:
+                    forms.append(detail.label)
+                for form in dict.fromkeys(forms):
                     words = tuple(w.lower() for w in _WORD.findall(form))
                     if words:
                         self._phrases.append(_Phrase(name, value, words))
