@@ -152,7 +152,8 @@ cpu_table() {  # "pid seconds" for each pid given (utime + stime)
 }
 
 cpu_delta() {  # before-table after-table: CPU spent between them (a pid new since counts whole)
-  awk 'NR == FNR { before[$1] = $2; next } { s += $2 - before[$1] } END { printf "%.2f\n", s }' \
+  awk 'FILENAME == ARGV[1] { before[$1] = $2; next } { s += $2 - before[$1] }
+    END { printf "%.2f\n", s }' \
     "$1" "$2"
 }
 
