@@ -15,6 +15,7 @@ from warmline.domain.events import ConversationStarted
 from warmline.domain.grounding import Grounding
 from warmline.domain.pack import DomainPack, KnowledgeSpec
 from warmline.domain.understanding import IntentScore, Understanding
+from warmline.knowledge import answer_check
 from warmline.knowledge.answer import failed, ground, phrased
 from warmline.knowledge.answerability import COEFFICIENTS, FEATURES, Model, shipped
 from warmline.knowledge.extract import extract
@@ -216,7 +217,13 @@ def test_grounding_holds_the_passages_and_a_checked_extractive_answer() -> None:
     assert grounding.passages[0].section == "Pets in the cabin"
     assert grounding.extractive is not None and grounding.extractive.supported
     assert grounding.extractive.cited[0].chunk == CABIN.chunk_id
-    assert grounding.answerability == {"support": 1.0, "cosine": 0.5}
+    assert grounding.answerability == {
+        "support": 1.0,
+        "cosine": 0.5,
+        "check": answer_check.score(
+            "How much is the pet fee?", answer_check.passage_text(CABIN.section_path, CABIN.text)
+        ),
+    }
     assert grounding.retrieval == round(shipped().score(grounding.answerability), 4)
     assert grounding.retrieval >= KnowledgeSpec(folder="k").min_support
 
@@ -243,9 +250,13 @@ def test_the_shipped_threshold_is_the_trained_operating_point() -> None:
     assert data["threshold"] == minimum
     for support in (0.0, 0.3, 0.5, 0.6, 0.7, 0.8, 1.0):
         for cosine in (0.0, 0.2, 0.35, 0.5, 0.7):
-            figures = {"support": support, "cosine": cosine}
-            by_fitted = fitted.score(figures) >= data["probability_at_threshold"]
-            assert by_fitted == (shipped().score(figures) >= minimum - 1e-3), figures
+            for check in (-3.0, 0.0, 3.0):
+                figures = {"support": support, "cosine": cosine, "check": check}
+                p = fitted.score(figures)
+                if abs(p - data["probability_at_threshold"]) < 2e-3:
+                    continue  # the coefficients are rounded to 4 places
+                by_fitted = p >= data["probability_at_threshold"]
+                assert by_fitted == (shipped().score(figures) >= minimum), figures
 
 
 def test_the_cosine_decides_between_a_near_miss_and_an_answer(pack: DomainPack) -> None:

@@ -5,9 +5,10 @@ knowledge stage's (``services/turn/knowledge.py``)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from warmline.domain.grounding import Candidate, Grounding, Retrieved, SentenceCheck
+from warmline.knowledge import answer_check
 from warmline.knowledge.answerability import Model, shipped
 from warmline.knowledge.extract import Extract, PassageLike, Similarity, extract
 from warmline.knowledge.support import (
@@ -16,6 +17,9 @@ from warmline.knowledge.support import (
     check_answer,
     retrieval_support,
 )
+
+Checker = Callable[[str, str], float]
+"""The answer check's signature: (question, passage as the model reads it) -> logit."""
 
 ANSWER_FROM = 3
 """The extractive answer is taken from the first passages only: the others are context."""
@@ -43,11 +47,15 @@ def ground(
     similarity: Similarity | None = None,
     pair_similarity: PairSimilarity | None = None,
     model: Model | None = None,
+    checker: Checker | None = None,
 ) -> Grounding:
     """The passages retrieved for ``question`` (best first), how well they match it, and the
     extractive answer with its check against the passage it cites. ``retrieval`` is the
     answerability score (``knowledge/answerability.py``) of the ``model`` (the shipped one
-    by default), ``answerability`` the figures it read."""
+    by default), ``answerability`` the figures it read; ``checker`` scores the question with
+    the passage the answer comes from (the shipped answer check by default, run only when
+    the model weighs it)."""
+    model = model or shipped()
     support = retrieval_support(question, passages)
     found = extract(question, passages, top=ANSWER_FROM, similarity=similarity)
     extractive = None
@@ -59,12 +67,16 @@ def ground(
         found,
         passages,
     )
+    if found is not None and model.weights.get("check"):
+        chosen = passages[found.passage]
+        text = answer_check.passage_text(chosen.section_path, chosen.text)
+        figures["check"] = (checker or answer_check.score)(question, text)
     return Grounding(
         question=question,
         passages=[retrieved(p) for p in passages],
         coverage=support.coverage,
         missing=list(support.missing),
-        retrieval=round((model or shipped()).score(figures), 4),
+        retrieval=round(model.score(figures), 4),
         answerability=figures,
         extractive=extractive,
     )

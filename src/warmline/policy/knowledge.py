@@ -5,8 +5,9 @@ answered by its action or its template, never by a document. When the reading is
 out of scope and the turn is worded as a question (a request is the intents' to settle: a
 clarifying question, out of scope), the documents may answer: the knowledge stage retrieved passages and built the
 candidate answers with their support check (``domain/grounding.py``), and here the answer is
-given only when the answerability score (``retrieval``: the retrieval support and the chosen
-passage's cosine with the question, weighed by ``knowledge/answerability.py``) reaches the
+given only when the answerability score (``retrieval``: the retrieval support, the chosen
+passage's cosine with the question and the answer check's score of the two read together,
+weighed by ``knowledge/answerability.py``) reaches the
 pack's ``knowledge.min_support`` and the
 answer's every sentence is supported by a passage it cites. A language model's phrasing
 (``knowledge.llm``) is used when its check passes; an unsupported sentence in it
@@ -152,8 +153,9 @@ def chosen(grounding: Grounding, pack: DomainPack, reasons: list[Reason]) -> Can
 
 def figures(grounding: Grounding) -> dict[str, float | str | bool | None]:
     """The figures the answerability score (``retrieval``) was read from, each by name: the
-    retrieval support (``retrieval_support``) and the chosen passage's cosine with the
-    question (``cosine``); ``knowledge/answerability.py`` weighs them."""
+    retrieval support (``retrieval_support``), the chosen passage's cosine with the question
+    (``cosine``) and the answer check's logit (``check``: ``knowledge/answer_check.py``);
+    ``knowledge/answerability.py`` weighs them."""
     return {
         ("retrieval_support" if name == "support" else name): round(value, 4)
         for name, value in grounding.answerability.items()
