@@ -1,7 +1,9 @@
 """What the retrieved passages say to a question, as the policy reads it (``Grounding``): the
 passages, the retrieval support, the extractive answer with its support check, and a language
-model's phrasing checked the same way. Pure: the retrieval and the model's call are the
-knowledge stage's (``services/turn/knowledge.py``)."""
+model's phrasing checked the same way. No I/O but the answer check's model, loaded once per
+process on first use (``knowledge/answer_check.py``; ``ground`` takes another ``checker``):
+the retrieval and the language model's call are the knowledge stage's
+(``services/turn/knowledge.py``)."""
 
 from __future__ import annotations
 
