@@ -265,12 +265,10 @@ async def knowledge_answers(
 
 
 def one_blas_thread() -> None:
-    """numpy's BLAS on one thread from here on. A turn multiplies one row by a matrix (the
-    intent model's examples, the documents' vectors); OpenBLAS splits such a product over a
-    thread per core once the matrix has a few thousand rows, and its threads spin while they
-    wait: a row by a 2,000 x 256 matrix took 0.54 ms of CPU so, 0.04 ms on one thread (the same
-    figures to float32 rounding). A worker is one process per core; called once the packs are trained, so training
-    at start-up keeps every thread."""
+    """numpy's BLAS on one thread from here on: a turn multiplies one row by a matrix (the
+    intent model's examples, the documents' vectors), which OpenBLAS splits over spinning
+    threads once the matrix has a few thousand rows (a row by 2,000 x 256: 0.54 ms of CPU so,
+    0.04 ms on one thread). A worker is one process per core; start-up training comes before."""
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(limits=1, user_api="blas")
@@ -278,9 +276,11 @@ def one_blas_thread() -> None:
 
 def warm(packs: PackRegistry) -> None:
     """Read one turn with each pack, so that everything loaded on first use (the language
-    identifier, the date parser, the model sessions' first run) is loaded now."""
+    identifier, the date parser, the model sessions' first run) is loaded now; then numpy's
+    BLAS serves on one thread (the packs are trained by then)."""
     for runtime in packs.values():
         runtime.nlu.understand(WARM_UP_TEXT, TurnContext(now=datetime.now(UTC)))
+    one_blas_thread()
 
 
 @dataclass
@@ -345,7 +345,6 @@ class Runtime:
         promoted = await promoted_models(engine)  # warmline train's; none: nothing more read
         packs = await load_packs(settings, encoder, promoted)
         await asyncio.to_thread(warm, packs)
-        one_blas_thread()
         client = backoffice_client(settings, telemetry.backoffice_transport(transport))
         broker = await open_broker(settings)
         service = ConversationService(
