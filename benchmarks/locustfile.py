@@ -101,7 +101,7 @@ class Customer(FastHttpUser):
             catch_response=True,
         ) as response:
             if response.status_code != 201:
-                response.failure(f"start answered {response.status_code}: {response.text[:200]}")
+                response.failure(f"start answered {response.status_code}: {_said(response)}")
                 return
             started = response.json()
             self.conversation_id = started["conversation_id"]
@@ -126,7 +126,7 @@ class Customer(FastHttpUser):
             catch_response=True,
         ) as response:
             if response.status_code != 200:
-                response.failure(f"turn answered {response.status_code}: {response.text[:200]}")
+                response.failure(f"turn answered {response.status_code}: {_said(response)}")
                 self.conversation_id = None  # start afresh rather than repeat a failing turn
                 return
             body = response.json()
@@ -134,3 +134,10 @@ class Customer(FastHttpUser):
                 response.failure(f"turn without a reply: {text!r}")
             if body.get("status") != "open":  # escalated or closed: the next turn starts anew
                 self.conversation_id = None
+
+
+def _said(response: object) -> str:
+    """What a failed request said: its body, or the client's error when no answer came (a
+    status of 0: the connection failed or timed out), so the failure is counted, not raised."""
+    text = getattr(response, "text", None)
+    return text[:200] if text else repr(getattr(response, "error", None))[:200]
