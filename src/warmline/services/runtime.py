@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -16,6 +17,7 @@ from warmline.connectors.backoffice import BackOfficeClient
 from warmline.connectors.stock_events import follow_stock_events
 from warmline.domain.understanding import TurnContext
 from warmline.errors import ConfigurationError
+from warmline.knowledge import answer_check
 from warmline.nlu.affect import AffectConfig, load_affect
 from warmline.nlu.embeddings import Encoder, EncoderConfig, load_encoder
 from warmline.services import telemetry
@@ -51,12 +53,7 @@ from warmline.storage.analytics import AnalyticsRepository
 from warmline.storage.anomaly import AnomalyRepository
 from warmline.storage.audit import AuditRepository
 from warmline.storage.conversations import ConversationRepository
-from warmline.storage.database import (
-    checkpoint_forever,
-    create_engine,
-    is_sqlite,
-    session_factory,
-)
+from warmline.storage.database import checkpoint_forever, create_engine, is_sqlite, session_factory
 from warmline.storage.knowledge import KnowledgeRepository
 from warmline.storage.migrate import upgrade
 from warmline.storage.rollout import RolloutRepository
@@ -108,12 +105,9 @@ async def open_broker(settings: Settings) -> Broker:
         return Broker()
     from warmline.services.realtime_nats import NatsBroker  # only with NATS configured
 
-    return await NatsBroker.connect(
-        settings.nats_url,
-        stream=settings.nats_stream,
-        max_age_s=settings.nats_max_age_s,
-        max_bytes=settings.nats_max_bytes,
-    )
+    url, stream = settings.nats_url, settings.nats_stream
+    age, size = settings.nats_max_age_s, settings.nats_max_bytes
+    return await NatsBroker.connect(url, stream=stream, max_age_s=age, max_bytes=size)
 
 
 def check_workers(settings: Settings, count: int) -> None:
@@ -261,6 +255,7 @@ async def knowledge_answers(
     knowledge = await open_knowledge(settings, engine, service.packs, clock)
     if knowledge is not None:
         service.perceiver.knowledge = KnowledgeReader(knowledge, language_model(settings))
+        await asyncio.to_thread(answer_check.shipped)  # now, not on the first question (0.7 s)
     return knowledge
 
 
@@ -275,12 +270,16 @@ def one_blas_thread() -> None:
 
 
 def warm(packs: PackRegistry) -> None:
-    """Read one turn with each pack, so that everything loaded on first use (the language
-    identifier, the date parser, the model sessions' first run) is loaded now; then numpy's
-    BLAS serves on one thread (the packs are trained by then)."""
+    """Read one turn with each pack, so that all loaded on first use (the language identifier,
+    the date parser, the models' first run) is loaded now; then numpy's BLAS serves on one
+    thread, and all that is loaded is frozen out of full garbage collections (their 0.3-0.8 s
+    walk of it, a turn's pause): once per process, a worker's one runtime."""
     for runtime in packs.values():
         runtime.nlu.understand(WARM_UP_TEXT, TurnContext(now=datetime.now(UTC)))
     one_blas_thread()
+    if gc.get_freeze_count() == 0:
+        gc.collect()
+        gc.freeze()
 
 
 @dataclass
@@ -344,7 +343,6 @@ class Runtime:
         analytics = projection(settings, engine, repo, clock)
         promoted = await promoted_models(engine)  # warmline train's; none: nothing more read
         packs = await load_packs(settings, encoder, promoted)
-        await asyncio.to_thread(warm, packs)
         client = backoffice_client(settings, telemetry.backoffice_transport(transport))
         broker = await open_broker(settings)
         service = ConversationService(
@@ -366,6 +364,8 @@ class Runtime:
             background.append(asyncio.create_task(checkpoint_forever(engine)))
         audit = governance(settings, engine, service, packs)
         anomaly = anomaly_holds(settings, engine, service, audit)
+        knowledge = await knowledge_answers(settings, engine, service, clock)
+        await asyncio.to_thread(warm, packs)  # last: all that is loaded then frozen
         return cls(
             settings,
             service,
@@ -380,7 +380,7 @@ class Runtime:
             marks,
             anomaly,
             analytics,
-            await knowledge_answers(settings, engine, service, clock),
+            knowledge,
         )
 
     async def aclose(self) -> None:
