@@ -1,12 +1,13 @@
 """Round trips the storage layer saves: the holds in force read once for every turn that asks
 at the same moment (and read again after a hold changes), and a pooled PostgreSQL connection
-pinged on checkout only after it has been idle, and on PostgreSQL a turn's version bump and
-events appended in one statement (WARMLINE_TEST_POSTGRES_URL; those tests are skipped without
-it)."""
+pinged on checkout only after it has been idle, and on PostgreSQL a turn's version bump, its
+events and its analytics row written in one statement: five round trips a turn
+(WARMLINE_TEST_POSTGRES_URL; those tests are skipped without it)."""
 
 from __future__ import annotations
 
 import asyncio
+from asyncio import selector_events
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -15,8 +16,12 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from warmline.analytics.outcomes import OutcomeRules
 from warmline.domain.events import BotReplied, ConversationStarted, MessageReceived
 from warmline.errors import ConflictError, ConversationNotFound
+from warmline.services.analytics import Analytics
+from warmline.storage.advisory_locks import AdvisoryLocks
+from warmline.storage.analytics import AnalyticsRepository, Period
 from warmline.storage.anomaly import AnomalyRepository, HoldRecord
 from warmline.storage.conversations import ConversationRepository
 from warmline.storage.database import create_engine, ping_when_idle, session_factory
@@ -185,4 +190,57 @@ async def test_the_append_in_one_statement_keeps_the_versioned_log(postgres_data
             seqs = await connection.execute(text("SELECT seq FROM events ORDER BY id"))
             assert list(seqs.scalars()) == [1, 2, 3, 4]
     finally:
+        await engine.dispose()
+
+
+# --- PostgreSQL: a turn's round trips, the analytics row within the append -----------------
+
+
+def _counting_sends(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """One entry per message batch sent to a server: asyncpg sends each call (a statement with
+    its parameters, a ``BEGIN``, a ``COMMIT``) in one write and waits for its answer."""
+    sends: list[int] = []
+    transport = selector_events._SelectorSocketTransport
+    write = transport.write
+
+    def counted(self: Any, data: Any) -> None:
+        sends.append(len(data))
+        write(self, data)
+
+    monkeypatch.setattr(transport, "write", counted)
+    return sends
+
+
+@postgres
+async def test_a_turn_is_five_round_trips_with_its_analytics_row(
+    postgres_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``BEGIN``, the advisory lock, the catch-up read, the bump with the events and the
+    analytics row, ``COMMIT``: the row costs no round trip of its own."""
+    engine = create_engine(postgres_database)
+    await empty_postgres(engine)
+    await upgrade(engine)
+    analytics = Analytics(AnalyticsRepository(engine), OutcomeRules())
+    repo = ConversationRepository(session_factory(engine), single_writer=False)
+    repo.after_append = analytics.on_append
+    locks = AdvisoryLocks(postgres_database)
+
+    async def turn(version: int, n: int) -> int:
+        async with locks.hold("c1"):
+            await repo.events_after("c1", version)
+            said = [MessageReceived(at=NOW, text=f"{n}"), BotReplied(at=NOW, text="x")]
+            return await repo.append("c1", version, said, NOW, status="open")
+
+    try:
+        await repo.create(
+            "c1", "airline", None, "web", [ConversationStarted(at=NOW, pack="airline")], NOW
+        )
+        version = await turn(await turn(1, 0), 1)  # every statement prepared on its connection
+        sends = _counting_sends(monkeypatch)
+        assert await turn(version, 2) == version + 2
+        assert len(sends) == 5
+        (row,) = await analytics.store.rows(Period(0.0))
+        assert row["version"] == version + 2  # the row written, at the version appended
+    finally:
+        await locks.aclose()
         await engine.dispose()

@@ -23,6 +23,7 @@ from warmline.domain.events import Event
 from warmline.errors import InputError
 from warmline.settings import Settings
 from warmline.storage.analytics import DIMENSION_NAME, MOMENTS, AnalyticsRepository, Period
+from warmline.storage.conversations import Projected
 from warmline.storage.database import create_engine
 from warmline.storage.migrate import upgrade
 from warmline.types import Clock, SystemClock
@@ -122,6 +123,23 @@ def tally_of(row: Mapping[str, Any]) -> Tally:
     )
 
 
+class Projection:
+    """The projection hook of a conversation repository (its ``AppendHook``): ``fold`` hands
+    the row to the append, which writes it; called, it folds and writes the row itself, on the
+    caller's connection and transaction (a rebuild)."""
+
+    def __init__(self, analytics: Analytics) -> None:
+        self.fold = analytics.fold
+        self._store = analytics.store
+
+    async def __call__(
+        self, connection: AsyncConnection, cid: str, after: int, events: Sequence[Event]
+    ) -> None:
+        projected = await self.fold(connection, cid, after, events)
+        await self._store.upsert_in(connection, projected.row)
+        projected.done()
+
+
 @dataclass(frozen=True)
 class Combination:
     """The conversations of one combination of segment values and one escalation trigger:
@@ -144,24 +162,38 @@ class Analytics:
         self.rules = rules
         self.clock = clock or SystemClock()
         self._recent: OrderedDict[str, Tally] = OrderedDict()
+        self._hook = Projection(self)
 
-    async def on_append(
+    @property
+    def on_append(self) -> Projection:
+        """The repository's projection hook (``repo.after_append = analytics.on_append``); also
+        called as ``await on_append(connection, cid, after, events)`` to fold and write a row
+        at once (a rebuild)."""
+        return self._hook
+
+    async def fold(
         self, connection: AsyncConnection, cid: str, after: int, events: Sequence[Event]
-    ) -> None:
-        """The repository's ``after_append`` hook: fold the appended events into the
-        conversation's row, in the append's transaction. The tally continues from this
-        worker's copy when it is at version ``after`` (one statement), else from the row
-        (one read more), else from the log (a row missing or behind)."""
+    ) -> Projected:
+        """Fold the events about to be appended after version ``after`` into the
+        conversation's row, in the append's transaction, before its statements: the append
+        writes the row (``storage/conversations.py``). The tally continues from this worker's
+        copy when it is at version ``after`` (no statement), else from the row (one read),
+        else from the log (a row missing or behind); the copy moves on once the append has
+        committed. A conversation whose customer and need become known marks the customer's
+        earlier ones on the same need as re-contacted (one statement, once)."""
         tally = await self._tally(connection, cid, after)
         new = advance(tally, events)
-        await self.store.upsert_in(connection, row_of(new))
         had_need = tally.customer_id is not None and tally.intent is not None
         if not had_need and new.customer_id is not None and new.intent is not None:
             at_s = _epoch(new.started_at)
             await self.store.recontact_in(
                 connection, new.customer_id, new.intent, at_s, RECONTACT_LOOKBACK_S
             )
-        self._recent[cid] = new
+        return Projected(row_of(new), lambda: self._remember(new))
+
+    def _remember(self, tally: Tally) -> None:
+        cid = tally.conversation_id
+        self._recent[cid] = tally
         self._recent.move_to_end(cid)
         if len(self._recent) > CACHE_SIZE:
             self._recent.popitem(last=False)

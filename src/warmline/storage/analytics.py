@@ -44,7 +44,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapped, mapped_column
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
 from warmline.domain.events import Event, event_from_json
@@ -239,6 +239,42 @@ def _upsert(dialect: str) -> Any:
 _UPSERTS = {name: _upsert(name) for name in ("sqlite", "postgresql")}
 
 
+async def upsert(connection: AsyncConnection, row: Mapping[str, Any]) -> None:
+    """Write a conversation's row (``INSERT ... ON CONFLICT DO UPDATE``), on the caller's
+    connection: every column but ``conversation_id`` and ``next_contact_s``."""
+    await connection.execute(_UPSERTS[connection.dialect.name], dict(row))
+
+
+_CASTS = {String: "VARCHAR", Integer: "INTEGER", Float: "DOUBLE PRECISION", JSON: "JSON"}
+FOLDED_PREFIX = "f_"
+"""The prefix of the folded upsert's parameters: column ``pack`` is ``:f_pack``."""
+
+
+def _cast(column: Any) -> str:
+    if isinstance(column.type, DateTime):
+        return "TIMESTAMPTZ"
+    return next(name for kind, name in _CASTS.items() if isinstance(column.type, kind))
+
+
+def folded_upsert(source: str) -> tuple[str, list[BindParameter[Any]]]:
+    """PostgreSQL: the upsert of ``upsert`` as a CTE of another statement, ``projected AS
+    (INSERT INTO analytics_facts (...) SELECT :f_<column>, ... FROM <source> ON CONFLICT
+    (conversation_id) DO UPDATE SET ...)``: the row is written only when ``source`` (the
+    append's version bump) has a row. Its parameters are typed as their columns, so that a
+    value is sent as ``upsert`` sends it (the JSON columns serialised the same way); a
+    VARCHAR cast keeps no length, so a value too long for its column is refused as before."""
+    names = [c.name for c in FACTS.c]
+    values = ", ".join(f"CAST(:{FOLDED_PREFIX}{c.name} AS {_cast(c)})" for c in FACTS.c)
+    sets = ", ".join(f'"{n}" = EXCLUDED."{n}"' for n in names if n not in _KEPT)
+    columns = ", ".join(f'"{n}"' for n in names)
+    sql = (
+        f"projected AS (INSERT INTO analytics_facts ({columns}) SELECT {values} FROM {source} "
+        f"ON CONFLICT (conversation_id) DO UPDATE SET {sets})"
+    )
+    binds = [bindparam(f"{FOLDED_PREFIX}{c.name}", type_=c.type) for c in FACTS.c]
+    return sql, binds
+
+
 def _where(period: Period) -> list[Any]:
     found: list[Any] = [FACTS.c.started_s >= period.since_s]
     if period.until_s is not None:
@@ -272,7 +308,7 @@ class AnalyticsRepository:
         return [event_from_json(payload) for payload in result.scalars()]
 
     async def upsert_in(self, connection: AsyncConnection, row: Mapping[str, Any]) -> None:
-        await connection.execute(_UPSERTS[connection.dialect.name], dict(row))
+        await upsert(connection, row)
 
     async def recontact_in(
         self, connection: AsyncConnection, customer: str, need: str, at_s: float, lookback_s: float

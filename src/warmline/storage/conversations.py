@@ -5,16 +5,18 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Table, bindparam, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from warmline.domain.events import CustomerVerified, Event, event_from_json, event_to_json
 from warmline.errors import ConflictError, ConversationNotFound
+from warmline.storage.analytics import FOLDED_PREFIX, folded_upsert, upsert
 from warmline.storage.errors import map_storage_errors
 from warmline.storage.tables import ConversationRow, EventRow
 from warmline.storage.turn_transaction import bound
@@ -33,12 +35,27 @@ _EVENTS_AFTER = (
     .order_by(_EVENTS.c.seq)
 )
 _BUMPED: dict[tuple[str, ...], Any] = {}
-_BUMPED_AND_ADDED: dict[tuple[str, ...], Any] = {}
+_BUMPED_AND_ADDED: dict[tuple[tuple[str, ...], bool], Any] = {}
 
-AppendHook = Callable[[AsyncConnection, str, int, Sequence[Event]], Awaitable[None]]
-"""Called in the append's transaction, after its events are added, with the connection, the
-conversation, the version the events follow and the events: the analytics projection
-(``services/analytics.py``) keeps its row in step this way. It fails the append if it fails."""
+
+@dataclass(frozen=True)
+class Projected:
+    """A conversation's analytics row once the appended events are folded in, for the append
+    to write (``storage/analytics.py``), and what to call once the append has committed."""
+
+    row: dict[str, Any]
+    done: Callable[[], None]
+
+
+class AppendHook(Protocol):
+    """The analytics projection (``services/analytics.py``): ``fold`` is called in the append's
+    transaction before its statements, with the connection, the conversation, the version the
+    events follow and the events, and hands the conversation's row; the append writes it with
+    the events (on PostgreSQL in the same statement). A failure fails the append."""
+
+    async def fold(
+        self, connection: AsyncConnection, cid: str, after: int, events: Sequence[Event]
+    ) -> Projected: ...
 
 
 def _bump(columns: tuple[str, ...]) -> Any:
@@ -58,24 +75,65 @@ def _bump(columns: tuple[str, ...]) -> Any:
     return statement
 
 
-def _bump_and_add(columns: tuple[str, ...]) -> Any:
+def _bump_and_add(columns: tuple[str, ...], projected: bool) -> Any:
     """PostgreSQL: ``WITH bumped AS (UPDATE ... RETURNING id) INSERT INTO events SELECT ...
-    FROM bumped, unnest(...)``: no row of ``bumped`` (another writer moved the version, or no
-    such conversation), no event added, and the statement's row count is 0."""
-    statement = _BUMPED_AND_ADDED.get(columns)
+    FROM bumped, unnest(...)``, and with ``projected`` the analytics row's upsert as a CTE
+    selecting from ``bumped`` too (``storage/analytics.py``): no row of ``bumped`` (another
+    writer moved the version, or no such conversation), no event added and no row written,
+    and the statement's row count is 0."""
+    statement = _BUMPED_AND_ADDED.get((columns, projected))
     if statement is None:
         sets = ", ".join(f"{name} = :new_{name}" for name in columns)
+        folded, binds = folded_upsert("bumped") if projected else ("", [])
         statement = text(
             f"WITH bumped AS (UPDATE conversations SET {sets} "
-            "WHERE id = :cid AND version = :expected RETURNING id) "
-            "INSERT INTO events (conversation_id, seq, kind, at, payload) "
+            "WHERE id = :cid AND version = :expected RETURNING id)"
+            + (f", {folded} " if folded else " ")
+            + "INSERT INTO events (conversation_id, seq, kind, at, payload) "
             "SELECT bumped.id, e.seq, e.kind, e.at, CAST(e.payload AS JSON) FROM bumped, "
             "unnest(CAST(:seqs AS INTEGER[]), CAST(:kinds AS VARCHAR[]), "
             "CAST(:ats AS TIMESTAMPTZ[]), CAST(:payloads AS TEXT[])) "
             "AS e(seq, kind, at, payload) ORDER BY e.seq"
-        )
-        _BUMPED_AND_ADDED[columns] = statement
+        ).bindparams(*binds)
+        _BUMPED_AND_ADDED[columns, projected] = statement
     return statement
+
+
+def _event_rows(cid: str, after: int, events: Sequence[Event]) -> list[dict[str, Any]]:
+    return [
+        {
+            "conversation_id": cid,
+            "seq": after + i + 1,
+            "kind": event.kind,
+            "at": event.at,
+            "payload": event_to_json(event),
+        }
+        for i, event in enumerate(events)
+    ]
+
+
+async def _bump_and_add_in(
+    connection: AsyncConnection,
+    columns: tuple[str, ...],
+    params: dict[str, Any],
+    events: Sequence[Event],
+    projected: Projected | None,
+) -> bool:
+    """On PostgreSQL, the version bump, the events and the analytics row in one statement (one
+    round trip): the events and the row are written only when the bump found the version
+    expected. Whether it did."""
+    first = params["expected"] + 1
+    params = {
+        **params,
+        "seqs": list(range(first, first + len(events))),
+        "kinds": [event.kind for event in events],
+        "ats": [event.at for event in events],
+        "payloads": [json.dumps(event_to_json(event)) for event in events],
+    }
+    if projected is not None:
+        params.update((f"{FOLDED_PREFIX}{k}", v) for k, v in projected.row.items())
+    statement = _bump_and_add(columns, projected is not None)
+    return bool((await connection.execute(statement, params)).rowcount)
 
 
 class ConversationSummary:
@@ -154,6 +212,7 @@ class ConversationRepository:
         self._write_lock = asyncio.Lock() if single_writer else None
         self._watch = _VersionWatch.of(engine)
         self.after_append: AppendHook | None = None
+        """The analytics projection's hook, if any (its row written by every append)."""
 
     def changed_since(self, conversation_id: str, version: int) -> bool:
         """Whether the conversation may have moved past ``version`` (someone else appended):
@@ -208,7 +267,11 @@ class ConversationRepository:
                         "updated_at": at,
                     },
                 )
-                await self._insert(connection, conversation_id, 0, events, at, status=None)
+                _, projected = await self._insert(
+                    connection, conversation_id, 0, events, at, status=None
+                )
+        if projected is not None:
+            projected.done()
 
     async def append(
         self,
@@ -224,9 +287,12 @@ class ConversationRepository:
             return expected_version
         with map_storage_errors("record the turn", conflict=CHANGED_MEANWHILE):
             async with self._write(conversation_id) as connection:
-                return await self._insert(
+                version, projected = await self._insert(
                     connection, conversation_id, expected_version, events, at, status=status
                 )
+        if projected is not None:
+            projected.done()
+        return version
 
     async def _insert(
         self,
@@ -237,9 +303,10 @@ class ConversationRepository:
         at: datetime,
         *,
         status: str | None,
-    ) -> int:
-        """Bump the version (refused when another writer moved it), then add the events: on
-        PostgreSQL one statement, elsewhere two (the events in one ``executemany``)."""
+    ) -> tuple[int, Projected | None]:
+        """Bump the version (refused when another writer moved it), then add the events and
+        write the analytics row the hook folded: on PostgreSQL one statement, elsewhere three
+        (the events in one ``executemany``). The new version, and the row written."""
         new_version = expected_version + len(events)
         values: dict[str, Any] = {"version": new_version, "updated_at": at}
         if status is not None:
@@ -249,8 +316,14 @@ class ConversationRepository:
                 values["customer_id"] = event.customer_id
         params = {f"new_{name}": value for name, value in values.items()}
         params.update(cid=conversation_id, expected=expected_version)
-        if events and connection.dialect.name == "postgresql":
-            bumped = await self._bump_and_add(connection, tuple(values), params, events)
+        projected = None
+        if events and self.after_append is not None:
+            projected = await self.after_append.fold(
+                connection, conversation_id, expected_version, events
+            )
+        postgres = connection.dialect.name == "postgresql"
+        if events and postgres:
+            bumped = await _bump_and_add_in(connection, tuple(values), params, events, projected)
         else:
             bumped = (await connection.execute(_bump(tuple(values)), params)).rowcount == 1
         if not bumped:
@@ -258,45 +331,12 @@ class ConversationRepository:
             if exists is None:
                 raise ConversationNotFound(f"no conversation {conversation_id}")
             raise ConflictError(CHANGED_MEANWHILE)
-        if not events:  # a conversation created without events
-            return new_version
-        if connection.dialect.name != "postgresql":
-            await connection.execute(
-                _INSERT_EVENTS,
-                [
-                    {
-                        "conversation_id": conversation_id,
-                        "seq": expected_version + i + 1,
-                        "kind": event.kind,
-                        "at": event.at,
-                        "payload": event_to_json(event),
-                    }
-                    for i, event in enumerate(events)
-                ],
-            )
-        if self.after_append is not None:
-            await self.after_append(connection, conversation_id, expected_version, events)
-        return new_version
-
-    @staticmethod
-    async def _bump_and_add(
-        connection: AsyncConnection,
-        columns: tuple[str, ...],
-        params: dict[str, Any],
-        events: Sequence[Event],
-    ) -> bool:
-        """On PostgreSQL, the version bump and the events in one statement (one round trip):
-        the events are added only when the bump found the version expected. Whether it did."""
-        first = params["expected"] + 1
-        params = {
-            **params,
-            "seqs": list(range(first, first + len(events))),
-            "kinds": [event.kind for event in events],
-            "ats": [event.at for event in events],
-            "payloads": [json.dumps(event_to_json(event)) for event in events],
-        }
-        result = await connection.execute(_bump_and_add(columns), params)
-        return bool(result.rowcount)
+        if events and not postgres:
+            rows = _event_rows(conversation_id, expected_version, events)
+            await connection.execute(_INSERT_EVENTS, rows)
+            if projected is not None:
+                await upsert(connection, projected.row)
+        return new_version, projected
 
     @asynccontextmanager
     async def _read(self, conversation_id: str) -> AsyncIterator[AsyncConnection]:
