@@ -341,8 +341,7 @@ class Runtime:
             session_factory(engine), single_writer=is_sqlite(settings.database_url)
         )
         analytics = projection(settings, engine, repo, clock)
-        promoted = await promoted_models(engine)  # warmline train's; none: nothing more read
-        packs = await load_packs(settings, encoder, promoted)
+        packs = await load_packs(settings, encoder, await promoted_models(engine))
         client = backoffice_client(settings, telemetry.backoffice_transport(transport))
         broker = await open_broker(settings)
         service = ConversationService(
