@@ -3,15 +3,18 @@ template and wait sentence, and the events the record stage writes, in their ord
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
-from warmline.domain.conversation import ConversationState, fold
+from warmline.domain.conversation import ConversationState, Offer, Refusal, fold
 from warmline.domain.decision import Decision, Reason
 from warmline.domain.events import AgentJoined, ConversationStarted, Escalated, Event
 from warmline.domain.outcome import ActionOutcome
-from warmline.domain.pack import DomainPack
+from warmline.domain.pack import DomainPack, HttpRequest
+from warmline.domain.understanding import TurnContext
 from warmline.errors import (
     BackOfficeCircuitOpen,
     BackOfficeNotFound,
@@ -22,6 +25,7 @@ from warmline.errors import (
 from warmline.nlu.engine import NluEngine
 from warmline.services.packs import PackRuntime
 from warmline.services.responder import Responder
+from warmline.services.turn import guide
 from warmline.services.turn.act import action_event, failed
 from warmline.services.turn.context import Perception, Turn
 from warmline.services.turn.record import consequences
@@ -174,3 +178,64 @@ def test_a_contact_left_while_waiting_is_a_ticket_and_no_second_escalation(
     taken = Decision(kind="escalate", escalation="vip", template="callback_taken", callback=True)
     events = consequences(turn, taken, None, Reply("thanks"), None)
     assert kinds(events) == ["callback_requested", "bot_replied"]
+
+
+def test_the_policy_decides_the_same_inputs_once_per_turn(
+    runtime: PackRuntime, mini_nlu: NluEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The guide's last question, its look for a dry run and the turn's own decision decide
+    on the same inputs: the policy (a pure function of them) is asked once."""
+    asked: list[object] = []
+    policy = guide.decide
+
+    def counted(*args: Any) -> Decision:
+        asked.append(args)
+        return policy(*args)
+
+    monkeypatch.setattr(guide, "decide", counted)
+    turn = turn_in(runtime)
+    reading = mini_nlu.understand("cancel reservation 4WQ150", TurnContext(now=NOW))
+    turn.seen = Perception(reading)
+    offers: dict[str, Offer] = {}
+    first = guide.decided(turn, offers, {})
+    assert guide.decided(turn, dict(offers), {}) is first and len(asked) == 1
+    offers["reason"] = Offer(("Change of plan",), ("change_of_plan",))
+    assert guide.decided(turn, offers, {}) is not first and len(asked) == 2  # one more offer
+    guide.decided(turn, offers, {})
+    assert len(asked) == 2
+    turn.seen = replace(turn.seen, observations=[Reason(code="stock_held", detail="held")])
+    guide.decided(turn, offers, {})  # a reason noted since: every decision carries it
+    assert len(asked) == 3
+    guide.decided(turn, offers, {"cancel_reservation": Refusal("rule", "no")})
+    assert len(asked) == 4
+
+
+class CountingRunner:
+    """An action runner whose every back-office read is counted (the path read)."""
+
+    def __init__(self) -> None:
+        self.read: list[str] = []
+        self.client = None
+
+    async def lookup(self, request: HttpRequest, params: dict[str, str]) -> dict[str, Any]:
+        self.read.append(request.path.format(**params))
+        return {"orders": [len(self.read)]}
+
+
+async def test_the_guide_reads_a_record_once_while_gathering_the_offers_and_afresh_after(
+    runtime: PackRuntime,
+) -> None:
+    runner = CountingRunner()
+    reader = guide.Guide(runner)  # type: ignore[arg-type]
+    orders = HttpRequest(path="/users/{customer_id}/orders")
+    turn = turn_in(runtime)
+    turn.reads = {}  # gathering the offers: the same record read once
+    first = await reader._record(turn, orders, {"customer_id": "c1"})
+    assert await reader._record(turn, orders, {"customer_id": "c1"}) is first
+    await reader._record(turn, orders, {"customer_id": "c2"})  # another path: read
+    assert runner.read == ["/users/c1/orders", "/users/c2/orders"]
+    turn.reads = None  # the dry run and what follows it: every read afresh
+    await reader._record(turn, orders, {"customer_id": "c1"})
+    assert runner.read[-1] == "/users/c1/orders" and len(runner.read) == 3
+    await reader.gather(turn)  # the gathering ends with its reads forgotten
+    assert turn.reads is None

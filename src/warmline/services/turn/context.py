@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from warmline.domain.conversation import ConversationState, Offer, Refusal, Status
 from warmline.domain.customers import Customer, VerificationCheck
@@ -52,6 +53,10 @@ class Turn:
     seen: Perception = field(default_factory=Perception)
     events: list[Event] = field(default_factory=list)
     opener: str | None = None  # the greeting or thanks the reply returns first ("Hi!")
+    # the policy's last decision in this turn and what it decided on (``guide.decided``)
+    decided: tuple[Any, tuple[object, ...], Decision] | None = None
+    # the records the guide has read, by path, while it gathers the offers (``guide.py``)
+    reads: dict[str, dict[str, Any]] | None = None
 
     @property
     def pack(self) -> DomainPack:

@@ -5,12 +5,11 @@ greeting or thanks the reply returns first (``opener_returned``), unless already
 from __future__ import annotations
 
 from warmline.domain.decision import Decision
-from warmline.policy.decide import decide
 from warmline.policy.empathy import acknowledgement_used_up
 from warmline.policy.handover import while_escalated
 from warmline.services.telemetry import stage
 from warmline.services.turn.context import Turn
-from warmline.services.turn.guide import policy_state
+from warmline.services.turn.guide import decided
 from warmline.services.turn.respond import Replier
 from warmline.services.turn.stock_holds import with_hold
 
@@ -27,16 +26,7 @@ def _decide(turn: Turn, replier: Replier) -> tuple[Decision, str | None]:
     if seen.understanding is None:
         medium = seen.contact[0] if seen.contact else None
         return while_escalated(turn.state, medium, seen.leaving), None
-    decision = decide(
-        policy_state(turn, seen.offers, seen.refusals),
-        seen.understanding,
-        seen.customer,
-        turn.pack,
-        seen.observations,
-        seen.verification,
-        seen.holds,
-        seen.grounding,
-    )
+    decision = decided(turn, seen.offers, seen.refusals, seen.grounding)
     decision = with_hold(turn, decision)  # the id of the stock held for the write it backs
     decision, opening = settle_acknowledgement(turn, decision, replier)
     turn.opener = None if opening else replier.returned_opener(turn, decision)

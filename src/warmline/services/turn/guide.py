@@ -10,6 +10,7 @@ reads, dry runs and holds happen here."""
 
 from __future__ import annotations
 
+import operator
 from dataclasses import replace
 from typing import Any
 
@@ -17,7 +18,8 @@ from jinja2 import TemplateError
 
 from warmline.domain.conversation import ConversationState, Filling, Offer, Refusal
 from warmline.domain.decision import Decision
-from warmline.domain.pack import Action, Parameter
+from warmline.domain.grounding import Grounding
+from warmline.domain.pack import Action, HttpRequest, Parameter
 from warmline.domain.understanding import Understanding
 from warmline.errors import BackOfficeNotFound, BackOfficeRejected, ConnectorError
 from warmline.policy.decide import decide
@@ -32,7 +34,7 @@ from warmline.policy.guided import (
 from warmline.policy.outcomes import after_refused_write
 from warmline.policy.preferences import preferred
 from warmline.policy.reading import request_words
-from warmline.services.actions import ActionRunner
+from warmline.services.actions import ActionRunner, build_request
 from warmline.services.stock import StockView
 from warmline.services.turn.context import Turn
 from warmline.services.turn.stock_holds import Holds, without_holds
@@ -50,22 +52,18 @@ class Guide:
         """The offers the turn's decision needs and, when it would ask for a yes to a write
         previewed by a dry run, the dry run's refusal (a confirmation is never asked for a
         write the back office would refuse)."""
-        offers = await self.offers(turn)
+        turn.reads = {}  # the records, read once while the offers are gathered
+        try:
+            offers = await self.offers(turn)
+        finally:
+            turn.reads = None  # from the dry run on, every read is made afresh
         seen = turn.seen
         refusals: dict[str, Refusal] = {}
         if seen.understanding is None:
             return offers, refusals
         decision = None
         for _ in range(4):  # the write, the one proposed instead, a question asked again
-            decision = decide(
-                policy_state(turn, offers, refusals),
-                seen.understanding,
-                seen.customer,
-                turn.pack,
-                seen.observations,
-                seen.verification,
-                seen.holds,
-            )
+            decision = decided(turn, offers, refusals)
             asked = _asked(turn, decision) if refusals else None
             if asked is not None and not _current(offers.get(asked[0]), dict(decision.params)):
                 # a refusal asks a question again: its choices read with the values kept
@@ -126,15 +124,7 @@ class Guide:
             if is_correction(seen.understanding.text, state.choices):
                 offers.update(await self._filled(turn, state.filling))
         for _ in range(MAX_STEPS):
-            decision = decide(
-                replace(state, offers=offers),
-                seen.understanding,
-                seen.customer,
-                turn.pack,
-                seen.observations,
-                seen.verification,
-                seen.holds,
-            )
+            decision = decided(turn, offers, {})
             asked = _asked(turn, decision)
             if asked is None:
                 candidates = await self._candidates(turn, decision, offers)
@@ -220,7 +210,7 @@ class Guide:
             if request.placeholders() - set(params) - {"customer_id"}:
                 continue
             try:
-                context[record] = await self.runner.lookup(request, _with_customer(params, turn))
+                context[record] = await self._record(turn, request, _with_customer(params, turn))
             except BackOfficeNotFound:
                 if record == spec.choices.record:
                     return Offer(found=False, basis=_basis(params, name))
@@ -235,6 +225,17 @@ class Guide:
         if shown and action.hold is not None and action.hold.items == name:
             found = await self.holds.in_stock(turn, action.hold, found)
         return replace(found, basis=_basis(params, name))
+
+    async def _record(
+        self, turn: Turn, request: HttpRequest, params: dict[str, str]
+    ) -> dict[str, Any]:
+        """A record the action declares, read once per path while the offers are gathered."""
+        method, path, _ = build_request(request, params)
+        if turn.reads is None or method != "GET":
+            return await self.runner.lookup(request, params)
+        if path not in turn.reads:
+            turn.reads[path] = await self.runner.lookup(request, params)
+        return turn.reads[path]
 
 
 def policy_state(
@@ -263,6 +264,35 @@ def policy_state(
     if not offers and not refusals:
         return state
     return replace(state, offers=offers, refusals=refusals)
+
+
+def decided(
+    turn: Turn,
+    offers: dict[str, Offer],
+    refusals: dict[str, Refusal],
+    grounding: Grounding | None = None,
+) -> Decision:
+    """The policy's decision on what the turn perceived with these offers, refusals (and
+    documents), once per turn for the same inputs (the policy is a pure function of them): the
+    guide's last question, its look for a dry run and the turn's own decision are often one."""
+    seen = turn.seen
+    assert seen.understanding is not None
+    inputs = (seen.understanding, seen.customer, seen.observations, seen.verification, seen.holds)
+    was = turn.decided
+    if was and was[0] == (offers, refusals, grounding) and all(map(operator.is_, was[1], inputs)):
+        return was[2]
+    decision = decide(
+        policy_state(turn, offers, refusals),
+        seen.understanding,
+        seen.customer,
+        turn.pack,
+        seen.observations,
+        seen.verification,
+        seen.holds,
+        grounding,
+    )
+    turn.decided = ((dict(offers), dict(refusals), grounding), inputs, decision)
+    return decision
 
 
 def for_the_question(turn: Turn, understanding: Understanding) -> Understanding:
