@@ -8,10 +8,12 @@ customer's question masked of personal data (``privacy/pii.py``); its every sent
 checked against the passages too. A failed or slow model is noted, never raised: the
 extractive answer is there. The search reuses the NLU's embedding of the turn when the question
 searched is the text the NLU read (no personal data was left out of it), so the encoder runs
-once per turn. The turn's ``knowledge`` stage (its span)."""
+once per turn. The answer is built and checked in a worker thread. The turn's ``knowledge``
+stage (its span)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -61,7 +63,9 @@ class KnowledgeReader:
             passages = await self.base.search(
                 turn.pack.pack, question, k=PASSAGES, embedding=embedding
             )
-            grounding = ground(question, passages)
+            # a worker thread, as the NLU: the answer check's model and the support checks
+            # take 5-20 ms of CPU, which would block the event loop and every other turn
+            grounding = await asyncio.to_thread(ground, question, passages)
             if self.llm is not None and may_phrase(grounding, turn.pack):
                 masked = mask(understanding.text)
                 grounding = await self._phrased(self.llm, masked, grounding, passages)
