@@ -3,6 +3,7 @@ template and wait sentence, and the events the record stage writes, in their ord
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -26,6 +27,7 @@ from warmline.nlu.engine import NluEngine
 from warmline.services.packs import PackRuntime
 from warmline.services.responder import Responder
 from warmline.services.turn import guide
+from warmline.services.turn import knowledge as knowledge_stage
 from warmline.services.turn.act import action_event, failed
 from warmline.services.turn.context import Perception, Turn
 from warmline.services.turn.record import consequences
@@ -239,3 +241,28 @@ async def test_the_guide_reads_a_record_once_while_gathering_the_offers_and_afre
     assert runner.read[-1] == "/users/c1/orders" and len(runner.read) == 3
     await reader.gather(turn)  # the gathering ends with its reads forgotten
     assert turn.reads is None
+
+
+async def test_the_knowledge_answer_is_built_off_the_event_loop_thread(
+    runtime: PackRuntime, mini_nlu: NluEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The answer check's model and the support checks take milliseconds of CPU: in a worker
+    thread, as the NLU reads, they block no other turn."""
+    built_in: list[threading.Thread] = []
+
+    def ground(question: str, passages: Any) -> str:
+        built_in.append(threading.current_thread())
+        return "grounded"
+
+    class Base:
+        encoder = mini_nlu.encoder
+
+        async def search(self, pack: str, query: str, k: int = 5, embedding: Any = None) -> list:
+            return []
+
+    monkeypatch.setattr(knowledge_stage, "ground", ground)
+    monkeypatch.setattr(knowledge_stage, "wants_knowledge", lambda *args: True)
+    turn = turn_in(runtime)
+    turn.seen = Perception(mini_nlu.understand("what is your pet policy?", TurnContext(now=NOW)))
+    assert await knowledge_stage.KnowledgeReader(Base()).ground(turn) == "grounded"
+    assert built_in and built_in[0] is not threading.main_thread()
