@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from warmline.domain.events import ConversationStarted, Event
 from warmline.errors import ConflictError
 from warmline.services.analytics import Analytics
+from warmline.storage.advisory_locks import AdvisoryLocks
 from warmline.storage.analytics import FACTS, AnalyticsRepository
 from warmline.storage.conversations import ConversationRepository
 from warmline.storage.database import create_engine, is_sqlite, session_factory
@@ -128,3 +129,72 @@ async def test_a_refused_append_writes_no_row_and_keeps_the_tally(engine: AsyncE
         await repo.append("c3", len(log), log[-1:], log[-1].at)
     assert await _rows(engine) == moved
     assert analytics._recent["c3"] is cached
+
+
+# --- PostgreSQL: the same within a turn's transaction, whose statements go to asyncpg itself ---
+
+
+@pytest.fixture
+async def pg_engine(postgres_database: str) -> AsyncIterator[AsyncEngine]:
+    found = create_engine(postgres_database)
+    await upgrade(found)
+    await _empty(found)
+    yield found
+    await found.dispose()
+
+
+def _in_turns(locks: AdvisoryLocks) -> Append:
+    async def append(
+        repo: ConversationRepository,
+        analytics: Analytics,
+        cid: str,
+        after: int,
+        events: list[Event],
+    ) -> None:
+        if after == 0:
+            await _by_the_append(repo, analytics, cid, after, events)
+            return
+        repo.after_append = analytics.on_append
+        async with locks.hold(cid):  # the lock, the catch-up read and the append: one transaction
+            assert await repo.events_after(cid, after) == []
+            assert len(await repo.events_after(cid, after - 1)) == 1
+            await repo.append(cid, after, events, events[-1].at)
+
+    return append
+
+
+@pytest.mark.postgres
+async def test_a_turns_append_writes_the_row_the_hook_wrote(
+    pg_engine: AsyncEngine, postgres_database: str
+) -> None:
+    locks = AdvisoryLocks(postgres_database)
+    try:
+        await _seed(pg_engine, _by_the_hook)
+        before = await _rows(pg_engine)
+        await _empty(pg_engine)
+        await _seed(pg_engine, _in_turns(locks))
+        assert await _rows(pg_engine) == before
+        repo = ConversationRepository(session_factory(pg_engine), single_writer=False)
+        assert await repo.events("c1") == seeded()["c1"]
+    finally:
+        await locks.aclose()
+
+
+@pytest.mark.postgres
+async def test_a_turns_stale_append_is_refused_and_writes_nothing(
+    pg_engine: AsyncEngine, postgres_database: str
+) -> None:
+    locks = AdvisoryLocks(postgres_database)
+    try:
+        await _seed(pg_engine, _in_turns(locks))
+        before = await _rows(pg_engine)
+        repo = ConversationRepository(session_factory(pg_engine), single_writer=False)
+        repo.after_append = Analytics(AnalyticsRepository(pg_engine), RULES).on_append
+        log = seeded()["c3"]
+        with pytest.raises(ConflictError):
+            async with locks.hold("c3"):
+                await repo.append("c3", len(log) - 1, log[-1:], log[-1].at)
+        assert await _rows(pg_engine) == before
+        assert await repo.events("c3") == log
+    finally:
+        await locks.aclose()

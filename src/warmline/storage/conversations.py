@@ -19,7 +19,7 @@ from warmline.errors import ConflictError, ConversationNotFound
 from warmline.storage.analytics import FOLDED_PREFIX, folded_upsert, upsert
 from warmline.storage.errors import map_storage_errors
 from warmline.storage.tables import ConversationRow, EventRow
-from warmline.storage.turn_transaction import bound
+from warmline.storage.turn_transaction import DriverStatement, bound, driver_errors
 
 CHANGED_MEANWHILE = "the conversation changed meanwhile; try again"
 
@@ -34,6 +34,8 @@ _EVENTS_AFTER = (
     .where(_EVENTS.c.conversation_id == bindparam("cid"), _EVENTS.c.seq > bindparam("after"))
     .order_by(_EVENTS.c.seq)
 )
+_EVENTS_AFTER_DRIVEN = DriverStatement(_EVENTS_AFTER)
+_DRIVEN: dict[int, DriverStatement] = {}  # by the id of a statement of _BUMPED_AND_ADDED
 _BUMPED: dict[tuple[str, ...], Any] = {}
 _BUMPED_AND_ADDED: dict[tuple[tuple[str, ...], bool], Any] = {}
 
@@ -133,6 +135,10 @@ async def _bump_and_add_in(
     if projected is not None:
         params.update((f"{FOLDED_PREFIX}{k}", v) for k, v in projected.row.items())
     statement = _bump_and_add(columns, projected is not None)
+    if bound(params["cid"]) is connection:  # the turn's transaction: through asyncpg itself
+        driven = _DRIVEN.setdefault(id(statement), DriverStatement(statement))
+        with driver_errors():
+            return bool(await driven.rowcount(connection, params))
     return bool((await connection.execute(statement, params)).rowcount)
 
 
@@ -361,12 +367,17 @@ class ConversationRepository:
                 return [event_from_json(payload) for payload in result.scalars()]
 
     async def events_after(self, conversation_id: str, after: int) -> list[Event]:
-        """Events of a conversation known to exist, after version ``after`` (often none)."""
+        """Events of a conversation known to exist, after version ``after`` (often none): in a
+        turn's transaction on PostgreSQL, read through asyncpg itself."""
+        turn = bound(conversation_id)
+        params = {"cid": conversation_id, "after": after}
+        if turn is not None and turn.dialect.name == "postgresql":
+            with map_storage_errors("read the conversation"), driver_errors():
+                payloads = await _EVENTS_AFTER_DRIVEN.column(turn, params)
+            return [event_from_json(payload) for payload in payloads]
         with map_storage_errors("read the conversation"):
             async with self._read(conversation_id) as connection:
-                result = await connection.execute(
-                    _EVENTS_AFTER, {"cid": conversation_id, "after": after}
-                )
+                result = await connection.execute(_EVENTS_AFTER, params)
                 return [event_from_json(payload) for payload in result.scalars()]
 
     async def logs(self, pack: str, kinds: Sequence[str]) -> dict[str, list[Event]]:

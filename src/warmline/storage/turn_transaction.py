@@ -1,7 +1,8 @@
 """A turn's one transaction on PostgreSQL: the connection that holds a conversation's advisory
 lock (``storage/advisory_locks.py``), bound for the turn's task, so that the event store
 (``storage/conversations.py``) reads the state and appends the turn on it, in the transaction
-that took the lock, instead of on connections of its own.
+that took the lock, instead of on connections of its own. There, the turn's catch-up read and
+its append go to asyncpg directly (``DriverStatement``), without SQLAlchemy's execution layer.
 
 The binding names its conversation and its task: a read or an append of another conversation,
 or from another task (one the turn started), takes a pooled connection as ever. Once the append
@@ -13,7 +14,10 @@ import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import Any
 
+import asyncpg
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 _BOUND: ContextVar[tuple[str, AsyncConnection, asyncio.Task[object] | None] | None] = ContextVar(
@@ -40,3 +44,61 @@ def bound(conversation_id: str) -> AsyncConnection | None:
     if held != conversation_id or task is not asyncio.current_task():
         return None
     return connection if connection.in_transaction() else None
+
+
+class DriverStatement:
+    """A statement of the turn's transaction on PostgreSQL sent through asyncpg itself, without
+    SQLAlchemy's execution layer (about 0.13 ms of CPU a statement saved; asyncpg prepares it
+    once per connection and reuses it from its own cache). Compiled once by SQLAlchemy for the
+    connection's dialect: the same SQL, the same order of parameters and the same conversion of
+    each value (the JSON ones serialised as SQLAlchemy does). Only in a turn's transaction,
+    which the lock's statement began through SQLAlchemy; its errors are asyncpg's own
+    (``driver_errors`` translates them)."""
+
+    def __init__(self, statement: Any) -> None:
+        self._statement = statement
+        self._compiled: tuple[str, list[str], dict[str, Any]] | None = None
+
+    def _sql(self, connection: AsyncConnection) -> tuple[str, list[str], dict[str, Any]]:
+        if self._compiled is None:
+            compiled: Any = self._statement.compile(dialect=connection.dialect)
+            processors = dict(compiled._bind_processors)
+            self._compiled = (compiled.string, list(compiled.positiontup), processors)
+        return self._compiled
+
+    def _arguments(
+        self, connection: AsyncConnection, params: dict[str, Any]
+    ) -> tuple[str, list[Any]]:
+        sql, names, processors = self._sql(connection)
+        values = [params[name] for name in names]
+        for i, name in enumerate(names):
+            if name in processors and values[i] is not None:
+                values[i] = processors[name](values[i])
+        return sql, values
+
+    async def rowcount(self, connection: AsyncConnection, params: dict[str, Any]) -> int:
+        """Run it; the number of rows it wrote (from the command's status, ``INSERT 0 3``)."""
+        sql, values = self._arguments(connection, params)
+        status = await (await _driver(connection)).execute(sql, *values)
+        return int(status.rsplit(" ", 1)[-1])
+
+    async def column(self, connection: AsyncConnection, params: dict[str, Any]) -> list[Any]:
+        """Run it; the first column of every row (JSON decoded by the connection's codec)."""
+        sql, values = self._arguments(connection, params)
+        return [row[0] for row in await (await _driver(connection)).fetch(sql, *values)]
+
+
+async def _driver(connection: AsyncConnection) -> Any:
+    return (await connection.get_raw_connection()).driver_connection
+
+
+@contextmanager
+def driver_errors() -> Iterator[None]:
+    """asyncpg's errors as SQLAlchemy would have raised them, for ``map_storage_errors``: a
+    refused constraint an ``IntegrityError``, any other a ``DBAPIError``."""
+    try:
+        yield
+    except asyncpg.IntegrityConstraintViolationError as exc:
+        raise IntegrityError(None, None, exc) from exc
+    except (asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        raise DBAPIError(None, None, exc) from exc
