@@ -129,6 +129,35 @@ def test_a_similar_request_for_another_record_or_intent_is_not_a_repeat(
     assert detector.read(text, vector, other_intent, "reservation_status").repeats == 0
 
 
+def test_earlier_turns_that_cannot_repeat_this_one_are_not_encoded(
+    detector: AffectDetector, encoder: Encoder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An earlier turn of another intent, or naming another record, cannot count as a repeat:
+    its wording is not needed, so a turn read by another worker is not encoded again for it.
+    One that can count is encoded, and counts as before."""
+    text = "where is my reservation 4WQ150"
+    vector = encoder.encode([text])[0]
+    encoded: list[list[str]] = []
+    real = encoder.encode
+
+    def counting(texts: list[str]) -> np.ndarray:
+        encoded.append(list(texts))
+        return real(texts)
+
+    monkeypatch.setattr(detector.encoder, "encode", counting)
+    unseen = ["where is my reservation DDHPNX please", "where's my reservation 4WQ150 please"]
+    other = TurnContext(
+        recent=unseen,
+        recent_intents=["reservation_status", "cancel"],
+        recent_values=[["DDHPNX"], []],
+    )
+    assert detector.read(text, vector, other, "reservation_status", ["4WQ150"]).repeats == 0
+    assert encoded == []
+    same = other.model_copy(update={"recent_intents": ["reservation_status"] * 2})
+    assert detector.read(text, vector, same, "reservation_status", ["4WQ150"]).repeats == 1
+    assert encoded == [unseen]  # every earlier turn it lacks, in one run as before
+
+
 def test_negativity_rising_over_three_turns_is_a_cue(
     detector: AffectDetector, encoder: Encoder
 ) -> None:

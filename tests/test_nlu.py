@@ -328,6 +328,35 @@ def test_the_ngram_view_of_a_few_texts_matches_its_sparse_product(mini_nlu: NluE
     assert np.allclose(classifier._ngram_logits(texts), expected, rtol=0, atol=1e-5)
 
 
+def test_the_ngram_view_reads_a_word_seen_before_as_the_first_time(mini_nlu: NluEngine) -> None:
+    """The character n-grams kept per word give the same logits as cutting the text again:
+    the same text twice, its words in other texts, cases and unusual spacing, and after the
+    words kept were dropped."""
+    from warmline.nlu import tfidf
+
+    classifier = mini_nlu.classifier
+    assert classifier._chars is not None and classifier._words is not None
+    assert classifier._ngram_coef_t is not None
+    views = [classifier._chars, classifier._words]
+    texts = [
+        "Where is my reservation 4WQ150?",
+        "where IS my\treservation  4wq150",
+        "my reservation is where?",
+        "Σ ΑΣ straße İ",
+        "",
+        "a a a a",
+    ]
+    expected = [classifier._grams([t]).astype(np.float32) @ classifier._ngram_coef_t for t in texts]
+    logits = tfidf.SparseLogits(views, classifier._ngram_coef_t)
+    for _ in range(2):
+        for text, row in zip(texts, expected, strict=True):
+            assert np.allclose(logits([text]), row, rtol=0, atol=1e-5)
+    first = [logits([t]) for t in texts]
+    for view in logits._views:
+        view._words.clear()
+    assert all(np.array_equal(logits([t]), f) for t, f in zip(texts, first, strict=True))
+
+
 @pytest.mark.parametrize(
     "text,cleaned",
     [

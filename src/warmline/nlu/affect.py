@@ -222,8 +222,9 @@ class AffectDetector:
         """``model`` is the whole text's calibrated reading; the scores start from the clause
         reading and rise to the cues' floors; the trouble ``text`` tells of and the upset
         detector's probability are kept beside."""
-        model = {t: round(float(whole[i]), 4) for t, i in self._index.items()}
-        scores = {t: float(clause[self._index[t]]) for t in CLAUSE_TARGETS}
+        probabilities, chosen = whole.tolist(), clause.tolist()  # Python floats, as float() gives
+        model = {t: round(probabilities[i], 4) for t, i in self._index.items()}
+        scores = {t: chosen[self._index[t]] for t in CLAUSE_TARGETS}
         for cue in cues:
             for target, floor in CUE_FLOORS.get(cue, {}).items():
                 scores[target] = max(scores[target], floor)
@@ -266,14 +267,18 @@ class AffectDetector:
         earlier = context.recent[-n:]
         intents = context.recent_intents[-n:] if len(context.recent_intents) >= n else [None] * n
         found = context.recent_values[-n:] if len(context.recent_values) >= n else [[]] * n
+        # only a turn of the same request, naming no other value, can repeat this one: when
+        # none can, their wording does not matter and is neither looked up nor encoded
+        could = [
+            (intent is None or their_intent is None or intent == their_intent)
+            and not (values and their_values and not values & set(their_values))
+            for their_intent, their_values in zip(intents, found, strict=True)
+        ]
+        if not any(could):
+            return 0
         similarity = self._vectors_of(earlier) @ embedding
-        count = 0
-        for sim, their_intent, their_values in zip(similarity, intents, found, strict=True):
-            same_intent = intent is None or their_intent is None or intent == their_intent
-            clash = bool(values and their_values and not values & set(their_values))
-            if sim >= self.config.rephrase_similarity and same_intent and not clash:
-                count += 1
-        return count
+        threshold = self.config.rephrase_similarity
+        return sum(1 for sim, ok in zip(similarity, could, strict=True) if ok and sim >= threshold)
 
     def _rising(self, previous: list[float], current: float) -> bool:
         span = self.config.rising_turns - 1

@@ -366,16 +366,12 @@ class IntentClassifier:
         oos = self.oos_scale.score(self._top_in_scope(probs), nearest, self._reject(probs))
         rankings = []
         for row, near, score in zip(probs, nearest, oos, strict=True):
-            order = np.argsort(-row)[:RANKED]
-            # built from values of the right types already: no validation (a turn ranks a few)
-            scores = [
-                IntentScore.model_construct(intent=self.classes[i], probability=float(row[i]))
-                for i in order
-            ]
+            order = np.argsort(-row)[:RANKED].tolist()
+            values = row.tolist()  # Python floats, as float() gives
+            # pydantic-core validates these plain values faster than model_construct copies them
+            scores = [IntentScore(intent=self.classes[i], probability=values[i]) for i in order]
             rankings.append(
-                Ranking.model_construct(
-                    scores=scores, nearest_similarity=float(near), oos_score=float(score)
-                )
+                Ranking(scores=scores, nearest_similarity=float(near), oos_score=float(score))
             )
         return rankings
 
