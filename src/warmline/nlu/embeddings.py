@@ -29,6 +29,16 @@ Using a larger model (needs internet once, or the weights on disk):
 onnxruntime writes a telemetry device id under ``~/.cache/Microsoft`` when it is imported unless
 ``ORT_DISABLE_TELEMETRY`` is set; this module sets it (without overriding a value already set) and
 imports onnxruntime lazily, which works when it is the first to import onnxruntime in the process.
+
+Where a short sentence's CPU goes (int8, one thread, a 12-token customer sentence, about 2 ms):
+mostly the int8 matrix products, which read all 10.6 M weights once per run whatever the
+sentence's length (a 2-token run still takes about 1.6 ms); tokenising takes 0.02 ms and the
+pooling here 0.015 ms (it pools every output in a few numpy calls). Measured and not kept,
+because each saved about 1 % of the instructions per run and changes the int8 outputs (the
+activations' dynamic quantisation rounds differently; without the fused layer norm, cosine
+down to 0.995 on single texts): onnxruntime's transformer fusions (fused attention) applied
+before quantisation, and leaving out its fused ``SkipLayerNormalization``. Session options
+(memory arena, memory pattern, optimisation level) moved nothing beyond the noise.
 """
 
 from __future__ import annotations
@@ -261,30 +271,55 @@ class OnnxEncoder(Encoder):
 
     def _run_batch(self, batch: list[Encoding], keep: bool = False) -> Any:
         """Pooled, normalised embeddings of ``batch``; with ``keep`` also the raw outputs."""
-        width = max(len(e.ids) for e in batch)
-        ids = np.full((len(batch), width), self._pad_id, dtype=np.int64)
-        mask = np.zeros((len(batch), width), dtype=np.int64)
-        types = np.full((len(batch), width), self._pad_type_id, dtype=np.int64)
-        for row, enc in enumerate(batch):
-            n = len(enc.ids)
-            ids[row, :n] = enc.ids
-            mask[row, :n] = enc.attention_mask
-            types[row, :n] = enc.type_ids
+        if len(batch) == 1:  # a turn's one text: no padding to lay out
+            enc = batch[0]
+            ids = np.array([enc.ids], dtype=np.int64)
+            mask = np.array([enc.attention_mask], dtype=np.int64)
+            types = np.array([enc.type_ids], dtype=np.int64)
+        else:
+            width = max(len(e.ids) for e in batch)
+            ids = np.full((len(batch), width), self._pad_id, dtype=np.int64)
+            mask = np.zeros((len(batch), width), dtype=np.int64)
+            types = np.full((len(batch), width), self._pad_type_id, dtype=np.int64)
+            for row, enc in enumerate(batch):
+                n = len(enc.ids)
+                ids[row, :n] = enc.ids
+                mask[row, :n] = enc.attention_mask
+                types[row, :n] = enc.type_ids
         feeds: dict[str, Any] = {"input_ids": ids, "attention_mask": mask}
         if "token_type_ids" in self._input_names:
             feeds["token_type_ids"] = types
         layers = self._session.run(self._output_names, feeds)
-        weights = mask[:, :, None].astype(np.float32)
-        count = np.maximum(weights.sum(axis=1), 1e-9)
+        result = _pool(layers, mask)
+        return (result, layers) if keep else result
+
+
+def _pool(layers: list[Any], mask: NDArray[np.int64]) -> NDArray[np.float32]:
+    """Each output mean-pooled over ``mask`` (token states) or taken as it is (already pooled),
+    at unit length; several joined and scaled to unit length. When every output is token
+    states of one shape they are pooled together, in a few numpy calls rather than a few per
+    output (the same arithmetic, the same result)."""
+    weights = mask[:, :, None].astype(np.float32)
+    count = np.maximum(weights.sum(axis=1), 1e-9)
+    shapes = {np.shape(states) for states in layers}
+    if len(shapes) == 1 and len(next(iter(shapes))) == 3:
+        stacked = np.asarray(layers, dtype=np.float32)  # (outputs, batch, tokens, width)
+        summed = stacked.sum(axis=2) if mask.all() else (stacked * weights).sum(axis=2)
+        pooled = summed / count
+        norms = np.sqrt(np.add.reduce(pooled * pooled, axis=2, keepdims=True))
+        units = pooled / np.maximum(norms, 1e-12)
+        joined = np.concatenate(list(units), axis=1) if len(layers) > 1 else units[0]
+    else:
         parts = []
         for states in layers:
             states = np.asarray(states, dtype=np.float32)
             pooled = (states * weights).sum(axis=1) / count if states.ndim == 3 else states
             norms = np.linalg.norm(pooled, axis=1, keepdims=True)
             parts.append(pooled / np.maximum(norms, 1e-12))
-        joined = parts[0] if len(parts) == 1 else np.hstack(parts) / np.sqrt(len(parts))
-        result = np.ascontiguousarray(joined, dtype=np.float32)
-        return (result, layers) if keep else result
+        joined = np.hstack(parts) if len(parts) > 1 else parts[0]
+    if len(layers) > 1:
+        joined = joined / np.sqrt(len(layers))
+    return np.ascontiguousarray(joined, dtype=np.float32)
 
 
 def last_layer(rows: NDArray[np.float32], parts: int) -> NDArray[np.float32]:
