@@ -28,7 +28,7 @@ from warmline.services.packs import PackRuntime
 from warmline.services.responder import Responder
 from warmline.services.turn import guide
 from warmline.services.turn import knowledge as knowledge_stage
-from warmline.services.turn.act import action_event, failed
+from warmline.services.turn.act import Actor, action_event, failed, preview_once
 from warmline.services.turn.context import Perception, Turn
 from warmline.services.turn.record import consequences
 from warmline.services.turn.respond import Replier, Reply
@@ -266,3 +266,33 @@ async def test_the_knowledge_answer_is_built_off_the_event_loop_thread(
     turn.seen = Perception(mini_nlu.understand("what is your pet policy?", TurnContext(now=NOW)))
     assert await knowledge_stage.KnowledgeReader(Base()).ground(turn) == "grounded"
     assert built_in and built_in[0] is not threading.main_thread()
+
+
+class PreviewingRunner:
+    """An action runner whose dry runs are counted."""
+
+    def __init__(self) -> None:
+        self.previews: list[dict[str, str]] = []
+
+    async def preview(self, pack: DomainPack, name: str, params: dict[str, str]) -> dict[str, Any]:
+        self.previews.append(params)
+        return {"reservation_id": params["reservation_id"], "refund": 120}
+
+
+async def test_a_confirmations_dry_run_is_sent_once_unless_stock_was_held_since(
+    runtime: PackRuntime,
+) -> None:
+    """The guide's dry run before the confirmation is the record the act stage words it with;
+    a hold or a release noted since (stock changed) sends it again."""
+    runner = PreviewingRunner()
+    turn = turn_in(runtime)
+    first = await preview_once(runner, turn, "cancel_reservation", dict(CANCEL))  # type: ignore[arg-type]
+    confirm = Decision(kind="confirm", action="cancel_reservation", params=CANCEL)
+    outcome = await Actor(runner).run(turn, confirm)  # type: ignore[arg-type]
+    assert outcome.result == first and len(runner.previews) == 1
+    other = {**CANCEL, "reason": "other"}
+    await preview_once(runner, turn, "cancel_reservation", other)  # type: ignore[arg-type]
+    assert len(runner.previews) == 2  # other values: sent
+    turn.seen = replace(turn.seen, observations=[Reason(code="stock_held", detail="held")])
+    await preview_once(runner, turn, "cancel_reservation", other)  # type: ignore[arg-type]
+    assert len(runner.previews) == 3  # stock held since: sent again

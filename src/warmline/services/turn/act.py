@@ -30,6 +30,20 @@ from warmline.services.rollout import Approval, Rollouts
 from warmline.services.turn.context import Turn
 
 
+async def preview_once(
+    runner: ActionRunner, turn: Turn, name: str, params: dict[str, str]
+) -> dict[str, Any]:
+    """The write's dry run (what it would touch), sent once per turn for the same values: the
+    guide's, sent before a confirmation is asked for, is the record the confirmation is worded
+    with, unless the turn has held or released stock since (each notes a reason)."""
+    kept = turn.previewed
+    if kept and kept[:2] == (name, params) and kept[2] is turn.seen.observations:
+        return kept[3]
+    record = await runner.preview(turn.pack, name, params)
+    turn.previewed = (name, dict(params), turn.seen.observations, record)
+    return record
+
+
 class Actor:
     def __init__(self, runner: ActionRunner, rollouts: Rollouts | None = None) -> None:
         self.runner = runner
@@ -41,7 +55,7 @@ class Actor:
         params = dict(decision.params)
         if decision.kind == "confirm":
             try:
-                record = await self.runner.preview(turn.pack, name, params)
+                record = await preview_once(self.runner, turn, name, params)
             except ConnectorError as exc:
                 return failed(name, "preview", params, exc)
             return ActionOutcome(action=name, step="preview", params=params, result=record)

@@ -57,6 +57,8 @@ class Turn:
     decided: tuple[Any, tuple[object, ...], Decision] | None = None
     # the records the guide has read, by path, while it gathers the offers (``guide.py``)
     reads: dict[str, dict[str, Any]] | None = None
+    # the write's dry run sent last, its values and what was observed then (``act.py``)
+    previewed: tuple[str, dict[str, str], object, dict[str, Any]] | None = None
 
     @property
     def pack(self) -> DomainPack:

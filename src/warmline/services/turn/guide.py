@@ -36,6 +36,7 @@ from warmline.policy.preferences import preferred
 from warmline.policy.reading import request_words
 from warmline.services.actions import ActionRunner, build_request
 from warmline.services.stock import StockView
+from warmline.services.turn.act import preview_once
 from warmline.services.turn.context import Turn
 from warmline.services.turn.stock_holds import Holds, without_holds
 
@@ -100,10 +101,9 @@ class Guide:
         return decision
 
     async def _dry_run(self, turn: Turn, decision: Decision) -> Refusal | None:
-        """The back office's refusal of the write's dry run, or None (it would go through, or
-        the act stage tells what else went wrong)."""
+        """The write's dry run refused (None: it goes through, or the act stage tells why not)."""
         try:
-            await self.runner.preview(turn.pack, decision.action or "", dict(decision.params))
+            await preview_once(self.runner, turn, decision.action or "", dict(decision.params))
         except BackOfficeRejected as exc:
             return Refusal(exc.rule or "unknown", exc.public_detail())
         except BackOfficeNotFound as exc:
