@@ -30,10 +30,11 @@ onnxruntime writes a telemetry device id under ``~/.cache/Microsoft`` when it is
 ``ORT_DISABLE_TELEMETRY`` is set; this module sets it (without overriding a value already set) and
 imports onnxruntime lazily, which works when it is the first to import onnxruntime in the process.
 
-Where a short sentence's CPU goes (int8, one thread, a 12-token customer sentence, about 2 ms):
-mostly the int8 matrix products, which read all 10.6 M weights once per run whatever the
-sentence's length (a 2-token run still takes about 1.6 ms); tokenising takes 0.02 ms and the
-pooling here 0.015 ms (it pools every output in a few numpy calls). Measured and not kept,
+Where a short sentence's CPU goes (int8, one thread, customer sentences of 7-22 tokens, about
+1.9 ms; ``benchmarks/encoder_cost.py``): the onnxruntime run, 1.75 ms, mostly the int8 matrix
+products, which read all 10.6 M weights once per run whatever the sentence's length (a 2-token
+run still takes about 1.4 ms); tokenising about 0.06 ms and the pooling here about 0.1 ms
+(it pools every output in a few numpy calls). Measured and not kept,
 because each saved about 1 % of the instructions per run and changes the int8 outputs (the
 activations' dynamic quantisation rounds differently; without the fused layer norm, cosine
 down to 0.995 on single texts): onnxruntime's transformer fusions (fused attention) applied
