@@ -239,6 +239,11 @@ def _upsert(dialect: str) -> Any:
 _UPSERTS = {name: _upsert(name) for name in ("sqlite", "postgresql")}
 
 
+def upsert_statement(dialect: str) -> Any:
+    """The upsert ``upsert`` runs, for the dialect named."""
+    return _UPSERTS[dialect]
+
+
 async def upsert(connection: AsyncConnection, row: Mapping[str, Any]) -> None:
     """Write a conversation's row (``INSERT ... ON CONFLICT DO UPDATE``), on the caller's
     connection: every column but ``conversation_id`` and ``next_contact_s``."""

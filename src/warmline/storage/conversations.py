@@ -16,8 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 
 from warmline.domain.events import CustomerVerified, Event, event_from_json, event_to_json
 from warmline.errors import ConflictError, ConversationNotFound
-from warmline.storage.analytics import FOLDED_PREFIX, folded_upsert, upsert
+from warmline.storage.analytics import FOLDED_PREFIX, folded_upsert, upsert, upsert_statement
 from warmline.storage.errors import map_storage_errors
+from warmline.storage.sqlite_append import append_in_one_call
 from warmline.storage.tables import ConversationRow, EventRow
 from warmline.storage.turn_transaction import DriverStatement, bound, driver_errors
 
@@ -140,6 +141,22 @@ async def _bump_and_add_in(
         with driver_errors():
             return bool(await driven.rowcount(connection, params))
     return bool((await connection.execute(statement, params)).rowcount)
+
+
+async def _add_in_one_call(
+    connection: AsyncConnection,
+    columns: tuple[str, ...],
+    params: dict[str, Any],
+    events: Sequence[Event],
+    projected: Projected | None,
+) -> bool:
+    """On SQLite (aiosqlite), the version bump, the events and the analytics row in one call on
+    the driver's thread (``storage/sqlite_append.py``). Whether the bump found the version."""
+    rows = _event_rows(params["cid"], params["expected"], events)
+    row = None if projected is None else (upsert_statement("sqlite"), projected.row)
+    return await append_in_one_call(
+        connection, (_bump(columns), params), (_INSERT_EVENTS, rows), row
+    )
 
 
 class ConversationSummary:
@@ -327,17 +344,20 @@ class ConversationRepository:
             projected = await self.after_append.fold(
                 connection, conversation_id, expected_version, events
             )
-        postgres = connection.dialect.name == "postgresql"
+        postgres, columns = connection.dialect.name == "postgresql", tuple(values)
+        one_call = events and connection.dialect.driver == "aiosqlite"
         if events and postgres:
-            bumped = await _bump_and_add_in(connection, tuple(values), params, events, projected)
+            bumped = await _bump_and_add_in(connection, columns, params, events, projected)
+        elif one_call:
+            bumped = await _add_in_one_call(connection, columns, params, events, projected)
         else:
-            bumped = (await connection.execute(_bump(tuple(values)), params)).rowcount == 1
+            bumped = (await connection.execute(_bump(columns), params)).rowcount == 1
         if not bumped:
             exists = (await connection.execute(_EXISTS, {"cid": conversation_id})).first()
             if exists is None:
                 raise ConversationNotFound(f"no conversation {conversation_id}")
             raise ConflictError(CHANGED_MEANWHILE)
-        if events and not postgres:
+        if events and not postgres and not one_call:
             rows = _event_rows(conversation_id, expected_version, events)
             await connection.execute(_INSERT_EVENTS, rows)
             if projected is not None:

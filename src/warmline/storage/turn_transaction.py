@@ -72,7 +72,7 @@ class DriverStatement:
         sql, names, processors = self._sql(connection)
         values = [params[name] for name in names]
         for i, name in enumerate(names):
-            if name in processors and values[i] is not None:
+            if name in processors:  # ``None`` too, as SQLAlchemy does
                 values[i] = processors[name](values[i])
         return sql, values
 
