@@ -5,9 +5,9 @@ turn's one transaction on a connection of its own.
 The turn reads the events it has not seen and appends its own in that same transaction
 (``storage/turn_transaction.py`` binds the connection for the turn): the commit that records
 the turn releases the lock, and a turn that records nothing rolls back and releases it. Per
-turn that is six round trips (begin, lock, catch-up read, version bump, events, commit) where a
-lock on a connection of its own and a pooled connection per read and per append took about
-twenty.
+turn that is five round trips (begin, lock, catch-up read, the version bump with the events and
+the analytics row in one statement, commit) where a lock on a connection of its own and a
+pooled connection per read and per append took about twenty.
 
 The locks have an engine (a pool) of their own on the same database, with ``lock_timeout`` set
 on each of its connections once when it opens. Should a worker die mid-turn, its connection
