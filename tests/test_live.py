@@ -77,3 +77,34 @@ def test_the_stream_delivers_each_new_message(base_url: str) -> None:
 def test_the_page_is_served_with_the_disclosure(base_url: str) -> None:
     page = httpx.get(base_url + "/", timeout=LIMIT_S)
     assert page.status_code == 200 and "AI assistant" in page.text
+
+
+def test_an_idle_keep_alive_connection_outlives_uvicorns_five_seconds(base_url: str) -> None:
+    """A client (or proxy) that reuses a connection after a pause must not find it being closed
+    under its request: the server keeps idle connections 75 s by default, not uvicorn's 5 s."""
+    import http.client
+    import socket
+    import time
+    from urllib.parse import urlsplit
+
+    address = urlsplit(base_url)
+    conn = http.client.HTTPConnection(address.hostname or "", address.port, timeout=LIMIT_S)
+    try:
+        conn.request("GET", "/healthz")
+        first = conn.getresponse()
+        assert first.status == 200 and first.read()
+        sock = conn.sock
+        time.sleep(6.5)  # longer than uvicorn's default idle keep-alive
+        sock.setblocking(False)
+        try:
+            closed = sock.recv(1, socket.MSG_PEEK) == b""
+        except BlockingIOError:
+            closed = False  # nothing to read: still open
+        sock.setblocking(True)
+        sock.settimeout(LIMIT_S)
+        assert not closed, "the server closed an idle keep-alive connection"
+        conn.request("GET", "/healthz")  # the same socket: http.client does not reconnect
+        second = conn.getresponse()
+        assert conn.sock is sock and second.status == 200 and second.read()
+    finally:
+        conn.close()

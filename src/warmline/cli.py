@@ -49,10 +49,9 @@ def serve(
     """Run the web server (chat page, API, OpenAPI at /docs); its logs mask personal data.
     Several workers share PostgreSQL and NATS JetStream (docs/scaling.md)."""
     import uvicorn
-    import uvicorn.config
 
     from warmline.app import create_app
-    from warmline.privacy.logs import install, server_log_config
+    from warmline.privacy.logs import install
     from warmline.settings import get_settings
 
     try:
@@ -64,17 +63,29 @@ def serve(
         _fail(exc)
         return
     install()  # the last-resort handler, for libraries' records that reach no other
-    options: dict[str, Any] = {
+    options = server_options(settings, host, port)
+    if count == 1:
+        uvicorn.run(create_app(settings), **options)
+    else:  # each worker builds its own app (and runtime) from the same environment
+        uvicorn.run("warmline.cli:worker_app", factory=True, workers=count, **options)
+
+
+def server_options(settings: Any, host: str | None, port: int | None) -> dict[str, Any]:
+    """uvicorn's options for ``warmline serve``: the address, the masked logs, and the idle
+    keep-alive time (uvicorn's own default, 5 s, is shorter than most proxies' and clients' idle
+    timeouts, so a request sent just as the server closes an idle connection would be lost)."""
+    import uvicorn.config
+
+    from warmline.privacy.logs import server_log_config
+
+    return {
         "host": host or settings.host,
         "port": port or settings.port,
         "log_level": settings.log_level,
         "log_config": server_log_config(uvicorn.config.LOGGING_CONFIG, settings.log_level),
         "access_log": False,
+        "timeout_keep_alive": settings.keep_alive_s,
     }
-    if count == 1:
-        uvicorn.run(create_app(settings), **options)
-    else:  # each worker builds its own app (and runtime) from the same environment
-        uvicorn.run("warmline.cli:worker_app", factory=True, workers=count, **options)
 
 
 def _check_workers(settings: Any, count: int) -> None:

@@ -353,6 +353,13 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="address `warmline serve` binds")
     port: int = Field(8000, description="port `warmline serve` binds")
     log_level: str = Field("info", description="log level of the server")
+    keep_alive_s: int = Field(
+        75,
+        ge=1,
+        description="seconds `warmline serve` keeps an idle keep-alive connection open; longer "
+        "than the idle timeout of the proxy or client in front of it, so that a request is never "
+        "sent on a connection the server is closing",
+    )
 
     @field_validator("agents", mode="before")
     @classmethod
