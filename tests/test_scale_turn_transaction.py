@@ -180,3 +180,42 @@ async def test_a_turn_begins_afresh_when_its_pooled_connection_was_closed_by_the
             assert await repo.append("c1", 3, said("after"), NOW) == 4
     finally:
         await locks.aclose()
+
+
+@pytest.mark.parametrize("settled", [True, False], ids=["closed", "closing"])
+@pytest.mark.parametrize("where", ["append", "catch-up read"])
+async def test_a_connection_lost_in_a_turn_is_a_storage_error_and_the_next_turn_works(
+    database: tuple[str, ConversationRepository], where: str, settled: bool
+) -> None:
+    """The turn's statements go to the driver directly: when the database drops the turn's
+    connection, the turn still fails with the storage error (a 503 problem), not the driver's
+    or SQLAlchemy's own error raised by the rollback on the dead connection."""
+    from sqlalchemy import text
+
+    from warmline.errors import StorageError
+
+    url, repo = database
+    locks = AdvisoryLocks(url, pool_size=1)
+    killer = create_engine(url)
+    try:
+        with pytest.raises(StorageError):
+            async with locks.hold("c1"):
+                connection = bound("c1")
+                assert connection is not None
+                pid = (await connection.execute(text("SELECT pg_backend_pid()"))).scalar()
+                async with killer.begin() as other:
+                    await other.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid})
+                driver = (await connection.get_raw_connection()).driver_connection
+                for _ in range(int(WAIT_S / 0.01)):  # until the driver has seen the session end
+                    if not settled or driver.is_closed():
+                        break
+                    await asyncio.sleep(0.01)
+                if where == "append":
+                    await repo.append("c1", 2, [MessageReceived(at=NOW, text="hi")], NOW)
+                else:
+                    await repo.events_after("c1", 0)
+        async with locks.hold("c1"):  # the pool's one connection was replaced
+            assert len(await repo.events_after("c1", 0)) == 2
+    finally:
+        await locks.aclose()
+        await killer.dispose()

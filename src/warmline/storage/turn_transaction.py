@@ -79,17 +79,38 @@ class DriverStatement:
     async def rowcount(self, connection: AsyncConnection, params: dict[str, Any]) -> int:
         """Run it; the number of rows it wrote (from the command's status, ``INSERT 0 3``)."""
         sql, values = self._arguments(connection, params)
-        status = await (await _driver(connection)).execute(sql, *values)
+        driver = await _driver(connection)
+        try:
+            status = await driver.execute(sql, *values)
+        except BaseException as exc:
+            await _invalidate_if_lost(connection, driver, exc)
+            raise
         return int(status.rsplit(" ", 1)[-1])
 
     async def column(self, connection: AsyncConnection, params: dict[str, Any]) -> list[Any]:
         """Run it; the first column of every row (JSON decoded by the connection's codec)."""
         sql, values = self._arguments(connection, params)
-        return [row[0] for row in await (await _driver(connection)).fetch(sql, *values)]
+        driver = await _driver(connection)
+        try:
+            rows = await driver.fetch(sql, *values)
+        except BaseException as exc:
+            await _invalidate_if_lost(connection, driver, exc)
+            raise
+        return [row[0] for row in rows]
 
 
 async def _driver(connection: AsyncConnection) -> Any:
     return (await connection.get_raw_connection()).driver_connection
+
+
+async def _invalidate_if_lost(connection: AsyncConnection, driver: Any, exc: BaseException) -> None:
+    """A statement sent past SQLAlchemy failed: unless the server answered it with an error (the
+    connection then stays usable), the connection is lost or its state unknown, so SQLAlchemy is
+    told, as it would have told itself: the turn's rollback then makes no call on the dead
+    connection (which would raise its own error in place of the storage error) and the pool
+    drops it."""
+    if driver.is_closed() or not isinstance(exc, asyncpg.PostgresError):
+        await connection.invalidate()
 
 
 @contextmanager
@@ -100,5 +121,7 @@ def driver_errors() -> Iterator[None]:
         yield
     except asyncpg.IntegrityConstraintViolationError as exc:
         raise IntegrityError(None, None, exc) from exc
-    except (asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-        raise DBAPIError(None, None, exc) from exc
+    except (asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError) as exc:
+        raise DBAPIError(None, None, exc) from exc  # the last: a message the connection did not
+    except OSError as exc:  # expect, as when the server ends the session under a statement
+        raise DBAPIError(None, None, exc, connection_invalidated=True) from exc
