@@ -357,6 +357,26 @@ def test_the_ngram_view_reads_a_word_seen_before_as_the_first_time(mini_nlu: Nlu
     assert all(np.array_equal(logits([t]), f) for t, f in zip(texts, first, strict=True))
 
 
+def test_the_ngram_view_keeps_no_long_word(mini_nlu: NluEngine) -> None:
+    """Words are kept by count (``WORDS_KEPT``): a long one (a pasted blob, a URL) is cut each
+    time and not kept, so messages of long unique words cannot fill memory; it still reads the
+    same as the vectorizer's own row."""
+    from warmline.nlu import tfidf
+
+    classifier = mini_nlu.classifier
+    assert classifier._chars is not None and classifier._words is not None
+    assert classifier._ngram_coef_t is not None
+    logits = tfidf.SparseLogits([classifier._chars, classifier._words], classifier._ngram_coef_t)
+    blob = "reservation" * 180  # one word of 1,980 characters
+    text = f"where is {blob}"
+    expected = classifier._grams([text]).astype(np.float32) @ classifier._ngram_coef_t
+    assert np.allclose(logits([text]), expected, rtol=0, atol=1e-5)
+    for view in logits._views:
+        if view._cut is not None:
+            assert blob not in view._words and "where" in view._words
+            assert all(len(word) <= tfidf.WORD_KEPT_CHARS for word in view._words)
+
+
 @pytest.mark.parametrize(
     "text,cleaned",
     [

@@ -40,6 +40,8 @@ def _row_of(rows: sparse.csr_matrix) -> np.ndarray:
 
 WORDS_KEPT = 20_000
 """Words whose known character n-grams ``SparseLogits`` keeps; past that many it starts again."""
+WORD_KEPT_CHARS = 32
+"""Longer words are cut every time and not kept, so what is kept stays about 20 MB at most."""
 
 
 class SparseLogits:
@@ -114,6 +116,8 @@ class _View:
         assert self._cut is not None
         get = self.vocabulary.get
         known = [c for gram in self._cut(word) if (c := get(gram)) is not None]
+        if len(word) > WORD_KEPT_CHARS:  # not kept: a long token (a URL, a pasted blob) is
+            return known  # rarely seen twice, and kept ones would bound memory by count only
         if len(self._words) >= WORDS_KEPT:
             self._words.clear()
         self._words[word] = known
