@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import math
-from typing import Any
-
-import pytest
 
 from warmline.analytics.waits import (
     erlang_c,
@@ -83,25 +80,3 @@ async def test_the_queue_routes_by_skill_and_flags_a_breached_service_level(
     runtime.handoff.clock = type("Later", (), {"now": staticmethod(lambda: later)})()
     (item,) = await runtime.handoff.queue()
     assert item.sla_breached and item.waiting_s > 60
-
-
-async def test_with_nobody_signed_in_the_wait_is_unknown_and_the_queue_is_not_read(
-    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    service = runtime.conversations
-    reads: list[bool] = []
-    waiting = service.repo.waiting
-
-    async def counted(limit: int = 200) -> Any:
-        reads.append(True)
-        return await waiting(limit)
-
-    monkeypatch.setattr(service.repo, "waiting", counted)
-    cid = (await service.start(None, USER)).conversation_id
-    told = await service.request_person(cid)
-    assert "Nobody from our team is signed in" in told.replies[0].text
-    assert reads == []
-    runtime.handoff.presence.sign_in("ana", capacity=1)  # one slot, free: the queue counts now
-    pack = service.pack(None).pack.pack
-    assert await runtime.handoff.estimate(None, pack) == 300.0  # behind the one waiting
-    assert reads == [True]

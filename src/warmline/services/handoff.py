@@ -74,10 +74,7 @@ class HandoffService:
         about to join the queue, behind the urgent ones only when ``urgent``), from its place
         among those needing the same skill (urgent ones first), the free slots of agents with
         that skill and the handle time observed lately; None when no such agent is signed
-        in. With nobody signed in at all the queue is not read (whatever its length, there is
-        no estimate): the read grew with the queue, some 5-10 ms of an escalation's reply."""
-        if self.presence.slots() <= 0:
-            return None
+        in."""
         queue = await self.queue()
         ids = [item.conversation_id for item in queue]
         skill = None
