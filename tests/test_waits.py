@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import math
+
+import pytest
 
 from warmline.analytics.waits import (
     erlang_c,
@@ -80,3 +83,27 @@ async def test_the_queue_routes_by_skill_and_flags_a_breached_service_level(
     runtime.handoff.clock = type("Later", (), {"now": staticmethod(lambda: later)})()
     (item,) = await runtime.handoff.queue()
     assert item.sla_breached and item.waiting_s > 60
+
+
+async def test_with_nobody_on_shift_an_escalation_still_logs_a_breached_service_level(
+    runtime: Runtime, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The breach warning is how a team learns that customers wait past the pack's target;
+    with nobody signed in (when it matters most) the next escalation's wait estimate reads the
+    queue and logs it, though it has no estimate to give."""
+    from datetime import timedelta
+
+    service = runtime.conversations
+    first = (await service.start(None, USER)).conversation_id
+    await service.request_person(first)
+    (item,) = await runtime.handoff.queue()
+    later = item.waiting_since + timedelta(seconds=item.sla_wait_s + 1)
+    runtime.handoff.clock = type("Later", (), {"now": staticmethod(lambda: later)})()
+    second = (await service.start(None, USER)).conversation_id
+    with caplog.at_level(logging.WARNING, logger="warmline"):
+        told = await service.request_person(second)
+    assert "Nobody from our team is signed in" in told.replies[0].text
+    assert any(
+        "service level breached" in r.getMessage() and first in r.getMessage()
+        for r in caplog.records
+    )
