@@ -78,25 +78,22 @@ class DriverStatement:
 
     async def rowcount(self, connection: AsyncConnection, params: dict[str, Any]) -> int:
         """Run it; the number of rows it wrote (from the command's status, ``INSERT 0 3``)."""
-        sql, values = self._arguments(connection, params)
-        driver = await _driver(connection)
-        try:
-            status = await driver.execute(sql, *values)
-        except BaseException as exc:
-            await _invalidate_if_lost(connection, driver, exc)
-            raise
+        status = await self._run(connection, params, "execute")
         return int(status.rsplit(" ", 1)[-1])
 
     async def column(self, connection: AsyncConnection, params: dict[str, Any]) -> list[Any]:
         """Run it; the first column of every row (JSON decoded by the connection's codec)."""
+        return [row[0] for row in await self._run(connection, params, "fetch")]
+
+    async def _run(self, connection: AsyncConnection, params: dict[str, Any], how: str) -> Any:
+        """The driver's ``execute`` or ``fetch`` of the statement with ``params``."""
         sql, values = self._arguments(connection, params)
         driver = await _driver(connection)
         try:
-            rows = await driver.fetch(sql, *values)
+            return await getattr(driver, how)(sql, *values)
         except BaseException as exc:
             await _invalidate_if_lost(connection, driver, exc)
             raise
-        return [row[0] for row in rows]
 
 
 async def _driver(connection: AsyncConnection) -> Any:
