@@ -24,13 +24,16 @@ class _Spy(importlib.abc.MetaPathFinder):
 
 
 async def _serve_and_ask(requests: int) -> list[int]:
+    writers: list[asyncio.StreamWriter] = []
+
     async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writers.append(writer)
         try:
             while await reader.readuntil(b"\r\n\r\n"):
                 writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
                 await writer.drain()
         except asyncio.IncompleteReadError:  # the client closed its connection
-            writer.close()
+            pass
 
     server = await asyncio.start_server(answer, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
@@ -39,6 +42,10 @@ async def _serve_and_ask(requests: int) -> list[int]:
             return [(await client.get("/")).status_code for _ in range(requests)]
     finally:
         server.close()
+        for writer in writers:
+            writer.close()
+            await writer.wait_closed()
+        await server.wait_closed()
 
 
 def test_requests_through_the_pool_import_nothing() -> None:
