@@ -73,10 +73,12 @@ class Perceiver:
 
     async def after_refusal(self, turn: Turn, follow: Decision) -> Decision:
         """A write refused after the yes (``follow``): the account read afresh, then what
-        follows told as a refused dry run, with its choices read anew."""
+        follows told as a refused dry run, with its choices read anew; the stock held for the
+        refused write, which it did not convert, released (``services/turn/stock_holds.py``)."""
         customer = turn.seen.customer
         if customer is not None:
             self.accounts.forget(turn.pack.pack, customer.id)
             fresh, _ = await self.accounts.get(turn.pack, customer.id)
             turn.seen = replace(turn.seen, customer=fresh or customer)
-        return await self.guide.after_refusal(turn, follow)
+        follow = await self.guide.after_refusal(turn, follow)
+        return await self.guide.holds.settle(turn, follow)

@@ -6,11 +6,13 @@ held parameter are offered only with units free by a figure at most ``WARMLINE_S
 old (``services/stock.py``); before a confirmation is asked for, one unit per value is held in
 the back office (a refusal is told as the item just sold out, and the choice asked again);
 when the turn's decision neither runs nor asks again for the proposal a hold was made for (a
-no, another request, a correction), that hold is released (the back office's timeout is the
-net for a customer who never answers). The policy decides on the values without the hold's id
-(``without_holds``); ``with_hold`` then puts it in the decision whose write it backs: the
-confirmation (found in the ``stock_held`` reason) and the yes (found in the proposal), so the
-write converts it. Every step is a reason of the turn's decision.
+no, another request, a correction, a person asked for, the end of the chat, the write refused
+after the yes), that hold is released once (``Holds.settle``; the back office's timeout is the
+net for a customer who never answers, and for a release the back office could not take). The
+policy decides on the values without the hold's id (``without_holds``); ``with_hold`` then
+puts it in the decision whose write it backs: the confirmation (found in the ``stock_held``
+reason) and the yes (found in the proposal), so the write converts it. Every step is a reason
+of the turn's decision.
 """
 
 from __future__ import annotations
@@ -116,31 +118,39 @@ class Holds:
         )
         return None
 
-    async def settle(self, turn: Turn, decision: Decision) -> None:
+    async def settle(self, turn: Turn, decision: Decision) -> Decision:
         """Release the hold of the proposal the turn began with, unless the decision runs it
-        (the yes: the write converts it) or a new hold replaced it."""
+        (the yes: the write converts it) or a new hold replaced it; ``decision`` returned with
+        the release's reason (also noted on the turn). Whatever way the turn leaves the
+        proposal calls this once its decision is known: the guide's (a no, another request, a
+        correction, a person asked for in words, the end), the write refused after the yes
+        (``services/turn/perceive.py``). A hold released already in the turn is not again."""
         pending = turn.state.pending
         hold_id = _pending_hold(turn.pack, pending)
         if pending is None or hold_id is None:
-            return
+            return decision
         if decision.kind == "act" and decision.proposal == pending.proposal:
-            return
+            return decision
         if any(
-            r.code == "stock_held" and r.values.get("replaced") == hold_id
+            (r.code == "stock_held" and r.values.get("replaced") == hold_id)
+            or (r.code == "stock_hold_released" and r.values.get("hold_id") == hold_id)
             for r in turn.seen.observations
         ):
-            return
+            return decision
         spec = turn.pack.actions[pending.action].hold
         assert spec is not None
+        values: dict[str, float | str | bool | None] = {"hold_id": hold_id, "done": True}
         try:
             await self.runner.client.request("DELETE", f"{spec.holds}/{hold_id}")
         except ConnectorError as exc:  # the back office lets it lapse at its timeout
             detail = f"hold {hold_id} not released ({exc.title}); it lapses in the back office"
-            note(turn, Reason(code="stock_hold_released", detail=detail, values={"done": False}))
-            return
-        detail = f"hold {hold_id} of the proposal not taken up released ({decision.kind})"
-        values: dict[str, float | str | bool | None] = {"hold_id": hold_id, "done": True}
-        note(turn, Reason(code="stock_hold_released", detail=detail, values=values))
+            values["done"] = False
+        else:
+            detail = f"hold {hold_id} of the proposal not taken up released ({decision.kind})"
+        reason = Reason(code="stock_hold_released", detail=detail, values=values)
+        note(turn, reason)
+        kept = [r for r in decision.reasons if r.code != reason.code]
+        return decision.model_copy(update={"reasons": [*kept, reason]})
 
     def sold_out(
         self,
