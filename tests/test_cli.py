@@ -32,7 +32,7 @@ def test_validate_names_file_line_and_field(tmp_path: Path) -> None:
 def test_migrate_creates_the_schema(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WARMLINE_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path}/m.db")
     result = runner.invoke(app, ["migrate"])
-    assert result.exit_code == 0 and "0010" in result.output
+    assert result.exit_code == 0 and "0011" in result.output
 
 
 def _scenario(tmp_path: Path, expect_reply: str) -> Path:

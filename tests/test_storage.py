@@ -54,7 +54,7 @@ async def repo(request: pytest.FixtureRequest) -> AsyncIterator[ConversationRepo
     if not is_sqlite(url):
         await empty_postgres(engine)
     await upgrade(engine)
-    assert await current_revision(engine) == "0010"
+    assert await current_revision(engine) == "0011"
     yield ConversationRepository(session_factory(engine), single_writer=is_sqlite(url))
     if not is_sqlite(url):
         await empty_postgres(engine)

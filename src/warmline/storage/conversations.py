@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Table, bindparam, insert, select, text, update
+from sqlalchemy import BindParameter, Table, bindparam, insert, literal, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from warmline.domain.events import CustomerVerified, Event, event_from_json, event_to_json
@@ -19,7 +19,7 @@ from warmline.errors import ConflictError, ConversationNotFound
 from warmline.storage.analytics import FOLDED_PREFIX, folded_upsert, upsert, upsert_statement
 from warmline.storage.errors import map_storage_errors
 from warmline.storage.sqlite_append import append_in_one_call
-from warmline.storage.tables import ConversationRow, EventRow
+from warmline.storage.tables import HANDOVER_KINDS, ConversationRow, EventRow
 from warmline.storage.turn_transaction import DriverStatement, bound, driver_errors
 
 CHANGED_MEANWHILE = "the conversation changed meanwhile; try again"
@@ -39,6 +39,40 @@ _EVENTS_AFTER_DRIVEN = DriverStatement(_EVENTS_AFTER)
 _DRIVEN: dict[int, DriverStatement] = {}  # by the id of a statement of _BUMPED_AND_ADDED
 _BUMPED: dict[tuple[str, ...], Any] = {}
 _BUMPED_AND_ADDED: dict[tuple[tuple[str, ...], bool], Any] = {}
+
+
+def _last_event(column: str, kind: str | None = None) -> Any:
+    """``column`` of the conversation's last handover event (of ``kind`` only, if given; NULL:
+    none), a subquery correlated to the conversation's row. The kinds are written into the
+    statement, not bound, so that both planners see the condition of the partial index
+    ``ix_events_handovers`` and seek down it: a few entries whatever the log holds."""
+    event = _EVENTS.alias(f"last_{column}")
+    handovers: BindParameter[str] = bindparam(
+        f"{column}_kinds", list(HANDOVER_KINDS), expanding=True, literal_execute=True
+    )
+    where = [event.c.conversation_id == _CONVERSATIONS.c.id, event.c.kind.in_(handovers)]
+    if kind is not None:
+        where.append(event.c.kind == literal(kind, literal_execute=True))
+    return (
+        select(event.c[column])
+        .where(*where)
+        .order_by(event.c.seq.desc())
+        .limit(1)
+        .correlate(_CONVERSATIONS)
+        .scalar_subquery()
+    )
+
+
+# The queue: escalated conversations whose last handover event leaves them waiting (none:
+# never handed over; ``agent_joined``: held), with their last escalation's payload.
+_WAITING = (
+    select(ConversationRow, _last_event("payload", "escalated").label("escalation"))
+    .where(
+        ConversationRow.status == "escalated",
+        _last_event("kind").in_(["escalated", "agent_left", "handed_back"]),
+    )
+    .order_by(ConversationRow.id)
+)
 
 
 @dataclass(frozen=True)
@@ -420,42 +454,19 @@ class ConversationRepository:
         self, limit: int = 200
     ) -> list[tuple[ConversationSummary, str | None, datetime]]:
         """Escalated conversations nobody holds, the longest waiting first (at most ``limit``),
-        each with its trigger and when it was handed over. Two queries, whatever the count."""
-        kinds = ["escalated", "agent_joined", "agent_left", "handed_back"]
+        each with its trigger and when it was handed over. One query, whatever the count: the
+        database finds each conversation's last handover event and last escalation
+        (``_WAITING``); one payload is decoded per waiting conversation."""
         with map_storage_errors("read the queue"):
             async with self._sessions() as session:
-                rows = {
-                    row.id: row
-                    for row in (
-                        await session.execute(
-                            select(ConversationRow).where(ConversationRow.status == "escalated")
-                        )
-                    ).scalars()
-                }
-                if not rows:
-                    return []
-                handovers = await session.execute(
-                    select(EventRow.conversation_id, EventRow.payload)
-                    .where(EventRow.conversation_id.in_(list(rows)), EventRow.kind.in_(kinds))
-                    .order_by(EventRow.conversation_id, EventRow.seq)
-                )
-                last: dict[str, tuple[str | None, datetime, bool]] = {}
-                for conversation_id, payload in handovers:
-                    trigger, since, owned = last.get(
-                        conversation_id, (None, rows[conversation_id].updated_at, False)
-                    )
-                    if payload["kind"] == "escalated":
-                        trigger, owned = payload.get("trigger"), False
-                        since = datetime.fromisoformat(payload["at"])
+                found: list[tuple[ConversationSummary, str | None, datetime]] = []
+                for row, escalation in await session.execute(_WAITING):
+                    if escalation is None:  # taken or left without an escalation: no trigger
+                        found.append((ConversationSummary(row), None, row.updated_at))
                     else:
-                        owned = payload["kind"] == "agent_joined"
-                    last[conversation_id] = (trigger, since, owned)
-        found = [
-            (ConversationSummary(rows[cid]), trigger, since)
-            for cid, (trigger, since, owned) in last.items()
-            if not owned
-        ]
-        return sorted(found, key=lambda item: item[2])[:limit]
+                        since = datetime.fromisoformat(escalation["at"])
+                        found.append((ConversationSummary(row), escalation.get("trigger"), since))
+        return sorted(found, key=lambda item: item[2])[:limit]  # stable: ties by id
 
     async def of_customer(self, customer_id: str, limit: int = 10) -> list[ConversationSummary]:
         """The customer's most recent conversations, newest first."""

@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -30,6 +39,14 @@ class ConversationRow(Base):
     __table_args__ = (Index("ix_conversations_status", "status", "updated_at"),)
 
 
+HANDOVER_KINDS = ("escalated", "agent_joined", "agent_left", "handed_back")
+"""The events that change who has a conversation: its last one says whether it waits for a
+person. ``ix_events_handovers`` indexes these alone (a few per conversation), for the queue's
+read (``ConversationRepository.waiting``) to seek each waiting conversation's last one."""
+
+_HANDOVERS = text("kind IN ({})".format(", ".join(f"'{kind}'" for kind in HANDOVER_KINDS)))
+
+
 class EventRow(Base):
     """One event of a conversation's log; ``seq`` is its position, unique per conversation."""
 
@@ -47,4 +64,11 @@ class EventRow(Base):
     __table_args__ = (
         UniqueConstraint("conversation_id", "seq", name="uq_events_conversation_seq"),
         Index("ix_events_kind_at", "kind", "at"),
+        Index(
+            "ix_events_handovers",
+            "conversation_id",
+            "seq",
+            sqlite_where=_HANDOVERS,
+            postgresql_where=_HANDOVERS,
+        ),
     )
