@@ -119,12 +119,30 @@ def all_at_rest(
 ) -> list[Event]:
     """Each of ``events`` as ``at_rest`` stores it; a string that several of them hold (a
     turn's events repeat the text, the records, the reasons' values) is masked once."""
+    return [stored for stored, _ in stored_forms(events, keep_entities, contacts)]
+
+
+def stored_forms(
+    events: list[Event],
+    keep_entities: Collection[str] = (),
+    contacts: Collection[tuple[str, str]] = (),
+) -> list[tuple[Event, dict[str, Any]]]:
+    """Each of ``events`` as ``all_at_rest`` stores it, with its storage form
+    (``event_to_json`` of the event stored), for the append and the live copy to use instead of
+    dumping the event again: an event with nothing to mask is stored as it is, with the form the
+    masking read; a masked one is rebuilt, and dumped. Each form is the caller's own (nothing
+    else holds it)."""
     known = {contact: mask_contact(medium, contact) for medium, contact in contacts if contact}
     memo: dict[str, str] = {}
-    stored = []
+    stored: list[tuple[Event, dict[str, Any]]] = []
     for event in events:
         data = event_to_json(event)
-        stored.append(_rebuild(event, data, _masked(data, keep_entities, NEEDED, known, memo)))
+        masked = _masked(data, keep_entities, NEEDED, known, memo)
+        if masked == data:
+            stored.append((event, data))
+        else:
+            rebuilt = event_from_json(masked)
+            stored.append((rebuilt, event_to_json(rebuilt)))
     return stored
 
 

@@ -11,6 +11,7 @@ import asyncio
 from collections import defaultdict
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from typing import Any
 
 from warmline.domain.events import Event
 
@@ -21,7 +22,16 @@ class Broker:
     def __init__(self) -> None:
         self._subscribers: dict[str, set[asyncio.Queue[Event | None]]] = defaultdict(set)
 
-    def publish(self, conversation_id: str, events: Sequence[Event]) -> None:
+    def publish(
+        self,
+        conversation_id: str,
+        events: Sequence[Event],
+        forms: Sequence[dict[str, Any]] | None = None,
+    ) -> None:
+        """Hand ``events`` to the conversation's subscribers. ``forms``, when the caller has
+        them, are the events' storage forms (``event_to_json`` of each, as the record stage
+        dumped them once for the append): a broker that sends events on sends those instead
+        of dumping the events again."""
         for queue in list(self._subscribers.get(conversation_id, ())):
             for event in events:
                 _put(queue, event)

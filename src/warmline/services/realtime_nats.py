@@ -114,19 +114,27 @@ class NatsBroker(Broker):
         except BadRequestError:  # it exists with other limits: ours are the configured ones
             await js.update_stream(config)
 
-    def publish(self, conversation_id: str, events: Sequence[Event]) -> None:
-        super().publish(conversation_id, events)
+    def publish(
+        self,
+        conversation_id: str,
+        events: Sequence[Event],
+        forms: Sequence[dict[str, Any]] | None = None,
+    ) -> None:
+        super().publish(conversation_id, events, forms)
         if not events:
             return
-        task = asyncio.get_running_loop().create_task(self._send(conversation_id, events))
+        if forms is None:
+            forms = [event_to_json(e) for e in events]
+        task = asyncio.get_running_loop().create_task(self._send(conversation_id, forms))
         self._sending.add(task)
         task.add_done_callback(self._sending.discard)
 
-    async def _send(self, conversation_id: str, events: Sequence[Event]) -> None:
+    async def _send(self, conversation_id: str, forms: Sequence[dict[str, Any]]) -> None:
+        """Publish a turn's events (their storage forms) to the other workers."""
         payload = {
             "origin": self.origin,
             "conversation_id": conversation_id,
-            "events": [event_to_json(e) for e in events],
+            "events": list(forms),
         }
         try:
             # A plain publish, no JetStream acknowledgement awaited: the stream stores what is

@@ -8,6 +8,8 @@ hear of the turn."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from warmline.domain.conversation import apply, status_after
 from warmline.domain.customers import dig
 from warmline.domain.decision import Decision
@@ -24,11 +26,12 @@ from warmline.domain.events import (
     Event,
     Resolved,
     SegmentsNoted,
+    event_to_json,
 )
 from warmline.domain.pack import DomainPack
 from warmline.errors import WarmlineError
 from warmline.policy.outcomes import refused_on_execute
-from warmline.privacy.events import all_at_rest
+from warmline.privacy.events import stored_forms
 from warmline.services.customer_accounts import AccountCache
 from warmline.services.metrics import count_recorded
 from warmline.services.realtime import Broker
@@ -116,21 +119,27 @@ def needed_entities(pack: DomainPack) -> frozenset[str]:
     )
 
 
-def masked(turn: Turn) -> list[Event]:
+def masked(turn: Turn) -> list[tuple[Event, dict[str, Any]]]:
     """The turn's events as they are stored: personal data masked, except the values an
-    action needs (its parameters, the entities that fill them, the contact for a call back)."""
+    action needs (its parameters, the entities that fill them, the contact for a call back);
+    each with its storage form (``event_to_json``), dumped once for the append and the live
+    copy (``privacy/events.py``'s ``stored_forms``)."""
     keep = needed_entities(turn.pack)
     contacts = [turn.seen.contact] if turn.seen.contact else []
-    stored = all_at_rest(turn.events, keep, contacts)
-    return [_traced(masked, event) for masked, event in zip(stored, turn.events, strict=True)]
+    stored = stored_forms(turn.events, keep, contacts)
+    return [_traced(pair, event) for pair, event in zip(stored, turn.events, strict=True)]
 
 
-def _traced(stored: Event, event: Event) -> Event:
+def _traced(stored: tuple[Event, dict[str, Any]], event: Event) -> tuple[Event, dict[str, Any]]:
     """A trace id is no personal data: kept as it is (a masker may read 32 hex digits as an
     account number)."""
-    if isinstance(stored, Decided) and isinstance(event, Decided):
-        return stored.model_copy(update={"trace_id": event.trace_id})
-    return stored
+    masked = stored[0]
+    if not isinstance(masked, Decided) or not isinstance(event, Decided):
+        return stored
+    if masked.trace_id == event.trace_id:
+        return stored
+    masked = masked.model_copy(update={"trace_id": event.trace_id})
+    return masked, event_to_json(masked)
 
 
 class Recorder:
@@ -156,7 +165,8 @@ class Recorder:
             return await self._record(turn, decision)
 
     async def _record(self, turn: Turn, decision: Decision | None) -> TurnResult:
-        state, events = turn.state, masked(turn)
+        state, stored = turn.state, masked(turn)
+        events, forms = [event for event, _ in stored], [form for _, form in stored]
         status = status_after(state.status, events)
         try:
             await self.repo.append(
@@ -170,7 +180,7 @@ class Recorder:
             apply(state, event)
         if any(isinstance(e, ActionExecuted) and e.risk != "read" for e in events):
             self.accounts.forget(state.pack, state.customer_id)
-        self.broker.publish(turn.conversation_id, events)
+        self.broker.publish(turn.conversation_id, events, forms)
         replies = [e for e in events if isinstance(e, BotReplied)]
         shown = next((e.decision for e in events if isinstance(e, Decided)), decision)
         return TurnResult(turn.conversation_id, replies, shown, events, status)
