@@ -15,12 +15,14 @@ Two keys, both checked by the server and neither guessable:
 
 from __future__ import annotations
 
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import jwt
 import jwt.types
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from warmline.errors import ConfigurationError, ConversationAccessDenied, IdentityRejected
 
@@ -30,6 +32,10 @@ VerifiedBy = Literal["identity_token", "customer_picker"]
 """How a conversation came to be bound to its customer (kept in ``ConversationStarted``)."""
 
 _LEEWAY_S = 30  # clock skew tolerated between the host site and this server
+OPENED_KEPT = 4096
+"""Conversation tokens whose signature verified, remembered (the most recently shown) with
+what they open and when they were signed: a conversation's token comes with every request of
+it, and its signature is verified once."""
 
 
 @dataclass(frozen=True)
@@ -93,17 +99,34 @@ class ConversationKeys:
             raise ConfigurationError("conversation tokens need a secret key of 32+ characters")
         self._serializer = URLSafeTimedSerializer(secret, salt="warmline-conversation")
         self.ttl_s = ttl_s
+        self._opened: OrderedDict[str, tuple[Any, int]] = OrderedDict()
 
     def issue(self, conversation_id: str) -> str:
         return self._serializer.dumps(conversation_id)
 
     def check(self, token: str, conversation_id: str) -> None:
-        """Raises :class:`ConversationAccessDenied` unless ``token`` opens ``conversation_id``."""
-        try:
-            opened = self._serializer.loads(token, max_age=self.ttl_s)
-        except SignatureExpired:
-            raise ConversationAccessDenied("the conversation token has expired") from None
-        except BadSignature:
-            raise ConversationAccessDenied("the conversation token is not valid") from None
+        """Raises :class:`ConversationAccessDenied` unless ``token`` opens ``conversation_id``.
+        A token is expired, as itsdangerous's ``max_age`` has it, once its age in whole seconds
+        is over the time to live (or below 0: signed in the future)."""
+        opened, signed_at = self._open(token)
+        age = int(time.time()) - signed_at
+        if age > self.ttl_s or age < 0:
+            raise ConversationAccessDenied("the conversation token has expired")
         if opened != conversation_id:
             raise ConversationAccessDenied("the conversation token is for another conversation")
+
+    def _open(self, token: str) -> tuple[Any, int]:
+        """What ``token`` holds and when it was signed (in whole seconds), its signature
+        verified, once per token while it is among the ``OPENED_KEPT`` shown last."""
+        known = self._opened.get(token)
+        if known is not None:
+            self._opened.move_to_end(token)
+            return known
+        try:
+            opened, signed = self._serializer.loads(token, return_timestamp=True)
+        except BadSignature:
+            raise ConversationAccessDenied("the conversation token is not valid") from None
+        self._opened[token] = known = (opened, int(signed.timestamp()))
+        if len(self._opened) > OPENED_KEPT:
+            self._opened.popitem(last=False)
+        return known
