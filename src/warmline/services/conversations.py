@@ -140,12 +140,13 @@ class ConversationService:
 
     @traced_turn("person_requested")
     async def request_person(self, conversation_id: str) -> TurnResult:
-        """The "talk to a person" control: always honoured at once."""
+        """The "talk to a person" control: always honoured at once (a pending hold released)."""
         async with self.locks.hold(conversation_id):
             turn = self._begin(conversation_id, await self.states.working(conversation_id))
             decision = person_requested(turn.state)
             if decision is None:
                 return TurnResult(conversation_id, [], None, [], turn.state.status)
+            decision = await self.perceiver.guide.holds.settle(turn, decision)
             await self._carry_out(turn, decision, None)
             return await self.recorder.record(turn, decision)
 
@@ -155,8 +156,7 @@ class ConversationService:
         return Turn(conversation_id, state, self.pack(state.pack), self.clock.now())
 
     async def _carry_out(self, turn: Turn, decision: Decision, opening: str | None) -> None:
-        """Record the decision, act on it, and say what happened; the policy decides what
-        follows an action and a reply that cannot be worded."""
+        """Record the decision, act on it, say what happened (what follows: the policy's)."""
         turn.add(ev.Decided(at=turn.at, decision=decision, trace_id=trace_id()))
         follow, outcome, acted = decision, None, None
         if decision.kind in ("confirm", "act"):
