@@ -157,3 +157,15 @@ async def test_a_turn_publishes_the_forms_it_stored(
     assert [form for _, form in sent] == [event_to_json(e) for e, _ in sent]
     assert [form for _, form in sent] == [event_to_json(e) for e in log[-len(sent) :]]
     assert CARD not in json.dumps([form for _, form in sent])
+
+
+async def test_a_turn_dumps_each_event_it_stores_once(runtime: Runtime, dumps: list[str]) -> None:
+    """The append stores the forms the record stage dumped (``storage/conversations.py``)."""
+    service = runtime.conversations
+    cid = (await service.start(None, USER)).conversation_id
+    _, before = await service.state(cid)
+    dumps.clear()
+    await service.post_message(cid, "where is my reservation 4WQ150?")
+    recorded = dumps[:]
+    _, log = await service.state(cid)
+    assert sorted(recorded) == sorted(e.kind for e in log[len(before) :])

@@ -136,16 +136,26 @@ def _bump_and_add(columns: tuple[str, ...], projected: bool) -> Any:
     return statement
 
 
-def _event_rows(cid: str, after: int, events: Sequence[Event]) -> list[dict[str, Any]]:
+Forms = Sequence[dict[str, Any]] | None
+"""The events' storage forms (``event_to_json`` of each) when the caller dumped them already."""
+
+
+def _forms(events: Sequence[Event], forms: Forms) -> Sequence[dict[str, Any]]:
+    return [event_to_json(event) for event in events] if forms is None else forms
+
+
+def _event_rows(
+    cid: str, after: int, events: Sequence[Event], forms: Forms = None
+) -> list[dict[str, Any]]:
     return [
         {
             "conversation_id": cid,
             "seq": after + i + 1,
             "kind": event.kind,
             "at": event.at,
-            "payload": event_to_json(event),
+            "payload": form,
         }
-        for i, event in enumerate(events)
+        for i, (event, form) in enumerate(zip(events, _forms(events, forms), strict=True))
     ]
 
 
@@ -155,6 +165,7 @@ async def _bump_and_add_in(
     params: dict[str, Any],
     events: Sequence[Event],
     projected: Projected | None,
+    forms: Forms = None,
 ) -> bool:
     """On PostgreSQL, the version bump, the events and the analytics row in one statement (one
     round trip): the events and the row are written only when the bump found the version
@@ -165,7 +176,7 @@ async def _bump_and_add_in(
         "seqs": list(range(first, first + len(events))),
         "kinds": [event.kind for event in events],
         "ats": [event.at for event in events],
-        "payloads": [json.dumps(event_to_json(event)) for event in events],
+        "payloads": [json.dumps(form) for form in _forms(events, forms)],
     }
     if projected is not None:
         params.update((f"{FOLDED_PREFIX}{k}", v) for k, v in projected.row.items())
@@ -183,10 +194,11 @@ async def _add_in_one_call(
     params: dict[str, Any],
     events: Sequence[Event],
     projected: Projected | None,
+    forms: Forms = None,
 ) -> bool:
     """On SQLite (aiosqlite), the version bump, the events and the analytics row in one call on
     the driver's thread (``storage/sqlite_append.py``). Whether the bump found the version."""
-    rows = _event_rows(params["cid"], params["expected"], events)
+    rows = _event_rows(params["cid"], params["expected"], events, forms)
     row = None if projected is None else (upsert_statement("sqlite"), projected.row)
     return await append_in_one_call(
         connection, (_bump(columns), params), (_INSERT_EVENTS, rows), row
@@ -338,14 +350,23 @@ class ConversationRepository:
         at: datetime,
         *,
         status: str | None = None,
+        forms: Forms = None,
     ) -> int:
-        """Append ``events`` after ``expected_version``; returns the new version."""
+        """Append ``events`` after ``expected_version``; returns the new version. ``forms``:
+        the events' storage forms, when the caller has them (the record stage dumps a turn's
+        events once, for the append and the live copy)."""
         if not events:
             return expected_version
         with map_storage_errors("record the turn", conflict=CHANGED_MEANWHILE):
             async with self._write(conversation_id) as connection:
                 version, projected = await self._insert(
-                    connection, conversation_id, expected_version, events, at, status=status
+                    connection,
+                    conversation_id,
+                    expected_version,
+                    events,
+                    at,
+                    status=status,
+                    forms=forms,
                 )
         if projected is not None:
             projected.done()
@@ -360,6 +381,7 @@ class ConversationRepository:
         at: datetime,
         *,
         status: str | None,
+        forms: Forms = None,
     ) -> tuple[int, Projected | None]:
         """Bump the version (refused when another writer moved it), then add the events and
         write the analytics row the hook folded: on PostgreSQL one statement, elsewhere three
@@ -381,9 +403,9 @@ class ConversationRepository:
         postgres, columns = connection.dialect.name == "postgresql", tuple(values)
         one_call = events and connection.dialect.driver == "aiosqlite"
         if events and postgres:
-            bumped = await _bump_and_add_in(connection, columns, params, events, projected)
+            bumped = await _bump_and_add_in(connection, columns, params, events, projected, forms)
         elif one_call:
-            bumped = await _add_in_one_call(connection, columns, params, events, projected)
+            bumped = await _add_in_one_call(connection, columns, params, events, projected, forms)
         else:
             bumped = (await connection.execute(_bump(columns), params)).rowcount == 1
         if not bumped:
@@ -392,7 +414,7 @@ class ConversationRepository:
                 raise ConversationNotFound(f"no conversation {conversation_id}")
             raise ConflictError(CHANGED_MEANWHILE)
         if events and not postgres and not one_call:
-            rows = _event_rows(conversation_id, expected_version, events)
+            rows = _event_rows(conversation_id, expected_version, events, forms)
             await connection.execute(_INSERT_EVENTS, rows)
             if projected is not None:
                 await upsert(connection, projected.row)

@@ -170,7 +170,12 @@ class Recorder:
         status = status_after(state.status, events)
         try:
             await self.repo.append(
-                turn.conversation_id, state.version, events, self.clock.now(), status=status
+                turn.conversation_id,
+                state.version,
+                events,
+                self.clock.now(),
+                status=status,
+                forms=forms,
             )
         except WarmlineError:
             self.states.drop(turn.conversation_id)
