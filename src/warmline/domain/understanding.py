@@ -65,12 +65,16 @@ class Trouble(BaseModel):
     thing: str | None = None
 
 
+AffectReader = Literal["tail", "screen", "linear"]
+
+
 class Affect(BaseModel):
     """How the customer seems to feel in this turn, and what in the conversation shows it.
 
     The four scores are probabilities in [0, 1]: the affect model's calibrated reading of the
     text, raised by lexical and conversation cues (``cues``) where those are stronger evidence.
-    ``model`` keeps the model's own probabilities, so a decision can be traced to either.
+    ``model`` keeps the model's own probabilities, so a decision can be traced to either, and
+    ``reader`` says which model that was.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -93,6 +97,12 @@ class Affect(BaseModel):
         None,
         description="the upset detector's calibrated probability that the customer is upset "
         "(shows feeling or tells of real trouble; ``nlu/upset.py``); None: not read",
+    )
+    reader: AffectReader = Field(
+        "tail",
+        description="which affect model gave ``model``: ``tail`` (the fine-tuned encoder layers), "
+        "``screen`` (the linear screen, which read no distress target that could be high, so "
+        "the tail was not run) or ``linear`` (a linear affect model; ``nlu/affect.py``)",
     )
 
     @property

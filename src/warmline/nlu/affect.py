@@ -6,7 +6,10 @@ Three parts:
   turn: the shipped one runs the encoder's last two layers, fine-tuned on GoEmotions, on the
   encoder's own token states. Targets are groups of GoEmotions' 27 emotions (``GROUPS``,
   documented in docs/affect.md); each probability is Platt-scaled on a held-out fifth of the
-  training set, so 0.7 means about 70 %.
+  training set, so 0.7 means about 70 %. Its **screen** (``AffectScreen``, ``screen``
+  in ``AffectConfig``, on by default) reads the pooled embedding first, with a linear head per
+  target, and the tail runs only when a distress target could be high; most support turns
+  ("where is my reservation?") keep the screen's calibrated reading (``Affect.reader``).
 * **Cues** (``affect_cues.py``, and the conversation here) raise the scores where the surface
   of the chat is stronger evidence than a single-comment model: shouting, profanity, "third time
   I ask", threats to leave, urgent and confused wording, the same request rephrased (cosine of
@@ -33,10 +36,10 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field
 
-from warmline.domain.understanding import Affect, Sentiment, TurnContext
+from warmline.domain.understanding import Affect, AffectReader, Sentiment, TurnContext
 from warmline.errors import ConfigurationError
 from warmline.nlu.affect_cues import trouble_in, turn_cues
-from warmline.nlu.affect_models import GROUPS, AffectModel, load_affect_model
+from warmline.nlu.affect_models import GROUPS, AffectModel, AffectScreen, load_affect_model
 from warmline.nlu.embeddings import Encoder
 from warmline.nlu.upset import UpsetModel, load_upset_model
 
@@ -80,6 +83,11 @@ class AffectConfig(BaseModel):
     upset_dir: Path | None = Field(
         None, description="folder with an upset detector (upset.json); None: the shipped one"
     )
+    screen: bool = Field(
+        True,
+        description="run the affect model only on turns its screen (screen.json beside it) "
+        "says could be distressed; the others keep the screen's calibrated reading",
+    )
     rephrase_similarity: float = Field(
         0.75, ge=0.0, le=1.0, description="cosine at or above which a turn repeats an earlier one"
     )
@@ -97,6 +105,7 @@ class AffectDetector:
         model: AffectModel,
         config: AffectConfig | None = None,
         upset: UpsetModel | None = None,
+        screen: AffectScreen | None = None,
     ) -> None:
         # The weights, not the arithmetic: one file run in int8 or float32 gives the same states
         # up to rounding (benchmarks: affect_targets.py --precision).
@@ -115,26 +124,45 @@ class AffectDetector:
         self.model = model
         self.config = config or AffectConfig()
         self._index = {name: i for i, name in enumerate(model.targets)}
+        self._own: AffectReader = "tail" if model.state_output is not None else "linear"
+        self.screen = screen
+        self._screen_order = self._screen_columns(screen) if screen is not None else []
         self._vectors: OrderedDict[str, NDArray[np.float32]] = OrderedDict()
         self._lock = threading.Lock()
+
+    def _screen_columns(self, screen: AffectScreen) -> list[int]:
+        """Where each of the model's targets is among the screen's (it stands in for them all)."""
+        if screen.encoder_name != self.encoder.weights_name:
+            raise ConfigurationError(
+                f"the affect screen was trained on encoder '{screen.encoder_name}', not "
+                f"'{self.encoder.weights_name}'; train one with scripts/train_affect_screen.py"
+            )
+        missing = set(self.model.targets) - set(screen.model.targets)
+        if missing:
+            raise ConfigurationError(f"the affect screen reads no {', '.join(sorted(missing))}")
+        return [screen.model.targets.index(t) for t in self.model.targets]
 
     def read_texts(self, texts: Sequence[str]) -> list[Affect]:
         """Each text on its own, with no conversation around it."""
         if not texts:
             return []
         embeddings, states = self._encoded(list(texts))
-        whole = self._probabilities(list(texts), embeddings, states)
+        whole, readers = self._reading(list(texts), embeddings, states)
         clause = self._with_clauses(list(texts), whole)
         cues = [turn_cues(t) for t in texts]
         upset = self._upset(embeddings, cues)
         return [
-            self._combine(t, w, c, found, 0, u)
-            for t, w, c, found, u in zip(texts, whole, clause, cues, upset, strict=True)
+            self._combine(t, w, c, found, 0, u, r)
+            for t, w, c, found, u, r in zip(texts, whole, clause, cues, upset, readers, strict=True)
         ]
 
     def model_probabilities(self, texts: Sequence[str]) -> NDArray[np.float64]:
-        """The model's calibrated probabilities of every target, whole texts, no cues."""
-        return self._probabilities(list(texts)) if texts else np.zeros((0, len(self._index)))
+        """The model's calibrated probabilities of every target, whole texts, no cues, never
+        screened: the affect model's own reading."""
+        if not texts:
+            return np.zeros((0, len(self._index)))
+        embeddings, states = self._encoded(list(texts))
+        return self.model.probabilities(embeddings, states)
 
     def _probabilities(
         self,
@@ -142,10 +170,32 @@ class AffectDetector:
         embeddings: NDArray[np.float32] | None = None,
         states: list[NDArray[np.float32]] | None = None,
     ) -> NDArray[np.float64]:
-        """The model's probabilities for ``texts``, encoding what was not given."""
+        """The probabilities for ``texts`` as a turn reads them (screened), encoding what was
+        not given."""
+        return self._reading(texts, embeddings, states)[0]
+
+    def _reading(
+        self,
+        texts: list[str],
+        embeddings: NDArray[np.float32] | None = None,
+        states: list[NDArray[np.float32]] | None = None,
+    ) -> tuple[NDArray[np.float64], list[AffectReader]]:
+        """The calibrated probabilities for ``texts`` and which model gave each row: the
+        screen's where it reads no distress target that could be high, else the model's."""
         if embeddings is None or (self.model.state_output is not None and states is None):
             embeddings, states = self._encoded(texts)
-        return self.model.probabilities(embeddings, states)
+        if self.screen is None:
+            return self.model.probabilities(embeddings, states), [self._own] * len(texts)
+        screened, needs = self.screen.read(embeddings)
+        probs = screened[:, self._screen_order]
+        readers: list[AffectReader] = ["screen"] * len(texts)
+        rows = np.flatnonzero(needs)
+        if len(rows):
+            given = None if states is None else [states[i] for i in rows]
+            probs[rows] = self.model.probabilities(embeddings[rows], given)
+            for i in rows:
+                readers[i] = self._own
+        return probs, readers
 
     def _encoded(
         self, texts: list[str]
@@ -196,7 +246,7 @@ class AffectDetector:
         ``intent`` and ``values`` are what the turn was read as (top intent, entity values)."""
         context = context or TurnContext()
         self._remember(text, embedding)
-        whole = self._probabilities(
+        whole, (reader,) = self._reading(
             [text], embedding[None, :], None if states is None else [states]
         )
         row = self._with_clauses([text], whole)[0]
@@ -208,7 +258,7 @@ class AffectDetector:
         negative = float(row[self._index["negative"]])
         if self._rising(context.recent_negative, negative):
             cues.append("rising_negativity")
-        return self._combine(text, whole[0], row, cues, repeats, upset)
+        return self._combine(text, whole[0], row, cues, repeats, upset, reader)
 
     def _combine(
         self,
@@ -218,10 +268,11 @@ class AffectDetector:
         cues: list[str],
         repeats: int,
         upset: float | None = None,
+        reader: AffectReader = "tail",
     ) -> Affect:
-        """``model`` is the whole text's calibrated reading; the scores start from the clause
-        reading and rise to the cues' floors; the trouble ``text`` tells of and the upset
-        detector's probability are kept beside."""
+        """``model`` is the whole text's calibrated reading (by ``reader``); the scores start
+        from the clause reading and rise to the cues' floors; the trouble ``text`` tells of and
+        the upset detector's probability are kept beside."""
         probabilities, chosen = whole.tolist(), clause.tolist()  # Python floats, as float() gives
         model = {t: round(probabilities[i], 4) for t, i in self._index.items()}
         scores = {t: chosen[self._index[t]] for t in CLAUSE_TARGETS}
@@ -238,6 +289,7 @@ class AffectDetector:
                 "model": model,
                 "trouble": trouble_in(text),
                 "upset": upset,
+                "reader": reader,
             }
         )
 
@@ -311,4 +363,5 @@ def load_affect(encoder: Encoder, config: AffectConfig | None = None) -> AffectD
     unless ``config`` names others."""
     config = config or AffectConfig()
     model = load_affect_model(config.model_dir)
-    return AffectDetector(encoder, model, config, load_upset_model(config.upset_dir))
+    screen = AffectScreen.load(config.model_dir) if config.screen else None
+    return AffectDetector(encoder, model, config, load_upset_model(config.upset_dir), screen)

@@ -8,6 +8,9 @@ shared sentence encoder computed for it. Two kinds, chosen by the model folder's
 * ``linear``: one logistic head per target on the pooled embedding, trained by
   ``scripts/train_affect.py`` in seconds with scikit-learn; for an encoder without a tail.
 
+Beside the tail, a linear head of the same kind serves as its screen (``AffectScreen``): the
+tail runs only on turns where the screen says a distress target could be high.
+
 Both Platt-scale each target on a held-out fifth of GoEmotions train and keep each target's
 best-F1 threshold.
 """
@@ -30,8 +33,12 @@ from warmline.errors import ConfigurationError
 ASSETS_DIR = Path(str(resources.files("warmline.nlu").joinpath("assets", "affect")))
 HEAD_FILE = "head.npz"
 META_FILE = "affect.json"
-META_FILE = "affect.json"
-HEAD_FILE = "head.npz"
+SCREEN_HEAD_FILE = "screen.npz"
+SCREEN_META_FILE = "screen.json"
+
+SCREEN_TARGETS = ("negative", "frustration", "urgency", "confusion")
+"""The targets the product acts on (empathy, escalation, the packet's mood): the screen passes
+a turn to the tail when any of them could be high."""
 
 # GoEmotions emotions behind each target (the paper's sentiment grouping for the first four).
 GROUPS: dict[str, tuple[str, ...]] = {
@@ -125,9 +132,11 @@ class LinearAffectModel(AffectModel):
         return _sigmoid(self.scale * logits + self.shift)
 
     @classmethod
-    def load(cls, folder: Path | None = None) -> LinearAffectModel:
+    def load(
+        cls, folder: Path | None = None, head_file: str = HEAD_FILE, meta_file: str = META_FILE
+    ) -> LinearAffectModel:
         folder = folder or ASSETS_DIR
-        head, meta_path = folder / HEAD_FILE, folder / META_FILE
+        head, meta_path = folder / head_file, folder / meta_file
         for required in (head, meta_path):
             if not required.is_file():
                 raise ConfigurationError(f"affect model file not found: {required}")
@@ -145,10 +154,10 @@ class LinearAffectModel(AffectModel):
             meta,
         )
 
-    def save(self, folder: Path) -> None:
+    def save(self, folder: Path, head_file: str = HEAD_FILE, meta_file: str = META_FILE) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         np.savez_compressed(
-            folder / HEAD_FILE,
+            folder / head_file,
             weight=self.weight.astype(np.float32),
             bias=self.bias,
             scale=self.scale,
@@ -163,7 +172,7 @@ class LinearAffectModel(AffectModel):
             "kind": "linear",
             "formula": "p = 1 / (1 + exp(-(scale * (embedding @ weight + bias) + shift)))",
         }
-        (folder / META_FILE).write_text(json.dumps(meta, indent=2) + "\n", "utf-8")
+        (folder / meta_file).write_text(json.dumps(meta, indent=2) + "\n", "utf-8")
 
 
 class TailAffectModel(AffectModel):
@@ -204,6 +213,48 @@ class TailAffectModel(AffectModel):
             rows.append(self._session.run(["logits"], feeds)[0][0])
         logits = np.asarray(rows, dtype=np.float64).reshape(len(states), len(self.targets))
         return _sigmoid(self.scale * logits + self.shift)
+
+
+class AffectScreen:
+    """A cheap first reading that says whether the tail is needed: a linear head per target on
+    the pooled embedding (kind ``linear``, ``screen.npz`` and ``screen.json`` beside the tail),
+    Platt-scaled like the tail, and per distress target a gate. A turn whose every distress
+    target is under its gate is one the tail would, all but rarely, read under its own
+    thresholds too: the screen's probabilities stand for it and the tail is not run. The gates
+    are chosen for the tail's recall on the held-out fifth of GoEmotions train
+    (``scripts/train_affect_screen.py``)."""
+
+    def __init__(self, model: LinearAffectModel, gates: dict[str, float]) -> None:
+        self.model = model
+        self.gates = dict(gates)
+        self.encoder_name = model.encoder_name
+        self._columns = [model.targets.index(t) for t in self.gates]
+        self._bars = np.array(list(self.gates.values()))
+
+    def read(
+        self, embeddings: NDArray[np.float32]
+    ) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+        """The screen's calibrated probabilities of its targets, and which texts need the tail
+        (any distress target at or above its gate)."""
+        probs = self.model.probabilities(embeddings)
+        needs = np.asarray((probs[:, self._columns] >= self._bars).any(axis=1), dtype=np.bool_)
+        return probs, needs
+
+    @classmethod
+    def load(cls, folder: Path | None = None) -> AffectScreen | None:
+        """The screen beside the affect model in ``folder`` (default: the shipped one); None
+        when the folder has none (a linear model needs none)."""
+        folder = folder or ASSETS_DIR
+        if not (folder / SCREEN_META_FILE).is_file():
+            return None
+        model = LinearAffectModel.load(folder, SCREEN_HEAD_FILE, SCREEN_META_FILE)
+        gates = model.meta.get("screen", {}).get("gates", {})
+        if set(gates) != set(SCREEN_TARGETS) or not set(SCREEN_TARGETS) <= set(model.targets):
+            raise ConfigurationError(
+                f"the affect screen {folder / SCREEN_META_FILE} needs a gate and a head for "
+                f"each of {', '.join(SCREEN_TARGETS)}"
+            )
+        return cls(model, {t: float(gates[t]) for t in SCREEN_TARGETS})
 
 
 def load_affect_model(folder: Path | None = None) -> AffectModel:
