@@ -55,8 +55,7 @@ class ConversationService:
         verification_attempts: int = 3,
     ) -> None:
         self.repo, self.packs, self.clock = repo, packs, clock
-        self.max_message_chars = max_message_chars
-        self.locks = ConversationLocks()
+        self.max_message_chars, self.locks = max_message_chars, ConversationLocks()
         self.states = StateCache(repo)
         self.accounts = AccountCache(runner, account_ttl_s)
         self.packets = Packets(repo, self.pack, self.accounts)
@@ -120,9 +119,10 @@ class ConversationService:
                 return earlier  # the log is read only for a key the state has recorded
             turn = self._begin(conversation_id, state)
             turn.add(ev.MessageReceived(at=turn.at, text=text, idempotency_key=key))
-            await self.perceiver.perceive(turn, text)
-            decision, opening = decide_turn(turn, self.replier)
-            await self._carry_out(turn, decision, opening)
+            async with self.perceiver.guide.holds.through(turn):  # holds left: released
+                await self.perceiver.perceive(turn, text)
+                decision, opening = decide_turn(turn, self.replier)
+                await self._carry_out(turn, decision, opening)
             return await self.recorder.record(turn, decision)
 
     async def _earlier(self, conversation_id: str, key: str) -> TurnResult | None:

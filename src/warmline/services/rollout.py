@@ -5,10 +5,11 @@ person decides from the console (docs/rollout.md).
 A write held after the customer's yes (``services/turn/act.py``, as ``policy/rollout.py``
 decides) waits here. Executing it sends the very write the bot would have sent, with the same
 idempotency key, then tells the customer the outcome in the pack's success words; rejecting it
-tells them nothing was changed and offers a person. Both are events of the conversation (live
-on the customer's page) and entries of the audit log. Every change of mode is audited with
-who, from, to and why; leaving shadow is refused until the agreement measured on the shadow
-cases meets the action's bar (``promotion``)."""
+tells them nothing was changed and offers a person, and lets go the stock the write held
+since before its confirmation (it will never run to convert it). Both are events of the
+conversation (live on the customer's page) and entries of the audit log. Every change of mode
+is audited with who, from, to and why; leaving shadow is refused until the agreement measured
+on the shadow cases meets the action's bar (``promotion``)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from warmline.domain.conversation import ConversationState
+from warmline.domain.decision import Reason
 from warmline.domain.events import (
     ActionApproved,
     ActionExecuted,
@@ -28,6 +30,7 @@ from warmline.errors import ConflictError, ConnectorError, InputError, NotFound
 from warmline.policy.rollout import Agreement, Promotion, promotion
 from warmline.services.audit import AuditLog
 from warmline.services.input_text import encodable
+from warmline.services.metrics import count_hold
 from warmline.services.packs import PackRegistry, PackRuntime
 from warmline.storage.rollout import Approval, RolloutRepository
 from warmline.types import Clock
@@ -203,10 +206,12 @@ class Rollouts:
 
     async def reject(self, approval_id: int, who: str, note: str = "") -> None:
         """A person rejects the held write: nothing is written; the customer is told so (with
-        the note, when there is one) and offered a person."""
+        the note, when there is one) and offered a person; the stock it held is released (the
+        audit entry says which hold, and whether the back office took the release)."""
         approval, note = await self._waiting(approval_id), _note(note)
         if not await self.repo.decide(approval_id, "rejected", who, self.clock.now(), note):
             raise ConflictError("someone else decided this write meanwhile")
+        released = await self._release_hold(approval)
 
         def make(state: ConversationState, pack: PackRuntime) -> list[Event]:
             now, key = self.clock.now(), approval.idempotency_key
@@ -224,9 +229,22 @@ class Rollouts:
             ]
 
         await self._service().transact(approval.conversation_id, make)
-        await self._audit(who, "approval.reject", approval, note)
+        await self._audit(who, "approval.reject", approval, note, **_hold_detail(released))
 
-    async def _audit(self, who: str, what: str, approval: Approval, note: str) -> None:
+    async def _release_hold(self, approval: Approval) -> Reason | None:
+        """The stock the rejected write held (its values carry the hold's id) let go, since
+        it will never run (``services/turn/stock_holds.py``); None when it held none."""
+        runtime, _ = self._action(approval.pack, approval.action)
+        holds = self._service().perceiver.guide.holds
+        told = "held for the write a person rejected"
+        reason = await holds.release_write(runtime.pack, approval.action, approval.params, told)
+        if reason is not None:
+            count_hold("released")  # as a decision's release is counted, taken or not
+        return reason
+
+    async def _audit(
+        self, who: str, what: str, approval: Approval, note: str, **detail: object
+    ) -> None:
         await self.audit.record(
             who,
             what,
@@ -235,7 +253,16 @@ class Rollouts:
             mode=approval.mode,
             approval=approval.id,
             noted=bool(note),
+            **detail,
         )
+
+
+def _hold_detail(released: Reason | None) -> dict[str, object]:
+    """The audit entry's words on the stock a rejected write held: the hold and whether the
+    back office let it go (nothing when the write held none)."""
+    if released is None:
+        return {}
+    return {"hold_released": released.values["hold_id"], "hold_done": released.values["done"]}
 
 
 def _note(note: str) -> str:

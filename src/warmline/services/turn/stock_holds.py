@@ -7,28 +7,41 @@ old (``services/stock.py``); before a confirmation is asked for, one unit per va
 the back office (a refusal is told as the item just sold out, and the choice asked again);
 when the turn's decision neither runs nor asks again for the proposal a hold was made for (a
 no, another request, a correction, a person asked for, the end of the chat, the write refused
-after the yes), that hold is released once (``Holds.settle``; the back office's timeout is the
-net for a customer who never answers, and for a release the back office could not take). The
-policy decides on the values without the hold's id (``without_holds``); ``with_hold`` then
-puts it in the decision whose write it backs: the confirmation (found in the ``stock_held``
-reason) and the yes (found in the proposal), so the write converts it. Every step is a reason
-of the turn's decision.
+after the yes), that hold is released once (``Holds.settle``). What else nothing will take is
+released at the end of the turn (``Holds.through``, the rule in ``services/turn/hold_ends.py``):
+the hold placed for a confirmation the turn did not end up asking for, the hold of a write after
+the yes that failed taking nothing (a record not found, its circuit open; not a timeout, which
+may have converted it), and the hold placed by a turn that failed. A write a person rejects
+from the approval queue lets its hold go too (``release_write``, ``services/rollout.py``). The
+back office's timeout is the net for a customer who never answers, for a write that may have
+taken its hold, and for a release the back office could not take. The policy decides on the
+values without the hold's id (``without_holds``); ``with_hold`` then puts it in the decision
+whose write it backs: the confirmation (found in the ``stock_held`` reason) and the yes (found
+in the proposal), so the write converts it. Every step is a reason of the turn's decision.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import replace
 
 from warmline.domain.conversation import ConversationState, Offer, PendingAction, Refusal
 from warmline.domain.decision import Decision, Reason
-from warmline.domain.pack import Action, DomainPack, StockHold
+from warmline.domain.pack import DomainPack, StockHold
 from warmline.errors import BackOfficeRejected, ConnectorError
 from warmline.policy.guided import as_list
 from warmline.services.actions import ActionRunner
+from warmline.services.metrics import count_hold
 from warmline.services.stock import StockView
 from warmline.services.turn.context import Turn
+from warmline.services.turn.hold_ends import hold_of, left_unclaimed, placed, released, with_reason
+
+log = logging.getLogger("warmline.stock")
 
 
 class Holds:
@@ -137,20 +150,57 @@ class Holds:
             for r in turn.seen.observations
         ):
             return decision
-        spec = turn.pack.actions[pending.action].hold
+        told = f"hold {hold_id} of the proposal not taken up released ({decision.kind})"
+        reason = await self.release(turn.pack, pending.action, hold_id, told)
+        note(turn, reason)
+        kept = [r for r in decision.reasons if r.code != reason.code]
+        return decision.model_copy(update={"reasons": [*kept, reason]})
+
+    async def release(self, pack: DomainPack, action: str, hold_id: str, told: str) -> Reason:
+        """Let hold ``hold_id`` of a write of ``action`` go in the back office; the reason
+        ``stock_hold_released`` says so in ``told``, or (``done: false``) that the back office
+        could not take it and it lapses at its timeout. Never raises a connector's error."""
+        spec = pack.actions[action].hold
         assert spec is not None
         values: dict[str, float | str | bool | None] = {"hold_id": hold_id, "done": True}
         try:
             await self.runner.client.request("DELETE", f"{spec.holds}/{hold_id}")
         except ConnectorError as exc:  # the back office lets it lapse at its timeout
-            detail = f"hold {hold_id} not released ({exc.title}); it lapses in the back office"
+            told = f"hold {hold_id} not released ({exc.title}); it lapses in the back office"
             values["done"] = False
-        else:
-            detail = f"hold {hold_id} of the proposal not taken up released ({decision.kind})"
-        reason = Reason(code="stock_hold_released", detail=detail, values=values)
-        note(turn, reason)
-        kept = [r for r in decision.reasons if r.code != reason.code]
-        return decision.model_copy(update={"reasons": [*kept, reason]})
+        return Reason(code="stock_hold_released", detail=told, values=values)
+
+    @asynccontextmanager
+    async def through(self, turn: Turn) -> AsyncIterator[None]:
+        """Run a customer turn's stages inside: once they are over, the holds the turn leaves
+        that nothing will take (``services/turn/hold_ends.py``) are released, each a reason of
+        the turn's decision. When a stage raises, the turn records nothing: the hold placed
+        in it, which no recorded proposal can carry, is released (logged and counted, there
+        being no decision to tell it) and the error goes on. The append itself is left out: one
+        that fails may have been stored, proposal and hold with it."""
+        try:
+            yield
+        except Exception:
+            new = placed(turn)
+            if new is not None and new.hold_id not in released(turn):
+                told = f"hold {new.hold_id}, placed by a turn that failed, released"
+                reason = await self.release(turn.pack, new.action, new.hold_id, told)
+                count_hold("released")  # as a decision's release is counted, taken or not
+                log.warning("%s: %s", turn.conversation_id, reason.detail)
+            raise
+        for left in left_unclaimed(turn):
+            told = f"hold {left.hold_id}, {left.why}, released"
+            with_reason(turn, await self.release(turn.pack, left.action, left.hold_id, told))
+
+    async def release_write(
+        self, pack: DomainPack, action: str, params: dict[str, str], told: str
+    ) -> Reason | None:
+        """Release the hold a write's values carry (None: they carry none): for a write that
+        will not run, as one a person rejected (``services/rollout.py``)."""
+        hold_id = hold_of(pack, action, params)
+        if hold_id is None:
+            return None
+        return await self.release(pack, action, hold_id, f"hold {hold_id}, {told}, released")
 
     def sold_out(
         self,
@@ -252,12 +302,7 @@ def _stripped(pack: DomainPack, action_name: str, params: dict[str, str]) -> dic
 
 
 def _pending_hold(pack: DomainPack, pending: PendingAction | None) -> str | None:
-    if pending is None:
-        return None
-    action: Action | None = pack.actions.get(pending.action)
-    if action is None or action.hold is None:
-        return None
-    return pending.params.get(action.hold.param) or None
+    return hold_of(pack, pending.action, pending.params) if pending is not None else None
 
 
 def _basis(params: dict[str, str], spec: StockHold) -> str:
@@ -266,6 +311,10 @@ def _basis(params: dict[str, str], spec: StockHold) -> str:
 
 
 def _hold_key(turn: Turn, action: str, items: list[str]) -> str:
-    """The hold's idempotency key: a turn run again (same version) holds nothing twice."""
+    """The hold's idempotency key: the connector's retries of one call hold once. Each call
+    has its own: a turn run again after failing holds anew, since the hold the failed turn
+    placed was released (``Holds.through``) and the back office would answer a key it has
+    seen with that released hold."""
     digest = hashlib.sha256(json.dumps(sorted(items)).encode()).hexdigest()[:16]
-    return f"{turn.conversation_id}:{turn.state.version}:{action}:hold:{digest}"
+    once = uuid.uuid4().hex[:12]
+    return f"{turn.conversation_id}:{turn.state.version}:{action}:hold:{digest}:{once}"

@@ -1,0 +1,195 @@
+"""Holds nothing will take are let go, in conversations over the reference back office: the
+hold a write after the yes sent when the write failed taking nothing (its order not found, its
+circuit open), but not when it timed out (it may have converted the hold); the hold placed for a
+confirmation the turn did not end up asking for; the hold placed by a turn that failed (and the
+same message sent again holds anew); the hold of a write a supervisor rejects. Each release is
+``stock_hold_released`` among the reasons of the turn's decision (the rejection's: its audit
+entry) and happens once (``services/turn/hold_ends.py``)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import test_settings
+from warmline.domain.decision import Reason
+from warmline.domain.events import (
+    ActionAwaitingApproval,
+    ActionFailed,
+    ActionProposed,
+    Decided,
+    Event,
+)
+from warmline.errors import BackOfficeUnavailable
+from warmline.nlu.embeddings import Encoder
+from warmline.services.runtime import Runtime
+
+CUSTOMER, ORDER, NEW = "emma_smith_8564", "#W5605613", "6384525445"  # the CF-card camera
+WRITE = "write:retail.exchange_items"  # the exchange's breaker
+OPENING = f"I want to exchange the digital camera I got in order {ORDER}"
+OPTION = "Digital Camera: resolution 30MP, zoom 5x, storage CF card - $2929.62"
+
+
+@pytest.fixture
+async def retail(
+    encoder: Encoder, model_cache: Path, backoffice_app: Any
+) -> AsyncIterator[Runtime]:
+    # one failed call (its retries included) opens a breaker
+    settings = test_settings(
+        model_cache,
+        packs=["retail"],
+        default_pack="retail",
+        backoffice_circuit_threshold=1,
+    )
+    runtime = await Runtime.build(
+        settings, transport=httpx.ASGITransport(app=backoffice_app), encoder=encoder
+    )
+    yield runtime
+    await runtime.aclose()
+
+
+def held(backoffice: Any) -> int:
+    """Units of the camera held now, read in the back office itself (a call could meet a
+    circuit these tests open)."""
+    return int(backoffice.state.store.stock.figure(NEW)["held"])
+
+
+def live(backoffice: Any, hold_id: str) -> bool:
+    return backoffice.state.store.stock.hold(hold_id) is not None
+
+
+def reasons(events: list[Event], code: str) -> list[Reason]:
+    return [
+        r for e in events if isinstance(e, Decided) for r in e.decision.reasons if r.code == code
+    ]
+
+
+async def proposed(runtime: Runtime, backoffice: Any) -> tuple[str, str]:
+    """A conversation whose exchange waits for a yes with its unit held: its id and the hold's."""
+    service = runtime.conversations
+    cid = (await service.start("retail", CUSTOMER)).conversation_id
+    await service.post_message(cid, OPENING)
+    await service.post_message(cid, OPTION)
+    asked = await service.post_message(cid, "PayPal")
+    assert asked.decision is not None and asked.decision.kind == "confirm"
+    [hold] = reasons(asked.events, "stock_held")
+    assert held(backoffice) == 1
+    return cid, str(hold.values["hold_id"])
+
+
+async def trip(runtime: Runtime, switches: Any) -> None:
+    """Open the exchange's circuit: one of its calls failing while the back office is down."""
+    switches.outage = True
+    with pytest.raises(BackOfficeUnavailable):
+        await runtime.backoffice.request(
+            "POST",
+            f"/retail/orders/{ORDER}/exchange",
+            json={},
+            idempotency_key="trip",
+            operation=WRITE,
+        )
+    switches.outage = False
+    assert await runtime.backoffice.circuit_open(WRITE)
+
+
+async def test_a_write_whose_order_is_gone_lets_its_hold_go(
+    retail: Runtime, backoffice_app: Any
+) -> None:
+    cid, hold_id = await proposed(retail, backoffice_app)
+    del backoffice_app.state.store.orders[ORDER]  # the order is gone when the yes comes
+    done = await retail.conversations.post_message(cid, "yes")
+    [failed] = [e for e in done.events if isinstance(e, ActionFailed)]
+    assert failed.error == "backoffice_not_found" and failed.params["hold_id"] == hold_id
+    [released] = reasons(done.events, "stock_hold_released")
+    assert released.values == {"hold_id": hold_id, "done": True}
+    assert "failed (backoffice_not_found)" in released.detail
+    assert held(backoffice_app) == 0 and not live(backoffice_app, hold_id)
+
+
+async def test_a_write_behind_an_open_circuit_lets_its_hold_go(
+    retail: Runtime, backoffice_app: Any
+) -> None:
+    cid, hold_id = await proposed(retail, backoffice_app)
+    await trip(retail, backoffice_app.state.switches.switches)
+    done = await retail.conversations.post_message(cid, "yes")
+    assert done.decision is not None and done.decision.kind == "act"
+    assert [e.error for e in done.events if isinstance(e, ActionFailed)] == ["circuit_open"]
+    [released] = reasons(done.events, "stock_hold_released")
+    assert released.values == {"hold_id": hold_id, "done": True}
+    assert held(backoffice_app) == 0
+
+
+async def test_a_write_that_timed_out_keeps_its_hold(retail: Runtime, backoffice_app: Any) -> None:
+    cid, hold_id = await proposed(retail, backoffice_app)
+    switches = backoffice_app.state.switches.switches
+    switches.outage = True  # answered 503, as a timeout would be: the write may have gone in
+    done = await retail.conversations.post_message(cid, "yes")
+    switches.outage = False
+    assert [e.error for e in done.events if isinstance(e, ActionFailed)] == [
+        "backoffice_unavailable"
+    ]
+    assert reasons(done.events, "stock_hold_released") == []
+    assert held(backoffice_app) == 1 and live(backoffice_app, hold_id)
+
+
+async def test_a_hold_for_a_confirmation_never_asked_is_let_go(
+    retail: Runtime, backoffice_app: Any
+) -> None:
+    service = retail.conversations
+    cid = (await service.start("retail", CUSTOMER)).conversation_id
+    await service.post_message(cid, OPENING)
+    await service.post_message(cid, OPTION)
+    # the exchange's circuit opens before the payment is chosen: its dry run is not sent, the
+    # unit is held, then the confirmation's record cannot be read and a person takes over
+    await trip(retail, backoffice_app.state.switches.switches)
+    turn = await service.post_message(cid, "PayPal")
+    assert turn.decision is not None and turn.decision.kind == "confirm"
+    assert not [e for e in turn.events if isinstance(e, ActionProposed)]
+    [hold] = reasons(turn.events, "stock_held")
+    [released] = reasons(turn.events, "stock_hold_released")
+    assert released.values == {"hold_id": hold.values["hold_id"], "done": True}
+    assert "did not ask for" in released.detail
+    assert held(backoffice_app) == 0
+
+
+async def test_a_turn_that_fails_after_the_hold_lets_it_go_and_the_message_again_holds_anew(
+    retail: Runtime, backoffice_app: Any
+) -> None:
+    service = retail.conversations
+    cid = (await service.start("retail", CUSTOMER)).conversation_id
+    await service.post_message(cid, OPENING)
+    await service.post_message(cid, OPTION)
+    broken = pytest.MonkeyPatch()
+    with broken.context() as patched:
+
+        async def fail(*_: object, **__: object) -> None:
+            raise RuntimeError("the reply could not be made")
+
+        patched.setattr(service.replier, "reply", fail)
+        with pytest.raises(RuntimeError):
+            await service.post_message(cid, "PayPal")
+    assert held(backoffice_app) == 0  # the failed turn recorded nothing, and holds nothing
+    asked = await service.post_message(cid, "PayPal")
+    [hold] = reasons(asked.events, "stock_held")
+    assert held(backoffice_app) == 1 and live(backoffice_app, str(hold.values["hold_id"]))
+
+
+async def test_a_write_a_supervisor_rejects_lets_its_hold_go(
+    retail: Runtime, backoffice_app: Any
+) -> None:
+    rollouts = retail.rollouts
+    await rollouts.change_mode("retail", "exchange_items", "supervised", "sue", "check them")
+    cid, hold_id = await proposed(retail, backoffice_app)
+    done = await retail.conversations.post_message(cid, "yes")
+    [waiting] = [e for e in done.events if isinstance(e, ActionAwaitingApproval)]
+    assert waiting.params["hold_id"] == hold_id
+    assert held(backoffice_app) == 1  # kept for the person who decides
+    [approval] = await rollouts.waiting()
+    await rollouts.reject(approval.id, "ana", "not this one")
+    assert held(backoffice_app) == 0 and not live(backoffice_app, hold_id)
+    [entry] = [e for e in await retail.audit.entries(limit=5) if e.action == "approval.reject"]
+    assert entry.detail["hold_released"] == hold_id and entry.detail["hold_done"] is True
