@@ -13,15 +13,25 @@ one-vs-rest label as in the GoEmotions paper (Demszky et al. 2020, Table 5: BERT
 ECE (15 equal-width bins: the gap between the mean probability and the share of positives) of
 the calibrated probabilities of the four product scores.
 
-Latency (``latency``): one thread, the airline demo pack. Consecutive dev comments are fed as a
+With ``--no-screen`` every comment is read by the affect tail (``AffectConfig(screen=False)``);
+by default the screen reads each first (``nlu/affect.py``) and the ``model`` column is what a
+turn records (the screen's figures where it skipped the tail); the share skipped is printed.
+
+Latency (``latency``): one thread, the airline demo pack. Consecutive texts are fed as a
 conversation (each turn has the three before it as context, as in production, where earlier
-turns' embeddings are remembered). Reports the time ``NluEngine.understand`` takes with and
-without the affect detector, p50 and p99 over the turns, and RSS.
+turns' embeddings are remembered): GoEmotions dev comments, or with ``--texts support`` the
+support turns of ``scripts/train_affect_screen.py`` (CLINC150 validation, BANKING77 test, the
+load test's conversation). Each turn is read by three engines in turn (no affect, the tail
+alone, the screen first): p50 and p99 of ``NluEngine.understand`` over the turns, then the CPU
+time (``time.thread_time``) of the affect step alone, the detector's ``read`` on the turn's
+embedding and token states, tail alone and screened alternately, and RSS.
 
 Usage (repository root, project venv; about 2 minutes on 2 cores)::
 
     python benchmarks/affect_targets.py accuracy --datasets ../shared/datasets [--clause-reading]
+    python benchmarks/affect_targets.py accuracy --datasets ../shared/datasets --no-screen
     python benchmarks/affect_targets.py latency --datasets ../shared/datasets [--clause-reading]
+    python benchmarks/affect_targets.py latency --texts support --turns 2000
 """
 
 from __future__ import annotations
@@ -40,10 +50,11 @@ sys.path.insert(0, str(REPO / "src"))
 sys.path.insert(0, str(REPO / "scripts"))
 
 from train_affect import read_goemotions, targets_matrix  # noqa: E402
+from train_affect_screen import support_texts  # noqa: E402
 
 from warmline.domain.understanding import TurnContext  # noqa: E402
-from warmline.nlu.affect import AffectConfig, load_affect  # noqa: E402
-from warmline.nlu.embeddings import EncoderConfig, load_encoder  # noqa: E402
+from warmline.nlu.affect import AffectConfig, AffectDetector, load_affect  # noqa: E402
+from warmline.nlu.embeddings import Encoder, EncoderConfig, load_encoder  # noqa: E402
 from warmline.nlu.metrics import expected_calibration_error  # noqa: E402
 
 SENTIMENT = ("positive", "negative", "ambiguous", "neutral")
@@ -55,17 +66,20 @@ PRECISION = ["int8"]
 """The encoder arithmetic measured (``--precision``)."""
 
 
-def accuracy(datasets: Path, clause_reading: bool) -> None:
+def accuracy(datasets: Path, clause_reading: bool, screen: bool) -> None:
     encoder = load_encoder(EncoderConfig(threads=2, precision=PRECISION[0]))
-    detector = load_affect(encoder, AffectConfig(clause_reading=clause_reading))
+    config = AffectConfig(clause_reading=clause_reading, screen=screen)
+    detector = load_affect(encoder, config)
     model = detector.model
     texts, labels = read_goemotions(datasets, "dev")
     targets = list(model.targets)
     truth = targets_matrix(labels, targets)
     started = time.perf_counter()
-    whole = detector.model_probabilities(texts)
     read = detector.read_texts(texts)
+    whole = np.array([[a.model[t] for t in targets] for a in read])
     print(f"read {len(texts)} dev comments in {time.perf_counter() - started:.0f} s")
+    skipped = sum(a.reader == "screen" for a in read)
+    print(f"screen {'on' if screen else 'off'}: the tail skipped on {skipped / len(read):.1%}")
     shipped = whole.copy()
     for i, affect in enumerate(read):
         for name in PRODUCT:
@@ -92,38 +106,86 @@ def accuracy(datasets: Path, clause_reading: bool) -> None:
         )
 
 
-def latency(datasets: Path, turns: int, clause_reading: bool) -> None:
+def latency_texts(datasets: Path, which: str, turns: int) -> list[str]:
+    if which == "support":
+        names = ("locust", "clinc150", "banking77")
+        texts = [t for name in names for t in support_texts(datasets, name)]
+        # interleaved, so that any prefix mixes the three
+        texts = [texts[i] for i in np.random.default_rng(0).permutation(len(texts))]
+    else:
+        texts = read_goemotions(datasets, "dev")[0]
+    return texts[:turns]
+
+
+def latency(datasets: Path, turns: int, clause_reading: bool, which: str) -> None:
     from warmline.domain.pack_loader import load_pack
     from warmline.nlu.engine import NluEngine
     from warmline.services.packs import resolve_pack_path
 
     encoder = load_encoder(EncoderConfig(threads=1, precision=PRECISION[0]))
-    detector = load_affect(encoder, AffectConfig(clause_reading=clause_reading))
+    detectors = {
+        "tail alone": load_affect(
+            encoder, AffectConfig(clause_reading=clause_reading, screen=False)
+        ),
+        "screened": load_affect(encoder, AffectConfig(clause_reading=clause_reading)),
+    }
     pack = load_pack(resolve_pack_path("airline"))
-    with_affect = NluEngine.train(pack, encoder, cache_dir=REPO / "var" / "models", affect=detector)
-    without = NluEngine(pack, encoder, with_affect.classifier)
-    texts, _ = read_goemotions(datasets, "dev")
-    texts = texts[:turns]
+    trained = NluEngine.train(pack, encoder, cache_dir=REPO / "var" / "models")
+    engines = {"without affect": NluEngine(pack, encoder, trained.classifier)}
+    for name, detector in detectors.items():
+        engines[name] = NluEngine(pack, encoder, trained.classifier, affect=detector)
+    texts = latency_texts(datasets, which, turns)
     for text in texts[:20]:  # warm up
-        with_affect.understand(text)
-    timings: dict[str, list[float]] = {"without affect": [], "with affect": []}
+        for engine in engines.values():
+            engine.understand(text)
+    timings: dict[str, list[float]] = {name: [] for name in engines}
     for i, text in enumerate(texts):
         context = TurnContext(recent=texts[max(0, i - 3) : i])
-        for name, engine in (("without affect", without), ("with affect", with_affect)):
+        for name, engine in engines.items():
             started = time.perf_counter()
             engine.understand(text, context)
             timings[name].append((time.perf_counter() - started) * 1000)
+    print(f"NluEngine.understand, {len(texts)} turns ({which})")
     for name, values in timings.items():
         print(
-            f"{name:<16} p50 {np.percentile(values, 50):.2f} ms   "
-            f"p99 {np.percentile(values, 99):.2f} ms   ({len(values)} turns)"
+            f"  {name:<16} p50 {np.percentile(values, 50):.2f} ms   "
+            f"p99 {np.percentile(values, 99):.2f} ms   mean {np.mean(values):.2f} ms"
         )
-    added = np.array(timings["with affect"]) - np.array(timings["without affect"])
-    print(
-        f"added by affect  p50 {np.percentile(added, 50):.2f} ms   p99 {np.percentile(added, 99):.2f} ms"
-    )
+    for name in detectors:
+        added = np.array(timings[name]) - np.array(timings["without affect"])
+        print(
+            f"  added by affect ({name}) p50 {np.percentile(added, 50):.2f} ms   "
+            f"p99 {np.percentile(added, 99):.2f} ms"
+        )
+    affect_cpu(encoder, detectors, texts)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS {rss:.0f} MB")
+
+
+def affect_cpu(encoder: Encoder, detectors: dict[str, AffectDetector], texts: list[str]) -> None:
+    """CPU of the affect step alone (the detector's ``read``, on the turn's embedding and token
+    states as the engine hands them over), the detectors alternately on each turn, 5 rounds."""
+    output = next(iter(detectors.values())).model.state_output
+    assert output is not None
+    encoded = [encoder.encode_with_states(t, output) for t in texts]
+    cpu: dict[str, list[float]] = {name: [] for name in detectors}
+    skipped = 0
+    for round_ in range(5):
+        for text, (vector, states) in zip(texts, encoded, strict=True):
+            for name in detectors if round_ % 2 == 0 else reversed(list(detectors)):
+                started = time.thread_time()
+                affect = detectors[name].read(text, vector, states=states)
+                cpu[name].append((time.thread_time() - started) * 1000)
+                skipped += round_ == 0 and affect.reader == "screen"
+    print(f"affect step CPU (time.thread_time), {len(texts)} turns x 5 rounds, interleaved")
+    for name, values in cpu.items():
+        per_round = np.array(values).reshape(5, len(texts)).mean(axis=1)
+        print(
+            f"  {name:<12} mean {np.mean(values):.3f} ms/turn (median of round means "
+            f"{np.median(per_round):.3f})   p50 {np.percentile(values, 50):.3f} ms   "
+            f"p99 {np.percentile(values, 99):.3f} ms"
+        )
+    print(f"  screened out: {skipped / len(texts):.1%} of turns")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -135,12 +197,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--clause-reading", action="store_true", help="the turn reading also reads clauses"
     )
+    parser.add_argument(
+        "--no-screen", action="store_true", help="accuracy: every comment read by the tail"
+    )
+    parser.add_argument("--texts", choices=("goemotions", "support"), default="goemotions")
     args = parser.parse_args(argv)
     PRECISION[0] = args.precision
     if args.what == "accuracy":
-        accuracy(args.datasets, args.clause_reading)
+        accuracy(args.datasets, args.clause_reading, not args.no_screen)
     else:
-        latency(args.datasets, args.turns, args.clause_reading)
+        latency(args.datasets, args.turns, args.clause_reading, args.texts)
 
 
 if __name__ == "__main__":
