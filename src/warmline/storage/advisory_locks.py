@@ -5,9 +5,16 @@ turn's one transaction on a connection of its own.
 The turn reads the events it has not seen and appends its own in that same transaction
 (``storage/turn_transaction.py`` binds the connection for the turn): the commit that records
 the turn releases the lock, and a turn that records nothing rolls back and releases it. Per
-turn that is five round trips (begin, lock, catch-up read, the version bump with the events and
-the analytics row in one statement, commit) where a lock on a connection of its own and a
-pooled connection per read and per append took about twenty.
+turn that is four round trips (the begin with the lock, the catch-up read, the version bump
+with the events and the analytics row in one statement, the commit) where a lock on a
+connection of its own and a pooled connection per read and per append took about twenty.
+
+The ``BEGIN`` and the lock go in one message (``_begin_with_lock``): two statements of the
+simple query protocol, where the driver's adapter would send a ``BEGIN`` of its own and wait for
+it before the lock's statement. asyncpg is then told that its transaction has begun, so that
+SQLAlchemy's commit and rollback end it as ever; that uses two of asyncpg's private attributes
+(a transaction's ``_state``, a connection's ``_top_xact``), checked when the locks open: an
+asyncpg without them fails at start, not in a turn.
 
 The locks have an engine (a pool) of their own on the same database, with ``lock_timeout`` set
 on each of its connections once when it opens. Should a worker die mid-turn, its connection
@@ -19,15 +26,16 @@ from __future__ import annotations
 import hashlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
-from sqlalchemy import text
+import asyncpg
+from asyncpg.transaction import Transaction, TransactionState
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
+from warmline.errors import ConfigurationError
 from warmline.storage.errors import map_storage_errors
 from warmline.storage.turn_transaction import binding
-
-_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
 
 
 def lock_key(conversation_id: str) -> int:
@@ -48,6 +56,7 @@ class AdvisoryLocks:
         # ``timeout_s``) instead of opening more than the server allows; with the main pool
         # (5 + 10) a worker holds at most 25 connections, four workers 100. No ping on checkout
         # (three round trips): a connection found dead when the turn begins is replaced once.
+        check_driver()
         self._engine = create_async_engine(
             url,
             pool_size=pool_size,
@@ -78,7 +87,7 @@ class AdvisoryLocks:
     async def _begin_locked(self, key: int) -> AsyncConnection:
         connection = await self._engine.connect()
         try:
-            await connection.execute(_LOCK, {"key": key})  # begins the turn's transaction
+            await _begin_with_lock(connection, key)
         except BaseException:
             await _discard(connection)
             raise
@@ -97,6 +106,38 @@ class AdvisoryLocks:
 
     async def aclose(self) -> None:
         await self._engine.dispose()
+
+
+async def _begin_with_lock(connection: AsyncConnection, key: int) -> None:
+    """Begin the turn's transaction and take the lock in one round trip. SQLAlchemy's
+    transaction begins first (no statement: the dialect's begin is implicit), then the two
+    statements go to asyncpg in one message, and the transaction they began is handed to
+    SQLAlchemy's adapter as the one it would have begun itself. An error is SQLAlchemy's
+    ``DBAPIError``, marked invalidated when the connection was lost (``_acquire`` then tries a
+    fresh one)."""
+    await connection.begin()
+    fairy = await connection.get_raw_connection()
+    driver: Any = fairy.driver_connection
+    transaction = driver.transaction()
+    try:
+        await driver.execute(f"BEGIN; SELECT pg_advisory_xact_lock({int(key)})")
+    except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
+        lost = driver.is_closed() or not isinstance(exc, asyncpg.PostgresError)
+        raise DBAPIError(None, None, exc, connection_invalidated=lost) from exc
+    transaction._state = TransactionState.STARTED
+    driver._top_xact = transaction
+    adapter: Any = fairy.dbapi_connection
+    adapter._transaction = transaction
+
+
+def check_driver() -> None:
+    """Fail at start when asyncpg lacks what ``_begin_with_lock`` relies on."""
+    kept = "_state" in Transaction.__slots__ and "_top_xact" in asyncpg.Connection.__slots__
+    if not kept or not hasattr(TransactionState, "STARTED"):
+        raise ConfigurationError(
+            f"asyncpg {asyncpg.__version__} keeps its transactions' state otherwise: the turn's "
+            "lock cannot begin its transaction in one round trip (storage/advisory_locks.py)"
+        )
 
 
 async def _discard(connection: AsyncConnection) -> None:
