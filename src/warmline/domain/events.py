@@ -6,6 +6,8 @@ discriminated union and ``EVENT_ADAPTER`` (de)serialises it for storage.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -308,3 +310,22 @@ def event_to_json(event: Event) -> dict[str, Any]:
 def event_from_json(data: dict[str, Any]) -> Event:
     """Rebuild an event from its storage form."""
     return EVENT_ADAPTER.validate_python(data)
+
+
+class EventForms(list[dict[str, Any]]):
+    """Events' storage forms (``event_to_json`` of each), with their JSON text (``json.dumps``
+    of each) made on first need and kept: a turn's append on PostgreSQL sends the text as the
+    payload and the live copy between workers sends it again in its message, so the text is
+    encoded once for both. The forms are not changed once the text is made."""
+
+    __slots__ = ("_texts",)
+
+    def __init__(self, forms: Iterable[dict[str, Any]] = ()) -> None:
+        super().__init__(forms)
+        self._texts: list[str] | None = None
+
+    def texts(self) -> list[str]:
+        """``json.dumps`` of each form, in order (made once)."""
+        if self._texts is None:
+            self._texts = [json.dumps(form) for form in self]
+        return self._texts

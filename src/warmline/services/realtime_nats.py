@@ -37,7 +37,7 @@ from nats.aio.subscription import Subscription
 from nats.js.api import DiscardPolicy, StorageType, StreamConfig
 from nats.js.errors import BadRequestError
 
-from warmline.domain.events import Event, event_from_json, event_to_json
+from warmline.domain.events import Event, EventForms, event_from_json, event_to_json
 from warmline.errors import ConfigurationError
 from warmline.services.realtime import Broker
 
@@ -123,26 +123,40 @@ class NatsBroker(Broker):
         super().publish(conversation_id, events, forms)
         if not events:
             return
-        if forms is None:
-            forms = [event_to_json(e) for e in events]
-        task = asyncio.get_running_loop().create_task(self._send(conversation_id, forms))
+        task = asyncio.get_running_loop().create_task(self._send(conversation_id, events, forms))
         self._sending.add(task)
         task.add_done_callback(self._sending.discard)
 
-    async def _send(self, conversation_id: str, forms: Sequence[dict[str, Any]]) -> None:
-        """Publish a turn's events (their storage forms) to the other workers."""
-        payload = {
-            "origin": self.origin,
-            "conversation_id": conversation_id,
-            "events": list(forms),
-        }
+    def message(
+        self,
+        conversation_id: str,
+        events: Sequence[Event],
+        forms: Sequence[dict[str, Any]] | None = None,
+    ) -> bytes:
+        """The NATS message of a turn's events: ``json.dumps`` of ``{"origin", "conversation_id",
+        "events"}``, byte for byte, written around each event's JSON text, the text the append
+        stored when ``forms`` are the record stage's ``EventForms`` (encoded once for both)."""
+        if not isinstance(forms, EventForms):
+            forms = EventForms(forms if forms is not None else [event_to_json(e) for e in events])
+        head = f'{{"origin": {json.dumps(self.origin)}, '
+        head += f'"conversation_id": {json.dumps(conversation_id)}, "events": ['
+        return (head + ", ".join(forms.texts()) + "]}").encode()
+
+    async def _send(
+        self,
+        conversation_id: str,
+        events: Sequence[Event],
+        forms: Sequence[dict[str, Any]] | None,
+    ) -> None:
+        """Publish a turn's events (``message``) to the other workers."""
         try:
+            data = self.message(conversation_id, events, forms)
             # A plain publish, no JetStream acknowledgement awaited: the stream stores what is
             # published on its subjects all the same, the other workers receive it from their
             # plain subscriptions, and the events are in the database already. While the
             # connection is down (no buffering) the publish fails at once and is counted.
             assert self._nc is not None
-            await self._nc.publish(subject_of(conversation_id), json.dumps(payload).encode())
+            await self._nc.publish(subject_of(conversation_id), data)
         except Exception as exc:  # the events are recorded; only the live copy is lost
             self.failed_publishes += 1
             log.warning(

@@ -14,7 +14,13 @@ from typing import Any, Protocol
 from sqlalchemy import BindParameter, Table, bindparam, insert, literal, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
-from warmline.domain.events import CustomerVerified, Event, event_from_json, event_to_json
+from warmline.domain.events import (
+    CustomerVerified,
+    Event,
+    EventForms,
+    event_from_json,
+    event_to_json,
+)
 from warmline.errors import ConflictError, ConversationNotFound
 from warmline.storage.analytics import FOLDED_PREFIX, folded_upsert, upsert, upsert_statement
 from warmline.storage.errors import map_storage_errors
@@ -144,6 +150,14 @@ def _forms(events: Sequence[Event], forms: Forms) -> Sequence[dict[str, Any]]:
     return [event_to_json(event) for event in events] if forms is None else forms
 
 
+def _texts(events: Sequence[Event], forms: Forms) -> list[str]:
+    """The events' JSON text as the payload column receives it: ``EventForms`` keep theirs for
+    the live copy to send again (the record stage's)."""
+    if isinstance(forms, EventForms):
+        return forms.texts()
+    return [json.dumps(form) for form in _forms(events, forms)]
+
+
 def _event_rows(
     cid: str, after: int, events: Sequence[Event], forms: Forms = None
 ) -> list[dict[str, Any]]:
@@ -176,7 +190,7 @@ async def _bump_and_add_in(
         "seqs": list(range(first, first + len(events))),
         "kinds": [event.kind for event in events],
         "ats": [event.at for event in events],
-        "payloads": [json.dumps(form) for form in _forms(events, forms)],
+        "payloads": _texts(events, forms),
     }
     if projected is not None:
         params.update((f"{FOLDED_PREFIX}{k}", v) for k, v in projected.row.items())
@@ -354,7 +368,8 @@ class ConversationRepository:
     ) -> int:
         """Append ``events`` after ``expected_version``; returns the new version. ``forms``:
         the events' storage forms, when the caller has them (the record stage dumps a turn's
-        events once, for the append and the live copy)."""
+        events once, for the append and the live copy; as ``EventForms``, whose JSON text the
+        append on PostgreSQL makes and the live copy's NATS message sends again)."""
         if not events:
             return expected_version
         with map_storage_errors("record the turn", conflict=CHANGED_MEANWHILE):

@@ -24,6 +24,7 @@ from warmline.domain.events import (
     Disclosed,
     Escalated,
     Event,
+    EventForms,
     Resolved,
     SegmentsNoted,
     event_to_json,
@@ -166,7 +167,7 @@ class Recorder:
 
     async def _record(self, turn: Turn, decision: Decision | None) -> TurnResult:
         state, stored = turn.state, masked(turn)
-        events, forms = [event for event, _ in stored], [form for _, form in stored]
+        events, forms = [event for event, _ in stored], EventForms(form for _, form in stored)
         status = status_after(state.status, events)
         try:
             await self.repo.append(
