@@ -65,38 +65,68 @@ NEEDED = frozenset({"params", "choices", "choice_values", "contact"})
 """Keys whose values an action or the next turn needs as they are."""
 
 
+_UNSEEN = object()
+_SCALARS = frozenset({int, float, bool, type(None)})
+"""The types of a JSON value with no string in it: nothing to mask, nothing to walk."""
+
+
 def _masked(
     value: Any,
     keep: Collection[str],
     needed: frozenset[str],
     known: dict[str, str],
-    memo: dict[str, str] | None = None,
+    memo: dict[str, str | None] | None = None,
 ) -> Any:
-    """``value`` with every string masked but those under an identifier's or a needed key.
-    ``memo`` holds the strings masked already with the same ``known`` contacts (the events
-    of one turn repeat many: the text, the records, the reasons' values)."""
+    """``value`` with every string masked but those under an identifier's or a needed key; the
+    value itself where nothing in it is masked (a dict or a list is copied only when something
+    in it changes: the caller tells a changed value by identity, without comparing it all, and
+    most of a turn's events, numbers and codes mostly, have nothing to mask). ``memo`` holds the
+    strings masked already with the same ``known`` contacts (the events of one turn repeat
+    many: the text, the records, the reasons' values); ``None`` for one left as it is."""
     if isinstance(value, str):
-        if memo is not None and (hit := memo.get(value)) is not None:
-            return hit
-        text = value
-        for raw, masked in known.items():
-            text = text.replace(raw, masked)
-        text = mask(text)
-        if memo is not None:
-            memo[value] = text
-        return text
+        return _masked_text(value, known, memo)
+    out: Any = None
     if isinstance(value, list):
-        return [_masked(v, keep, needed, known, memo) for v in value]
+        for i, item in enumerate(value):
+            if type(item) in _SCALARS:
+                continue
+            masked = _masked(item, keep, needed, known, memo)
+            if masked is not item:
+                if out is None:
+                    out = list(value)
+                out[i] = masked
+        return value if out is None else out
     if not isinstance(value, dict):
         return value
     entity = value.get("entity") if "value" in value else None
-    out: dict[str, Any] = {}
     for key, item in value.items():
-        if key in IDENTIFIERS or key in needed or (key == "value" and entity in keep):
-            out[key] = item
-        else:
-            out[key] = _masked(item, keep, needed, known, memo)
-    return out
+        if type(item) in _SCALARS or key in IDENTIFIERS or key in needed:
+            continue
+        if key == "value" and entity in keep:
+            continue
+        masked = _masked(item, keep, needed, known, memo)
+        if masked is not item:
+            if out is None:
+                out = dict(value)  # the same keys in the same order, this one replaced
+            out[key] = masked
+    return value if out is None else out
+
+
+def _masked_text(value: str, known: dict[str, str], memo: dict[str, str | None] | None) -> str:
+    """``value`` masked (the turn's contacts first, whatever their shape), or ``value`` itself
+    when nothing in it is personal data."""
+    if memo is not None:
+        hit = memo.get(value, _UNSEEN)
+        if hit is not _UNSEEN:
+            return value if hit is None else hit  # type: ignore[return-value]
+    text = value
+    for raw, masked in known.items():
+        text = text.replace(raw, masked)
+    text = mask(text)
+    changed = text != value
+    if memo is not None:
+        memo[value] = text if changed else None
+    return text if changed else value
 
 
 def _rebuild(event: Event, data: dict[str, Any], masked: dict[str, Any]) -> Event:
@@ -133,12 +163,12 @@ def stored_forms(
     masking read; a masked one is rebuilt, and dumped. Each form is the caller's own (nothing
     else holds it)."""
     known = {contact: mask_contact(medium, contact) for medium, contact in contacts if contact}
-    memo: dict[str, str] = {}
+    memo: dict[str, str | None] = {}
     stored: list[tuple[Event, dict[str, Any]]] = []
     for event in events:
         data = event_to_json(event)
         masked = _masked(data, keep_entities, NEEDED, known, memo)
-        if masked == data:
+        if masked is data:
             stored.append((event, data))
         else:
             rebuilt = event_from_json(masked)
