@@ -142,6 +142,11 @@ class Settings(BaseSettings):
         description="folder with an affect model (affect.json and its weights) trained for the "
         "encoder; unset means the shipped one (see docs/affect.md)",
     )
+    affect_screen: bool = Field(
+        True,
+        description="read each turn with the affect model's screen first and run the affect "
+        "tail only where it says a distress target could be high (see docs/affect.md)",
+    )
     identity_secret: str | None = Field(
         None,
         description="shared secret (HS256) of the identity tokens the host site signs for its "

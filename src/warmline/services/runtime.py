@@ -85,7 +85,9 @@ async def load_packs(
     if encoder is None:
         encoder = await load_configured_encoder(settings)
     affect = await asyncio.to_thread(
-        load_affect, encoder, AffectConfig(model_dir=settings.affect_dir)
+        load_affect,
+        encoder,
+        AffectConfig(model_dir=settings.affect_dir, screen=settings.affect_screen),
     )
     packs: dict[str, PackRuntime] = {}
     aliases: dict[str, str] = {}
