@@ -84,11 +84,8 @@ async def load_packs(
     (``warmline train``)."""
     if encoder is None:
         encoder = await load_configured_encoder(settings)
-    affect = await asyncio.to_thread(
-        load_affect,
-        encoder,
-        AffectConfig(model_dir=settings.affect_dir, screen=settings.affect_screen),
-    )
+    config = AffectConfig(model_dir=settings.affect_dir, screen=settings.affect_screen)
+    affect = await asyncio.to_thread(load_affect, encoder, config)
     packs: dict[str, PackRuntime] = {}
     aliases: dict[str, str] = {}
     for source in settings.packs:
