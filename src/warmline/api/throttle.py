@@ -28,6 +28,7 @@ from limits.storage import storage_from_string
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from warmline.api.limits import send_problem
+from warmline.api.memory_store import SweptMemoryStorage
 from warmline.errors import ConfigurationError, RateLimited, StorageError
 
 log = logging.getLogger("warmline.throttle")
@@ -62,10 +63,12 @@ class StoreFailures:
 
 
 def open_storage(redis_url: str | None) -> Storage:
-    """The async ``limits`` storage: Redis at ``redis_url`` (async+redis://), else memory."""
-    uri = "async+memory://" if not redis_url else f"async+{redis_url}"
+    """The async ``limits`` storage: Redis at ``redis_url`` (async+redis://), else this
+    process's memory, swept once a second (``api/memory_store.py``)."""
+    if not redis_url:
+        return SweptMemoryStorage()
     try:
-        storage = storage_from_string(uri)
+        storage = storage_from_string(f"async+{redis_url}")
     except LimitsConfigurationError as exc:
         raise ConfigurationError(f"WARMLINE_REDIS_URL cannot be used: {exc}") from None
     assert isinstance(storage, Storage)
