@@ -21,6 +21,7 @@ from warmline.domain.events import (
     ActionAwaitingApproval,
     ActionFailed,
     ActionProposed,
+    ActionRejected,
     Decided,
     Event,
 )
@@ -201,5 +202,10 @@ async def test_a_write_a_supervisor_rejects_lets_its_hold_go(
     [approval] = await rollouts.waiting()
     await rollouts.reject(approval.id, "ana", "not this one")
     assert held(backoffice_app) == 0 and not live(backoffice_app, hold_id)
+    _, log = await retail.conversations.state(cid)
+    [rejected] = [e for e in log if isinstance(e, ActionRejected)]
+    assert [(r.code, r.values) for r in rejected.reasons] == [
+        ("stock_hold_released", {"hold_id": hold_id, "done": True})
+    ]
     [entry] = [e for e in await retail.audit.entries(limit=5) if e.action == "approval.reject"]
     assert entry.detail["hold_released"] == hold_id and entry.detail["hold_done"] is True

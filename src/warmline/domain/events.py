@@ -119,13 +119,18 @@ class ActionApproved(_Event):
 
 
 class ActionRejected(_Event):
-    """A person rejected a write held for approval: nothing was written."""
+    """A person rejected a write held for approval: nothing was written, and what the write
+    held for itself was let go (``reasons``: ``stock_hold_released``, the unit held before its
+    confirmation)."""
 
     kind: Literal["action_rejected"] = "action_rejected"
     idempotency_key: str
     action: str
     by: str
     note: str = ""
+    reasons: list[Reason] = Field(
+        default_factory=list, description="what the rejection let go: the stock the write held"
+    )
 
 
 class CustomerVerified(_Event):

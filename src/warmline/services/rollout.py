@@ -206,8 +206,9 @@ class Rollouts:
 
     async def reject(self, approval_id: int, who: str, note: str = "") -> None:
         """A person rejects the held write: nothing is written; the customer is told so (with
-        the note, when there is one) and offered a person; the stock it held is released (the
-        audit entry says which hold, and whether the back office took the release)."""
+        the note, when there is one) and offered a person; the stock it held is released
+        (``stock_hold_released`` among the reasons of ``action_rejected``, and in the audit
+        entry)."""
         approval, note = await self._waiting(approval_id), _note(note)
         if not await self.repo.decide(approval_id, "rejected", who, self.clock.now(), note):
             raise ConflictError("someone else decided this write meanwhile")
@@ -223,7 +224,12 @@ class Rollouts:
             )
             return [
                 ActionRejected(
-                    at=now, idempotency_key=key, action=approval.action, by=who, note=note
+                    at=now,
+                    idempotency_key=key,
+                    action=approval.action,
+                    by=who,
+                    note=note,
+                    reasons=[released] if released is not None else [],
                 ),
                 BotReplied(at=now, text=text, choices=[person] if person else []),
             ]
