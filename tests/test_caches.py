@@ -12,7 +12,15 @@ import httpx
 import pytest
 
 from warmline.connectors.backoffice import BackOfficeClient
-from warmline.domain.events import ConversationStarted, Event, MessageReceived
+from warmline.domain.conversation import fold
+from warmline.domain.events import (
+    BotReplied,
+    ConversationStarted,
+    Disclosed,
+    Event,
+    ExperimentAssigned,
+    MessageReceived,
+)
 from warmline.domain.pack import DomainPack
 from warmline.services.actions import ActionRunner
 from warmline.services.customer_accounts import AccountCache
@@ -53,6 +61,29 @@ async def test_a_cached_state_takes_in_what_another_writer_appended(
     again = await cache.working("c1")
     assert again is first and again.version == 2
     assert [line.text for line in again.transcript] == ["from elsewhere"]
+
+
+async def test_a_new_conversation_s_first_turn_starts_from_its_opening_not_a_read_back(
+    repo: ConversationRepository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = StateCache(repo)
+    opening: list[Event] = [
+        ConversationStarted(at=NOW, pack="mini_airline", customer_id="c9", verified_by="token"),
+        ExperimentAssigned(at=NOW, experiment="tone", arm="warm"),
+        BotReplied(at=NOW, text="Hi, I'm an AI assistant."),
+        Disclosed(at=NOW, how="greeting"),
+    ]
+    await cache.create("c1", "mini_airline", "c9", "web", opening, NOW)
+    stored = fold(await repo.events("c1"))
+
+    async def read_back(conversation_id: str) -> list[Event]:
+        raise AssertionError("the opening was read back")
+
+    monkeypatch.setattr(repo, "events", read_back)
+    state = await cache.working("c1")
+    assert state == stored and state.version == 4
+    await repo.append("c1", 4, [MessageReceived(at=NOW, text="hi")], NOW)
+    assert (await cache.working("c1")).version == 5  # brought up to date as any cached state
 
 
 async def test_another_process_s_append_to_an_sqlite_file_is_seen_and_only_then_read(

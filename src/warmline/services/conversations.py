@@ -89,7 +89,7 @@ class ConversationService:
             greeting,
             ev.Disclosed(at=now, how="greeting"),
         ]
-        await self.repo.create(conversation_id, name, customer_id, channel, events, now)
+        await self.states.create(conversation_id, name, customer_id, channel, events, now)
         return TurnResult(conversation_id, [greeting], None, events)
 
     async def state(self, conversation_id: str) -> tuple[ConversationState, list[Event]]:
