@@ -17,6 +17,9 @@ Retries (tenacity, bounded, short exponential backoff) only where a repeat canno
 twice: reads (GET, HEAD) and writes that carry an ``Idempotency-Key``. A write without a key is
 sent exactly once.
 
+The client keeps no cookies (one client serves every customer of a worker) and at most
+``POOL_LIMITS`` idle connections.
+
 Circuit breakers (purgatory, ``connectors/breakers.py``), one per operation: ``read`` for
 reads, ``write`` for writes, or the name the caller gives (the actions runtime names each pack
 write, ``write:<pack>.<action>``). A breaker counts calls that end unavailable (after their
@@ -54,6 +57,40 @@ from warmline.errors import (
 
 SAFE_METHODS = frozenset({"GET", "HEAD"})
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+# httpcore checks every pooled connection (a poll of its socket; and, for each idle one, a count
+# of the whole pool) each time a call starts or ends, so the pool keeps no more idle
+# connections than a worker's calls in flight usually need (httpx keeps 20). A burst still
+# opens up to 100 connections at once; the ones beyond 10 are closed once their call ends.
+POOL_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=10)
+
+
+def http_transport() -> httpx.AsyncHTTPTransport:
+    """httpx's own transport with the connector's pool limits (``POOL_LIMITS``)."""
+    return httpx.AsyncHTTPTransport(limits=POOL_LIMITS)
+
+
+class _NoCookies(httpx.Cookies):
+    """A jar that keeps nothing. One client calls the back office for every customer of the
+    worker, so a cookie set in an answer to one call must not ride along with the next
+    customer's; and reading ``Set-Cookie`` costs a URL parse per call."""
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        return None
+
+
+class _Client(httpx.AsyncClient):
+    """``httpx.AsyncClient`` whose cookie jar is always empty (``_NoCookies``)."""
+
+    @property
+    def cookies(self) -> httpx.Cookies:
+        return _NO_COOKIES
+
+    @cookies.setter
+    def cookies(self, cookies: object) -> None:
+        raise TypeError("the back-office client keeps no cookies")
+
+
+_NO_COOKIES = _NoCookies()
 
 
 class BackOfficeClientConfig(BaseModel):
@@ -108,12 +145,17 @@ class BackOfficeClient:
             redis_url=redis_url,
             redis_prefix=redis_prefix,
         )
-        self._client = httpx.AsyncClient(
+        self._client = _Client(
             base_url=base_url,
             timeout=httpx.Timeout(timeout_s),
-            transport=transport,
+            transport=http_transport() if transport is None else transport,
             headers={"Accept": "application/json"},
         )
+        base = self._client.base_url
+        # A call's URL is built as one absolute URL: httpx parses a relative one and then the
+        # base joined with it again (the same URL, twice the parsing). "//" at the start of a
+        # path, or a base with a query, keep httpx's own join.
+        self._prefix = None if base.query or base.fragment else f"{str(base).rstrip('/')}/"
 
     @classmethod
     def from_config(
@@ -200,6 +242,12 @@ class BackOfficeClient:
         url = _escape(path)
         if method not in SAFE_METHODS and not idempotency_key:
             return await self._once(method, url, json, headers)
+        try:
+            return await self._once(method, url, json, headers)
+        except BackOfficeUnavailable as exc:
+            failed: BackOfficeUnavailable | None = exc
+        # The first attempt runs outside the retry loop: most calls succeed at once, and setting
+        # up tenacity's loop costs about 30 us a call. The loop starts with that failure.
         result: dict[str, Any] = {}
         async for attempt in AsyncRetrying(
             stop=stop_after_attempt(self.config.retries + 1),
@@ -208,6 +256,9 @@ class BackOfficeClient:
             reraise=True,
         ):
             with attempt:
+                if failed is not None:
+                    first, failed = failed, None
+                    raise first
                 result = await self._once(method, url, json, headers)
         return result
 
@@ -215,8 +266,9 @@ class BackOfficeClient:
         self, method: str, url: str, body: dict[str, Any] | None, headers: dict[str, str]
     ) -> dict[str, Any]:
         where = f"{method} {url}"
+        target = url if self._prefix is None or url.startswith("//") else self._prefix + url[1:]
         try:
-            response = await self._client.request(method, url, json=body, headers=headers)
+            response = await self._client.request(method, target, json=body, headers=headers)
         except httpx.TimeoutException as exc:
             raise BackOfficeUnavailable(f"back office timed out: {where}") from exc
         except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError) as exc:

@@ -30,6 +30,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExport
 from prometheus_client import Histogram
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from warmline.connectors import backoffice
 from warmline.errors import ConfigurationError
 from warmline.services import metrics
 
@@ -203,9 +204,10 @@ async def _name_call(span: Any, request: Any) -> None:
 
 
 def backoffice_transport(inner: httpx.AsyncBaseTransport | None) -> httpx.AsyncBaseTransport:
-    """The transport of the back-office client: ``inner`` (else httpx's own) measured, and
+    """The transport of the back-office client: ``inner`` (else httpx's own, with the
+    connector's pool limits) measured, and
     traced when tracing is on (``AsyncOpenTelemetryTransport``)."""
-    transport = inner if inner is not None else httpx.AsyncHTTPTransport()
+    transport = inner if inner is not None else backoffice.http_transport()
     current = _state["provider"]
     if current is not None:
         from opentelemetry.instrumentation.httpx import AsyncOpenTelemetryTransport
