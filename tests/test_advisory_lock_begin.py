@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 import pytest
 from asyncpg.transaction import Transaction
 from sqlalchemy import text
+from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_connection
 
 from warmline.domain.events import BotReplied, ConversationStarted, MessageReceived
 from warmline.errors import ConfigurationError, StorageError
@@ -27,11 +28,15 @@ NOW = datetime(2026, 1, 1, tzinfo=UTC)
 postgres = pytest.mark.skipif(not POSTGRES_URL, reason="WARMLINE_TEST_POSTGRES_URL not set")
 
 
-def test_an_asyncpg_without_the_transaction_state_used_is_refused(
+def test_a_driver_or_adapter_without_the_transaction_state_used_is_refused(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     check_driver()  # the installed asyncpg has it
     monkeypatch.setattr(Transaction, "__slots__", ("_connection", "_managed"))
+    with pytest.raises(ConfigurationError, match="one round trip"):
+        check_driver()
+    monkeypatch.undo()
+    monkeypatch.setattr(AsyncAdapt_asyncpg_connection, "__slots__", ("readonly",))
     with pytest.raises(ConfigurationError, match="one round trip"):
         check_driver()
 

@@ -13,8 +13,9 @@ The ``BEGIN`` and the lock go in one message (``_begin_with_lock``): two stateme
 simple query protocol, where the driver's adapter would send a ``BEGIN`` of its own and wait for
 it before the lock's statement. asyncpg is then told that its transaction has begun, so that
 SQLAlchemy's commit and rollback end it as ever; that uses two of asyncpg's private attributes
-(a transaction's ``_state``, a connection's ``_top_xact``), checked when the locks open: an
-asyncpg without them fails at start, not in a turn.
+(a transaction's ``_state``, a connection's ``_top_xact``) and one of SQLAlchemy's (its asyncpg
+adapter's ``_transaction``), checked when the locks open: a driver or SQLAlchemy without them
+fails at start, not in a turn.
 
 The locks have an engine (a pool) of their own on the same database, with ``lock_timeout`` set
 on each of its connections once when it opens. Should a worker die mid-turn, its connection
@@ -30,6 +31,7 @@ from typing import Any
 
 import asyncpg
 from asyncpg.transaction import Transaction, TransactionState
+from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
@@ -118,10 +120,10 @@ async def _begin_with_lock(connection: AsyncConnection, key: int) -> None:
     await connection.begin()
     fairy = await connection.get_raw_connection()
     driver: Any = fairy.driver_connection
-    transaction = driver.transaction()
     try:
+        transaction = driver.transaction()  # refused at once on a connection known closed
         await driver.execute(f"BEGIN; SELECT pg_advisory_xact_lock({int(key)})")
-    except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
+    except Exception as exc:  # every driver error, as SQLAlchemy would have wrapped it
         lost = driver.is_closed() or not isinstance(exc, asyncpg.PostgresError)
         raise DBAPIError(None, None, exc, connection_invalidated=lost) from exc
     transaction._state = TransactionState.STARTED
@@ -131,12 +133,18 @@ async def _begin_with_lock(connection: AsyncConnection, key: int) -> None:
 
 
 def check_driver() -> None:
-    """Fail at start when asyncpg lacks what ``_begin_with_lock`` relies on."""
-    kept = "_state" in Transaction.__slots__ and "_top_xact" in asyncpg.Connection.__slots__
+    """Fail at start when asyncpg or SQLAlchemy's adapter lacks what ``_begin_with_lock``
+    relies on (declared slots: an attribute renamed would otherwise be set in vain)."""
+    kept = (
+        "_state" in Transaction.__slots__
+        and "_top_xact" in asyncpg.Connection.__slots__
+        and "_transaction" in getattr(AsyncAdapt_asyncpg_connection, "__slots__", ())
+    )
     if not kept or not hasattr(TransactionState, "STARTED"):
         raise ConfigurationError(
-            f"asyncpg {asyncpg.__version__} keeps its transactions' state otherwise: the turn's "
-            "lock cannot begin its transaction in one round trip (storage/advisory_locks.py)"
+            f"asyncpg {asyncpg.__version__} or SQLAlchemy's asyncpg adapter keeps its "
+            "transactions' state otherwise: the turn's lock cannot begin its transaction in one "
+            "round trip (storage/advisory_locks.py)"
         )
 
 
