@@ -8,6 +8,7 @@ entry) and happens once (``services/turn/hold_ends.py``)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from warmline.domain.events import (
     Decided,
     Event,
 )
-from warmline.errors import BackOfficeUnavailable
+from warmline.errors import BackOfficeUnavailable, StorageError
 from warmline.nlu.embeddings import Encoder
 from warmline.services.runtime import Runtime
 
@@ -187,6 +188,45 @@ async def test_a_turn_that_fails_after_the_hold_lets_it_go_and_the_message_again
     asked = await service.post_message(cid, "PayPal")
     [hold] = reasons(asked.events, "stock_held")
     assert held(backoffice_app) == 1 and live(backoffice_app, str(hold.values["hold_id"]))
+
+
+async def test_a_turn_whose_append_failed_keeps_its_hold_and_the_message_again_holds_it_once(
+    retail: Runtime, backoffice_app: Any
+) -> None:
+    service = retail.conversations
+    cid = (await service.start("retail", CUSTOMER)).conversation_id
+    await service.post_message(cid, OPENING)
+    await service.post_message(cid, OPTION)
+    with pytest.MonkeyPatch().context() as patched:
+
+        async def lost(*_: object, **__: object) -> None:
+            raise StorageError("the database went away under the append")
+
+        patched.setattr(service.repo, "append", lost)
+        with pytest.raises(StorageError):
+            await service.post_message(cid, "PayPal")
+    assert held(backoffice_app) == 1  # the append may have been stored: the hold is kept
+    asked = await service.post_message(cid, "PayPal")
+    [hold] = reasons(asked.events, "stock_held")
+    assert held(backoffice_app) == 1 and live(backoffice_app, str(hold.values["hold_id"]))
+
+
+async def test_a_turn_cancelled_after_the_hold_lets_it_go(
+    retail: Runtime, backoffice_app: Any
+) -> None:
+    service = retail.conversations
+    cid = (await service.start("retail", CUSTOMER)).conversation_id
+    await service.post_message(cid, OPENING)
+    await service.post_message(cid, OPTION)
+    with pytest.MonkeyPatch().context() as patched:
+
+        async def stopped(*_: object, **__: object) -> None:
+            raise asyncio.CancelledError  # the worker stopping under the turn
+
+        patched.setattr(service.replier, "reply", stopped)
+        with pytest.raises(asyncio.CancelledError):
+            await service.post_message(cid, "PayPal")
+    assert held(backoffice_app) == 0
 
 
 async def test_a_write_a_supervisor_rejects_lets_its_hold_go(

@@ -22,13 +22,15 @@ in the proposal), so the write converts it. Every step is a reason of the turn's
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
-import uuid
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
+from typing import Any
 
 from warmline.domain.conversation import ConversationState, Offer, PendingAction, Refusal
 from warmline.domain.decision import Decision, Reason
@@ -44,11 +46,34 @@ from warmline.services.turn.hold_ends import hold_of, left_unclaimed, placed, re
 log = logging.getLogger("warmline.stock")
 
 
+KEYS_KEPT = 4096
+
+
 class Holds:
     def __init__(self, runner: ActionRunner, stock: StockView, ttl_s: float) -> None:
         self.runner = runner
         self.stock = stock
         self.ttl_s = ttl_s
+        # a hold's key by its id, and how often a failed turn released a hold of that key
+        self._keys: OrderedDict[str, str] = OrderedDict()
+        self._again: OrderedDict[str, int] = OrderedDict()
+
+    def _key(self, turn: Turn, action: str, items: list[str]) -> str:
+        """The hold's idempotency key (``_hold_key``), once more anew for each time a turn
+        that failed released the hold placed under it: the turn run again holds what it
+        needs, where the back office would answer the key with the released hold."""
+        key = _hold_key(turn, action, items)
+        again = self._again.get(key, 0)
+        return f"{key}:again:{again}" if again else key
+
+    def _placed(self, hold_id: str, key: str) -> None:
+        _bounded(self._keys, hold_id, key)
+
+    def _let_go(self, hold_id: str) -> None:
+        key = self._keys.pop(hold_id, None)
+        if key is not None:
+            base = key.split(":again:")[0]
+            _bounded(self._again, base, self._again.get(base, 0) + 1)
 
     async def in_stock(self, turn: Turn, hold: StockHold, offer: Offer) -> Offer:
         """``offer`` less the variants with no unit free, by figures at most the bound old
@@ -100,11 +125,12 @@ class Holds:
         body: dict[str, object] = {"item_ids": items, "ttl_s": self.ttl_s}
         if earlier is not None:
             body["replaces"] = earlier  # the same customer's last proposal: let go first
-        key = _hold_key(turn, decision.action or "", items)
+        key = self._key(turn, decision.action or "", items)
         try:
             held = await self.runner.client.request(
                 "POST", spec.holds, json=body, idempotency_key=key
             )
+            self._placed(str(held.get("hold_id", "")), key)
         except BackOfficeRejected as exc:
             return self.sold_out(turn, decision, offers, exc.public_detail(), exc.rule)
         except ConnectorError as exc:
@@ -180,17 +206,24 @@ class Holds:
         that fails may have been stored, proposal and hold with it."""
         try:
             yield
-        except Exception:
-            new = placed(turn)
-            if new is not None and new.hold_id not in released(turn):
-                told = f"hold {new.hold_id}, placed by a turn that failed, released"
-                reason = await self.release(turn.pack, new.action, new.hold_id, told)
-                count_hold("released")  # as a decision's release is counted, taken or not
-                log.warning("%s: %s", turn.conversation_id, reason.detail)
+        except BaseException:  # cancelled too (a worker stopping): shielded from a second one
+            await asyncio.shield(self._after_failure(turn))
             raise
         for left in left_unclaimed(turn):
             told = f"hold {left.hold_id}, {left.why}, released"
             with_reason(turn, await self.release(turn.pack, left.action, left.hold_id, told))
+
+    async def _after_failure(self, turn: Turn) -> None:
+        """Release the hold placed by a turn that failed (logged and counted: the turn has no
+        decision to tell it), and make its key anew for the turn run again."""
+        new = placed(turn)
+        if new is None or new.hold_id in released(turn):
+            return
+        told = f"hold {new.hold_id}, placed by a turn that failed, released"
+        reason = await self.release(turn.pack, new.action, new.hold_id, told)
+        self._let_go(new.hold_id)
+        count_hold("released")  # as a decision's release is counted, taken or not
+        log.warning("%s: %s", turn.conversation_id, reason.detail)
 
     async def release_write(
         self, pack: DomainPack, action: str, params: dict[str, str], told: str
@@ -311,10 +344,17 @@ def _basis(params: dict[str, str], spec: StockHold) -> str:
 
 
 def _hold_key(turn: Turn, action: str, items: list[str]) -> str:
-    """The hold's idempotency key: the connector's retries of one call hold once. Each call
-    has its own: a turn run again after failing holds anew, since the hold the failed turn
-    placed was released (``Holds.through``) and the back office would answer a key it has
-    seen with that released hold."""
+    """The hold's idempotency key: the connector's retries, and a turn run again at the same
+    version (its append failed, and may not have been stored), hold once. A turn that failed
+    before its append released its hold: ``Holds._key`` then makes the key anew. That is known
+    to the worker that released it; a turn run again on another worker gets the released hold
+    back, and its write is refused at the yes (told as a refusal, the choice asked again)."""
     digest = hashlib.sha256(json.dumps(sorted(items)).encode()).hexdigest()[:16]
-    once = uuid.uuid4().hex[:12]
-    return f"{turn.conversation_id}:{turn.state.version}:{action}:hold:{digest}:{once}"
+    return f"{turn.conversation_id}:{turn.state.version}:{action}:hold:{digest}"
+
+
+def _bounded(kept: OrderedDict[str, Any], key: str, value: Any) -> None:
+    kept[key] = value
+    kept.move_to_end(key)
+    while len(kept) > KEYS_KEPT:
+        kept.popitem(last=False)
