@@ -98,3 +98,26 @@ def test_a_limits_without_the_replaced_methods_is_refused(
     monkeypatch.delattr(MemoryStorage, "_MemoryStorage__expire_events")
     with pytest.raises(ConfigurationError, match="memory_store"):
         SweptMemoryStorage()
+
+
+async def test_a_long_sweep_gives_way_to_other_tasks(
+    clock: FakeTime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(memory_store, "YIELD_EVERY", 2)
+    storage = SweptMemoryStorage(sweep_every_s=3600.0)
+    limiter = MovingWindowRateLimiter(storage)
+    item = limits.parse("5/second")
+    for n in range(6):
+        await limiter.hit(item, str(n))
+    await asyncio.sleep(0)  # the first sweep, with nothing expired
+    clock.now += 2
+    seen: list[int] = []
+
+    async def meanwhile() -> None:
+        seen.append(len(storage.events))
+
+    sweep = asyncio.create_task(storage._sweep())
+    other = asyncio.create_task(meanwhile())
+    await asyncio.gather(sweep, other)
+    assert 0 < seen[0] < 6  # ran between two stretches of the sweep
+    assert storage.events == {}
