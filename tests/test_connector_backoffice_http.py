@@ -92,6 +92,23 @@ async def test_a_burst_opens_what_it_needs_and_the_pool_keeps_ten_idle_connectio
         assert still_open == 10
 
 
+async def test_a_connection_idle_for_over_two_seconds_is_not_reused() -> None:
+    assert POOL_LIMITS.keepalive_expiry == 2.0
+    server = CountingServer(delay_s=0)
+    url = await server.start()
+    try:
+        async with BackOfficeClient(url, timeout_s=30.0) as client:
+            await client.get("/airline/users/a")
+            await asyncio.sleep(1.0)
+            await client.get("/airline/users/b")  # idle 1 s: the same connection
+            assert server.opened == 1
+            await asyncio.sleep(2.2)
+            await client.get("/airline/users/c")  # idle 2.2 s: a new one
+            assert server.opened == 2
+    finally:
+        await server.close()
+
+
 async def test_each_call_goes_to_the_url_httpx_would_join() -> None:
     paths = [
         "/airline/reservations/4WQ150",

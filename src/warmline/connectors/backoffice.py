@@ -59,9 +59,10 @@ SAFE_METHODS = frozenset({"GET", "HEAD"})
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 # httpcore checks every pooled connection (a poll of its socket; and, for each idle one, a count
 # of the whole pool) each time a call starts or ends, so the pool keeps no more idle
-# connections than a worker's calls in flight usually need (httpx keeps 20). A burst still
-# opens up to 100 connections at once; the ones beyond 10 are closed once their call ends.
-POOL_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=10)
+# connections than a worker's calls in flight usually need: at most 10 (httpx keeps 20), and
+# none idle for over 2 s (httpx: 5 s, as long as uvicorn keeps one open), so the connections a
+# burst left go soon. A burst still opens up to 100 connections at once (as httpx).
+POOL_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=10, keepalive_expiry=2.0)
 
 
 def http_transport() -> httpx.AsyncHTTPTransport:
