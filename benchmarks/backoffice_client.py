@@ -13,6 +13,7 @@ round by round, and each figure is the median over rounds of the CPU and wall ti
 
     .venv/bin/python benchmarks/backoffice_client.py
     .venv/bin/python benchmarks/backoffice_client.py --calls 3000 --rounds 9 --concurrency 1,50
+    .venv/bin/python benchmarks/backoffice_client.py --bursty 4  # + steady calls and bursts
     .venv/bin/python benchmarks/backoffice_client.py --profile /tmp/bo.prof  # cProfile, c=50
 
 To compare two versions of the connector, run this script alternately against each (for
@@ -90,6 +91,28 @@ async def run_calls(client: BackOfficeClient, calls: int, callers: int) -> tuple
     )
 
 
+async def run_bursty(client: BackOfficeClient, seconds: float) -> tuple[float, float]:
+    """Microseconds of CPU per call, and calls per second, of two callers calling every 5 ms
+    while a burst of 20 calls at once comes every 1.5 s (as turns pile up behind a pause)."""
+    stop, done = time.monotonic() + seconds, [0]
+
+    async def steady() -> None:
+        while time.monotonic() < stop:
+            await client.request("GET", READS[done[0] % len(READS)])
+            done[0] += 1
+            await asyncio.sleep(0.005)
+
+    async def bursts() -> None:
+        while time.monotonic() < stop:
+            await asyncio.sleep(1.5)
+            await asyncio.gather(*(client.request("GET", READS[n % 3]) for n in range(20)))
+            done[0] += 20
+
+    cpu = time.process_time()
+    await asyncio.gather(steady(), steady(), bursts())
+    return (time.process_time() - cpu) / done[0] * 1e6, done[0] / seconds
+
+
 def client_for(url: str) -> BackOfficeClient:
     """The connector as ``runtime.backoffice_client`` builds it with the default settings."""
     return BackOfficeClient(url, transport=telemetry.backoffice_transport(None))
@@ -107,9 +130,11 @@ async def main(args: argparse.Namespace) -> None:
     levels = [int(c) for c in args.concurrency.split(",")]
     process, url = await start_backoffice()
     clients = {level: client_for(url) for level in levels}  # a pool of its own per level
+    if args.bursty:
+        clients[0] = client_for(url)
     try:
         for level, client in clients.items():  # warm up: connections, imports, caches
-            await run_calls(client, max(200, level * 4), level)
+            await run_calls(client, max(200, level * 4), max(level, 1))
         if args.profile:
             profiler = cProfile.Profile(time.thread_time)  # CPU, not wall time
             profiler.enable()
@@ -117,10 +142,11 @@ async def main(args: argparse.Namespace) -> None:
             profiler.disable()
             profiler.dump_stats(args.profile)
             return
-        figures: dict[int, list[tuple[float, float]]] = {level: [] for level in levels}
+        figures: dict[int, list[tuple[float, float]]] = {level: [] for level in clients}
         for _ in range(args.rounds):
             for level, client in clients.items():
-                figures[level].append(await run_calls(client, args.calls, level))
+                run = run_bursty(client, args.bursty) if level == 0 else None
+                figures[level].append(await (run or run_calls(client, args.calls, level)))
         held = {level: pool_connections(client) for level, client in clients.items()}
     finally:
         for client in clients.values():
@@ -132,7 +158,10 @@ async def main(args: argparse.Namespace) -> None:
     for level, values in figures.items():
         cpu = statistics.median(v[0] for v in values)
         wall = statistics.median(v[1] for v in values)
-        print(f"| {level} | {cpu:.0f} | {wall:.0f} | {held[level]} |")
+        if level == 0:  # the bursty pattern: calls per second instead of wall time per call
+            print(f"| 2 + bursts of 20 | {cpu:.0f} | {wall:.0f} calls/s | {held[level]} |")
+        else:
+            print(f"| {level} | {cpu:.0f} | {wall:.0f} | {held[level]} |")
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
@@ -141,6 +170,12 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--concurrency", default="1,50", help="callers at once, comma-separated")
     parser.add_argument("--profile", help="write a cProfile of one run at the last level here")
+    parser.add_argument(
+        "--bursty",
+        type=float,
+        default=0,
+        help="also N seconds a round of two steady callers and a burst of 20 every 1.5 s",
+    )
     return parser.parse_args(argv)
 
 
