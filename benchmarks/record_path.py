@@ -29,27 +29,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from http_turns import CUSTOMERS, TURNS  # the same customers and turns as the HTTP load
 
 from warmline.demo.backoffice.app import create_app as reference_backoffice
 from warmline.services.runtime import Runtime
 from warmline.services.turn import record
 from warmline.settings import get_settings
 
-CUSTOMERS = [
-    ("chen_jackson_3290", "4WQ150", "HAT170"),
-    ("harper_lopez_1489", "T1QOBS", "HAT060"),
-    ("mohamed_taylor_9830", "WPK8DQ", "HAT292"),
-]
-TURNS = [
-    "hello",
-    "where is my reservation {reservation}?",
-    "how many bags can I bring?",
-    "I need to cancel my bag",
-    "am I talking to a bot?",
-    "what is the status of flight {flight}?",
-    "can you check reservation {reservation} again please",
-    "thanks",
-]
 Figures = dict[str, list[float]]
 
 

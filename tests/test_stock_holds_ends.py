@@ -70,12 +70,18 @@ def reasons(events: list[Event], code: str) -> list[Reason]:
     ]
 
 
-async def proposed(runtime: Runtime, backoffice: Any) -> tuple[str, str]:
-    """A conversation whose exchange waits for a yes with its unit held: its id and the hold's."""
-    service = runtime.conversations
+async def at_the_option(service: Any) -> str:
+    """A conversation whose exchange has its option chosen, the payment asked next: its id."""
     cid = (await service.start("retail", CUSTOMER)).conversation_id
     await service.post_message(cid, OPENING)
     await service.post_message(cid, OPTION)
+    return str(cid)
+
+
+async def proposed(runtime: Runtime, backoffice: Any) -> tuple[str, str]:
+    """A conversation whose exchange waits for a yes with its unit held: its id and the hold's."""
+    service = runtime.conversations
+    cid = await at_the_option(service)
     asked = await service.post_message(cid, "PayPal")
     assert asked.decision is not None and asked.decision.kind == "confirm"
     [hold] = reasons(asked.events, "stock_held")
@@ -152,9 +158,7 @@ async def test_a_hold_for_a_confirmation_never_asked_is_let_go(
     retail: Runtime, backoffice_app: Any
 ) -> None:
     service = retail.conversations
-    cid = (await service.start("retail", CUSTOMER)).conversation_id
-    await service.post_message(cid, OPENING)
-    await service.post_message(cid, OPTION)
+    cid = await at_the_option(service)
     # the exchange's circuit opens before the payment is chosen: its dry run is not sent, the
     # unit is held, then the confirmation's record cannot be read and a person takes over
     await trip(retail, backoffice_app.state.switches.switches)
@@ -172,9 +176,7 @@ async def test_a_turn_that_fails_after_the_hold_lets_it_go_and_the_message_again
     retail: Runtime, backoffice_app: Any
 ) -> None:
     service = retail.conversations
-    cid = (await service.start("retail", CUSTOMER)).conversation_id
-    await service.post_message(cid, OPENING)
-    await service.post_message(cid, OPTION)
+    cid = await at_the_option(service)
     broken = pytest.MonkeyPatch()
     with broken.context() as patched:
 
@@ -194,9 +196,7 @@ async def test_a_turn_whose_append_failed_keeps_its_hold_and_the_message_again_h
     retail: Runtime, backoffice_app: Any
 ) -> None:
     service = retail.conversations
-    cid = (await service.start("retail", CUSTOMER)).conversation_id
-    await service.post_message(cid, OPENING)
-    await service.post_message(cid, OPTION)
+    cid = await at_the_option(service)
     with pytest.MonkeyPatch().context() as patched:
 
         async def lost(*_: object, **__: object) -> None:
@@ -215,9 +215,7 @@ async def test_a_turn_cancelled_after_the_hold_lets_it_go(
     retail: Runtime, backoffice_app: Any
 ) -> None:
     service = retail.conversations
-    cid = (await service.start("retail", CUSTOMER)).conversation_id
-    await service.post_message(cid, OPENING)
-    await service.post_message(cid, OPTION)
+    cid = await at_the_option(service)
     with pytest.MonkeyPatch().context() as patched:
 
         async def stopped(*_: object, **__: object) -> None:
