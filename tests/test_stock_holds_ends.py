@@ -247,3 +247,25 @@ async def test_a_write_a_supervisor_rejects_lets_its_hold_go(
     ]
     [entry] = [e for e in await retail.audit.entries(limit=5) if e.action == "approval.reject"]
     assert entry.detail["hold_released"] == hold_id and entry.detail["hold_done"] is True
+
+
+async def test_a_rejection_the_conversation_could_not_record_logs_the_hold_it_released(
+    retail: Runtime, backoffice_app: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    rollouts = retail.rollouts
+    await rollouts.change_mode("retail", "exchange_items", "supervised", "sue", "check them")
+    cid, hold_id = await proposed(retail, backoffice_app)
+    await retail.conversations.post_message(cid, "yes")
+    [approval] = await rollouts.waiting()
+    with pytest.MonkeyPatch().context() as patched:
+
+        async def lost(*_: object, **__: object) -> None:
+            raise StorageError("the database went away")
+
+        patched.setattr(retail.conversations, "transact", lost)
+        with pytest.raises(StorageError), caplog.at_level("WARNING", "warmline.rollout"):
+            await rollouts.reject(approval.id, "ana", "not this one")
+    assert not live(backoffice_app, hold_id)
+    assert any(
+        hold_id in r.getMessage() and "could not record" in r.getMessage() for r in caplog.records
+    )

@@ -13,6 +13,7 @@ on the shadow cases meets the action's bar (``promotion``)."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
 
 __all__ = ["ActionRollout", "Approval", "Rollouts"]
 
+log = logging.getLogger("warmline.rollout")
 MAX_NOTE_CHARS = 2000
 
 
@@ -234,7 +236,17 @@ class Rollouts:
                 BotReplied(at=now, text=text, choices=[person] if person else []),
             ]
 
-        await self._service().transact(approval.conversation_id, make)
+        try:
+            await self._service().transact(approval.conversation_id, make)
+        except Exception:  # the release, already made, is not lost from sight
+            if released is not None:
+                log.warning(
+                    "approval %s rejected by %s: %s, but the conversation could not record it",
+                    approval_id,
+                    who,
+                    released.detail,
+                )
+            raise
         await self._audit(who, "approval.reject", approval, note, **_hold_detail(released))
 
     async def _release_hold(self, approval: Approval) -> Reason | None:
