@@ -13,7 +13,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from warmline.connectors.backoffice import BackOfficeClient, BackOfficeClientConfig
+from warmline.connectors.backoffice import BackOfficeClient, BackOfficeClientConfig, replayed
 from warmline.demo.backoffice import create_app
 from warmline.errors import (
     BackOfficeNotFound,
@@ -153,6 +153,19 @@ async def test_client_against_the_app_in_process() -> None:
         with pytest.raises(BackOfficeRejected) as invalid:
             await client.request("POST", "/airline/reservations/T1QOBS/cancel", json={})
         assert invalid.value.rule == "invalid_request"  # type: ignore[attr-defined]
+
+
+async def test_an_answer_replayed_under_its_key_is_marked_so() -> None:
+    transport = httpx.ASGITransport(app=create_app())
+    config = BackOfficeClientConfig(base_url="http://backoffice", timeout_s=60.0, retries=0)
+    body = {"item_ids": ["6384525445"], "ttl_s": 60}
+    async with BackOfficeClient.from_config(config, transport) as client:
+        first = await client.request("POST", "/retail/holds", json=body, idempotency_key="k1")
+        again = await client.request("POST", "/retail/holds", json=body, idempotency_key="k1")
+        other = await client.request("POST", "/retail/holds", json=body, idempotency_key="k2")
+    assert not replayed(first) and not replayed(other)
+    assert replayed(again) and again == first  # the same answer, told apart as a replay
+    assert other["hold_id"] != first["hold_id"]
 
 
 def _free_port() -> int:

@@ -192,6 +192,34 @@ async def test_a_turn_that_fails_after_the_hold_lets_it_go_and_the_message_again
     assert held(backoffice_app) == 1 and live(backoffice_app, str(hold.values["hold_id"]))
 
 
+async def test_the_message_again_on_another_worker_after_a_failed_turn_holds_anew(
+    retail: Runtime, backoffice_app: Any
+) -> None:
+    service = retail.conversations
+    cid = await at_the_option(service)
+    with pytest.MonkeyPatch().context() as patched:
+
+        async def fail(*_: object, **__: object) -> None:
+            raise RuntimeError("the worker died under the reply")
+
+        patched.setattr(service.replier, "reply", fail)
+        with pytest.raises(RuntimeError):
+            await service.post_message(cid, "PayPal")
+    assert held(backoffice_app) == 0
+    # another worker takes the message again: it never saw the release, so it sends the same
+    # key, and the back office replays the released hold
+    holds = service.perceiver.guide.holds
+    holds._again.clear()
+    holds._keys.clear()
+    asked = await service.post_message(cid, "PayPal")
+    [hold] = reasons(asked.events, "stock_held")
+    assert "placed anew" in hold.detail and "no longer live" in hold.detail
+    assert held(backoffice_app) == 1 and live(backoffice_app, str(hold.values["hold_id"]))
+    done = await service.post_message(cid, "yes")  # the write converts the live hold
+    assert not [e for e in done.events if isinstance(e, ActionFailed)]
+    assert held(backoffice_app) == 0
+
+
 async def test_a_turn_whose_append_failed_keeps_its_hold_and_the_message_again_holds_it_once(
     retail: Runtime, backoffice_app: Any
 ) -> None:

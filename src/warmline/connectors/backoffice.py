@@ -57,6 +57,7 @@ from warmline.errors import (
 
 SAFE_METHODS = frozenset({"GET", "HEAD"})
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"  # the stored answer of an earlier call under the key
 # httpcore checks every pooled connection (a poll of its socket; and, for each idle one, a count
 # of the whole pool) each time a call starts or ends, so the pool keeps no more idle
 # connections than a worker's calls in flight usually need: at most 10 (httpx keeps 20), and
@@ -279,6 +280,17 @@ class BackOfficeClient:
         return _translate(response, where)
 
 
+class Replayed(dict[str, Any]):
+    """The JSON object of an answer the back office replayed: stored for an earlier call under
+    the same ``Idempotency-Key`` (``Idempotent-Replayed: true``), so it tells what that call
+    did then, not how things stand now (a hold it placed may have been released since)."""
+
+
+def replayed(answer: dict[str, Any]) -> bool:
+    """Whether ``answer`` (from ``BackOfficeClient.request``) is a replayed one."""
+    return isinstance(answer, Replayed)
+
+
 def _escape(path: str) -> str:
     """Make a filled path template safe: ``#`` (retail order ids) is data, never a fragment."""
     path = path.replace("#", "%23")
@@ -312,4 +324,6 @@ def _translate(response: httpx.Response, where: str) -> dict[str, Any]:
         raise ConnectorError(f"back office answered {status}: {where}", detail=reason or None)
     if body is None:
         raise ConnectorError(f"back office answered {status} without a JSON object: {where}")
+    if response.headers.get(REPLAYED_HEADER, "").lower() == "true":
+        return Replayed(body)
     return body

@@ -32,10 +32,11 @@ from contextlib import asynccontextmanager
 from dataclasses import replace
 from typing import Any
 
+from warmline.connectors.backoffice import replayed
 from warmline.domain.conversation import ConversationState, Offer, PendingAction, Refusal
 from warmline.domain.decision import Decision, Reason
 from warmline.domain.pack import DomainPack, StockHold
-from warmline.errors import BackOfficeRejected, ConnectorError
+from warmline.errors import BackOfficeNotFound, BackOfficeRejected, ConnectorError
 from warmline.policy.guided import as_list
 from warmline.services.actions import ActionRunner
 from warmline.services.metrics import count_hold
@@ -47,6 +48,7 @@ log = logging.getLogger("warmline.stock")
 
 
 KEYS_KEPT = 4096
+PLACED_ANEW = 3  # at most so many keys tried after the first's hold is found no longer live
 
 
 class Holds:
@@ -126,24 +128,30 @@ class Holds:
         if earlier is not None:
             body["replaces"] = earlier  # the same customer's last proposal: let go first
         key = self._key(turn, decision.action or "", items)
+        gone: list[str] = []  # holds the key's replayed answer named, no longer live
         try:
-            held = await self.runner.client.request(
-                "POST", spec.holds, json=body, idempotency_key=key
-            )
-            self._placed(str(held.get("hold_id", "")), key)
+            held = await self._place(spec, body, key)
+            while (lapsed := await self._not_live(spec, held)) is not None:
+                if len(gone) == PLACED_ANEW:
+                    raise ConnectorError(f"holds {', '.join([*gone, lapsed])} not live")
+                gone.append(lapsed)
+                self._let_go(lapsed)  # this worker's next key for the turn, as after a release
+                key = self._key(turn, decision.action or "", items)
+                held = await self._place(spec, body, key)
         except BackOfficeRejected as exc:
             return self.sold_out(turn, decision, offers, exc.public_detail(), exc.rule)
         except ConnectorError as exc:
             note(turn, Reason(code="stock_unavailable", detail=exc.title))
             return Refusal("stock_unavailable", exc.public_detail())
         figures = await self._figures_noted(spec, items)
+        anew = f"; placed anew, hold {', '.join(gone)} under its key no longer live" if gone else ""
         note(
             turn,
             Reason(
                 code="stock_held",
                 detail=f"hold {held.get('hold_id')} of {len(items)} unit(s) for {self.ttl_s:g} s"
                 f" before the confirmation; stock figure {figures} s old"
-                f" (bound {self.stock.max_age_s} s)",
+                f" (bound {self.stock.max_age_s} s){anew}",
                 values={
                     "hold_id": str(held.get("hold_id", "")),
                     "action": decision.action or "",
@@ -156,6 +164,25 @@ class Holds:
             ),
         )
         return None
+
+    async def _place(self, spec: StockHold, body: dict[str, object], key: str) -> dict[str, Any]:
+        held = await self.runner.client.request("POST", spec.holds, json=body, idempotency_key=key)
+        self._placed(str(held.get("hold_id", "")), key)
+        return held
+
+    async def _not_live(self, spec: StockHold, held: dict[str, Any]) -> str | None:
+        """The id of the hold a replayed answer names when the back office no longer has it
+        live (released, expired or converted since the first call under the key); else None.
+        The turn run again on another worker after a failed turn released its hold meets
+        this: the key is the same, the worker that released it knew to make it anew."""
+        hold_id = str(held.get("hold_id", ""))
+        if not replayed(held) or not hold_id:
+            return None
+        try:
+            await self.runner.client.request("GET", f"{spec.holds}/{hold_id}")
+        except BackOfficeNotFound:
+            return hold_id
+        return None  # live, or unknown: kept, as any hold the back office answered with
 
     async def settle(self, turn: Turn, decision: Decision) -> Decision:
         """Release the hold of the proposal the turn began with, unless the decision runs it
@@ -347,8 +374,9 @@ def _hold_key(turn: Turn, action: str, items: list[str]) -> str:
     """The hold's idempotency key: the connector's retries, and a turn run again at the same
     version (its append failed, and may not have been stored), hold once. A turn that failed
     before its append released its hold: ``Holds._key`` then makes the key anew. That is known
-    to the worker that released it; a turn run again on another worker gets the released hold
-    back, and its write is refused at the yes (told as a refusal, the choice asked again)."""
+    to the worker that released it; a turn run again on another worker sends the same key,
+    gets the released hold's answer replayed, finds it no longer live (``Holds._not_live``)
+    and holds under the next key."""
     digest = hashlib.sha256(json.dumps(sorted(items)).encode()).hexdigest()[:16]
     return f"{turn.conversation_id}:{turn.state.version}:{action}:hold:{digest}"
 
