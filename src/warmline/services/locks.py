@@ -42,6 +42,11 @@ class ConversationLocks:
         async with self.local(conversation_id), self.shared.hold(conversation_id):
             yield
 
+    async def open(self) -> None:
+        """Open the shared locks' connections before the first turn needs one."""
+        if self.shared is not None:
+            await self.shared.open()
+
     async def aclose(self) -> None:
         if self.shared is not None:
             await self.shared.aclose()

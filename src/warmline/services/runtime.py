@@ -53,7 +53,13 @@ from warmline.storage.analytics import AnalyticsRepository
 from warmline.storage.anomaly import AnomalyRepository
 from warmline.storage.audit import AuditRepository
 from warmline.storage.conversations import ConversationRepository
-from warmline.storage.database import checkpoint_forever, create_engine, is_sqlite, session_factory
+from warmline.storage.database import (
+    checkpoint_forever,
+    create_engine,
+    is_sqlite,
+    open_pool,
+    session_factory,
+)
 from warmline.storage.knowledge import KnowledgeRepository
 from warmline.storage.migrate import upgrade
 from warmline.storage.rollout import RolloutRepository
@@ -363,6 +369,8 @@ class Runtime:
         audit = governance(settings, engine, service, packs)
         anomaly = anomaly_holds(settings, engine, service, audit)
         knowledge = await knowledge_answers(settings, engine, service, clock)
+        await open_pool(engine)  # the pools' connections open before the first burst
+        await service.locks.open()
         await asyncio.to_thread(warm, packs)  # last: all that is loaded then frozen
         return cls(
             settings,

@@ -36,6 +36,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 from warmline.errors import ConfigurationError
+from warmline.storage.database import open_pool
 from warmline.storage.errors import map_storage_errors
 from warmline.storage.turn_transaction import binding
 
@@ -105,6 +106,10 @@ class AdvisoryLocks:
             await _discard(connection)  # closing the server session releases the lock
             raise
         await connection.close()
+
+    async def open(self) -> int:
+        """Open the pool's connections now (``storage/database.py``, ``open_pool``)."""
+        return await open_pool(self._engine)
 
     async def aclose(self) -> None:
         await self._engine.dispose()
