@@ -1,8 +1,8 @@
 """The database pools open their connections before the first turn (PostgreSQL,
 WARMLINE_TEST_POSTGRES_URL; skipped without it): a burst of as many turns as a pool keeps then
 opens no server connection, each of which costs a server process's start and its setup; a
-worker built on PostgreSQL holds its main pool's and its locks' connections open when it says
-it is ready. SQLite opens nothing."""
+server on PostgreSQL holds its main pool's and its locks' connections open when it says it is
+ready (a command, which runs once, opens none ahead). SQLite opens nothing."""
 
 from __future__ import annotations
 
@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-import httpx
 import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from warmline.app import create_app
 from warmline.nlu.embeddings import Encoder
 from warmline.services.runtime import Runtime
 from warmline.storage.advisory_locks import AdvisoryLocks
@@ -99,16 +99,17 @@ async def server_sessions(url: str) -> int:
 
 
 @pytest.mark.parametrize("_", [pytest.param(None, marks=postgres, id="postgres")])
-async def test_a_worker_on_postgresql_is_ready_with_its_pools_open(
-    _: None, encoder: Encoder, model_cache: Path, backoffice_app: object, postgres_database: str
+async def test_a_server_on_postgresql_is_ready_with_its_pools_open_and_a_command_opens_none(
+    _: None, encoder: Encoder, model_cache: Path, postgres_database: str
 ) -> None:
-    built = await Runtime.build(
-        test_settings(model_cache, database_url=postgres_database),
-        transport=httpx.ASGITransport(app=backoffice_app),  # type: ignore[arg-type]
-        encoder=encoder,
-    )
-    try:
+    settings = test_settings(model_cache, database_url=postgres_database)
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):  # what uvicorn runs before it says ready
         # the main pool keeps 5, the locks' pool 10 (storage/advisory_locks.py)
         assert await server_sessions(postgres_database) >= 15
+    assert await server_sessions(postgres_database) == 0
+    built = await Runtime.build(settings, encoder=encoder)  # a command's runtime (cli.py)
+    try:
+        assert await server_sessions(postgres_database) <= 1  # the migration's, if kept
     finally:
         await built.aclose()

@@ -50,6 +50,7 @@ def _lifespan(
             yield
             return
         built = await Runtime.build(settings)
+        await built.open_pools()  # ready means connected: the first turns find them open
         app.state.runtime = built
         # Start-up leaves ~200k long-lived objects (models, packs); keep them out of every
         # later garbage collection so collections stay short.

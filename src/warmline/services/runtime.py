@@ -297,7 +297,7 @@ class Runtime:
     packs: PackRegistry
     broker: Broker
     audit: AuditLog
-    _engine: object
+    _engine: AsyncEngine
     _background: list[asyncio.Task[None]]
     read_marks: ReadMarks = field(default_factory=ReadMarks)
 
@@ -369,8 +369,6 @@ class Runtime:
         audit = governance(settings, engine, service, packs)
         anomaly = anomaly_holds(settings, engine, service, audit)
         knowledge = await knowledge_answers(settings, engine, service, clock)
-        await open_pool(engine)  # the pools' connections open before the first burst
-        await service.locks.open()
         await asyncio.to_thread(warm, packs)  # last: all that is loaded then frozen
         return cls(
             settings,
@@ -389,6 +387,13 @@ class Runtime:
             knowledge,
         )
 
+    async def open_pools(self) -> None:
+        """Open the database pools' connections (the main pool's and, on PostgreSQL, the turn
+        locks'), so the first turns a server takes do not each wait for a new one; the server
+        calls this before it says it is ready (``app.py``), a command that runs once does not."""
+        await open_pool(self._engine)
+        await self.conversations.locks.open()
+
     async def aclose(self) -> None:
         for task in self._background:
             task.cancel()
@@ -403,4 +408,4 @@ class Runtime:
         await self.broker.aclose()
         await self.conversations.locks.aclose()
         await self.repository.aclose()
-        await self._engine.dispose()  # type: ignore[attr-defined]
+        await self._engine.dispose()

@@ -36,7 +36,12 @@ from warmline.connectors.backoffice import replayed
 from warmline.domain.conversation import ConversationState, Offer, PendingAction, Refusal
 from warmline.domain.decision import Decision, Reason
 from warmline.domain.pack import DomainPack, StockHold
-from warmline.errors import BackOfficeNotFound, BackOfficeRejected, ConnectorError
+from warmline.errors import (
+    BackOfficeNotFound,
+    BackOfficeRejected,
+    BackOfficeUnavailable,
+    ConnectorError,
+)
 from warmline.policy.guided import as_list
 from warmline.services.actions import ActionRunner
 from warmline.services.metrics import count_hold
@@ -132,10 +137,13 @@ class Holds:
         try:
             held = await self._place(spec, body, key)
             while (lapsed := await self._not_live(spec, held)) is not None:
-                if len(gone) == PLACED_ANEW:
-                    raise ConnectorError(f"holds {', '.join([*gone, lapsed])} not live")
                 gone.append(lapsed)
                 self._let_go(lapsed)  # this worker's next key for the turn, as after a release
+                if len(gone) > PLACED_ANEW:
+                    told = f"holds {', '.join(gone)}, answered again under their keys, not live"
+                    log.warning("%s: %s", turn.conversation_id, told)
+                    note(turn, Reason(code="stock_unavailable", detail=told))
+                    return Refusal("stock_unavailable", BackOfficeUnavailable.title)
                 key = self._key(turn, decision.action or "", items)
                 held = await self._place(spec, body, key)
         except BackOfficeRejected as exc:
@@ -182,7 +190,10 @@ class Holds:
             await self.runner.client.request("GET", f"{spec.holds}/{hold_id}")
         except BackOfficeNotFound:
             return hold_id
-        return None  # live, or unknown: kept, as any hold the back office answered with
+        except ConnectorError as exc:  # the read failed (an outage, its circuit open): the
+            # hold is kept, as any the back office answered with; a lapsed one the write re-checks
+            log.info("hold %s replayed, not read (%s): kept", hold_id, exc.title)
+        return None
 
     async def settle(self, turn: Turn, decision: Decision) -> Decision:
         """Release the hold of the proposal the turn began with, unless the decision runs it
