@@ -92,7 +92,7 @@ def _check_workers(settings: Any, count: int) -> None:
     """Refuse what several workers cannot share (``check_workers``); migrate once here, before
     the workers start."""
     from warmline.services.database import migrate
-    from warmline.services.runtime import check_workers
+    from warmline.services.workers import check_workers
 
     check_workers(settings, count)
     asyncio.run(migrate(settings))

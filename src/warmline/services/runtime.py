@@ -16,7 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from warmline.connectors.backoffice import BackOfficeClient
 from warmline.connectors.stock_events import follow_stock_events
 from warmline.domain.understanding import TurnContext
-from warmline.errors import ConfigurationError
 from warmline.knowledge import answer_check
 from warmline.nlu.affect import AffectConfig, load_affect
 from warmline.nlu.embeddings import Encoder, EncoderConfig, load_encoder
@@ -29,7 +28,6 @@ from warmline.services.console_unread import ReadMarks
 from warmline.services.conversations import ConversationService
 from warmline.services.handoff import HandoffService
 from warmline.services.knowledge import EmbeddingCache, KnowledgeBase, KnowledgeSource
-from warmline.services.locks import ConversationLocks
 from warmline.services.model_training import promoted_models
 from warmline.services.packets import Packets
 from warmline.services.packs import (
@@ -47,8 +45,8 @@ from warmline.services.stock import StockView
 from warmline.services.turn.holds import CountingRecorder
 from warmline.services.turn.knowledge import KnowledgeReader, language_model
 from warmline.services.turn.stock_holds import Holds
+from warmline.services.workers import conversation_locks, open_broker
 from warmline.settings import Settings
-from warmline.storage.advisory_locks import AdvisoryLocks
 from warmline.storage.analytics import AnalyticsRepository
 from warmline.storage.anomaly import AnomalyRepository
 from warmline.storage.audit import AuditRepository
@@ -103,37 +101,6 @@ async def load_packs(
     return PackRegistry(packs, settings.default_pack, aliases)
 
 
-async def open_broker(settings: Settings) -> Broker:
-    """The live events' broker: shared by every worker through NATS JetStream when
-    ``nats_url`` is set, else in the process."""
-    if settings.nats_url is None:
-        return Broker()
-    from warmline.services.realtime_nats import NatsBroker  # only with NATS configured
-
-    url, stream = settings.nats_url, settings.nats_stream
-    age, size = settings.nats_max_age_s, settings.nats_max_bytes
-    return await NatsBroker.connect(url, stream=stream, max_age_s=age, max_bytes=size)
-
-
-def check_workers(settings: Settings, count: int) -> None:
-    """Several workers need a shared database and a shared live feed: SQLite (one writer, one
-    process) and a missing NATS are refused with a ``ConfigurationError`` that says so."""
-    if count <= 1:
-        return
-    if is_sqlite(settings.database_url):
-        raise ConfigurationError(
-            f"--workers {count} needs PostgreSQL (WARMLINE_DATABASE_URL=postgresql+asyncpg://...): "
-            "the embedded SQLite database serves one process; run one worker, or see "
-            "docs/scaling.md"
-        )
-    if not settings.nats_url:
-        raise ConfigurationError(
-            f"--workers {count} needs WARMLINE_NATS_URL (NATS with JetStream): without it a "
-            "customer's live stream on one worker would miss what another records; see "
-            "docs/scaling.md"
-        )
-
-
 def stock_holds(
     settings: Settings, service: ConversationService, background: list[asyncio.Task[None]]
 ) -> None:
@@ -147,16 +114,6 @@ def stock_holds(
             settings.nats_url, settings.stock_nats_stream, settings.stock_nats_subject, view.heard
         )
         background.append(asyncio.create_task(follow))
-
-
-def conversation_locks(settings: Settings) -> ConversationLocks:
-    """One turn at a time per conversation: in the process on SQLite (one process), and also
-    in the database on PostgreSQL, where several workers may share it."""
-    if is_sqlite(settings.database_url):
-        return ConversationLocks()
-    return ConversationLocks(
-        AdvisoryLocks(settings.database_url, timeout_s=settings.lock_timeout_s)
-    )
 
 
 async def shared_state(
