@@ -172,20 +172,27 @@ async def test_a_hold_for_a_confirmation_never_asked_is_let_go(
     assert held(backoffice_app) == 0
 
 
+async def failed_at_payment(service: Any, where: object, name: str, error: BaseException) -> str:
+    """A conversation at its option whose "PayPal" turn failed: ``where.name`` raised ``error``
+    under it. Its id."""
+    cid = await at_the_option(service)
+    with pytest.MonkeyPatch().context() as patched:
+
+        async def broken(*_: object, **__: object) -> None:
+            raise error
+
+        patched.setattr(where, name, broken)
+        with pytest.raises(type(error)):
+            await service.post_message(cid, "PayPal")
+    return cid
+
+
 async def test_a_turn_that_fails_after_the_hold_lets_it_go_and_the_message_again_holds_anew(
     retail: Runtime, backoffice_app: Any
 ) -> None:
     service = retail.conversations
-    cid = await at_the_option(service)
-    broken = pytest.MonkeyPatch()
-    with broken.context() as patched:
-
-        async def fail(*_: object, **__: object) -> None:
-            raise RuntimeError("the reply could not be made")
-
-        patched.setattr(service.replier, "reply", fail)
-        with pytest.raises(RuntimeError):
-            await service.post_message(cid, "PayPal")
+    error = RuntimeError("the reply could not be made")
+    cid = await failed_at_payment(service, service.replier, "reply", error)
     assert held(backoffice_app) == 0  # the failed turn recorded nothing, and holds nothing
     asked = await service.post_message(cid, "PayPal")
     [hold] = reasons(asked.events, "stock_held")
@@ -196,15 +203,8 @@ async def test_the_message_again_on_another_worker_after_a_failed_turn_holds_ane
     retail: Runtime, backoffice_app: Any
 ) -> None:
     service = retail.conversations
-    cid = await at_the_option(service)
-    with pytest.MonkeyPatch().context() as patched:
-
-        async def fail(*_: object, **__: object) -> None:
-            raise RuntimeError("the worker died under the reply")
-
-        patched.setattr(service.replier, "reply", fail)
-        with pytest.raises(RuntimeError):
-            await service.post_message(cid, "PayPal")
+    error = RuntimeError("the worker died under the reply")
+    cid = await failed_at_payment(service, service.replier, "reply", error)
     assert held(backoffice_app) == 0
     # another worker takes the message again: it never saw the release, so it sends the same
     # key, and the back office replays the released hold
@@ -224,15 +224,8 @@ async def test_a_turn_whose_append_failed_keeps_its_hold_and_the_message_again_h
     retail: Runtime, backoffice_app: Any
 ) -> None:
     service = retail.conversations
-    cid = await at_the_option(service)
-    with pytest.MonkeyPatch().context() as patched:
-
-        async def lost(*_: object, **__: object) -> None:
-            raise StorageError("the database went away under the append")
-
-        patched.setattr(service.repo, "append", lost)
-        with pytest.raises(StorageError):
-            await service.post_message(cid, "PayPal")
+    error = StorageError("the database went away under the append")
+    cid = await failed_at_payment(service, service.repo, "append", error)
     assert held(backoffice_app) == 1  # the append may have been stored: the hold is kept
     asked = await service.post_message(cid, "PayPal")
     [hold] = reasons(asked.events, "stock_held")
@@ -243,15 +236,8 @@ async def test_a_turn_cancelled_after_the_hold_lets_it_go(
     retail: Runtime, backoffice_app: Any
 ) -> None:
     service = retail.conversations
-    cid = await at_the_option(service)
-    with pytest.MonkeyPatch().context() as patched:
-
-        async def stopped(*_: object, **__: object) -> None:
-            raise asyncio.CancelledError  # the worker stopping under the turn
-
-        patched.setattr(service.replier, "reply", stopped)
-        with pytest.raises(asyncio.CancelledError):
-            await service.post_message(cid, "PayPal")
+    stopping = asyncio.CancelledError()  # the worker stopping under the turn
+    await failed_at_payment(service, service.replier, "reply", stopping)
     assert held(backoffice_app) == 0
 
 
